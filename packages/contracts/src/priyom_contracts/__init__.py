@@ -1,0 +1,59 @@
+"""Priyom's bus contracts: pydantic models of every message, and the topology names.
+
+This package imports nothing but pydantic, so any service, adapter or integrator can depend on it.
+"""
+
+from .base import ChannelName, Contract, Event, IdempotencyKey, utcnow
+from .calls import CallEvent, CallState, ClientLookupReply, ClientLookupRequest
+from .contacts import (
+    AttachmentRef,
+    ClientMatch,
+    Contact,
+    ContactIdentified,
+    ContactReceived,
+    ContactRouted,
+    ContactType,
+    MatchKind,
+    MessengerId,
+    Routing,
+    Sender,
+    ThreadHint,
+    Urgency,
+)
+from .replies import OutboundReply, Recipient
+from .tickets import TicketCreated, TicketStatus, TicketStatusChanged
+from .topology import EVENT_TYPES, QueueSpec, Topology, binding
+
+__all__ = [
+    "EVENT_TYPES",
+    "AttachmentRef",
+    "CallEvent",
+    "CallState",
+    "ChannelName",
+    "ClientLookupReply",
+    "ClientLookupRequest",
+    "ClientMatch",
+    "Contact",
+    "ContactIdentified",
+    "ContactReceived",
+    "ContactRouted",
+    "ContactType",
+    "Contract",
+    "Event",
+    "IdempotencyKey",
+    "MatchKind",
+    "MessengerId",
+    "OutboundReply",
+    "QueueSpec",
+    "Recipient",
+    "Routing",
+    "Sender",
+    "ThreadHint",
+    "TicketCreated",
+    "TicketStatus",
+    "TicketStatusChanged",
+    "Topology",
+    "Urgency",
+    "binding",
+    "utcnow",
+]

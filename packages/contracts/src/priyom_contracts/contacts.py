@@ -1,0 +1,142 @@
+"""What arrives from a customer, and what identity and router add to it on its way to a ticket."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from .base import ChannelName, Contract, Event, UtcDatetime
+
+ShortText = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
+
+
+class MessengerId(Contract):
+    """A customer's identity inside one messenger (a Telegram user id, with the username when known)."""
+
+    channel: ChannelName
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    username: ShortText | None = None
+
+
+class Sender(Contract):
+    """Everything the channel told us about who is contacting us, as the channel gave it.
+
+    Phones stay raw here: identity owns normalisation (it knows the tenant's default region), so a
+    number is never normalised twice in two different ways.
+    """
+
+    name: ShortText | None = None
+    email: EmailStr | None = None
+    phone: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] | None = None
+    messenger: MessengerId | None = None
+    organisation: ShortText | None = None
+
+
+class AttachmentRef(Contract):
+    """A file that came with a contact. Bytes live in the blob store; the bus carries only this reference."""
+
+    blob_key: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="sha256 of the content, the key in the blob store"
+    )
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    content_type: Annotated[str, StringConstraints(max_length=255)] = "application/octet-stream"
+    size: int = Field(ge=0)
+
+
+class ThreadHint(Contract):
+    """What the channel knows about the conversation this contact continues (reply headers, chat id)."""
+
+    external_thread_id: Annotated[str, StringConstraints(max_length=512)] | None = None
+    in_reply_to: Annotated[str, StringConstraints(max_length=998)] | None = None
+    references: list[Annotated[str, StringConstraints(max_length=998)]] = Field(default_factory=list)
+    ticket_number: int | None = Field(default=None, description="A ticket number the customer quoted")
+
+
+class Contact(Contract):
+    """One customer contact, normalised to the same shape whatever channel it came from."""
+
+    contact_id: uuid.UUID
+    received_at: UtcDatetime
+    sender: Sender
+    subject: Annotated[str, StringConstraints(max_length=998)] | None = None
+    body: Annotated[str, StringConstraints(max_length=100_000)] = ""
+    attachments: list[AttachmentRef] = Field(default_factory=list, max_length=50)
+    thread: ThreadHint = Field(default_factory=ThreadHint)
+
+
+class MatchKind(StrEnum):
+    """How identity recognised the sender, strongest first."""
+
+    MESSENGER_ID = "messenger_id"
+    EXACT_PHONE = "exact_phone"
+    EXACT_EMAIL = "exact_email"
+    NEW = "new"
+
+
+class ClientMatch(Contract):
+    """The client card a contact belongs to, as identity found or created it."""
+
+    client_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    display_name: ShortText | None = None
+    first_contact: bool
+    match: MatchKind
+    account_manager: ShortText | None = None
+    sla_tier: ShortText = "standard"
+    possible_duplicates: list[uuid.UUID] = Field(default_factory=list)
+
+
+class ContactType(StrEnum):
+    """What the customer wants: decides the queue and the deadline."""
+
+    COMPLAINT = "complaint"
+    INFORMATION_REQUEST = "information_request"
+    SERVICE_REQUEST = "service_request"
+    PURCHASE_INTEREST = "purchase_interest"
+
+
+class Urgency(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Routing(Contract):
+    """The router's decision: what the contact is, who takes it, and by when."""
+
+    type: ContactType
+    category: ShortText
+    urgency: Urgency = Urgency.NORMAL
+    team: ShortText
+    assignee: ShortText | None = None
+    reason: ShortText = Field(description="Why this assignee: the rule that decided, for the supervisor")
+    first_response_due_at: UtcDatetime
+    resolution_due_at: UtcDatetime
+
+
+class ContactReceived(Event):
+    """An adapter registered a contact (``contact.received.v1.<channel>``)."""
+
+    event_type = "contact.received"
+
+    contact: Contact
+
+
+class ContactIdentified(ContactReceived):
+    """Identity matched the contact to a client card (``contact.identified.v1.<channel>``)."""
+
+    event_type = "contact.identified"
+
+    client: ClientMatch
+
+
+class ContactRouted(ContactIdentified):
+    """Router classified and assigned the contact (``contact.routed.v1.<channel>``)."""
+
+    event_type = "contact.routed"
+
+    routing: Routing

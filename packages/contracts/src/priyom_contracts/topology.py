@@ -1,0 +1,89 @@
+"""The one place where exchange, queue and routing-key names are spelled.
+
+Each consuming service owns one durable quorum queue per purpose, bound to the bus exchange by message type
+and major version. Failed messages go to a per-queue retry queue (a delay, then back to the same queue only,
+never to every subscriber of the routing key) and, when the attempts are spent or the message can never
+succeed, to the dead-letter exchange with the reason in its headers.
+
+``prefix`` isolates a deployment or a test run on a shared broker: every name below starts with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .base import Event
+from .calls import CallEvent
+from .contacts import ContactIdentified, ContactReceived, ContactRouted
+from .replies import OutboundReply
+from .tickets import TicketCreated, TicketStatusChanged
+
+#: Every published message type, for schema export and documentation.
+EVENT_TYPES: tuple[type[Event], ...] = (
+    ContactReceived,
+    ContactIdentified,
+    ContactRouted,
+    TicketCreated,
+    TicketStatusChanged,
+    OutboundReply,
+    CallEvent,
+)
+
+
+def binding(event: type[Event], channel: str = "*") -> str:
+    """Routing-key pattern for one message type and major version, on one channel or all."""
+    return f"{event.type_name()}.{channel}"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A consumer's durable queue: its name, what it is bound to, and its retry policy."""
+
+    name: str
+    bindings: tuple[str, ...]
+    max_attempts: int = 5
+    retry_delay_ms: int = 1_000
+
+    @property
+    def retry_name(self) -> str:
+        return f"{self.name}.retry"
+
+
+@dataclass(frozen=True)
+class Topology:
+    """All names for one deployment (or one isolated test run, through ``prefix``)."""
+
+    prefix: str = ""
+    queues: dict[str, QueueSpec] = field(init=False)
+
+    def __post_init__(self) -> None:
+        p = self.prefix
+        specs = {
+            "identity.contacts": QueueSpec(f"{p}identity.contacts", (binding(ContactReceived),)),
+            "router.contacts": QueueSpec(f"{p}router.contacts", (binding(ContactIdentified),)),
+            "tickets.contacts": QueueSpec(f"{p}tickets.contacts", (binding(ContactRouted),)),
+        }
+        object.__setattr__(self, "queues", specs)
+
+    @property
+    def exchange(self) -> str:
+        """The topic exchange every service publishes to."""
+        return f"{self.prefix}priyom.bus"
+
+    @property
+    def dead_letter_exchange(self) -> str:
+        return f"{self.prefix}priyom.dlx"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        """Where messages that could not be processed wait for a person, with ``x-error`` saying why."""
+        return f"{self.prefix}priyom.dead-letters"
+
+    @property
+    def identity_lookup_queue(self) -> str:
+        """Request queue of the fast client lookup (request/reply over the default exchange)."""
+        return f"{self.prefix}identity.lookup"
+
+    def queue(self, key: str) -> QueueSpec:
+        """A consumer queue by its short key, e.g. ``identity.contacts``."""
+        return self.queues[key]

@@ -1,0 +1,249 @@
+"""The one way a service talks to RabbitMQ: declare the topology, publish confirmed, consume safely.
+
+faststream's defaults lose messages (transient publishes, unroutable publishes that do not raise, unlimited
+prefetch, reject-on-error with no retry). :class:`Bus` fixes each of them once for every service:
+
+* publishes are persistent, mandatory and confirmed, and an unroutable publish raises;
+* prefetch is bounded (it is also the handler concurrency);
+* every service declares the whole topology at start, so no publish can race a consumer's first start;
+* a failed delivery is retried through a per-queue delay queue with an attempt counter kept in a header
+  (RabbitMQ's own delivery count changed meaning in 4.3), and after the last attempt, or at once for a
+  message that can never succeed, it goes to the dead-letter queue with ``x-error`` saying why.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from faststream import BaseMiddleware
+from faststream.exceptions import HandlerException
+from faststream.middlewares import AckPolicy
+from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
+from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
+
+from priyom_contracts import Event, QueueSpec, Topology
+
+from .errors import PermanentError
+from .logging import get_logger
+from .settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from aio_pika import IncomingMessage
+    from faststream.rabbit.publisher import RabbitPublisher
+
+log = get_logger("priyom.bus")
+
+ATTEMPT_HEADER = "x-priyom-attempt"
+#: Broker-side backstop above our own attempt counter: only reached if the service crashes mid-retry.
+BROKER_DELIVERY_LIMIT = 20
+#: Failures that a retry cannot fix: the message itself is wrong.
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
+    PermanentError,
+    ValidationError,
+    json.JSONDecodeError,
+    UnicodeDecodeError,
+)
+
+
+def _named_url(url: str, service: str) -> str:
+    """Add ``?name=<service>`` so ``rabbitmqctl list_connections`` shows who is connected."""
+    parts = urlsplit(url)
+    if "name=" in parts.query:
+        return url
+    query = "&".join(filter(None, [parts.query, urlencode({"name": f"priyom-{service}"})]))
+    return urlunsplit(parts._replace(query=query))
+
+
+class Bus:
+    """A service's connection to the bus. Build it in the service's ``app.py``; start it in the lifespan."""
+
+    def __init__(self, settings: ServiceSettings, service: str, registry: CollectorRegistry) -> None:
+        self.service = service
+        self.topology = Topology(settings.bus_prefix)
+        self.exchange = RabbitExchange(self.topology.exchange, type=ExchangeType.TOPIC, durable=True)
+        self.dead_letter_exchange = RabbitExchange(
+            self.topology.dead_letter_exchange, type=ExchangeType.TOPIC, durable=True
+        )
+        self.broker = RabbitBroker(
+            _named_url(settings.amqp_url.get_secret_value(), service),
+            default_channel=Channel(prefetch_count=settings.prefetch, on_return_raises=True),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            graceful_timeout=15,
+            middlewares=[
+                RabbitPrometheusMiddleware(registry=registry, app_name=service),
+                _failure_policy(self),
+            ],
+            logger=get_logger(f"priyom.{service}.faststream"),
+            log_level=logging.DEBUG,  # one line per message is noise at INFO; failures are logged here
+        )
+        self._publishers: dict[str, RabbitPublisher] = {}
+        self._specs_by_queue = {spec.name: spec for spec in self.topology.queues.values()}
+
+    # -- topology ---------------------------------------------------------------------------------------
+
+    def rabbit_queue(self, spec: QueueSpec) -> RabbitQueue:
+        """The durable quorum queue of a consumer, with the arguments every declarer must agree on."""
+        return RabbitQueue(
+            spec.name,
+            durable=True,
+            queue_type=QueueType.QUORUM,
+            routing_key=spec.bindings[0],
+            arguments={
+                "x-dead-letter-exchange": self.topology.dead_letter_exchange,
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+                "x-delivery-limit": BROKER_DELIVERY_LIMIT,
+            },
+        )
+
+    def _retry_queue(self, spec: QueueSpec) -> RabbitQueue:
+        # Expired messages go back to the default exchange, routed by name to the one queue that failed.
+        return RabbitQueue(
+            spec.retry_name,
+            durable=True,
+            arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": spec.name},
+        )
+
+    async def declare(self) -> None:
+        """Declare every exchange and queue of the deployment. Idempotent; each service runs it at start."""
+        exchange = await self.broker.declare_exchange(self.exchange)
+        dlx = await self.broker.declare_exchange(self.dead_letter_exchange)
+        dead = await self.broker.declare_queue(
+            RabbitQueue(self.topology.dead_letter_queue, durable=True, queue_type=QueueType.QUORUM)
+        )
+        await dead.bind(dlx, routing_key="#")
+        for spec in self.topology.queues.values():
+            queue = await self.broker.declare_queue(self.rabbit_queue(spec))
+            for pattern in spec.bindings:
+                await queue.bind(exchange, routing_key=pattern)
+            await self.broker.declare_queue(self._retry_queue(spec))
+
+    # -- consuming ------------------------------------------------------------------------------------
+
+    def consumer(self, key: str) -> Any:
+        """Decorator registering the handler of one topology queue (e.g. ``"identity.contacts"``)."""
+        spec = self.topology.queue(key)
+        return self.broker.subscriber(self.rabbit_queue(spec), self.exchange, title=spec.name)
+
+    # -- publishing -----------------------------------------------------------------------------------
+
+    def publisher(self, event_type: type[Event]) -> RabbitPublisher:
+        """The documented publisher of one message type (it appears in the AsyncAPI document)."""
+        name = event_type.type_name()
+        if name not in self._publishers:
+            self._publishers[name] = self.broker.publisher(
+                exchange=self.exchange,
+                routing_key=f"{name}.*",
+                title=f"{self.topology.exchange}:{name}",
+                schema=event_type,
+                persist=True,
+                mandatory=True,
+            )
+        return self._publishers[name]
+
+    async def publish(self, event: Event) -> None:
+        """Publish persistent, mandatory and confirmed; returns only once the broker has the message."""
+        await self.publisher(type(event)).publish(
+            event,
+            routing_key=event.routing_key,
+            message_id=str(event.message_id),
+            correlation_id=str(event.correlation_id),
+            message_type=event.type_name(),
+            timestamp=event.occurred_at,
+            headers={"x-idempotency-key": event.idempotency_key},
+            persist=True,
+            mandatory=True,
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.broker.connect()
+        await self.declare()
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+
+    async def ping(self, timeout: float = 2.0) -> bool:
+        return await self.broker.ping(timeout)
+
+    # -- failures -------------------------------------------------------------------------------------
+
+    async def _handle_failure(self, raw: IncomingMessage, queue_name: str, exc: BaseException) -> bool:
+        """Retry or dead-letter one failed delivery. Returns True when the delivery may be acknowledged."""
+        spec = self._specs_by_queue.get(queue_name)
+        if spec is None:
+            return False  # not one of ours (an RPC reply queue, say): leave it to faststream
+        headers = dict(raw.headers or {})
+        attempt = int(headers.get(ATTEMPT_HEADER, 1))  # type: ignore[call-overload]
+        # After a retry the delivery's routing key is the queue's name; keep the one it was published with.
+        routing_key = str(headers.setdefault("x-original-routing-key", raw.routing_key or queue_name))
+        permanent = isinstance(exc, PERMANENT_ERRORS)
+        reason = f"{type(exc).__name__}: {exc}"[:2000]
+        if permanent or attempt >= spec.max_attempts:
+            headers.update(
+                {
+                    "x-error": reason,
+                    "x-error-kind": "permanent" if permanent else "attempts-exhausted",
+                    "x-attempts": attempt,
+                    "x-original-queue": queue_name,
+                    "x-failed-at": datetime.now(UTC).isoformat(),
+                    "x-failed-by": self.service,
+                }
+            )
+            await self._republish(raw, headers, exchange=self.dead_letter_exchange,
+                                  routing_key=routing_key)
+            log.error("dead-lettered", queue=queue_name, message_id=raw.message_id, attempts=attempt,
+                      error=reason, where="".join(traceback.format_exception(exc, limit=-2)[-3:]).strip())
+            return True
+        headers[ATTEMPT_HEADER] = attempt + 1
+        delay_ms = spec.retry_delay_ms * 2 ** (attempt - 1)
+        await self._republish(raw, headers, exchange=None, routing_key=spec.retry_name,
+                              expiration=delay_ms / 1000)
+        log.warning("retry scheduled", queue=queue_name, message_id=raw.message_id, attempt=attempt,
+                    delay_ms=delay_ms, error=reason)
+        return True
+
+    async def _republish(self, raw: IncomingMessage, headers: dict[str, Any], *,
+                         exchange: RabbitExchange | None, routing_key: str,
+                         expiration: float | None = None) -> None:
+        await self.broker.publish(
+            raw.body,
+            exchange=exchange,
+            routing_key=routing_key,
+            headers=headers,
+            content_type=raw.content_type,
+            message_id=raw.message_id,
+            correlation_id=raw.correlation_id,
+            message_type=raw.type,
+            timestamp=raw.timestamp,
+            expiration=expiration,
+            persist=True,
+            mandatory=True,
+        )
+
+
+def _failure_policy(bus: Bus) -> type[BaseMiddleware]:
+    """The middleware that hands every consumer failure to :meth:`Bus._handle_failure`.
+
+    It works in ``after_processed`` rather than ``consume_scope`` because undecodable bodies fail in
+    faststream's parser, outside ``consume_scope``; both kinds pass through here.
+    """
+
+    class FailurePolicy(BaseMiddleware):
+        async def after_processed(self, exc_type: Any = None, exc_val: Any = None, exc_tb: Any = None) -> bool:
+            if exc_val is None or isinstance(exc_val, HandlerException) or not isinstance(exc_val, Exception):
+                return False
+            subscriber = self.context.get_local("handler_")
+            queue = getattr(getattr(subscriber, "queue", None), "name", "")
+            return await bus._handle_failure(self.msg, queue, exc_val)
+
+    return FailurePolicy

@@ -1,0 +1,40 @@
+"""Settings shared by every service, read from the environment only.
+
+Shared names (``AMQP_URL``, ``PRIYOM_BUS_PREFIX``, ``PRIYOM_ADMIN_TOKEN``, ``LOG_LEVEL``) are the same for
+all services so one ``.env`` configures a whole deployment; each service adds its own fields under its own
+prefix (``IDENTITY_PORT``, ``TICKETS_DATABASE_URL``, …) by subclassing :class:`ServiceSettings`.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has. Subclasses set ``model_config`` with their own ``env_prefix``."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    amqp_url: SecretStr = Field(
+        default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
+        validation_alias="AMQP_URL",
+        description="RabbitMQ URL; a secret because it carries the password",
+    )
+    bus_prefix: str = Field(
+        default="",
+        validation_alias="PRIYOM_BUS_PREFIX",
+        description="Prefix of every exchange and queue name: isolates deployments or test runs on one broker",
+    )
+    prefetch: int = Field(
+        default=32, ge=1, le=1000, validation_alias="PRIYOM_PREFETCH",
+        description="Unacknowledged messages per consumer, which is also the number of concurrent handlers",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, validation_alias="PRIYOM_ADMIN_TOKEN",
+        description="Bearer token with the admin role; without it the authenticated APIs refuse everyone",
+    )
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    log_json: bool = Field(default=False, validation_alias="LOG_JSON", description="JSON log lines")
+    host: str = Field(default="127.0.0.1", description="HTTP listen address")
+    port: int = Field(default=8000, description="HTTP listen port")

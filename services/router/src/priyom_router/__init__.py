@@ -1,0 +1,1 @@
+"""Priyom router: what a contact is, who takes it, and by when."""
