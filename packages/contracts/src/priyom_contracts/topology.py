@@ -37,12 +37,10 @@ def binding(event: type[Event], channel: str = "*") -> str:
 
 @dataclass(frozen=True)
 class QueueSpec:
-    """A consumer's durable queue: its name, what it is bound to, and its retry policy."""
+    """A consumer's durable queue: its name and what it is bound to."""
 
     name: str
     bindings: tuple[str, ...]
-    max_attempts: int = 5
-    retry_delay_ms: int = 1_000
 
     @property
     def retry_name(self) -> str:

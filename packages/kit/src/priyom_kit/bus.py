@@ -66,6 +66,8 @@ class Bus:
 
     def __init__(self, settings: ServiceSettings, service: str, registry: CollectorRegistry) -> None:
         self.service = service
+        self.max_attempts = settings.max_attempts
+        self.retry_delay_ms = settings.retry_delay_ms
         self.topology = Topology(settings.bus_prefix)
         self.exchange = RabbitExchange(self.topology.exchange, type=ExchangeType.TOPIC, durable=True)
         self.dead_letter_exchange = RabbitExchange(
@@ -188,7 +190,7 @@ class Bus:
         routing_key = str(headers.setdefault("x-original-routing-key", raw.routing_key or queue_name))
         permanent = isinstance(exc, PERMANENT_ERRORS)
         reason = f"{type(exc).__name__}: {exc}"[:2000]
-        if permanent or attempt >= spec.max_attempts:
+        if permanent or attempt >= self.max_attempts:
             headers.update(
                 {
                     "x-error": reason,
@@ -205,7 +207,7 @@ class Bus:
                       error=reason, where="".join(traceback.format_exception(exc, limit=-2)[-3:]).strip())
             return True
         headers[ATTEMPT_HEADER] = attempt + 1
-        delay_ms = spec.retry_delay_ms * 2 ** (attempt - 1)
+        delay_ms = self.retry_delay_ms * 2 ** (attempt - 1)
         await self._republish(raw, headers, exchange=None, routing_key=spec.retry_name,
                               expiration=delay_ms / 1000)
         log.warning("retry scheduled", queue=queue_name, message_id=raw.message_id, attempt=attempt,

@@ -30,6 +30,14 @@ class ServiceSettings(BaseSettings):
         default=32, ge=1, le=1000, validation_alias="PRIYOM_PREFETCH",
         description="Unacknowledged messages per consumer, which is also the number of concurrent handlers",
     )
+    max_attempts: int = Field(
+        default=5, ge=1, le=50, validation_alias="PRIYOM_MAX_ATTEMPTS",
+        description="Deliveries of a failing message before it is dead-lettered",
+    )
+    retry_delay_ms: int = Field(
+        default=1000, ge=1, validation_alias="PRIYOM_RETRY_DELAY_MS",
+        description="First retry delay; each further attempt waits twice as long",
+    )
     admin_token: SecretStr | None = Field(
         default=None, validation_alias="PRIYOM_ADMIN_TOKEN",
         description="Bearer token with the admin role; without it the authenticated APIs refuse everyone",

@@ -1,0 +1,221 @@
+"""End-to-end throughput and latency: web POST to stored ticket, against a raw aio-pika pipeline.
+
+Starts the real services as processes (as the end-to-end tests do), pushes N contacts through
+``POST /api/v1/contacts`` with a bounded number in flight, and times each from the POST to the
+``ticket.created`` event, which tickets publishes only after the ticket is committed. Then runs a raw
+aio-pika pipeline in the same invocation with the same number of hops (one process per stage, quorum queues,
+persistent messages, publisher confirms, manual acks, the same message size) and prints one JSON line with
+both sets of figures and their ratio, so the ratio prices Priyom's own code alone.
+
+    python bench/e2e.py [--n 500] [--concurrency 32] [--db postgresql|sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import aio_pika
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from priyom_contracts import Topology  # noqa: E402
+from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
+from tests.e2e.stack import Stack, stack_env  # noqa: E402
+
+AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+HOPS = 4  # intake-web -> identity -> router -> tickets -> ticket.created
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def figures(latencies: list[float], elapsed: float) -> tuple[float, float, float]:
+    return len(latencies) / elapsed, percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
+
+
+# -- Priyom ---------------------------------------------------------------------------------------------
+
+async def run_priyom(stack: Stack, n: int, concurrency: int) -> tuple[list[float], float, int]:
+    topology = Topology(stack.env["PRIYOM_BUS_PREFIX"])
+    started: dict[str, float] = {}
+    finished: dict[str, float] = {}  # the event may arrive before the POST's response is read
+    done = asyncio.Event()
+    connection = await aio_pika.connect(AMQP_URL)
+    channel = await connection.channel()
+    exchange = await channel.get_exchange(topology.exchange)
+    tap = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await tap.bind(exchange, routing_key="ticket.created.v1.*")
+    await tap.bind(exchange, routing_key="contact.routed.v1.*")
+    sizes: list[int] = []  # bytes of a contact.routed message: the raw pipeline sends the same size
+
+    async def on_ticket(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        async with message.process():
+            if message.routing_key and message.routing_key.startswith("contact.routed."):
+                sizes.append(len(message.body))
+                return
+            finished[json.loads(message.body)["contact_id"]] = time.perf_counter()
+            if len(finished) == n:
+                done.set()
+
+    await tap.consume(on_ticket)
+    limit = asyncio.Semaphore(concurrency)
+    body = "Здравствуйте! Не работает выгрузка в 1С после обновления, прошу помочь. " * 4
+
+    async with httpx.AsyncClient(base_url=stack.url("intake-web"), timeout=30,
+                                 limits=httpx.Limits(max_connections=concurrency)) as client:
+
+        async def one(i: int) -> None:
+            async with limit:
+                t0 = time.perf_counter()
+                response = await client.post("/api/v1/contacts", json={
+                    "name": f"Клиент {i}", "email": f"bench.{i}.{uuid.uuid4().hex[:6]}@example.ru",
+                    "subject": "Выгрузка", "message": body})
+                response.raise_for_status()
+                started[response.json()["contact_id"]] = t0
+
+        t_start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        await asyncio.wait_for(done.wait(), timeout=max(120, n))
+        elapsed = time.perf_counter() - t_start
+    await connection.close()
+    latencies = [finished[contact_id] - t0 for contact_id, t0 in started.items()]
+    return latencies, elapsed, int(statistics.median(sizes))
+
+
+# -- raw aio-pika ----------------------------------------------------------------------------------------
+
+def raw_stage(prefix: str, stage: int, prefetch: int) -> None:
+    """One hop: consume from stage queue N, publish confirmed to N+1, then ack (what each service does)."""
+
+    async def main() -> None:
+        connection = await aio_pika.connect_robust(AMQP_URL)
+        channel = await connection.channel(publisher_confirms=True)
+        await channel.set_qos(prefetch_count=prefetch)
+        exchange = await channel.get_exchange(f"{prefix}raw")
+        queue = await channel.get_queue(f"{prefix}raw.{stage}")
+
+        async def handle(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            data = json.loads(message.body)  # the same decode/encode work a typed consumer cannot skip
+            await exchange.publish(
+                aio_pika.Message(json.dumps(data).encode(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                 message_id=message.message_id, content_type="application/json"),
+                routing_key=f"raw.{stage + 1}", mandatory=True)
+            await message.ack()
+
+        await queue.consume(handle)
+        await asyncio.Future()
+
+    asyncio.run(main())
+
+
+async def run_raw(n: int, concurrency: int, size: int, prefetch: int) -> tuple[list[float], float]:
+    prefix = f"bench{uuid.uuid4().hex[:6]}."
+    connection = await aio_pika.connect(AMQP_URL)
+    channel = await connection.channel(publisher_confirms=True)
+    exchange = await channel.declare_exchange(f"{prefix}raw", aio_pika.ExchangeType.TOPIC, durable=True)
+    for stage in range(HOPS + 1):
+        queue = await channel.declare_queue(f"{prefix}raw.{stage}", durable=True,
+                                            arguments={"x-queue-type": "quorum"})
+        await queue.bind(exchange, routing_key=f"raw.{stage}")
+    ctx = mp.get_context("spawn")
+    workers = [ctx.Process(target=raw_stage, args=(prefix, stage, prefetch), daemon=True) for stage in range(HOPS)]
+    for worker in workers:
+        worker.start()
+    started: dict[str, float] = {}
+    latencies: list[float] = []
+    done = asyncio.Event()
+    result_queue = await channel.get_queue(f"{prefix}raw.{HOPS}")
+
+    async def on_result(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        async with message.process():
+            latencies.append(time.perf_counter() - started.pop(message.message_id))
+            if len(latencies) == n:
+                done.set()
+
+    await result_queue.consume(on_result)
+    await asyncio.sleep(2)  # let the stage processes connect
+    payload = json.dumps({"body": "x" * max(0, size - 20)}).encode()
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with limit:
+            key = f"{i}"
+            started[key] = time.perf_counter()
+            await exchange.publish(aio_pika.Message(payload, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                                    message_id=key, content_type="application/json"),
+                                   routing_key="raw.0", mandatory=True)
+
+    t_start = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    await asyncio.wait_for(done.wait(), timeout=max(120, n))
+    elapsed = time.perf_counter() - t_start
+    for worker in workers:
+        worker.terminate()
+    for stage in range(HOPS + 1):
+        await channel.queue_delete(f"{prefix}raw.{stage}")
+    await channel.exchange_delete(f"{prefix}raw")
+    await connection.close()
+    return latencies, elapsed
+
+
+# -- main ------------------------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="priyom-bench-"))
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    if args.db == "postgresql":
+        urls = {name: asyncio.run(create_pg_database()) for name in ("identity", "tickets")}
+    else:
+        urls = {name: f"sqlite+aiosqlite:///{workdir / name}.db" for name in ("identity", "tickets")}
+    env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(24),
+                    database_urls=urls)
+    env["LOG_LEVEL"] = "WARNING"
+    stack = Stack(env=env, workdir=workdir)
+    try:
+        stack.migrate()
+        stack.start(["tickets", "identity", "router", "intake-web"])
+        asyncio.run(run_priyom(stack, min(20, args.n), args.concurrency))  # warm-up
+        latencies, elapsed, size = asyncio.run(run_priyom(stack, args.n, args.concurrency))
+    finally:
+        stack.stop()
+        asyncio.run(delete_prefixed(AMQP_URL, prefix))
+        if args.db == "postgresql":
+            for url in urls.values():
+                asyncio.run(drop_pg_database(url))
+    prefetch = int(env.get("PRIYOM_PREFETCH", "32"))
+    raw_latencies, raw_elapsed = asyncio.run(run_raw(args.n, args.concurrency, size, prefetch))
+
+    per_s, p50, p99 = figures(latencies, elapsed)
+    raw_per_s, raw_p50, raw_p99 = figures(raw_latencies, raw_elapsed)
+    print(json.dumps({
+        "contacts_per_s": round(per_s, 1), "p50_ms": round(p50, 1), "p99_ms": round(p99, 1),
+        "raw_per_s": round(raw_per_s, 1), "raw_p50_ms": round(raw_p50, 1), "raw_p99_ms": round(raw_p99, 1),
+        "ratio": round(per_s / raw_per_s, 3),
+        "n": args.n, "concurrency": args.concurrency, "db": args.db, "hops": HOPS,
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
+    }))
+
+
+if __name__ == "__main__":
+    main()

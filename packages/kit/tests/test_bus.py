@@ -1,0 +1,117 @@
+"""The bus against the real RabbitMQ: confirmed persistent publishes, retries, dead letters with reasons."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import aio_pika
+import pytest
+from prometheus_client import CollectorRegistry
+
+from priyom_contracts import Contact, ContactReceived, Sender, utcnow
+from priyom_kit import Bus, PermanentError, ServiceSettings
+
+
+def contact_event(key: str) -> ContactReceived:
+    contact_id = uuid.uuid4()
+    return ContactReceived(
+        correlation_id=contact_id, channel="web", idempotency_key=key,
+        contact=Contact(contact_id=contact_id, received_at=utcnow(), sender=Sender(email="c@example.ru"),
+                        body="Здравствуйте"),
+    )
+
+
+def make_bus(prefix: str, **env: object) -> Bus:
+    settings = ServiceSettings(PRIYOM_BUS_PREFIX=prefix, PRIYOM_RETRY_DELAY_MS=50, PRIYOM_MAX_ATTEMPTS=3, **env)
+    return Bus(settings, "kit-test", CollectorRegistry())
+
+
+async def drain(amqp_url: str, queue: str, expect: int, timeout: float = 15) -> list[aio_pika.IncomingMessage]:
+    """Take ``expect`` messages from ``queue`` (acknowledging them), waiting up to ``timeout`` seconds."""
+    got: list[aio_pika.IncomingMessage] = []
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        q = await channel.declare_queue(queue, passive=True)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(got) < expect and asyncio.get_running_loop().time() < deadline:
+            message = await q.get(fail=False)
+            if message is None:
+                await asyncio.sleep(0.05)
+                continue
+            await message.ack()
+            got.append(message)
+    return got
+
+
+async def test_failures_are_retried_then_dead_lettered_with_reason(amqp_url: str, cleanup_bus: str) -> None:
+    bus = make_bus(cleanup_bus)
+    calls: dict[str, int] = {}
+    handled = asyncio.Event()
+
+    @bus.consumer("identity.contacts")
+    async def handler(event: ContactReceived) -> None:
+        calls[event.idempotency_key] = calls.get(event.idempotency_key, 0) + 1
+        if event.idempotency_key == "flaky" and calls["flaky"] == 1:
+            raise ConnectionError("database went away")
+        if event.idempotency_key == "doomed":
+            raise RuntimeError("always fails")
+        if event.idempotency_key == "wrong":
+            raise PermanentError("no identifier to match on")
+        if event.idempotency_key == "flaky":
+            handled.set()
+
+    await bus.start()
+    try:
+        for key in ("flaky", "doomed", "wrong"):
+            await bus.publish(contact_event(key))
+        await bus.broker.publish(b'{"not": "a contact"}', exchange=bus.exchange,
+                                 routing_key="contact.received.v1.web", persist=True,
+                                 content_type="application/json")
+        await asyncio.wait_for(handled.wait(), 10)
+        dead = await drain(amqp_url, bus.topology.dead_letter_queue, expect=3)
+    finally:
+        await bus.stop()
+
+    assert calls["flaky"] == 2, "a transient failure is retried once and then succeeds"
+    assert calls["doomed"] == 3, "a failing message is tried max_attempts times"
+    assert calls["wrong"] == 1, "a permanent error is not retried"
+    by_kind = {m.headers.get("x-idempotency-key"): m for m in dead}
+    doomed = by_kind["doomed"]
+    assert doomed.headers["x-error"] == "RuntimeError: always fails"
+    assert doomed.headers["x-attempts"] == 3
+    assert doomed.headers["x-original-queue"] == f"{cleanup_bus}identity.contacts"
+    assert doomed.routing_key == "contact.received.v1.web", "dead letters keep the original routing key"
+    assert doomed.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert by_kind["wrong"].headers["x-error-kind"] == "permanent"
+    invalid = by_kind[None]
+    assert invalid.headers["x-error"].startswith("ValidationError")
+    assert invalid.body == b'{"not": "a contact"}'
+
+
+async def test_publish_is_persistent_and_unroutable_publish_raises(amqp_url: str, cleanup_bus: str) -> None:
+    bus = make_bus(cleanup_bus)
+    await bus.start()  # declares the topology; no consumer registered, so messages wait in the queue
+    try:
+        event = contact_event("web:1")
+        await bus.publish(event)
+        (message,) = await drain(amqp_url, bus.topology.queue("identity.contacts").name, expect=1)
+        assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+        assert message.message_id == str(event.message_id)
+        assert message.type == "contact.received.v1"
+        assert ContactReceived.model_validate_json(message.body) == event
+        with pytest.raises(Exception, match="NO_ROUTE|not routed|PublishError|unroutable"):
+            await bus.broker.publish(b"x", exchange=bus.exchange, routing_key="nobody.listens", persist=True)
+    finally:
+        await bus.stop()
+
+
+async def test_health_ping(cleanup_bus: str) -> None:
+    bus = make_bus(cleanup_bus)
+    assert not await bus.ping(0.5)
+    await bus.start()
+    try:
+        assert await bus.ping(2)
+    finally:
+        await bus.stop()

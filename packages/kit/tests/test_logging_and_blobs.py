@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from priyom_kit import mask_pii
+from priyom_kit.blobs import FileBlobStore
+
+
+@pytest.mark.parametrize(
+    ("raw", "leaked"),
+    [
+        ("call from +7 (916) 123-45-67 now", "916"),
+        ("mail ivan.petrov@example.ru please", "ivan.petrov"),
+        ("8-916-123-45-67", "8-916"),
+    ],
+)
+def test_personal_data_is_masked(raw: str, leaked: str) -> None:
+    masked = mask_pii(raw)
+    assert leaked not in masked
+    assert "***" in masked
+
+
+def test_ordinary_numbers_survive_masking() -> None:
+    assert mask_pii("ticket 12345 took 250 ms") == "ticket 12345 took 250 ms"
+
+
+async def test_blob_store_is_content_addressed(tmp_path) -> None:
+    store = FileBlobStore(tmp_path)
+    key = await store.put(b"scan.pdf bytes")
+    assert key == hashlib.sha256(b"scan.pdf bytes").hexdigest()
+    assert await store.put(b"scan.pdf bytes") == key
+    assert await store.get(key) == b"scan.pdf bytes"
+    with pytest.raises(KeyError):
+        await store.get("../../etc/passwd")
+    with pytest.raises(KeyError):
+        await store.get("0" * 64)
