@@ -84,7 +84,7 @@ async def run_priyom(stack: Stack, n: int, concurrency: int) -> tuple[list[float
                 t0 = time.perf_counter()
                 response = await client.post("/api/v1/contacts", json={
                     "name": f"Клиент {i}", "email": f"bench.{i}.{uuid.uuid4().hex[:6]}@example.ru",
-                    "subject": "Выгрузка", "message": body})
+                    "subject": "Выгрузка", "message": body, "consent": True})
                 response.raise_for_status()
                 started[response.json()["contact_id"]] = t0
 

@@ -23,7 +23,7 @@ def unique_email() -> str:
 
 
 async def submit(client: httpx.AsyncClient, stack: Stack, **fields: Any) -> httpx.Response:
-    return await client.post(f"{stack.url('intake-web')}/api/v1/contacts", json=fields)
+    return await client.post(f"{stack.url('intake-web')}/api/v1/contacts", json={"consent": True, **fields})
 
 
 async def wait_ticket(client: httpx.AsyncClient, stack: Stack, contact_id: str, timeout: float = 30) -> dict:
@@ -119,7 +119,7 @@ async def test_same_idempotency_key_gives_one_ticket(stack: Stack) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         responses = [
             await client.post(f"{stack.url('intake-web')}/api/v1/contacts", headers={"Idempotency-Key": key},
-                              json={"email": email, "message": "Двойной клик"})
+                              json={"email": email, "message": "Двойной клик", "consent": True})
             for _ in range(3)
         ]
         assert all(r.status_code == 202 for r in responses)
@@ -133,7 +133,8 @@ async def test_multipart_attachment_reaches_the_ticket(stack: Stack) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         response = await client.post(
             f"{stack.url('intake-web')}/api/v1/contacts",
-            data={"email": unique_email(), "subject": "Договор", "message": "Прикладываю скан договора"},
+            data={"email": unique_email(), "subject": "Договор", "message": "Прикладываю скан договора",
+                  "consent": "on"},
             files=[("attachments", ("договор.pdf", pdf, "application/pdf"))],
         )
         assert response.status_code == 202, response.text

@@ -68,6 +68,7 @@ class Bus:
         self.service = service
         self.max_attempts = settings.max_attempts
         self.retry_delay_ms = settings.retry_delay_ms
+        self.publish_timeout_s = settings.publish_timeout_s
         self.topology = Topology(settings.bus_prefix)
         self.exchange = RabbitExchange(self.topology.exchange, type=ExchangeType.TOPIC, durable=True)
         self.dead_letter_exchange = RabbitExchange(
@@ -162,6 +163,7 @@ class Bus:
             headers={"x-idempotency-key": event.idempotency_key},
             persist=True,
             mandatory=True,
+            timeout=self.publish_timeout_s,
         )
 
     # -- lifecycle ------------------------------------------------------------------------------------
@@ -230,6 +232,7 @@ class Bus:
             expiration=expiration,
             persist=True,
             mandatory=True,
+            timeout=self.publish_timeout_s,
         )
 
 

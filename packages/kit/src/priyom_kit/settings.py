@@ -7,14 +7,16 @@ prefix (``IDENTITY_PORT``, ``TICKETS_DATABASE_URL``, …) by subclassing :class:
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ServiceSettings(BaseSettings):
     """Fields every service has. Subclasses set ``model_config`` with their own ``env_prefix``."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     amqp_url: SecretStr = Field(
         default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
@@ -38,9 +40,17 @@ class ServiceSettings(BaseSettings):
         default=1000, ge=1, validation_alias="PRIYOM_RETRY_DELAY_MS",
         description="First retry delay; each further attempt waits twice as long",
     )
+    publish_timeout_s: float = Field(
+        default=10.0, gt=0, validation_alias="PRIYOM_PUBLISH_TIMEOUT_S",
+        description="How long a publish waits for the broker's confirm before failing (503 at the edges)",
+    )
     admin_token: SecretStr | None = Field(
         default=None, validation_alias="PRIYOM_ADMIN_TOKEN",
         description="Bearer token with the admin role; without it the authenticated APIs refuse everyone",
+    )
+    blob_dir: Path = Field(
+        default=Path("var/blobs"), validation_alias="PRIYOM_BLOB_DIR",
+        description="Attachment store shared by the services that read or write attachments",
     )
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     log_json: bool = Field(default=False, validation_alias="LOG_JSON", description="JSON log lines")

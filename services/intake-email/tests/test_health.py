@@ -1,0 +1,24 @@
+"""The shell starts against the real RabbitMQ and reports itself ready."""
+
+from __future__ import annotations
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from priyom_intake_email.app import build
+from priyom_intake_email.settings import IntakeEmailSettings
+from priyom_kit import build_app
+
+
+async def test_starts_on_the_bus_and_reports_health(cleanup_bus: str, amqp_url: str) -> None:
+    settings = IntakeEmailSettings(AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus)
+    app = build_app(build(settings))
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                       base_url="http://test") as client:
+        health = await client.get("/health")
+        metrics = await client.get("/metrics")
+
+    assert health.status_code == 200, health.text
+    assert health.json() == {"status": "ok", "service": "intake-email", "checks": {"broker": True}}
+    assert settings.port == 8003
+    assert metrics.status_code == 200
