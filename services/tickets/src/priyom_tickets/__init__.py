@@ -1,0 +1,1 @@
+"""Priyom tickets: every routed contact becomes a numbered ticket that agents work and customers can quote."""

@@ -1,0 +1,23 @@
+import sys
+
+from priyom_kit.service import cli, run
+
+from .settings import TicketsSettings
+
+
+def main() -> None:
+    cli(
+        sys.argv[1:],
+        serve=lambda: run("priyom_tickets.app:create_app", TicketsSettings()),
+        migrate=lambda: _migrate(TicketsSettings()),
+    )
+
+
+def _migrate(settings: TicketsSettings) -> None:
+    from .store import migrate
+
+    migrate(settings.database_url)
+
+
+if __name__ == "__main__":
+    main()

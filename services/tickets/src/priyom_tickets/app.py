@@ -1,0 +1,59 @@
+"""Wiring: the only place the tickets service's parts meet."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from priyom_contracts import ContactRouted, TicketCreated
+from priyom_kit import Bus, ServiceParts, build_app
+from priyom_kit.auth import Authenticator
+from priyom_kit.blobs import FileBlobStore
+from priyom_kit.db import Inbox
+
+from . import handlers, store
+from .api import PUBLIC_PREFIX, make_router
+from .cors import PublicPathCORS
+from .database import Database
+from .settings import TicketsSettings
+
+DESCRIPTION = "Numbered tickets made from routed contacts: agents read them, customers see the number."
+
+
+def build(
+    settings: TicketsSettings | None = None, *, authenticator: Authenticator | None = None
+) -> ServiceParts:
+    """The service's parts. ``authenticator`` replaces the admin-token one (agent accounts come later)."""
+    settings = settings or TicketsSettings()
+    registry = CollectorRegistry()
+    bus = Bus(settings, "tickets", registry)
+    database = Database(settings.database_url)
+    inbox = Inbox(store.inbox, handlers.CONSUMER)
+
+    @bus.consumer("tickets.contacts")
+    async def on_contact_routed(event: ContactRouted) -> None:
+        await handlers.on_contact_routed(event, sessions=database.sessions, inbox=inbox,
+                                         publish=bus.publish)
+
+    bus.publisher(TicketCreated)
+    return ServiceParts(
+        name="tickets",
+        title="Priyom tickets",
+        description=DESCRIPTION,
+        settings=settings,
+        bus=bus,
+        registry=registry,
+        routers=[make_router(database, FileBlobStore(settings.blob_dir))],
+        checks={"database": database.ping},
+        on_start=[database.open],
+        on_stop=[database.close],
+        authenticator=authenticator,
+    )
+
+
+def create_app(parts: ServiceParts | None = None) -> FastAPI:
+    parts = parts or build()
+    app = build_app(parts)
+    settings: TicketsSettings = parts.settings  # type: ignore[assignment]
+    app.add_middleware(PublicPathCORS, prefix=PUBLIC_PREFIX, origins=settings.cors_origins)
+    return app

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
+
+from priyom_kit import ServiceSettings
+
+
+class TicketsSettings(ServiceSettings):
+    """Environment: ``TICKETS_*`` plus the shared names of :class:`~priyom_kit.ServiceSettings`."""
+
+    model_config = SettingsConfigDict(env_prefix="TICKETS_", extra="ignore")
+
+    port: int = 8000
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///var/tickets.db",
+        validation_alias=AliasChoices("TICKETS_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy async URL: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) in production",
+    )
+    cors_origins: list[str] = Field(
+        default=["http://localhost:8002", "http://127.0.0.1:8002"],
+        description="Origins allowed to read the public contact lookup: the pages serving the web form",
+    )
+    blob_dir: Path = Field(
+        default=Path("var/blobs"), validation_alias="PRIYOM_BLOB_DIR",
+        description="Root of the shared attachment blob store (shared variable, no prefix)",
+    )

@@ -1,0 +1,92 @@
+"""Fixtures of the tickets tests: a migrated database (SQLite and PostgreSQL), routed contacts to feed it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from priyom_contracts import (
+    AttachmentRef,
+    ClientMatch,
+    Contact,
+    ContactRouted,
+    ContactType,
+    MatchKind,
+    Routing,
+    Sender,
+    Urgency,
+    utcnow,
+)
+from priyom_kit.db import Inbox
+from priyom_tickets import handlers, store
+from priyom_tickets.database import Database
+
+MakeRouted = Callable[..., ContactRouted]
+
+
+@pytest.fixture
+async def migrated_url(database_url: str) -> str:
+    """``database_url`` brought to the newest schema by the service's own migrations."""
+    # Alembic's env runs its own event loop, which cannot nest in the test's: give it a thread.
+    await asyncio.to_thread(store.migrate, database_url)
+    return database_url
+
+
+@pytest.fixture
+async def database(migrated_url: str) -> AsyncIterator[Database]:
+    db = Database(migrated_url)
+    await db.open()
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def inbox() -> Inbox:
+    return Inbox(store.inbox, handlers.CONSUMER)
+
+
+@pytest.fixture
+def make_routed() -> MakeRouted:
+    """Build a ``contact.routed`` event as the router publishes it; keyword arguments override the parts."""
+
+    def make(
+        *,
+        channel: str = "web",
+        key: str | None = None,
+        contact_id: uuid.UUID | None = None,
+        client_id: uuid.UUID | None = None,
+        first_contact: bool = True,
+        body: str = "Здравствуйте! Не работает выгрузка отчётов с утра.",
+        subject: str | None = "Выгрузка отчётов",
+        attachments: list[AttachmentRef] | None = None,
+        **routing: Any,
+    ) -> ContactRouted:
+        contact_id = contact_id or uuid.uuid4()
+        received = utcnow()
+        decision = {
+            "type": ContactType.SERVICE_REQUEST, "category": "service", "urgency": Urgency.NORMAL,
+            "team": "service", "assignee": None, "reason": "team queue service (service-words)",
+            "first_response_due_at": received + timedelta(hours=4),
+            "resolution_due_at": received + timedelta(days=3),
+        } | routing
+        return ContactRouted(
+            correlation_id=contact_id,
+            channel=channel,
+            idempotency_key=key or f"form-{uuid.uuid4()}",
+            contact=Contact(
+                contact_id=contact_id, received_at=received, subject=subject, body=body,
+                sender=Sender(name="Анна Петрова", email="anna@example.ru", phone="+7 912 000-00-00"),
+                attachments=attachments or [],
+            ),
+            client=ClientMatch(client_id=client_id or uuid.uuid4(), person_id=uuid.uuid4(),
+                               display_name="ООО Ромашка", first_contact=first_contact,
+                               match=MatchKind.NEW if first_contact else MatchKind.EXACT_EMAIL),
+            routing=Routing(**decision),
+        )
+
+    return make

@@ -1,0 +1,215 @@
+"""The HTTP API through the real app (lifespan, broker, database): roles, lists, detail, the public lookup."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from priyom_contracts import AttachmentRef, TicketCreated
+from priyom_kit import Principal, Role
+from priyom_kit.blobs import FileBlobStore
+from priyom_kit.db import Inbox
+from priyom_tickets.app import build, create_app
+from priyom_tickets.database import Database
+from priyom_tickets.handlers import register_contact
+from priyom_tickets.settings import TicketsSettings
+
+TOKENS = {
+    "agent-token": Principal("Иванова", frozenset({Role.AGENT})),
+    "supervisor-token": Principal("Смирнов", frozenset({Role.SUPERVISOR})),
+    "service-token": Principal("intake-web", frozenset({Role.SERVICE})),
+    "admin-token": Principal("admin", frozenset({Role.ADMIN})),
+}
+AGENT = {"Authorization": "Bearer agent-token"}
+FORM_ORIGIN = "http://localhost:8002"
+
+
+async def authenticate(token: str) -> Principal | None:
+    return TOKENS.get(token)
+
+
+@dataclass
+class Tickets:
+    client: httpx.AsyncClient
+    database: Database
+    inbox: Inbox
+    blobs: FileBlobStore
+
+    async def register(self, event) -> TicketCreated:
+        created, _ = await register_contact(self.database.sessions, self.inbox, event)
+        return created
+
+
+@pytest.fixture
+async def tickets(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: Path,
+                  database: Database, inbox: Inbox) -> AsyncIterator[Tickets]:
+    settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
+                               AMQP_URL=amqp_url, PRIYOM_BLOB_DIR=str(tmp_path / "blobs"))
+    app = create_app(build(settings, authenticator=authenticate))
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                       base_url="http://tickets.test") as client:
+        yield Tickets(client, database, inbox, FileBlobStore(settings.blob_dir))
+
+
+def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TICKETS_PORT", "TICKETS_CORS_ORIGINS", "TICKETS_DATABASE_URL", "DATABASE_URL",
+                 "PRIYOM_BLOB_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    defaults = TicketsSettings()
+    assert defaults.port == 8000
+    assert defaults.database_url == "sqlite+aiosqlite:///var/tickets.db"
+    assert defaults.cors_origins == ["http://localhost:8002", "http://127.0.0.1:8002"]
+    assert defaults.blob_dir == Path("var/blobs")
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://db/shared")
+    assert TicketsSettings().database_url == "postgresql+asyncpg://db/shared"
+    monkeypatch.setenv("TICKETS_DATABASE_URL", "postgresql+asyncpg://db/tickets")
+    monkeypatch.setenv("TICKETS_CORS_ORIGINS", '["https://forms.example.ru"]')
+    monkeypatch.setenv("PRIYOM_BLOB_DIR", "/srv/blobs")
+    settings = TicketsSettings()
+    assert settings.database_url == "postgresql+asyncpg://db/tickets"
+    assert settings.cors_origins == ["https://forms.example.ru"]
+    assert settings.blob_dir == Path("/srv/blobs")
+
+
+async def test_health_reports_broker_and_database(tickets: Tickets) -> None:
+    response = await tickets.client.get("/health")
+    assert response.status_code == 200, response.text
+    assert response.json()["checks"] == {"broker": True, "database": True}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tickets", "/api/v1/tickets/1"])
+async def test_agent_routes_need_a_token_and_a_staff_role(tickets: Tickets, make_routed, path: str) -> None:
+    await tickets.register(make_routed())
+    async def status_with(token: str | None) -> int:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return (await tickets.client.get(path, headers=headers)).status_code
+
+    missing = await tickets.client.get(path)
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert await status_with("nope") == 401
+    assert await status_with("service-token") == 403
+    assert await status_with("agent-token") == 200
+    assert await status_with("supervisor-token") == 200
+    assert await status_with("admin-token") == 200
+
+
+async def test_list_filters_pages_and_orders_newest_first(tickets: Tickets, make_routed) -> None:
+    client_id = uuid.uuid4()
+    first = await tickets.register(make_routed(client_id=client_id, channel="email", assignee="Иванова"))
+    second = await tickets.register(make_routed(first_contact=False, team="sales"))
+    third = await tickets.register(make_routed(client_id=client_id, first_contact=False))
+
+    async def numbers(**params) -> list[int]:
+        response = await tickets.client.get("/api/v1/tickets", params=params, headers=AGENT)
+        assert response.status_code == 200, response.text
+        return [item["number"] for item in response.json()["items"]]
+
+    assert await numbers() == [third.number, second.number, first.number]
+    assert await numbers(client_id=str(client_id)) == [third.number, first.number]
+    assert await numbers(channel="email") == [first.number]
+    assert await numbers(assignee="Иванова") == [first.number]
+    assert await numbers(team="sales") == [second.number]
+    assert await numbers(first_contact="false") == [third.number, second.number]
+    assert await numbers(status="new") == [third.number, second.number, first.number]
+    assert await numbers(status="closed") == []
+
+    response = await tickets.client.get("/api/v1/tickets", params={"limit": 1, "offset": 1}, headers=AGENT)
+    page = response.json()
+    assert (page["total"], page["limit"], page["offset"]) == (3, 1, 1)
+    item = page["items"][0]
+    assert item["number"] == second.number
+    for field in ("client_id", "first_contact", "type", "status", "channel", "assignee", "created_at", "team",
+                  "urgency", "category", "first_response_due_at", "resolution_due_at", "subject"):
+        assert field in item
+
+    for bad in ({"limit": 201}, {"limit": 0}, {"offset": -1}, {"status": "lost"}, {"client_id": "x"}):
+        assert (await tickets.client.get("/api/v1/tickets", params=bad, headers=AGENT)).status_code == 422
+
+
+async def test_ticket_detail_has_messages_and_attachments(tickets: Tickets, make_routed) -> None:
+    content = "Акт сверки за ноябрь".encode()
+    key = await tickets.blobs.put(content)
+    event = make_routed(attachments=[AttachmentRef(blob_key=key, filename="акт сверки.txt",
+                                                   content_type="text/plain", size=len(content))])
+    created = await tickets.register(event)
+
+    response = await tickets.client.get(f"/api/v1/tickets/{created.number}", headers=AGENT)
+    assert response.status_code == 200, response.text
+    ticket = response.json()
+    assert ticket["number"] == created.number
+    assert ticket["client_id"] == str(event.client.client_id)
+    assert ticket["status"] == "new"
+    assert ticket["subject"] == event.contact.subject
+    assert ticket["routing_reason"] == event.routing.reason
+    [message] = ticket["messages"]
+    assert (message["direction"], message["body"]) == ("inbound", event.contact.body)
+    assert message["author_name"] == "Анна Петрова"
+    [attachment] = message["attachments"]
+    assert (attachment["filename"], attachment["size"]) == ("акт сверки.txt", len(content))
+
+    download = await tickets.client.get(
+        f"/api/v1/tickets/{created.number}/attachments/{attachment['id']}", headers=AGENT)
+    assert download.status_code == 200
+    assert download.content == content
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert download.headers["x-content-type-options"] == "nosniff"
+    # An attachment is reachable only through its own ticket.
+    other = await tickets.register(make_routed())
+    assert (await tickets.client.get(f"/api/v1/tickets/{other.number}/attachments/{attachment['id']}",
+                                     headers=AGENT)).status_code == 404
+
+    assert (await tickets.client.get("/api/v1/tickets/999999", headers=AGENT)).status_code == 404
+    assert (await tickets.client.get("/api/v1/tickets/0", headers=AGENT)).status_code == 422
+
+
+async def test_public_lookup_is_404_until_the_ticket_exists(tickets: Tickets, make_routed) -> None:
+    event = make_routed()
+    path = f"/api/v1/contacts/{event.contact.contact_id}/ticket"
+
+    missing = await tickets.client.get(path)
+    assert missing.status_code == 404
+    assert missing.headers["cache-control"] == "no-store"
+
+    created = await tickets.register(event)
+    found = await tickets.client.get(path)  # no token: the contact id is the capability
+    assert found.status_code == 200
+    assert found.headers["cache-control"] == "no-store"
+    body = found.json()
+    assert set(body) == {"number", "status", "created_at"}
+    assert (body["number"], body["status"]) == (created.number, "new")
+    assert (await tickets.client.get("/api/v1/contacts/not-a-uuid/ticket")).status_code == 422
+
+
+async def test_cors_opens_only_the_public_lookup_to_the_form_origin(tickets: Tickets, make_routed) -> None:
+    event = make_routed()
+    await tickets.register(event)
+    path = f"/api/v1/contacts/{event.contact.contact_id}/ticket"
+
+    allowed = await tickets.client.get(path, headers={"Origin": FORM_ORIGIN})
+    assert allowed.headers["access-control-allow-origin"] == FORM_ORIGIN
+    assert "access-control-allow-origin" not in (
+        await tickets.client.get(path, headers={"Origin": "https://evil.example"})).headers
+
+    preflight = await tickets.client.options(path, headers={"Origin": FORM_ORIGIN,
+                                                            "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == FORM_ORIGIN
+
+    staff = await tickets.client.get("/api/v1/tickets", headers={**AGENT, "Origin": FORM_ORIGIN})
+    assert staff.status_code == 200
+    assert "access-control-allow-origin" not in staff.headers
+
+
+async def test_openapi_documents_the_routes(tickets: Tickets) -> None:
+    schema = (await tickets.client.get("/openapi.json")).json()
+    assert {"/api/v1/tickets", "/api/v1/tickets/{number}", "/api/v1/contacts/{contact_id}/ticket"} <= set(
+        schema["paths"])
+    assert (await tickets.client.get("/docs")).status_code == 200
