@@ -7,6 +7,7 @@ import uuid
 
 import aio_pika
 import pytest
+from faststream.rabbit import ExchangeType, RabbitExchange
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import Contact, ContactReceived, Sender, utcnow
@@ -101,8 +102,10 @@ async def test_publish_is_persistent_and_unroutable_publish_raises(amqp_url: str
         assert message.message_id == str(event.message_id)
         assert message.type == "contact.received.v1"
         assert ContactReceived.model_validate_json(message.body) == event
+        lonely = RabbitExchange(f"{cleanup_bus}lonely", type=ExchangeType.TOPIC, auto_delete=True)
+        await bus.broker.declare_exchange(lonely)
         with pytest.raises(Exception, match="NO_ROUTE|not routed|PublishError|unroutable"):
-            await bus.broker.publish(b"x", exchange=bus.exchange, routing_key="nobody.listens", persist=True)
+            await bus.broker.publish(b"x", exchange=lonely, routing_key="nobody.listens", persist=True)
     finally:
         await bus.stop()
 
@@ -113,5 +116,27 @@ async def test_health_ping(cleanup_bus: str) -> None:
     await bus.start()
     try:
         assert await bus.ping(2)
+    finally:
+        await bus.stop()
+
+
+async def test_every_publish_is_kept_in_the_journal_stream(amqp_url: str, cleanup_bus: str) -> None:
+    """A broadcast event nobody consumes yet is still routable, and replayable from the journal."""
+    bus = make_bus(cleanup_bus)
+    await bus.start()
+    try:
+        event = contact_event("web:journal")
+        await bus.publish(event)
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=10)
+            journal = await channel.declare_queue(bus.topology.journal_queue, passive=True)
+            got: asyncio.Queue[aio_pika.abc.AbstractIncomingMessage] = asyncio.Queue()
+            await journal.consume(got.put, arguments={"x-stream-offset": "first"})
+            message = await asyncio.wait_for(got.get(), 10)
+            await message.ack()
+        assert message.message_id == str(event.message_id)
+        assert message.routing_key == "contact.received.v1.web"
     finally:
         await bus.stop()

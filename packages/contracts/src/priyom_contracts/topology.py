@@ -78,6 +78,13 @@ class Topology:
         return f"{self.prefix}priyom.dead-letters"
 
     @property
+    def journal_queue(self) -> str:
+        """A RabbitMQ stream bound to every routing key: a replayable record of all that was published, so
+        integrators can read the event history from any offset instead of polling the REST APIs, and a
+        broadcast event (``ticket.created``) is kept even before anyone consumes it."""
+        return f"{self.prefix}priyom.journal"
+
+    @property
     def identity_lookup_queue(self) -> str:
         """Request queue of the fast client lookup (request/reply over the default exchange)."""
         return f"{self.prefix}identity.lookup"

@@ -43,6 +43,9 @@ log = get_logger("priyom.bus")
 ATTEMPT_HEADER = "x-priyom-attempt"
 #: Broker-side backstop above our own attempt counter: only reached if the service crashes mid-retry.
 BROKER_DELIVERY_LIMIT = 20
+#: Retention of the journal stream (a broker limit, whichever is reached first).
+JOURNAL_MAX_AGE = "7D"
+JOURNAL_MAX_BYTES = 5 * 1024**3
 #: Failures that a retry cannot fix: the message itself is wrong.
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
     PermanentError,
@@ -122,6 +125,11 @@ class Bus:
             RabbitQueue(self.topology.dead_letter_queue, durable=True, queue_type=QueueType.QUORUM)
         )
         await dead.bind(dlx, routing_key="#")
+        journal = await self.broker.declare_queue(
+            RabbitQueue(self.topology.journal_queue, durable=True, queue_type=QueueType.STREAM,
+                        arguments={"x-max-age": JOURNAL_MAX_AGE, "x-max-length-bytes": JOURNAL_MAX_BYTES})
+        )
+        await journal.bind(exchange, routing_key="#")
         for spec in self.topology.queues.values():
             queue = await self.broker.declare_queue(self.rabbit_queue(spec))
             for pattern in spec.bindings:

@@ -50,7 +50,7 @@ async def delete_prefixed(amqp_url: str, prefix: str) -> None:
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
-        names = [topology.dead_letter_queue, topology.identity_lookup_queue]
+        names = [topology.dead_letter_queue, topology.identity_lookup_queue, topology.journal_queue]
         for spec in topology.queues.values():
             names += [spec.name, spec.retry_name]
         for name in names:

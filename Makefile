@@ -1,0 +1,76 @@
+# Priyom: install, run, test and ship every service from one virtual environment.
+#   make up     the whole stack on this machine (honcho), with demo data
+#   make test   every test suite against the real RabbitMQ and PostgreSQL
+# VENV=.venv-other picks another virtual environment; PYTHON=python3.12 another interpreter for it.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.priyom-installed
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+export VENV
+
+# Every package installed (editable) into the one environment: the two libraries, then each service that
+# has a pyproject.toml. A service appearing, or any pyproject.toml changing, triggers a re-install.
+PACKAGES := packages/contracts packages/kit \
+	$(patsubst %/pyproject.toml,%,$(sort $(wildcard services/*/pyproject.toml)))
+PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
+
+.PHONY: help install up test bench docs clean distclean FORCE
+
+help:
+	@echo "make up         install, start RabbitMQ if needed, migrate, run every service under honcho"
+	@echo "make test       install, make sure RabbitMQ and PostgreSQL answer, run pytest (PYTEST_ARGS=...)"
+	@echo "make bench      end-to-end benchmark, bench/e2e.py (BENCH_ARGS=...)"
+	@echo "make docs       regenerate docs/asyncapi.json and docs/schemas/"
+	@echo "make install    create $(VENV) and install every package editable (only when something changed)"
+	@echo "make clean      remove caches and build output; make distclean also removes $(VENV) and var/"
+
+install: $(STAMP)
+
+# The stamp holds the list of installed packages: a different list (a new service) forces a re-install.
+ifneq ($(shell cat $(STAMP) 2>/dev/null),$(strip $(PACKAGES)))
+$(STAMP): FORCE
+endif
+
+$(STAMP): $(PYPROJECTS) requirements-dev.txt
+	@if [ ! -x $(BIN)/python ]; then \
+	  echo "creating $(VENV) with $(PYTHON)"; \
+	  $(PYTHON) -m venv $(VENV) || { echo "'$(PYTHON) -m venv' failed: on Debian/Ubuntu run 'apt-get install -y python3-venv'" >&2; exit 1; }; \
+	fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(addprefix -e ,$(PACKAGES)) -r requirements-dev.txt
+	@echo "$(PACKAGES)" > $(STAMP)
+	@echo "installed into $(VENV): $(notdir $(PACKAGES))"
+
+up: install
+	@scripts/up.sh
+
+test: install
+	@scripts/ensure-services.sh rabbitmq postgres
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The benchmark's default database is PostgreSQL (BENCH_ARGS="--db sqlite --n 200" to change).
+bench: install
+	@scripts/ensure-services.sh rabbitmq postgres
+	$(BIN)/python bench/e2e.py $(BENCH_ARGS)
+
+docs: install
+	$(BIN)/python scripts/export_docs.py
+
+clean:
+	find . -path ./$(VENV) -prune -o -path ./.git -prune -o \
+	  \( -name __pycache__ -o -name '*.egg-info' -o -name .pytest_cache -o -name .hypothesis \
+	     -o -name .ruff_cache -o -name .mypy_cache -o -name .import_linter_cache -o -name build -o -name dist \) -type d -print0 \
+	  | xargs -0 rm -rf
+
+# Also removes the virtual environment and var/ (local SQLite databases, blobs and the admin token).
+distclean: clean
+	rm -rf $(VENV) var
+
+FORCE:

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Make sure the servers Priyom needs answer: scripts/ensure-services.sh rabbitmq|postgres [...]
+#
+# For each one: if its port answers, done. If not and the address is this machine: start the local server;
+# if it is not installed and we are root on Debian/Ubuntu, install it from the distribution first. Otherwise
+# print one line saying how to get one and exit non-zero.
+#   rabbitmq   host and port from AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/)
+#   postgres   host and port from PRIYOM_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
+#              also checks that this URL can connect and create databases, as the tests do.
+set -euo pipefail
+
+AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
+PG_URL=${PRIYOM_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
+PATH=$PATH:/usr/sbin:/sbin
+export DEBIAN_FRONTEND=noninteractive
+
+say() { echo "ensure-services: $*" >&2; }
+fail() { say "$*"; exit 1; }
+
+# "host port" of a URL, with a default port.
+host_port() {
+  local rest=${1#*://}
+  rest=${rest%%[/?#]*}
+  rest=${rest##*@}
+  local host port=$2
+  if [[ $rest == \[* ]]; then              # [::1]:5672
+    host=${rest%%]*}; host=${host#[}
+    [[ $rest == *]:* ]] && port=${rest##*]:}
+  elif [[ $rest == *:* ]]; then
+    host=${rest%%:*}; port=${rest##*:}
+  else
+    host=$rest
+  fi
+  echo "${host:-127.0.0.1} $port"
+}
+
+port_open() { timeout 2 bash -c ">/dev/tcp/$1/$2" 2>/dev/null; }
+
+wait_port() {  # host port seconds
+  local deadline=$((SECONDS + $3))
+  while ((SECONDS < deadline)); do
+    port_open "$1" "$2" && return 0
+    sleep 1
+  done
+  return 1
+}
+
+is_local() { case $1 in 127.* | localhost | ::1 | 0.0.0.0) return 0 ;; *) return 1 ;; esac; }
+
+can_apt() { [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; }
+
+apt_install() {
+  say "installing $* from the distribution (apt-get)"
+  apt-get update -qq && apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_rabbitmq() {
+  local host port
+  read -r host port < <(host_port "$AMQP_URL" 5672)
+  if port_open "$host" "$port"; then say "RabbitMQ answers on $host:$port"; return 0; fi
+  is_local "$host" || fail "RabbitMQ at $host:$port (AMQP_URL) does not answer: start that broker or point AMQP_URL at a running one."
+  if ! command -v rabbitmq-server >/dev/null; then
+    can_apt || fail "RabbitMQ is not installed: run 'sudo apt-get install rabbitmq-server' (or 'docker compose -f deploy/docker-compose.yml up -d rabbitmq'), or set AMQP_URL to a running broker."
+    apt_install rabbitmq-server
+    # The package's own start script may already have started it.
+    if wait_port "$host" "$port" 5; then say "RabbitMQ answers on $host:$port"; return 0; fi
+  fi
+  if rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
+    fail "a local RabbitMQ node runs but does not answer on $host:$port: check AMQP_URL against its listeners ('rabbitmq-diagnostics listeners')."
+  fi
+  say "starting RabbitMQ (rabbitmq-server -detached)"
+  rabbitmq-server -detached || true   # exits non-zero when a node is already booting; the port decides
+  wait_port "$host" "$port" 60 \
+    || fail "RabbitMQ did not open $host:$port within 60 s: see /var/log/rabbitmq/ (or 'rabbitmq-diagnostics status')."
+  say "RabbitMQ answers on $host:$port"
+}
+
+pg_versions() { ls /etc/postgresql 2>/dev/null | sort -V; }
+
+start_postgres() {
+  local started=1 ver
+  for ver in $(pg_versions); do
+    if command -v pg_ctlcluster >/dev/null; then
+      say "starting PostgreSQL $ver (pg_ctlcluster $ver main start)"
+      pg_ctlcluster --skip-systemctl-redirect "$ver" main start && started=0
+    fi
+  done
+  if [ $started -ne 0 ] && command -v service >/dev/null; then
+    say "starting PostgreSQL (service postgresql start)"
+    service postgresql start && started=0
+  fi
+  return $started
+}
+
+# Only for a server this script has just installed: let local TCP connections in without a password, as
+# the default PRIYOM_TEST_PG_URL expects. An existing server's configuration is never changed.
+trust_local_connections() {
+  local ver hba
+  for ver in $(pg_versions); do
+    hba=/etc/postgresql/$ver/main/pg_hba.conf
+    [ -f "$hba" ] || continue
+    say "allowing local TCP connections without a password in $hba (new test server)"
+    sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main reload || true
+  done
+}
+
+# Prints nothing and succeeds when PG_URL connects and may create databases; otherwise prints the reason.
+pg_check() {
+  local query="select rolcreatedb or rolsuper from pg_roles where rolname = current_user"
+  if command -v psql >/dev/null; then
+    local out
+    out=$(PGCONNECT_TIMEOUT=5 psql -w -X -A -t -v ON_ERROR_STOP=1 -c "$query" "$PG_URL" 2>&1) || { echo "$out"; return 1; }
+    [ "$(echo "$out" | tr -d '[:space:]')" = t ] || { echo "the role may not create databases"; return 1; }
+    return 0
+  fi
+  local py=${VENV:-.venv}/bin/python
+  if [ -x "$py" ] && "$py" -c 'import asyncpg' 2>/dev/null; then
+    "$py" - "$PG_URL" "$query" <<'EOF'
+import asyncio, sys
+import asyncpg
+async def main(url, query):
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        if not await conn.fetchval(query):
+            sys.exit("the role may not create databases")
+    finally:
+        await conn.close()
+try:
+    asyncio.run(main(*sys.argv[1:]))
+except Exception as exc:  # the reason is the answer
+    sys.exit(f"{type(exc).__name__}: {exc}")
+EOF
+    return $?
+  fi
+  say "neither psql nor asyncpg is available: cannot check that $PG_URL connects (the port answers)"
+  return 0
+}
+
+ensure_postgres() {
+  local host port fresh=0
+  read -r host port < <(host_port "$PG_URL" 5432)
+  if ! port_open "$host" "$port"; then
+    is_local "$host" || fail "PostgreSQL at $host:$port (PRIYOM_TEST_PG_URL) does not answer: start it or set PRIYOM_TEST_PG_URL to a running server."
+    if [ -z "$(pg_versions)" ]; then
+      can_apt || fail "PostgreSQL is not installed: run 'sudo apt-get install postgresql' (or 'docker compose -f deploy/docker-compose.yml up -d postgres' and set PRIYOM_TEST_PG_URL), or set PRIYOM_TEST_PG_URL to a running server."
+      apt_install postgresql
+      fresh=1
+    fi
+    port_open "$host" "$port" || start_postgres || true
+    wait_port "$host" "$port" 60 \
+      || fail "PostgreSQL did not open $host:$port within 60 s: see /var/log/postgresql/ ('pg_lsclusters' lists the clusters)."
+    if [ $fresh -eq 1 ]; then trust_local_connections; fi
+  fi
+  local why
+  if ! why=$(pg_check); then
+    say "PostgreSQL answers on $host:$port but the tests cannot use $PG_URL: $(echo "$why" | head -3 | tr '\n' ' ')"
+    fail "Fix: set PRIYOM_TEST_PG_URL=postgresql://USER:PASSWORD@$host:$port/postgres for a role with CREATEDB, or (as root, a local test server only) add 'host all all 127.0.0.1/32 trust' at the top of /etc/postgresql/*/main/pg_hba.conf and run 'pg_ctlcluster --skip-systemctl-redirect <version> main reload'."
+  fi
+  say "PostgreSQL answers on $host:$port and $PG_URL may create databases"
+}
+
+[ $# -gt 0 ] || fail "usage: $0 rabbitmq|postgres [...]"
+for service in "$@"; do
+  case $service in
+    rabbitmq) ensure_rabbitmq ;;
+    postgres | postgresql) ensure_postgres ;;
+    *) fail "unknown service '$service' (known: rabbitmq, postgres)" ;;
+  esac
+done

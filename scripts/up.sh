@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# `make up`: the whole stack on this machine. RabbitMQ checked (started or installed if need be), migrations
+# run, every service that exists started under honcho with the Procfile (prefixed logs; Ctrl-C stops them
+# all), demo data loaded once identity answers, then the URLs and the admin token printed.
+# Data: SQLite files and blobs under var/ unless DATABASE_URL / <PREFIX>DATABASE_URL / PRIYOM_BLOB_DIR say
+# otherwise. Expects `make install` to have run (make up does it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${VENV:-.venv}
+case $VENV in /*) ;; *) VENV=$PWD/$VENV ;; esac
+[ -x "$VENV/bin/python" ] || { echo "up: $VENV is missing: run 'make install' first" >&2; exit 1; }
+export PATH="$VENV/bin:$PATH" VIRTUAL_ENV=$VENV PYTHONUNBUFFERED=1
+
+scripts/ensure-services.sh rabbitmq
+mkdir -p var
+
+# The admin token: PRIYOM_ADMIN_TOKEN if set, else generated once into var/admin-token (mode 600).
+if [ -z "${PRIYOM_ADMIN_TOKEN:-}" ]; then
+  if [ ! -s var/admin-token ]; then
+    (umask 077 && python -c 'import secrets; print(secrets.token_urlsafe(32))' >var/admin-token)
+  fi
+  chmod 600 var/admin-token
+  PRIYOM_ADMIN_TOKEN=$(<var/admin-token)
+fi
+export PRIYOM_ADMIN_TOKEN
+
+# The services that exist now: a folder under services/ with its __main__.py and a line in the Procfile.
+declare -A DEFAULT_PORT=([tickets]=8000 [identity]=8001 [intake-web]=8002 [intake-email]=8003
+  [intake-telephony]=8004 [intake-messenger]=8005 [router]=8006)
+running=() missing=()
+for dir in services/*/; do
+  name=$(basename "$dir")
+  module=priyom_${name//-/_}
+  if [ -f "$dir/src/$module/__main__.py" ] && grep -q "^$name:" Procfile; then
+    running+=("$name")
+  else
+    missing+=("$name")
+  fi
+done
+[ ${#running[@]} -gt 0 ] || { echo "up: no service to start (none has src/priyom_<name>/__main__.py)" >&2; exit 1; }
+
+port_of() {
+  local var=${1//-/_}
+  var=${var^^}_PORT
+  echo "${!var:-${DEFAULT_PORT[$1]:-?}}"
+}
+
+for name in identity tickets; do
+  if [[ " ${running[*]} " == *" $name "* ]]; then
+    echo "up: migrating $name"
+    python -m "priyom_$name" migrate || { echo "up: the migration of $name failed" >&2; exit 1; }
+  fi
+done
+
+banner() {
+  local t=${TICKETS_PORT:-8000} i=${IDENTITY_PORT:-8001} w=${INTAKE_WEB_PORT:-8002}
+  cat <<EOF
+
+================================================================================
+ Priyom is running. Ctrl-C stops every service.
+   web form        http://localhost:$w/
+   tickets API     http://localhost:$t/api/v1/tickets   (OpenAPI: http://localhost:$t/docs)
+   identity API    http://localhost:$i/docs
+   admin token     $PRIYOM_ADMIN_TOKEN
+                   curl -H "Authorization: Bearer \$(cat var/admin-token)" http://localhost:$t/api/v1/tickets
+   started         ${running[*]}
+EOF
+  [ ${#missing[@]} -eq 0 ] || echo "   not started     ${missing[*]} (no src/priyom_<name>/__main__.py yet)"
+  echo "================================================================================"
+}
+
+# In the background: wait until every started service answers /health, load the demo data, print the
+# banner. It gives up as soon as honcho (this shell's PID after the exec below) is gone.
+honcho_pid=$$
+(
+  ports=()
+  for name in "${running[@]}"; do ports+=("$name=$(port_of "$name")"); done
+  python - "$honcho_pid" "${ports[@]}" <<'EOF' || exit 0
+import os, signal, sys, time, urllib.request
+signal.signal(signal.SIGINT, signal.default_int_handler)
+pid, services = int(sys.argv[1]), dict(arg.split("=", 1) for arg in sys.argv[2:])
+deadline, waiting = time.monotonic() + 120, set(services)
+try:
+    while waiting and time.monotonic() < deadline:
+        os.kill(pid, 0)
+        for name in sorted(waiting):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{services[name]}/health", timeout=2) as r:
+                    if r.status == 200:
+                        waiting.discard(name)
+            except OSError:
+                pass
+        time.sleep(0.5)
+except (KeyboardInterrupt, ProcessLookupError):
+    sys.exit(1)
+if waiting:
+    print(f"up: no answer on /health after 120 s from: {' '.join(sorted(waiting))}", file=sys.stderr)
+EOF
+  if [[ " ${running[*]} " == *" identity "* ]]; then
+    python scripts/demo_data.py --wait 30 --stop-with "$honcho_pid" || [ $? -ne 130 ] || exit 0
+  fi
+  kill -0 "$honcho_pid" 2>/dev/null && banner
+) &
+
+colour=()
+[ -t 1 ] || colour=(--no-colour)
+exec honcho start "${colour[@]}" -f Procfile "${running[@]}"
