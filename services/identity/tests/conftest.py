@@ -15,8 +15,9 @@ from fastapi import FastAPI
 from priyom_contracts import Contact, ContactReceived, MessengerId, Sender, utcnow
 from priyom_identity.app import build
 from priyom_identity.settings import IdentitySettings
-from priyom_identity.store import Database, migrate_database
+from priyom_identity.store import migrate_database
 from priyom_kit import ServiceParts, build_app
+from priyom_kit.db import Database
 
 
 def contact_event(*, email: str | None = None, phone: str | None = None, telegram: str | None = None,
@@ -45,11 +46,11 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     """A started :class:`Database` on a freshly migrated SQLite or PostgreSQL database."""
     await asyncio.to_thread(migrate_database, database_url)  # Alembic's env runs its own event loop
     db = Database(database_url)
-    await db.start()
+    await db.open()
     try:
         yield db
     finally:
-        await db.stop()
+        await db.close()
 
 
 ADMIN_TOKEN = "test-admin-token"

@@ -15,9 +15,9 @@ from priyom_identity.cards import NewClient, NewPerson
 from priyom_identity.handlers import identify_recorded
 from priyom_identity.identify import IdentifierTaken, identify_contact, register_card
 from priyom_identity.matching import NoUsableIdentifier
-from priyom_identity.store import VERSION_TABLE, Database, load_card
+from priyom_identity.store import VERSION_TABLE, load_card
 from priyom_identity.tables import clients, contact_history, identifiers, inbox, metadata
-from priyom_kit.db import Inbox
+from priyom_kit.db import Database, Inbox
 
 from .conftest import contact_event, unique_email
 

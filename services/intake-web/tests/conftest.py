@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aio_pika
-from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 import httpx
 import pytest
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 

@@ -22,9 +22,8 @@ from priyom_contracts import (
     Urgency,
     utcnow,
 )
-from priyom_kit.db import Inbox
+from priyom_kit.db import Database, Inbox
 from priyom_tickets import handlers, store
-from priyom_tickets.database import Database
 
 MakeRouted = Callable[..., ContactRouted]
 

@@ -14,9 +14,8 @@ from asgi_lifespan import LifespanManager
 from priyom_contracts import AttachmentRef, TicketCreated
 from priyom_kit import Principal, Role
 from priyom_kit.blobs import FileBlobStore
-from priyom_kit.db import Inbox
+from priyom_kit.db import Database, Inbox
 from priyom_tickets.app import build, create_app
-from priyom_tickets.database import Database
 from priyom_tickets.handlers import register_contact
 from priyom_tickets.settings import TicketsSettings
 

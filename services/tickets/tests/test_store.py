@@ -11,9 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from priyom_contracts import AttachmentRef, TicketCreated, TicketStatus, Urgency
-from priyom_kit.db import Inbox
+from priyom_kit.db import Database, Inbox
 from priyom_tickets import store
-from priyom_tickets.database import Database
 from priyom_tickets.handlers import inbox_key, on_contact_routed, register_contact
 
 

@@ -13,6 +13,7 @@ from pydantic import EmailStr
 from sqlalchemy.exc import IntegrityError
 
 from priyom_kit import Principal, Role, require_roles
+from priyom_kit.db import Database
 
 from . import store
 from .cards import ClientCard, NewClient
@@ -24,7 +25,7 @@ READERS = require_roles(Role.AGENT, Role.SUPERVISOR, Role.SERVICE)
 WRITERS = require_roles(Role.SUPERVISOR, Role.SERVICE)
 
 
-def clients_router(database: store.Database, region: str) -> APIRouter:
+def clients_router(database: Database, region: str) -> APIRouter:
     """``/api/v1/clients``: every route needs a bearer token (admins pass every role check)."""
     router = APIRouter(prefix="/api/v1/clients", tags=["clients"])
 

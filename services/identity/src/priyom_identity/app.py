@@ -7,12 +7,11 @@ from prometheus_client import CollectorRegistry
 
 from priyom_contracts import ContactIdentified, ContactReceived
 from priyom_kit import Bus, ServiceParts, build_app
-from priyom_kit.db import Inbox
+from priyom_kit.db import Database, Inbox
 
 from . import handlers
 from .api import clients_router
 from .settings import IdentitySettings
-from .store import Database
 from .tables import inbox as inbox_table
 
 
@@ -32,7 +31,7 @@ def build(settings: IdentitySettings | None = None) -> ServiceParts:
     return ServiceParts(
         name="identity", title="Priyom identity", settings=settings, bus=bus, registry=registry,
         routers=[clients_router(database, settings.default_region)],
-        checks={"database": database.ping}, on_start=[database.start], on_stop=[database.stop],
+        checks={"database": database.ping}, on_start=[database.open], on_stop=[database.close],
         description="Client cards: every contact matched to a client by messenger id, phone or email.",
     )
 

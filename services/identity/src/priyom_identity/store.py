@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import utcnow
 from priyom_kit import db
@@ -26,39 +26,12 @@ from .tables import clients, contact_history, contact_persons, identifiers, meta
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version_identity"
 
-__all__ = ["MIGRATIONS_DIR", "VERSION_TABLE", "Database", "metadata", "migrate_database"]
+__all__ = ["MIGRATIONS_DIR", "VERSION_TABLE", "metadata", "migrate_database"]
 
 
 def migrate_database(url: str) -> None:
     """Upgrade ``url`` to the newest schema (``python -m priyom_identity migrate``, and tests)."""
     db.upgrade_database(MIGRATIONS_DIR, url, VERSION_TABLE)
-
-
-class Database:
-    """The engine, created when the service starts (nothing connects at import or build time)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._engine: AsyncEngine | None = None
-        self._sessions: async_sessionmaker[AsyncSession] | None = None
-
-    async def start(self) -> None:
-        self._engine = db.make_engine(self.url)
-        self._sessions = db.make_sessions(self._engine)
-
-    async def stop(self) -> None:
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = self._sessions = None
-
-    @property
-    def sessions(self) -> async_sessionmaker[AsyncSession]:
-        if self._sessions is None:
-            raise RuntimeError("database not started")
-        return self._sessions
-
-    async def ping(self) -> bool:
-        return self._engine is not None and await db.ping(self._engine)
 
 
 # -- matching ---------------------------------------------------------------------------------------------

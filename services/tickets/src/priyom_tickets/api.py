@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from priyom_contracts import ChannelName, TicketStatus
 from priyom_kit import Principal, Role, require_roles
 from priyom_kit.blobs import BlobStore
+from priyom_kit.db import Database
 
 from . import store
-from .database import Database
 from .views import PublicTicket, TicketDetail, TicketPage, TicketView
 
 PUBLIC_PREFIX = "/api/v1/contacts/"

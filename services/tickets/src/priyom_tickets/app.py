@@ -9,12 +9,11 @@ from priyom_contracts import ContactRouted, TicketCreated
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.auth import Authenticator
 from priyom_kit.blobs import FileBlobStore
-from priyom_kit.db import Inbox
+from priyom_kit.db import Database, Inbox
 
 from . import handlers, store
 from .api import PUBLIC_PREFIX, make_router
 from .cors import PublicPathCORS
-from .database import Database
 from .settings import TicketsSettings
 
 DESCRIPTION = "Numbered tickets made from routed contacts: agents read them, customers see the number."

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,10 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Identity,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -36,12 +34,11 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.engine import Dialect, RowMapping
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import TypeDecorator
 
 from priyom_contracts import ContactRouted, TicketStatus
-from priyom_kit.db import inbox_table, upgrade_database
+from priyom_kit.db import UtcDateTime, inbox_table, make_metadata, upgrade_database
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_tickets"
@@ -50,33 +47,7 @@ VERSION_TABLE = "alembic_version_tickets"
 MAX_PAGE = 200
 
 
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC in, aware UTC out. SQLite keeps no offset, so a naive value read back is UTC by contract."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: every timestamp Priyom stores is aware")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+metadata = make_metadata()
 
 tickets = Table(
     "tickets",
