@@ -26,8 +26,8 @@ fi
 export PRIYOM_ADMIN_TOKEN
 
 # The services that exist now: a folder under services/ with its __main__.py and a line in the Procfile.
-declare -A DEFAULT_PORT=([tickets]=8000 [identity]=8001 [intake-web]=8002 [intake-email]=8003
-  [intake-telephony]=8004 [intake-messenger]=8005 [router]=8006)
+declare -A DEFAULT_PORT=([tickets]=8000 [identity]=8001 [intake-web]=8002 [intake-email]=8005
+  [intake-telephony]=8004 [intake-messenger]=8003 [router]=8006)
 running=() missing=()
 for dir in services/*/; do
   name=$(basename "$dir")

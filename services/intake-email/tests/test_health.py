@@ -20,5 +20,5 @@ async def test_starts_on_the_bus_and_reports_health(cleanup_bus: str, amqp_url: 
 
     assert health.status_code == 200, health.text
     assert health.json() == {"status": "ok", "service": "intake-email", "checks": {"broker": True}}
-    assert settings.port == 8003
+    assert settings.port == 8005
     assert metrics.status_code == 200

@@ -13,4 +13,4 @@ class IntakeEmailSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="INTAKE_EMAIL_", extra="ignore")
 
-    port: int = 8003
+    port: int = 8005

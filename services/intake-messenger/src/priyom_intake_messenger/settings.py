@@ -13,4 +13,4 @@ class IntakeMessengerSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="INTAKE_MESSENGER_", extra="ignore")
 
-    port: int = 8005
+    port: int = 8003
