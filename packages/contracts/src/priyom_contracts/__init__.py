@@ -20,7 +20,7 @@ from .contacts import (
     ThreadHint,
     Urgency,
 )
-from .replies import OutboundReply, Recipient
+from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
 from .tickets import TicketCreated, TicketStatus, TicketStatusChanged
 from .topology import EVENT_TYPES, QueueSpec, Topology, binding
 
@@ -39,6 +39,8 @@ __all__ = [
     "ContactRouted",
     "ContactType",
     "Contract",
+    "DeliveryReported",
+    "DeliveryStatus",
     "Event",
     "IdempotencyKey",
     "MatchKind",

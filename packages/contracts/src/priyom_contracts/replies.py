@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
@@ -36,3 +37,26 @@ class OutboundReply(Event):
     body: Annotated[str, StringConstraints(max_length=100_000)]
     in_reply_to: Annotated[str, StringConstraints(max_length=998)] | None = None
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=50)
+
+
+class DeliveryStatus(StrEnum):
+    DELIVERED = "delivered"
+    FAILED = "failed"  # final: the channel refused (blocked bot, bounced address); the ticket shows why
+    RETRYING = "retrying"  # a transient failure; the adapter tries again with backoff
+
+
+class DeliveryReported(Event):
+    """A channel adapter's result for one :class:`OutboundReply` (``reply.reported.v1.<channel>``).
+
+    ``idempotency_key`` is ``<reply_id>:<status>``, so a re-sent report changes the ticket once.
+    """
+
+    event_type = "reply.reported"
+
+    ticket_number: int = Field(gt=0)
+    reply_id: uuid.UUID
+    status: DeliveryStatus
+    detail: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    external_message_id: Annotated[str, StringConstraints(max_length=998)] | None = Field(
+        default=None, description="The channel's id of what was sent (Message-ID, Telegram message_id)"
+    )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from .base import Event
 from .calls import CallEvent
 from .contacts import ContactIdentified, ContactReceived, ContactRouted
-from .replies import OutboundReply
+from .replies import DeliveryReported, OutboundReply
 from .tickets import TicketCreated, TicketStatusChanged
 
 #: Every published message type, for schema export and documentation.
@@ -26,6 +26,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TicketCreated,
     TicketStatusChanged,
     OutboundReply,
+    DeliveryReported,
     CallEvent,
 )
 
@@ -60,6 +61,12 @@ class Topology:
             "identity.contacts": QueueSpec(f"{p}identity.contacts", (binding(ContactReceived),)),
             "router.contacts": QueueSpec(f"{p}router.contacts", (binding(ContactIdentified),)),
             "tickets.contacts": QueueSpec(f"{p}tickets.contacts", (binding(ContactRouted),)),
+            "tickets.deliveries": QueueSpec(f"{p}tickets.deliveries", (binding(DeliveryReported),)),
+            # One outbound queue per channel service: it delivers replies on the channels it serves.
+            "intake-email.outbound": QueueSpec(f"{p}intake-email.outbound", (binding(OutboundReply, "email"),)),
+            "intake-messenger.outbound": QueueSpec(
+                f"{p}intake-messenger.outbound", (binding(OutboundReply, "telegram"),)
+            ),
         }
         object.__setattr__(self, "queues", specs)
 

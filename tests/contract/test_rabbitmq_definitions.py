@@ -1,0 +1,33 @@
+"""deploy/rabbitmq/definitions.json declares exactly what the services declare at start (empty prefix).
+
+A queue pre-created with other arguments would make every service fail at start with PRECONDITION_FAILED,
+so the operator file is checked against the code that declares the same queues.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from priyom_kit import Bus, ServiceSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_definitions_match_the_topology() -> None:
+    definitions = json.loads((ROOT / "deploy" / "rabbitmq" / "definitions.json").read_text(encoding="utf-8"))
+    queues = {q["name"]: q["arguments"] for q in definitions["queues"]}
+    bindings = {(b["source"], b["destination"], b["routing_key"]) for b in definitions["bindings"]}
+    bus = Bus(ServiceSettings(PRIYOM_BUS_PREFIX=""), "contract-test", CollectorRegistry())
+    topology = bus.topology
+    for spec in topology.queues.values():
+        declared = bus.rabbit_queue(spec)
+        assert queues.get(spec.name) == {"x-queue-type": "quorum", **declared.arguments}, spec.name
+        assert queues.get(spec.retry_name, {}).get("x-dead-letter-routing-key") == spec.name
+        for pattern in spec.bindings:
+            assert (topology.exchange, spec.name, pattern) in bindings
+    assert (topology.dead_letter_exchange, topology.dead_letter_queue, "#") in bindings
+    assert (topology.exchange, topology.journal_queue, "#") in bindings
+    assert queues[topology.journal_queue]["x-queue-type"] == "stream"
