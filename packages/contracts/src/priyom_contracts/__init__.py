@@ -17,6 +17,7 @@ from .contacts import (
     MessengerId,
     Routing,
     Sender,
+    ServiceContract,
     ThreadHint,
     Urgency,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Recipient",
     "Routing",
     "Sender",
+    "ServiceContract",
     "ThreadHint",
     "TicketCreated",
     "TicketStatus",

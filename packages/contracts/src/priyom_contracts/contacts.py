@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -76,6 +77,15 @@ class MatchKind(StrEnum):
     NEW = "new"
 
 
+class ServiceContract(Contract):
+    """A client's contract as identity knows it: the router checks it for service requests."""
+
+    number: ShortText
+    service: ShortText | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
 class ClientMatch(Contract):
     """The client card a contact belongs to, as identity found or created it."""
 
@@ -87,6 +97,9 @@ class ClientMatch(Contract):
     account_manager: ShortText | None = None
     sla_tier: ShortText = "standard"
     possible_duplicates: list[uuid.UUID] = Field(default_factory=list)
+    organisation: ShortText | None = None
+    tags: list[ShortText] = Field(default_factory=list)
+    contracts: list[ServiceContract] = Field(default_factory=list)
 
 
 class ContactType(StrEnum):
