@@ -65,7 +65,8 @@ class Topology:
             # One outbound queue per channel service: it delivers replies on the channels it serves.
             "intake-email.outbound": QueueSpec(f"{p}intake-email.outbound", (binding(OutboundReply, "email"),)),
             "intake-messenger.outbound": QueueSpec(
-                f"{p}intake-messenger.outbound", (binding(OutboundReply, "telegram"),)
+                f"{p}intake-messenger.outbound",
+                (binding(OutboundReply, "telegram"), binding(OutboundReply, "webhook")),
             ),
         }
         object.__setattr__(self, "queues", specs)

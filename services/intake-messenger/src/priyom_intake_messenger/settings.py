@@ -1,16 +1,66 @@
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from priyom_kit import ServiceSettings
 
 
 class IntakeMessengerSettings(ServiceSettings):
-    """Environment: ``INTAKE_MESSENGER_*`` plus the shared names of :class:`~priyom_kit.ServiceSettings`.
+    """Environment: ``INTAKE_MESSENGER_*``, the unprefixed ``TELEGRAM_*`` names the Telegram issue pins, and
+    the shared names of :class:`~priyom_kit.ServiceSettings`.
 
-    The channel's own settings are added with the channel.
+    Each channel is on when its secret is set: Telegram with ``TELEGRAM_BOT_TOKEN``, the JSON webhook
+    channel with ``INTAKE_MESSENGER_WEBHOOK_SECRET``.
     """
 
     model_config = SettingsConfigDict(env_prefix="INTAKE_MESSENGER_", extra="ignore")
 
     port: int = 8003
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN",
+        description="Bot token from @BotFather; without it the Telegram channel is off",
+    )
+    telegram_mode: Literal["polling", "webhook"] = Field(
+        default="polling", validation_alias="TELEGRAM_MODE",
+        description="polling (getUpdates, works behind NAT) or webhook (POST /telegram/webhook on this port)",
+    )
+    telegram_api_base: str = Field(
+        default="https://api.telegram.org", validation_alias="TELEGRAM_API_BASE",
+        description="Bot API server: the real one, a self-hosted telegram-bot-api, or a test fake",
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET",
+        description="secret_token Telegram sends in X-Telegram-Bot-Api-Secret-Token; required in webhook mode",
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None, validation_alias="TELEGRAM_WEBHOOK_URL",
+        description="Public HTTPS URL of /telegram/webhook; when set, registered with setWebhook at start",
+    )
+    telegram_poll_timeout_s: int = Field(default=25, ge=0, le=50,
+                                         description="Long-polling timeout of each getUpdates call")
+    telegram_album_wait_ms: int = Field(
+        default=1500, ge=0, le=10_000,
+        description="How long after an album's last part the album is published as one contact",
+    )
+    max_file_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1,
+        description="Largest file stored as an attachment (the cloud Bot API serves 20 MB at most)",
+    )
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024,
+                                   description="Largest webhook request body accepted (413 above)")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC-SHA256 key of the JSON webhook channel (X-Priyom-Signature); without it the channel is off",
+    )
+    webhook_outbound_url: str | None = Field(
+        default=None, description="Where the JSON webhook channel POSTs replies (signed the same way)",
+    )
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> IntakeMessengerSettings:
+        if self.telegram_bot_token and self.telegram_mode == "webhook" and not self.telegram_webhook_secret:
+            raise ValueError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET (requests are verified with it)")
+        return self

@@ -1,0 +1,112 @@
+"""The Telegram channel on the adapter kit: updates normalised by :mod:`.mapping`, replies sent with aiogram.
+
+aiogram is used as the Bot API client (typed methods, the real error classes, file download); receiving
+is ours (:mod:`.receiver`), because an update may be confirmed only after its contact is published.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import GetUpdates
+from aiogram.types import BufferedInputFile
+
+from priyom_contracts import OutboundReply, Recipient
+from priyom_kit.adapters import ChannelAdapter, Delivered, DeliveryError, FileRef, FileUnavailable, Inbound
+from priyom_kit.blobs import BlobStore
+
+from . import mapping
+
+#: Text and caption limits of the Bot API.
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+
+
+class RawGetUpdates(GetUpdates):
+    """``getUpdates`` returning the raw JSON of each update: one update aiogram's models reject (an older or
+    newer shape) must not stop polling, and the mapping reads raw JSON anyway."""
+
+    __returning__ = list[dict[str, Any]]
+
+
+def make_bot(token: str, api_base: str) -> Bot:
+    """An aiogram Bot on ``api_base`` (the real Bot API, a self-hosted server or a test fake)."""
+    return Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)))
+
+
+class TelegramAdapter(ChannelAdapter):
+    channel = mapping.CHANNEL
+
+    def __init__(self, bot: Bot, blobs: BlobStore) -> None:
+        self.bot = bot
+        self.blobs = blobs
+        self.bot_id = bot.id
+
+    def normalise(self, raw: Mapping[str, Any]) -> list[Inbound]:
+        item = mapping.read_update(raw, self.bot_id)
+        return [item] if isinstance(item, Inbound) else []
+
+    async def fetch(self, file: FileRef) -> bytes:
+        try:
+            info = await self.bot.get_file(file.ref)
+        except TelegramBadRequest as exc:  # "wrong file_id or the file is temporarily unavailable"
+            raise FileUnavailable(exc.message) from exc
+        if not info.file_path:
+            raise FileUnavailable("the Bot API gave no file_path")
+        buffer = io.BytesIO()
+        await self.bot.download_file(info.file_path, destination=buffer)
+        return buffer.getvalue()
+
+    async def deliver(self, reply: OutboundReply) -> Delivered:
+        chat_id = chat_of(reply.recipient)
+        if chat_id is None:
+            raise DeliveryError("the recipient has no Telegram chat", permanent=True)
+        try:
+            first = None
+            for chunk in _chunks(reply.body, MAX_TEXT):
+                sent = await self.bot.send_message(chat_id, chunk)
+                first = first or sent
+            for attachment in reply.attachments:
+                data = await self.blobs.get(attachment.blob_key)
+                await self.bot.send_document(chat_id, BufferedInputFile(data, attachment.filename))
+        except TelegramRetryAfter as exc:
+            raise DeliveryError(f"Telegram flood limit: {exc.message}", retry_after=exc.retry_after) from exc
+        except (TelegramForbiddenError, TelegramBadRequest, TelegramNotFound, TelegramUnauthorizedError) as exc:
+            raise DeliveryError(f"Telegram refused: {exc.message}", permanent=True) from exc
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            raise DeliveryError(f"Telegram unavailable: {exc.message}") from exc
+        return Delivered(f"tg:{chat_id}:{first.message_id}" if first else None)
+
+
+def chat_of(recipient: Recipient) -> int | None:
+    """The private chat of a customer: their Telegram user id, or the thread id ``tg:<chat_id>``."""
+    if recipient.external_thread_id and recipient.external_thread_id.startswith("tg:"):
+        return int(recipient.external_thread_id.split(":")[1])
+    if recipient.messenger and recipient.messenger.channel == mapping.CHANNEL:
+        return int(recipient.messenger.user_id)
+    return None
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    """Split a long reply at line breaks where possible, so no part exceeds the Bot API's limit."""
+    parts: list[str] = []
+    while len(text) > size:
+        cut = text.rfind("\n", 0, size)
+        cut = cut if cut > size // 2 else size
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [*parts, text] if text else parts

@@ -1,0 +1,197 @@
+"""Bot API updates as Priyom contacts. Pure: no broker, no HTTP, no aiogram; tested on recorded updates alone.
+
+It reads the raw JSON of an update (a dict), not aiogram's models, so older shapes still seen in the wild
+(no ``is_bot``, no ``file_unique_id``) are read instead of rejected.
+
+* Every customer message in a private chat becomes a contact; its idempotency key is ``tg:<bot>:<update_id>``
+  (``update_id`` is unique per bot and the same when Telegram re-sends), and the contact id follows from it.
+* Album parts (one ``media_group_id``) share the key ``tg:<bot>:album:<media_group_id>`` and a ``group``;
+  the receiver joins them into one contact.
+* Text, captions, photos (largest size), documents, voice, video, audio, location, venue and contact cards.
+  A shared contact is the customer's own phone number only when ``contact.user_id`` is the sender's id
+  (the "share my number" button); anyone else's card is text, never the sender's phone, so no one can
+  claim another person's client card.
+* An edited message is a contact whose thread says which message it corrects (``ThreadHint.edits``).
+* ``/start`` and button presses are not contacts: they are :class:`Command` and :class:`ButtonPress`.
+* Anything else (channel posts, group chatter, member updates, reactions, bots) is ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from priyom_contracts import ContactType, MessengerId, Sender, ThreadHint
+from priyom_kit.adapters.base import FileRef, Inbound
+
+CHANNEL = "telegram"
+
+#: The guided start's topics: button label and callback data, in the order shown.
+TOPICS: dict[ContactType, str] = {
+    ContactType.COMPLAINT: "Жалоба",
+    ContactType.SERVICE_REQUEST: "Заявка на обслуживание",
+    ContactType.INFORMATION_REQUEST: "Вопрос",
+    ContactType.PURCHASE_INTEREST: "Покупка",
+}
+TOPIC_PREFIX = "topic:"
+#: The prompt the bot sends after a topic is chosen; the customer's answer to it carries the topic.
+TOPIC_PROMPT = "Тема: {label}. Опишите, пожалуйста, ваш вопрос одним сообщением."
+
+Update = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A bot command in a private chat (``/start``)."""
+
+    name: str
+    args: str
+    chat_id: int
+    user_id: int
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """An inline button pressed (``callback_query``): answer it, then act on ``data``."""
+
+    callback_id: str
+    data: str
+    chat_id: int | None
+    user_id: int
+
+
+def bot_id_of(token: str) -> int:
+    """The bot's id, the part of its token before the colon (the token itself is a secret)."""
+    head, _, _ = token.partition(":")
+    return int(head)
+
+
+def read_update(update: Update, bot_id: int) -> Inbound | Command | ButtonPress | None:
+    """What one update means for Priyom (see the module docstring)."""
+    if "callback_query" in update:
+        return _button(update["callback_query"])
+    edited = "edited_message" in update
+    message = update.get("edited_message") if edited else update.get("message")
+    if not isinstance(message, Mapping) or not _from_customer(message):
+        return None
+    text = message.get("text") or ""
+    if not edited and text.startswith("/start"):
+        name, _, args = text.partition(" ")
+        return Command("start", args.strip(), int(message["chat"]["id"]), int(message["from"]["id"]))
+    return _contact(message, update["update_id"], bot_id, edited=edited)
+
+
+def _from_customer(message: Mapping[str, Any]) -> bool:
+    sender = message.get("from")
+    return (isinstance(sender, Mapping) and not sender.get("is_bot", False)
+            and message.get("chat", {}).get("type") == "private" and _SERVICE_FIELDS.isdisjoint(message))
+
+
+#: Service messages: Telegram reports something that happened in the chat; the customer wrote nothing.
+_SERVICE_FIELDS = frozenset({
+    "new_chat_members", "left_chat_member", "new_chat_title", "new_chat_photo", "delete_chat_photo",
+    "group_chat_created", "supergroup_chat_created", "channel_chat_created", "migrate_to_chat_id",
+    "migrate_from_chat_id", "pinned_message", "message_auto_delete_timer_changed", "forum_topic_created",
+    "forum_topic_edited", "forum_topic_closed", "forum_topic_reopened", "general_forum_topic_hidden",
+    "general_forum_topic_unhidden", "write_access_allowed", "successful_payment", "refunded_payment",
+    "video_chat_scheduled", "video_chat_started", "video_chat_ended", "video_chat_participants_invited",
+    "boost_added", "chat_background_set", "proximity_alert_triggered", "connected_website",
+})
+
+
+def _button(query: Mapping[str, Any]) -> ButtonPress:
+    message = query.get("message") or {}
+    chat_id = message.get("chat", {}).get("id")
+    return ButtonPress(str(query["id"]), str(query.get("data") or ""),
+                       int(chat_id) if chat_id is not None else None, int(query["from"]["id"]))
+
+
+def _contact(message: Mapping[str, Any], update_id: int, bot_id: int, *, edited: bool) -> Inbound:
+    chat_id = int(message["chat"]["id"])
+    user = message["from"]
+    content, files, phone = _content(message, user)
+    album = message.get("media_group_id")
+    key = f"tg:{bot_id}:album:{album}" if album and not edited else f"tg:{bot_id}:{update_id}"
+    reply_to = message.get("reply_to_message") or {}
+    thread = ThreadHint(
+        external_thread_id=f"tg:{chat_id}",
+        in_reply_to=f"tg:{chat_id}:{reply_to['message_id']}" if reply_to else None,
+        edits=f"tg:{chat_id}:{message['message_id']}" if edited else None,
+    )
+    name = " ".join(filter(None, [user.get("first_name"), user.get("last_name")])) or None
+    return Inbound(
+        idempotency_key=key,
+        received_at=datetime.fromtimestamp(message.get("edit_date") or message["date"], UTC),
+        sender=Sender(name=name, phone=phone, messenger=MessengerId(
+            channel=CHANNEL, user_id=str(user["id"]), username=user.get("username"))),
+        subject=_topic_answered(reply_to, bot_id),
+        body=content,
+        files=tuple(files),
+        thread=thread,
+        group=key if album and not edited else None,
+    )
+
+
+def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> tuple[str, list[FileRef], str | None]:
+    """The message's text, its files and the customer's own phone number if they shared it."""
+    mid = message["message_id"]
+    text = message.get("text") or message.get("caption") or ""
+    files: list[FileRef] = []
+    phone = None
+    if photos := message.get("photo"):
+        largest = photos[-1]  # sizes come smallest first
+        files.append(FileRef(largest["file_id"], f"photo_{mid}.jpg", "image/jpeg", largest.get("file_size")))
+    for kind, default_name, default_type in (("document", "document_{mid}", "application/octet-stream"),
+                                             ("video", "video_{mid}.mp4", "video/mp4"),
+                                             ("audio", "audio_{mid}.mp3", "audio/mpeg"),
+                                             ("voice", "voice_{mid}.ogg", "audio/ogg"),
+                                             ("video_note", "video_note_{mid}.mp4", "video/mp4"),
+                                             ("animation", "animation_{mid}.mp4", "video/mp4")):
+        if (item := message.get(kind)) and not (kind == "document" and "animation" in message):
+            files.append(FileRef(item["file_id"], item.get("file_name") or default_name.format(mid=mid),
+                                 item.get("mime_type") or default_type, item.get("file_size")))
+    extra: list[str] = []
+    if venue := message.get("venue"):
+        extra.append(f"Место: {venue.get('title', '')}, {venue.get('address', '')}".strip(", "))
+    if (location := message.get("location")) and not venue:
+        lat, lon = location["latitude"], location["longitude"]
+        extra.append(f"Геопозиция: {lat}, {lon} https://www.openstreetmap.org/?mlat={lat}&mlon={lon}")
+    if contact := message.get("contact"):
+        if contact.get("user_id") == user["id"]:
+            phone = contact["phone_number"]
+            extra.append("Клиент поделился своим номером телефона.")
+        else:
+            name = " ".join(filter(None, [contact.get("first_name"), contact.get("last_name")]))
+            extra.append(f"Контакт: {name}, {contact.get('phone_number', '')}")
+    if not (text or files or extra):
+        kinds = sorted(k for k in message if k in _OTHER_CONTENT)
+        extra.append(f"[сообщение без текста: {', '.join(kinds) or 'неизвестного вида'}]")
+    return "\n".join(filter(None, [text, *extra])), files, phone
+
+
+#: Message contents that carry no text we can read; the contact still arrives, saying what it was.
+_OTHER_CONTENT = frozenset({"sticker", "dice", "poll", "game", "story", "invoice", "web_app_data",
+                            "users_shared", "chat_shared", "checklist", "gift"})
+
+
+def _topic_answered(reply_to: Mapping[str, Any], bot_id: int) -> str | None:
+    """The topic label when the customer answers the bot's topic prompt (stateless guided start)."""
+    if reply_to.get("from", {}).get("id") != bot_id:
+        return None
+    text = reply_to.get("text") or ""
+    for label in TOPICS.values():
+        if text == TOPIC_PROMPT.format(label=label):
+            return label
+    return None
+
+
+def topic_of(data: str) -> ContactType | None:
+    """The topic a ``topic:<type>`` button stands for."""
+    if not data.startswith(TOPIC_PREFIX):
+        return None
+    try:
+        return ContactType(data.removeprefix(TOPIC_PREFIX))
+    except ValueError:
+        return None

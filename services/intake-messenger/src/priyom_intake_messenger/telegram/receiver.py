@@ -1,0 +1,128 @@
+"""Receiving updates: long polling or webhook, both confirming an update only after its effect is done.
+
+:meth:`UpdateReceiver.handle` returns once an update's contact is published with a broker confirm (or its
+greeting sent); any failure raises. Polling moves the ``getUpdates`` offset past an update only then, and the
+webhook answers 200 only then, so a crash or a broker outage loses nothing: Telegram keeps or re-sends it.
+Polling starts from the backlog Telegram kept (``deleteWebhook`` without dropping pending updates), which is
+how a deployment behind NAT, or one switching from webhook to polling, replays what arrived meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
+
+from priyom_kit import get_logger
+from priyom_kit.adapters import Inbound
+
+from . import conversation, mapping
+from .adapter import RawGetUpdates
+from .albums import AlbumCollector
+
+log = get_logger("priyom.intake-messenger.telegram")
+
+#: The update types the bot asks for: messages, their edits and button presses.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+
+class UpdateReceiver:
+    def __init__(self, bot: Bot, accept: Callable[[Inbound], Awaitable[object]], *, album_wait_s: float,
+                 poll_timeout_s: int = 25) -> None:
+        self.bot = bot
+        self.accept = accept
+        self.albums = AlbumCollector(accept, album_wait_s)
+        self.poll_timeout_s = poll_timeout_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def handle(self, update: Mapping[str, Any]) -> None:
+        """Do what one update means; returns only when it is safe to confirm it to Telegram."""
+        try:
+            item = mapping.read_update(update, self.bot.id)
+        except (KeyError, TypeError, ValueError) as exc:
+            # A shape we cannot read can never succeed; holding it back would stop every later update.
+            log.error("unreadable update skipped", update_id=update.get("update_id"), error=type(exc).__name__)
+            return
+        if isinstance(item, Inbound):
+            await (self.albums.add(item) if item.group else self.accept(item))
+            return
+        try:
+            if isinstance(item, mapping.Command):
+                await conversation.on_command(self.bot, item)
+            elif isinstance(item, mapping.ButtonPress):
+                await conversation.on_button(self.bot, item)
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            # The customer blocked the bot or the button expired: nothing to retry.
+            log.warning("interaction not answered", update_id=update.get("update_id"), error=exc.message)
+
+    # -- long polling ---------------------------------------------------------------------------------
+
+    async def start_polling(self, ready: Callable[[], Awaitable[bool]]) -> None:
+        """Poll in the background once ``ready()`` (the bus is connected: nothing can be published before)."""
+        self._task = asyncio.create_task(self._poll(ready), name="telegram-polling")
+
+    async def stop_polling(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _poll(self, ready: Callable[[], Awaitable[bool]]) -> None:
+        while not await _safe(ready):  # noqa: ASYNC110 - the bus has no "connected" event to wait on
+            await asyncio.sleep(0.2)
+        # Without dropping pending updates: what arrived while no one listened is the first batch.
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await self.bot(RawGetUpdates(offset=offset, timeout=self.poll_timeout_s,
+                                                       allowed_updates=ALLOWED_UPDATES))
+            except TelegramRetryAfter as exc:
+                await asyncio.sleep(exc.retry_after)
+                continue
+            except TelegramAPIError as exc:
+                failures += 1
+                log.warning("getUpdates failed", error=exc.message, failures=failures)
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
+                continue
+            next_offset = await self.handle_batch(updates)
+            offset = next_offset if next_offset is not None else offset
+            complete = not updates or next_offset == updates[-1]["update_id"] + 1
+            failures = 0 if complete else failures + 1
+            if failures:
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
+
+    async def handle_batch(self, updates: list[dict[str, Any]]) -> int | None:
+        """Handle one ``getUpdates`` batch; the offset that confirms exactly the updates done.
+
+        Updates are handled together (album parts wait for each other); the offset stops at the first
+        failure, so it and everything after it come again (the idempotency key makes repeats harmless).
+        """
+        if not updates:
+            return None
+        results = await asyncio.gather(*(self.handle(u) for u in updates), return_exceptions=True)
+        offset = updates[0]["update_id"]
+        for update, result in zip(updates, results, strict=True):
+            if isinstance(result, BaseException):
+                # The type only: a message could quote the customer's text.
+                log.warning("update not confirmed", update_id=update["update_id"], error=type(result).__name__)
+                break
+            offset = update["update_id"] + 1
+        return offset
+
+
+async def _safe(check: Callable[[], Awaitable[bool]]) -> bool:
+    try:
+        return await check()
+    except Exception:  # noqa: BLE001 - not ready yet
+        return False
