@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from typing import Any
 
@@ -42,6 +43,12 @@ async def wait_ticket(client: httpx.AsyncClient, stack: Stack, contact_id: str, 
         await asyncio.sleep(0.1)
 
 
+def number_order(number: str) -> tuple[int, int]:
+    """Ticket numbers (``2026-000123``) in registration order: by year, then by count."""
+    year, count = number.split("-")
+    return int(year), int(count)
+
+
 async def count_tickets(client: httpx.AsyncClient, stack: Stack, **filters: Any) -> int:
     response = await client.get(f"{stack.url('tickets')}/api/v1/tickets", params=filters,
                                 headers=stack.admin_headers)
@@ -57,7 +64,7 @@ async def test_form_submission_becomes_one_ticket(stack: Stack) -> None:
         assert response.status_code == 202, response.text
         contact_id = response.json()["contact_id"]
         ticket = await wait_ticket(client, stack, contact_id)
-        assert ticket["number"] > 0
+        assert re.fullmatch(r"[0-9]{4}-[0-9]{6,9}", ticket["number"]), ticket["number"]
         assert ticket["status"] == "new"
         assert ticket["channel"] == "web"
         assert ticket["first_contact"] is True
@@ -86,7 +93,7 @@ async def test_returning_client_is_recognised_across_spellings(stack: Stack) -> 
     assert second_ticket["first_contact"] is False
     assert phone_ticket["first_contact"] is False
     assert second_ticket["client_id"] == first_ticket["client_id"] == phone_ticket["client_id"]
-    assert second_ticket["number"] > first_ticket["number"]
+    assert number_order(second_ticket["number"]) > number_order(first_ticket["number"])
     assert lookup.status_code == 200, lookup.text
     assert str(lookup.json()["id"]) == first_ticket["client_id"]
 

@@ -24,8 +24,16 @@ from priyom_contracts import (
 )
 from priyom_kit.db import Database, Inbox
 from priyom_tickets import handlers, store
+from priyom_tickets.numbering import format_number, parse_number
 
 MakeRouted = Callable[..., ContactRouted]
+
+
+
+@pytest.fixture
+def nth() -> Callable[[int], str]:
+    """The number of this year's ``count``-th ticket (without settings, years are counted in UTC)."""
+    return lambda count: format_number(utcnow().year, count)
 
 
 @pytest.fixture

@@ -83,9 +83,10 @@ async def test_health_reports_broker_and_database(tickets: Tickets) -> None:
     assert response.json()["checks"] == {"broker": True, "database": True}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/tickets", "/api/v1/tickets/1"])
+@pytest.mark.parametrize("path", ["/api/v1/tickets", "/api/v1/tickets/{number}"])
 async def test_agent_routes_need_a_token_and_a_staff_role(tickets: Tickets, make_routed, path: str) -> None:
-    await tickets.register(make_routed())
+    created = await tickets.register(make_routed())
+    path = path.format(number=created.number)
     async def status_with(token: str | None) -> int:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return (await tickets.client.get(path, headers=headers)).status_code
@@ -106,7 +107,7 @@ async def test_list_filters_pages_and_orders_newest_first(tickets: Tickets, make
     second = await tickets.register(make_routed(first_contact=False, team="sales"))
     third = await tickets.register(make_routed(client_id=client_id, first_contact=False))
 
-    async def numbers(**params) -> list[int]:
+    async def numbers(**params) -> list[str]:
         response = await tickets.client.get("/api/v1/tickets", params=params, headers=AGENT)
         assert response.status_code == 200, response.text
         return [item["number"] for item in response.json()["items"]]
@@ -149,7 +150,7 @@ async def test_ticket_detail_has_messages_and_attachments(tickets: Tickets, make
     assert ticket["subject"] == event.contact.subject
     assert ticket["routing_reason"] == event.routing.reason
     [message] = ticket["messages"]
-    assert (message["direction"], message["body"]) == ("inbound", event.contact.body)
+    assert (message["direction"], message["body_text"]) == ("inbound", event.contact.body)
     assert message["author_name"] == "Анна Петрова"
     [attachment] = message["attachments"]
     assert (attachment["filename"], attachment["size"]) == ("акт сверки.txt", len(content))
@@ -165,8 +166,9 @@ async def test_ticket_detail_has_messages_and_attachments(tickets: Tickets, make
     assert (await tickets.client.get(f"/api/v1/tickets/{other.number}/attachments/{attachment['id']}",
                                      headers=AGENT)).status_code == 404
 
-    assert (await tickets.client.get("/api/v1/tickets/999999", headers=AGENT)).status_code == 404
-    assert (await tickets.client.get("/api/v1/tickets/0", headers=AGENT)).status_code == 422
+    assert (await tickets.client.get("/api/v1/tickets/1999-999999", headers=AGENT)).status_code == 404
+    for malformed in ("0", "2026-123", "2026-0001234567", "abcd-000001"):
+        assert (await tickets.client.get(f"/api/v1/tickets/{malformed}", headers=AGENT)).status_code == 422
 
 
 async def test_public_lookup_is_404_until_the_ticket_exists(tickets: Tickets, make_routed) -> None:

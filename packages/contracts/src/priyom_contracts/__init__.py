@@ -3,7 +3,7 @@
 This package imports nothing but pydantic, so any service, adapter or integrator can depend on it.
 """
 
-from .base import ChannelName, Contract, Event, IdempotencyKey, utcnow
+from .base import ChannelName, Contract, Event, IdempotencyKey, TicketNumber, utcnow
 from .calls import CallEvent, CallState, ClientLookupReply, ClientLookupRequest
 from .contacts import (
     AttachmentRef,
@@ -54,6 +54,7 @@ __all__ = [
     "ServiceContract",
     "ThreadHint",
     "TicketCreated",
+    "TicketNumber",
     "TicketStatus",
     "TicketStatusChanged",
     "Topology",

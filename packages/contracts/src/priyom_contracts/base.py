@@ -25,6 +25,10 @@ from pydantic import (
 #: A channel is a short lower-case name. It is a string, not an enum, so a new adapter needs no change here.
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,31}$")]
 
+#: A ticket's registration number as customers quote it: the year, a dash and the gapless number within
+#: that year, at least six digits (``2026-000123``). It grows a digit rather than wrapping after 999999.
+TicketNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{6,9}$")]
+
 #: The channel's own identity of what arrived (Message-ID, AMI Linkedid, Telegram update id, form key).
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=512, strip_whitespace=True)]
 

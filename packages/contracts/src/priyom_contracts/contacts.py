@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from .base import ChannelName, Contract, Event, UtcDatetime
+from .base import ChannelName, Contract, Event, TicketNumber, UtcDatetime
 
 ShortText = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
 
@@ -53,9 +53,7 @@ class ThreadHint(Contract):
     external_thread_id: Annotated[str, StringConstraints(max_length=512)] | None = None
     in_reply_to: Annotated[str, StringConstraints(max_length=998)] | None = None
     references: list[Annotated[str, StringConstraints(max_length=998)]] = Field(default_factory=list)
-    ticket_number: int | None = Field(default=None, description="A ticket number the customer quoted")
-    edits: Annotated[str, StringConstraints(max_length=512)] | None = Field(
-        default=None, description="The channel's id of an earlier message this contact corrects (an edit)")
+    ticket_number: TicketNumber | None = Field(default=None, description="A ticket number the customer quoted")
 
 
 class Contact(Contract):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from .base import Contract, Event
+from .base import Contract, Event, TicketNumber
 from .contacts import AttachmentRef, MessengerId
 
 
@@ -30,7 +30,7 @@ class OutboundReply(Event):
 
     event_type = "reply.outbound"
 
-    ticket_number: int = Field(gt=0)
+    ticket_number: TicketNumber
     reply_id: uuid.UUID
     recipient: Recipient
     subject: Annotated[str, StringConstraints(max_length=998)] | None = None
@@ -53,7 +53,7 @@ class DeliveryReported(Event):
 
     event_type = "reply.reported"
 
-    ticket_number: int = Field(gt=0)
+    ticket_number: TicketNumber
     reply_id: uuid.UUID
     status: DeliveryStatus
     detail: Annotated[str, StringConstraints(max_length=2000)] | None = None

@@ -5,18 +5,29 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from pydantic import Field
-
-from .base import Event, UtcDatetime
+from .base import Event, TicketNumber, UtcDatetime
 from .contacts import ContactType, ShortText, Urgency
 
 
 class TicketStatus(StrEnum):
+    """Where a ticket stands. Which moves are allowed depends on the ticket's type (the tickets service
+    declares one state machine per type); ``open`` is "in progress" and ``pending`` "waiting for the customer".
+    """
+
     NEW = "new"
     OPEN = "open"
     PENDING = "pending"
     RESOLVED = "resolved"
     CLOSED = "closed"
+    ACCEPTED = "accepted"
+    CANCELLED = "cancelled"
+    # A complaint's own path: review, then rejection or investigation, an action plan, the customer's word.
+    REVIEW = "review"
+    NEEDS_INFO = "needs_info"
+    REJECTED = "rejected"
+    INVESTIGATION = "investigation"
+    ACTION_PLAN = "action_plan"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
 
 
 class TicketCreated(Event):
@@ -24,7 +35,7 @@ class TicketCreated(Event):
 
     event_type = "ticket.created"
 
-    number: int = Field(gt=0)
+    number: TicketNumber
     contact_id: uuid.UUID
     client_id: uuid.UUID
     first_contact: bool
@@ -42,7 +53,7 @@ class TicketStatusChanged(Event):
 
     event_type = "ticket.status-changed"
 
-    number: int = Field(gt=0)
+    number: TicketNumber
     old_status: TicketStatus
     new_status: TicketStatus
     changed_by: ShortText

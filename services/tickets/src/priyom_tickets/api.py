@@ -12,26 +12,45 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_contracts import ChannelName, TicketStatus
+from priyom_contracts import ChannelName, ContactType, TicketStatus, utcnow
 from priyom_kit import Principal, Role, require_roles
 from priyom_kit.blobs import BlobStore
 from priyom_kit.db import Database
 
-from . import store
-from .views import PublicTicket, TicketDetail, TicketPage, TicketView
+from . import lifecycle, store, workflow
+from .decisions import DECISIONS
+from .lifecycle import Actor, IllegalTransition
+from .outbox import Relay
+from .views import (
+    PublicTicket,
+    ReplyAccepted,
+    ReplyRequest,
+    TicketDetail,
+    TicketPage,
+    TicketView,
+    TransitionRequest,
+)
 
 PUBLIC_PREFIX = "/api/v1/contacts/"
 
-Number = Annotated[int, Path(gt=0, le=2**31 - 1, description="The ticket's registration number")]
+Number = Annotated[str, Path(pattern=r"^[0-9]{4}-[0-9]{6,9}$", max_length=14,
+                             description="The ticket's registration number, e.g. 2026-000123")]
 Text = Annotated[str | None, Query(max_length=500)]
 
 
-def make_router(database: Database, blobs: BlobStore) -> APIRouter:
+def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: workflow.Policy) -> APIRouter:
     router = APIRouter(prefix="/api/v1")
     Session = Annotated[AsyncSession, Depends(database.session)]
     Staff = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.SUPERVISOR))]
+
+    async def ticket_or_404(session: AsyncSession, number: str, *, for_update: bool = False) -> RowMapping:
+        ticket = await store.get_ticket(session, number, for_update=for_update)
+        if ticket is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket number {number}")
+        return ticket
 
     @router.get("/tickets", tags=["tickets"], summary="Tickets, newest first, with the total for paging")
     async def list_tickets(
@@ -43,24 +62,69 @@ def make_router(database: Database, blobs: BlobStore) -> APIRouter:
         client_id: uuid.UUID | None = None,
         channel: Annotated[ChannelName | None, Query()] = None,
         first_contact: bool | None = None,
+        type: ContactType | None = None,  # noqa: A002 - the pinned query parameter's name
+        overdue: bool | None = None,
+        q: Annotated[str | None, Query(min_length=1, max_length=200,
+                                       description="A ticket number, or text in the subject or messages")] = None,
         limit: Annotated[int, Query(ge=1, le=store.MAX_PAGE)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> TicketPage:
         where = store.TicketFilter(status=status, assignee=assignee, team=team, client_id=client_id,
-                                   channel=channel, first_contact=first_contact)
+                                   channel=channel, first_contact=first_contact, type=type, overdue=overdue,
+                                   now=utcnow(), q=q)
         rows, total = await store.list_tickets(session, where, limit=limit, offset=offset)
         items = [TicketView.from_row(r) for r in rows]
         return TicketPage(items=items, total=total, limit=limit, offset=offset)
 
-    @router.get("/tickets/{number}", tags=["tickets"], summary="One ticket with its messages and attachments",
+    async def detail(session: AsyncSession, ticket: RowMapping) -> TicketDetail:
+        messages = await store.messages_of(session, ticket["seq"])
+        attachments = await store.attachments_of(session, [m["id"] for m in messages])
+        history = await store.history_of(session, ticket["seq"])
+        actions = lifecycle.available(ContactType(ticket["type"]), TicketStatus(ticket["status"]))
+        return TicketDetail.assemble(ticket, messages, attachments, history, actions)
+
+    @router.get("/tickets/{number}", tags=["tickets"],
+                summary="One ticket with its thread, audit history and the actions its status allows",
                 responses={404: {"description": "No ticket has this number"}})
     async def get_ticket(number: Number, _: Staff, session: Session) -> TicketDetail:
-        ticket = await store.get_ticket(session, number)
-        if ticket is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket number {number}")
-        messages = await store.messages_of(session, number)
-        attachments = await store.attachments_of(session, [m["id"] for m in messages])
-        return TicketDetail.assemble(ticket, messages, attachments)
+        return await detail(session, await ticket_or_404(session, number))
+
+    @router.post("/tickets/{number}/transitions", tags=["tickets"],
+                 summary="Move the ticket through its type's lifecycle (see its `actions`)",
+                 responses={404: {"description": "No ticket has this number"},
+                            409: {"description": "The action is not allowed now, or lacks a decision"}})
+    async def transition(number: Number, body: TransitionRequest, who: Staff, session: Session) -> TicketDetail:
+        ticket = await ticket_or_404(session, number, for_update=True)
+        change = workflow.Change(body.action, body.decision, body.decision_text, body.result, body.note)
+        actor = Actor.CUSTOMER if body.on_behalf_of_customer else Actor.STAFF
+        try:
+            await workflow.transition(session, ticket, change, actor=actor, actor_name=who.name, policy=policy,
+                                      now=utcnow())
+        except IllegalTransition as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        await session.commit()
+        await relay.flush_quietly()
+        return await detail(session, await ticket_or_404(session, number))
+
+    @router.post("/tickets/{number}/replies", tags=["tickets"], status_code=status.HTTP_202_ACCEPTED,
+                 summary="Send the customer a reply on the ticket's channel",
+                 responses={404: {"description": "No ticket has this number"},
+                            409: {"description": "The ticket is closed, or its channel cannot carry replies"}})
+    async def send_reply(number: Number, body: ReplyRequest, who: Staff, session: Session) -> ReplyAccepted:
+        ticket = await ticket_or_404(session, number, for_update=True)
+        if TicketStatus(ticket["status"]) in lifecycle.FINAL:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {number} is {ticket['status']}")
+        sent = await workflow.reply(session, ticket, body.body, author=who.name, policy=policy, now=utcnow())
+        if sent is None:
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                f"no reply path: channel {ticket['channel']!r} cannot deliver replies")
+        await session.commit()
+        await relay.flush_quietly()
+        return ReplyAccepted(reply_id=sent.reply_id, channel=sent.channel)
+
+    @router.get("/decisions", tags=["tickets"], summary="The decisions dictionary: code and title")
+    async def decisions(_: Staff) -> dict[str, str]:
+        return dict(DECISIONS)
 
     @router.get("/tickets/{number}/attachments/{attachment_id}", tags=["tickets"],
                 summary="Download an attachment's content", response_class=Response,

@@ -5,15 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactRouted, TicketCreated
+from priyom_contracts import ContactRouted, DeliveryReported, OutboundReply, TicketCreated, TicketStatusChanged
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.auth import Authenticator
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.db import Database, Inbox
 
-from . import handlers, store
+from . import handlers, store, workflow
 from .api import PUBLIC_PREFIX, make_router
 from .cors import PublicPathCORS
+from .notifications import outbound_channels
+from .outbox import Relay
+from .scheduler import Scheduler
 from .settings import TicketsSettings
 
 DESCRIPTION = "Numbered tickets made from routed contacts: agents read them, customers see the number."
@@ -28,13 +31,23 @@ def build(
     bus = Bus(settings, "tickets", registry)
     database = Database(settings.database_url)
     inbox = Inbox(store.inbox, handlers.CONSUMER)
+    deliveries = Inbox(store.inbox, handlers.DELIVERIES)
+    policy = workflow.Policy(zone=settings.zone, outbound_channels=outbound_channels(bus.topology))
+    relay = Relay(lambda: database.sessions, bus.publish)
+    scheduler = Scheduler(lambda: database.sessions, relay, interval_s=settings.scheduler_interval_s,
+                          silence=settings.silence, policy=policy)
 
     @bus.consumer("tickets.contacts")
     async def on_contact_routed(event: ContactRouted) -> None:
         await handlers.on_contact_routed(event, sessions=database.sessions, inbox=inbox,
-                                         publish=bus.publish)
+                                         publish=bus.publish, relay=relay, policy=policy)
 
-    bus.publisher(TicketCreated)
+    @bus.consumer("tickets.deliveries")
+    async def on_delivery_reported(event: DeliveryReported) -> None:
+        await handlers.on_delivery_reported(event, sessions=database.sessions, inbox=deliveries)
+
+    for published in (TicketCreated, TicketStatusChanged, OutboundReply):
+        bus.publisher(published)
     return ServiceParts(
         name="tickets",
         title="Priyom tickets",
@@ -42,10 +55,10 @@ def build(
         settings=settings,
         bus=bus,
         registry=registry,
-        routers=[make_router(database, FileBlobStore(settings.blob_dir))],
+        routers=[make_router(database, FileBlobStore(settings.blob_dir), relay, policy)],
         checks={"database": database.ping},
-        on_start=[database.open],
-        on_stop=[database.close],
+        on_start=[database.open, scheduler.start],
+        on_stop=[scheduler.stop, database.close],
         authenticator=authenticator,
     )
 

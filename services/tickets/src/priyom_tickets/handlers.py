@@ -14,19 +14,28 @@ import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from priyom_contracts import ContactRouted, Event, TicketCreated, TicketStatus, utcnow
-from priyom_kit import TransientError, get_logger
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from priyom_contracts import ContactRouted, DeliveryReported, Event, TicketCreated, TicketStatus, utcnow
+from priyom_kit import PermanentError, TransientError, get_logger
 from priyom_kit.db import Inbox
 
-from . import store
+from . import store, workflow
+from .followups import open_ticket_continued_by
+from .outbox import Relay
 
 log = get_logger("priyom.tickets.handlers")
 
-#: The inbox consumer name: the topology queue this handler serves.
+#: The inbox consumer names: the topology queues the handlers serve.
 CONSUMER = "tickets.contacts"
+DELIVERIES = "tickets.deliveries"
+#: Without settings (tests of the registration alone): numbers in UTC years, no notices.
+QUIET = workflow.Policy(zone=ZoneInfo("UTC"), outbound_channels=frozenset())
 _INBOX_KEY_MAX = 512
 
 Publish = Callable[[Event], Awaitable[None]]
@@ -44,7 +53,7 @@ def inbox_key(channel: str, idempotency_key: str) -> str:
     return f"{channel}:sha256:{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
 
 
-def ticket_created(event: ContactRouted, number: int) -> TicketCreated:
+def ticket_created(event: ContactRouted, number: str) -> TicketCreated:
     """The event announcing a new ticket; it shares the contact's correlation id, channel and key."""
     routing = event.routing
     return TicketCreated(
@@ -65,11 +74,30 @@ def ticket_created(event: ContactRouted, number: int) -> TicketCreated:
     )
 
 
-async def register_contact(
-    sessions: async_sessionmaker[AsyncSession], inbox: Inbox, event: ContactRouted
-) -> tuple[TicketCreated, bool]:
-    """Make the contact a ticket exactly once. Returns the ``TicketCreated`` to publish and whether it is new.
+@dataclass(frozen=True)
+class Appended:
+    """The outcome of a contact that continued an open ticket instead of opening one."""
 
+    number: str
+    contact_id: str
+
+
+Registered = TicketCreated | Appended
+
+
+def _outcome(recorded: dict[str, Any]) -> Registered:
+    if "appended_to" in recorded:
+        return Appended(recorded["appended_to"], recorded["contact_id"])
+    return TicketCreated.model_validate(recorded)
+
+
+async def register_contact(
+    sessions: async_sessionmaker[AsyncSession], inbox: Inbox, event: ContactRouted,
+    policy: workflow.Policy = QUIET,
+) -> tuple[Registered, bool]:
+    """Make the contact a ticket, or a message on the open ticket it continues, exactly once.
+
+    Returns the outcome (the ``TicketCreated`` to publish, or where it was appended) and whether it is new.
     Nothing is published here: the caller publishes after this returns, that is, after the commit.
     """
     key = inbox_key(event.channel, event.idempotency_key)
@@ -78,13 +106,22 @@ async def register_contact(
             await store.lock_arrival(session, key)
             recorded = await inbox.recall(session, key)
             if recorded is not None:
-                return TicketCreated.model_validate(recorded), False
-            number = await store.insert_ticket(session, event, utcnow())
-            created = ticket_created(event, number)
-            if not await inbox.record(session, key, created.model_dump(mode="json")):
+                return _outcome(recorded), False
+            now = utcnow()
+            outcome: Registered
+            ongoing = await open_ticket_continued_by(session, event)
+            if ongoing is not None:
+                await workflow.append_followup(session, ongoing, event, policy=policy, now=now)
+                outcome = Appended(ongoing["number"], str(event.contact.contact_id))
+                record = {"appended_to": outcome.number, "contact_id": outcome.contact_id}
+            else:
+                ticket = await workflow.register(session, event, policy=policy, now=now)
+                outcome = ticket_created(event, ticket["number"])
+                record = outcome.model_dump(mode="json")
+            if not await inbox.record(session, key, record):
                 raise _LostRace(key)
             await session.commit()
-            return created, True
+            return outcome, True
         except (IntegrityError, _LostRace):
             await session.rollback()
         # A concurrent delivery of the same arrival committed first: announce what it recorded.
@@ -95,13 +132,16 @@ class _LostRace(Exception):
     """The inbox already held the key when we came to record it: another delivery won."""
 
 
-async def _already_registered(session: AsyncSession, inbox: Inbox, event: ContactRouted) -> TicketCreated:
+async def _already_registered(session: AsyncSession, inbox: Inbox, event: ContactRouted) -> Registered:
     recorded = await inbox.recall(session, inbox_key(event.channel, event.idempotency_key))
     if recorded is not None:
-        return TicketCreated.model_validate(recorded)
+        return _outcome(recorded)
     row = await store.ticket_of_arrival(session, event.contact.contact_id, event.channel,
                                         event.idempotency_key)
     if row is None:
+        landed = await store.ticket_of_contact(session, event.contact.contact_id)
+        if landed is not None:
+            return Appended(landed["number"], str(event.contact.contact_id))
         # The constraint fired but the winner is not visible: it rolled back. A retry will insert afresh.
         raise TransientError(f"contact {event.contact.contact_id}: conflicting insert vanished, retry")
     # Same contact under a different key, or the same key for another contact id: the ticket already exists.
@@ -109,7 +149,7 @@ async def _already_registered(session: AsyncSession, inbox: Inbox, event: Contac
                 contact_id=str(event.contact.contact_id), channel=event.channel)
     first = await inbox.recall(session, inbox_key(row["channel"], row["idempotency_key"]))
     if first is not None:
-        return TicketCreated.model_validate(first)
+        return _outcome(first)
     return TicketCreated.model_validate(_event_from_row(row))
 
 
@@ -134,15 +174,52 @@ def _event_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def on_contact_routed(
-    event: ContactRouted, *, sessions: async_sessionmaker[AsyncSession], inbox: Inbox, publish: Publish
-) -> TicketCreated:
-    """Register the routed contact as a ticket, then announce it (again, for a duplicate)."""
-    created, new = await register_contact(sessions, inbox, event)
-    if new:
-        log.info("ticket created", number=created.number, channel=created.channel,
-                 correlation_id=str(created.correlation_id))
+    event: ContactRouted, *, sessions: async_sessionmaker[AsyncSession], inbox: Inbox, publish: Publish,
+    relay: Relay | None = None, policy: workflow.Policy = QUIET,
+) -> Registered:
+    """Register the routed contact, then announce it (again, for a duplicate) and send what it staged."""
+    outcome, new = await register_contact(sessions, inbox, event, policy)
+    if isinstance(outcome, Appended):
+        log.info("contact appended to its open ticket" if new else "duplicate follow-up contact",
+                 number=outcome.number, channel=event.channel, correlation_id=str(event.correlation_id))
     else:
-        log.info("duplicate contact, announcing its ticket again", number=created.number,
-                 channel=created.channel, correlation_id=str(created.correlation_id))
-    await publish(created)
-    return created
+        log.info("ticket created" if new else "duplicate contact, announcing its ticket again",
+                 number=outcome.number, channel=outcome.channel, correlation_id=str(outcome.correlation_id))
+        await publish(outcome)
+    if relay is not None:
+        await relay.flush()
+    return outcome
+
+
+async def on_delivery_reported(
+    event: DeliveryReported, *, sessions: async_sessionmaker[AsyncSession], inbox: Inbox
+) -> bool:
+    """Record what the channel adapter did with a reply on the reply's message; False for a repeat.
+
+    A report for a reply we never sent is dead-lettered (it can never apply); a late ``retrying`` does not
+    overwrite a final ``delivered`` or ``failed``.
+    """
+    key = inbox_key(event.channel, event.idempotency_key)
+    async with sessions() as session:
+        if await inbox.recall(session, key) is not None:
+            return False
+        message = (await session.execute(select(store.ticket_messages).where(
+            store.ticket_messages.c.reply_id == event.reply_id))).mappings().first()
+        if message is None:
+            raise PermanentError(f"delivery report for unknown reply {event.reply_id}")
+        final = message["delivery_status"] in ("delivered", "failed")
+        if not (final and event.status == "retrying"):
+            values: dict[str, Any] = {"delivery_status": event.status.value, "delivery_detail": event.detail}
+            if event.external_message_id:
+                values["external_message_id"] = event.external_message_id
+            await session.execute(store.ticket_messages.update()
+                                  .where(store.ticket_messages.c.id == message["id"]).values(**values))
+            if event.status == "failed":
+                await store.add_history(session, message["ticket_seq"], at=utcnow(), actor=event.channel,
+                                        action="delivery_failed",
+                                        details={"reply_id": str(event.reply_id), "detail": event.detail})
+        if not await inbox.record(session, key, {"reply_id": str(event.reply_id), "status": event.status}):
+            await session.rollback()
+            return False
+        await session.commit()
+        return True

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
@@ -27,3 +29,23 @@ class TicketsSettings(ServiceSettings):
         default=Path("var/blobs"), validation_alias="PRIYOM_BLOB_DIR",
         description="Root of the shared attachment blob store (shared variable, no prefix)",
     )
+    timezone: str = Field(
+        default="Europe/Moscow",
+        description="IANA time zone the team works in: the year in ticket numbers, dates in customer notices",
+    )
+    close_after_silence_days: int = Field(
+        default=7, ge=1, le=365,
+        description="Days a resolved ticket waits for the customer's word before it closes by itself",
+    )
+    scheduler_interval_s: float = Field(
+        default=60.0, gt=0,
+        description="How often unpublished events are re-sent and silent tickets closed, in seconds",
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def silence(self) -> timedelta:
+        return timedelta(days=self.close_after_silence_days)

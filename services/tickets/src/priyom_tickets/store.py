@@ -1,9 +1,10 @@
 """The tickets tables and every query on them (SQLAlchemy Core; SQLite and PostgreSQL alike).
 
-A ticket's ``number`` is what a customer quotes and an agent says on the phone, so the database hands it out:
-an identity column on PostgreSQL, ``INTEGER PRIMARY KEY AUTOINCREMENT`` on SQLite (AUTOINCREMENT so a number
-is never reused even if the newest ticket were deleted). PostgreSQL may skip a number when two deliveries of
-one contact race (the loser's insert has already drawn from the sequence); numbers stay unique and rising.
+A ticket's ``number`` is what a customer quotes and an agent says on the phone: ``2026-000123``, the year of
+registration and a gapless count within it. The count is a row per year in ``ticket_number_years``, bumped by
+an upsert inside the registering transaction, so a rolled-back registration returns its number and two
+concurrent ones queue on the row lock. ``seq`` is the internal key the other tables point at (an identity
+column; it may skip values, which nobody sees) and the newest-first order of every list.
 
 Messages hang off the ticket rather than the ticket holding "the" message, so the later lifecycle (replies,
 follow-ups on the same thread) adds rows, not columns.
@@ -37,8 +38,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_contracts import ContactRouted, TicketStatus
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from priyom_contracts import ContactRouted, ContactType, TicketStatus, utcnow
 from priyom_kit.db import UtcDateTime, inbox_table, make_metadata, upgrade_database
+
+from .numbering import NUMBER_RE, format_number
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_tickets"
@@ -52,7 +58,8 @@ metadata = make_metadata()
 tickets = Table(
     "tickets",
     metadata,
-    Column("number", Integer, Identity(), primary_key=True),
+    Column("seq", Integer, Identity(), primary_key=True),
+    Column("number", String(16), nullable=False),
     Column("id", Uuid, nullable=False, unique=True),
     # The contact that opened the ticket; later contacts on the same ticket live in ticket_messages.
     Column("contact_id", Uuid, nullable=False, unique=True),
@@ -74,7 +81,16 @@ tickets = Table(
     Column("resolution_due_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The lifecycle: the latest decision (a dictionary code and free text), the result, and the clocks.
+    Column("decision", String(64)),
+    Column("decision_text", Text),
+    Column("result", Text),
+    Column("status_changed_at", UtcDateTime),
+    Column("first_responded_at", UtcDateTime),
+    Column("resolved_at", UtcDateTime),
+    Column("closed_at", UtcDateTime),
     UniqueConstraint("channel", "idempotency_key"),
+    Index(None, "number", unique=True),
     Index(None, "status"),
     Index(None, "assignee"),
     Index(None, "team"),
@@ -86,7 +102,7 @@ ticket_messages = Table(
     "ticket_messages",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("ticket_number", Integer, ForeignKey("tickets.number", ondelete="CASCADE"), nullable=False),
+    Column("ticket_seq", Integer, ForeignKey("tickets.seq", ondelete="CASCADE"), nullable=False),
     # Unique for inbound messages (one contact is one message); outbound replies have none.
     Column("contact_id", Uuid, unique=True),
     Column("direction", String(16), nullable=False),
@@ -99,7 +115,43 @@ ticket_messages = Table(
     Column("subject", Text),
     Column("body", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
-    Index(None, "ticket_number", "created_at"),
+    # The adapter's conversation key (chat id, e-mail thread root): a follow-up carrying it joins this ticket.
+    Column("thread_key", String(512)),
+    # The channel's id of this message (inbound: its key; outbound: what the adapter reported it sent as),
+    # which an e-mail reply names in In-Reply-To / References.
+    Column("external_message_id", String(998)),
+    # Outbound only: the reply's id on the bus, what it is (reply or notice), and what the adapter reported.
+    Column("reply_id", Uuid),
+    Column("kind", String(16)),
+    Column("delivery_status", String(16)),
+    Column("delivery_detail", String(2000)),
+    Index(None, "ticket_seq", "created_at"),
+    Index(None, "thread_key"),
+    Index(None, "external_message_id"),
+    Index(None, "reply_id", unique=True),
+)
+
+#: The per-year counters behind the human numbers.
+ticket_number_years = Table(
+    "ticket_number_years",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last", Integer, nullable=False),
+)
+
+#: Every change to a ticket, in order: who, when, which action, from and to which status, and the details.
+ticket_history = Table(
+    "ticket_history",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("ticket_seq", Integer, ForeignKey("tickets.seq", ondelete="CASCADE"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(500), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("from_status", String(32)),
+    Column("to_status", String(32)),
+    Column("details", JSON),
+    Index(None, "ticket_seq", "at"),
 )
 
 ticket_attachments = Table(
@@ -114,6 +166,19 @@ ticket_attachments = Table(
     Index(None, "message_id"),
 )
 
+#: Events to publish, written in the transaction that caused them and sent after its commit (see outbox.py).
+ticket_outbox = Table(
+    "ticket_outbox",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("event_type", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("published_at", UtcDateTime),
+    Index(None, "published_at"),
+    sqlite_autoincrement=True,
+)
+
 inbox = inbox_table(metadata, "tickets_inbox")
 
 
@@ -125,13 +190,17 @@ def migrate(url: str) -> None:
 # -- writing ----------------------------------------------------------------------------------------------
 
 
+def _insert(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
 async def lock_arrival(session: AsyncSession, key: str) -> None:
     """Make concurrent deliveries of one arrival wait for each other until the first one commits.
 
-    Correctness does not depend on it (the UNIQUE constraints do that), but on PostgreSQL a losing insert has
-    already drawn a number from the sequence, which would leave a gap customers notice. A transaction-scoped
-    advisory lock on the arrival's key lets the second delivery find the first one's record instead.
-    SQLite needs nothing: it runs one writer at a time and a rolled-back insert returns its number.
+    Correctness does not depend on it (the UNIQUE constraints do that, and the year counter rolls back with a
+    losing insert), but waiting here lets the second delivery find the first one's record instead of doing
+    the work twice. SQLite needs nothing: it runs one writer at a time.
     """
     if session.bind.dialect.name != "postgresql":
         return
@@ -139,17 +208,32 @@ async def lock_arrival(session: AsyncSession, key: str) -> None:
     await session.execute(select(func.pg_advisory_xact_lock(lock_id)))
 
 
-async def insert_ticket(session: AsyncSession, event: ContactRouted, now: datetime) -> int:
-    """Insert the ticket, its first message and the attachment references; returns the new number.
+async def next_number(session: AsyncSession, year: int) -> str:
+    """Draw the next number of ``year`` inside the caller's transaction (gapless: it rolls back with it)."""
+    insert = _insert(session)
+    statement = (
+        insert(ticket_number_years)
+        .values(year=year, last=1)
+        .on_conflict_do_update(index_elements=[ticket_number_years.c.year],
+                               set_={"last": ticket_number_years.c.last + 1})
+        .returning(ticket_number_years.c.last)
+    )
+    return format_number(year, (await session.execute(statement)).scalar_one())
+
+
+async def insert_ticket(session: AsyncSession, event: ContactRouted, now: datetime, year: int) -> RowMapping:
+    """Insert the ticket, its first message and the attachment references; returns the new ticket's row.
 
     Raises :class:`sqlalchemy.exc.IntegrityError` when the contact (or its channel key) already has a
     ticket; the caller rolls back and reads that ticket instead.
     """
     contact, client, routing = event.contact, event.client, event.routing
+    number = await next_number(session, year)
     result = await session.execute(
         tickets.insert()
         .values(
             id=uuid.uuid4(),
+            number=number,
             contact_id=contact.contact_id,
             channel=event.channel,
             idempotency_key=event.idempotency_key,
@@ -168,15 +252,23 @@ async def insert_ticket(session: AsyncSession, event: ContactRouted, now: dateti
             resolution_due_at=routing.resolution_due_at,
             created_at=now,
             updated_at=now,
+            status_changed_at=now,
         )
-        .returning(tickets.c.number)
+        .returning(*tickets.c)
     )
-    number = result.scalar_one()
+    ticket = result.mappings().one()
+    await insert_inbound_message(session, ticket["seq"], event)
+    return ticket
+
+
+async def insert_inbound_message(session: AsyncSession, seq: int, event: ContactRouted) -> uuid.UUID:
+    """A customer's contact as a message on ticket ``seq``, with its attachment references."""
+    contact, client = event.contact, event.client
     message_id = uuid.uuid4()
     await session.execute(
         ticket_messages.insert().values(
             id=message_id,
-            ticket_number=number,
+            ticket_seq=seq,
             contact_id=contact.contact_id,
             direction="inbound",
             channel=event.channel,
@@ -186,6 +278,8 @@ async def insert_ticket(session: AsyncSession, event: ContactRouted, now: dateti
             subject=contact.subject,
             body=contact.body,
             created_at=contact.received_at,
+            thread_key=contact.thread.external_thread_id,
+            external_message_id=event.idempotency_key[:998],
         )
     )
     if contact.attachments:
@@ -197,7 +291,22 @@ async def insert_ticket(session: AsyncSession, event: ContactRouted, now: dateti
                 for a in contact.attachments
             ],
         )
-    return number
+    return message_id
+
+
+async def add_history(session: AsyncSession, seq: int, *, at: datetime, actor: str, action: str,
+                      from_status: str | None = None, to_status: str | None = None,
+                      details: dict[str, Any] | None = None) -> uuid.UUID:
+    """One line of the audit history (the caller's transaction decides whether it stays)."""
+    history_id = uuid.uuid4()
+    await session.execute(ticket_history.insert().values(
+        id=history_id, ticket_seq=seq, at=at, actor=actor, action=action, from_status=from_status,
+        to_status=to_status, details=details or None))
+    return history_id
+
+
+async def update_ticket(session: AsyncSession, seq: int, **values: Any) -> None:
+    await session.execute(tickets.update().where(tickets.c.seq == seq).values(**values))
 
 
 # -- reading ----------------------------------------------------------------------------------------------
@@ -226,6 +335,12 @@ class TicketFilter:
     client_id: uuid.UUID | None = None
     channel: str | None = None
     first_contact: bool | None = None
+    type: ContactType | None = None
+    #: Past the resolution deadline and not yet resolved, closed or cancelled, as of ``now``.
+    overdue: bool | None = None
+    now: datetime | None = None
+    #: Text search: an exact number, or words in the subject or any message.
+    q: str | None = None
 
     def clauses(self) -> list[Any]:
         wanted = {
@@ -235,34 +350,66 @@ class TicketFilter:
             tickets.c.client_id: self.client_id,
             tickets.c.channel: self.channel,
             tickets.c.first_contact: self.first_contact,
+            tickets.c.type: self.type.value if self.type else None,
         }
-        return [column == value for column, value in wanted.items() if value is not None]
+        clauses = [column == value for column, value in wanted.items() if value is not None]
+        if self.overdue is not None:
+            late = tickets.c.status.not_in(DONE) & (tickets.c.resolution_due_at < (self.now or utcnow()))
+            clauses.append(late if self.overdue else ~late)
+        if self.q:
+            clauses.append(_matches_text(self.q))
+        return clauses
+
+
+#: Statuses whose resolution clock has stopped.
+DONE = ("resolved", "closed", "cancelled", "rejected", "awaiting_confirmation")
+
+
+def _matches_text(q: str) -> Any:
+    q = q.strip()
+    if NUMBER_RE.match(q):
+        return tickets.c.number == q
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    in_messages = select(ticket_messages.c.ticket_seq).where(
+        ticket_messages.c.body.ilike(pattern, escape="\\"))
+    return tickets.c.subject.ilike(pattern, escape="\\") | tickets.c.seq.in_(in_messages)
 
 
 async def list_tickets(
     session: AsyncSession, where: TicketFilter, *, limit: int, offset: int
 ) -> tuple[list[RowMapping], int]:
-    """One page of tickets, newest first (numbers only grow), and how many match in all."""
+    """One page of tickets, newest first, and how many match in all."""
     clauses = where.clauses()
     total = await session.scalar(select(func.count()).select_from(tickets).where(*clauses))
     rows = await session.execute(
-        select(tickets).where(*clauses).order_by(tickets.c.number.desc()).limit(limit).offset(offset)
+        select(tickets).where(*clauses).order_by(tickets.c.seq.desc()).limit(limit).offset(offset)
     )
     return list(rows.mappings()), int(total or 0)
 
 
-async def get_ticket(session: AsyncSession, number: int) -> RowMapping | None:
-    result = await session.execute(select(tickets).where(tickets.c.number == number))
-    return result.mappings().first()
+async def get_ticket(session: AsyncSession, number: str, *, for_update: bool = False) -> RowMapping | None:
+    """A ticket by its number; ``for_update`` locks the row (PostgreSQL) so two changes queue."""
+    query = select(tickets).where(tickets.c.number == number)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).mappings().first()
 
 
-async def messages_of(session: AsyncSession, number: int) -> list[RowMapping]:
+async def messages_of(session: AsyncSession, seq: int) -> list[RowMapping]:
     """A ticket's messages in the order they happened."""
     result = await session.execute(
         select(ticket_messages)
-        .where(ticket_messages.c.ticket_number == number)
+        .where(ticket_messages.c.ticket_seq == seq)
         .order_by(ticket_messages.c.created_at, ticket_messages.c.id)
     )
+    return list(result.mappings())
+
+
+async def history_of(session: AsyncSession, seq: int) -> list[RowMapping]:
+    """A ticket's audit history, oldest first."""
+    result = await session.execute(
+        select(ticket_history).where(ticket_history.c.ticket_seq == seq)
+        .order_by(ticket_history.c.at, ticket_history.c.id))
     return list(result.mappings())
 
 
@@ -281,17 +428,27 @@ async def ticket_of_contact(session: AsyncSession, contact_id: uuid.UUID) -> Row
     """The ticket a contact landed on, through its message, so a follow-up contact finds its ticket too."""
     result = await session.execute(
         select(tickets.c.number, tickets.c.status, tickets.c.created_at)
-        .join(ticket_messages, ticket_messages.c.ticket_number == tickets.c.number)
+        .join(ticket_messages, ticket_messages.c.ticket_seq == tickets.c.seq)
         .where(ticket_messages.c.contact_id == contact_id)
     )
     return result.mappings().first()
 
 
-async def attachment(session: AsyncSession, number: int, attachment_id: uuid.UUID) -> RowMapping | None:
+async def attachment(session: AsyncSession, number: str, attachment_id: uuid.UUID) -> RowMapping | None:
     """One attachment of one ticket (both must match, so an id cannot be read through another ticket)."""
     result = await session.execute(
         select(ticket_attachments)
         .join(ticket_messages, ticket_messages.c.id == ticket_attachments.c.message_id)
-        .where(ticket_attachments.c.id == attachment_id, ticket_messages.c.ticket_number == number)
+        .join(tickets, tickets.c.seq == ticket_messages.c.ticket_seq)
+        .where(ticket_attachments.c.id == attachment_id, tickets.c.number == number)
     )
+    return result.mappings().first()
+
+
+async def latest_inbound(session: AsyncSession, seq: int, channel: str) -> RowMapping | None:
+    """The customer's latest message on ``channel``: where replies and notices on that channel go."""
+    result = await session.execute(
+        select(ticket_messages).where(ticket_messages.c.ticket_seq == seq, ticket_messages.c.channel == channel,
+                                      ticket_messages.c.direction == "inbound")
+        .order_by(ticket_messages.c.created_at.desc(), ticket_messages.c.id).limit(1))
     return result.mappings().first()

@@ -9,11 +9,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from priyom_contracts import ContactType, TicketStatus, Urgency
+from priyom_contracts import ContactType, TicketNumber, TicketStatus, Urgency
+
+from .decisions import DECISIONS
+from .lifecycle import Action
 
 
 class AttachmentView(BaseModel):
@@ -31,13 +34,37 @@ class MessageView(BaseModel):
     channel: str
     author_name: str | None
     subject: str | None
-    body: str
+    body_text: str
     created_at: datetime
     attachments: list[AttachmentView] = Field(default_factory=list)
+    kind: str | None = Field(None, description="Outbound only: reply (an agent's) or notice (automatic)")
+    delivery_status: str | None = Field(None, description="Outbound only: queued, delivered, retrying, failed")
+    delivery_detail: str | None = None
+
+
+class HistoryView(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    details: dict[str, Any] | None
+
+
+class ActionView(BaseModel):
+    name: str
+    title: str
+    target: TicketStatus
+    needs_decision: bool
+
+    @classmethod
+    def of(cls, action: Action) -> ActionView:
+        return cls(name=action.name, title=action.title, target=action.target,
+                   needs_decision=action.needs_decision)
 
 
 class TicketView(BaseModel):
-    number: int = Field(description="The registration number customers quote")
+    number: TicketNumber = Field(description="The registration number customers quote: 2026-000123")
     id: uuid.UUID
     contact_id: uuid.UUID = Field(description="The contact that opened the ticket")
     channel: str
@@ -56,6 +83,13 @@ class TicketView(BaseModel):
     resolution_due_at: datetime
     created_at: datetime
     updated_at: datetime
+    decision: str | None = Field(None, description="The latest decision's dictionary code")
+    decision_text: str | None = None
+    result: str | None = None
+    status_changed_at: datetime | None = None
+    first_responded_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> TicketView:
@@ -64,18 +98,55 @@ class TicketView(BaseModel):
 
 class TicketDetail(TicketView):
     messages: list[MessageView]
+    history: list[HistoryView] = Field(description="Every change, oldest first")
+    actions: list[ActionView] = Field(description="What staff may do next, by the ticket type's lifecycle")
 
     @classmethod
     def assemble(
         cls, ticket: Mapping[str, Any], messages: Sequence[Mapping[str, Any]],
-        attachments: Sequence[Mapping[str, Any]],
+        attachments: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]],
+        actions: Sequence[Action],
     ) -> TicketDetail:
         by_message: dict[uuid.UUID, list[AttachmentView]] = {}
         for row in attachments:
             by_message.setdefault(row["message_id"], []).append(AttachmentView.model_validate(dict(row)))
-        views = [MessageView.model_validate({**m, "attachments": by_message.get(m["id"], [])})
-                 for m in messages]
-        return cls.model_validate({**ticket, "messages": views})
+        views = [MessageView.model_validate({**m, "body_text": m["body"],
+                                             "attachments": by_message.get(m["id"], [])}) for m in messages]
+        return cls.model_validate({**ticket, "messages": views, "history": [dict(h) for h in history],
+                                   "actions": [ActionView.of(a) for a in actions]})
+
+
+LongText = Annotated[str, StringConstraints(max_length=20_000, strip_whitespace=True)]
+
+
+class TransitionRequest(BaseModel):
+    """One lifecycle action; ``decision`` is a code from ``GET /api/v1/decisions``."""
+
+    action: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    decision: str | None = None
+    decision_text: LongText | None = None
+    result: LongText | None = None
+    note: LongText | None = None
+    on_behalf_of_customer: bool = Field(
+        False, description="The agent records the customer's own word (a confirmation given by phone)")
+
+    @field_validator("decision")
+    @classmethod
+    def _known_decision(cls, value: str | None) -> str | None:
+        if value is not None and value not in DECISIONS:
+            raise ValueError(f"unknown decision {value!r}; see GET /api/v1/decisions")
+        return value
+
+
+class ReplyRequest(BaseModel):
+    body: Annotated[str, StringConstraints(min_length=1, max_length=100_000, strip_whitespace=True)]
+
+
+class ReplyAccepted(BaseModel):
+    """The reply is on the thread and on its way; its delivery shows on the message when the channel reports."""
+
+    reply_id: uuid.UUID
+    channel: str
 
 
 class TicketPage(BaseModel):
@@ -88,6 +159,6 @@ class TicketPage(BaseModel):
 class PublicTicket(BaseModel):
     """All a customer learns from their contact id: the number to quote and where the ticket stands."""
 
-    number: int
+    number: TicketNumber
     status: TicketStatus
     created_at: datetime

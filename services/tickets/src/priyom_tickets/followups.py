@@ -1,0 +1,44 @@
+"""Which open ticket a new contact continues, if any.
+
+The channel adapters say what conversation a contact belongs to (``ThreadHint``): a ticket number the
+customer quoted, the chat or thread id, the e-mail ids it answers. Any of them joins the contact to a ticket
+only when that ticket belongs to the same client and is still open, so a stranger quoting someone else's
+number (zammad#5064) or writing after the ticket was closed starts a ticket of their own.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from priyom_contracts import ContactRouted
+
+from .lifecycle import FINAL
+from .store import ticket_messages, tickets
+
+
+async def open_ticket_continued_by(session: AsyncSession, event: ContactRouted) -> RowMapping | None:
+    """The open ticket of the contact's client that the contact answers, strongest evidence first."""
+    hint = event.contact.thread
+    mine = (tickets.c.client_id == event.client.client_id) & tickets.c.status.not_in([s.value for s in FINAL])
+    if hint.ticket_number:
+        found = (await session.execute(select(tickets).where(mine, tickets.c.number == hint.ticket_number)
+                                       .with_for_update())).mappings().first()
+        if found is not None:
+            return found
+    answered = [i for i in (hint.in_reply_to, *hint.references) if i]
+    if answered:
+        found = await _by_message(session, mine, ticket_messages.c.external_message_id.in_(answered[:50]))
+        if found is not None:
+            return found
+    if hint.external_thread_id:
+        return await _by_message(session, mine, (ticket_messages.c.thread_key == hint.external_thread_id)
+                                 & (ticket_messages.c.channel == event.channel))
+    return None
+
+
+async def _by_message(session: AsyncSession, mine, message_clause) -> RowMapping | None:  # noqa: ANN001
+    seqs = select(ticket_messages.c.ticket_seq).where(message_clause)
+    return (await session.execute(select(tickets).where(mine, tickets.c.seq.in_(seqs))
+                                  .order_by(tickets.c.seq.desc()).limit(1).with_for_update())).mappings().first()

@@ -1,0 +1,77 @@
+"""What the customer is told, and where: the texts of the notices and the reply envelope. Pure.
+
+Notices go only to channels that can deliver (a channel service consumes ``reply.outbound.v1.<channel>``);
+the web form has no way back, and a publish no queue would take is refused by the broker, so asking first
+keeps a registration from failing over a notice nobody could deliver.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from priyom_contracts import OutboundReply, Recipient, TicketStatus, Topology
+
+STATUS_TITLES: Mapping[str, str] = {
+    TicketStatus.NEW: "зарегистрировано",
+    TicketStatus.ACCEPTED: "принято",
+    TicketStatus.OPEN: "в работе",
+    TicketStatus.PENDING: "ожидает вашего ответа",
+    TicketStatus.RESOLVED: "решено",
+    TicketStatus.CLOSED: "закрыто",
+    TicketStatus.CANCELLED: "отменено",
+    TicketStatus.REVIEW: "на рассмотрении",
+    TicketStatus.NEEDS_INFO: "нужны дополнительные данные",
+    TicketStatus.REJECTED: "отклонено",
+    TicketStatus.INVESTIGATION: "принято к расследованию",
+    TicketStatus.ACTION_PLAN: "выполняется план мероприятий",
+    TicketStatus.AWAITING_CONFIRMATION: "ожидает вашего подтверждения",
+}
+
+
+def outbound_channels(topology: Topology) -> frozenset[str]:
+    """Channels some service delivers replies on: those with a queue bound to ``reply.outbound.v1.<ch>``."""
+    head = OutboundReply.type_name() + "."
+    return frozenset(pattern[len(head):] for spec in topology.queues.values() for pattern in spec.bindings
+                     if pattern.startswith(head) and "*" not in pattern and "#" not in pattern)
+
+
+def recipient_of(message: Mapping[str, Any]) -> Recipient:
+    """Where to answer a customer's message: the address it came from and the conversation it is part of."""
+    sender = message.get("sender") or {}
+    return Recipient(email=sender.get("email"), phone=sender.get("phone"), messenger=sender.get("messenger"),
+                     external_thread_id=message.get("thread_key"))
+
+
+def subject_line(number: str, subject: str | None) -> str:
+    """``[2026-000123] subject``: the number in the subject lets a reply find its ticket."""
+    return f"[{number}] {subject}" if subject else f"[{number}] Ваше обращение"
+
+
+def registration_text(number: str, resolution_due_at: datetime, zone: ZoneInfo) -> str:
+    due = resolution_due_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+    return (f"Ваше обращение зарегистрировано под номером {number}. Срок решения: до {due}. "
+            f"Указывайте номер {number}, если будете писать нам по этому вопросу.")
+
+
+def status_text(number: str, status: str, decision: str | None, note: str | None) -> str:
+    parts = [f"Статус обращения {number}: {STATUS_TITLES.get(status, status)}."]
+    if decision:
+        parts.append(f"Решение: {decision}.")
+    if note:
+        parts.append(note)
+    if status == TicketStatus.CLOSED:
+        parts.append("Оцените, пожалуйста, нашу работу по шкале от 1 до 5 и напишите комментарий, если хотите.")
+    return " ".join(parts)
+
+
+def outbound(ticket: Mapping[str, Any], recipient: Recipient, *, reply_id: uuid.UUID, body: str,
+             in_reply_to: str | None = None) -> OutboundReply:
+    """The bus envelope of anything sent to the customer on the ticket's channel."""
+    return OutboundReply(
+        correlation_id=ticket["contact_id"], channel=ticket["channel"], idempotency_key=str(reply_id),
+        ticket_number=ticket["number"], reply_id=reply_id, recipient=recipient,
+        subject=subject_line(ticket["number"], ticket["subject"]), body=body, in_reply_to=in_reply_to)

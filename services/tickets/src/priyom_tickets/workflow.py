@@ -1,0 +1,153 @@
+"""The changes a ticket goes through, each in the caller's transaction: a lifecycle move, a message from the
+customer, a reply to them. Each writes its audit line and stages what the bus must hear (outbox.py), so the
+API, the contact consumer and the scheduler change tickets in exactly one way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from priyom_contracts import ContactRouted, ContactType, OutboundReply, TicketStatus, TicketStatusChanged
+
+from . import lifecycle, notifications, outbox, store
+from .decisions import decision_title
+from .lifecycle import Actor
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the workflow needs to know about the deployment (from settings, through app.py)."""
+
+    zone: ZoneInfo
+    #: Channels a service delivers replies on; customers on other channels get no notices.
+    outbound_channels: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A requested lifecycle move with what the agent recorded about it."""
+
+    action: str
+    decision: str | None = None
+    decision_text: str | None = None
+    result: str | None = None
+    note: str | None = None
+
+
+async def transition(session: AsyncSession, ticket: Mapping[str, Any], change: Change, *, actor: Actor,
+                     actor_name: str, policy: Policy, now: datetime) -> TicketStatusChanged:
+    """Make the move if the ticket type's state machine allows it; raises ``IllegalTransition`` otherwise."""
+    move = lifecycle.plan(ContactType(ticket["type"]), TicketStatus(ticket["status"]), change.action,
+                          actor=actor, has_decision=change.decision is not None)
+    values: dict[str, Any] = {"status": move.target.value, "status_changed_at": now, "updated_at": now}
+    if change.decision is not None:
+        values |= {"decision": change.decision, "decision_text": change.decision_text}
+    if change.result is not None:
+        values["result"] = change.result
+    if move.target in (TicketStatus.RESOLVED, TicketStatus.AWAITING_CONFIRMATION, TicketStatus.REJECTED):
+        values["resolved_at"] = now
+    if move.target in lifecycle.FINAL:
+        values["closed_at"] = now
+    await store.update_ticket(session, ticket["seq"], **values)
+    details = {k: v for k, v in (("decision", change.decision), ("decision_text", change.decision_text),
+                                 ("result", change.result), ("note", change.note), ("by", actor.value)) if v}
+    history_id = await store.add_history(session, ticket["seq"], at=now, actor=actor_name, action=move.name,
+                                         from_status=ticket["status"], to_status=move.target.value,
+                                         details=details)
+    changed = TicketStatusChanged(
+        correlation_id=ticket["contact_id"], channel=ticket["channel"],
+        idempotency_key=f"{ticket['number']}:{history_id}", number=ticket["number"],
+        old_status=TicketStatus(ticket["status"]), new_status=move.target, changed_by=actor_name[:500])
+    await outbox.stage(session, changed)
+    decision = decision_title(change.decision) if change.decision else None
+    body = notifications.status_text(ticket["number"], move.target.value, decision, change.decision_text)
+    await send_to_customer(session, {**ticket, **values}, body=body, kind="notice", author=None,
+                           policy=policy, now=now)
+    return changed
+
+
+async def send_to_customer(session: AsyncSession, ticket: Mapping[str, Any], *, body: str, kind: str,
+                           author: str | None, policy: Policy, now: datetime) -> OutboundReply | None:
+    """Put a reply or notice on the thread and stage it for the channel; None when the channel cannot deliver
+    or the customer left no address on it (the message is then not recorded either)."""
+    if ticket["channel"] not in policy.outbound_channels:
+        return None
+    last = await store.latest_inbound(session, ticket["seq"], ticket["channel"])
+    if last is None:
+        return None
+    reply_id = uuid.uuid4()
+    reply = notifications.outbound(ticket, notifications.recipient_of(last), reply_id=reply_id, body=body,
+                                   in_reply_to=last["external_message_id"])
+    await session.execute(store.ticket_messages.insert().values(
+        id=uuid.uuid4(), ticket_seq=ticket["seq"], direction="outbound", channel=ticket["channel"],
+        author_name=author, subject=reply.subject, body=body, created_at=now, thread_key=last["thread_key"],
+        reply_id=reply_id, kind=kind, delivery_status="queued"))
+    await outbox.stage(session, reply)
+    return reply
+
+
+async def reply(session: AsyncSession, ticket: Mapping[str, Any], body: str, *, author: str, policy: Policy,
+                now: datetime) -> OutboundReply | None:
+    """An agent's answer to the customer; the first one stops the first-response clock."""
+    sent = await send_to_customer(session, ticket, body=body, kind="reply", author=author, policy=policy,
+                                  now=now)
+    if sent is None:
+        return None
+    values: dict[str, Any] = {"updated_at": now}
+    if ticket["first_responded_at"] is None:
+        values["first_responded_at"] = now
+    await store.update_ticket(session, ticket["seq"], **values)
+    await store.add_history(session, ticket["seq"], at=now, actor=author, action="reply",
+                            details={"reply_id": str(sent.reply_id)})
+    return sent
+
+
+async def register(session: AsyncSession, event: ContactRouted, *, policy: Policy, now: datetime) -> RowMapping:
+    """A new ticket from a contact, its first history line and the registration notice."""
+    ticket = await store.insert_ticket(session, event, now, now.astimezone(policy.zone).year)
+    await store.add_history(session, ticket["seq"], at=now, actor="tickets", action="registered",
+                            to_status=TicketStatus.NEW.value,
+                            details={"team": event.routing.team, "assignee": event.routing.assignee,
+                                     "reason": event.routing.reason})
+    body = notifications.registration_text(ticket["number"], ticket["resolution_due_at"], policy.zone)
+    await send_to_customer(session, ticket, body=body, kind="notice", author=None, policy=policy, now=now)
+    return ticket
+
+
+async def append_followup(session: AsyncSession, ticket: Mapping[str, Any], event: ContactRouted, *,
+                          policy: Policy, now: datetime) -> TicketStatusChanged | None:
+    """A further contact from the customer on an open ticket: one more message, and the move it implies
+    (a customer who answers a ticket waiting for them puts it back in work)."""
+    await store.insert_inbound_message(session, ticket["seq"], event)
+    await store.update_ticket(session, ticket["seq"], updated_at=now)
+    await store.add_history(session, ticket["seq"], at=now, actor="customer", action="customer_message",
+                            details={"channel": event.channel, "contact_id": str(event.contact.contact_id)})
+    follow = lifecycle.ON_CUSTOMER_MESSAGE.get(TicketStatus(ticket["status"]))
+    if follow is None:
+        return None
+    return await transition(session, ticket, Change(follow), actor=Actor.CUSTOMER, actor_name="customer",
+                            policy=policy, now=now)
+
+
+async def close_silent(session: AsyncSession, *, silence: timedelta, policy: Policy, now: datetime,
+                       limit: int = 100) -> list[str]:
+    """Close tickets that have waited for the customer's word longer than ``silence``; their numbers."""
+    rows = (await session.execute(
+        select(store.tickets)
+        .where(store.tickets.c.status.in_([s.value for s in lifecycle.SILENCE_CLOSES]),
+               store.tickets.c.status_changed_at < now - silence)
+        .order_by(store.tickets.c.seq).limit(limit).with_for_update(skip_locked=True))).mappings().all()
+    for ticket in rows:
+        note = f"Закрыто автоматически: нет ответа {silence.days} дн."
+        await transition(session, ticket, Change("close", note=note), actor=Actor.SYSTEM, actor_name="tickets",
+                         policy=policy, now=now)
+    return [t["number"] for t in rows]
