@@ -54,6 +54,8 @@ class ThreadHint(Contract):
     in_reply_to: Annotated[str, StringConstraints(max_length=998)] | None = None
     references: list[Annotated[str, StringConstraints(max_length=998)]] = Field(default_factory=list)
     ticket_number: TicketNumber | None = Field(default=None, description="A ticket number the customer quoted")
+    edits: Annotated[str, StringConstraints(max_length=512)] | None = Field(
+        default=None, description="The channel's id of an earlier message this contact corrects (an edit)")
 
 
 class Contact(Contract):
