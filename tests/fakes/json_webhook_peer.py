@@ -15,6 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
+from ._server import serve_locally
+
 
 @dataclass
 class JsonWebhookPeer:
@@ -31,12 +33,8 @@ class JsonWebhookPeer:
     async def __aenter__(self) -> JsonWebhookPeer:
         app = web.Application()
         app.router.add_post("/replies", self._reply)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/replies"
+        self._runner, base_url = await serve_locally(app)
+        self.url = f"{base_url}/replies"
         return self
 
     async def __aexit__(self, *exc: object) -> None:

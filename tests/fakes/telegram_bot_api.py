@@ -25,6 +25,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from ._server import serve_locally
+
 BOT_ID = 7004000123
 TOKEN = f"{BOT_ID}:AAH-fake-token-for-tests-only_0123456789"
 #: How long ``getUpdates`` may hold a request, whatever ``timeout`` asks (keeps tests fast).
@@ -77,12 +79,7 @@ class FakeBotAPI:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await serve_locally(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+import aio_pika
 import pytest
+
+from priyom_contracts import Topology
+from priyom_intake_messenger.settings import IntakeMessengerSettings
+from priyom_kit.adapters.testing import QueueReader
 
 ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:  # the shared fakes live in the repository's top-level tests package
@@ -30,3 +38,58 @@ async def fake_bot() -> AsyncIterator[FakeBotAPI]:
 async def peer() -> AsyncIterator[JsonWebhookPeer]:
     async with JsonWebhookPeer(PEER_SECRET) as running:
         yield running
+
+
+def private_message(update_extra: dict[str, Any] | None = None, **content: Any) -> dict[str, Any]:
+    """A customer's message update in the current Bot API shape (the fake renumbers ``update_id``)."""
+    chat = {"id": CUSTOMER, "first_name": "Ольга", "last_name": "Смирнова", "username": "olga_smirnova",
+            "type": "private"}
+    user = {"id": CUSTOMER, "is_bot": False, "first_name": "Ольга", "last_name": "Смирнова",
+            "username": "olga_smirnova", "language_code": "ru"}
+    message = {"message_id": next(_message_ids), "from": user, "chat": chat, "date": 1764064800, **content}
+    return {"update_id": next(_message_ids), "message": message, **(update_extra or {})}
+
+
+def photo(file_id: str, size: int) -> list[dict[str, Any]]:
+    return [{"file_id": f"{file_id}-thumb", "file_unique_id": f"{file_id[:8]}t", "file_size": 900, "width": 90,
+             "height": 60},
+            {"file_id": file_id, "file_unique_id": f"{file_id[:8]}l", "file_size": size, "width": 1280,
+             "height": 853}]
+
+
+_message_ids = itertools.count(300)
+
+
+def settings_for(fake: FakeBotAPI, bus_prefix: str, amqp_url: str, tmp_path: Path,
+                 **overrides: Any) -> IntakeMessengerSettings:
+    values: dict[str, Any] = {
+        "AMQP_URL": amqp_url, "PRIYOM_BUS_PREFIX": bus_prefix, "PRIYOM_BLOB_DIR": tmp_path / "blobs",
+        "PRIYOM_RETRY_DELAY_MS": 50, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE": fake.base_url,
+        "telegram_poll_timeout_s": 1, "telegram_album_wait_ms": 300, "max_request_bytes": 64 * 1024,
+    }
+    values.update(overrides)
+    return IntakeMessengerSettings(**values)
+
+
+@pytest.fixture
+async def bus_queues(amqp_url: str, cleanup_bus: str) -> AsyncIterator[Callable[[str], Awaitable[QueueReader]]]:
+    """``await bus_queues("identity.contacts")``: a reader of one queue of this test's topology."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+
+        async def reader(key: str) -> QueueReader:
+            name = Topology(cleanup_bus).queue(key).name
+            return QueueReader(await channel.get_queue(name, ensure=True))
+
+        yield reader
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait until ``check()`` holds (a background loop's effect), failing after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)

@@ -195,12 +195,8 @@ class AdapterContract:
     async def test_reply_reaches_customer_and_is_reported(
             self, edge: ChannelEdge, queues: Any, recipient: Recipient,
             read_delivered: Callable[[], Awaitable[list[str]]]) -> None:
-        deliveries = await queues("tickets.deliveries")
-        reply = _reply(edge.channel, recipient, "Здравствуйте! Мы заменили фискальный накопитель.")
+        reply, report = await _send(edge, queues, recipient, "Здравствуйте! Мы заменили фискальный накопитель.")
 
-        await edge.bus.publish(reply)
-
-        report, _ = await deliveries.next(DeliveryReported, timeout=10)
         assert (report.reply_id, report.ticket_number, report.status) == (
             reply.reply_id, reply.ticket_number, DeliveryStatus.DELIVERED)
         assert report.idempotency_key == f"{reply.reply_id}:delivered"
@@ -211,16 +207,11 @@ class AdapterContract:
     async def test_refused_reply_is_reported_failed(
             self, edge: ChannelEdge, queues: Any, refusing_recipient: Recipient,
             read_delivered: Callable[[], Awaitable[list[str]]]) -> None:
-        deliveries = await queues("tickets.deliveries")
-        reply = _reply(edge.channel, refusing_recipient, "Этот ответ не дойдёт")
+        reply, report = await _send(edge, queues, refusing_recipient, "Этот ответ не дойдёт")
 
-        await edge.bus.publish(reply)
-
-        report, _ = await deliveries.next(DeliveryReported, timeout=10)
         assert (report.reply_id, report.status) == (reply.reply_id, DeliveryStatus.FAILED)
         assert report.detail
         assert not any(reply.body in text for text in await read_delivered())
-        await deliveries.assert_empty()
 
     def _first_contact_without_files(self, adapter: ChannelAdapter, request: pytest.FixtureRequest) -> Inbound:
         for file in sample_files(self.samples_dir):
@@ -230,9 +221,16 @@ class AdapterContract:
         raise AssertionError("record at least one inline sample that is a contact without files")
 
 
-def _reply(channel: str, recipient: Recipient, body: str) -> OutboundReply:
+async def _send(edge: ChannelEdge, queues: Any, recipient: Recipient,
+                body: str) -> tuple[OutboundReply, DeliveryReported]:
+    """Publish a reply on the bus as tickets would, and read the one delivery report it causes."""
+    deliveries = await queues("tickets.deliveries")
     reply_id = uuid.uuid4()
-    return OutboundReply(correlation_id=uuid.uuid4(), channel=channel, idempotency_key=str(reply_id),
-                         ticket_number="2026-000042", reply_id=reply_id, recipient=recipient, body=body)
+    reply = OutboundReply(correlation_id=uuid.uuid4(), channel=edge.channel, idempotency_key=str(reply_id),
+                          ticket_number="2026-000042", reply_id=reply_id, recipient=recipient, body=body)
+    await edge.bus.publish(reply)
+    report, _ = await deliveries.next(DeliveryReported, timeout=10)
+    await deliveries.assert_empty()
+    return reply, report
 
 

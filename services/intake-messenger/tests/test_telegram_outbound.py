@@ -1,0 +1,129 @@
+"""Replies from tickets delivered to the fake Bot API through the running service, with their reports."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aio_pika
+import pytest
+from asgi_lifespan import LifespanManager
+
+from priyom_contracts import (
+    AttachmentRef,
+    DeliveryReported,
+    DeliveryStatus,
+    MessengerId,
+    OutboundReply,
+    Recipient,
+    Topology,
+)
+from priyom_intake_messenger.app import build
+from priyom_kit import build_app
+from priyom_kit.adapters.testing import QueueReader
+from priyom_kit.blobs import FileBlobStore
+from tests.fakes.telegram_bot_api import FakeBotAPI
+
+from .conftest import CUSTOMER, settings_for
+
+Queues = Callable[[str], Awaitable[QueueReader]]
+
+
+@pytest.fixture
+async def service(fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> AsyncIterator[None]:
+    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+    app = build_app(build(settings))
+    async with LifespanManager(app):
+        yield
+
+
+async def publish(amqp_url: str, prefix: str, reply: OutboundReply) -> None:
+    """Publish as the tickets service does: to the bus exchange under ``reply.outbound.v1.telegram``."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(Topology(prefix).exchange)
+        await exchange.publish(aio_pika.Message(reply.model_dump_json().encode(), content_type="application/json",
+                                                headers={"x-idempotency-key": reply.idempotency_key}),
+                               routing_key=reply.routing_key, mandatory=True)
+
+
+def reply_to(chat: int, body: str, attachments: list[AttachmentRef] | None = None) -> OutboundReply:
+    reply_id = uuid.uuid4()
+    return OutboundReply(correlation_id=uuid.uuid4(), channel="telegram", idempotency_key=str(reply_id),
+                         ticket_number="2026-000123", reply_id=reply_id, body=body, attachments=attachments or [],
+                         recipient=Recipient(messenger=MessengerId(channel="telegram", user_id=str(chat))))
+
+
+async def test_reply_with_document_is_sent_and_reported(service: None, fake_bot: FakeBotAPI, amqp_url: str,
+                                                        cleanup_bus: str, tmp_path: Path,
+                                                        bus_queues: Queues) -> None:
+    key = await FileBlobStore(tmp_path / "blobs").put(b"%PDF-1.4 invoice 123")
+    invoice = AttachmentRef(blob_key=key, filename="счёт-123.pdf", content_type="application/pdf", size=20)
+    reply = reply_to(CUSTOMER, "Счёт во вложении. Ответ по заявке 2026-000123.", [invoice])
+
+    await publish(amqp_url, cleanup_bus, reply)
+    report, _ = await (await bus_queues("tickets.deliveries")).next(DeliveryReported, timeout=10)
+
+    text, document = fake_bot.sent
+    assert (text["method"], int(text["params"]["chat_id"])) == ("sendMessage", CUSTOMER)
+    assert text["params"]["text"] == reply.body
+    assert document["method"] == "sendDocument"
+    assert document["params"]["document"].filename == "счёт-123.pdf"
+    assert document["params"]["document"].data == b"%PDF-1.4 invoice 123"
+    assert report.status == DeliveryStatus.DELIVERED
+    assert report.external_message_id == f"tg:{CUSTOMER}:{text['result']['message_id']}"
+    assert (report.ticket_number, report.reply_id) == ("2026-000123", reply.reply_id)
+
+
+async def test_flood_limit_is_waited_out_and_reported(service: None, fake_bot: FakeBotAPI, amqp_url: str,
+                                                      cleanup_bus: str, bus_queues: Queues) -> None:
+    fake_bot.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    reply = reply_to(CUSTOMER, "Мастер приедет завтра с 10 до 12.")
+    deliveries = await bus_queues("tickets.deliveries")
+
+    await publish(amqp_url, cleanup_bus, reply)
+    retrying, _ = await deliveries.next(DeliveryReported, timeout=10)
+    delivered, _ = await deliveries.next(DeliveryReported, timeout=10)
+
+    assert retrying.status == DeliveryStatus.RETRYING
+    assert retrying.detail is not None and "retry after 1" in retrying.detail
+    assert retrying.idempotency_key == f"{reply.reply_id}:retrying"
+    assert delivered.status == DeliveryStatus.DELIVERED
+    assert fake_bot.sent_texts() == [reply.body]  # sent once, after the wait
+
+
+async def test_blocked_bot_is_reported_failed_once(service: None, fake_bot: FakeBotAPI, amqp_url: str,
+                                                   cleanup_bus: str, bus_queues: Queues) -> None:
+    fake_bot.blocked_chats.add(CUSTOMER)
+    reply = reply_to(CUSTOMER, "Ваша заявка закрыта.")
+    deliveries = await bus_queues("tickets.deliveries")
+
+    await publish(amqp_url, cleanup_bus, reply)
+    report, _ = await deliveries.next(DeliveryReported, timeout=10)
+
+    assert report.status == DeliveryStatus.FAILED
+    assert report.detail == "Telegram refused: Forbidden: bot was blocked by the user"
+    await deliveries.assert_empty(wait=0.5)
+    assert fake_bot.sent == []
+
+
+async def test_long_reply_is_split_under_the_bot_api_limit(service: None, fake_bot: FakeBotAPI, amqp_url: str,
+                                                           cleanup_bus: str, bus_queues: Queues) -> None:
+    paragraph = "Подробный ответ инженера о замене фискального накопителя. " * 20
+    body = "\n".join([paragraph] * 5)  # about 5,900 characters
+
+    await publish(amqp_url, cleanup_bus, reply_to(CUSTOMER, body))
+    report, _ = await (await bus_queues("tickets.deliveries")).next(DeliveryReported, timeout=10)
+
+    texts = fake_bot.sent_texts()
+    assert report.status == DeliveryStatus.DELIVERED
+    assert len(texts) == 2 and all(len(t) <= 4096 for t in texts)
+    assert "\n".join(texts) == body
+
+
+def test_the_bot_token_is_never_shown(fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str,
+                                      tmp_path: Path) -> None:
+    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path)
+    assert fake_bot.token not in repr(settings) and fake_bot.token not in str(settings.model_dump())

@@ -1,0 +1,137 @@
+"""Long polling against the fake Bot API and real RabbitMQ: backlog replay, files, albums, the guided start,
+and no update confirmed (``getUpdates`` offset) before its contact is published with a broker confirm."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from asgi_lifespan import LifespanManager
+
+from priyom_contracts import ContactReceived
+from priyom_intake_messenger.app import build
+from priyom_kit import build_app
+from priyom_kit.adapters.testing import QueueReader
+from priyom_kit.blobs import FileBlobStore
+from tests.fakes.telegram_bot_api import BOT_ID, FakeBotAPI
+
+from .conftest import CUSTOMER, eventually, photo, private_message, settings_for
+
+Queues = Callable[[str], Awaitable[QueueReader]]
+
+
+def offsets(fake: FakeBotAPI) -> list[int]:
+    return [int(params.get("offset") or 0) for method, params in fake.calls if method == "getUpdates"]
+
+
+async def contacts_by_key(queue: QueueReader, n: int) -> dict[str, ContactReceived]:
+    found: dict[str, ContactReceived] = {}
+    for _ in range(n):
+        event, _ = await queue.next(ContactReceived, timeout=10)
+        found[event.idempotency_key] = event
+    return found
+
+
+async def test_backlog_is_replayed_and_confirmed_after_publishing(
+        fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path, bus_queues: Queues) -> None:
+    fake_bot.add_file("BQACAgIAAxkBAAIBdoc", b"%PDF-1.4 act of acceptance", "documents/file_7.pdf")
+    fake_bot.add_file("AgACAgIAAxkBAAIBph1", b"\xff\xd8\xff first photo", "photos/file_8.jpg")
+    fake_bot.add_file("AgACAgIAAxkBAAIBph2", b"\xff\xd8\xff second photo", "photos/file_9.jpg")
+    # Everything below arrived while the service was down: Telegram kept it.
+    text = await fake_bot.add_update(private_message(text="Касса не печатает чеки после обновления"))
+    document = await fake_bot.add_update(private_message(document={
+        "file_id": "BQACAgIAAxkBAAIBdoc", "file_unique_id": "AgADdoc", "file_name": "акт.pdf",
+        "mime_type": "application/pdf", "file_size": 26}, caption="Акт во вложении"))
+    album = [await fake_bot.add_update(private_message(media_group_id="1381247912", photo=photo(f, 20), **extra))
+             for f, extra in (("AgACAgIAAxkBAAIBph1", {"caption": "Ошибка на экране"}), ("AgACAgIAAxkBAAIBph2", {}))]
+    start = await fake_bot.add_update(private_message(text="/start"))
+    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+    contacts = None
+
+    app = build_app(build(settings))
+    async with LifespanManager(app):
+        contacts = await contacts_by_key(await bus_queues("identity.contacts"), 3)
+        await eventually(lambda: not fake_bot.pending())
+        await (await bus_queues("identity.contacts")).assert_empty()
+
+    blobs = FileBlobStore(tmp_path / "blobs")
+    first = contacts[f"tg:{BOT_ID}:{text['update_id']}"].contact
+    assert first.body == "Касса не печатает чеки после обновления"
+    assert first.sender.name == "Ольга Смирнова"
+    assert first.sender.messenger is not None and first.sender.messenger.user_id == str(CUSTOMER)
+    assert first.thread.external_thread_id == f"tg:{CUSTOMER}"
+    doc = contacts[f"tg:{BOT_ID}:{document['update_id']}"].contact
+    assert doc.body == "Акт во вложении"
+    [attachment] = doc.attachments
+    assert (attachment.filename, attachment.content_type) == ("акт.pdf", "application/pdf")
+    assert await blobs.get(attachment.blob_key) == b"%PDF-1.4 act of acceptance"
+    pictures = contacts[f"tg:{BOT_ID}:album:1381247912"].contact
+    assert pictures.body == "Ошибка на экране"
+    assert [await blobs.get(a.blob_key) for a in pictures.attachments] == [
+        b"\xff\xd8\xff first photo", b"\xff\xd8\xff second photo"]
+    # The backlog was kept (no drop) and confirmed only by a later offset, past every update.
+    assert ("deleteWebhook", {"drop_pending_updates": "false"}) in fake_bot.calls
+    assert offsets(fake_bot)[0] == 0
+    assert max(offsets(fake_bot)) == start["update_id"] + 1 > album[1]["update_id"]
+    # /start greeted with the topics as buttons.
+    [greeting] = [s for s in fake_bot.sent if s["method"] == "sendMessage"]
+    assert int(greeting["params"]["chat_id"]) == CUSTOMER and "О чём ваше обращение" in greeting["params"]["text"]
+    buttons = [row[0]["callback_data"] for row in greeting["params"]["reply_markup"]["inline_keyboard"]]
+    assert buttons == ["topic:complaint", "topic:service_request", "topic:information_request",
+                       "topic:purchase_interest"]
+
+
+async def test_an_update_is_not_confirmed_until_its_contact_is_published(
+        fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path, bus_queues: Queues) -> None:
+    fake_bot.add_file("BQACAgIAAxkBAAIBslow", b"scan bytes", "documents/file_3.png")
+    fake_bot.fail_next("getFile", 500, "Internal Server Error", times=2)
+    before = await fake_bot.add_update(private_message(text="Сначала текст"))
+    document = await fake_bot.add_update(private_message(document={
+        "file_id": "BQACAgIAAxkBAAIBslow", "file_unique_id": "AgADslow", "file_name": "скан.png",
+        "mime_type": "image/png", "file_size": 10}))
+    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+
+    app = build_app(build(settings))
+    async with LifespanManager(app):
+        queue = await bus_queues("identity.contacts")
+        published = await contacts_by_key(queue, 2)
+        await eventually(lambda: not fake_bot.pending())
+
+    failed_getfiles = [p for m, p in fake_bot.calls if m == "getFile"]
+    assert len(failed_getfiles) == 3  # two Bot API failures, then the download that worked
+    # While the document could not be stored, getUpdates confirmed the text before it but never the document.
+    polls = offsets(fake_bot)
+    assert polls[:3] == [0, document["update_id"], document["update_id"]]
+    assert polls[-1] == document["update_id"] + 1
+    assert set(published) == {f"tg:{BOT_ID}:{before['update_id']}", f"tg:{BOT_ID}:{document['update_id']}"}
+
+
+async def test_topic_button_asks_for_the_request_and_the_answer_carries_the_topic(
+        fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path, bus_queues: Queues) -> None:
+    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+    app = build_app(build(settings))
+    async with LifespanManager(app):
+        await fake_bot.add_update(_button_press("topic:complaint"))
+        await eventually(lambda: any(s["method"] == "sendMessage" for s in fake_bot.sent))
+        prompt = fake_bot.sent[-1]["result"]
+        await fake_bot.add_update(private_message(text="Списали деньги дважды за один заказ",
+                                                  reply_to_message=prompt))
+        event, _ = await (await bus_queues("identity.contacts")).next(ContactReceived, timeout=10)
+
+    assert ("answerCallbackQuery", {"callback_query_id": "4382bfdwdsb323b2d9"}) in fake_bot.calls
+    assert prompt["text"] == "Тема: Жалоба. Опишите, пожалуйста, ваш вопрос одним сообщением."
+    assert fake_bot.sent[-1]["params"]["reply_markup"] == {"force_reply": True}
+    assert event.contact.subject == "Жалоба"
+    assert event.contact.body == "Списали деньги дважды за один заказ"
+
+
+def _button_press(data: str) -> dict[str, Any]:
+    user = {"id": CUSTOMER, "is_bot": False, "first_name": "Ольга"}
+    chat = {"id": CUSTOMER, "first_name": "Ольга", "type": "private"}
+    greeting = {"message_id": 999, "from": {"id": BOT_ID, "is_bot": True, "first_name": "Priyom"}, "chat": chat,
+                "date": 1764064800, "text": "Здравствуйте!"}
+    return {"update_id": 1, "callback_query": {"id": "4382bfdwdsb323b2d9", "from": user, "message": greeting,
+                                               "chat_instance": "-5712345", "data": data}}
+
+

@@ -1,0 +1,79 @@
+"""The JSON webhook channel's endpoint in the running service: signed, validated, 202 after publishing."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from priyom_contracts import ContactReceived
+from priyom_intake_messenger.app import build
+from priyom_intake_messenger.jsonhook.adapter import sign
+from priyom_intake_messenger.settings import IntakeMessengerSettings
+from priyom_kit import build_app
+from priyom_kit.adapters.testing import QueueReader
+from priyom_kit.blobs import FileBlobStore
+from tests.fakes.json_webhook_peer import JsonWebhookPeer
+
+from .conftest import PEER_SECRET
+
+Queues = Callable[[str], Awaitable[QueueReader]]
+MESSAGE = {"message_id": "wa-77", "sent_at": "2026-11-25T09:15:00+03:00",
+           "sender": {"id": "79161234567", "name": "Сергей Иванов", "phone": "+7 916 123-45-67"},
+           "conversation_id": "conv-1", "text": "Когда приедет мастер?",
+           "attachments": [{"filename": "фото.jpg", "content_type": "image/jpeg",
+                            "content_base64": base64.b64encode(b"\xff\xd8 jpeg").decode()}]}
+
+
+@pytest.fixture
+async def client(peer: JsonWebhookPeer, cleanup_bus: str, amqp_url: str,
+                 tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = IntakeMessengerSettings(AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus,
+                                       PRIYOM_BLOB_DIR=tmp_path / "blobs", webhook_secret=PEER_SECRET.decode(),
+                                       webhook_outbound_url=peer.url, max_request_bytes=4096)
+    app = build_app(build(settings))
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                       base_url="http://messenger.test") as c:
+        yield c
+
+
+async def post(client: httpx.AsyncClient, message: dict[str, Any], secret: bytes = PEER_SECRET) -> httpx.Response:
+    body = json.dumps(message).encode()
+    return await client.post("/webhook/messages", content=body,
+                             headers={"X-Priyom-Signature": sign(secret, body), "Content-Type": "application/json"})
+
+
+async def test_signed_message_is_published_before_202(client: httpx.AsyncClient, bus_queues: Queues,
+                                                      tmp_path: Path) -> None:
+    queue = await bus_queues("identity.contacts")
+
+    response = await post(client, MESSAGE)
+
+    assert response.status_code == 202, response.text
+    event, message = await queue.next(ContactReceived, timeout=0.5)
+    assert response.json() == {"contact_ids": [str(event.contact.contact_id)]}
+    assert message.routing_key == "contact.received.v1.webhook"
+    assert event.idempotency_key == "webhook:wa-77"
+    assert event.contact.received_at.isoformat() == "2026-11-25T06:15:00+00:00"
+    assert event.contact.sender.phone == "+7 916 123-45-67"
+    [photo] = event.contact.attachments
+    assert await FileBlobStore(tmp_path / "blobs").get(photo.blob_key) == b"\xff\xd8 jpeg"
+
+
+async def test_unsigned_invalid_and_oversized_messages_are_refused(client: httpx.AsyncClient,
+                                                                   bus_queues: Queues) -> None:
+    queue = await bus_queues("identity.contacts")
+
+    assert (await post(client, MESSAGE, secret=b"someone else")).status_code == 401
+    invalid = await post(client, {**MESSAGE, "sent_at": "2026-11-25T09:15:00", "sender": {}})
+    assert invalid.status_code == 422
+    assert {tuple(e["loc"]) for e in invalid.json()["detail"]} == {("sent_at",), ("sender", "id")}
+    assert "Сергей" not in invalid.text  # errors name fields, never echo the customer's data
+    assert (await post(client, {**MESSAGE, "text": "x" * 5000})).status_code == 413
+    await queue.assert_empty()
