@@ -84,3 +84,44 @@ def test_card_level_match_prefers_a_person_found_by_a_weaker_identifier() -> Non
     person = Owner(office.client_id, uuid.uuid4())
     decision = decide([PH, EM], {PH.key: office, EM.key: person})
     assert decision.owner == person and decision.match is MatchKind.EXACT_PHONE
+
+
+# -- Telegram contact sharing -----------------------------------------------------------------------------
+
+
+def test_shared_phone_absorbs_the_provisional_messenger_card() -> None:
+    by_messenger = Owner(uuid.uuid4(), uuid.uuid4(), provisional=True)
+    by_phone = owner()
+    decision = decide([TG, PH, EM], {TG.key: by_messenger, PH.key: by_phone})
+    assert decision.owner == by_phone and decision.absorb == by_messenger.client_id
+    assert decision.match is MatchKind.EXACT_PHONE and decision.possible_duplicates == []
+    assert decision.new_identifiers == [EM] and decision.first_contact is False
+
+
+def test_a_confirmed_messenger_card_is_never_absorbed_on_a_phone() -> None:
+    by_messenger = Owner(uuid.uuid4(), uuid.uuid4(), provisional=False)
+    by_phone = owner()
+    decision = decide([TG, PH], {TG.key: by_messenger, PH.key: by_phone})
+    assert decision.owner == by_messenger and decision.absorb is None
+    assert decision.match is MatchKind.MESSENGER_ID
+    assert decision.possible_duplicates == [by_phone.client_id]
+
+
+def test_shared_phone_of_the_same_card_changes_nothing() -> None:
+    card = Owner(uuid.uuid4(), uuid.uuid4(), provisional=True)
+    decision = decide([TG, PH], {TG.key: card, PH.key: card})
+    assert decision.owner == card and decision.absorb is None and decision.match is MatchKind.MESSENGER_ID
+
+
+def test_unknown_messenger_user_sharing_a_known_phone_joins_that_card() -> None:
+    by_phone = owner()
+    decision = decide([TG, PH], {PH.key: by_phone})
+    assert decision.owner == by_phone and decision.new_identifiers == [TG]
+    assert decision.match is MatchKind.EXACT_PHONE and decision.absorb is None
+
+
+def test_a_third_card_behind_the_email_is_still_a_possible_duplicate() -> None:
+    by_messenger = Owner(uuid.uuid4(), uuid.uuid4(), provisional=True)
+    by_phone, by_email = owner(), owner()
+    decision = decide([TG, PH, EM], {TG.key: by_messenger, PH.key: by_phone, EM.key: by_email})
+    assert decision.absorb == by_messenger.client_id and decision.possible_duplicates == [by_email.client_id]

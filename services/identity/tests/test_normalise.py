@@ -8,6 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from priyom_identity.normalise import (
+    DEFAULT_EMAIL_RULES,
+    EmailRules,
     InvalidIdentifier,
     NormalisedPhone,
     normalise_email,
@@ -149,3 +151,52 @@ def test_normalising_a_normalised_email_changes_nothing(raw: str) -> None:
         return
     assert normalise_email(once) == once
     assert normalise_email(raw.upper()) == once
+
+
+# -- mailbox provider rules -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Ivan.Petrov@gmail.com", "ivanpetrov@gmail.com"),
+        ("i.v.a.n.petrov+shop@GoogleMail.com", "ivanpetrov@gmail.com"),
+        ("ivan+orders@yandex.ru", "ivan@yandex.ru"),
+        ("ivan.petrov@yandex.ru", "ivan.petrov@yandex.ru"),  # Yandex keeps dots significant here
+        ("ivan.petrov+x@example.ru", "ivan.petrov+x@example.ru"),  # a company's server: + may be real
+        ("+ivan@gmail.com", "+ivan@gmail.com"),  # a leading + is the whole name, not a tag
+    ],
+)
+def test_provider_rules_fold_one_mailbox_into_one_identifier(raw: str, expected: str) -> None:
+    assert normalise_email(raw) == expected
+
+
+def test_provider_rules_are_configurable() -> None:
+    strict = EmailRules(ignore_dots=frozenset(), subaddress=frozenset(), aliases=())
+    assert normalise_email("Ivan.Petrov+x@GoogleMail.com", strict) == "ivan.petrov+x@googlemail.com"
+    corporate = EmailRules(ignore_dots=frozenset({"corp.example"}), subaddress=frozenset({"corp.example"}))
+    assert normalise_email("I.Van+tag@corp.example", corporate) == "ivan@corp.example"
+
+
+@pytest.mark.parametrize("raw", ["a@@example.ru", "a@example.", "a@.ru", "x" * 330 + "@example.ru"])
+def test_more_email_garbage_is_refused(raw: str) -> None:
+    with pytest.raises(InvalidIdentifier):
+        normalise_email(raw)
+
+
+@given(st.from_regex(r"[a-z]{1,8}(\.[a-z]{1,8}){0,3}", fullmatch=True),
+       st.from_regex(r"[a-z0-9]{0,6}", fullmatch=True))
+def test_every_gmail_spelling_of_one_mailbox_is_one_identifier(local: str, tag: str) -> None:
+    plain = normalise_email(f"{local.replace('.', '')}@gmail.com")
+    spelled = f"{local.upper()}{'+' + tag if tag else ''}@GoogleMail.com"
+    assert normalise_email(spelled) == plain == normalise_email(plain)
+
+
+@given(st.emails(), st.sampled_from([DEFAULT_EMAIL_RULES, EmailRules(frozenset(), frozenset(), ())]))
+def test_email_normalising_is_idempotent_under_any_rules(raw: str, rules: EmailRules) -> None:
+    try:
+        once = normalise_email(raw, rules)
+    except InvalidIdentifier:
+        return
+    assert normalise_email(once, rules) == once
+    assert once == once.strip().lower()

@@ -38,8 +38,9 @@ def test_migrate_command_creates_the_schema(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         version = db.execute("SELECT version_num FROM alembic_version_identity").fetchall()
-    assert {"clients", "contact_persons", "identifiers", "contact_history", "identity_inbox"} <= tables
-    assert version == [("0001",)]
+    assert {"clients", "contact_persons", "identifiers", "contact_history", "identity_inbox",
+            "client_contracts", "card_audit"} <= tables
+    assert version == [("0002",)]
 
 
 def test_unknown_verb_explains_usage() -> None:

@@ -15,19 +15,20 @@ from priyom_identity.cards import NewClient, NewPerson
 from priyom_identity.handlers import identify_recorded
 from priyom_identity.identify import IdentifierTaken, identify_contact, register_card
 from priyom_identity.matching import NoUsableIdentifier
+from priyom_identity.policy import MatchPolicy
 from priyom_identity.store import VERSION_TABLE, load_card
 from priyom_identity.tables import clients, contact_history, identifiers, inbox, metadata
 from priyom_kit.db import Database, Inbox
 
 from .conftest import contact_event, unique_email
 
-REGION = "RU"
+POLICY = MatchPolicy(region="RU")
 
 
 async def identify(database: Database, **sender: object) -> ContactIdentified:
     event = contact_event(**sender)  # type: ignore[arg-type]
     return await identify_recorded(event, sessions=database.sessions, inbox=Inbox(inbox, "test"),
-                                   region=REGION)
+                                   policy=POLICY)
 
 
 async def count(database: Database, table, *where) -> int:
@@ -123,13 +124,13 @@ async def test_concurrent_first_contacts_from_one_new_email_make_one_card(databa
 async def test_same_idempotency_key_gives_the_recorded_outcome(database: Database) -> None:
     event = contact_event(email=unique_email(), key="web:dup-1")
     box = Inbox(inbox, "test")
-    once, again = [await identify_recorded(event, sessions=database.sessions, inbox=box, region=REGION)
+    once, again = [await identify_recorded(event, sessions=database.sessions, inbox=box, policy=POLICY)
                    for _ in range(2)]
     assert again == once, "a redelivery republishes the very same message, message_id included"
     assert await count(database, contact_history) == 1
     racing = contact_event(email=unique_email(), key="web:dup-2")
     both = await asyncio.gather(*(identify_recorded(racing, sessions=database.sessions, inbox=box,
-                                                    region=REGION) for _ in range(4)))
+                                                    policy=POLICY) for _ in range(4)))
     assert len({b.message_id for b in both}) == 1
     assert await count(database, clients) == 2
 
@@ -137,7 +138,7 @@ async def test_same_idempotency_key_gives_the_recorded_outcome(database: Databas
 async def test_sender_without_identifier_is_refused(database: Database) -> None:
     async with database.sessions() as session:
         with pytest.raises(NoUsableIdentifier):
-            await identify_contact(session, contact_event(name="Аноним").contact, "web", REGION)
+            await identify_contact(session, contact_event(name="Аноним").contact, "web", POLICY)
 
 
 async def test_registered_card_is_matched_with_its_account_manager(database: Database) -> None:
@@ -147,7 +148,7 @@ async def test_registered_card_is_matched_with_its_account_manager(database: Dat
                     persons=[NewPerson(full_name="Пётр Сидоров", position="бухгалтер",
                                        phones=["8 916 700 00 05", "+79167000005"], emails=[email])])
     async with database.sessions() as session, session.begin():
-        client_id = await register_card(session, new, REGION)
+        client_id = await register_card(session, new, POLICY)
     result = await identify(database, phone="8 (495) 700-00-05 доб. 12")
     assert result.client.client_id == client_id and result.client.first_contact is False
     assert (result.client.account_manager, result.client.sla_tier) == ("Иванова", "premium")
@@ -159,4 +160,4 @@ async def test_registered_card_is_matched_with_its_account_manager(database: Dat
     assert by_person.client.person_id == card.persons[0].id
     async with database.sessions() as session, session.begin():
         with pytest.raises(IdentifierTaken):
-            await register_card(session, NewClient(name="Другая", emails=[email]), REGION)
+            await register_card(session, NewClient(name="Другая", emails=[email]), POLICY)

@@ -55,3 +55,7 @@ class ClientLookupReply(Contract):
     display_name: ShortText | None = None
     account_manager: ShortText | None = None
     sla_tier: ShortText | None = None
+    organisation: ShortText | None = Field(default=None, description="The organisation, for a company's card")
+    error: ShortText | None = Field(
+        default=None, description="Why nothing could be looked up (an unparseable number, a bad request)"
+    )

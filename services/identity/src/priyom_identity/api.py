@@ -1,89 +1,213 @@
-"""HTTP routes for client cards: lookup for caller pop-ups and agents, read by id, and registration.
+"""HTTP routes for client cards: lookup for caller pop-ups and agents, search, read, create, edit, persons
+and the contact history.
 
-Thin: normalising is :mod:`.normalise`, writing is :mod:`.identify`. Nothing here logs identifiers.
+Thin: normalising is :mod:`.normalise`, writing is :mod:`.identify` and :mod:`.store`. Nothing here logs
+identifiers. Every change that alters what a lookup answers calls ``changed(client_id)`` after the commit,
+which drops the card from the telephony lookup cache.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import EmailStr
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ConfigDict, EmailStr
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from priyom_kit import Principal, Role, require_roles
 from priyom_kit.db import Database
 
 from . import store
-from .cards import ClientCard, NewClient
+from .cards import (
+    CardSummary,
+    ClientCard,
+    ClientUpdate,
+    HistoryEntry,
+    Name,
+    NewClient,
+    NewPerson,
+    OptionalText,
+    PersonRole,
+)
 from .identify import IdentifierTaken, register_card
-from .matching import EMAIL, PHONE, Identifier
-from .normalise import InvalidIdentifier, normalise_email, normalise_phone
+from .matching import Identifier, Owner, messenger_kind, parse_identifiers
+from .normalise import InvalidIdentifier, normalise_messenger_id
+from .policy import MatchPolicy
+from .tables import contact_persons
 
 READERS = require_roles(Role.AGENT, Role.SUPERVISOR, Role.SERVICE)
 WRITERS = require_roles(Role.SUPERVISOR, Role.SERVICE)
+#: Agents complete provisional cards and add the persons they talk to.
+EDITORS = require_roles(Role.AGENT, Role.SUPERVISOR, Role.SERVICE)
+
+CardChanged = Callable[..., None]
 
 
-def clients_router(database: Database, region: str) -> APIRouter:
+class PersonUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: Name | None = None
+    position: OptionalText = None
+    role: PersonRole | None = None
+
+
+def unprocessable(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
+
+
+def clients_router(database: Database, policy: MatchPolicy, changed: CardChanged) -> APIRouter:
     """``/api/v1/clients``: every route needs a bearer token (admins pass every role check)."""
     router = APIRouter(prefix="/api/v1/clients", tags=["clients"])
 
-    @router.get("/lookup", response_model=ClientCard, summary="Find the card of a phone or email",
-                responses={404: {"description": "No card has this identifier"},
-                           422: {"description": "No identifier given, or the phone is not a number"}})
-    async def lookup(
-        _: Annotated[Principal, Depends(READERS)],
-        phone: Annotated[str | None, Query(max_length=64, description="Any common spelling")] = None,
-        email: Annotated[EmailStr | None, Query()] = None,
-    ) -> ClientCard:
-        wanted: list[Identifier] = []
-        try:
-            if phone:
-                wanted.append(Identifier(PHONE, normalise_phone(phone, region).e164, phone))
-            if email:
-                wanted.append(Identifier(EMAIL, normalise_email(str(email)), str(email)))
-        except InvalidIdentifier as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-        if not wanted:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give phone or email")
-        async with database.sessions() as session:
-            owners = await store.owners_of(session, wanted)
-            # The phone, when given, decides: it is the stronger identifier (see matching.py).
-            owner = next((owners[i.key] for i in wanted if i.key in owners), None)
-            card = await store.load_card(session, owner.client_id) if owner else None
-        if card is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no client with this identifier")
-        return card
-
-    @router.get("/{client_id}", response_model=ClientCard, summary="A client card by id",
-                responses={404: {"description": "No such card"}})
-    async def get_client(client_id: uuid.UUID, _: Annotated[Principal, Depends(READERS)]) -> ClientCard:
+    async def card_or_404(client_id: uuid.UUID) -> ClientCard:
         async with database.sessions() as session:
             card = await store.load_card(session, client_id)
         if card is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such client")
         return card
 
+    @router.get("/lookup", response_model=ClientCard, summary="Find the card of a phone, email or messenger id",
+                responses={404: {"description": "No card has this identifier"},
+                           422: {"description": "No identifier given, or the phone is not a number"}})
+    async def lookup(
+        _: Annotated[Principal, Depends(READERS)],
+        phone: Annotated[str | None, Query(max_length=64, description="Any common spelling")] = None,
+        email: Annotated[EmailStr | None, Query()] = None,
+        messenger: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{1,31}$",
+                                               description="Channel of messenger_id, e.g. telegram")] = None,
+        messenger_id: Annotated[str | None, Query(max_length=128)] = None,
+    ) -> ClientCard:
+        try:
+            wanted: list[Identifier] = []
+            if messenger and messenger_id:
+                wanted.append(Identifier(messenger_kind(messenger), normalise_messenger_id(messenger_id),
+                                         messenger_id))
+            wanted += parse_identifiers([phone] if phone else [], [str(email)] if email else [], policy)
+        except InvalidIdentifier as exc:
+            raise unprocessable(str(exc)) from None
+        if not wanted:
+            raise unprocessable("give phone, email, or messenger and messenger_id")
+        async with database.sessions() as session:
+            owners = await store.owners_of(session, wanted)
+            # The strongest identifier given decides (see matching.py).
+            owner = next((owners[i.key] for i in wanted if i.key in owners), None)
+            card = await store.load_card(session, owner.client_id) if owner else None
+        if card is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no client with this identifier")
+        return card
+
+    @router.get("", response_model=list[CardSummary], summary="Search cards by name or phone fragment",
+                responses={422: {"description": "Neither q nor phone given"}})
+    async def search(
+        _: Annotated[Principal, Depends(READERS)],
+        q: Annotated[str | None, Query(min_length=2, max_length=200, description="Part of the name")] = None,
+        phone: Annotated[str | None, Query(max_length=64, description="Digits of a phone, 4 or more")] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> list[CardSummary]:
+        digits = "".join(c for c in phone or "" if c.isdigit()) or None
+        if phone is not None and (digits is None or len(digits) < 4):
+            raise unprocessable("phone fragment needs at least 4 digits")
+        if not q and not digits:
+            raise unprocessable("give q or phone")
+        async with database.sessions() as session:
+            return await store.search(session, name=q, phone_digits=digits, limit=limit)
+
+    @router.get("/{client_id}", response_model=ClientCard, summary="A client card by id",
+                responses={404: {"description": "No such card"},
+                           308: {"description": "The card was merged into another; Location names it"}})
+    async def get_client(client_id: uuid.UUID, _: Annotated[Principal, Depends(READERS)]):  # type: ignore[no-untyped-def]
+        async with database.sessions() as session:
+            card = await store.load_card(session, client_id)
+            target = None if card is not None else await store.merged_into(session, client_id)
+        if target is not None:
+            return RedirectResponse(f"{router.prefix}/{target}", status.HTTP_308_PERMANENT_REDIRECT)
+        if card is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such client")
+        return card
+
+    @router.get("/{client_id}/history", response_model=list[HistoryEntry],
+                summary="Every contact seen on the card, newest first")
+    async def contact_history(client_id: uuid.UUID, _: Annotated[Principal, Depends(READERS)],
+                              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[HistoryEntry]:
+        await card_or_404(client_id)
+        async with database.sessions() as session:
+            return await store.history(session, client_id, limit)
+
     @router.post("", response_model=ClientCard, status_code=status.HTTP_201_CREATED,
-                 summary="Register a client card with its persons, phones and emails",
+                 summary="Register a client card with its persons, phones, emails and contracts",
                  responses={409: {"description": "An identifier already belongs to another card"},
                             422: {"description": "Invalid fields, or a phone that is not a number"}})
     async def create_client(new: NewClient, _: Annotated[Principal, Depends(WRITERS)]) -> ClientCard:
         try:
-            async with database.sessions() as session:
-                async with session.begin():
-                    client_id = await register_card(session, new, region)
-                card = await store.load_card(session, client_id)
+            async with database.sessions() as session, session.begin():
+                client_id = await register_card(session, new, policy)
         except InvalidIdentifier as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+            raise unprocessable(str(exc)) from None
         except IdentifierTaken as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         except IntegrityError:
             # A contact claimed one of these identifiers between our check and our insert.
-            raise HTTPException(status.HTTP_409_CONFLICT,
-                                "an identifier of this card was just taken") from None
-        assert card is not None
-        return card
+            raise HTTPException(status.HTTP_409_CONFLICT, "an identifier of this card was just taken") from None
+        return await card_or_404(client_id)
+
+    @router.patch("/{client_id}", response_model=ClientCard, summary="Edit a card (only the fields given)",
+                  responses={404: {"description": "No such card"}})
+    async def update_client(client_id: uuid.UUID, edit: ClientUpdate,
+                            _: Annotated[Principal, Depends(EDITORS)]) -> ClientCard:
+        changes = edit.model_dump(exclude_unset=True)
+        cleared = sorted(k for k in ("kind", "name", "sla_tier", "tags", "provisional") if k in changes
+                         and changes[k] is None)
+        if cleared:
+            raise unprocessable(f"these fields cannot be cleared: {', '.join(cleared)}")
+        contracts = changes.pop("contracts", None)
+        async with database.sessions() as session, session.begin():
+            if not await store.update_client(session, client_id, changes):
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such client")
+            if contracts is not None:
+                await store.replace_contracts(session, client_id, edit.contracts or [])
+        changed(client_id)
+        return await card_or_404(client_id)
+
+    @router.post("/{client_id}/persons", response_model=ClientCard, status_code=status.HTTP_201_CREATED,
+                 summary="Add a contact person with their phones and emails",
+                 responses={404: {"description": "No such card"},
+                            409: {"description": "An identifier already belongs to a card"}})
+    async def add_person(client_id: uuid.UUID, person: NewPerson,
+                         _: Annotated[Principal, Depends(EDITORS)]) -> ClientCard:
+        await card_or_404(client_id)
+        try:
+            wanted = list({i.key: i for i in parse_identifiers(
+                person.phones, [str(e) for e in person.emails], policy)}.values())
+            async with database.sessions() as session, session.begin():
+                taken = await store.owners_of(session, wanted)
+                if taken:
+                    first = next(i for i in wanted if i.key in taken)
+                    raise IdentifierTaken(first.kind, taken[first.key].client_id)
+                person_id = await store.create_person(session, client_id, person.full_name, person.position,
+                                                      person.role)
+                await store.add_identifiers(session, Owner(client_id, person_id), wanted)
+        except InvalidIdentifier as exc:
+            raise unprocessable(str(exc)) from None
+        except (IdentifierTaken, IntegrityError) as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        return await card_or_404(client_id)
+
+    @router.patch("/{client_id}/persons/{person_id}", response_model=ClientCard,
+                  summary="Edit a contact person", responses={404: {"description": "No such person"}})
+    async def update_person(client_id: uuid.UUID, person_id: uuid.UUID, edit: PersonUpdate,
+                            _: Annotated[Principal, Depends(EDITORS)]) -> ClientCard:
+        changes = edit.model_dump(exclude_unset=True)
+        async with database.sessions() as session, session.begin():
+            result = await session.execute(
+                update(contact_persons).where(contact_persons.c.id == person_id,
+                                              contact_persons.c.client_id == client_id,
+                                              contact_persons.c.erased_at.is_(None)).values(**changes))
+            if not result.rowcount:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person on this card")
+        return await card_or_404(client_id)
 
     return router

@@ -8,9 +8,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from priyom_contracts import ServiceContract
+
 Name = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 OptionalText = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)] | None
 RawPhone = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+LegalId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z-]{4,32}$")]
+Notes = Annotated[str, StringConstraints(max_length=10_000)]
+PersonRole = Literal["representative", "consumer"]
 
 
 class IdentifierView(BaseModel):
@@ -25,6 +31,8 @@ class PersonView(BaseModel):
     id: uuid.UUID
     full_name: str | None
     position: str | None
+    role: PersonRole | None = Field(default=None, description="representative (may sign) or consumer")
+    erased: bool = Field(default=False, description="Personal data removed on request (152-FZ / GDPR)")
 
 
 class ClientCard(BaseModel):
@@ -40,8 +48,15 @@ class ClientCard(BaseModel):
     last_contact_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    legal_id: str | None = Field(default=None, description="INN or another registration number")
+    region: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    notes: str | None = None
+    contracts: list[ServiceContract] = Field(default_factory=list)
     persons: list[PersonView]
     identifiers: list[IdentifierView]
+    missing_fields: list[str] = Field(default_factory=list,
+                                      description="Required fields an agent still has to fill in")
 
 
 class NewPerson(BaseModel):
@@ -49,6 +64,7 @@ class NewPerson(BaseModel):
 
     full_name: Name
     position: OptionalText = None
+    role: PersonRole | None = None
     phones: list[RawPhone] = Field(default_factory=list, max_length=20)
     emails: list[EmailStr] = Field(default_factory=list, max_length=20)
 
@@ -63,7 +79,57 @@ class NewClient(BaseModel):
     sla_tier: Annotated[str, StringConstraints(min_length=1, max_length=64,
                                                strip_whitespace=True)] = "standard"
     account_manager: OptionalText = None
+    legal_id: LegalId | None = None
+    region: OptionalText = None
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+    notes: Notes | None = None
+    contracts: list[ServiceContract] = Field(default_factory=list, max_length=200)
     persons: list[NewPerson] = Field(default_factory=list, max_length=200)
     phones: list[RawPhone] = Field(default_factory=list, max_length=20,
                                    description="The card's own numbers (an office line)")
     emails: list[EmailStr] = Field(default_factory=list, max_length=20)
+
+
+class ClientUpdate(BaseModel):
+    """A partial change to a card (PATCH): only the fields given change; a confirmed card stays confirmed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["org", "person"] | None = None
+    name: Name | None = None
+    sla_tier: Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)] | None = None
+    account_manager: OptionalText = None
+    legal_id: LegalId | None = None
+    region: OptionalText = None
+    tags: list[Tag] | None = Field(default=None, max_length=50)
+    notes: Notes | None = None
+    contracts: list[ServiceContract] | None = Field(default=None, max_length=200,
+                                                    description="Replaces the card's contracts")
+    provisional: Literal[False] | None = Field(default=None, description="false: an agent confirmed the card")
+
+
+class HistoryEntry(BaseModel):
+    """One contact seen on the card: what an agent needs to find what was said before."""
+
+    channel: str
+    occurred_at: datetime
+    contact_id: uuid.UUID
+    person_id: uuid.UUID | None
+    ticket_number: int | None
+
+
+class MergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source_id: uuid.UUID = Field(description="The card merged away; its persons, identifiers and history move")
+
+
+class CardSummary(BaseModel):
+    """A search hit: enough to choose the card, no identifiers."""
+
+    id: uuid.UUID
+    kind: Literal["org", "person"]
+    name: str
+    provisional: bool
+    account_manager: str | None
+    last_contact_at: datetime | None

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from priyom_contracts import ContactIdentified, ContactReceived
+from priyom_contracts import ClientLookupReply, ContactIdentified, ContactReceived
 from priyom_kit import Bus, PermanentError, TransientError, get_logger
 from priyom_kit.db import Inbox
 
 from .identify import identify_contact
+from .lookup import ClientLookup, request_id_of
+from .lookup_cache import LookupCache
 from .matching import NoUsableIdentifier, sender_identifiers
+from .merging import CardGone
+from .policy import MatchPolicy
 
 log = get_logger("priyom.identity")
 
@@ -23,7 +29,8 @@ class _InboxRaced(Exception):
 
 
 async def on_contact_received(event: ContactReceived, *, sessions: async_sessionmaker[AsyncSession],
-                              inbox: Inbox, bus: Bus, region: str) -> ContactIdentified:
+                              inbox: Inbox, bus: Bus, policy: MatchPolicy,
+                              cache: LookupCache | None = None) -> ContactIdentified:
     """Identify the sender and publish ``ContactIdentified`` once the match is committed.
 
     The match, its writes and the inbox record share one transaction, and the publish comes after the
@@ -31,10 +38,10 @@ async def on_contact_received(event: ContactReceived, *, sessions: async_session
     (same ``message_id``), so downstream sees one identification however often this runs.
     """
     try:
-        sender_identifiers(event.contact.sender, region)  # refuse hopeless messages before any I/O
+        sender_identifiers(event.contact.sender, policy.region, policy.email)  # refuse hopeless ones early
     except NoUsableIdentifier as exc:
         raise PermanentError(str(exc)) from None
-    identified = await identify_recorded(event, sessions=sessions, inbox=inbox, region=region)
+    identified = await identify_recorded(event, sessions=sessions, inbox=inbox, policy=policy, cache=cache)
     await bus.publish(identified)
     log.info("contact identified", contact_id=str(event.contact.contact_id), channel=event.channel,
              client_id=str(identified.client.client_id), match=identified.client.match.value,
@@ -44,26 +51,46 @@ async def on_contact_received(event: ContactReceived, *, sessions: async_session
 
 
 async def identify_recorded(event: ContactReceived, *, sessions: async_sessionmaker[AsyncSession],
-                         inbox: Inbox, region: str) -> ContactIdentified:
+                            inbox: Inbox, policy: MatchPolicy,
+                            cache: LookupCache | None = None) -> ContactIdentified:
     """The outcome recorded for this idempotency key, or a new one committed together with the match.
 
     Safe to run concurrently: a clash on an identifier or on the inbox key rolls back and reads again.
+    Cards the identification changed are dropped from ``cache`` once the transaction has committed.
     """
     for _ in range(RACE_ATTEMPTS):
+        changed: set[UUID] = set()
         try:
             async with sessions() as session, session.begin():
                 recorded = await inbox.recall(session, event.idempotency_key)
                 if recorded is not None:
                     return ContactIdentified.model_validate(recorded)
-                client = await identify_contact(session, event.contact, event.channel, region)
+                client = await identify_contact(session, event.contact, event.channel, policy, changed)
                 identified = ContactIdentified(
                     correlation_id=event.correlation_id, channel=event.channel,
                     idempotency_key=event.idempotency_key, contact=event.contact, client=client,
                 )
                 if not await inbox.record(session, event.idempotency_key, identified.model_dump(mode="json")):
                     raise _InboxRaced
-                return identified
-        except (IntegrityError, _InboxRaced):
+            if cache is not None and changed:
+                cache.invalidate(*changed)
+            return identified
+        except (IntegrityError, CardGone, _InboxRaced):
             # Another contact claimed one of these identifiers (or this very message) first: read again.
             log.info("identification raced, retrying", contact_id=str(event.contact.contact_id))
     raise TransientError(f"identifiers kept changing under {RACE_ATTEMPTS} attempts; retry later")
+
+
+async def on_lookup_request(body: object, *, lookup: ClientLookup) -> ClientLookupReply:
+    """Answer a telephony lookup; faststream sends the returned reply to the request's ``reply_to``.
+
+    Never raises: a lookup that cannot be answered is a ``found = False`` reply with the reason, because
+    the caller is a ringing phone and a timeout is the worst answer.
+    """
+    try:
+        return await lookup.answer(body)
+    except Exception as exc:  # noqa: BLE001 - the database is down: say so rather than let the phone wait
+        log.warning("lookup failed", error=type(exc).__name__)
+        return ClientLookupReply(request_id=request_id_of(body), found=False,
+                                 error="lookup unavailable, try again")
+

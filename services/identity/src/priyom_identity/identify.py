@@ -13,29 +13,71 @@ from priyom_contracts import ClientMatch, Contact
 
 from . import store
 from .cards import NewClient
-from .matching import EMAIL, PHONE, Identifier, Owner, decide, sender_identifiers
-from .normalise import normalise_email, normalise_phone
+from .matching import EMAIL, Decision, Identifier, Owner, decide, parse_identifiers, sender_identifiers
+from .merging import fold_person, merge_cards
+from .policy import MatchPolicy
+
+#: Who the audit records as the author of what identification did on its own.
+IDENTITY_ACTOR = "identity"
 
 
-async def identify_contact(session: AsyncSession, contact: Contact, channel: str, region: str) -> ClientMatch:
+async def identify_contact(session: AsyncSession, contact: Contact, channel: str, policy: MatchPolicy,
+                           changed: set[uuid.UUID] | None = None) -> ClientMatch:
     """Match ``contact`` to a card, or create a provisional one; record the contact on the card.
 
+    Cards whose lookup answer this changes (a provisional card absorbed by Telegram contact sharing) are
+    added to ``changed``, so the caller can drop them from its cache once the transaction commits.
     Raises :class:`~priyom_identity.matching.NoUsableIdentifier` when the sender cannot be identified.
     """
-    wanted = sender_identifiers(contact.sender, region)
-    decision = decide(wanted, await store.owners_of(session, wanted))
+    changed = set() if changed is None else changed
+    wanted = sender_identifiers(contact.sender, policy.region, policy.email)
+    owners = await store.owners_of(session, wanted)
+    decision = decide(wanted, owners)
     owner = decision.owner
+    if decision.absorb is not None and owner is not None:
+        owner = await _absorb_shared_contact(session, decision, owner, wanted, owners)
+        changed.update({decision.absorb, owner.client_id})
     if owner is None:
-        owner = await _provisional_card(session, contact, wanted)
+        owner = await _colleague(session, contact, wanted, policy) or await _provisional_card(
+            session, contact, wanted)
     await store.add_identifiers(session, owner, decision.new_identifiers)
     await store.record_contact(session, owner, channel=channel, contact_id=contact.contact_id,
                                occurred_at=contact.received_at)
+    for other in decision.possible_duplicates:
+        await store.flag_possible_duplicate(session, owner.client_id, other, actor=IDENTITY_ACTOR)
     summary = await store.client_summary(session, owner.client_id)
     return ClientMatch(
         client_id=owner.client_id, person_id=owner.person_id, display_name=summary.name,
         first_contact=decision.first_contact, match=decision.match, account_manager=summary.account_manager,
         sla_tier=summary.sla_tier, possible_duplicates=decision.possible_duplicates,
+        organisation=summary.organisation, tags=list(summary.tags), contracts=list(summary.contracts),
     )
+
+
+async def _absorb_shared_contact(session: AsyncSession, decision: Decision, owner: Owner,
+                                 wanted: list[Identifier], owners: dict[tuple[str, str], Owner]) -> Owner:
+    """Telegram contact sharing: merge the messenger's provisional card into the phone's card."""
+    assert decision.absorb is not None
+    messenger_person = next((owners[i.key].person_id for i in wanted
+                             if i.key in owners and owners[i.key].client_id == decision.absorb), None)
+    await merge_cards(session, target=owner.client_id, source=decision.absorb, actor=IDENTITY_ACTOR,
+                      reason="messenger user shared the phone number of this card")
+    if owner.person_id is not None and messenger_person is not None:
+        await fold_person(session, source=messenger_person, target=owner.person_id)
+        return owner
+    return Owner(owner.client_id, owner.person_id or messenger_person)
+
+
+async def _colleague(session: AsyncSession, contact: Contact, wanted: list[Identifier],
+                     policy: MatchPolicy) -> Owner | None:
+    """A new sender writing from a known organisation's own mail domain joins it as a new contact person."""
+    domain = next((i.domain for i in wanted if i.kind == EMAIL), None)
+    if domain is None or not policy.is_corporate(domain):
+        return None
+    client_id = await store.organisation_of_domain(session, domain)
+    if client_id is None:
+        return None
+    return Owner(client_id, await store.create_person(session, client_id, contact.sender.name))
 
 
 async def _provisional_card(session: AsyncSession, contact: Contact, wanted: list[Identifier]) -> Owner:
@@ -64,25 +106,24 @@ class IdentifierTaken(Exception):
         self.client_id = client_id
 
 
-async def register_card(session: AsyncSession, new: NewClient, region: str) -> uuid.UUID:
-    """Create a confirmed card with its persons and identifiers.
+async def register_card(session: AsyncSession, new: NewClient, policy: MatchPolicy) -> uuid.UUID:
+    """Create a confirmed card with its persons, identifiers and contracts.
 
     Raises :class:`~priyom_identity.normalise.InvalidIdentifier` for a bad phone and
     :class:`IdentifierTaken` when an identifier is another card's: cards are never merged implicitly.
     """
-    def parse(phones: list[str], emails: list[str]) -> list[Identifier]:
-        parsed = [Identifier(PHONE, (n := normalise_phone(p, region)).e164, p, n.extension) for p in phones]
-        return parsed + [Identifier(EMAIL, normalise_email(e), e) for e in emails]
-
-    own = parse(new.phones, [str(e) for e in new.emails])
-    per_person = [parse(p.phones, [str(e) for e in p.emails]) for p in new.persons]
+    own = parse_identifiers(new.phones, [str(e) for e in new.emails], policy)
+    per_person = [parse_identifiers(p.phones, [str(e) for e in p.emails], policy) for p in new.persons]
     everything = own + [i for group in per_person for i in group]
     taken = await store.owners_of(session, everything)
     if taken:
         identifier = next(i for i in everything if i.key in taken)
         raise IdentifierTaken(identifier.kind, taken[identifier.key].client_id)
     client_id = await store.create_client(session, kind=new.kind, name=new.name, provisional=False,
-                                          sla_tier=new.sla_tier, account_manager=new.account_manager)
+                                          sla_tier=new.sla_tier, account_manager=new.account_manager,
+                                          legal_id=new.legal_id, region=new.region, tags=new.tags,
+                                          notes=new.notes)
+    await store.add_contracts(session, client_id, new.contracts)
     seen: set[tuple[str, str]] = set()
 
     def first_time(group: list[Identifier]) -> list[Identifier]:
@@ -93,6 +134,8 @@ async def register_card(session: AsyncSession, new: NewClient, region: str) -> u
 
     await store.add_identifiers(session, Owner(client_id, None), first_time(own))
     for person, group in zip(new.persons, per_person, strict=True):
-        person_id = await store.create_person(session, client_id, person.full_name, person.position)
+        person_id = await store.create_person(session, client_id, person.full_name, person.position,
+                                              person.role)
         await store.add_identifiers(session, Owner(client_id, person_id), first_time(group))
     return client_id
+

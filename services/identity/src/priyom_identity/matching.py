@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 
 from priyom_contracts import MatchKind, Sender
 
-from .normalise import InvalidIdentifier, normalise_email, normalise_messenger_id, normalise_phone
+from .normalise import (
+    DEFAULT_EMAIL_RULES,
+    EmailRules,
+    InvalidIdentifier,
+    email_domain,
+    normalise_email,
+    normalise_messenger_id,
+    normalise_phone,
+)
+from .policy import MatchPolicy
 
 PHONE = "phone"
 EMAIL = "email"
@@ -47,6 +56,11 @@ class Identifier:
             return MatchKind.MESSENGER_ID
         return MatchKind.EXACT_PHONE if self.kind == PHONE else MatchKind.EXACT_EMAIL
 
+    @property
+    def domain(self) -> str | None:
+        """The mail domain of an email identifier (what corporate-domain matching looks up)."""
+        return email_domain(self.value) if self.kind == EMAIL else None
+
 
 @dataclass(frozen=True)
 class Owner:
@@ -54,13 +68,15 @@ class Owner:
 
     client_id: uuid.UUID
     person_id: uuid.UUID | None
+    provisional: bool = False
 
 
 class NoUsableIdentifier(ValueError):
     """The sender gave nothing identity can match on. The message lists why each one was refused."""
 
 
-def sender_identifiers(sender: Sender, region: str) -> list[Identifier]:
+def sender_identifiers(sender: Sender, region: str,
+                       email_rules: EmailRules = DEFAULT_EMAIL_RULES) -> list[Identifier]:
     """The sender's usable identifiers, strongest first. Raises :class:`NoUsableIdentifier` when none is.
 
     A refused phone does not sink a contact that also has an email: it is simply not matched on.
@@ -82,13 +98,19 @@ def sender_identifiers(sender: Sender, region: str) -> list[Identifier]:
             refused.append(str(exc))
     if sender.email:
         try:
-            found.append(Identifier(EMAIL, normalise_email(sender.email), sender.email))
+            found.append(Identifier(EMAIL, normalise_email(sender.email, email_rules), sender.email))
         except InvalidIdentifier as exc:
             refused.append(str(exc))
     if not found:
         reasons = "; ".join(refused) or "no messenger id, phone or email given"
         raise NoUsableIdentifier(f"sender has no usable identifier ({reasons})")
     return found
+
+
+def parse_identifiers(phones: list[str], emails: list[str], policy: MatchPolicy) -> list[Identifier]:
+    """Normalised identifiers of typed phones and emails. Raises ``InvalidIdentifier`` for a bad one."""
+    parsed = [Identifier(PHONE, (n := normalise_phone(p, policy.region)).e164, p, n.extension) for p in phones]
+    return parsed + [Identifier(EMAIL, normalise_email(e, policy.email), e) for e in emails]
 
 
 @dataclass(frozen=True)
@@ -99,6 +121,8 @@ class Decision:
     owner: Owner | None
     new_identifiers: list[Identifier]
     possible_duplicates: list[uuid.UUID] = field(default_factory=list)
+    #: A provisional card that turned out to be this client's (merged into ``owner``'s card).
+    absorb: uuid.UUID | None = None
 
     @property
     def first_contact(self) -> bool:
@@ -117,6 +141,9 @@ def decide(identifiers: Sequence[Identifier], owners: Mapping[tuple[str, str], O
     if not known:
         return Decision(match=MatchKind.NEW, owner=None, new_identifiers=unknown)
     strongest, owner = known[0]
+    shared = _shared_phone(known, unknown)
+    if shared is not None:
+        return shared
     duplicates: list[uuid.UUID] = []
     for _, other in known[1:]:
         if other.client_id != owner.client_id and other.client_id not in duplicates:
@@ -127,3 +154,24 @@ def decide(identifiers: Sequence[Identifier], owners: Mapping[tuple[str, str], O
         owner = Owner(owner.client_id, person)
     return Decision(match=strongest.match_kind, owner=owner, new_identifiers=unknown,
                     possible_duplicates=duplicates)
+
+
+def _shared_phone(known: Sequence[tuple[Identifier, Owner]], unknown: list[Identifier]) -> Decision | None:
+    """A messenger user on a provisional card who sends a phone that a different card has.
+
+    This is Telegram's contact sharing: the messenger vouches that the number is the user's own, so the
+    card that has the phone is the client, and the provisional card made from the first message is merely
+    an earlier sighting of them; it is absorbed (merged, audited) rather than flagged as a duplicate.
+    A confirmed messenger card is never merged on this evidence: an agent decided about it.
+    """
+    messenger = next(((i, o) for i, o in known if i.kind.startswith(MESSENGER_PREFIX)), None)
+    phone = next(((i, o) for i, o in known if i.kind == PHONE), None)
+    if messenger is None or phone is None:
+        return None
+    (_, by_messenger), (_, by_phone) = messenger, phone
+    if by_messenger.client_id == by_phone.client_id or not by_messenger.provisional:
+        return None
+    others = [o.client_id for _, o in known
+              if o.client_id not in (by_messenger.client_id, by_phone.client_id)]
+    return Decision(match=MatchKind.EXACT_PHONE, owner=by_phone, new_identifiers=unknown,
+                    possible_duplicates=list(dict.fromkeys(others)), absorb=by_messenger.client_id)

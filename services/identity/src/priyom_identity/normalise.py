@@ -69,13 +69,45 @@ def _parse(text: str, region: str) -> phonenumbers.PhoneNumber | None:
     return number if phonenumbers.is_valid_number(number) else None
 
 
-def normalise_email(raw: str) -> str:
-    """Stripped and lower-case. Raises :class:`InvalidIdentifier` when it is not shaped like an address."""
+@dataclass(frozen=True)
+class EmailRules:
+    """How mailbox providers read the local part, so one mailbox is one identifier.
+
+    Gmail ignores dots (``i.van@gmail.com`` is ``ivan@gmail.com``) and, like Yandex, delivers
+    ``ivan+shop@`` to ``ivan@``; ``googlemail.com`` is Gmail. Anywhere else dots and ``+`` may be real
+    parts of distinct addresses, so only the listed domains are folded (configurable per deployment).
+    """
+
+    ignore_dots: frozenset[str] = frozenset({"gmail.com"})
+    subaddress: frozenset[str] = frozenset({"gmail.com", "yandex.ru", "ya.ru", "outlook.com", "icloud.com"})
+    aliases: tuple[tuple[str, str], ...] = (("googlemail.com", "gmail.com"),)
+
+
+DEFAULT_EMAIL_RULES = EmailRules()
+MAX_EMAIL_CHARS = 320
+
+
+def normalise_email(raw: str, rules: EmailRules = DEFAULT_EMAIL_RULES) -> str:
+    """Stripped, lower-case and folded by the provider's rules (:class:`EmailRules`).
+
+    Raises :class:`InvalidIdentifier` when it is not shaped like an address.
+    """
     value = raw.strip().lower()
     local, at, domain = value.rpartition("@")
-    if not at or not local or "." not in domain or any(c.isspace() for c in value):
+    if (not at or not local or "." not in domain or domain.startswith(".") or domain.endswith(".")
+            or "@" in local or len(value) > MAX_EMAIL_CHARS or any(c.isspace() for c in value)):
         raise InvalidIdentifier("email is not an address")
-    return value
+    domain = dict(rules.aliases).get(domain, domain)
+    if domain in rules.subaddress and "+" in local[1:]:
+        local = local[: local.index("+", 1)]
+    if domain in rules.ignore_dots:
+        local = local.replace(".", "") or local
+    return f"{local}@{domain}"
+
+
+def email_domain(normalised: str) -> str:
+    """The domain of an address :func:`normalise_email` returned."""
+    return normalised.rpartition("@")[2]
 
 
 def normalise_messenger_id(user_id: str) -> str:

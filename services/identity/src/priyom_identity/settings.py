@@ -7,6 +7,9 @@ from pydantic_settings import SettingsConfigDict
 
 from priyom_kit import ServiceSettings
 
+from .normalise import DEFAULT_EMAIL_RULES, EmailRules
+from .policy import FREE_MAIL_DOMAINS, MatchPolicy
+
 
 class IdentitySettings(ServiceSettings):
     """Identity owns the client cards, so it has a database; the region decides how local phones parse."""
@@ -23,3 +26,38 @@ class IdentitySettings(ServiceSettings):
         default="RU", min_length=2, max_length=2,
         description="ISO 3166 region for numbers written without a country code (8 916 … is Russian)",
     )
+    email_ignore_dots_domains: list[str] = Field(
+        default=sorted(DEFAULT_EMAIL_RULES.ignore_dots),
+        description="Mail domains whose local part ignores dots (i.van@gmail.com is ivan@gmail.com)",
+    )
+    email_subaddress_domains: list[str] = Field(
+        default=sorted(DEFAULT_EMAIL_RULES.subaddress),
+        description="Mail domains that deliver name+tag@ to name@, so the tag is dropped when matching",
+    )
+    corporate_domain_matching: bool = Field(
+        default=True,
+        description="Attach a new sender to the organisation whose known contacts write from the same domain",
+    )
+    free_mail_domains: list[str] = Field(
+        default=sorted(FREE_MAIL_DOMAINS),
+        description="Domains that never identify an organisation (public mail providers)",
+    )
+    lookup_cache_size: int = Field(default=100_000, ge=0,
+                                   description="Identifiers kept in the lookup cache (0 turns it off)")
+    lookup_cache_ttl_s: float = Field(
+        default=30.0, gt=0,
+        description="Longest a cached lookup lives: bounds staleness from changes made by other instances",
+    )
+    import_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0,
+                                  description="Largest CSV client import accepted, in bytes")
+
+    def policy(self) -> MatchPolicy:
+        """The matching rules these settings describe."""
+        return MatchPolicy(
+            region=self.default_region,
+            email=EmailRules(ignore_dots=frozenset(d.lower() for d in self.email_ignore_dots_domains),
+                             subaddress=frozenset(d.lower() for d in self.email_subaddress_domains),
+                             aliases=DEFAULT_EMAIL_RULES.aliases),
+            free_mail_domains=frozenset(d.lower() for d in self.free_mail_domains),
+            corporate_domains=self.corporate_domain_matching,
+        )

@@ -12,16 +12,27 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_contracts import utcnow
+from priyom_contracts import ServiceContract, utcnow
 from priyom_kit import db
 
-from .cards import ClientCard, IdentifierView, PersonView
-from .matching import Identifier, Owner
-from .tables import clients, contact_history, contact_persons, identifiers, metadata
+from .cards import CardSummary, ClientCard, HistoryEntry, IdentifierView, PersonView
+from .completeness import missing_fields
+from .lookup_cache import LookupHit
+from .matching import PHONE, Identifier, Owner
+from .tables import (
+    card_audit,
+    client_contracts,
+    clients,
+    contact_history,
+    contact_persons,
+    identifiers,
+    metadata,
+)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version_identity"
@@ -43,10 +54,26 @@ async def owners_of(session: AsyncSession, wanted: Iterable[Identifier]) -> dict
     if not conditions:
         return {}
     rows = await session.execute(
-        select(identifiers.c.kind, identifiers.c.value, identifiers.c.client_id, identifiers.c.person_id)
+        select(identifiers.c.kind, identifiers.c.value, identifiers.c.client_id, identifiers.c.person_id,
+               clients.c.provisional)
+        .join(clients, clients.c.id == identifiers.c.client_id)
         .where(or_(*conditions))
     )
-    return {(r.kind, r.value): Owner(r.client_id, r.person_id) for r in rows}
+    return {(r.kind, r.value): Owner(r.client_id, r.person_id, r.provisional) for r in rows}
+
+
+async def organisation_of_domain(session: AsyncSession, domain: str) -> uuid.UUID | None:
+    """The one confirmed organisation whose known addresses use ``domain``; None when none or several do.
+
+    Two organisations on one domain (a holding and its subsidiary) is a question for a person, not a guess.
+    """
+    rows = (await session.execute(
+        select(identifiers.c.client_id).distinct()
+        .join(clients, clients.c.id == identifiers.c.client_id)
+        .where(identifiers.c.domain == domain, clients.c.kind == "org", clients.c.provisional.is_(False))
+        .limit(2)
+    )).scalars().all()
+    return rows[0] if len(rows) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -57,34 +84,63 @@ class ClientSummary:
     name: str
     account_manager: str | None
     sla_tier: str
+    kind: str = "person"
+    tags: tuple[str, ...] = ()
+    contracts: tuple[ServiceContract, ...] = ()
+
+    @property
+    def organisation(self) -> str | None:
+        return self.name if self.kind == "org" else None
 
 
 async def client_summary(session: AsyncSession, client_id: uuid.UUID) -> ClientSummary:
     row = (await session.execute(
-        select(clients.c.id, clients.c.name, clients.c.account_manager, clients.c.sla_tier)
+        select(clients.c.id, clients.c.name, clients.c.account_manager, clients.c.sla_tier, clients.c.kind,
+               clients.c.tags)
         .where(clients.c.id == client_id)
     )).one()
-    return ClientSummary(row.id, row.name, row.account_manager, row.sla_tier)
+    return ClientSummary(row.id, row.name, row.account_manager, row.sla_tier, row.kind, tuple(row.tags or ()),
+                         tuple(await contracts_of(session, client_id)))
+
+
+async def contracts_of(session: AsyncSession, client_id: uuid.UUID) -> list[ServiceContract]:
+    rows = await session.execute(
+        select(client_contracts).where(client_contracts.c.client_id == client_id)
+        .order_by(client_contracts.c.valid_from, client_contracts.c.number)
+    )
+    return [ServiceContract(number=r.number, service=r.service, valid_from=r.valid_from, valid_to=r.valid_to)
+            for r in rows]
+
+
+async def add_contracts(session: AsyncSession, client_id: uuid.UUID,
+                        contracts: Sequence[ServiceContract]) -> None:
+    if contracts:
+        await session.execute(client_contracts.insert(), [
+            {"id": uuid.uuid4(), "client_id": client_id, **c.model_dump()} for c in contracts])
 
 
 async def create_client(session: AsyncSession, *, kind: str, name: str, provisional: bool,
                         sla_tier: str = "standard", account_manager: str | None = None,
-                        first_contact_at: datetime | None = None) -> uuid.UUID:
+                        first_contact_at: datetime | None = None, legal_id: str | None = None,
+                        region: str | None = None, tags: Sequence[str] = (),
+                        notes: str | None = None) -> uuid.UUID:
     now = utcnow()
     client_id = uuid.uuid4()
     await session.execute(clients.insert().values(
         id=client_id, kind=kind, name=name, sla_tier=sla_tier, account_manager=account_manager,
         provisional=provisional, first_contact_at=first_contact_at, last_contact_at=first_contact_at,
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, legal_id=legal_id, region=region, tags=list(tags), notes=notes,
+        search_name=name.casefold(),
     ))
     return client_id
 
 
 async def create_person(session: AsyncSession, client_id: uuid.UUID, full_name: str | None,
-                        position: str | None = None) -> uuid.UUID:
+                        position: str | None = None, role: str | None = None) -> uuid.UUID:
     person_id = uuid.uuid4()
     await session.execute(contact_persons.insert().values(
-        id=person_id, client_id=client_id, full_name=full_name, position=position, created_at=utcnow(),
+        id=person_id, client_id=client_id, full_name=full_name, position=position, role=role,
+        created_at=utcnow(),
     ))
     return person_id
 
@@ -96,7 +152,8 @@ async def add_identifiers(session: AsyncSession, owner: Owner, new: Sequence[Ide
     now = utcnow()
     await session.execute(identifiers.insert(), [
         {"id": uuid.uuid4(), "client_id": owner.client_id, "person_id": owner.person_id, "kind": i.kind,
-         "value": i.value, "raw": i.raw[:512], "extension": i.extension, "created_at": now}
+         "value": i.value, "raw": i.raw[:512], "extension": i.extension, "created_at": now,
+         "domain": i.domain}
         for i in new
     ])
 
@@ -120,7 +177,7 @@ async def record_contact(session: AsyncSession, owner: Owner, *, channel: str, c
 
 
 async def load_card(session: AsyncSession, client_id: uuid.UUID) -> ClientCard | None:
-    """The whole card with persons and identifiers, or None."""
+    """The whole card with persons, identifiers, contracts and what is still missing, or None."""
     row = (await session.execute(select(clients).where(clients.c.id == client_id))).one_or_none()
     if row is None:
         return None
@@ -132,9 +189,115 @@ async def load_card(session: AsyncSession, client_id: uuid.UUID) -> ClientCard |
         select(identifiers).where(identifiers.c.client_id == client_id)
         .order_by(identifiers.c.created_at, identifiers.c.kind, identifiers.c.value)
     )
-    return ClientCard(
-        **row._asdict(),
-        persons=[PersonView(id=p.id, full_name=p.full_name, position=p.position) for p in persons],
+    fields = row._asdict()
+    fields.pop("search_name")
+    fields["tags"] = list(fields["tags"] or [])
+    card = ClientCard(
+        **fields,
+        contracts=await contracts_of(session, client_id),
+        persons=[PersonView(id=p.id, full_name=p.full_name, position=p.position, role=p.role,
+                            erased=p.erased_at is not None) for p in persons],
         identifiers=[IdentifierView(id=i.id, kind=i.kind, value=i.value, extension=i.extension,
                                     person_id=i.person_id) for i in idents],
     )
+    return card.model_copy(update={"missing_fields": missing_fields(card)})
+
+
+async def update_client(session: AsyncSession, client_id: uuid.UUID, changes: dict[str, Any]) -> bool:
+    """Apply column changes to a card; False when there is no such card."""
+    values = dict(changes, updated_at=utcnow())
+    if "name" in values:
+        values["search_name"] = values["name"].casefold()
+    result = await session.execute(update(clients).where(clients.c.id == client_id).values(**values))
+    return bool(result.rowcount)
+
+
+async def replace_contracts(session: AsyncSession, client_id: uuid.UUID,
+                            contracts: Sequence[ServiceContract]) -> None:
+    await session.execute(delete(client_contracts).where(client_contracts.c.client_id == client_id))
+    await add_contracts(session, client_id, contracts)
+
+
+async def history(session: AsyncSession, client_id: uuid.UUID, limit: int) -> list[HistoryEntry]:
+    """The card's contacts, newest first."""
+    rows = await session.execute(
+        select(contact_history).where(contact_history.c.client_id == client_id)
+        .order_by(contact_history.c.occurred_at.desc(), contact_history.c.id.desc()).limit(limit)
+    )
+    return [HistoryEntry(channel=r.channel, occurred_at=r.occurred_at, contact_id=r.contact_id,
+                         person_id=r.person_id, ticket_number=r.ticket_number) for r in rows]
+
+
+async def search(session: AsyncSession, *, name: str | None, phone_digits: str | None,
+                 limit: int) -> list[CardSummary]:
+    """Cards whose name contains ``name`` (any case) or with a phone containing ``phone_digits``.
+
+    A substring search scans; it serves an agent's search box, never the per-contact path.
+    """
+    columns = (clients.c.id, clients.c.kind, clients.c.name, clients.c.provisional, clients.c.account_manager,
+               clients.c.last_contact_at)
+    query = select(*columns).distinct()
+    if name:
+        query = query.where(clients.c.search_name.contains(name.casefold(), autoescape=True))
+    if phone_digits:
+        query = query.join(identifiers, identifiers.c.client_id == clients.c.id).where(
+            identifiers.c.kind == PHONE, identifiers.c.value.contains(phone_digits, autoescape=True))
+    rows = await session.execute(query.order_by(clients.c.name, clients.c.id).limit(limit))
+    return [CardSummary(**r._asdict()) for r in rows]
+
+
+async def person_client(session: AsyncSession, person_id: uuid.UUID) -> uuid.UUID | None:
+    return (await session.execute(
+        select(contact_persons.c.client_id).where(contact_persons.c.id == person_id))).scalar_one_or_none()
+
+
+async def record_audit(session: AsyncSession, action: str, client_id: uuid.UUID, *, actor: str,
+                       other_id: uuid.UUID | None = None, detail: dict[str, Any] | None = None) -> None:
+    """One audit row: ids, counts and reasons only, never personal data (it outlives an erasure)."""
+    await session.execute(card_audit.insert().values(
+        action=action, client_id=client_id, other_id=other_id, actor=actor[:200], at=utcnow(),
+        detail=detail or {},
+    ))
+
+
+async def merged_into(session: AsyncSession, client_id: uuid.UUID) -> uuid.UUID | None:
+    """The card a merged-away card now lives in (following later merges), or None."""
+    seen: set[uuid.UUID] = set()
+    current = client_id
+    while current not in seen:
+        seen.add(current)
+        target = (await session.execute(
+            select(card_audit.c.client_id).where(card_audit.c.action == "merge", card_audit.c.other_id == current)
+            .order_by(card_audit.c.id.desc()).limit(1))).scalar_one_or_none()
+        if target is None:
+            return None if current == client_id else current
+        current = target
+    return current
+
+
+async def flag_possible_duplicate(session: AsyncSession, client_id: uuid.UUID, other_id: uuid.UUID, *,
+                                  actor: str) -> None:
+    """Remember that one contact's identifiers pointed at both cards (once per pair), for review."""
+    exists = (await session.execute(
+        select(card_audit.c.id).where(card_audit.c.action == "possible-duplicate",
+                                      card_audit.c.client_id == client_id, card_audit.c.other_id == other_id)
+        .limit(1))).first()
+    if exists is None:
+        await record_audit(session, "possible-duplicate", client_id, other_id=other_id, actor=actor,
+                           detail={"reason": "one contact carried identifiers of both cards"})
+
+
+async def lookup_hits(session: AsyncSession, wanted: Sequence[Identifier]) -> dict[tuple[str, str], LookupHit]:
+    """The card behind each known identifier of ``wanted``, in one indexed query (the telephony fast path)."""
+    conditions = [and_(identifiers.c.kind == i.kind, identifiers.c.value == i.value) for i in wanted]
+    if not conditions:
+        return {}
+    rows = await session.execute(
+        select(identifiers.c.kind, identifiers.c.value, identifiers.c.client_id, identifiers.c.person_id,
+               clients.c.name, clients.c.kind.label("client_kind"), clients.c.account_manager,
+               clients.c.sla_tier)
+        .join(clients, clients.c.id == identifiers.c.client_id)
+        .where(or_(*conditions))
+    )
+    return {(r.kind, r.value): LookupHit(r.client_id, r.person_id, r.name, r.account_manager, r.sla_tier,
+                                         r.name if r.client_kind == "org" else None) for r in rows}

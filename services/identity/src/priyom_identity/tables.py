@@ -10,15 +10,18 @@ from the same address from creating two cards.
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
     Uuid,
     false,
@@ -44,6 +47,13 @@ clients = Table(
     Column("last_contact_at", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # 0002: the rest of the card an agent completes.
+    Column("legal_id", String(32), nullable=True),
+    Column("region", String(100), nullable=True),
+    Column("tags", JSON, nullable=False, server_default="[]"),
+    Column("notes", Text, nullable=True),
+    # Lower-case copy of ``name`` for search: SQLite's lower() folds ASCII only, Cyrillic names need Python's.
+    Column("search_name", String(500), nullable=True, index=True),
     CheckConstraint("kind IN ('org', 'person')", name="kind"),
 )
 
@@ -55,6 +65,9 @@ contact_persons = Table(
     Column("full_name", String(500), nullable=True),
     Column("position", String(500), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # 0002: "representative" (may sign, order) or "consumer" (uses the services); erased_at after 152-FZ erasure.
+    Column("role", String(32), nullable=True),
+    Column("erased_at", UtcDateTime, nullable=True),
 )
 
 identifiers = Table(
@@ -69,6 +82,8 @@ identifiers = Table(
     Column("raw", String(512), nullable=False),
     Column("extension", String(40), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # 0002: the domain of an email, so "who at this company writes to us" is one indexed query.
+    Column("domain", String(255), nullable=True, index=True),
     UniqueConstraint("kind", "value", name="uq_identifiers_kind_value"),
 )
 
@@ -81,7 +96,33 @@ contact_history = Table(
     Column("channel", String(32), nullable=False),
     Column("contact_id", Uuid, nullable=False),
     Column("occurred_at", UtcDateTime, nullable=False),
+    Column("ticket_number", BigInteger, nullable=True),  # 0002: filled when the ticket is known
     Index("ix_contact_history_client_occurred", "client_id", "occurred_at"),
+)
+
+client_contracts = Table(
+    "client_contracts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("client_id", Uuid, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("number", String(500), nullable=False),
+    Column("service", String(500), nullable=True),
+    Column("valid_from", Date, nullable=True),
+    Column("valid_to", Date, nullable=True),
+)
+
+#: What people did to cards that cannot be seen on the card afterwards (a merge, an erasure). No personal
+#: data: ids, who, when, and counts, so the record itself survives an erasure request.
+card_audit = Table(
+    "card_audit",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("action", String(32), nullable=False),
+    Column("client_id", Uuid, nullable=False, index=True),
+    Column("other_id", Uuid, nullable=True, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("detail", JSON, nullable=False),
 )
 
 inbox = inbox_table(metadata, "identity_inbox")
