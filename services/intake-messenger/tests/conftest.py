@@ -9,12 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import pytest
 
-from priyom_contracts import Topology
 from priyom_intake_messenger.settings import IntakeMessengerSettings
 from priyom_kit.adapters.testing import QueueReader
+from priyom_kit.adapters.testing import bus_queues as queues_of
 
 ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:  # the shared fakes live in the repository's top-level tests package
@@ -74,14 +73,7 @@ def settings_for(fake: FakeBotAPI, bus_prefix: str, amqp_url: str, tmp_path: Pat
 @pytest.fixture
 async def bus_queues(amqp_url: str, cleanup_bus: str) -> AsyncIterator[Callable[[str], Awaitable[QueueReader]]]:
     """``await bus_queues("identity.contacts")``: a reader of one queue of this test's topology."""
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-
-        async def reader(key: str) -> QueueReader:
-            name = Topology(cleanup_bus).queue(key).name
-            return QueueReader(await channel.get_queue(name, ensure=True))
-
+    async with queues_of(amqp_url, cleanup_bus) as reader:
         yield reader
 
 

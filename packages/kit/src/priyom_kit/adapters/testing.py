@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -84,6 +85,20 @@ class QueueReader:
         await asyncio.sleep(wait)
         message = await self.queue.get(no_ack=True, fail=False)
         assert message is None, f"unexpected message on {self.queue.name}: {message.body[:200]!r}"
+
+
+@asynccontextmanager
+async def bus_queues(amqp_url: str, prefix: str) -> AsyncIterator[Callable[[str], Awaitable[QueueReader]]]:
+    """``reader = await queues("identity.contacts")``: readers of the queues of one (test) topology."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        topology = Topology(prefix)
+
+        async def reader(key: str) -> QueueReader:
+            return QueueReader(await channel.get_queue(topology.queue(key).name, ensure=True))
+
+        yield reader
 
 
 class AdapterContract:
@@ -168,14 +183,7 @@ class AdapterContract:
 
     @pytest.fixture
     async def queues(self, edge: ChannelEdge, amqp_url: str) -> Any:
-        connection = await aio_pika.connect(amqp_url)
-        async with connection:
-            channel = await connection.channel()
-            topology = Topology(edge.bus.topology.prefix)
-
-            async def reader(key: str) -> QueueReader:
-                return QueueReader(await channel.get_queue(topology.queue(key).name, ensure=True))
-
+        async with bus_queues(amqp_url, edge.bus.topology.prefix) as reader:
             yield reader
 
     async def test_accepted_contact_is_published_confirmed(self, edge: ChannelEdge, queues: Any,

@@ -1,0 +1,193 @@
+"""The adapter kit's bus edge against the real RabbitMQ, with a scripted channel standing in for a messenger."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+
+from priyom_contracts import (
+    ContactReceived,
+    DeliveryReported,
+    DeliveryStatus,
+    MessengerId,
+    OutboundReply,
+    Recipient,
+    Sender,
+    Topology,
+)
+from priyom_kit import Bus, ServiceSettings, TransientError
+from priyom_kit.adapters import (
+    ChannelAdapter,
+    ChannelEdge,
+    Delivered,
+    DeliveryError,
+    FileRef,
+    FileUnavailable,
+    Inbound,
+    merge_parts,
+    serve_outbound,
+)
+from priyom_kit.adapters.testing import QueueReader, bus_queues
+from priyom_kit.blobs import FileBlobStore
+
+WHEN = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+class ScriptedChannel(ChannelAdapter):
+    """A channel whose far end answers each delivery as scripted, and holds a few files."""
+
+    channel = "telegram"
+
+    def __init__(self, outcomes: list[Delivered | DeliveryError] | None = None) -> None:
+        self.outcomes = outcomes or []
+        self.attempts: list[OutboundReply] = []
+        self.files = {"scan-1": b"scan bytes"}
+
+    def normalise(self, raw: Mapping[str, Any]) -> list[Inbound]:
+        return [inbound(raw["key"])]
+
+    async def fetch(self, file: FileRef) -> bytes:
+        if file.ref not in self.files:
+            raise FileUnavailable("expired")
+        return self.files[file.ref]
+
+    async def deliver(self, reply: OutboundReply) -> Delivered:
+        self.attempts.append(reply)
+        outcome = self.outcomes.pop(0) if self.outcomes else Delivered("ext-1")
+        if isinstance(outcome, DeliveryError):
+            raise outcome
+        return outcome
+
+
+def inbound(key: str, body: str = "Здравствуйте", files: tuple[FileRef, ...] = ()) -> Inbound:
+    return Inbound(idempotency_key=key, received_at=WHEN, body=body, files=files,
+                   sender=Sender(name="Ольга", messenger=MessengerId(channel="telegram", user_id="55")))
+
+
+def reply(channel: str = "telegram") -> OutboundReply:
+    reply_id = uuid.uuid4()
+    return OutboundReply(correlation_id=uuid.uuid4(), channel=channel, idempotency_key=str(reply_id),
+                         ticket_number="2026-000007", reply_id=reply_id, body="Ответ",
+                         recipient=Recipient(messenger=MessengerId(channel=channel, user_id="55")))
+
+
+@pytest.fixture
+async def running(cleanup_bus: str, amqp_url: str, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+    settings = ServiceSettings(AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus, PRIYOM_RETRY_DELAY_MS=50,
+                               PRIYOM_MAX_ATTEMPTS=3)
+    registry = CollectorRegistry()
+    bus = Bus(settings, "kit-adapter-test", registry)
+    channel = ScriptedChannel()
+    edge = ChannelEdge(channel, bus, FileBlobStore(tmp_path / "blobs"), registry, max_file_bytes=100,
+                       max_flood_waits=2, max_wait_s=1)
+    serve_outbound(bus, "intake-messenger.outbound", [edge])
+    await bus.start()
+    try:
+        yield {"bus": bus, "edge": edge, "channel": channel, "registry": registry}
+    finally:
+        await bus.stop()
+
+
+@pytest.fixture
+async def queues(amqp_url: str, cleanup_bus: str) -> AsyncIterator[Any]:
+    async with bus_queues(amqp_url, cleanup_bus) as reader:
+        yield reader
+
+
+def test_contact_id_follows_from_the_idempotency_key() -> None:
+    first, again, other = inbound("tg:1:10"), inbound("tg:1:10", body="другой текст"), inbound("tg:1:11")
+
+    assert first.contact_id == again.contact_id != other.contact_id
+    event = first.to_event("telegram")
+    assert (event.correlation_id, event.contact.contact_id) == (first.contact_id, first.contact_id)
+    assert event.routing_key == "contact.received.v1.telegram"
+
+
+def test_album_parts_merge_in_order() -> None:
+    a = inbound("tg:1:album:5", body="подпись", files=(FileRef("f1", "1.jpg"),))
+    b = inbound("tg:1:album:5", body="", files=(FileRef("f2", "2.jpg"),))
+
+    merged = merge_parts([a, b])
+
+    assert (merged.idempotency_key, merged.body) == ("tg:1:album:5", "подпись")
+    assert [f.ref for f in merged.files] == ["f1", "f2"]
+    with pytest.raises(ValueError):
+        merge_parts([])
+
+
+async def test_accept_stores_files_and_names_those_it_could_not(running: dict[str, Any], queues: Any,
+                                                                tmp_path: Path) -> None:
+    contacts = await queues("identity.contacts")
+    files = (FileRef("scan-1", "скан.png", "image/png", 10), FileRef("old", "старое.pdf", size=5),
+             FileRef("huge", "видео.mp4", "video/mp4", size=10_000))
+
+    published = await running["edge"].accept(inbound("tg:1:20", body="Смотрите вложения", files=files))
+
+    event, _ = await contacts.next(ContactReceived)
+    assert event == published
+    [stored] = event.contact.attachments
+    assert (stored.filename, stored.content_type, stored.size) == ("скан.png", "image/png", 10)
+    assert await FileBlobStore(tmp_path / "blobs").get(stored.blob_key) == b"scan bytes"
+    assert event.contact.body.splitlines() == [
+        "Смотрите вложения", "",
+        "[file not available from the channel (expired): старое.pdf]", "",
+        "[file not stored, 10000 bytes is over the limit: видео.mp4]",
+    ]
+    metrics = generate_latest(running["registry"]).decode()
+    assert 'priyom_channel_contacts_total{channel="telegram"} 1.0' in metrics
+
+
+async def test_flood_limit_reported_once_then_delivered(running: dict[str, Any], queues: Any) -> None:
+    running["channel"].outcomes = [DeliveryError("429", retry_after=0.05), DeliveryError("429", retry_after=0.05),
+                                   Delivered("ext-9")]
+    deliveries = await queues("tickets.deliveries")
+
+    report = await running["edge"].deliver(reply())
+
+    statuses = [(await deliveries.next(DeliveryReported))[0].status for _ in range(2)]
+    await deliveries.assert_empty()
+    assert statuses == [DeliveryStatus.RETRYING, DeliveryStatus.DELIVERED]
+    assert (report.status, report.external_message_id) == (DeliveryStatus.DELIVERED, "ext-9")
+    assert len(running["channel"].attempts) == 3
+
+
+async def test_flood_limit_beyond_patience_goes_back_to_the_bus(running: dict[str, Any]) -> None:
+    running["channel"].outcomes = [DeliveryError("429", retry_after=30)]  # over max_wait_s
+
+    with pytest.raises(TransientError):
+        await running["edge"].deliver(reply())
+
+
+async def test_transient_failure_is_retried_by_the_bus_and_reported_once(running: dict[str, Any],
+                                                                         queues: Any) -> None:
+    running["channel"].outcomes = [DeliveryError("peer unreachable")]
+    deliveries = await queues("tickets.deliveries")
+    sent = reply()
+
+    await running["bus"].publish(sent)
+
+    report, _ = await deliveries.next(DeliveryReported, timeout=10)
+    await deliveries.assert_empty()
+    assert (report.reply_id, report.status) == (sent.reply_id, DeliveryStatus.DELIVERED)
+    assert [a.reply_id for a in running["channel"].attempts] == [sent.reply_id, sent.reply_id]
+
+
+async def test_reply_for_a_channel_not_served_is_dead_lettered_with_the_reason(
+        running: dict[str, Any], amqp_url: str, cleanup_bus: str) -> None:
+    await running["bus"].publish(reply(channel="webhook"))  # bound to the same queue, no adapter here
+
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        dead = QueueReader(await channel.get_queue(Topology(cleanup_bus).dead_letter_queue, ensure=True))
+        _, message = await dead.next(OutboundReply, timeout=10)
+    assert "no adapter for channel 'webhook'" in str(message.headers["x-error"])
+    assert message.headers["x-error-kind"] == "permanent"
+    assert running["channel"].attempts == []
