@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
 from priyom_contracts import (
     AttachmentRef,
@@ -19,11 +23,21 @@ from priyom_contracts import (
     MatchKind,
     Routing,
     Sender,
+    ThreadHint,
+    TicketCreated,
+    Topology,
     Urgency,
     utcnow,
 )
+from priyom_kit import Principal, Role
+from priyom_kit.blobs import FileBlobStore
 from priyom_kit.db import Database, Inbox
 from priyom_tickets import handlers, store
+from priyom_tickets.app import build, create_app
+from priyom_tickets.handlers import register_contact
+from priyom_tickets.notifications import outbound_channels
+from priyom_tickets.settings import TicketsSettings
+from priyom_tickets.workflow import Policy
 from priyom_tickets.numbering import format_number, parse_number
 
 MakeRouted = Callable[..., ContactRouted]
@@ -71,6 +85,8 @@ def make_routed() -> MakeRouted:
         body: str = "Здравствуйте! Не работает выгрузка отчётов с утра.",
         subject: str | None = "Выгрузка отчётов",
         attachments: list[AttachmentRef] | None = None,
+        thread: ThreadHint | None = None,
+        sender: Sender | None = None,
         **routing: Any,
     ) -> ContactRouted:
         contact_id = contact_id or uuid.uuid4()
@@ -87,8 +103,8 @@ def make_routed() -> MakeRouted:
             idempotency_key=key or f"form-{uuid.uuid4()}",
             contact=Contact(
                 contact_id=contact_id, received_at=received, subject=subject, body=body,
-                sender=Sender(name="Анна Петрова", email="anna@example.ru", phone="+7 912 000-00-00"),
-                attachments=attachments or [],
+                sender=sender or Sender(name="Анна Петрова", email="anna@example.ru", phone="+7 912 000-00-00"),
+                attachments=attachments or [], thread=thread or ThreadHint(),
             ),
             client=ClientMatch(client_id=client_id or uuid.uuid4(), person_id=uuid.uuid4(),
                                display_name="ООО Ромашка", first_contact=first_contact,
@@ -97,3 +113,42 @@ def make_routed() -> MakeRouted:
         )
 
     return make
+
+
+TOKENS = {
+    "agent-token": Principal("Иванова", frozenset({Role.AGENT})),
+    "supervisor-token": Principal("Смирнов", frozenset({Role.SUPERVISOR})),
+    "service-token": Principal("intake-web", frozenset({Role.SERVICE})),
+    "admin-token": Principal("admin", frozenset({Role.ADMIN})),
+}
+
+
+async def authenticate(token: str) -> Principal | None:
+    return TOKENS.get(token)
+
+
+@dataclass
+class Tickets:
+    client: httpx.AsyncClient
+    database: Database
+    inbox: Inbox
+    blobs: FileBlobStore
+    policy: Policy
+    prefix: str
+
+    async def register(self, event: ContactRouted) -> TicketCreated:
+        created, _ = await register_contact(self.database.sessions, self.inbox, event, self.policy)
+        assert isinstance(created, TicketCreated)
+        return created
+
+
+@pytest.fixture
+async def tickets(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: Path,
+                  database: Database, inbox: Inbox) -> AsyncIterator[Tickets]:
+    settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
+                               AMQP_URL=amqp_url, PRIYOM_BLOB_DIR=str(tmp_path / "blobs"))
+    app = create_app(build(settings, authenticator=authenticate))
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                       base_url="http://tickets.test") as client:
+        policy = Policy(zone=settings.zone, outbound_channels=outbound_channels(Topology(cleanup_bus)))
+        yield Tickets(client, database, inbox, FileBlobStore(settings.blob_dir), policy, cleanup_bus)

@@ -3,58 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from priyom_contracts import AttachmentRef, TicketCreated
-from priyom_kit import Principal, Role
-from priyom_kit.blobs import FileBlobStore
-from priyom_kit.db import Database, Inbox
-from priyom_tickets.app import build, create_app
-from priyom_tickets.handlers import register_contact
+from priyom_contracts import AttachmentRef
 from priyom_tickets.settings import TicketsSettings
 
-TOKENS = {
-    "agent-token": Principal("Иванова", frozenset({Role.AGENT})),
-    "supervisor-token": Principal("Смирнов", frozenset({Role.SUPERVISOR})),
-    "service-token": Principal("intake-web", frozenset({Role.SERVICE})),
-    "admin-token": Principal("admin", frozenset({Role.ADMIN})),
-}
 AGENT = {"Authorization": "Bearer agent-token"}
 FORM_ORIGIN = "http://localhost:8002"
-
-
-async def authenticate(token: str) -> Principal | None:
-    return TOKENS.get(token)
-
-
-@dataclass
-class Tickets:
-    client: httpx.AsyncClient
-    database: Database
-    inbox: Inbox
-    blobs: FileBlobStore
-
-    async def register(self, event) -> TicketCreated:
-        created, _ = await register_contact(self.database.sessions, self.inbox, event)
-        return created
-
-
-@pytest.fixture
-async def tickets(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: Path,
-                  database: Database, inbox: Inbox) -> AsyncIterator[Tickets]:
-    settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
-                               AMQP_URL=amqp_url, PRIYOM_BLOB_DIR=str(tmp_path / "blobs"))
-    app = create_app(build(settings, authenticator=authenticate))
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                       base_url="http://tickets.test") as client:
-        yield Tickets(client, database, inbox, FileBlobStore(settings.blob_dir))
-
 
 def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("TICKETS_PORT", "TICKETS_CORS_ORIGINS", "TICKETS_DATABASE_URL", "DATABASE_URL",
@@ -77,14 +34,14 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.blob_dir == Path("/srv/blobs")
 
 
-async def test_health_reports_broker_and_database(tickets: Tickets) -> None:
+async def test_health_reports_broker_and_database(tickets) -> None:
     response = await tickets.client.get("/health")
     assert response.status_code == 200, response.text
     assert response.json()["checks"] == {"broker": True, "database": True}
 
 
 @pytest.mark.parametrize("path", ["/api/v1/tickets", "/api/v1/tickets/{number}"])
-async def test_agent_routes_need_a_token_and_a_staff_role(tickets: Tickets, make_routed, path: str) -> None:
+async def test_agent_routes_need_a_token_and_a_staff_role(tickets, make_routed, path: str) -> None:
     created = await tickets.register(make_routed())
     path = path.format(number=created.number)
     async def status_with(token: str | None) -> int:
@@ -101,7 +58,7 @@ async def test_agent_routes_need_a_token_and_a_staff_role(tickets: Tickets, make
     assert await status_with("admin-token") == 200
 
 
-async def test_list_filters_pages_and_orders_newest_first(tickets: Tickets, make_routed) -> None:
+async def test_list_filters_pages_and_orders_newest_first(tickets, make_routed) -> None:
     client_id = uuid.uuid4()
     first = await tickets.register(make_routed(client_id=client_id, channel="email", assignee="Иванова"))
     second = await tickets.register(make_routed(first_contact=False, team="sales"))
@@ -134,7 +91,7 @@ async def test_list_filters_pages_and_orders_newest_first(tickets: Tickets, make
         assert (await tickets.client.get("/api/v1/tickets", params=bad, headers=AGENT)).status_code == 422
 
 
-async def test_ticket_detail_has_messages_and_attachments(tickets: Tickets, make_routed) -> None:
+async def test_ticket_detail_has_messages_and_attachments(tickets, make_routed) -> None:
     content = "Акт сверки за ноябрь".encode()
     key = await tickets.blobs.put(content)
     event = make_routed(attachments=[AttachmentRef(blob_key=key, filename="акт сверки.txt",
@@ -171,7 +128,7 @@ async def test_ticket_detail_has_messages_and_attachments(tickets: Tickets, make
         assert (await tickets.client.get(f"/api/v1/tickets/{malformed}", headers=AGENT)).status_code == 422
 
 
-async def test_public_lookup_is_404_until_the_ticket_exists(tickets: Tickets, make_routed) -> None:
+async def test_public_lookup_is_404_until_the_ticket_exists(tickets, make_routed) -> None:
     event = make_routed()
     path = f"/api/v1/contacts/{event.contact.contact_id}/ticket"
 
@@ -189,7 +146,7 @@ async def test_public_lookup_is_404_until_the_ticket_exists(tickets: Tickets, ma
     assert (await tickets.client.get("/api/v1/contacts/not-a-uuid/ticket")).status_code == 422
 
 
-async def test_cors_opens_only_the_public_lookup_to_the_form_origin(tickets: Tickets, make_routed) -> None:
+async def test_cors_opens_only_the_public_lookup_to_the_form_origin(tickets, make_routed) -> None:
     event = make_routed()
     await tickets.register(event)
     path = f"/api/v1/contacts/{event.contact.contact_id}/ticket"
@@ -209,7 +166,7 @@ async def test_cors_opens_only_the_public_lookup_to_the_form_origin(tickets: Tic
     assert "access-control-allow-origin" not in staff.headers
 
 
-async def test_openapi_documents_the_routes(tickets: Tickets) -> None:
+async def test_openapi_documents_the_routes(tickets) -> None:
     schema = (await tickets.client.get("/openapi.json")).json()
     assert {"/api/v1/tickets", "/api/v1/tickets/{number}", "/api/v1/contacts/{contact_id}/ticket"} <= set(
         schema["paths"])

@@ -27,7 +27,7 @@ class TicketStatus(StrEnum):
     REJECTED = "rejected"
     INVESTIGATION = "investigation"
     ACTION_PLAN = "action_plan"
-    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    AWAITING_CONFIRMATION = "awaiting_confirm"
 
 
 class TicketCreated(Event):

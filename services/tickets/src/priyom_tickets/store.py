@@ -143,7 +143,8 @@ ticket_number_years = Table(
 ticket_history = Table(
     "ticket_history",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    # A counter, not a UUID: lines written in one transaction share a timestamp and must keep their order.
+    Column("id", Integer, Identity(), primary_key=True),
     Column("ticket_seq", Integer, ForeignKey("tickets.seq", ondelete="CASCADE"), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("actor", String(500), nullable=False),
@@ -152,6 +153,7 @@ ticket_history = Table(
     Column("to_status", String(32)),
     Column("details", JSON),
     Index(None, "ticket_seq", "at"),
+    sqlite_autoincrement=True,
 )
 
 ticket_attachments = Table(
@@ -296,13 +298,12 @@ async def insert_inbound_message(session: AsyncSession, seq: int, event: Contact
 
 async def add_history(session: AsyncSession, seq: int, *, at: datetime, actor: str, action: str,
                       from_status: str | None = None, to_status: str | None = None,
-                      details: dict[str, Any] | None = None) -> uuid.UUID:
-    """One line of the audit history (the caller's transaction decides whether it stays)."""
-    history_id = uuid.uuid4()
-    await session.execute(ticket_history.insert().values(
-        id=history_id, ticket_seq=seq, at=at, actor=actor, action=action, from_status=from_status,
-        to_status=to_status, details=details or None))
-    return history_id
+                      details: dict[str, Any] | None = None) -> int:
+    """One line of the audit history (the caller's transaction decides whether it stays); returns its id."""
+    result = await session.execute(ticket_history.insert().values(
+        ticket_seq=seq, at=at, actor=actor, action=action, from_status=from_status, to_status=to_status,
+        details=details or None).returning(ticket_history.c.id))
+    return result.scalar_one()
 
 
 async def update_ticket(session: AsyncSession, seq: int, **values: Any) -> None:
@@ -362,7 +363,7 @@ class TicketFilter:
 
 
 #: Statuses whose resolution clock has stopped.
-DONE = ("resolved", "closed", "cancelled", "rejected", "awaiting_confirmation")
+DONE = ("resolved", "closed", "cancelled", "rejected", "awaiting_confirm")
 
 
 def _matches_text(q: str) -> Any:
@@ -409,7 +410,7 @@ async def history_of(session: AsyncSession, seq: int) -> list[RowMapping]:
     """A ticket's audit history, oldest first."""
     result = await session.execute(
         select(ticket_history).where(ticket_history.c.ticket_seq == seq)
-        .order_by(ticket_history.c.at, ticket_history.c.id))
+        .order_by(ticket_history.c.id))
     return list(result.mappings())
 
 

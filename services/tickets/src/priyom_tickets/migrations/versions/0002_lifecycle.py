@@ -56,7 +56,7 @@ def upgrade() -> None:
 
     op.create_table(
         "ticket_history",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Integer(), sa.Identity(always=False), nullable=False),
         sa.Column("ticket_seq", sa.Integer(), nullable=False),
         sa.Column("at", UTC_TIME, nullable=False),
         sa.Column("actor", sa.String(length=500), nullable=False),
@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["ticket_seq"], ["tickets.seq"], ondelete="CASCADE",
                                 name=op.f("fk_ticket_history_ticket_seq_tickets")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_history")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_ticket_history_ticket_seq"), "ticket_history", ["ticket_seq", "at"])
 

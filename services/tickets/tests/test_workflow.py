@@ -1,0 +1,241 @@
+"""Working a ticket through the API on SQLite and PostgreSQL: lifecycle moves with their audit history,
+decisions, customer notices and replies on the ticket's channel, follow-up contacts, closing after silence."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from priyom_contracts import ContactType, OutboundReply, ThreadHint, utcnow
+from priyom_tickets import store, workflow
+from priyom_tickets.handlers import Appended, register_contact
+
+AGENT = {"Authorization": "Bearer agent-token"}
+
+
+async def move(tickets, number: str, action: str, expect: int = 200, **fields: Any) -> dict:
+    response = await tickets.client.post(f"/api/v1/tickets/{number}/transitions", headers=AGENT,
+                                         json={"action": action, **fields})
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+async def ticket(tickets, number: str) -> dict:
+    response = await tickets.client.get(f"/api/v1/tickets/{number}", headers=AGENT)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def staged(tickets) -> list[dict]:
+    async with tickets.database.sessions() as session:
+        rows = await session.execute(select(store.ticket_outbox).order_by(store.ticket_outbox.c.id))
+        return [dict(r) for r in rows.mappings()]
+
+
+@pytest.mark.parametrize("ticket_type", [ContactType.INFORMATION_REQUEST, ContactType.SERVICE_REQUEST,
+                                         ContactType.PURCHASE_INTEREST])
+async def test_standard_ticket_from_registration_to_closing(tickets, make_routed, ticket_type) -> None:
+    created = await tickets.register(make_routed(type=ticket_type))
+    number = created.number
+    first = await ticket(tickets, number)
+    assert [a["name"] for a in first["actions"]] == ["accept", "cancel"]
+
+    for action in ("accept", "start", "wait_for_customer", "start"):
+        await move(tickets, number, action)
+    resolved = await move(tickets, number, "resolve", decision="consulted", decision_text="Объяснили порядок",
+                          result="Клиент получил инструкцию")
+    assert (resolved["status"], resolved["decision"], resolved["result"]) == (
+        "resolved", "consulted", "Клиент получил инструкцию")
+    assert resolved["resolved_at"] is not None
+    closed = await move(tickets, number, "close")
+    assert closed["status"] == "closed" and closed["closed_at"] is not None
+    assert closed["actions"] == []
+
+    history = [(h["action"], h["from_status"], h["to_status"], h["actor"]) for h in closed["history"]]
+    assert history == [
+        ("registered", None, "new", "tickets"),
+        ("accept", "new", "accepted", "Иванова"),
+        ("start", "accepted", "open", "Иванова"),
+        ("wait_for_customer", "open", "pending", "Иванова"),
+        ("start", "pending", "open", "Иванова"),
+        ("resolve", "open", "resolved", "Иванова"),
+        ("close", "resolved", "closed", "Иванова"),
+    ]
+    assert closed["history"][5]["details"]["decision_text"] == "Объяснили порядок"
+    # Each move is announced once on the bus, in order.
+    changes = [e["payload"] for e in await staged(tickets) if e["event_type"] == "ticket.status-changed.v1"]
+    assert [(c["old_status"], c["new_status"]) for c in changes] == [h[1:3] for h in history[1:]]
+    assert {c["number"] for c in changes} == {number}
+
+
+async def test_complaint_loop_through_the_api(tickets, make_routed) -> None:
+    number = (await tickets.register(make_routed(type=ContactType.COMPLAINT, category="complaint"))).number
+    await move(tickets, number, "accept", expect=409)  # not a complaint's step
+    await move(tickets, number, "review")
+    await move(tickets, number, "request_info", note="Нужны фото шильдика")
+    await move(tickets, number, "info_received")
+    await move(tickets, number, "investigate", expect=409)  # needs a decision
+    await move(tickets, number, "investigate", decision="in_work")
+    for _ in range(2):  # the customer declines the plan twice, then accepts it
+        await move(tickets, number, "plan")
+        await move(tickets, number, "propose")
+        await move(tickets, number, "customer_declined", on_behalf_of_customer=True)
+    await move(tickets, number, "plan")
+    await move(tickets, number, "propose")
+    done = await move(tickets, number, "close", on_behalf_of_customer=True, note="Клиент подтвердил по телефону")
+
+    assert done["status"] == "closed"
+    statuses = [h["to_status"] for h in done["history"]]
+    assert statuses == ["new", "review", "needs_info", "review", "investigation",
+                        "action_plan", "awaiting_confirm", "investigation",
+                        "action_plan", "awaiting_confirm", "investigation",
+                        "action_plan", "awaiting_confirm", "closed"]
+    assert done["history"][-1]["details"] == {"note": "Клиент подтвердил по телефону", "by": "customer"}
+
+
+async def test_rejected_complaint_keeps_its_reason(tickets, make_routed) -> None:
+    number = (await tickets.register(make_routed(type=ContactType.COMPLAINT))).number
+    await move(tickets, number, "review")
+    await move(tickets, number, "reject", expect=422, decision="no-such-code")
+    rejected = await move(tickets, number, "reject", decision="reject_deadline",
+                          decision_text="Гарантийный срок истёк 01.03.2026")
+    assert (rejected["status"], rejected["decision"]) == ("rejected", "reject_deadline")
+    assert [a["name"] for a in rejected["actions"]] == ["close"]
+    decisions = (await tickets.client.get("/api/v1/decisions", headers=AGENT)).json()
+    assert decisions["reject_deadline"] == "Отказ — не проходим по срокам"
+
+
+async def test_moves_are_refused_precisely(tickets, make_routed) -> None:
+    number = (await tickets.register(make_routed())).number
+    refused = await tickets.client.post(f"/api/v1/tickets/{number}/transitions", headers=AGENT,
+                                        json={"action": "close"})
+    assert refused.status_code == 409
+    assert "not allowed from status 'new'" in refused.json()["detail"]
+    assert (await tickets.client.post("/api/v1/tickets/1999-000001/transitions", headers=AGENT,
+                                      json={"action": "accept"})).status_code == 404
+    assert (await tickets.client.post(f"/api/v1/tickets/{number}/transitions", headers=AGENT,
+                                      json={"action": "x" * 65})).status_code == 422
+    assert (await tickets.client.post(f"/api/v1/tickets/{number}/transitions",
+                                      json={"action": "accept"})).status_code == 401
+    after = await ticket(tickets, number)
+    assert after["status"] == "new" and len(after["history"]) == 1
+
+
+async def test_customer_hears_of_registration_and_changes_on_their_channel(tickets, make_routed) -> None:
+    email = await tickets.register(make_routed(channel="email", key="<q1@mail.example.ru>",
+                                               thread=ThreadHint(external_thread_id="<q1@mail.example.ru>")))
+    web = await tickets.register(make_routed(channel="web"))
+    await move(tickets, email.number, "accept")
+    await move(tickets, web.number, "accept")
+
+    thread = (await ticket(tickets, email.number))["messages"]
+    notices = [m for m in thread if m["direction"] == "outbound"]
+    assert [m["kind"] for m in notices] == ["notice", "notice"]
+    assert email.number in notices[0]["body_text"] and "зарегистрировано" in notices[0]["body_text"]
+    assert "принято" in notices[1]["body_text"]
+    assert all(m["delivery_status"] == "queued" for m in notices)
+    # The web form has no way back: no notices there, and none staged for it.
+    assert [m["direction"] for m in (await ticket(tickets, web.number))["messages"]] == ["inbound"]
+    replies = [OutboundReply.model_validate(e["payload"]) for e in await staged(tickets)
+               if e["event_type"] == "reply.outbound.v1"]
+    assert [(r.ticket_number, r.channel) for r in replies] == [(email.number, "email")] * 2
+    assert replies[0].recipient.email == "anna@example.ru"
+    assert replies[0].recipient.external_thread_id == "<q1@mail.example.ru>"
+    assert replies[0].in_reply_to == "<q1@mail.example.ru>"
+    assert replies[0].subject.startswith(f"[{email.number}]")
+
+
+async def test_agent_reply_goes_on_the_tickets_channel(tickets, make_routed) -> None:
+    email = await tickets.register(make_routed(channel="email"))
+    web = await tickets.register(make_routed(channel="web"))
+    sent = await tickets.client.post(f"/api/v1/tickets/{email.number}/replies", headers=AGENT,
+                                     json={"body": "Добрый день! Проверили, выгрузка работает."})
+    assert sent.status_code == 202, sent.text
+    assert sent.json()["channel"] == "email"
+    after = await ticket(tickets, email.number)
+    reply = after["messages"][-1]
+    assert (reply["direction"], reply["kind"], reply["author_name"]) == ("outbound", "reply", "Иванова")
+    assert after["first_responded_at"] is not None
+    assert after["history"][-1]["action"] == "reply"
+    staged_ids = [e["payload"]["reply_id"] for e in await staged(tickets)]
+    assert sent.json()["reply_id"] in staged_ids
+
+    no_way_back = await tickets.client.post(f"/api/v1/tickets/{web.number}/replies", headers=AGENT,
+                                            json={"body": "Ответ"})
+    assert no_way_back.status_code == 409
+    for bad in ({"body": ""}, {"body": "x" * 100_001}, {}):
+        assert (await tickets.client.post(f"/api/v1/tickets/{email.number}/replies", headers=AGENT,
+                                          json=bad)).status_code == 422
+
+
+async def test_follow_up_contacts_join_the_open_ticket_of_the_same_client(tickets, make_routed) -> None:
+    client = uuid.uuid4()
+    first = await tickets.register(make_routed(client_id=client, channel="telegram",
+                                               thread=ThreadHint(external_thread_id="chat-42")))
+    await move(tickets, first.number, "accept")
+    await move(tickets, first.number, "start")
+    await move(tickets, first.number, "wait_for_customer")
+
+    async def arrive(event) -> Any:
+        outcome, new = await register_contact(tickets.database.sessions, tickets.inbox, event, tickets.policy)
+        assert new
+        return outcome
+
+    # The same chat: appended, and the ticket waiting for the customer goes back to work.
+    in_chat = make_routed(client_id=client, channel="telegram", body="Вот скриншот",
+                          thread=ThreadHint(external_thread_id="chat-42"))
+    assert await arrive(in_chat) == Appended(first.number, str(in_chat.contact.contact_id))
+    # The number quoted on another channel: appended too.
+    quoted = make_routed(client_id=client, channel="email", thread=ThreadHint(ticket_number=first.number))
+    assert isinstance(await arrive(quoted), Appended)
+    # Someone else quoting the number, or the same chat id on another channel: a ticket of their own.
+    stranger = await arrive(make_routed(thread=ThreadHint(ticket_number=first.number)))
+    other_channel = await arrive(make_routed(client_id=client, channel="vk",
+                                             thread=ThreadHint(external_thread_id="chat-42")))
+    assert stranger.number != first.number and other_channel.number != first.number
+
+    after = await ticket(tickets, first.number)
+    assert after["status"] == "open"
+    inbound = [m for m in after["messages"] if m["direction"] == "inbound"]
+    assert [m["channel"] for m in inbound] == ["telegram", "telegram", "email"]
+    assert [h["action"] for h in after["history"]][-3:] == ["customer_message", "customer_replied",
+                                                            "customer_message"]
+    lookup = await tickets.client.get(f"/api/v1/contacts/{quoted.contact.contact_id}/ticket")
+    assert lookup.json()["number"] == first.number
+    # A redelivered follow-up changes nothing.
+    again, new = await register_contact(tickets.database.sessions, tickets.inbox, in_chat, tickets.policy)
+    assert (again, new) == (Appended(first.number, str(in_chat.contact.contact_id)), False)
+    assert len((await ticket(tickets, first.number))["messages"]) == len(after["messages"])
+
+    # Once closed, the chat starts a new ticket.
+    await move(tickets, first.number, "cancel", decision="withdrawn")
+    later = await arrive(make_routed(client_id=client, channel="telegram",
+                                     thread=ThreadHint(external_thread_id="chat-42")))
+    assert later.number not in (first.number, stranger.number, other_channel.number)
+
+
+async def test_silence_closes_what_waits_for_the_customer(tickets, make_routed) -> None:
+    waiting = (await tickets.register(make_routed())).number
+    fresh = (await tickets.register(make_routed())).number
+    working = (await tickets.register(make_routed())).number
+    for number in (waiting, fresh):
+        await move(tickets, number, "accept")
+        await move(tickets, number, "resolve", decision="fixed")
+    await move(tickets, working, "accept")
+    async with tickets.database.sessions() as session:
+        for number in (waiting, working):
+            await session.execute(store.tickets.update().where(store.tickets.c.number == number)
+                                  .values(status_changed_at=utcnow() - timedelta(days=8)))
+        await session.commit()
+        closed = await workflow.close_silent(session, silence=timedelta(days=7), policy=tickets.policy,
+                                             now=utcnow())
+        await session.commit()
+    assert closed == [waiting]
+    statuses = {n: (await ticket(tickets, n))["status"] for n in (waiting, fresh, working)}
+    assert statuses == {waiting: "closed", fresh: "resolved", working: "accepted"}
+    last = (await ticket(tickets, waiting))["history"][-1]
+    assert (last["actor"], last["details"]["by"]) == ("tickets", "system")
