@@ -6,8 +6,8 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,9 +36,9 @@ from priyom_tickets import handlers, store
 from priyom_tickets.app import build, create_app
 from priyom_tickets.handlers import register_contact
 from priyom_tickets.notifications import outbound_channels
+from priyom_tickets.numbering import format_number
 from priyom_tickets.settings import TicketsSettings
 from priyom_tickets.workflow import Policy
-from priyom_tickets.numbering import format_number, parse_number
 
 MakeRouted = Callable[..., ContactRouted]
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from priyom_contracts import AttachmentRef
+from priyom_contracts import AttachmentRef, ContactType, utcnow
 from priyom_tickets.settings import TicketsSettings
 
 AGENT = {"Authorization": "Bearer agent-token"}
@@ -171,3 +172,35 @@ async def test_openapi_documents_the_routes(tickets) -> None:
     assert {"/api/v1/tickets", "/api/v1/tickets/{number}", "/api/v1/contacts/{contact_id}/ticket"} <= set(
         schema["paths"])
     assert (await tickets.client.get("/docs")).status_code == 200
+
+
+async def test_list_by_type_overdue_and_text(tickets, make_routed) -> None:
+    now = utcnow()
+    late = await tickets.register(make_routed(type=ContactType.COMPLAINT, subject="Брак партии",
+                                              resolution_due_at=now - timedelta(hours=1)))
+    on_time = await tickets.register(make_routed(subject="Счёт за октябрь", body="Пришлите, пожалуйста, акт",
+                                                 resolution_due_at=now + timedelta(days=1)))
+    late_but_resolved = await tickets.register(make_routed(subject=None, body="Проверьте 100% оплату",
+                                                           resolution_due_at=now - timedelta(days=1)))
+    for action, extra in (("accept", {}), ("resolve", {"decision": "fixed"})):
+        moved = await tickets.client.post(f"/api/v1/tickets/{late_but_resolved.number}/transitions",
+                                          headers=AGENT, json={"action": action, **extra})
+        assert moved.status_code == 200, moved.text
+
+    async def numbers(**params) -> list[str]:
+        response = await tickets.client.get("/api/v1/tickets", params=params, headers=AGENT)
+        assert response.status_code == 200, response.text
+        return [item["number"] for item in response.json()["items"]]
+
+    assert await numbers(type="complaint") == [late.number]
+    assert await numbers(overdue="true") == [late.number]
+    assert await numbers(overdue="false") == [late_but_resolved.number, on_time.number]
+    assert await numbers(q=on_time.number) == [on_time.number]
+    assert await numbers(q="партии") == [late.number]  # the subject
+    assert await numbers(q="акт") == [on_time.number]  # a message
+    assert await numbers(q="100%") == [late_but_resolved.number]  # LIKE wildcards are literal
+    assert await numbers(q="%") == [late_but_resolved.number]
+    assert await numbers(q="нет такого") == []
+    assert await numbers(type="complaint", overdue="false") == []
+    for bad in ({"type": "wish"}, {"overdue": "maybe"}, {"q": ""}, {"q": "x" * 201}):
+        assert (await tickets.client.get("/api/v1/tickets", params=bad, headers=AGENT)).status_code == 422

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import aio_pika
@@ -10,11 +11,22 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from priyom_contracts import ContactRouted, TicketCreated, Topology, binding
+from priyom_contracts import (
+    ContactRouted,
+    DeliveryReported,
+    DeliveryStatus,
+    OutboundReply,
+    ThreadHint,
+    TicketCreated,
+    Topology,
+    binding,
+)
 from priyom_kit import ServiceParts
 from priyom_tickets.app import build, create_app
 from priyom_tickets.numbering import parse_number
 from priyom_tickets.settings import TicketsSettings
+
+ADMIN = "bus-test-admin-token"
 
 
 class Announcements:
@@ -24,20 +36,27 @@ class Announcements:
         self.queue = queue
 
     async def next(self, timeout: float = 15) -> tuple[TicketCreated, aio_pika.abc.AbstractIncomingMessage]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            message = await self.queue.get(fail=False, no_ack=True)
-            if message is not None:
-                return TicketCreated.model_validate_json(message.body), message
-            await asyncio.sleep(0.05)
-        raise AssertionError("no ticket.created message within the timeout")
+        message = await next_message(self.queue, timeout)
+        return TicketCreated.model_validate_json(message.body), message
+
+
+async def next_message(queue: aio_pika.abc.AbstractQueue, timeout: float = 15
+                       ) -> aio_pika.abc.AbstractIncomingMessage:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        message = await queue.get(fail=False, no_ack=True)
+        if message is not None:
+            return message
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"nothing arrived on {queue.name} within {timeout}s")
 
 
 @pytest.fixture
 async def running(migrated_url: str, cleanup_bus: str, amqp_url: str
                   ) -> AsyncIterator[tuple[ServiceParts, httpx.AsyncClient, Announcements]]:
     settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
-                               AMQP_URL=amqp_url, TICKETS_TIMEZONE="UTC")
+                               AMQP_URL=amqp_url, TICKETS_TIMEZONE="UTC",
+                               PRIYOM_ADMIN_TOKEN=ADMIN)
     parts = build(settings)
     app = create_app(parts)
     connection = await aio_pika.connect(amqp_url)
@@ -85,3 +104,63 @@ async def test_redelivered_contact_is_announced_again_with_the_same_ticket(runni
     assert parse_number(following.number)[1] == parse_number(first.number)[1] + 1
     health = await client.get("/health")
     assert health.json()["checks"] == {"broker": True, "database": True}
+
+
+async def test_notice_goes_to_the_channel_and_its_delivery_report_comes_back(
+    running, make_routed, amqp_url: str, cleanup_bus: str
+) -> None:
+    parts, client, announcements = running
+    topology = Topology(cleanup_bus)
+    event = make_routed(channel="email", key="<q7@mail.example.ru>")
+    await parts.bus.publish(event)
+    created, _ = await announcements.next()
+
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        outbound = await channel.get_queue(topology.queue("intake-email.outbound").name, ensure=False)
+        message = await next_message(outbound)
+        notice = OutboundReply.model_validate_json(message.body)
+        assert message.routing_key == "reply.outbound.v1.email"
+        assert (notice.ticket_number, notice.recipient.email) == (created.number, "anna@example.ru")
+        assert created.number in notice.body
+
+        # The adapter sent it; its Message-ID is what the customer's answer will quote.
+        await parts.bus.publish(DeliveryReported(
+            correlation_id=notice.correlation_id, channel="email",
+            idempotency_key=f"{notice.reply_id}:delivered", ticket_number=notice.ticket_number,
+            reply_id=notice.reply_id, status=DeliveryStatus.DELIVERED,
+            external_message_id="<notice-1@priyom.example>"))
+        headers = {"Authorization": f"Bearer {ADMIN}"}
+
+        async def notice_status() -> str | None:
+            detail = (await client.get(f"/api/v1/tickets/{created.number}", headers=headers)).json()
+            return next(m["delivery_status"] for m in detail["messages"] if m["direction"] == "outbound")
+
+        await wait_until(lambda: notice_status(), "delivered")
+        answer = make_routed(channel="email", client_id=event.client.client_id,
+                             thread=ThreadHint(in_reply_to="<notice-1@priyom.example>"))
+        await parts.bus.publish(answer)
+        await wait_until(lambda: lookup_number(client, answer.contact.contact_id), created.number)
+
+        # A report about a reply nobody sent can never apply: it is dead-lettered with the reason.
+        stray = DeliveryReported(correlation_id=uuid.uuid4(), channel="email", idempotency_key="x:failed",
+                                 ticket_number=created.number, reply_id=uuid.uuid4(),
+                                 status=DeliveryStatus.FAILED)
+        await parts.bus.publish(stray)
+        dead_letters = await channel.get_queue(topology.dead_letter_queue, ensure=False)
+        dead = await next_message(dead_letters)
+        assert dead.headers["x-original-queue"] == topology.queue("tickets.deliveries").name
+        assert "unknown reply" in str(dead.headers["x-error"])
+
+
+async def lookup_number(client: httpx.AsyncClient, contact_id: uuid.UUID) -> str | None:
+    response = await client.get(f"/api/v1/contacts/{contact_id}/ticket")
+    return response.json()["number"] if response.status_code == 200 else None
+
+
+async def wait_until(probe, expected, timeout: float = 15) -> None:  # noqa: ANN001
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (got := await probe()) != expected:
+        assert asyncio.get_running_loop().time() < deadline, f"still {got!r}, waited for {expected!r}"
+        await asyncio.sleep(0.1)

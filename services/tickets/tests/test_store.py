@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from priyom_contracts import AttachmentRef, TicketCreated, TicketStatus, Urgency
 from priyom_kit.db import Database, Inbox
 from priyom_tickets import store
-from priyom_tickets.numbering import parse_number
 from priyom_tickets.handlers import inbox_key, on_contact_routed, register_contact
+from priyom_tickets.numbering import parse_number
 
 
 async def count(database: Database, table) -> int:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactRouted, DeliveryReported, OutboundReply, TicketCreated, TicketStatusChanged
+from priyom_contracts import (
+    ContactRouted,
+    DeliveryReported,
+    OutboundReply,
+    TicketCreated,
+    TicketStatusChanged,
+)
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.auth import Authenticator
 from priyom_kit.blobs import FileBlobStore

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from priyom_contracts import ContactRouted, DeliveryReported, Event, TicketCreated, TicketStatus, utcnow
 from priyom_kit import PermanentError, TransientError, get_logger

@@ -35,11 +35,10 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import ContactRouted, ContactType, TicketStatus, utcnow
 from priyom_kit.db import UtcDateTime, inbox_table, make_metadata, upgrade_database
