@@ -68,6 +68,9 @@ class Contact(Contract):
     body: Annotated[str, StringConstraints(max_length=100_000)] = ""
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=50)
     thread: ThreadHint = Field(default_factory=ThreadHint)
+    registered_by: ShortText | None = Field(
+        default=None, description="The first-line agent who registered the contact (a call, a walk-in)"
+    )
 
 
 class MatchKind(StrEnum):
@@ -131,6 +134,11 @@ class Routing(Contract):
     reason: ShortText = Field(description="Why this assignee: the rule that decided, for the supervisor")
     first_response_due_at: UtcDatetime
     resolution_due_at: UtcDatetime
+    priority: int | None = Field(default=None, ge=1, description="1 is the most urgent; from SLA tier and type")
+    product: ShortText | None = None
+    rule: ShortText | None = Field(default=None, description="The rule that classified the contact")
+    trail: list[ShortText] = Field(default_factory=list, description="Why, step by step, for the supervisor")
+    rules_version: int | None = Field(default=None, description="Version of the rule book that decided")
 
 
 class ContactReceived(Event):

@@ -60,6 +60,7 @@ class Topology:
         specs = {
             "identity.contacts": QueueSpec(f"{p}identity.contacts", (binding(ContactReceived),)),
             "router.contacts": QueueSpec(f"{p}router.contacts", (binding(ContactIdentified),)),
+            "router.tickets": QueueSpec(f"{p}router.tickets", (binding(TicketCreated), binding(TicketStatusChanged))),
             "tickets.contacts": QueueSpec(f"{p}tickets.contacts", (binding(ContactRouted),)),
             "tickets.deliveries": QueueSpec(f"{p}tickets.deliveries", (binding(DeliveryReported),)),
             # One outbound queue per channel service: it delivers replies on the channels it serves.

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from faststream.rabbit import RabbitMessage
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactIdentified
+from priyom_contracts import ContactIdentified, ContactRouted
 from priyom_kit import Bus, ServiceParts, build_app
+from priyom_kit.db import Database
 
 from . import handlers
-from .rules import RuleSet
+from .active_rules import ActiveRules
+from .api import router_api
+from .classify import SecondOpinion
+from .rules import default_rule_text
 from .settings import RouterSettings
 
 
@@ -17,14 +24,31 @@ def build(settings: RouterSettings | None = None) -> ServiceParts:
     settings = settings or RouterSettings()
     registry = CollectorRegistry()
     bus = Bus(settings, "router", registry)
-    rules = RuleSet.load(settings.rules_file)
+    database = Database(settings.database_url)
+    fallback = settings.rules_file.read_text(encoding="utf-8") if settings.rules_file else default_rule_text()
+    rules = ActiveRules(fallback)
+    second_opinion: SecondOpinion | None = None
+    if settings.model_file is not None:
+        from .learned import load_model
+
+        second_opinion = load_model(settings.model_file)
 
     @bus.consumer("router.contacts")
     async def on_contact_identified(event: ContactIdentified) -> None:
-        await handlers.on_contact_identified(event, rules=rules, bus=bus)
+        await handlers.on_contact_identified(event, sessions=database.sessions, rules=rules,
+                                             second_opinion=second_opinion, publish=bus.publish)
 
-    bus.publisher(handlers.ContactRouted)
-    return ServiceParts(name="router", title="Priyom router", settings=settings, bus=bus, registry=registry)
+    @bus.consumer("router.tickets")
+    async def on_ticket_event(body: dict[str, Any], message: RabbitMessage) -> None:
+        await handlers.on_ticket_event(body, message.raw_message.type, sessions=database.sessions)
+
+    bus.publisher(ContactRouted)
+    return ServiceParts(
+        name="router", title="Priyom router", settings=settings, bus=bus, registry=registry,
+        routers=[router_api(database, rules, second_opinion)],
+        checks={"database": database.ping}, on_start=[database.open], on_stop=[database.close],
+        description="Classifies every identified contact by a supervisor's rule book and assigns it.",
+    )
 
 
 def create_app() -> FastAPI:

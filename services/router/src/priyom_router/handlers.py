@@ -1,23 +1,99 @@
-"""One function per consumed message type; thin, the decisions are in :mod:`priyom_router.routing`."""
+"""One function per consumed message type; thin, the decisions are in :mod:`priyom_router.routing`.
+
+A contact is decided and its assignment recorded in one transaction under the roster lock, and published
+after the commit. A redelivery finds the recorded decision and publishes it again (same routing), so the
+agent's load is counted once and tickets, which drops duplicates by contact, sees one decision.
+"""
 
 from __future__ import annotations
 
-from priyom_contracts import ContactIdentified, ContactRouted
-from priyom_kit import Bus
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from .routing import route
-from .rules import RuleSet
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from priyom_contracts import (
+    ContactIdentified,
+    ContactRouted,
+    Event,
+    Routing,
+    TicketCreated,
+    TicketStatusChanged,
+)
+from priyom_kit import PermanentError, get_logger
+
+from . import store
+from .active_rules import ActiveRules
+from .classify import SecondOpinion
+from .routing import decide
+
+log = get_logger("priyom.router.handlers")
+Publish = Callable[[Event], Awaitable[None]]
 
 
-async def on_contact_identified(event: ContactIdentified, *, rules: RuleSet, bus: Bus) -> ContactRouted:
-    """Route the contact and publish the decision. Stateless: tickets drops redelivered duplicates."""
+async def route_and_record(session: AsyncSession, event: ContactIdentified, rules: ActiveRules,
+                           second_opinion: SecondOpinion | None) -> Routing:
+    """The contact's routing: the recorded one on a redelivery, else a new decision, recorded."""
+    contact = event.contact
+    recorded = await store.recorded_routing(session, contact.contact_id)
+    if recorded is not None:
+        return recorded
+    await store.lock_roster(session)
+    # Read again under the lock: a concurrent delivery of the same contact may have just recorded it.
+    recorded = await store.recorded_routing(session, contact.contact_id)
+    if recorded is not None:
+        return recorded
+    book, version = await rules.current(session)
+    decision = decide(contact, event.channel, event.client, book, await store.roster(session),
+                      second_opinion=second_opinion, version=version)
+    await store.record_assignment(session, contact.contact_id, decision.routing,
+                                  waiting=decision.assignment.waiting, routed_at=contact.received_at)
+    return decision.routing
+
+
+async def on_contact_identified(event: ContactIdentified, *, sessions: async_sessionmaker[AsyncSession],
+                                rules: ActiveRules, second_opinion: SecondOpinion | None,
+                                publish: Publish) -> ContactRouted:
+    async with sessions() as session, session.begin():
+        routing = await route_and_record(session, event, rules, second_opinion)
     routed = ContactRouted(
         correlation_id=event.correlation_id,
         channel=event.channel,
         idempotency_key=event.idempotency_key,
         contact=event.contact,
         client=event.client,
-        routing=route(event.contact, event.client, rules),
+        routing=routing,
     )
-    await bus.publish(routed)
+    await publish(routed)
+    log.info("routed", contact_id=str(event.contact.contact_id), type=routing.type.value, rule=routing.rule,
+             team=routing.team, assigned=routing.assignee is not None)
     return routed
+
+
+async def on_ticket_event(body: dict[str, Any], message_type: str | None, *,
+                          sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Keep each agent's load current from the tickets service's lifecycle events."""
+    if message_type == TicketCreated.type_name():
+        created = TicketCreated.model_validate(body)
+        await _on_ticket_created(created, sessions)
+    elif message_type == TicketStatusChanged.type_name():
+        changed = TicketStatusChanged.model_validate(body)
+        async with sessions() as session, session.begin():
+            known = await store.ticket_status(session, str(changed.number), changed.new_status,
+                                              changed.occurred_at)
+        if not known:
+            # A status change can overtake its ticket.created (they come from separate publishes): retry.
+            raise LookupError(f"ticket {changed.number} is not known to the router yet")
+    else:
+        raise PermanentError(f"router.tickets does not handle message type {message_type!r}")
+
+
+async def _on_ticket_created(event: TicketCreated, sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        routing = await store.recorded_routing(session, event.contact_id) or Routing(
+            type=event.type, category="unknown", urgency=event.urgency, team=event.team,
+            assignee=event.assignee, reason="recorded from ticket.created (routed before this router)",
+            first_response_due_at=event.first_response_due_at, resolution_due_at=event.resolution_due_at,
+        )
+        await store.ticket_created(session, event.contact_id, str(event.number), event.team, event.assignee,
+                                   event.status, event.occurred_at, routing)

@@ -1,57 +1,69 @@
-"""Pure routing logic: classify a contact, pick its assignee, compute its deadlines. No I/O here."""
+"""The whole routing decision, pure: classify, assign, prioritise and set the SLA deadlines.
+
+Times count from when the contact was received, so a redelivery or a replay decides (and computes deadlines)
+exactly as the first delivery did, and the working-hours checks look at when the customer wrote.
+"""
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
-from priyom_contracts import ClientMatch, Contact, ContactType, Routing, Urgency
+from priyom_contracts import ClientMatch, Contact, Routing
 
-from .rules import KeywordRule, RuleSet
-
-
-@cache
-def _pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
-    # A keyword must start a word ("цена" matches "ценах", not "оценка"); case-insensitive, Unicode-aware.
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k.lower()) for k in keywords) + ")", re.IGNORECASE)
+from .assignment import Assignment, Roster, assign
+from .classify import Classification, Facts, SecondOpinion, classify
+from .rules import RuleBook
+from .text_match import Text
 
 
-def _matches(text: str, keywords: list[str]) -> bool:
-    return bool(keywords) and _pattern(tuple(keywords)).search(text) is not None
+@dataclass
+class Decision:
+    classification: Classification
+    assignment: Assignment
+    priority: int
+    routing: Routing
+
+    @property
+    def trail(self) -> list[str]:
+        return self.classification.trail + self.assignment.trail
 
 
-def classify(contact: Contact, rules: RuleSet) -> tuple[ContactType, str, Urgency, str]:
-    """Type, category, urgency and the name of the rule that decided."""
-    text = f"{contact.subject or ''}\n{contact.body}".lower()
-    urgency = Urgency.HIGH if _matches(text, rules.urgent_keywords) else Urgency.NORMAL
-    rule: KeywordRule | None = next((r for r in rules.classify if _matches(text, r.keywords)), None)
-    if rule is None:
-        return rules.default_type, rules.default_category, urgency, "default"
-    return rule.type, rule.category, urgency, rule.name
+def priority_of(book: RuleBook, kind: Classification, client: ClientMatch | None) -> int:
+    """1 is the most urgent: the type's base, moved by the client's SLA tier and the urgency."""
+    p = book.priority
+    value = p.by_type.get(kind.type, p.base) + p.by_urgency.get(kind.urgency, 0)
+    if client is not None:
+        value += p.by_tier.get(client.sla_tier, 0)
+    return max(1, min(p.lowest, value))
 
 
-def route(contact: Contact, client: ClientMatch, rules: RuleSet) -> Routing:
-    """The full decision. Deadlines count from when the contact was received, so a redelivery or a replay
-    computes the same deadlines as the first delivery did."""
-    contact_type, category, urgency, rule_name = classify(contact, rules)
-    team = rules.teams.get(contact_type, rules.teams[rules.default_type])
-    if contact_type is ContactType.PURCHASE_INTEREST:
-        assignee, reason = None, f"purchase interest goes to sales ({rule_name})"
-    elif client.account_manager:
-        assignee, reason = client.account_manager, f"the client's account manager ({rule_name})"
-    else:
-        assignee, reason = None, f"team queue {team} ({rule_name})"
-    tier = rules.sla.get(client.sla_tier) or rules.sla["standard"]
-    target = tier[urgency]
+def decide(contact: Contact, channel: str, client: ClientMatch | None, book: RuleBook, roster: Roster,
+           *, second_opinion: SecondOpinion | None = None, version: int | None = None) -> Decision:
+    """Everything the router decides about one contact, with the trail of why."""
+    local_time = contact.received_at.astimezone(book.zone)
+    facts = Facts(channel=channel, text=Text(contact.subject, contact.body), client=client,
+                  local_time=local_time)
+    kind = classify(book, facts, second_opinion)
+    placed = assign(kind, client, book, roster, local_time, contact.registered_by)
+    priority = priority_of(book, kind, client)
+    tier = book.sla.get(client.sla_tier if client else "standard") or book.sla["standard"]
+    target = tier[kind.urgency]
     received: datetime = contact.received_at
-    return Routing(
-        type=contact_type,
-        category=category,
-        urgency=urgency,
-        team=team,
-        assignee=assignee,
-        reason=reason,
+    trail = kind.trail + placed.trail
+    routing = Routing(
+        type=kind.type,
+        category=kind.category,
+        product=kind.product,
+        urgency=kind.urgency,
+        team=placed.team,
+        assignee=placed.assignee,
+        reason=f"{placed.reason} ({kind.rule})"[:500],
+        priority=priority,
+        rule=kind.rule,
+        trail=[line[:500] for line in trail],
+        rules_version=version,
         first_response_due_at=received + timedelta(minutes=target.first_response_minutes),
         resolution_due_at=received + timedelta(minutes=target.resolution_minutes),
     )
+    return Decision(kind, placed, priority, routing)

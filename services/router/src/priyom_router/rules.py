@@ -1,97 +1,281 @@
-"""The rule set: pure data a supervisor can read and replace, with the built-in default below.
+"""The rule book: one YAML document a supervisor reads and edits, validated before it may take effect.
 
-Classification is keyword rules in order (first match wins), because a supervisor must be able to say why a
-contact went where it went; the reason travels with the routing decision.
+It holds the classification rules (first match wins), the urgency rules, the teams with their skills,
+members and working hours, the assignment order, SLA targets and priorities. A file that does not parse or
+validate is refused with the line and the reason (:class:`RuleFileError`), so the rules that are active stay
+active. The built-in book is ``default_rules.yaml`` beside this module.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import re
+from datetime import time
+from enum import StrEnum
+from functools import cached_property
+from importlib import resources
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from priyom_contracts import ContactType, Urgency
 
+from .text_match import Keyword
 
-class KeywordRule(BaseModel):
-    """If any keyword starts a word in the subject or body, the contact is of ``type`` and ``category``."""
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 
-    name: str
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a misspelt condition must not silently match everything."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def index(self) -> int:
+        return list(Weekday).index(self)
+
+
+class Hours(Strict):
+    """A weekly window in the book's time zone; ``to`` before ``from`` spans midnight (a night shift)."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(Weekday))
+    from_: time = Field(alias="from")
+    to: time
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _keywords(values: list[str]) -> tuple[Keyword, ...]:
+    return tuple(Keyword.parse(v) for v in values)
+
+
+class When(Strict):
+    """Conditions of a rule; all that are given must hold. An empty ``when`` always holds."""
+
+    channel: list[Name] | None = None
+    keywords: list[str] | None = Field(default=None, description="Any of these words or phrases")
+    all_keywords: list[str] | None = Field(default=None, description="Every one of these")
+    not_keywords: list[str] | None = Field(default=None, description="None of these")
+    regex: list[str] | None = Field(default=None, description="Any of these (case-insensitive) matches")
+    sla_tier: list[Name] | None = None
+    has_contract: bool | None = Field(default=None, description="The client has a contract valid today")
+    tags: list[Name] | None = Field(default=None, description="The client has any of these tags")
+    first_contact: bool | None = None
+    time: Hours | None = None
+
+    @field_validator("keywords", "all_keywords", "not_keywords")
+    @classmethod
+    def _valid_keywords(cls, values: list[str] | None) -> list[str] | None:
+        if values is not None:
+            if not values:
+                raise ValueError("an empty list never matches; leave the condition out instead")
+            _keywords(values)
+        return values
+
+    @field_validator("regex")
+    @classmethod
+    def _valid_regex(cls, values: list[str] | None) -> list[str] | None:
+        for pattern in values or ():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
+        return values
+
+    @cached_property
+    def any_of(self) -> tuple[Keyword, ...]:
+        return _keywords(self.keywords or [])
+
+    @cached_property
+    def all_of(self) -> tuple[Keyword, ...]:
+        return _keywords(self.all_keywords or [])
+
+    @cached_property
+    def none_of(self) -> tuple[Keyword, ...]:
+        return _keywords(self.not_keywords or [])
+
+    @cached_property
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p, re.IGNORECASE) for p in self.regex or ())
+
+
+class Then(Strict):
     type: ContactType
-    category: str
-    keywords: list[str] = Field(min_length=1)
+    category: Name
+    product: Name | None = None
+    urgency: Urgency | None = None
 
 
-class SlaTarget(BaseModel):
+class ClassifyRule(Strict):
+    name: Name
+    when: When = Field(default_factory=When)
+    then: Then
+
+
+class UrgencyRule(Strict):
+    name: Name
+    when: When
+    urgency: Urgency
+
+
+class Team(Strict):
+    name: Name
+    skills: list[Name] = Field(default_factory=list, description="Categories this team handles")
+    members: list[Name] = Field(default_factory=list)
+    hours: Hours | None = Field(default=None, description="Working hours; absent means around the clock")
+    after_hours: Literal["on_duty", "queue"] = Field(
+        default="on_duty", description="Outside hours: to the on-duty queue, or wait in this team's queue")
+
+
+class Step(StrEnum):
+    ACCOUNT_MANAGER = "account_manager"
+    SALES = "sales"
+    FIRST_LINE = "first_line"
+    SKILLS = "skills"
+
+
+class Assignment(Strict):
+    order: list[Step] = Field(default_factory=lambda: list(Step))
+    balancing: Literal["least_loaded", "round_robin"] = "least_loaded"
+    sales_team: Name = "sales"
+    first_line_team: Name = "support"
+    default_team: Name = "support"
+    on_duty_team: Name = "on-duty"
+    #: Until an agent's state is reported, assume they are at work (a fresh deployment assigns at once).
+    available_by_default: bool = True
+
+
+class SlaTarget(Strict):
     first_response_minutes: int = Field(gt=0)
     resolution_minutes: int = Field(gt=0)
 
 
-class RuleSet(BaseModel):
-    classify: list[KeywordRule]
-    default_type: ContactType = ContactType.INFORMATION_REQUEST
-    default_category: str = "general"
-    urgent_keywords: list[str] = Field(default_factory=list)
-    teams: dict[ContactType, str]
+class Priority(Strict):
+    """1 is the most urgent. The type sets the base; the client's tier and the urgency move it."""
+
+    by_type: dict[ContactType, int] = Field(default_factory=dict)
+    by_tier: dict[str, int] = Field(default_factory=dict)
+    by_urgency: dict[Urgency, int] = Field(default_factory=dict)
+    base: int = 3
+    lowest: int = Field(default=5, ge=1)
+
+
+class RuleBook(Strict):
+    timezone: str = "UTC"
+    default: Then = Then(type=ContactType.INFORMATION_REQUEST, category="general")
+    classifier_threshold: float = Field(default=0.6, ge=0, le=1)
+    rules: list[ClassifyRule]
+    urgency: list[UrgencyRule] = Field(default_factory=list)
+    teams: list[Team]
+    assignment: Assignment = Field(default_factory=Assignment)
     #: SLA by tier, then urgency. A tier missing here falls back to ``standard``.
     sla: dict[str, dict[Urgency, SlaTarget]]
+    priority: Priority = Field(default_factory=Priority)
 
+    @field_validator("timezone")
     @classmethod
-    def load(cls, path: Path | None) -> RuleSet:
-        """The rules in ``path``, or the built-in default when no file is configured."""
-        if path is None:
-            return DEFAULT_RULES
-        return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RuleBook:
+        names = [r.name for r in self.rules]
+        if dupes := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"rule names must be unique, repeated: {', '.join(dupes)}")
+        teams = {t.name for t in self.teams}
+        a = self.assignment
+        for role, team in (("sales_team", a.sales_team), ("first_line_team", a.first_line_team),
+                           ("default_team", a.default_team), ("on_duty_team", a.on_duty_team)):
+            if team not in teams:
+                raise ValueError(f"assignment.{role} names team {team!r}, which is not in teams")
+        if "standard" not in self.sla:
+            raise ValueError("sla needs a 'standard' tier, the fallback of every other tier")
+        for tier, targets in self.sla.items():
+            if missing := [u.value for u in Urgency if u not in targets]:
+                raise ValueError(f"sla.{tier} has no target for: {', '.join(missing)}")
+        return self
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def team(self, name: str) -> Team | None:
+        return next((t for t in self.teams if t.name == name), None)
+
+    def team_for_category(self, category: str) -> Team | None:
+        """The first team (in file order) whose skills include the category."""
+        return next((t for t in self.teams if category in t.skills), None)
 
 
-def _sla(first: int, resolve: int) -> SlaTarget:
-    return SlaTarget(first_response_minutes=first, resolution_minutes=resolve)
+class RuleFileError(ValueError):
+    """A rule file that cannot take effect, with where (1-based line) and why."""
+
+    def __init__(self, line: int | None, reason: str) -> None:
+        self.line = line
+        self.reason = reason
+        super().__init__(f"line {line}: {reason}" if line else reason)
 
 
-DEFAULT_RULES = RuleSet(
-    classify=[
-        KeywordRule(
-            name="complaint-words",
-            type=ContactType.COMPLAINT,
-            category="quality",
-            keywords=["жалоб", "претензи", "недовол", "возмущ", "безобраз", "complain", "unacceptable",
-                      "disappointed", "refund", "возврат"],
-        ),
-        KeywordRule(
-            name="service-words",
-            type=ContactType.SERVICE_REQUEST,
-            category="service",
-            keywords=["не работает", "сломал", "неисправ", "ошибк", "ремонт", "заявк", "договор",
-                      "не могу войти", "broken", "not working", "error", "outage", "repair", "contract"],
-        ),
-        KeywordRule(
-            name="purchase-words",
-            type=ContactType.PURCHASE_INTEREST,
-            category="sales",
-            keywords=["купить", "покупк", "цена", "стоимост", "прайс", "коммерческ", "счёт на оплату",
-                      "счет на оплату", "заказ", "buy", "purchase", "price", "quote", "pricing", "order"],
-        ),
-    ],
-    urgent_keywords=["срочно", "авария", "немедленно", "urgent", "asap", "emergency", "critical"],
-    teams={
-        ContactType.COMPLAINT: "quality",
-        ContactType.SERVICE_REQUEST: "service",
-        ContactType.PURCHASE_INTEREST: "sales",
-        ContactType.INFORMATION_REQUEST: "support",
-    },
-    sla={
-        "standard": {
-            Urgency.LOW: _sla(480, 5 * 1440),
-            Urgency.NORMAL: _sla(240, 3 * 1440),
-            Urgency.HIGH: _sla(60, 1440),
-            Urgency.CRITICAL: _sla(15, 240),
-        },
-        "premium": {
-            Urgency.LOW: _sla(120, 2 * 1440),
-            Urgency.NORMAL: _sla(60, 1440),
-            Urgency.HIGH: _sla(15, 480),
-            Urgency.CRITICAL: _sla(5, 120),
-        },
-    },
-)
+def parse_rule_book(text: str) -> RuleBook:
+    """Parse and validate a YAML rule book, or raise :class:`RuleFileError` naming the line and the reason."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RuleFileError(mark.line + 1 if mark else None, f"not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise RuleFileError(1, "the rule file must be a mapping (rules, teams, sla, …)")
+    try:
+        return RuleBook.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        location = tuple(error["loc"])
+        where = ".".join(str(p) for p in location) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        raise RuleFileError(_line_of(node, location), f"{where}: {message}") from None
+
+
+def _line_of(node: Any, location: tuple[Any, ...]) -> int | None:
+    """The line of the deepest YAML node on ``location`` (pydantic's error path)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in location:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        else:
+            child = None
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def default_rule_text() -> str:
+    """The built-in rule book, shipped in the package."""
+    return resources.files(__package__).joinpath("default_rules.yaml").read_text(encoding="utf-8")

@@ -1,19 +1,31 @@
+"""The router's environment: ``ROUTER_*`` plus the shared names of :class:`~priyom_kit.ServiceSettings`."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from priyom_kit import ServiceSettings
 
 
 class RouterSettings(ServiceSettings):
-    """Environment: ``ROUTER_*`` plus the shared names of :class:`~priyom_kit.ServiceSettings`."""
+    """The router keeps rule book versions, agent states and loads, so it has a database."""
 
     model_config = SettingsConfigDict(env_prefix="ROUTER_", extra="ignore")
 
     port: int = 8006
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///var/router.db",
+        validation_alias=AliasChoices("ROUTER_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy async URL (sqlite+aiosqlite or postgresql+asyncpg)",
+    )
     rules_file: Path | None = Field(
-        default=None, description="JSON rule set replacing the built-in one (see docs/routing-rules.md)"
+        default=None,
+        description="YAML rule book used until one is stored through the API (default: the built-in book)",
+    )
+    model_file: Path | None = Field(
+        default=None,
+        description="Trained classifier (make train-router) consulted when no rule fires; none: no second opinion",
     )

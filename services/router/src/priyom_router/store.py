@@ -1,0 +1,177 @@
+"""The router's storage: rule book versions, agent states, assignments (the load), and migrations.
+
+Every query takes the caller's :class:`AsyncSession`, so a contact's decision and its recorded assignment
+are one transaction, taken under the roster lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from priyom_contracts import Routing, TicketStatus, utcnow
+from priyom_kit import db
+
+from .assignment import Roster
+from .tables import agents, assignments, metadata, roster_lock, rule_versions, team_cursors
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version_router"
+#: Ticket states in which a ticket no longer weighs on its assignee; every other state does (the tickets
+#: service grows states per type, and a state the router does not know yet counts as work).
+FINISHED_STATUSES = frozenset({"resolved", "closed", "cancelled", "rejected"})
+
+
+def is_open(status: TicketStatus) -> bool:
+    return status.value not in FINISHED_STATUSES
+
+__all__ = ["MIGRATIONS_DIR", "VERSION_TABLE", "metadata", "migrate_database"]
+
+
+def migrate_database(url: str) -> None:
+    """Upgrade ``url`` to the newest schema (``python -m priyom_router migrate``, and tests)."""
+    db.upgrade_database(MIGRATIONS_DIR, url, VERSION_TABLE)
+
+
+def _insert(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+# -- rule book versions -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleVersion:
+    version: int
+    text: str
+    created_by: str
+    comment: str | None
+    created_at: datetime
+
+
+async def latest_version_number(session: AsyncSession) -> int | None:
+    return (await session.execute(select(func.max(rule_versions.c.version)))).scalar_one_or_none()
+
+
+async def rule_version(session: AsyncSession, version: int | None = None) -> RuleVersion | None:
+    """One version, or the newest (the active one) when ``version`` is None."""
+    query = select(rule_versions)
+    query = (query.where(rule_versions.c.version == version) if version is not None
+             else query.order_by(rule_versions.c.version.desc()).limit(1))
+    row = (await session.execute(query)).first()
+    return RuleVersion(row.version, row.text, row.created_by, row.comment, row.created_at) if row else None
+
+
+async def rule_history(session: AsyncSession) -> list[RuleVersion]:
+    rows = await session.execute(select(rule_versions).order_by(rule_versions.c.version.desc()))
+    return [RuleVersion(r.version, "", r.created_by, r.comment, r.created_at) for r in rows]
+
+
+async def add_rule_version(session: AsyncSession, text: str, created_by: str, comment: str | None) -> int:
+    result = await session.execute(
+        rule_versions.insert()
+        .values(text=text, created_by=created_by, comment=comment, created_at=utcnow())
+        .returning(rule_versions.c.version)
+    )
+    return int(result.scalar_one())
+
+
+# -- agents and load ----------------------------------------------------------------------------------------
+
+
+async def lock_roster(session: AsyncSession) -> None:
+    """Take the roster lock for the rest of the transaction: assignments happen one at a time."""
+    await session.execute(update(roster_lock).where(roster_lock.c.id == 1)
+                          .values(turns=roster_lock.c.turns + 1))
+
+
+async def roster(session: AsyncSession) -> Roster:
+    """Everyone's reported availability and open-ticket count, and the teams' round-robin cursors."""
+    cursors = {r.team: r.last_assignee for r in await session.execute(select(team_cursors))}
+    return Roster(available=await agent_states(session), loads=await open_loads(session),
+                  last_assigned=cursors)
+
+
+async def set_availability(session: AsyncSession, name: str, available: bool) -> None:
+    insert = _insert(session)
+    statement = insert(agents).values(name=name, available=available, updated_at=utcnow())
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[agents.c.name], set_={"available": available, "updated_at": utcnow()}))
+
+
+# -- assignments --------------------------------------------------------------------------------------------
+
+
+async def recorded_routing(session: AsyncSession, contact_id: uuid.UUID) -> Routing | None:
+    """The decision already taken for this contact (a redelivery must not decide, or count, twice)."""
+    row = (await session.execute(select(assignments.c.routing)
+                                 .where(assignments.c.contact_id == contact_id))).scalar_one_or_none()
+    return Routing.model_validate(row) if row is not None else None
+
+
+async def record_assignment(session: AsyncSession, contact_id: uuid.UUID, routing: Routing, *,
+                            waiting: bool, routed_at: datetime) -> None:
+    await session.execute(assignments.insert().values(
+        contact_id=contact_id, team=routing.team, assignee=routing.assignee, waiting=waiting, open=True,
+        priority=routing.priority or 3, routing=routing.model_dump(mode="json"), routed_at=routed_at,
+    ))
+    if routing.assignee:
+        insert = _insert(session)
+        await session.execute(insert(team_cursors).values(team=routing.team, last_assignee=routing.assignee)
+                              .on_conflict_do_update(index_elements=[team_cursors.c.team],
+                                                     set_={"last_assignee": routing.assignee}))
+
+
+async def ticket_created(session: AsyncSession, contact_id: uuid.UUID, number: str, team: str,
+                         assignee: str | None, status: TicketStatus, at: datetime, routing: Routing) -> None:
+    """A ticket exists for the contact: bind its number, take its (possibly changed) assignee and state.
+
+    The contact may have been routed by an older router without a row here: then the row is created.
+    """
+    insert = _insert(session)
+    statement = insert(assignments).values(
+        contact_id=contact_id, team=team, assignee=assignee, waiting=assignee is None,
+        open=is_open(status), priority=routing.priority or 3, ticket_number=number, status_at=at,
+        routing=routing.model_dump(mode="json"), routed_at=at,
+    )
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[assignments.c.contact_id],
+        set_={"ticket_number": number, "team": team, "assignee": assignee, "waiting": assignee is None,
+              "open": is_open(status), "status_at": at},
+    ))
+
+
+async def ticket_status(session: AsyncSession, number: str, status: TicketStatus, at: datetime) -> bool:
+    """Apply a status change unless a newer one was applied already; False when the ticket is unknown."""
+    known = (await session.execute(select(assignments.c.contact_id)
+                                   .where(assignments.c.ticket_number == number))).first()
+    if known is None:
+        return False
+    await session.execute(
+        update(assignments)
+        .where(assignments.c.ticket_number == number,
+               (assignments.c.status_at.is_(None)) | (assignments.c.status_at <= at))
+        .values(open=is_open(status), status_at=at)
+    )
+    return True
+
+
+async def open_loads(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(assignments.c.assignee, func.count()).where(assignments.c.open.is_(True),
+                                                           assignments.c.assignee.is_not(None))
+        .group_by(assignments.c.assignee))
+    return {name: int(count) for name, count in rows}
+
+
+async def agent_states(session: AsyncSession) -> dict[str, bool]:
+    return {r.name: r.available for r in await session.execute(select(agents))}

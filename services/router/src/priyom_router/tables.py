@@ -1,0 +1,69 @@
+"""The router's own small state, in SQLAlchemy Core. ``migrations/versions`` must match it
+(``tests/test_store.py`` compares them), so change both together.
+
+* ``rule_versions``: every rule book ever accepted; the highest version is the active one, so a restore is a
+  new version with old text and the history is never rewritten.
+* ``agents``: availability as last reported (an agent with no row is ``available_by_default``).
+* ``assignments``: one row per routed contact: the decision, and whether its ticket is still open. The count
+  of open rows per assignee is the agent's load; the row is written in the same transaction as the
+  decision, so the next contact already sees it, long before the ticket exists.
+* ``team_cursors``: each team's last assignee, for round robin.
+* ``roster_lock``: one row every assignment updates first, which serialises assignments across processes
+  on both databases (a row lock on PostgreSQL, the write lock on SQLite).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, Uuid
+
+from priyom_kit.db import UtcDateTime, make_metadata
+
+metadata = make_metadata()
+
+rule_versions = Table(
+    "rule_versions",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=True),
+    Column("text", Text, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("comment", String(500), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("name", String(500), primary_key=True),
+    Column("available", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("contact_id", Uuid, primary_key=True),
+    Column("team", String(500), nullable=False),
+    Column("assignee", String(500), nullable=True),
+    Column("waiting", Boolean, nullable=False),
+    Column("open", Boolean, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("ticket_number", String(64), nullable=True, unique=True),
+    Column("status_at", UtcDateTime, nullable=True),
+    Column("routing", JSON, nullable=False),
+    Column("routed_at", UtcDateTime, nullable=False),
+    Index("ix_assignments_assignee_open", "assignee", "open"),
+)
+
+team_cursors = Table(
+    "team_cursors",
+    metadata,
+    Column("team", String(500), primary_key=True),
+    Column("last_assignee", String(500), nullable=False),
+)
+
+roster_lock = Table(
+    "roster_lock",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("turns", Integer, nullable=False),
+)

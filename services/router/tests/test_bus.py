@@ -1,0 +1,81 @@
+"""The router on the real RabbitMQ: contact.identified in, contact.routed out; ticket events move the load."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import aio_pika
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from priyom_contracts import ContactRouted, TicketCreated, TicketStatus, Topology
+from priyom_kit import ServiceParts
+from priyom_kit.testing import Tap, bus_tap, dead_letter_tap
+from priyom_router.settings import RouterSettings
+
+from .conftest import identified
+
+
+@pytest.fixture
+async def routed(app: FastAPI, amqp_url: str, settings: RouterSettings) -> AsyncIterator[Tap]:
+    async with bus_tap(amqp_url, settings.bus_prefix, "contact.routed.v1.*") as tap:
+        yield tap
+
+
+@pytest.fixture
+async def dead_letters(app: FastAPI, amqp_url: str, settings: RouterSettings) -> AsyncIterator[Tap]:
+    async with dead_letter_tap(amqp_url, settings.bus_prefix) as tap:
+        yield tap
+
+
+async def test_concurrent_contacts_on_the_bus_are_balanced(parts: ServiceParts, routed: Tap) -> None:
+    events = [identified(f"Терминал {i} сломался") for i in range(6)]
+    await asyncio.gather(*(parts.bus.publish(e) for e in events))
+    out = [ContactRouted.model_validate_json((await routed.next()).body) for _ in events]
+    assert {o.correlation_id for o in out} == {e.correlation_id for e in events}
+    counts = Counter(o.routing.assignee for o in out)
+    assert counts == {"Олег Петров": 2, "Светлана Сидорова": 2, "Игорь Ким": 2}
+    assert all(o.routing.rule == "service-without-contract" and o.routing.priority == 3 for o in out)
+
+
+async def test_ticket_events_reach_the_router_and_free_the_agent(parts: ServiceParts, routed: Tap,
+                                                                 http: httpx.AsyncClient) -> None:
+    await parts.bus.publish(identified("Терминал сломался"))
+    first = ContactRouted.model_validate_json((await routed.next()).body)
+    r = first.routing
+    created = TicketCreated(
+        correlation_id=first.correlation_id, channel=first.channel, idempotency_key=first.idempotency_key,
+        number="2026-000042", contact_id=first.contact.contact_id, client_id=first.client.client_id,
+        first_contact=False, type=r.type, urgency=r.urgency, status=TicketStatus.RESOLVED, team=r.team,
+        assignee=r.assignee, first_response_due_at=r.first_response_due_at,
+        resolution_due_at=r.resolution_due_at)
+
+    async def load() -> int:
+        agents = {a["name"]: a for a in (await http.get("/api/v1/agents")).json()}
+        return agents[r.assignee]["open_tickets"]
+
+    assert await load() == 1
+    await parts.bus.publish(created)  # created already resolved: the agent is free again
+    for _ in range(200):
+        if await load() == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert await load() == 0
+
+
+async def test_an_unreadable_ticket_event_is_dead_lettered_with_the_reason(
+        parts: ServiceParts, dead_letters: Tap, amqp_url: str, settings: RouterSettings) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(Topology(settings.bus_prefix).exchange)
+        await exchange.publish(aio_pika.Message(json.dumps({"number": "x"}).encode(),
+                                                type=TicketCreated.type_name(), content_type="application/json"),
+                               routing_key="ticket.created.v1.web", mandatory=True)
+    dead = await dead_letters.next()
+    assert dead.headers["x-original-queue"] == f"{settings.bus_prefix}router.tickets"
+    assert dead.headers["x-error-kind"] == "permanent" and "ValidationError" in str(dead.headers["x-error"])
