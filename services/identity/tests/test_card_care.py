@@ -212,3 +212,46 @@ async def test_concurrent_contact_shares_merge_once(database: Database) -> None:
                                               channel="telegram") for _ in range(3)))
     assert {r.client.client_id for r in results} == {client_id}
     assert len(await audit(database, "merge")) == 1
+
+
+async def test_migration_0002_fills_search_names_and_email_domains_of_existing_cards(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from priyom_identity.store import MIGRATIONS_DIR, VERSION_TABLE
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["version_table"] = VERSION_TABLE
+    await asyncio.to_thread(command.upgrade, config, "0001")
+    db = Database(database_url)
+    await db.open()
+    try:
+        client_id, now = uuid.uuid4(), utcnow()
+        async with db.sessions() as session, session.begin():
+            # Only 0001's columns: the insert names them, so the 0002 columns of the table object stay out.
+            await session.execute(clients.insert().values(
+                id=client_id, kind="org", name="ООО Ромашка", sla_tier="standard", provisional=False,
+                created_at=now, updated_at=now))
+            await session.execute(text(
+                "INSERT INTO identifiers (id, client_id, kind, value, raw, created_at) "
+                "VALUES (:id, :client_id, 'email', 'petr@romashka.ru', 'Petr@Romashka.ru', :now)"),
+                {"id": uuid.uuid4().hex if "sqlite" in database_url else uuid.uuid4(),
+                 "client_id": client_id.hex if "sqlite" in database_url else client_id, "now": now})
+    finally:
+        await db.close()
+    await asyncio.to_thread(command.upgrade, config, "head")
+    db = Database(database_url)
+    await db.open()
+    try:
+        async with db.sessions() as session:
+            row = (await session.execute(select(clients.c.search_name, clients.c.tags)
+                                         .where(clients.c.id == client_id))).one()
+            domain = (await session.execute(select(identifiers.c.domain))).scalar_one()
+        assert (row.search_name, row.tags, domain) == ("ооо ромашка", [], "romashka.ru")
+        newcomer = await identify(db, email="anna@romashka.ru")
+        assert newcomer.client.client_id == client_id, "the migrated domain attaches colleagues"
+    finally:
+        await db.close()

@@ -25,14 +25,15 @@ from .tables import inbox as inbox_table
 LOOKUP_REQUEST_TTL_MS = 10_000
 
 
-def build(settings: IdentitySettings | None = None) -> ServiceParts:
+def build(settings: IdentitySettings | None = None, cache: LookupCache | None = None) -> ServiceParts:
+    """Identity's parts; ``cache`` is the lookup cache to use (a test passes its own to watch it)."""
     settings = settings or IdentitySettings()
     registry = CollectorRegistry()
     bus = Bus(settings, "identity", registry)
     database = Database(settings.database_url)
     inbox = Inbox(inbox_table, consumer="identity.contacts")
     policy = settings.policy()
-    cache = LookupCache(settings.lookup_cache_size, settings.lookup_cache_ttl_s)
+    cache = cache if cache is not None else LookupCache(settings.lookup_cache_size, settings.lookup_cache_ttl_s)
     lookup = ClientLookup(lambda: database.sessions(), cache, policy)
 
     @bus.consumer("identity.contacts")
