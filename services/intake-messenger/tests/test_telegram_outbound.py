@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import pytest
@@ -17,15 +19,16 @@ from priyom_contracts import (
     MessengerId,
     OutboundReply,
     Recipient,
+    SurveyAnswered,
     Topology,
 )
 from priyom_intake_messenger.app import build
 from priyom_kit import build_app
 from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.blobs import FileBlobStore
-from tests.fakes.telegram_bot_api import FakeBotAPI
+from tests.fakes.telegram_bot_api import BOT_ID, FakeBotAPI
 
-from .conftest import CUSTOMER, settings_for
+from .conftest import CUSTOMER, eventually, settings_for
 
 Queues = Callable[[str], Awaitable[QueueReader]]
 
@@ -127,3 +130,37 @@ def test_the_bot_token_is_never_shown(fake_bot: FakeBotAPI, cleanup_bus: str, am
                                       tmp_path: Path) -> None:
     settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path)
     assert fake_bot.token not in repr(settings) and fake_bot.token not in str(settings.model_dump())
+
+
+async def test_closing_survey_buttons_and_the_rating_published_before_acknowledged(
+        service: None, fake_bot: FakeBotAPI, amqp_url: str, cleanup_bus: str, bus_queues: Queues) -> None:
+    survey = reply_to(CUSTOMER, "Статус обращения 2026-000123: закрыто. Оцените, пожалуйста, нашу работу.")
+    survey = survey.model_copy(update={"survey": True})
+    surveys = await bus_queues("tickets.surveys")
+
+    await publish(amqp_url, cleanup_bus, survey)
+    await (await bus_queues("tickets.deliveries")).next(DeliveryReported, timeout=10)
+    [sent] = fake_bot.sent
+    buttons = sent["params"]["reply_markup"]["inline_keyboard"][0]
+    assert [b["text"] for b in buttons] == ["1", "2", "3", "4", "5"]
+    press = await fake_bot.add_update(_press(buttons[4]["callback_data"], sent["result"]))
+    await fake_bot.add_update(_press("rate:2026-000123:9", sent["result"]))  # not a button we sent
+    answered, message = await surveys.next(SurveyAnswered, timeout=10)
+    await eventually(lambda: not fake_bot.pending())
+
+    assert (answered.ticket_number, answered.rating) == ("2026-000123", 5)
+    assert answered.respondent.user_id == str(CUSTOMER)
+    assert message.routing_key == "survey.answered.v1.telegram"
+    assert answered.idempotency_key == f"tg:{BOT_ID}:{press['update_id']}"
+    assert ("answerCallbackQuery", {"callback_query_id": press["callback_query"]["id"],
+                                    "text": "Спасибо за оценку!"}) in fake_bot.calls
+    await surveys.assert_empty()
+
+
+_presses = itertools.count(1)
+
+
+def _press(data: str, message: dict[str, Any]) -> dict[str, Any]:
+    return {"update_id": 0, "callback_query": {
+        "id": f"86420{next(_presses)}", "from": {"id": CUSTOMER, "is_bot": False, "first_name": "Ольга"},
+        "message": message, "chat_instance": "-5712345", "data": data}}

@@ -21,7 +21,7 @@ from .contacts import (
     ThreadHint,
     Urgency,
 )
-from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
+from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient, SurveyAnswered
 from .tickets import TicketCreated, TicketStatus, TicketStatusChanged
 from .topology import EVENT_TYPES, QueueSpec, Topology, binding
 
@@ -51,6 +51,7 @@ __all__ = [
     "Recipient",
     "Routing",
     "Sender",
+    "SurveyAnswered",
     "ServiceContract",
     "ThreadHint",
     "TicketCreated",

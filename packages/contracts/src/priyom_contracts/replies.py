@@ -37,6 +37,23 @@ class OutboundReply(Event):
     body: Annotated[str, StringConstraints(max_length=100_000)]
     in_reply_to: Annotated[str, StringConstraints(max_length=998)] | None = None
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=50)
+    survey: bool = Field(
+        default=False, description="The closing survey: a channel with buttons offers the ratings 1 to 5 and "
+        "publishes the answer as survey.answered")
+
+
+class SurveyAnswered(Event):
+    """A customer rated a ticket in the closing survey (``survey.answered.v1.<channel>``).
+
+    ``respondent`` is who pressed the button, so tickets can check it is the ticket's customer; a later
+    answer for the same ticket replaces an earlier one.
+    """
+
+    event_type = "survey.answered"
+
+    ticket_number: TicketNumber
+    rating: int = Field(ge=1, le=5)
+    respondent: MessengerId
 
 
 class DeliveryStatus(StrEnum):

@@ -30,6 +30,7 @@ from priyom_kit.adapters import ChannelAdapter, Delivered, DeliveryError, FileRe
 from priyom_kit.blobs import BlobStore
 
 from . import mapping
+from .conversation import survey_keyboard
 
 #: Text and caption limits of the Bot API.
 MAX_TEXT = 4096
@@ -77,8 +78,11 @@ class TelegramAdapter(ChannelAdapter):
             raise DeliveryError("the recipient has no Telegram chat", permanent=True)
         try:
             first = None
-            for chunk in _chunks(reply.body, MAX_TEXT):
-                sent = await self.bot.send_message(chat_id, chunk)
+            chunks = _chunks(reply.body, MAX_TEXT)
+            for i, chunk in enumerate(chunks):
+                survey = reply.survey and i == len(chunks) - 1  # the buttons under the last part
+                markup = survey_keyboard(str(reply.ticket_number)) if survey else None
+                sent = await self.bot.send_message(chat_id, chunk, reply_markup=markup)
                 first = first or sent
             for attachment in reply.attachments:
                 data = await self.blobs.get(attachment.blob_key)

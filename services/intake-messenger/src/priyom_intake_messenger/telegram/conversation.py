@@ -1,15 +1,33 @@
-"""The guided start: /start greets and offers the topics as buttons; a topic button asks for the request.
+"""The bot's side of the conversation: the guided start and the closing survey.
 
-Stateless on purpose: the topic travels in the prompt the customer answers (a ForceReply), and
-:func:`.mapping.read_update` reads it back from ``reply_to_message``, so a restart loses nothing.
+/start greets and offers the topics as buttons; a topic button asks for the request. Stateless on purpose:
+the topic travels in the prompt the customer answers (a ForceReply), and :func:`.mapping.read_update` reads
+it back from ``reply_to_message``, so a restart loses nothing. The closing survey's buttons carry the ticket
+number and the rating (``rate:2026-000123:5``); a press is published as ``SurveyAnswered`` before it is
+acknowledged, like any contact.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
+
 from aiogram import Bot
 from aiogram.types import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 
-from .mapping import TOPIC_PREFIX, TOPIC_PROMPT, TOPICS, ButtonPress, Command, topic_of
+from priyom_contracts import Event, MessengerId, SurveyAnswered
+
+from .mapping import (
+    CHANNEL,
+    RATE_PREFIX,
+    TOPIC_PREFIX,
+    TOPIC_PROMPT,
+    TOPICS,
+    ButtonPress,
+    Command,
+    rating_of,
+    topic_of,
+)
 
 GREETING = ("Здравствуйте! Это служба поддержки. О чём ваше обращение? Выберите тему или просто напишите "
             "сообщение: мы зарегистрируем его и сообщим номер заявки.")
@@ -27,7 +45,25 @@ async def on_command(bot: Bot, command: Command) -> None:
         await bot.send_message(command.chat_id, GREETING, reply_markup=topic_keyboard())
 
 
-async def on_button(bot: Bot, press: ButtonPress) -> None:
+THANKS = "Спасибо за оценку!"
+
+
+def survey_keyboard(ticket_number: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=str(n), callback_data=f"{RATE_PREFIX}{ticket_number}:{n}") for n in range(1, 6)
+    ]])
+
+
+async def on_button(bot: Bot, press: ButtonPress, *, publish: Callable[[Event], Awaitable[None]],
+                    idempotency_key: str) -> None:
+    if rated := rating_of(press.data):
+        ticket_number, rating = rated
+        await publish(SurveyAnswered(
+            correlation_id=uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key), channel=CHANNEL,
+            idempotency_key=idempotency_key, ticket_number=ticket_number, rating=rating,
+            respondent=MessengerId(channel=CHANNEL, user_id=str(press.user_id))))
+        await bot.answer_callback_query(press.callback_id, text=THANKS)
+        return
     topic = topic_of(press.data)
     await bot.answer_callback_query(press.callback_id)  # stops the button's spinner either way
     if topic is None or press.chat_id is None:

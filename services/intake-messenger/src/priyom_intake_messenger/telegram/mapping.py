@@ -12,12 +12,14 @@ It reads the raw JSON of an update (a dict), not aiogram's models, so older shap
   (the "share my number" button); anyone else's card is text, never the sender's phone, so no one can
   claim another person's client card.
 * An edited message is a contact whose thread says which message it corrects (``ThreadHint.edits``).
-* ``/start`` and button presses are not contacts: they are :class:`Command` and :class:`ButtonPress`.
+* ``/start`` and button presses (a topic, a survey rating) are not contacts: they are :class:`Command` and
+  :class:`ButtonPress`.
 * Anything else (channel posts, group chatter, member updates, reactions, bots) is ignored.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +38,7 @@ TOPICS: dict[ContactType, str] = {
     ContactType.PURCHASE_INTEREST: "Покупка",
 }
 TOPIC_PREFIX = "topic:"
+RATE_PREFIX = "rate:"
 #: The prompt the bot sends after a topic is chosen; the customer's answer to it carries the topic.
 TOPIC_PROMPT = "Тема: {label}. Опишите, пожалуйста, ваш вопрос одним сообщением."
 
@@ -185,6 +188,15 @@ def _topic_answered(reply_to: Mapping[str, Any], bot_id: int) -> str | None:
         if text == TOPIC_PROMPT.format(label=label):
             return label
     return None
+
+
+def rating_of(data: str) -> tuple[str, int] | None:
+    """``(ticket_number, rating)`` of a closing-survey button ``rate:<ticket>:<1-5>``."""
+    match = _RATING.match(data)
+    return (match["ticket"], int(match["rating"])) if match else None
+
+
+_RATING = re.compile(r"^rate:(?P<ticket>[0-9]{4}-[0-9]{6,9}):(?P<rating>[1-5])$")
 
 
 def topic_of(data: str) -> ContactType | None:

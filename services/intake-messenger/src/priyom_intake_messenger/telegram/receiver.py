@@ -22,6 +22,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 
+from priyom_contracts import Event
 from priyom_kit import get_logger
 from priyom_kit.adapters import Inbound
 
@@ -36,10 +37,11 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
 class UpdateReceiver:
-    def __init__(self, bot: Bot, accept: Callable[[Inbound], Awaitable[object]], *, album_wait_s: float,
-                 poll_timeout_s: int = 25) -> None:
+    def __init__(self, bot: Bot, accept: Callable[[Inbound], Awaitable[object]],
+                 publish: Callable[[Event], Awaitable[None]], *, album_wait_s: float, poll_timeout_s: int = 25) -> None:
         self.bot = bot
         self.accept = accept
+        self.publish = publish
         self.albums = AlbumCollector(accept, album_wait_s)
         self.poll_timeout_s = poll_timeout_s
         self._task: asyncio.Task[None] | None = None
@@ -59,7 +61,8 @@ class UpdateReceiver:
             if isinstance(item, mapping.Command):
                 await conversation.on_command(self.bot, item)
             elif isinstance(item, mapping.ButtonPress):
-                await conversation.on_button(self.bot, item)
+                await conversation.on_button(self.bot, item, publish=self.publish,
+                                             idempotency_key=f"tg:{self.bot.id}:{update['update_id']}")
         except (TelegramForbiddenError, TelegramBadRequest) as exc:
             # The customer blocked the bot or the button expired: nothing to retry.
             log.warning("interaction not answered", update_id=update.get("update_id"), error=exc.message)
