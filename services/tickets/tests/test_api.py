@@ -204,3 +204,20 @@ async def test_list_by_type_overdue_and_text(tickets, make_routed) -> None:
     assert await numbers(type="complaint", overdue="false") == []
     for bad in ({"type": "wish"}, {"overdue": "maybe"}, {"q": ""}, {"q": "x" * 201}):
         assert (await tickets.client.get("/api/v1/tickets", params=bad, headers=AGENT)).status_code == 422
+
+
+def test_workflow_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("TICKETS_TIMEZONE", "TICKETS_SLA_FILE", "TICKETS_TEAM_HEADS", "TICKETS_CLOSE_AFTER_SILENCE_DAYS"):
+        monkeypatch.delenv(name, raising=False)
+    defaults = TicketsSettings()
+    assert (defaults.timezone, defaults.sla_file, defaults.team_heads) == ("Europe/Moscow", None, {})
+    assert defaults.silence.days == 7
+    monkeypatch.setenv("TICKETS_TIMEZONE", "Asia/Novosibirsk")
+    monkeypatch.setenv("TICKETS_SLA_FILE", str(tmp_path / "sla.json"))
+    monkeypatch.setenv("TICKETS_TEAM_HEADS", '{"service": "Петров"}')
+    monkeypatch.setenv("TICKETS_CLOSE_AFTER_SILENCE_DAYS", "3")
+    settings = TicketsSettings()
+    assert str(settings.zone) == "Asia/Novosibirsk"
+    assert settings.sla_file == tmp_path / "sla.json"
+    assert settings.team_heads == {"service": "Петров"}
+    assert settings.silence.days == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import aio_pika
 import httpx
@@ -20,6 +21,7 @@ from priyom_contracts import (
     TicketCreated,
     Topology,
     binding,
+    utcnow,
 )
 from priyom_kit import ServiceParts
 from priyom_tickets.app import build, create_app
@@ -55,7 +57,7 @@ async def next_message(queue: aio_pika.abc.AbstractQueue, timeout: float = 15
 async def running(migrated_url: str, cleanup_bus: str, amqp_url: str
                   ) -> AsyncIterator[tuple[ServiceParts, httpx.AsyncClient, Announcements]]:
     settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
-                               AMQP_URL=amqp_url, TICKETS_TIMEZONE="UTC",
+                               AMQP_URL=amqp_url, timezone="UTC",
                                PRIYOM_ADMIN_TOKEN=ADMIN)
     parts = build(settings)
     app = create_app(parts)
@@ -164,3 +166,37 @@ async def wait_until(probe, expected, timeout: float = 15) -> None:  # noqa: ANN
     while (got := await probe()) != expected:
         assert asyncio.get_running_loop().time() < deadline, f"still {got!r}, waited for {expected!r}"
         await asyncio.sleep(0.1)
+
+
+async def test_the_running_scheduler_marks_late_tickets(migrated_url: str, cleanup_bus: str, amqp_url: str,
+                                                         tmp_path, make_routed) -> None:
+    sla_file = tmp_path / "sla.json"
+    sla_file.write_text('{"targets": {}}')  # no targets: the router's deadlines stand
+    settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
+                               AMQP_URL=amqp_url, PRIYOM_ADMIN_TOKEN=ADMIN, sla_file=sla_file,
+                               scheduler_interval_s=0.2, team_heads={"service": "Петров"})
+    parts = build(settings)
+    app = create_app(parts)
+    event = make_routed(resolution_due_at=utcnow() - timedelta(minutes=5))
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                       base_url="http://tickets.test") as client:
+        await parts.bus.publish(event)
+        await wait_until(lambda: lookup_number(client, event.contact.contact_id), ANY_NUMBER)
+        number = await lookup_number(client, event.contact.contact_id)
+        headers = {"Authorization": f"Bearer {ADMIN}"}
+
+        async def escalated_to() -> str | None:
+            return (await client.get(f"/api/v1/tickets/{number}", headers=headers)).json()["escalated_to"]
+
+        await wait_until(escalated_to, "Петров")
+
+
+class _AnyNumber:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and parse_number(other) is not None
+
+    def __repr__(self) -> str:
+        return "any ticket number"
+
+
+ANY_NUMBER = _AnyNumber()

@@ -4,7 +4,8 @@ decisions, customer notices and replies on the ticket's channel, follow-up conta
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from priyom_contracts import ContactType, OutboundReply, ThreadHint, utcnow
 from priyom_tickets import store, workflow
 from priyom_tickets.handlers import Appended, register_contact
+from priyom_tickets.sla import load_policy
 
 AGENT = {"Authorization": "Bearer agent-token"}
 
@@ -239,3 +241,72 @@ async def test_silence_closes_what_waits_for_the_customer(tickets, make_routed) 
     assert statuses == {waiting: "closed", fresh: "resolved", working: "accepted"}
     last = (await ticket(tickets, waiting))["history"][-1]
     assert (last["actor"], last["details"]["by"]) == ("tickets", "system")
+
+
+async def test_deadlines_follow_business_hours_at_registration(tickets, make_routed) -> None:
+    policy = replace(tickets.policy, sla=load_policy(None, tickets.policy.zone))
+    event = make_routed(type=ContactType.COMPLAINT)
+    created, _ = await register_contact(tickets.database.sessions, tickets.inbox, event, policy)
+    detail = await ticket(tickets, created.number)
+    registered = datetime.fromisoformat(detail["created_at"])
+    first, resolution = policy.sla.due("standard", "complaint", registered)
+    assert datetime.fromisoformat(detail["first_response_due_at"]) == first
+    assert datetime.fromisoformat(detail["resolution_due_at"]) == resolution
+    assert detail["sla_tier"] == "standard"
+    assert created.first_response_due_at == event.routing.first_response_due_at  # the event tells the router's
+    assert detail["history"][0]["details"]["sla"] == "business hours"
+    # 4 working hours, and 45 for a complaint, never less in wall time.
+    assert first - registered >= timedelta(hours=4)
+    assert resolution - registered >= timedelta(hours=45)
+
+
+async def test_overdue_tickets_are_marked_once_and_escalated_to_the_team_head(tickets, make_routed) -> None:
+    now = utcnow()
+    policy = replace(tickets.policy, team_heads={"service": "Петров"})
+    late = (await tickets.register(make_routed(resolution_due_at=now - timedelta(minutes=1)))).number
+    unanswered = (await tickets.register(make_routed(team="sales", assignee="Сидорова",
+                                                     first_response_due_at=now - timedelta(minutes=1)))).number
+    answered = (await tickets.register(make_routed(channel="email",
+                                                   first_response_due_at=now + timedelta(minutes=1)))).number
+    sent = await tickets.client.post(f"/api/v1/tickets/{answered}/replies", headers=AGENT, json={"body": "Ок"})
+    assert sent.status_code == 202
+    resolved_late = (await tickets.register(make_routed(resolution_due_at=now - timedelta(days=1)))).number
+    await move(tickets, resolved_late, "accept")
+    await move(tickets, resolved_late, "resolve", decision="fixed")
+
+    async with tickets.database.sessions() as session:
+        found = await workflow.mark_overdue(session, policy=policy, now=utcnow() + timedelta(minutes=2))
+        await session.commit()
+        again = await workflow.mark_overdue(session, policy=policy, now=utcnow() + timedelta(minutes=3))
+    assert sorted(found) == sorted([late, unanswered])  # the answered one is late for nothing yet
+    assert again == []
+
+    late_detail = await ticket(tickets, late)
+    assert late_detail["overdue_at"] is not None
+    assert (late_detail["escalation"], late_detail["escalated_to"]) == ("team_head", "Петров")
+    overdue_line, escalated_line = late_detail["history"][-2:]
+    assert overdue_line["action"] == "overdue"
+    assert overdue_line["details"] == {"deadline": "resolution", "notified": "service"}
+    assert escalated_line["details"]["to"] == "Петров"
+    sales = await ticket(tickets, unanswered)
+    assert sales["history"][-1]["details"] == {"deadline": "first_response", "notified": "Сидорова"}
+    assert sales["escalation"] is None  # no head configured for sales: marked, not escalated
+    listed = (await tickets.client.get("/api/v1/tickets", params={"overdue": "true"}, headers=AGENT)).json()
+    assert sorted(i["number"] for i in listed["items"]) == sorted([late, unanswered])
+
+
+async def test_escalation_to_second_line_or_vendor_is_recorded(tickets, make_routed) -> None:
+    number = (await tickets.register(make_routed())).number
+    path = f"/api/v1/tickets/{number}/escalations"
+    response = await tickets.client.post(path, headers=AGENT, json={"level": "vendor", "to": "ООО Вендор, кейс 8812",
+                                                                     "note": "Заводской брак платы"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["escalation"], response.json()["escalated_to"]) == ("vendor", "ООО Вендор, кейс 8812")
+    assert response.json()["history"][-1]["details"] == {"level": "vendor", "to": "ООО Вендор, кейс 8812",
+                                                          "note": "Заводской брак платы"}
+    assert (await tickets.client.post(path, headers=AGENT, json={"level": "second_line", "to": "L2"})
+            ).json()["escalation"] == "second_line"
+    for bad in ({"level": "boss", "to": "x"}, {"level": "vendor", "to": ""}, {"level": "vendor"}):
+        assert (await tickets.client.post(path, headers=AGENT, json=bad)).status_code == 422
+    await move(tickets, number, "cancel", decision="duplicate")
+    assert (await tickets.client.post(path, headers=AGENT, json={"level": "vendor", "to": "x"})).status_code == 409

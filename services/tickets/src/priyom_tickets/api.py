@@ -25,6 +25,7 @@ from .decisions import DECISIONS
 from .lifecycle import Actor, IllegalTransition
 from .outbox import Relay
 from .views import (
+    EscalationRequest,
     PublicTicket,
     ReplyAccepted,
     ReplyRequest,
@@ -121,6 +122,19 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
         await session.commit()
         await relay.flush_quietly()
         return ReplyAccepted(reply_id=sent.reply_id, channel=sent.channel)
+
+    @router.post("/tickets/{number}/escalations", tags=["tickets"],
+                 summary="Record an escalation: to the team head, the second line or an outside vendor",
+                 responses={404: {"description": "No ticket has this number"},
+                            409: {"description": "The ticket is already closed or cancelled"}})
+    async def escalate(number: Number, body: EscalationRequest, who: Staff, session: Session) -> TicketDetail:
+        ticket = await ticket_or_404(session, number, for_update=True)
+        if TicketStatus(ticket["status"]) in lifecycle.FINAL:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {number} is {ticket['status']}")
+        await workflow.escalate(session, ticket, body.level, body.to, actor_name=who.name, note=body.note,
+                                now=utcnow())
+        await session.commit()
+        return await detail(session, await ticket_or_404(session, number))
 
     @router.get("/decisions", tags=["tickets"], summary="The decisions dictionary: code and title")
     async def decisions(_: Staff) -> dict[str, str]:

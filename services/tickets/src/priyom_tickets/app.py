@@ -24,6 +24,7 @@ from .notifications import outbound_channels
 from .outbox import Relay
 from .scheduler import Scheduler
 from .settings import TicketsSettings
+from .sla import load_policy
 
 DESCRIPTION = "Numbered tickets made from routed contacts: agents read them, customers see the number."
 
@@ -38,7 +39,8 @@ def build(
     database = Database(settings.database_url)
     inbox = Inbox(store.inbox, handlers.CONSUMER)
     deliveries = Inbox(store.inbox, handlers.DELIVERIES)
-    policy = workflow.Policy(zone=settings.zone, outbound_channels=outbound_channels(bus.topology))
+    policy = workflow.Policy(zone=settings.zone, outbound_channels=outbound_channels(bus.topology),
+                             sla=load_policy(settings.sla_file, settings.zone), team_heads=settings.team_heads)
     relay = Relay(lambda: database.sessions, bus.publish)
     scheduler = Scheduler(lambda: database.sessions, relay, interval_s=settings.scheduler_interval_s,
                           silence=settings.silence, policy=policy)

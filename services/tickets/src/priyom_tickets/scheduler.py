@@ -1,4 +1,5 @@
-"""The service's clock: re-sends what a failed publish left in the outbox and closes silent tickets.
+"""The service's clock: marks and escalates overdue tickets, closes silent ones, re-sends what a failed
+publish left in the outbox.
 
 Both jobs are safe to run on several instances at once (the outbox re-send is idempotent for subscribers,
 and the closing query skips rows another instance holds), so there is no leader election.
@@ -23,15 +24,18 @@ log = get_logger("priyom.tickets.scheduler")
 
 
 async def tick(sessions: async_sessionmaker[AsyncSession], relay: Relay, *, silence: timedelta,
-               policy: workflow.Policy) -> list[str]:
-    """One round: close what waited too long, then publish everything staged. Returns the closed numbers."""
+               policy: workflow.Policy) -> tuple[list[str], list[str]]:
+    """One round: mark and escalate what went late, close what waited too long for the customer, then publish
+    everything staged. Returns the numbers found late and the numbers closed."""
     async with sessions() as session:
+        late = await workflow.mark_overdue(session, policy=policy, now=utcnow())
+        await session.commit()
         closed = await workflow.close_silent(session, silence=silence, policy=policy, now=utcnow())
         await session.commit()
-    if closed:
-        log.info("closed after silence", count=len(closed))
+    if late or closed:
+        log.info("scheduler round", overdue=len(late), closed=len(closed))
     await relay.flush_quietly()
-    return closed
+    return late, closed
 
 
 class Scheduler:

@@ -39,7 +39,17 @@ class TicketsSettings(ServiceSettings):
     )
     scheduler_interval_s: float = Field(
         default=60.0, gt=0,
-        description="How often unpublished events are re-sent and silent tickets closed, in seconds",
+        description="How often overdue tickets are marked, silent ones closed and unsent events re-sent (seconds)",
+    )
+
+    sla_file: Path | None = Field(
+        default=None,
+        description="JSON SLA policy (business hours, holidays, targets per tier and type); "
+                    "empty: the built-in Moscow office week",
+    )
+    team_heads: dict[str, str] = Field(
+        default_factory=dict,
+        description='Head of each team, who gets overdue tickets escalated: JSON {"service": "Петров"}',
     )
 
     @property

@@ -88,12 +88,20 @@ tickets = Table(
     Column("first_responded_at", UtcDateTime),
     Column("resolved_at", UtcDateTime),
     Column("closed_at", UtcDateTime),
+    # SLA: the tier the deadlines were computed for, when the scheduler found the ticket late, and the
+    # escalation on record (team head, second line, an outside vendor) with whom it went to.
+    Column("sla_tier", String(500)),
+    Column("overdue_at", UtcDateTime),
+    Column("escalation", String(32)),
+    Column("escalated_to", String(500)),
+    Column("escalated_at", UtcDateTime),
     UniqueConstraint("channel", "idempotency_key"),
     Index(None, "number", unique=True),
     Index(None, "status"),
     Index(None, "assignee"),
     Index(None, "team"),
     Index(None, "client_id"),
+    Index(None, "resolution_due_at"),
     sqlite_autoincrement=True,
 )
 
@@ -222,14 +230,19 @@ async def next_number(session: AsyncSession, year: int) -> str:
     return format_number(year, (await session.execute(statement)).scalar_one())
 
 
-async def insert_ticket(session: AsyncSession, event: ContactRouted, now: datetime, year: int) -> RowMapping:
+async def insert_ticket(session: AsyncSession, event: ContactRouted, now: datetime, year: int,
+                        due: tuple[datetime, datetime] | None = None) -> RowMapping:
     """Insert the ticket, its first message and the attachment references; returns the new ticket's row.
+
+    ``due`` (first response, resolution) replaces the router's deadlines when tickets' own SLA policy
+    covers the client's tier and the ticket type.
 
     Raises :class:`sqlalchemy.exc.IntegrityError` when the contact (or its channel key) already has a
     ticket; the caller rolls back and reads that ticket instead.
     """
     contact, client, routing = event.contact, event.client, event.routing
     number = await next_number(session, year)
+    first_response_due_at, resolution_due_at = due or (routing.first_response_due_at, routing.resolution_due_at)
     result = await session.execute(
         tickets.insert()
         .values(
@@ -249,11 +262,12 @@ async def insert_ticket(session: AsyncSession, event: ContactRouted, now: dateti
             assignee=routing.assignee,
             subject=contact.subject,
             routing_reason=routing.reason,
-            first_response_due_at=routing.first_response_due_at,
-            resolution_due_at=routing.resolution_due_at,
+            first_response_due_at=first_response_due_at,
+            resolution_due_at=resolution_due_at,
             created_at=now,
             updated_at=now,
             status_changed_at=now,
+            sla_tier=client.sla_tier,
         )
         .returning(*tickets.c)
     )
@@ -354,7 +368,7 @@ class TicketFilter:
         }
         clauses = [column == value for column, value in wanted.items() if value is not None]
         if self.overdue is not None:
-            late = tickets.c.status.not_in(DONE) & (tickets.c.resolution_due_at < (self.now or utcnow()))
+            late = overdue(self.now or utcnow())
             clauses.append(late if self.overdue else ~late)
         if self.q:
             clauses.append(_matches_text(self.q))
@@ -363,6 +377,14 @@ class TicketFilter:
 
 #: Statuses whose resolution clock has stopped.
 DONE = ("resolved", "closed", "cancelled", "rejected", "awaiting_confirm")
+
+
+def overdue(now: datetime) -> Any:
+    """Late as of ``now``: still being worked and past the resolution deadline, or still unanswered and past
+    the first-response deadline."""
+    working = tickets.c.status.not_in(DONE)
+    unanswered = tickets.c.first_responded_at.is_(None) & (tickets.c.first_response_due_at < now)
+    return working & ((tickets.c.resolution_due_at < now) | unanswered)
 
 
 def _matches_text(q: str) -> Any:

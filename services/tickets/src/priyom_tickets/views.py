@@ -17,6 +17,7 @@ from priyom_contracts import ContactType, TicketNumber, TicketStatus, Urgency
 
 from .decisions import DECISIONS
 from .lifecycle import Action
+from .workflow import Escalation
 
 
 class AttachmentView(BaseModel):
@@ -90,6 +91,11 @@ class TicketView(BaseModel):
     first_responded_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    sla_tier: str | None = None
+    overdue_at: datetime | None = Field(None, description="When the scheduler found the ticket past a deadline")
+    escalation: str | None = Field(None, description="team_head, second_line or vendor")
+    escalated_to: str | None = None
+    escalated_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> TicketView:
@@ -136,6 +142,13 @@ class TransitionRequest(BaseModel):
         if value is not None and value not in DECISIONS:
             raise ValueError(f"unknown decision {value!r}; see GET /api/v1/decisions")
         return value
+
+
+class EscalationRequest(BaseModel):
+    level: Escalation
+    to: Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)] = Field(
+        description="Who takes it over: a person, the second-line team, the vendor's name and case number")
+    note: LongText | None = None
 
 
 class ReplyRequest(BaseModel):

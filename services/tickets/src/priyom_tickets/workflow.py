@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from priyom_contracts import ContactRouted, ContactType, OutboundReply, TicketSt
 from . import lifecycle, notifications, outbox, store
 from .decisions import decision_title
 from .lifecycle import Actor
+from .sla import SlaPolicy
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,10 @@ class Policy:
     zone: ZoneInfo
     #: Channels a service delivers replies on; customers on other channels get no notices.
     outbound_channels: frozenset[str]
+    #: Deadlines by business hours per SLA tier and type; None leaves the router's deadlines as they are.
+    sla: SlaPolicy | None = None
+    #: Who heads each team: an overdue ticket is escalated to them.
+    team_heads: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -113,11 +119,15 @@ async def reply(session: AsyncSession, ticket: Mapping[str, Any], body: str, *, 
 
 async def register(session: AsyncSession, event: ContactRouted, *, policy: Policy, now: datetime) -> RowMapping:
     """A new ticket from a contact, its first history line and the registration notice."""
-    ticket = await store.insert_ticket(session, event, now, now.astimezone(policy.zone).year)
+    routing = event.routing
+    due = policy.sla.due(event.client.sla_tier, routing.type.value, now) if policy.sla else None
+    ticket = await store.insert_ticket(session, event, now, now.astimezone(policy.zone).year, due)
+    details: dict[str, Any] = {"team": routing.team, "assignee": routing.assignee, "reason": routing.reason,
+                               "sla": "business hours" if due else "router"}
+    if due:
+        details["router_resolution_due_at"] = routing.resolution_due_at.isoformat()
     await store.add_history(session, ticket["seq"], at=now, actor="tickets", action="registered",
-                            to_status=TicketStatus.NEW.value,
-                            details={"team": event.routing.team, "assignee": event.routing.assignee,
-                                     "reason": event.routing.reason})
+                            to_status=TicketStatus.NEW.value, details=details)
     body = notifications.registration_text(ticket["number"], ticket["resolution_due_at"], policy.zone)
     await send_to_customer(session, ticket, body=body, kind="notice", author=None, policy=policy, now=now)
     return ticket
@@ -150,4 +160,41 @@ async def close_silent(session: AsyncSession, *, silence: timedelta, policy: Pol
         note = f"Закрыто автоматически: нет ответа {silence.days} дн."
         await transition(session, ticket, Change("close", note=note), actor=Actor.SYSTEM, actor_name="tickets",
                          policy=policy, now=now)
+    return [t["number"] for t in rows]
+
+
+class Escalation(StrEnum):
+    """Where a ticket can be escalated to; each is recorded on the ticket and in its history."""
+
+    TEAM_HEAD = "team_head"
+    SECOND_LINE = "second_line"
+    VENDOR = "vendor"
+
+
+async def escalate(session: AsyncSession, ticket: Mapping[str, Any], level: Escalation, to: str, *,
+                   actor_name: str, note: str | None, now: datetime) -> None:
+    """Record an escalation (who took it over, and why) on the ticket and in its history."""
+    await store.update_ticket(session, ticket["seq"], escalation=level.value, escalated_to=to, escalated_at=now,
+                              updated_at=now)
+    details = {"level": level.value, "to": to} | ({"note": note} if note else {})
+    await store.add_history(session, ticket["seq"], at=now, actor=actor_name, action="escalated",
+                            details=details)
+
+
+async def mark_overdue(session: AsyncSession, *, policy: Policy, now: datetime, limit: int = 500) -> list[str]:
+    """Find tickets that went late since the last round: mark them, tell the assignee (a history line the
+    console shows and the agent's list sorts by), and escalate to the team head. Their numbers."""
+    rows = (await session.execute(
+        select(store.tickets).where(store.overdue(now), store.tickets.c.overdue_at.is_(None))
+        .order_by(store.tickets.c.seq).limit(limit).with_for_update(skip_locked=True))).mappings().all()
+    for ticket in rows:
+        await store.update_ticket(session, ticket["seq"], overdue_at=now)
+        late = "first_response" if ticket["first_responded_at"] is None and ticket["first_response_due_at"] < now \
+            else "resolution"
+        await store.add_history(session, ticket["seq"], at=now, actor="tickets", action="overdue",
+                                details={"deadline": late, "notified": ticket["assignee"] or ticket["team"]})
+        head = policy.team_heads.get(ticket["team"])
+        if head and ticket["escalation"] is None:
+            await escalate(session, ticket, Escalation.TEAM_HEAD, head, actor_name="tickets",
+                           note=f"Просрочен срок ({late})", now=now)
     return [t["number"] for t in rows]
