@@ -61,6 +61,8 @@ class FakeBotAPI:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     files: dict[str, StoredFile] = field(default_factory=dict)
     blocked_chats: set[int] = field(default_factory=set)
+    #: File paths whose download answers 404 (Telegram keeps a file_path valid for about an hour).
+    expired_paths: set[str] = field(default_factory=set)
     webhook_url: str = ""
     webhook_secret: str | None = None
     confirmed_offset: int = 0
@@ -151,7 +153,7 @@ class FakeBotAPI:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         for stored in self.files.values():
-            if stored.file_path == request.match_info["path"]:
+            if stored.file_path == request.match_info["path"] and stored.file_path not in self.expired_paths:
                 return web.Response(body=stored.data, content_type="application/octet-stream")
         return _error(404, "Not Found")
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from asgi_lifespan import LifespanManager
 
 from priyom_contracts import ContactReceived
@@ -135,3 +136,43 @@ def _button_press(data: str) -> dict[str, Any]:
                                                "chat_instance": "-5712345", "data": data}}
 
 
+
+
+async def test_an_expired_file_is_named_in_the_contact_and_the_token_never_logged(
+        fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path, bus_queues: Queues,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    fake_bot.add_file("BQACAgIAAxkBAAIold", b"gone", "documents/file_1.pdf")
+    fake_bot.expired_paths.add("documents/file_1.pdf")
+    fake_bot.fail_next("getUpdates", 500, "Internal Server Error")
+    update = await fake_bot.add_update(private_message(caption="Договор", document={
+        "file_id": "BQACAgIAAxkBAAIold", "file_unique_id": "AgADold", "file_name": "договор.pdf",
+        "mime_type": "application/pdf", "file_size": 4}))
+    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+
+    app = build_app(build(settings))
+    async with LifespanManager(app):
+        event, _ = await (await bus_queues("identity.contacts")).next(ContactReceived, timeout=10)
+        await eventually(lambda: not fake_bot.pending())
+
+    assert event.idempotency_key == f"tg:{BOT_ID}:{update['update_id']}"
+    assert event.contact.attachments == []
+    assert event.contact.body == "Договор\n\n[file not available from the channel (download answered 404): договор.pdf]"
+    logs = "".join(capfd.readouterr())
+    assert "getUpdates failed" in logs  # the logs were captured
+    assert fake_bot.token not in logs and fake_bot.token.split(":")[1] not in logs
+
+
+async def test_with_the_broker_gone_nothing_is_confirmed(
+        fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> None:
+    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling",
+                            PRIYOM_PUBLISH_TIMEOUT_S=1)
+    app = build_app(build(settings))
+    async with LifespanManager(app):
+        await eventually(lambda: offsets(fake_bot) != [])  # polling runs
+        await app.state.parts.bus.stop()  # the broker connection is gone
+        update = await fake_bot.add_update(private_message(text="Пока брокер недоступен"))
+        # Asked for again and again from its own id, which confirms only what came before it.
+        await eventually(lambda: offsets(fake_bot).count(update["update_id"]) >= 2)
+
+    assert fake_bot.pending() == [update]
+    assert max(offsets(fake_bot)) == update["update_id"]

@@ -122,6 +122,22 @@ async def test_a_failure_answers_503_so_telegram_sends_again(client: httpx.Async
     assert [a.filename for a in event.contact.attachments] == [f"voice_{update['message']['message_id']}.ogg"]
 
 
+async def test_with_the_broker_gone_the_webhook_answers_503(fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str,
+                                                             tmp_path: Path) -> None:
+    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="webhook",
+                            TELEGRAM_WEBHOOK_SECRET=SECRET, PRIYOM_PUBLISH_TIMEOUT_S=1)
+    app = build_app(build(settings))
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                       base_url="http://messenger.test") as client:
+        await app.state.parts.bus.stop()
+        response = await post(client, private_message(text="Пока брокер недоступен"))
+        health = await client.get("/health")
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "not registered yet, send again"}
+    assert health.status_code == 503
+
+
 def test_webhook_mode_refuses_to_start_without_a_secret() -> None:
     with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
         IntakeMessengerSettings(TELEGRAM_BOT_TOKEN="1:x", TELEGRAM_MODE="webhook")

@@ -10,6 +10,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -44,6 +45,10 @@ class RawGetUpdates(GetUpdates):
     __returning__ = list[dict[str, Any]]
 
 
+class TelegramUnavailable(Exception):
+    """The Bot API failed in a way worth trying again (a 5xx on a file download)."""
+
+
 def make_bot(token: str, api_base: str) -> Bot:
     """An aiogram Bot on ``api_base`` (the real Bot API, a self-hosted server or a test fake)."""
     return Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)))
@@ -69,7 +74,13 @@ class TelegramAdapter(ChannelAdapter):
         if not info.file_path:
             raise FileUnavailable("the Bot API gave no file_path")
         buffer = io.BytesIO()
-        await self.bot.download_file(info.file_path, destination=buffer)
+        try:
+            await self.bot.download_file(info.file_path, destination=buffer)
+        except aiohttp.ClientResponseError as exc:
+            # Its text holds the download URL, which holds the bot token: keep only the status.
+            if 400 <= exc.status < 500:
+                raise FileUnavailable(f"download answered {exc.status}") from None
+            raise TelegramUnavailable(f"download answered {exc.status}") from None
         return buffer.getvalue()
 
     async def deliver(self, reply: OutboundReply) -> Delivered:
