@@ -6,6 +6,7 @@ a request on the default exchange with reply_to, the reply correlated back.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -131,3 +132,18 @@ async def test_cached_answer_follows_edits_and_merges(client: httpx.AsyncClient,
     moved = await telephony.ask(ClientLookupRequest(phone="+7 495 730-00-04"))
     assert moved.client_id == uuid.UUID(card["id"]) and moved.display_name == "АО Вектор"
 
+
+
+async def test_many_lookups_in_flight_through_the_kit_rpc_client(client: httpx.AsyncClient, amqp_url: str,
+                                                                 settings: IdentitySettings) -> None:
+    from priyom_kit.rpc import RpcClient
+
+    cards = [await create(client, name=f"ООО Клиент {n}", phones=[f"+7 916 731-00-{n:02d}"]) for n in range(10)]
+    queue = Topology(settings.bus_prefix).identity_lookup_queue
+    async with RpcClient(amqp_url) as rpc:
+        requests = [ClientLookupRequest(phone=f"8 916 731 00 {n % 10:02d}") for n in range(40)]
+        bodies = await asyncio.gather(*(rpc.request(queue, r.model_dump_json().encode(), timeout=10)
+                                        for r in requests))
+    replies = [ClientLookupReply.model_validate_json(b) for b in bodies]
+    assert [r.request_id for r in replies] == [r.request_id for r in requests]
+    assert [str(r.client_id) for r in replies] == [cards[n % 10]["id"] for n in range(40)]

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from faststream.middlewares import AckPolicy
-from faststream.rabbit import RabbitQueue, RabbitRouter
+from faststream.rabbit import RabbitQueue, RabbitResponse, RabbitRouter
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ClientLookupReply, ContactIdentified, ContactReceived
+from priyom_contracts import ContactIdentified, ContactReceived
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.db import Database, Inbox
 
@@ -52,8 +52,10 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
 
     @rpc.subscriber(lookup_queue, ack_policy=AckPolicy.ACK, title=lookup_queue.name,
                     description="ClientLookupRequest in; ClientLookupReply to the request's reply_to")
-    async def on_lookup_request(body: Any) -> ClientLookupReply:
-        return await handlers.on_lookup_request(body, lookup=lookup)
+    async def on_lookup_request(body: Any) -> RabbitResponse:
+        # Not mandatory: RabbitMQ returns direct reply-to publishes as unroutable even when it delivers
+        # them (verified on 3.10), and a requester that gave up is no error of ours either.
+        return RabbitResponse(await handlers.on_lookup_request(body, lookup=lookup), mandatory=False)
 
     bus.broker.include_router(rpc)
 
