@@ -191,3 +191,17 @@ async def test_reply_for_a_channel_not_served_is_dead_lettered_with_the_reason(
     assert "no adapter for channel 'webhook'" in str(message.headers["x-error"])
     assert message.headers["x-error-kind"] == "permanent"
     assert running["channel"].attempts == []
+
+
+async def test_a_redelivered_reply_is_reported_again_but_not_sent_twice(running: dict[str, Any],
+                                                                         queues: Any) -> None:
+    deliveries = await queues("tickets.deliveries")
+    sent = reply()
+
+    first = await running["edge"].deliver(sent)
+    again = await running["edge"].deliver(sent)
+
+    reports = [(await deliveries.next(DeliveryReported))[0] for _ in range(2)]
+    assert [a.reply_id for a in running["channel"].attempts] == [sent.reply_id]
+    assert first == again
+    assert {r.idempotency_key for r in reports} == {f"{sent.reply_id}:delivered"}

@@ -3,10 +3,12 @@ and no update confirmed (``getUpdates`` offset) before its contact is published 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
@@ -176,3 +178,27 @@ async def test_with_the_broker_gone_nothing_is_confirmed(
 
     assert fake_bot.pending() == [update]
     assert max(offsets(fake_bot)) == update["update_id"]
+
+
+async def test_health_reports_polling_that_stopped_getting_answers(
+        fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> None:
+    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+    app = build_app(build(settings))
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                       base_url="http://messenger.test") as client:
+        await eventually(lambda: len(offsets(fake_bot)) >= 1)
+        healthy = await client.get("/health")
+        receiver = _receiver_of(app)
+        receiver.stale_after_s = 0.5
+        fake_bot.fail_next("getUpdates", 502, "Bad Gateway", times=50)
+        await asyncio.sleep(1.5)
+        stale = await client.get("/health")
+
+    assert healthy.json()["checks"] == {"broker": True, "telegram_polling": True}
+    assert stale.status_code == 503
+    assert stale.json()["checks"] == {"broker": True, "telegram_polling": False}
+
+
+def _receiver_of(app: Any) -> Any:
+    check = app.state.parts.checks["telegram_polling"]
+    return check.__self__

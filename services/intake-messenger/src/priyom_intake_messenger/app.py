@@ -38,6 +38,7 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     routers: list[APIRouter] = []
     on_start: list[Hook] = []
     on_stop: list[Hook] = []
+    checks: dict[str, Callable[[], Awaitable[bool]]] = {}
 
     def edge_for(adapter: TelegramAdapter | JsonWebhookAdapter) -> ChannelEdge:
         edge = ChannelEdge(adapter, bus, blobs, registry, max_file_bytes=settings.max_file_bytes)
@@ -66,6 +67,7 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
             on_start.append(register_webhook)
         else:
             on_start.append(lambda: receiver.start_polling(ready=bus.ping))
+            checks["telegram_polling"] = receiver.polling_healthy
             on_stop.append(receiver.stop_polling)
         on_stop.append(bot.session.close)
 
@@ -78,7 +80,7 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     if edges:  # with no channel configured, replies wait in the queue rather than being dead-lettered
         serve_outbound(bus, "intake-messenger.outbound", edges)
     return ServiceParts(name="intake-messenger", title="Priyom intake-messenger", settings=settings, bus=bus,
-                        registry=registry, routers=routers, on_start=on_start, on_stop=on_stop,
+                        registry=registry, routers=routers, checks=checks, on_start=on_start, on_stop=on_stop,
                         description="The messenger channels: Telegram (polling or webhook) and a JSON webhook")
 
 

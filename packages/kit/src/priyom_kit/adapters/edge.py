@@ -9,7 +9,9 @@ offset) only then, and a failure surfaces to it as an exception (5xx, no confirm
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -30,6 +32,8 @@ from ..logging import get_logger
 from .base import ChannelAdapter, DeliveryError, FileUnavailable, Inbound
 
 log = get_logger("priyom.adapters")
+#: Replies remembered as delivered, so a redelivered one (its ack lost) is not sent twice by this process.
+RECENT_DELIVERIES = 10_000
 
 
 class ChannelEdge:
@@ -48,6 +52,7 @@ class ChannelEdge:
         self.max_file_bytes = max_file_bytes
         self.max_flood_waits = max_flood_waits
         self.max_wait_s = max_wait_s
+        self._recently_delivered: OrderedDict[uuid.UUID, DeliveryReported] = OrderedDict()
         self._received = _counter(registry, "priyom_channel_contacts_total", "Contacts published")
         self._delivered = _counter(registry, "priyom_channel_replies_total", "Reply delivery results",
                                    "status")
@@ -86,8 +91,14 @@ class ChannelEdge:
         """Deliver one reply, honouring the channel's flood limits, and publish the result for the ticket.
 
         A refusal (:attr:`DeliveryError.permanent`) is reported ``failed``; a flood limit is reported
-        ``retrying`` once and waited out; any other failure raises, so the bus retries with backoff.
+        ``retrying`` once and waited out; any other failure raises, so the bus retries with backoff. A reply
+        this process already delivered is reported again but not sent again (a restart forgets them: a
+        channel with its own idempotency, like the JSON webhook's ``Idempotency-Key``, covers that too).
         """
+        if (done := self._recently_delivered.get(reply.reply_id)) is not None:
+            # A redelivery of a reply already sent (the ack was lost): report again, never send twice.
+            await self.bus.publish(done)
+            return done
         waits = 0
         while True:
             try:
@@ -105,7 +116,11 @@ class ChannelEdge:
                     raise TransientError(exc.detail) from exc
                 await asyncio.sleep(exc.retry_after)
                 continue
-            return await self._report(reply, DeliveryStatus.DELIVERED, None, delivered.external_message_id)
+            report = await self._report(reply, DeliveryStatus.DELIVERED, None, delivered.external_message_id)
+            self._recently_delivered[reply.reply_id] = report
+            if len(self._recently_delivered) > RECENT_DELIVERIES:
+                self._recently_delivered.popitem(last=False)
+            return report
 
     async def _report(self, reply: OutboundReply, status: DeliveryStatus, detail: str | None,
                       external_id: str | None = None) -> DeliveryReported:

@@ -38,10 +38,15 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 class UpdateReceiver:
     def __init__(self, bot: Bot, accept: Callable[[Inbound], Awaitable[object]],
-                 publish: Callable[[Event], Awaitable[None]], *, album_wait_s: float, poll_timeout_s: int = 25) -> None:
+                 publish: Callable[[Event], Awaitable[None]], *, album_wait_s: float, poll_timeout_s: int = 25,
+                 stale_after_s: float | None = None) -> None:
         self.bot = bot
         self.accept = accept
         self.publish = publish
+        #: Polling is unhealthy when no getUpdates call has succeeded for this long.
+        self.stale_after_s = stale_after_s if stale_after_s is not None else 2 * poll_timeout_s + 10
+        self._last_poll_ok: float | None = None
+        self._poll_started: float | None = None
         self.albums = AlbumCollector(accept, album_wait_s)
         self.poll_timeout_s = poll_timeout_s
         self._task: asyncio.Task[None] | None = None
@@ -71,7 +76,15 @@ class UpdateReceiver:
 
     async def start_polling(self, ready: Callable[[], Awaitable[bool]]) -> None:
         """Poll in the background once ``ready()`` (the bus is connected: nothing can be published before)."""
+        self._poll_started = asyncio.get_running_loop().time()
         self._task = asyncio.create_task(self._poll(ready), name="telegram-polling")
+
+    async def polling_healthy(self) -> bool:
+        """The /health check of polling mode: getUpdates answered recently (or polling just started)."""
+        if self._task is None or self._task.done() or self._poll_started is None:
+            return False
+        last = self._last_poll_ok or self._poll_started
+        return asyncio.get_running_loop().time() - last < self.stale_after_s
 
     async def stop_polling(self) -> None:
         if self._task is not None:
@@ -98,6 +111,7 @@ class UpdateReceiver:
                 log.warning("getUpdates failed", error=exc.message, failures=failures)
                 await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
                 continue
+            self._last_poll_ok = asyncio.get_running_loop().time()
             next_offset = await self.handle_batch(updates)
             offset = next_offset if next_offset is not None else offset
             complete = not updates or next_offset == updates[-1]["update_id"] + 1
