@@ -20,11 +20,14 @@ from priyom_kit import Principal, Role, require_roles
 from priyom_kit.blobs import BlobStore
 from priyom_kit.db import Database
 
-from . import lifecycle, store, workflow
+from . import activities, lifecycle, store, workflow
 from .decisions import DECISIONS
 from .lifecycle import Actor, IllegalTransition
 from .outbox import Relay
 from .views import (
+    ActivityChange,
+    ActivityRequest,
+    ActivityView,
     EscalationRequest,
     PublicTicket,
     ReplyAccepted,
@@ -81,8 +84,9 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
         messages = await store.messages_of(session, ticket["seq"])
         attachments = await store.attachments_of(session, [m["id"] for m in messages])
         history = await store.history_of(session, ticket["seq"])
+        todo = await activities.of_ticket(session, ticket["seq"])
         actions = lifecycle.available(ContactType(ticket["type"]), TicketStatus(ticket["status"]))
-        return TicketDetail.assemble(ticket, messages, attachments, history, actions)
+        return TicketDetail.assemble(ticket, messages, attachments, history, todo, actions)
 
     @router.get("/tickets/{number}", tags=["tickets"],
                 summary="One ticket with its thread, audit history and the actions its status allows",
@@ -135,6 +139,43 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
                                 now=utcnow())
         await session.commit()
         return await detail(session, await ticket_or_404(session, number))
+
+    @router.post("/tickets/{number}/activities", tags=["activities"], status_code=status.HTTP_201_CREATED,
+                 summary="Schedule a call-back, meeting, document or task on the ticket",
+                 responses={404: {"description": "No ticket has this number"}})
+    async def schedule_activity(number: Number, body: ActivityRequest, who: Staff,
+                                session: Session) -> ActivityView:
+        ticket = await ticket_or_404(session, number, for_update=True)
+        activity_id = await activities.schedule(session, ticket, kind=body.kind, title=body.title,
+                                                owner=body.owner, due_at=body.due_at, actor=who.name,
+                                                now=utcnow())
+        await session.commit()
+        return ActivityView.model_validate(dict(await activities.get(session, activity_id) or {}))
+
+    @router.patch("/activities/{activity_id}", tags=["activities"],
+                  summary="Reschedule, hand over, finish or reopen an activity",
+                  responses={404: {"description": "No such activity"}})
+    async def change_activity(activity_id: uuid.UUID, body: ActivityChange, who: Staff,
+                              session: Session) -> ActivityView:
+        activity = await activities.get(session, activity_id)
+        if activity is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such activity")
+        await activities.change(session, activity, due_at=body.due_at, owner=body.owner, done=body.done,
+                                actor=who.name, now=utcnow())
+        await session.commit()
+        return ActivityView.model_validate(dict(await activities.get(session, activity_id) or {}))
+
+    @router.get("/activities", tags=["activities"], summary="An owner's activities, soonest first")
+    async def owner_activities(
+        who: Staff, session: Session,
+        owner: Annotated[str | None, Query(max_length=500, description="Whose list; yours by default")] = None,
+        done: bool | None = False,
+        overdue: bool = False,
+        limit: Annotated[int, Query(ge=1, le=store.MAX_PAGE)] = 100,
+    ) -> list[ActivityView]:
+        rows = await activities.of_owner(session, owner or who.name, done=done,
+                                         due_before=utcnow() if overdue else None, limit=limit)
+        return [ActivityView.model_validate(dict(r)) for r in rows]
 
     @router.get("/decisions", tags=["tickets"], summary="The decisions dictionary: code and title")
     async def decisions(_: Staff) -> dict[str, str]:

@@ -175,6 +175,24 @@ ticket_attachments = Table(
     Index(None, "message_id"),
 )
 
+#: Things to do about a ticket by a time: call back, meet, prepare a document, carry out a plan's task.
+ticket_activities = Table(
+    "ticket_activities",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("ticket_seq", Integer, ForeignKey("tickets.seq", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("owner", String(500), nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime),
+    Column("created_by", String(500), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "ticket_seq"),
+    Index(None, "owner", "due_at"),
+)
+
 #: Events to publish, written in the transaction that caused them and sent after its commit (see outbox.py).
 ticket_outbox = Table(
     "ticket_outbox",

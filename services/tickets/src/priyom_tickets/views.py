@@ -11,10 +11,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
 
 from priyom_contracts import ContactType, TicketNumber, TicketStatus, Urgency
 
+from .activities import ActivityKind
 from .decisions import DECISIONS
 from .lifecycle import Action
 from .workflow import Escalation
@@ -50,6 +51,36 @@ class HistoryView(BaseModel):
     from_status: str | None
     to_status: str | None
     details: dict[str, Any] | None
+
+
+class ActivityView(BaseModel):
+    id: uuid.UUID
+    number: TicketNumber = Field(description="The ticket it belongs to")
+    kind: ActivityKind
+    title: str
+    owner: str
+    due_at: datetime
+    done_at: datetime | None
+    created_by: str
+    created_at: datetime
+
+
+ShortField = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+
+
+class ActivityRequest(BaseModel):
+    kind: ActivityKind
+    title: ShortField
+    owner: ShortField
+    due_at: AwareDatetime
+
+
+class ActivityChange(BaseModel):
+    """Reschedule (``due_at``), hand over (``owner``), finish or reopen (``done``); absent fields stay."""
+
+    due_at: AwareDatetime | None = None
+    owner: ShortField | None = None
+    done: bool | None = None
 
 
 class ActionView(BaseModel):
@@ -105,13 +136,14 @@ class TicketView(BaseModel):
 class TicketDetail(TicketView):
     messages: list[MessageView]
     history: list[HistoryView] = Field(description="Every change, oldest first")
+    activities: list[ActivityView] = Field(description="Call-backs, meetings, documents, tasks; soonest first")
     actions: list[ActionView] = Field(description="What staff may do next, by the ticket type's lifecycle")
 
     @classmethod
     def assemble(
         cls, ticket: Mapping[str, Any], messages: Sequence[Mapping[str, Any]],
         attachments: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]],
-        actions: Sequence[Action],
+        activities: Sequence[Mapping[str, Any]], actions: Sequence[Action],
     ) -> TicketDetail:
         by_message: dict[uuid.UUID, list[AttachmentView]] = {}
         for row in attachments:
@@ -119,6 +151,7 @@ class TicketDetail(TicketView):
         views = [MessageView.model_validate({**m, "body_text": m["body"],
                                              "attachments": by_message.get(m["id"], [])}) for m in messages]
         return cls.model_validate({**ticket, "messages": views, "history": [dict(h) for h in history],
+                                   "activities": [{**a, "number": ticket["number"]} for a in activities],
                                    "actions": [ActionView.of(a) for a in actions]})
 
 
