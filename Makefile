@@ -21,13 +21,14 @@ PACKAGES := packages/contracts packages/kit \
 	$(patsubst %/pyproject.toml,%,$(sort $(wildcard services/*/pyproject.toml)))
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help install up test bench docs clean distclean FORCE
+.PHONY: help install up test bench docs train-router clean distclean FORCE
 
 help:
 	@echo "make up         install, start RabbitMQ if needed, migrate, run every service under honcho"
 	@echo "make test       install, make sure RabbitMQ and PostgreSQL answer, run pytest (PYTEST_ARGS=...)"
 	@echo "make bench      end-to-end benchmark, bench/e2e.py (BENCH_ARGS=...)"
 	@echo "make docs       regenerate docs/asyncapi.json and docs/schemas/"
+	@echo "make train-router  train the router's classifier, print its held-out accuracy (CORPUS=...)"
 	@echo "make install    create $(VENV) and install every package editable (only when something changed)"
 	@echo "make clean      remove caches and build output; make distclean also removes $(VENV) and var/"
 
@@ -62,6 +63,14 @@ bench: install
 
 docs: install
 	$(BIN)/python scripts/export_docs.py
+
+# The router's learned classifier: trained on the reviewed corpus labels (and TICKETS_EXPORT, JSON lines of
+# confirmed ticket types, when given); prints the held-out accuracy; ROUTER_MODEL_FILE=var/router-model.joblib.
+CORPUS ?= ../shared/corpus
+train-router: install
+	$(BIN)/python -m priyom_router.training --corpus $(CORPUS) \
+	  --labels services/router/training/corpus_labels.csv --out var/router-model.joblib \
+	  $(if $(TICKETS_EXPORT),--tickets $(TICKETS_EXPORT))
 
 clean:
 	find . -path ./$(VENV) -prune -o -path ./.git -prune -o \

@@ -11,9 +11,9 @@ from priyom_router.assignment import Roster
 from priyom_router.routing import decide
 from priyom_router.rules import RuleBook
 from priyom_router.text_match import Text
+from priyom_router.training import read_mail
 
 from .conftest import client, contact
-from .corpus_text import read_mail
 
 
 def routed(corpus_dir: Path, book: RuleBook, relative: str):

@@ -1,0 +1,136 @@
+"""Router decisions per second: the pure decision, and the running service on the real broker and database.
+
+1. ``pure``: :func:`priyom_router.routing.decide` with the built-in rule book on a fixed mix of Russian and
+   English texts (every fired rule, the default, long bodies), no I/O: the ceiling of the rules themselves.
+2. ``service``: the router as ``python -m priyom_router`` builds it, started in this process on a fresh
+   database and its own bus prefix; N ``contact.identified`` published with up to ``--concurrency`` in
+   flight, timed until N ``contact.routed`` arrived. Each decision takes the roster lock and records the
+   assignment, so this is the figure that bounds a deployment.
+
+    python bench/router.py [--n 2000] [--concurrency 64] [--db sqlite|postgresql] [--pure-n 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aio_pika
+from asgi_lifespan import LifespanManager
+
+from priyom_contracts import ClientMatch, Contact, ContactIdentified, MatchKind, Sender, Topology
+from priyom_kit import build_app
+from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database
+from priyom_router.app import build
+from priyom_router.assignment import Roster
+from priyom_router.routing import decide
+from priyom_router.rules import default_rule_text, parse_rule_book
+from priyom_router.settings import RouterSettings
+from priyom_router.store import migrate_database
+
+AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+TEXTS = [
+    ("Претензия", "Пишу претензию: заказ пришёл повреждённым, верните деньги."),
+    ("Не работает касса", "Кассовый аппарат сломался после обновления, ошибка 502 при печати чека. Срочно!"),
+    ("Коммерческое предложение", "Хотим приобрести 20 лицензий, пришлите стоимость и условия."),
+    ("Вопрос", "Подскажите, пожалуйста, до скольки вы работаете в субботу?"),
+    ("Broken terminal", "Our terminal is broken again and shows an error on startup."),
+    ("Quote", "Please send a quote for 50 seats, annual billing."),
+    ("Hello", "Just wanted to say thanks for the quick help last week. " * 40),
+    ("Delivery Status Notification (Failure)", "Delivery to the following recipient failed permanently."),
+]
+
+
+def contact(i: int) -> Contact:
+    subject, body = TEXTS[i % len(TEXTS)]
+    return Contact(contact_id=uuid.uuid4(), received_at=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
+                   sender=Sender(email=f"c{i}@example.ru"), subject=subject, body=body)
+
+
+def client(i: int) -> ClientMatch:
+    return ClientMatch(client_id=uuid.uuid4(), first_contact=False, match=MatchKind.EXACT_EMAIL,
+                       sla_tier="premium" if i % 5 == 0 else "standard")
+
+
+def bench_pure(n: int) -> dict[str, float]:
+    book = parse_rule_book(default_rule_text())
+    contacts = [(contact(i), client(i)) for i in range(len(TEXTS) * 4)]
+    roster = Roster()
+    started = time.perf_counter()
+    for i in range(n):
+        c, m = contacts[i % len(contacts)]
+        decide(c, "email", m, book, roster)
+    elapsed = time.perf_counter() - started
+    return {"decisions": n, "seconds": round(elapsed, 3), "per_second": round(n / elapsed)}
+
+
+async def bench_service(n: int, concurrency: int, db: str) -> dict[str, float | str]:
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    workdir = Path(tempfile.mkdtemp(prefix="router-bench-"))
+    url = await create_pg_database() if db == "postgresql" else f"sqlite+aiosqlite:///{workdir / 'router.db'}"
+    try:
+        await asyncio.to_thread(migrate_database, url)
+        settings = RouterSettings(ROUTER_DATABASE_URL=url, AMQP_URL=AMQP_URL, PRIYOM_BUS_PREFIX=prefix,
+                                  PRIYOM_PREFETCH=concurrency, LOG_LEVEL="WARNING")
+        parts = build(settings)
+        app = build_app(parts)
+        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+            connection = await aio_pika.connect(AMQP_URL)
+            async with connection:
+                channel = await connection.channel()
+                exchange = await channel.get_exchange(Topology(prefix).exchange)
+                queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+                await queue.bind(exchange, routing_key="contact.routed.v1.*")
+                events = [ContactIdentified(correlation_id=(c := contact(i)).contact_id, channel="email",
+                                            idempotency_key=f"bench:{i}:{uuid.uuid4()}", contact=c,
+                                            client=client(i)) for i in range(n)]
+                gate = asyncio.Semaphore(concurrency)
+                received = 0
+                done = asyncio.Event()
+
+                async def on_routed(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+                    nonlocal received
+                    await message.ack()
+                    gate.release()
+                    received += 1
+                    if received == n:
+                        done.set()
+
+                await queue.consume(on_routed)
+                started = time.perf_counter()
+                for event in events:
+                    await gate.acquire()
+                    await parts.bus.publish(event)
+                await asyncio.wait_for(done.wait(), timeout=600)
+                elapsed = time.perf_counter() - started
+        return {"decisions": n, "db": db, "concurrency": concurrency, "seconds": round(elapsed, 3),
+                "per_second": round(n / elapsed, 1)}
+    finally:
+        await delete_prefixed(AMQP_URL, prefix)
+        if db == "postgresql":
+            await drop_pg_database(url)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--pure-n", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
+    args = parser.parse_args()
+    result = {"pure": bench_pure(args.pure_n),
+              "service": asyncio.run(bench_service(args.n, args.concurrency, args.db))}
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
