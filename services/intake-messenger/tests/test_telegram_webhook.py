@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from pydantic import ValidationError
 
-from priyom_contracts import ContactReceived
+from priyom_contracts import ContactReceived, Topology
 from priyom_intake_messenger.app import build
 from priyom_intake_messenger.settings import IntakeMessengerSettings
 from priyom_kit import build_app
@@ -141,3 +142,27 @@ async def test_with_the_broker_gone_the_webhook_answers_503(fake_bot: FakeBotAPI
 def test_webhook_mode_refuses_to_start_without_a_secret() -> None:
     with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
         IntakeMessengerSettings(TELEGRAM_BOT_TOKEN="1:x", TELEGRAM_MODE="webhook")
+
+
+async def test_an_unreadable_update_is_dead_lettered_whole_so_it_cannot_block_the_bot(
+        client: httpx.AsyncClient, bus_queues: Queues, amqp_url: str, cleanup_bus: str) -> None:
+    queue = await bus_queues("identity.contacts")
+    broken = private_message(text="нет даты")
+    del broken["message"]["date"]  # a shape no Bot API version sends; it could never be read
+
+    response = await post(client, broken)
+
+    assert response.status_code == 200
+    await queue.assert_empty()
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        dead = await channel.get_queue(Topology(cleanup_bus).dead_letter_queue, ensure=True)
+        message = await dead.get(no_ack=True, fail=False)
+    assert message is not None and json.loads(message.body) == broken
+    assert message.headers["x-error"] == f"unreadable Bot API update {broken['update_id']}: KeyError 'date'"
+    assert (message.headers["x-error-kind"], message.routing_key) == ("permanent", "contact.received.v1.telegram")
+    good = await post(client, private_message(text="следующее сообщение"))
+    assert good.status_code == 200
+    event, _ = await queue.next(ContactReceived, timeout=0.5)
+    assert event.contact.body == "следующее сообщение"

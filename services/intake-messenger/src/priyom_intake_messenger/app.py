@@ -48,7 +48,7 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     if settings.telegram_bot_token is not None:
         bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base)
         telegram = edge_for(TelegramAdapter(bot, blobs))
-        receiver = UpdateReceiver(bot, telegram.accept, bus.publish,
+        receiver = UpdateReceiver(bot, telegram.accept, bus.publish, telegram.dead_letter,
                                   album_wait_s=settings.telegram_album_wait_ms / 1000,
                                   poll_timeout_s=settings.telegram_poll_timeout_s)
         if settings.telegram_mode == "webhook":

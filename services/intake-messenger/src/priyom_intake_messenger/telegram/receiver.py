@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -32,17 +33,19 @@ from .albums import AlbumCollector
 
 log = get_logger("priyom.intake-messenger.telegram")
 
+DeadLetter = Callable[..., Awaitable[None]]
 #: The update types the bot asks for: messages, their edits and button presses.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
 class UpdateReceiver:
     def __init__(self, bot: Bot, accept: Callable[[Inbound], Awaitable[object]],
-                 publish: Callable[[Event], Awaitable[None]], *, album_wait_s: float, poll_timeout_s: int = 25,
-                 stale_after_s: float | None = None) -> None:
+                 publish: Callable[[Event], Awaitable[None]], dead_letter: DeadLetter, *, album_wait_s: float,
+                 poll_timeout_s: int = 25, stale_after_s: float | None = None) -> None:
         self.bot = bot
         self.accept = accept
         self.publish = publish
+        self.dead_letter = dead_letter
         #: Polling is unhealthy when no getUpdates call has succeeded for this long.
         self.stale_after_s = stale_after_s if stale_after_s is not None else 2 * poll_timeout_s + 10
         self._last_poll_ok: float | None = None
@@ -56,8 +59,11 @@ class UpdateReceiver:
         try:
             item = mapping.read_update(update, self.bot.id)
         except (KeyError, TypeError, ValueError) as exc:
-            # A shape we cannot read can never succeed; holding it back would stop every later update.
-            log.error("unreadable update skipped", update_id=update.get("update_id"), error=type(exc).__name__)
+            # A shape we cannot read can never succeed, and holding it back would stop every later update:
+            # it is kept whole in the dead-letter queue, then confirmed.
+            await self.dead_letter(json.dumps(update, ensure_ascii=False).encode(),
+                                   f"unreadable Bot API update {update.get('update_id')}: {type(exc).__name__} {exc}",
+                                   source="telegram")
             return
         if isinstance(item, Inbound):
             await (self.albums.add(item) if item.group else self.accept(item))
