@@ -255,3 +255,22 @@ async def test_migration_0002_fills_search_names_and_email_domains_of_existing_c
         assert newcomer.client.client_id == client_id, "the migrated domain attaches colleagues"
     finally:
         await db.close()
+
+
+async def test_import_chunk_that_hits_a_clash_is_written_row_by_row(database: Database) -> None:
+    """Two rows claiming one phone (as when a contact takes it mid-import): one loads, one is reported."""
+    from priyom_identity.csv_rows import ImportRow
+    from priyom_identity.importing import ImportReport, import_rows
+    from priyom_identity.matching import PHONE, Identifier
+
+    shared = Identifier(PHONE, "+79167400001", "8 916 740-00-01")
+    rows = [ImportRow(2, "Первый", "ООО Альфа", "Иванова", (shared,)),
+            ImportRow(3, "Второй", "ООО Альфа", None, (shared,)),
+            ImportRow(4, "Третий", "ООО Бета", None, (Identifier(PHONE, "+79167400002", "+79167400002"),))]
+    report = ImportReport()
+    async with database.sessions() as session, session.begin():
+        await import_rows(session, rows, report)
+    assert (report.cards_created, report.persons_added) == (2, 2)
+    assert [(e.line, e.reason) for e in report.errors] == [(3, "a phone or email of this row was just taken")]
+    owner = (await identify(database, phone="+79167400001")).client
+    assert owner.display_name == "ООО Альфа" and owner.account_manager == "Иванова"
