@@ -166,3 +166,11 @@ async def test_an_unreadable_update_is_dead_lettered_whole_so_it_cannot_block_th
     assert good.status_code == 200
     event, _ = await queue.next(ContactReceived, timeout=0.5)
     assert event.contact.body == "следующее сообщение"
+
+
+def test_the_bot_api_base_must_not_carry_the_token_in_clear() -> None:
+    with pytest.raises(ValidationError, match="https"):
+        IntakeMessengerSettings(TELEGRAM_API_BASE="http://bot-api.example.ru")
+    assert IntakeMessengerSettings(TELEGRAM_API_BASE="http://127.0.0.1:8081/").telegram_api_base == \
+        "http://127.0.0.1:8081"
+    assert IntakeMessengerSettings().telegram_api_base == "https://api.telegram.org"

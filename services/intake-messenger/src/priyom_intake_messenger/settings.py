@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from priyom_kit import ServiceSettings
@@ -58,6 +59,15 @@ class IntakeMessengerSettings(ServiceSettings):
     webhook_outbound_url: str | None = Field(
         default=None, description="Where the JSON webhook channel POSTs replies (signed the same way)",
     )
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _token_never_in_clear(cls, value: str) -> str:
+        # Every Bot API URL carries the token: plain HTTP only to a server on this machine.
+        url = urlsplit(value)
+        if url.scheme != "https" and not (url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1")):
+            raise ValueError("TELEGRAM_API_BASE must be https:// (http:// only for a server on localhost)")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> IntakeMessengerSettings:
