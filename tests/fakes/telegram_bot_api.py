@@ -246,8 +246,9 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: chat not found")
         message = {"message_id": next(self._message_ids), "from": self._me(),
                    "chat": {"id": chat_id, "type": "private"}, "date": int(time.time()), **content}
-        if "reply_markup" in params:
-            message["reply_markup"] = params["reply_markup"]
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:  # only inline keyboards come back
+            message["reply_markup"] = markup
         self.sent.append({"method": method, "params": params, "result": message})
         return message
 

@@ -78,11 +78,13 @@ async def test_backlog_is_replayed_and_confirmed_after_publishing(
     assert offsets(fake_bot)[0] == 0
     assert max(offsets(fake_bot)) == start["update_id"] + 1 > album[1]["update_id"]
     # /start greeted with the topics as buttons.
-    [greeting] = [s for s in fake_bot.sent if s["method"] == "sendMessage"]
-    assert int(greeting["params"]["chat_id"]) == CUSTOMER and "О чём ваше обращение" in greeting["params"]["text"]
-    buttons = [row[0]["callback_data"] for row in greeting["params"]["reply_markup"]["inline_keyboard"]]
+    greeting, share = [s["params"] for s in fake_bot.sent if s["method"] == "sendMessage"]
+    assert int(greeting["chat_id"]) == int(share["chat_id"]) == CUSTOMER
+    assert "О чём ваше обращение" in greeting["text"]
+    buttons = [row[0]["callback_data"] for row in greeting["reply_markup"]["inline_keyboard"]]
     assert buttons == ["topic:complaint", "topic:service_request", "topic:information_request",
                        "topic:purchase_interest"]
+    assert share["reply_markup"]["keyboard"] == [[{"text": "Поделиться номером", "request_contact": True}]]
 
 
 async def test_an_update_is_not_confirmed_until_its_contact_is_published(

@@ -1,6 +1,7 @@
 """The bot's side of the conversation: the guided start and the closing survey.
 
-/start greets and offers the topics as buttons; a topic button asks for the request. Stateless on purpose:
+/start greets, offers the topics as buttons and a button that shares the customer's own phone number
+(for identity to find their card); a topic button asks for the request. Stateless on purpose:
 the topic travels in the prompt the customer answers (a ForceReply), and :func:`.mapping.read_update` reads
 it back from ``reply_to_message``, so a restart loses nothing. The closing survey's buttons carry the ticket
 number and the rating (``rate:2026-000123:5``); a press is published as ``SurveyAnswered`` before it is
@@ -13,7 +14,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
-from aiogram.types import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 
 from priyom_contracts import Event, MessengerId, SurveyAnswered
 
@@ -40,9 +47,21 @@ def topic_keyboard() -> InlineKeyboardMarkup:
     ])
 
 
+SHARE_PHONE = ("Если вы уже наш клиент, поделитесь номером телефона: мы найдём вашу карточку и ответим "
+               "быстрее.")
+SHARE_PHONE_BUTTON = "Поделиться номером"
+
+
+def share_phone_keyboard() -> ReplyKeyboardMarkup:
+    # Telegram fills in the customer's own number (contact.user_id is theirs), which identity can trust.
+    return ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text=SHARE_PHONE_BUTTON, request_contact=True)]],
+                               resize_keyboard=True, one_time_keyboard=True)
+
+
 async def on_command(bot: Bot, command: Command) -> None:
     if command.name == "start":
         await bot.send_message(command.chat_id, GREETING, reply_markup=topic_keyboard())
+        await bot.send_message(command.chat_id, SHARE_PHONE, reply_markup=share_phone_keyboard())
 
 
 THANKS = "Спасибо за оценку!"
