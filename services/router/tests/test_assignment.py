@@ -76,14 +76,17 @@ def test_steps_can_be_turned_off() -> None:
     assert (placed.team, placed.step) == ("sales", "skills")
 
 
-def test_outside_working_hours_to_the_on_duty_queue() -> None:
+def test_outside_working_hours_to_the_on_duty_team() -> None:
     b = make()
     night = datetime(2026, 11, 25, 20, 0, tzinfo=UTC).astimezone(b.zone)  # 23:00 in Moscow
     placed = assign(SERVICE, client(), b, Roster(), night)
-    assert (placed.team, placed.assignee, placed.waiting) == ("on-duty", None, False)
-    assert "on-duty queue" in placed.trail[-1]
+    assert (placed.team, placed.assignee, placed.waiting) == ("on-duty", "Дежурный", False)
+    assert "outside service's hours (Wed 23:00): on-duty team on-duty" in placed.trail
     saturday = datetime(2026, 11, 28, 9, 0, tzinfo=UTC).astimezone(b.zone)
     assert assign(SERVICE, client(), b, Roster(), saturday).team == "on-duty"
+    # Nobody on duty at hand: the contact waits in the on-duty queue.
+    busy = assign(SERVICE, client(), b, Roster(available={"Дежурный": False}), night)
+    assert (busy.team, busy.assignee, busy.waiting) == ("on-duty", None, True)
 
 
 def test_a_team_may_keep_its_after_hours_contacts_in_its_own_queue() -> None:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from priyom_contracts import ContactRouted, TicketCreated, TicketStatus, Topology
+from priyom_contracts import ContactAssigned, ContactRouted, TicketCreated, TicketStatus, Topology
 from priyom_kit import ServiceParts
 from priyom_kit.testing import Tap, bus_tap, dead_letter_tap
 from priyom_router.settings import RouterSettings
@@ -79,3 +79,24 @@ async def test_an_unreadable_ticket_event_is_dead_lettered_with_the_reason(
     dead = await dead_letters.next()
     assert dead.headers["x-original-queue"] == f"{settings.bus_prefix}router.tickets"
     assert dead.headers["x-error-kind"] == "permanent" and "ValidationError" in str(dead.headers["x-error"])
+
+
+async def test_an_agent_back_at_work_takes_the_waiting_contact(parts: ServiceParts, routed: Tap,
+                                                               http: httpx.AsyncClient, amqp_url: str,
+                                                               settings: RouterSettings) -> None:
+    teams = (await http.get("/api/v1/teams")).json()
+    for team in teams:
+        if team["name"] == "service":
+            team["hours"] = None  # around the clock, so the test does not depend on when it runs
+    assert (await http.put("/api/v1/teams", json=teams)).status_code == 201
+    for name in ("Олег Петров", "Светлана Сидорова", "Игорь Ким"):
+        await http.put(f"/api/v1/agents/{name}/availability", json={"available": False})
+    event = identified("Терминал сломался")
+    async with bus_tap(amqp_url, settings.bus_prefix, "contact.assigned.v1.*") as assigned_tap:
+        await parts.bus.publish(event)
+        waiting = ContactRouted.model_validate_json((await routed.next()).body).routing
+        assert (waiting.team, waiting.assignee) == ("service", None)
+        await http.put("/api/v1/agents/Игорь Ким/availability", json={"available": True})
+        assigned = ContactAssigned.model_validate_json((await assigned_tap.next()).body)
+    assert (assigned.contact_id, assigned.assignee, assigned.team) == (event.contact.contact_id, "Игорь Ким",
+                                                                       "service")

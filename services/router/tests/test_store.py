@@ -9,14 +9,21 @@ from collections import Counter
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from priyom_contracts import ContactRouted, Event, TicketCreated, TicketStatus, TicketStatusChanged
+from priyom_contracts import (
+    ContactAssigned,
+    ContactRouted,
+    Event,
+    TicketCreated,
+    TicketStatus,
+    TicketStatusChanged,
+)
 from priyom_kit.db import Database
 from priyom_router import handlers, store
 from priyom_router.active_rules import ActiveRules
 from priyom_router.rules import default_rule_text
 from priyom_router.tables import metadata
 
-from .conftest import client, identified
+from .conftest import WEDNESDAY_NOON, client, identified
 
 SERVICE_TEAM = ["Олег Петров", "Светлана Сидорова", "Игорь Ким"]
 
@@ -30,19 +37,25 @@ async def test_migrations_match_the_tables(database: Database) -> None:
 
 
 class Published:
-    """What the handler published, in order: the bus's publish is a dependency, passed in."""
+    """What the handlers published, in order: the bus's publish is a dependency, passed in."""
 
     def __init__(self) -> None:
         self.events: list[ContactRouted] = []
+        self.assigned: list[ContactAssigned] = []
 
     async def __call__(self, event: Event) -> None:
-        assert isinstance(event, ContactRouted)
-        self.events.append(event)
+        if isinstance(event, ContactAssigned):
+            self.assigned.append(event)
+        else:
+            assert isinstance(event, ContactRouted)
+            self.events.append(event)
+
+
+RULES = ActiveRules(default_rule_text())
 
 
 async def route_all(database: Database, events, published: Published) -> None:
-    rules = ActiveRules(default_rule_text())
-    await asyncio.gather(*(handlers.on_contact_identified(e, sessions=database.sessions, rules=rules,
+    await asyncio.gather(*(handlers.on_contact_identified(e, sessions=database.sessions, rules=RULES,
                                                           second_opinion=None, publish=published)
                            for e in events))
 
@@ -85,7 +98,7 @@ async def test_ticket_events_keep_the_load_current(database: Database) -> None:
             first_response_due_at=routed.routing.first_response_due_at,
             resolution_due_at=routed.routing.resolution_due_at)
         await handlers.on_ticket_event(created.model_dump(mode="json"), TicketCreated.type_name(),
-                                       sessions=database.sessions)
+                                       sessions=database.sessions, rules=RULES, publish=Published())
 
     # The tickets service reassigned the second ticket to the first agent: both now weigh on them.
     await ticket(first, "2026-000001", first.routing.assignee)
@@ -97,12 +110,12 @@ async def test_ticket_events_keep_the_load_current(database: Database) -> None:
                                  number="2026-000001", old_status=TicketStatus.NEW,
                                  new_status=TicketStatus.RESOLVED, changed_by="agent")
     await handlers.on_ticket_event(closed.model_dump(mode="json"), TicketStatusChanged.type_name(),
-                                   sessions=database.sessions)
+                                   sessions=database.sessions, rules=RULES, publish=Published())
     # A stale, earlier event arriving late does not reopen it.
     stale = closed.model_copy(update={"new_status": TicketStatus.OPEN, "message_id": uuid.uuid4(),
                                       "occurred_at": closed.occurred_at.replace(year=2025)})
     await handlers.on_ticket_event(stale.model_dump(mode="json"), TicketStatusChanged.type_name(),
-                                   sessions=database.sessions)
+                                   sessions=database.sessions, rules=RULES, publish=Published())
     async with database.sessions() as session:
         assert await store.open_loads(session) == {first.routing.assignee: 1}
 
@@ -120,3 +133,83 @@ async def test_unavailable_agents_are_skipped_and_a_full_team_waits(database: Da
     waiting = published.events[1].routing
     assert (waiting.team, waiting.assignee) == ("service", None)
     assert "waits in the team queue" in waiting.trail[-1]
+
+
+async def test_waiting_contacts_go_to_the_next_agent_who_frees_up(database: Database) -> None:
+    async with database.sessions() as session, session.begin():
+        for name in SERVICE_TEAM:
+            await store.set_availability(session, name, False)
+    published = Published()
+    urgent, calm = identified("Срочно! Терминал сломался"), identified("Терминал сломался")
+    await route_all(database, [calm], published)
+    await route_all(database, [urgent], published)
+    assert [e.routing.assignee for e in published.events] == [None, None]
+
+    async with database.sessions() as session, session.begin():
+        await store.set_availability(session, "Игорь Ким", True)
+    first = await handlers.offer_waiting_work("Игорь Ким", sessions=database.sessions, rules=RULES,
+                                              publish=published, now=WEDNESDAY_NOON)
+    # The more urgent contact (priority 2) goes first although it arrived second.
+    assert first is not None and first.contact_id == urgent.contact.contact_id
+    assert (first.assignee, first.team, first.channel) == ("Игорь Ким", "service", "email")
+    assert published.assigned == [first]
+
+    # Outside the team's hours nobody pulls from its queue.
+    sunday = WEDNESDAY_NOON.replace(day=29)
+    assert await handlers.offer_waiting_work("Игорь Ким", sessions=database.sessions, rules=RULES,
+                                             publish=published, now=sunday) is None
+    # An unavailable agent pulls nothing; an agent outside the team pulls nothing.
+    for name in ("Олег Петров", "Анна Орлова"):
+        assert await handlers.offer_waiting_work(name, sessions=database.sessions, rules=RULES,
+                                                 publish=published, now=WEDNESDAY_NOON) is None
+    second = await handlers.offer_waiting_work("Игорь Ким", sessions=database.sessions, rules=RULES,
+                                               publish=published, now=WEDNESDAY_NOON)
+    assert second is not None and second.contact_id == calm.contact.contact_id
+    assert await handlers.offer_waiting_work("Игорь Ким", sessions=database.sessions, rules=RULES,
+                                             publish=published, now=WEDNESDAY_NOON) is None
+    async with database.sessions() as session:
+        assert await store.open_loads(session) == {"Игорь Ким": 2}
+        assert (await store.recorded_routing(session, calm.contact.contact_id)).trail[-1] == (
+            "Игорь Ким freed up and took it from the service queue")
+
+
+async def test_finishing_a_ticket_pulls_the_next_waiting_contact(database: Database) -> None:
+    # The service team around the clock here, so the test does not depend on when it runs.
+    text = default_rule_text().replace(
+        '    hours: {days: [mon, tue, wed, thu, fri], from: "09:00", to: "21:00"}\n', "", 1)
+    rules = ActiveRules(text)
+    assert rules.fallback_text != default_rule_text()
+    published = Published()
+
+    async def route(event) -> ContactRouted:
+        return await handlers.on_contact_identified(event, sessions=database.sessions, rules=rules,
+                                                    second_opinion=None, publish=published)
+
+    busy = [await route(identified("Терминал сломался")) for _ in SERVICE_TEAM]
+    async with database.sessions() as session, session.begin():
+        for name in SERVICE_TEAM[1:]:
+            await store.set_availability(session, name, False)
+    olegs = next(r for r in busy if r.routing.assignee == SERVICE_TEAM[0])
+    queued = await route(identified("Касса не работает"))
+    assert queued.routing.assignee == SERVICE_TEAM[0]  # still available: takes a second one
+    async with database.sessions() as session, session.begin():
+        await store.set_availability(session, SERVICE_TEAM[0], False)
+    waiting = await route(identified("Принтер сломался"))
+    assert waiting.routing.assignee is None
+    async with database.sessions() as session, session.begin():
+        await store.set_availability(session, SERVICE_TEAM[0], True)  # back, but nobody offered yet
+
+    r = olegs.routing
+    created = TicketCreated(
+        correlation_id=olegs.correlation_id, channel="email", idempotency_key=olegs.idempotency_key,
+        number="2026-000077", contact_id=olegs.contact.contact_id, client_id=olegs.client.client_id,
+        first_contact=False, type=r.type, urgency=r.urgency, status=TicketStatus.NEW, team=r.team,
+        assignee=r.assignee, first_response_due_at=r.first_response_due_at, resolution_due_at=r.resolution_due_at)
+    closed = TicketStatusChanged(correlation_id=olegs.correlation_id, channel="email", idempotency_key="close",
+                                 number="2026-000077", old_status=TicketStatus.NEW,
+                                 new_status=TicketStatus.CLOSED, changed_by="agent")
+    for event in (created, closed):
+        await handlers.on_ticket_event(event.model_dump(mode="json"), event.type_name(),
+                                       sessions=database.sessions, rules=rules, publish=published)
+    assert [(a.contact_id, a.assignee) for a in published.assigned] == [
+        (waiting.contact.contact_id, SERVICE_TEAM[0])]

@@ -163,3 +163,17 @@ class ContactRouted(ContactIdentified):
     event_type = "contact.routed"
 
     routing: Routing
+
+
+class ContactAssigned(Event):
+    """A contact that waited in a team queue was given to an agent who freed up
+    (``contact.assigned.v1.<channel>``). ``correlation_id`` is the contact's id; the tickets service sets
+    the ticket's assignee. ``idempotency_key`` is ``<contact_id>:<assignee>``."""
+
+    event_type = "contact.assigned"
+
+    contact_id: uuid.UUID
+    ticket_number: ShortText | None = Field(default=None, description="The ticket, when the router knows it")
+    team: ShortText
+    assignee: ShortText
+    reason: ShortText

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .base import Event
 from .calls import CallEvent
-from .contacts import ContactIdentified, ContactReceived, ContactRouted
+from .contacts import ContactAssigned, ContactIdentified, ContactReceived, ContactRouted
 from .replies import DeliveryReported, OutboundReply, SurveyAnswered
 from .tickets import TicketCreated, TicketStatusChanged
 
@@ -23,6 +23,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ContactReceived,
     ContactIdentified,
     ContactRouted,
+    ContactAssigned,
     TicketCreated,
     TicketStatusChanged,
     OutboundReply,

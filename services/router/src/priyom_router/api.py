@@ -23,6 +23,7 @@ from priyom_kit.db import Database
 from . import store
 from .active_rules import ActiveRules
 from .classify import SecondOpinion
+from .handlers import Publish, offer_waiting_work
 from .routing import decide
 from .rules import RuleFileError, Team, parse_rule_book
 
@@ -91,7 +92,8 @@ def _rejected(exc: RuleFileError) -> JSONResponse:
                         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
-def router_api(database: Database, rules: ActiveRules, second_opinion: SecondOpinion | None) -> APIRouter:
+def router_api(database: Database, rules: ActiveRules, second_opinion: SecondOpinion | None,
+               publish: Publish) -> APIRouter:
     """``/api/v1``: every route needs a bearer token (admins pass every role check)."""
     api = APIRouter(prefix="/api/v1")
 
@@ -213,11 +215,13 @@ def router_api(database: Database, rules: ActiveRules, second_opinion: SecondOpi
                          open_tickets=roster.state(n, default).open_tickets) for n in names]
 
     @api.put("/agents/{name}/availability", tags=["teams"], status_code=status.HTTP_204_NO_CONTENT,
-             summary="An agent starts or stops taking contacts")
+             summary="An agent starts or stops taking contacts; one who starts takes the longest-waiting contact")
     async def put_availability(name: Annotated[str, StringConstraints(min_length=1, max_length=500)],
                                body: Availability,
                                _: Annotated[Principal, Depends(AVAILABILITY_WRITERS)]) -> None:
         async with database.sessions() as session, session.begin():
             await store.set_availability(session, name, body.available)
+        if body.available:
+            await offer_waiting_work(name, sessions=database.sessions, rules=rules, publish=publish)
 
     return api

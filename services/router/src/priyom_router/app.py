@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from faststream.rabbit import RabbitMessage
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactIdentified, ContactRouted
+from priyom_contracts import ContactAssigned, ContactIdentified, ContactRouted
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.db import Database
 
@@ -40,12 +40,14 @@ def build(settings: RouterSettings | None = None) -> ServiceParts:
 
     @bus.consumer("router.tickets")
     async def on_ticket_event(body: dict[str, Any], message: RabbitMessage) -> None:
-        await handlers.on_ticket_event(body, message.raw_message.type, sessions=database.sessions)
+        await handlers.on_ticket_event(body, message.raw_message.type, sessions=database.sessions, rules=rules,
+                                       publish=bus.publish)
 
     bus.publisher(ContactRouted)
+    bus.publisher(ContactAssigned)
     return ServiceParts(
         name="router", title="Priyom router", settings=settings, bus=bus, registry=registry,
-        routers=[router_api(database, rules, second_opinion)],
+        routers=[router_api(database, rules, second_opinion, bus.publish)],
         checks={"database": database.ping}, on_start=[database.open], on_stop=[database.close],
         description="Classifies every identified contact by a supervisor's rule book and assigns it.",
     )

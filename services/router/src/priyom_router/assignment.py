@@ -94,12 +94,13 @@ def _to_team(team: Team, why: str, step: Step, book: RuleBook, roster: Roster, l
              trail: list[str]) -> Assignment:
     trail.append(why)
     if team.hours is not None and not within(team.hours, local_time):
-        if team.after_hours == "queue":
-            trail.append(f"outside {team.name}'s hours: waits in its queue")
+        on_duty = _team(book, book.assignment.on_duty_team)
+        on_duty_closed = on_duty.hours is not None and not within(on_duty.hours, local_time)
+        if team.after_hours == "queue" or on_duty is team or on_duty_closed:
+            trail.append(f"outside {team.name}'s hours ({local_time:%a %H:%M}): waits in its queue")
             return Assignment(team.name, None, step.value, waiting=True, trail=trail)
-        on_duty = book.assignment.on_duty_team
-        trail.append(f"outside {team.name}'s hours ({local_time:%a %H:%M}): on-duty queue {on_duty}")
-        return Assignment(on_duty, None, step.value, trail=trail)
+        return _to_team(on_duty, f"outside {team.name}'s hours ({local_time:%a %H:%M}): on-duty team "
+                        f"{on_duty.name}", step, book, roster, local_time, trail)
     agent = pick_agent(team, book, roster)
     if agent is None:
         trail.append(f"nobody in {team.name} is available: waits in the team queue")

@@ -8,23 +8,26 @@ agent's load is counted once and tickets, which drops duplicates by contact, see
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import (
+    ContactAssigned,
     ContactIdentified,
     ContactRouted,
     Event,
     Routing,
     TicketCreated,
     TicketStatusChanged,
+    utcnow,
 )
 from priyom_kit import PermanentError, get_logger
 
 from . import store
 from .active_rules import ActiveRules
-from .classify import SecondOpinion
+from .classify import SecondOpinion, within
 from .routing import decide
 
 log = get_logger("priyom.router.handlers")
@@ -47,7 +50,8 @@ async def route_and_record(session: AsyncSession, event: ContactIdentified, rule
     decision = decide(contact, event.channel, event.client, book, await store.roster(session),
                       second_opinion=second_opinion, version=version)
     await store.record_assignment(session, contact.contact_id, decision.routing,
-                                  waiting=decision.assignment.waiting, routed_at=contact.received_at)
+                                  waiting=decision.assignment.waiting, routed_at=contact.received_at,
+                                  channel=event.channel)
     return decision.routing
 
 
@@ -71,21 +75,56 @@ async def on_contact_identified(event: ContactIdentified, *, sessions: async_ses
 
 
 async def on_ticket_event(body: dict[str, Any], message_type: str | None, *,
-                          sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Keep each agent's load current from the tickets service's lifecycle events."""
+                          sessions: async_sessionmaker[AsyncSession], rules: ActiveRules,
+                          publish: Publish) -> None:
+    """Keep each agent's load current from the tickets service's lifecycle events; an agent whose ticket
+    is finished takes the next contact waiting in their teams' queues."""
     if message_type == TicketCreated.type_name():
         created = TicketCreated.model_validate(body)
         await _on_ticket_created(created, sessions)
     elif message_type == TicketStatusChanged.type_name():
         changed = TicketStatusChanged.model_validate(body)
         async with sessions() as session, session.begin():
-            known = await store.ticket_status(session, str(changed.number), changed.new_status,
-                                              changed.occurred_at)
+            known, assignee = await store.ticket_status(session, str(changed.number), changed.new_status,
+                                                        changed.occurred_at)
         if not known:
             # A status change can overtake its ticket.created (they come from separate publishes): retry.
             raise LookupError(f"ticket {changed.number} is not known to the router yet")
+        if assignee and not store.is_open(changed.new_status):
+            await offer_waiting_work(assignee, sessions=sessions, rules=rules, publish=publish)
     else:
         raise PermanentError(f"router.tickets does not handle message type {message_type!r}")
+
+
+async def offer_waiting_work(agent: str, *, sessions: async_sessionmaker[AsyncSession], rules: ActiveRules,
+                             publish: Publish, now: datetime | None = None) -> ContactAssigned | None:
+    """Give ``agent`` the contact that has waited longest (most urgent first) in the queue of a team of
+    theirs that is at work ``now``, if they are available; announce it for the tickets service.
+
+    An agent pulls one contact each time they free up (become available, finish a ticket), so a queue
+    drains at the pace agents finish work rather than piling onto whoever appeared first."""
+    async with sessions() as session, session.begin():
+        await store.lock_roster(session)
+        book, _version = await rules.current(session)
+        roster = await store.roster(session)
+        if not roster.state(agent, book.assignment.available_by_default).available:
+            return None
+        local = (now or utcnow()).astimezone(book.zone)
+        teams = [t.name for t in book.teams
+                 if agent in t.members and (t.hours is None or within(t.hours, local))]
+        waiting = await store.next_waiting(session, teams)
+        if waiting is None:
+            return None
+        why = f"{agent} freed up and took it from the {waiting.team} queue"
+        await store.take_waiting(session, waiting, agent, why)
+    assigned = ContactAssigned(
+        correlation_id=waiting.contact_id, channel=waiting.channel or "router",
+        idempotency_key=f"{waiting.contact_id}:{agent}", contact_id=waiting.contact_id,
+        ticket_number=waiting.ticket_number, team=waiting.team, assignee=agent, reason=why,
+    )
+    await publish(assigned)
+    log.info("assigned from queue", contact_id=str(waiting.contact_id), team=waiting.team)
+    return assigned
 
 
 async def _on_ticket_created(event: TicketCreated, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -96,4 +135,4 @@ async def _on_ticket_created(event: TicketCreated, sessions: async_sessionmaker[
             first_response_due_at=event.first_response_due_at, resolution_due_at=event.resolution_due_at,
         )
         await store.ticket_created(session, event.contact_id, str(event.number), event.team, event.assignee,
-                                   event.status, event.occurred_at, routing)
+                                   event.status, event.occurred_at, routing, event.channel)

@@ -119,20 +119,27 @@ async def recorded_routing(session: AsyncSession, contact_id: uuid.UUID) -> Rout
 
 
 async def record_assignment(session: AsyncSession, contact_id: uuid.UUID, routing: Routing, *,
-                            waiting: bool, routed_at: datetime) -> None:
+                            waiting: bool, routed_at: datetime, channel: str) -> None:
     await session.execute(assignments.insert().values(
         contact_id=contact_id, team=routing.team, assignee=routing.assignee, waiting=waiting, open=True,
         priority=routing.priority or 3, routing=routing.model_dump(mode="json"), routed_at=routed_at,
+        channel=channel,
     ))
     if routing.assignee:
-        insert = _insert(session)
-        await session.execute(insert(team_cursors).values(team=routing.team, last_assignee=routing.assignee)
-                              .on_conflict_do_update(index_elements=[team_cursors.c.team],
-                                                     set_={"last_assignee": routing.assignee}))
+        await _advance_cursor(session, routing.team, routing.assignee)
+
+
+async def _advance_cursor(session: AsyncSession, team: str, assignee: str) -> None:
+    """Remember the team's last assignee, where round robin continues."""
+    insert = _insert(session)
+    await session.execute(insert(team_cursors).values(team=team, last_assignee=assignee)
+                          .on_conflict_do_update(index_elements=[team_cursors.c.team],
+                                                 set_={"last_assignee": assignee}))
 
 
 async def ticket_created(session: AsyncSession, contact_id: uuid.UUID, number: str, team: str,
-                         assignee: str | None, status: TicketStatus, at: datetime, routing: Routing) -> None:
+                         assignee: str | None, status: TicketStatus, at: datetime, routing: Routing,
+                         channel: str) -> None:
     """A ticket exists for the contact: bind its number, take its (possibly changed) assignee and state.
 
     The contact may have been routed by an older router without a row here: then the row is created.
@@ -141,7 +148,7 @@ async def ticket_created(session: AsyncSession, contact_id: uuid.UUID, number: s
     statement = insert(assignments).values(
         contact_id=contact_id, team=team, assignee=assignee, waiting=assignee is None,
         open=is_open(status), priority=routing.priority or 3, ticket_number=number, status_at=at,
-        routing=routing.model_dump(mode="json"), routed_at=at,
+        routing=routing.model_dump(mode="json"), routed_at=at, channel=channel,
     )
     await session.execute(statement.on_conflict_do_update(
         index_elements=[assignments.c.contact_id],
@@ -150,19 +157,52 @@ async def ticket_created(session: AsyncSession, contact_id: uuid.UUID, number: s
     ))
 
 
-async def ticket_status(session: AsyncSession, number: str, status: TicketStatus, at: datetime) -> bool:
-    """Apply a status change unless a newer one was applied already; False when the ticket is unknown."""
-    known = (await session.execute(select(assignments.c.contact_id)
+async def ticket_status(session: AsyncSession, number: str, status: TicketStatus,
+                        at: datetime) -> tuple[bool, str | None]:
+    """Apply a status change unless a newer one was applied already. Returns whether the ticket is known,
+    and its assignee."""
+    known = (await session.execute(select(assignments.c.contact_id, assignments.c.assignee)
                                    .where(assignments.c.ticket_number == number))).first()
     if known is None:
-        return False
+        return False, None
     await session.execute(
         update(assignments)
         .where(assignments.c.ticket_number == number,
                (assignments.c.status_at.is_(None)) | (assignments.c.status_at <= at))
         .values(open=is_open(status), status_at=at)
     )
-    return True
+    return True, known.assignee
+
+
+@dataclass(frozen=True)
+class Waiting:
+    contact_id: uuid.UUID
+    channel: str | None
+    ticket_number: str | None
+    team: str
+    routing: Routing
+
+
+async def next_waiting(session: AsyncSession, teams: list[str]) -> Waiting | None:
+    """The contact that has waited in one of ``teams``' queues the longest, most urgent first."""
+    if not teams:
+        return None
+    row = (await session.execute(
+        select(assignments.c.contact_id, assignments.c.channel, assignments.c.ticket_number, assignments.c.team,
+               assignments.c.routing)
+        .where(assignments.c.waiting.is_(True), assignments.c.open.is_(True), assignments.c.team.in_(teams))
+        .order_by(assignments.c.priority, assignments.c.routed_at, assignments.c.contact_id).limit(1)
+    )).first()
+    if row is None:
+        return None
+    return Waiting(row.contact_id, row.channel, row.ticket_number, row.team, Routing.model_validate(row.routing))
+
+
+async def take_waiting(session: AsyncSession, waiting: Waiting, assignee: str, why: str) -> None:
+    routing = waiting.routing.model_copy(update={"assignee": assignee, "trail": [*waiting.routing.trail, why]})
+    await session.execute(update(assignments).where(assignments.c.contact_id == waiting.contact_id)
+                          .values(assignee=assignee, waiting=False, routing=routing.model_dump(mode="json")))
+    await _advance_cursor(session, waiting.team, assignee)
 
 
 async def open_loads(session: AsyncSession) -> dict[str, int]:

@@ -6,7 +6,8 @@
 * ``agents``: availability as last reported (an agent with no row is ``available_by_default``).
 * ``assignments``: one row per routed contact: the decision, and whether its ticket is still open. The count
   of open rows per assignee is the agent's load; the row is written in the same transaction as the
-  decision, so the next contact already sees it, long before the ticket exists.
+  decision, so the next contact already sees it, long before the ticket exists. ``waiting`` rows are the
+  team queues: contacts nobody could take yet, handed to the next agent of the team who frees up.
 * ``team_cursors``: each team's last assignee, for round robin.
 * ``roster_lock``: one row every assignment updates first, which serialises assignments across processes
   on both databases (a row lock on PostgreSQL, the write lock on SQLite).
@@ -51,7 +52,9 @@ assignments = Table(
     Column("status_at", UtcDateTime, nullable=True),
     Column("routing", JSON, nullable=False),
     Column("routed_at", UtcDateTime, nullable=False),
+    Column("channel", String(32), nullable=True),
     Index("ix_assignments_assignee_open", "assignee", "open"),
+    Index("ix_assignments_waiting_team", "waiting", "team"),
 )
 
 team_cursors = Table(
