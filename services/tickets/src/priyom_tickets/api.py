@@ -12,6 +12,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from pydantic import AwareDatetime
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +21,7 @@ from priyom_kit import Principal, Role, require_roles
 from priyom_kit.blobs import BlobStore
 from priyom_kit.db import Database
 
-from . import activities, lifecycle, store, workflow
+from . import activities, lifecycle, reports, satisfaction, store, workflow
 from .decisions import DECISIONS
 from .lifecycle import Actor, IllegalTransition
 from .outbox import Relay
@@ -30,8 +31,11 @@ from .views import (
     ActivityView,
     EscalationRequest,
     PublicTicket,
+    RatingRequest,
+    RatingView,
     ReplyAccepted,
     ReplyRequest,
+    ReportView,
     TicketDetail,
     TicketPage,
     TicketView,
@@ -49,6 +53,7 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
     router = APIRouter(prefix="/api/v1")
     Session = Annotated[AsyncSession, Depends(database.session)]
     Staff = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.SUPERVISOR))]
+    Head = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR))]
 
     async def ticket_or_404(session: AsyncSession, number: str, *, for_update: bool = False) -> RowMapping:
         ticket = await store.get_ticket(session, number, for_update=for_update)
@@ -86,7 +91,8 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
         history = await store.history_of(session, ticket["seq"])
         todo = await activities.of_ticket(session, ticket["seq"])
         actions = lifecycle.available(ContactType(ticket["type"]), TicketStatus(ticket["status"]))
-        return TicketDetail.assemble(ticket, messages, attachments, history, todo, actions)
+        rating = await satisfaction.rating_of(session, ticket["seq"])
+        return TicketDetail.assemble(ticket, messages, attachments, history, todo, actions, rating)
 
     @router.get("/tickets/{number}", tags=["tickets"],
                 summary="One ticket with its thread, audit history and the actions its status allows",
@@ -177,6 +183,40 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
                                          due_before=utcnow() if overdue else None, limit=limit)
         return [ActivityView.model_validate(dict(r)) for r in rows]
 
+    async def record_rating(session: AsyncSession, ticket: RowMapping, body: RatingRequest, channel: str,
+                            actor: str) -> RatingView:
+        if ticket["status"] != TicketStatus.CLOSED:
+            raise HTTPException(status.HTTP_409_CONFLICT, "only a closed ticket is rated")
+        if not await satisfaction.rate(session, ticket, body.rating, body.comment, channel=channel, actor=actor,
+                                       now=utcnow()):
+            raise HTTPException(status.HTTP_409_CONFLICT, "this ticket is already rated")
+        await session.commit()
+        return RatingView.model_validate(dict(await satisfaction.rating_of(session, ticket["seq"]) or {}))
+
+    @router.post("/tickets/{number}/satisfaction", tags=["tickets"], status_code=status.HTTP_201_CREATED,
+                 summary="Record the customer's 1–5 rating of a closed ticket (given by phone, say)",
+                 responses={404: {"description": "No ticket has this number"},
+                            409: {"description": "Not closed yet, or already rated"}})
+    async def rate_ticket(number: Number, body: RatingRequest, who: Staff, session: Session) -> RatingView:
+        ticket = await ticket_or_404(session, number, for_update=True)
+        return await record_rating(session, ticket, body, body.channel or "telephony", who.name)
+
+    @router.get("/reports/tickets", tags=["reports"],
+                summary="Tickets grouped by client, agent, status, type, channel or team over a period",
+                response_model=ReportView,
+                responses={200: {"content": {"text/csv": {}}}, 403: {"description": "Supervisors only"}})
+    async def ticket_report(
+        _: Head, session: Session, group_by: reports.GroupBy = reports.GroupBy.STATUS,
+        start: Annotated[AwareDatetime | None, Query(alias="from", description="Registered at or after")] = None,
+        end: Annotated[AwareDatetime | None, Query(alias="to", description="Registered before")] = None,
+        format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",  # noqa: A002 - the query's name
+    ) -> Response | ReportView:
+        rows = await reports.ticket_report(session, group_by, reports.Period(start, end), utcnow())
+        if format == "csv":
+            return Response(reports.to_csv(rows), media_type="text/csv; charset=utf-8", headers={
+                "Content-Disposition": f'attachment; filename="tickets-by-{group_by.value}.csv"'})
+        return ReportView(group_by=group_by.value, start=start, end=end, rows=rows)
+
     @router.get("/decisions", tags=["tickets"], summary="The decisions dictionary: code and title")
     async def decisions(_: Staff) -> dict[str, str]:
         return dict(DECISIONS)
@@ -212,5 +252,16 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no ticket for this contact yet",
                                 headers={"Cache-Control": "no-store"})
         return PublicTicket.model_validate(dict(row))
+
+    @router.post("/contacts/{contact_id}/satisfaction", tags=["public"], status_code=status.HTTP_201_CREATED,
+                 summary="The customer rates their closed ticket (public: the contact id is the capability)",
+                 responses={404: {"description": "No ticket for this contact"},
+                            409: {"description": "Not closed yet, or already rated"}})
+    async def customer_rates(contact_id: uuid.UUID, body: RatingRequest, session: Session) -> RatingView:
+        row = await store.ticket_of_contact(session, contact_id)
+        ticket = await store.get_ticket(session, row["number"], for_update=True) if row else None
+        if ticket is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no ticket for this contact")
+        return await record_rating(session, ticket, body, "web", "customer")
 
     return router

@@ -19,7 +19,8 @@ class PublicPathCORS:
     def __init__(self, app: ASGIApp, *, prefix: str, origins: Sequence[str]) -> None:
         self.app = app
         self.prefix = prefix
-        self.cors = CORSMiddleware(app, allow_origins=list(origins), allow_methods=["GET"],
+        self.cors = CORSMiddleware(app, allow_origins=list(origins), allow_methods=["GET", "POST"],
+                                   allow_headers=["Content-Type"],
                                    allow_credentials=False, max_age=600)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -8,11 +8,14 @@ number (zammad#5064) or writing after the ticket was closed starts a ticket of t
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_contracts import ContactRouted
+from priyom_contracts import ContactRouted, TicketStatus
 
 from .lifecycle import FINAL
 from .store import ticket_messages, tickets
@@ -20,8 +23,19 @@ from .store import ticket_messages, tickets
 
 async def open_ticket_continued_by(session: AsyncSession, event: ContactRouted) -> RowMapping | None:
     """The open ticket of the contact's client that the contact answers, strongest evidence first."""
+    return await _continued(session, event, tickets.c.status.not_in([s.value for s in FINAL]))
+
+
+async def closed_ticket_answered_by(session: AsyncSession, event: ContactRouted, *,
+                                    closed_after: datetime) -> RowMapping | None:
+    """A ticket of the client closed since ``closed_after`` that the contact answers (the survey's reply)."""
+    return await _continued(session, event, (tickets.c.status == TicketStatus.CLOSED.value)
+                            & (tickets.c.closed_at >= closed_after))
+
+
+async def _continued(session: AsyncSession, event: ContactRouted, state: Any) -> RowMapping | None:
     hint = event.contact.thread
-    mine = (tickets.c.client_id == event.client.client_id) & tickets.c.status.not_in([s.value for s in FINAL])
+    mine = (tickets.c.client_id == event.client.client_id) & state
     if hint.ticket_number:
         found = (await session.execute(select(tickets).where(mine, tickets.c.number == hint.ticket_number)
                                        .with_for_update())).mappings().first()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,8 +26,9 @@ from priyom_kit import PermanentError, TransientError, get_logger
 from priyom_kit.db import Inbox
 
 from . import store, workflow
-from .followups import open_ticket_continued_by
+from .followups import closed_ticket_answered_by, open_ticket_continued_by
 from .outbox import Relay
+from .satisfaction import parse_rating, rate
 
 log = get_logger("priyom.tickets.handlers")
 
@@ -109,7 +111,11 @@ async def register_contact(
             now = utcnow()
             outcome: Registered
             ongoing = await open_ticket_continued_by(session, event)
-            if ongoing is not None:
+            rated = None if ongoing else await _survey_answer(session, event, policy, now)
+            if rated is not None:
+                outcome = Appended(rated, str(event.contact.contact_id))
+                record = {"appended_to": outcome.number, "contact_id": outcome.contact_id}
+            elif ongoing is not None:
                 await workflow.append_followup(session, ongoing, event, policy=policy, now=now)
                 outcome = Appended(ongoing["number"], str(event.contact.contact_id))
                 record = {"appended_to": outcome.number, "contact_id": outcome.contact_id}
@@ -125,6 +131,21 @@ async def register_contact(
             await session.rollback()
         # A concurrent delivery of the same arrival committed first: announce what it recorded.
         return await _already_registered(session, inbox, event), False
+
+
+async def _survey_answer(session: AsyncSession, event: ContactRouted, policy: workflow.Policy,
+                         now: datetime) -> str | None:
+    """A rating answering the closing survey of a recently closed ticket: kept on that ticket, with the
+    message; the ticket's number, or None when the contact is no such answer."""
+    answer = parse_rating(event.contact.body)
+    if answer is None:
+        return None
+    closed = await closed_ticket_answered_by(session, event, closed_after=now - policy.survey_window)
+    if closed is None or not await rate(session, closed, *answer, channel=event.channel, actor="customer",
+                                        now=now):
+        return None
+    await store.insert_inbound_message(session, closed["seq"], event)
+    return closed["number"]
 
 
 class _LostRace(Exception):

@@ -22,11 +22,13 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     ForeignKey,
     Identity,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -191,6 +193,19 @@ ticket_activities = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index(None, "ticket_seq"),
     Index(None, "owner", "due_at"),
+)
+
+#: The customer's 1–5 rating of a closed ticket (satisfaction.py).
+ticket_ratings = Table(
+    "ticket_ratings",
+    metadata,
+    Column("ticket_seq", Integer, ForeignKey("tickets.seq", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("rating", SmallInteger, nullable=False),
+    Column("comment", Text),
+    Column("channel", String(32), nullable=False),
+    Column("rated_at", UtcDateTime, nullable=False),
+    CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
 )
 
 #: Events to publish, written in the transaction that caused them and sent after its commit (see outbox.py).

@@ -83,6 +83,20 @@ class ActivityChange(BaseModel):
     done: bool | None = None
 
 
+class RatingRequest(BaseModel):
+    rating: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, StringConstraints(max_length=2000, strip_whitespace=True)] | None = None
+    channel: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,31}$")] | None = Field(
+        None, description="Staff only: the channel the customer rated on (telephony by default)")
+
+
+class RatingView(BaseModel):
+    rating: int
+    comment: str | None
+    channel: str
+    rated_at: datetime
+
+
 class ActionView(BaseModel):
     name: str
     title: str
@@ -138,12 +152,13 @@ class TicketDetail(TicketView):
     history: list[HistoryView] = Field(description="Every change, oldest first")
     activities: list[ActivityView] = Field(description="Call-backs, meetings, documents, tasks; soonest first")
     actions: list[ActionView] = Field(description="What staff may do next, by the ticket type's lifecycle")
+    satisfaction: RatingView | None = Field(None, description="The customer's rating, once closed and rated")
 
     @classmethod
     def assemble(
         cls, ticket: Mapping[str, Any], messages: Sequence[Mapping[str, Any]],
         attachments: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]],
-        activities: Sequence[Mapping[str, Any]], actions: Sequence[Action],
+        activities: Sequence[Mapping[str, Any]], actions: Sequence[Action], rating: Mapping[str, Any] | None,
     ) -> TicketDetail:
         by_message: dict[uuid.UUID, list[AttachmentView]] = {}
         for row in attachments:
@@ -152,7 +167,8 @@ class TicketDetail(TicketView):
                                              "attachments": by_message.get(m["id"], [])}) for m in messages]
         return cls.model_validate({**ticket, "messages": views, "history": [dict(h) for h in history],
                                    "activities": [{**a, "number": ticket["number"]} for a in activities],
-                                   "actions": [ActionView.of(a) for a in actions]})
+                                   "actions": [ActionView.of(a) for a in actions],
+                                   "satisfaction": dict(rating) if rating else None})
 
 
 LongText = Annotated[str, StringConstraints(max_length=20_000, strip_whitespace=True)]
@@ -200,6 +216,24 @@ class TicketPage(BaseModel):
     total: int = Field(description="Tickets matching the filters, on every page")
     limit: int
     offset: int
+
+
+class ReportRow(BaseModel):
+    group: str | None = Field(description="The client id, agent, status, type, channel or team")
+    tickets: int
+    open: int = Field(description="Not yet resolved, closed, cancelled or rejected")
+    overdue: int = Field(description="Open and past a deadline now")
+    avg_first_response_min: float | None
+    avg_resolution_min: float | None
+    rated: int
+    avg_rating: float | None
+
+
+class ReportView(BaseModel):
+    group_by: str
+    start: datetime | None
+    end: datetime | None
+    rows: list[ReportRow]
 
 
 class PublicTicket(BaseModel):

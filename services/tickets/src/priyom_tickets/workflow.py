@@ -36,6 +36,8 @@ class Policy:
     sla: SlaPolicy | None = None
     #: Who heads each team: an overdue ticket is escalated to them.
     team_heads: Mapping[str, str] = field(default_factory=dict)
+    #: How long after closing a customer's "1".."5" on the same conversation is taken as the survey's answer.
+    survey_window: timedelta = timedelta(days=14)
 
 
 @dataclass(frozen=True)
