@@ -204,3 +204,19 @@ async def test_health_reports_polling_that_stopped_getting_answers(
 def _receiver_of(app: Any) -> Any:
     check = app.state.parts.checks["telegram_polling"]
     return check.__self__
+
+
+async def test_polling_survives_a_bot_api_outage_at_start(
+        fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path, bus_queues: Queues) -> None:
+    fake_bot.fail_next("deleteWebhook", 502, "Bad Gateway")
+    fake_bot.fail_next("getUpdates", 401, "Unauthorized")
+    update = await fake_bot.add_update(private_message(text="Сообщение во время сбоя"))
+    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+
+    app = build_app(build(settings))
+    async with LifespanManager(app):
+        event, _ = await (await bus_queues("identity.contacts")).next(ContactReceived, timeout=15)
+        await eventually(lambda: not fake_bot.pending())
+
+    assert event.idempotency_key == f"tg:{BOT_ID}:{update['update_id']}"
+    assert [m for m, _ in fake_bot.calls[:4]] == ["deleteWebhook", "deleteWebhook", "getUpdates", "getUpdates"]

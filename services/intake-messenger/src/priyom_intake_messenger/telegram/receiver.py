@@ -17,7 +17,6 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
-    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramRetryAfter,
@@ -101,29 +100,31 @@ class UpdateReceiver:
     async def _poll(self, ready: Callable[[], Awaitable[bool]]) -> None:
         while not await _safe(ready):  # noqa: ASYNC110 - the bus has no "connected" event to wait on
             await asyncio.sleep(0.2)
-        # Without dropping pending updates: what arrived while no one listened is the first batch.
-        await self.bot.delete_webhook(drop_pending_updates=False)
         offset: int | None = None
+        webhook_deleted = False
         failures = 0
         while True:
+            if failures:
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
             try:
+                if not webhook_deleted:
+                    # Without dropping pending updates: what arrived while no one listened is the first batch.
+                    webhook_deleted = await self.bot.delete_webhook(drop_pending_updates=False)
                 updates = await self.bot(RawGetUpdates(offset=offset, timeout=self.poll_timeout_s,
                                                        allowed_updates=ALLOWED_UPDATES))
             except TelegramRetryAfter as exc:
                 await asyncio.sleep(exc.retry_after)
                 continue
-            except TelegramAPIError as exc:
+            except Exception as exc:  # noqa: BLE001 - polling must outlive any failure; /health reports it
                 failures += 1
-                log.warning("getUpdates failed", error=exc.message, failures=failures)
-                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
+                log.warning("getUpdates failed", error=getattr(exc, "message", type(exc).__name__),
+                            failures=failures)
                 continue
             self._last_poll_ok = asyncio.get_running_loop().time()
             next_offset = await self.handle_batch(updates)
             offset = next_offset if next_offset is not None else offset
             complete = not updates or next_offset == updates[-1]["update_id"] + 1
             failures = 0 if complete else failures + 1
-            if failures:
-                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
 
     async def handle_batch(self, updates: list[dict[str, Any]]) -> int | None:
         """Handle one ``getUpdates`` batch; the offset that confirms exactly the updates done.
