@@ -164,3 +164,34 @@ def _press(data: str, message: dict[str, Any]) -> dict[str, Any]:
     return {"update_id": 0, "callback_query": {
         "id": f"86420{next(_presses)}", "from": {"id": CUSTOMER, "is_bot": False, "first_name": "Ольга"},
         "message": message, "chat_instance": "-5712345", "data": data}}
+
+
+async def test_replies_that_cannot_be_sent_are_reported_failed_with_why(
+        service: None, fake_bot: FakeBotAPI, amqp_url: str, cleanup_bus: str, bus_queues: Queues) -> None:
+    deliveries = await bus_queues("tickets.deliveries")
+    no_chat = reply_to(CUSTOMER, "Ответ").model_copy(update={"recipient": Recipient(email="ivan@example.ru")})
+    bad_thread = reply_to(CUSTOMER, "Ответ").model_copy(update={"recipient": Recipient(external_thread_id="tg:x")})
+    empty = reply_to(CUSTOMER, "   ")
+
+    details = {}
+    for reply in (no_chat, bad_thread, empty):
+        await publish(amqp_url, cleanup_bus, reply)
+        report, _ = await deliveries.next(DeliveryReported, timeout=10)
+        details[report.reply_id] = (report.status, report.detail)
+
+    assert details == {no_chat.reply_id: (DeliveryStatus.FAILED, "the recipient has no Telegram chat"),
+                       bad_thread.reply_id: (DeliveryStatus.FAILED, "the recipient has no Telegram chat"),
+                       empty.reply_id: (DeliveryStatus.FAILED, "the reply is empty")}
+    assert fake_bot.sent == []
+
+
+async def test_a_wrong_token_is_not_blamed_on_the_customer(service: None, fake_bot: FakeBotAPI, amqp_url: str,
+                                                           cleanup_bus: str, bus_queues: Queues) -> None:
+    fake_bot.fail_next("sendMessage", 401, "Unauthorized")
+    reply = reply_to(CUSTOMER, "Ответ после смены токена")
+
+    await publish(amqp_url, cleanup_bus, reply)
+    report, _ = await (await bus_queues("tickets.deliveries")).next(DeliveryReported, timeout=10)
+
+    assert report.status == DeliveryStatus.DELIVERED  # the bus retried it; no "failed" was reported first
+    assert fake_bot.sent_texts() == [reply.body]

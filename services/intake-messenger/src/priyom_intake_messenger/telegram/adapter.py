@@ -87,33 +87,38 @@ class TelegramAdapter(ChannelAdapter):
         chat_id = chat_of(reply.recipient)
         if chat_id is None:
             raise DeliveryError("the recipient has no Telegram chat", permanent=True)
+        if not reply.body.strip() and not reply.attachments:
+            raise DeliveryError("the reply is empty", permanent=True)
         try:
-            first = None
+            sent_ids: list[int] = []
             chunks = _chunks(reply.body, MAX_TEXT)
             for i, chunk in enumerate(chunks):
                 survey = reply.survey and i == len(chunks) - 1  # the buttons under the last part
                 markup = survey_keyboard(str(reply.ticket_number)) if survey else None
-                sent = await self.bot.send_message(chat_id, chunk, reply_markup=markup)
-                first = first or sent
+                sent_ids.append((await self.bot.send_message(chat_id, chunk, reply_markup=markup)).message_id)
             for attachment in reply.attachments:
                 data = await self.blobs.get(attachment.blob_key)
-                await self.bot.send_document(chat_id, BufferedInputFile(data, attachment.filename))
+                document = BufferedInputFile(data, attachment.filename)
+                sent_ids.append((await self.bot.send_document(chat_id, document)).message_id)
         except TelegramRetryAfter as exc:
             raise DeliveryError(f"Telegram flood limit: {exc.message}", retry_after=exc.retry_after) from exc
-        except (TelegramForbiddenError, TelegramBadRequest, TelegramNotFound, TelegramUnauthorizedError) as exc:
+        except (TelegramForbiddenError, TelegramBadRequest, TelegramNotFound) as exc:
             raise DeliveryError(f"Telegram refused: {exc.message}", permanent=True) from exc
-        except (TelegramNetworkError, TelegramServerError) as exc:
+        except (TelegramNetworkError, TelegramServerError, TelegramUnauthorizedError) as exc:
+            # Unauthorized is our token, not the customer: retried, then dead-lettered for a replay once fixed.
             raise DeliveryError(f"Telegram unavailable: {exc.message}") from exc
-        return Delivered(f"tg:{chat_id}:{first.message_id}" if first else None)
+        return Delivered(f"tg:{chat_id}:{sent_ids[0]}")
 
 
 def chat_of(recipient: Recipient) -> int | None:
     """The private chat of a customer: their Telegram user id, or the thread id ``tg:<chat_id>``."""
     if recipient.external_thread_id and recipient.external_thread_id.startswith("tg:"):
-        return int(recipient.external_thread_id.split(":")[1])
-    if recipient.messenger and recipient.messenger.channel == mapping.CHANNEL:
-        return int(recipient.messenger.user_id)
-    return None
+        chat = recipient.external_thread_id.split(":")[1]
+    elif recipient.messenger and recipient.messenger.channel == mapping.CHANNEL:
+        chat = recipient.messenger.user_id
+    else:
+        return None
+    return int(chat) if chat.lstrip("-").isdigit() else None
 
 
 def _chunks(text: str, size: int) -> list[str]:
