@@ -213,3 +213,21 @@ async def test_finishing_a_ticket_pulls_the_next_waiting_contact(database: Datab
                                        sessions=database.sessions, rules=rules, publish=published)
     assert [(a.contact_id, a.assignee) for a in published.assigned] == [
         (waiting.contact.contact_id, SERVICE_TEAM[0])]
+
+
+async def test_a_stored_rule_book_reaches_every_instance_without_restart(database: Database) -> None:
+    """Two router processes share the database: a book stored through one is used by the other's next
+    decision (each decision reads the newest version number)."""
+    first, second = ActiveRules(default_rule_text()), ActiveRules(default_rule_text())
+    async with database.sessions() as session:
+        assert (await first.current(session))[1] == (await second.current(session))[1] == 0
+    edited = default_rule_text().replace("  - name: complaint\n", "  - name: grievance\n", 1)
+    async with database.sessions() as session, session.begin():
+        version = await store.add_rule_version(session, edited, "supervisor", "renamed")
+    async with database.sessions() as session:
+        book, seen = await second.current(session)
+    assert seen == version and [r.name for r in book.rules][1] == "grievance"
+    published = Published()
+    await handlers.on_contact_identified(identified("Пишу жалобу"), sessions=database.sessions, rules=first,
+                                         second_opinion=None, publish=published)
+    assert (published.events[0].routing.rule, published.events[0].routing.rules_version) == ("grievance", version)
