@@ -134,3 +134,27 @@ async def test_registered_card_reaches_the_router_with_its_account_manager(
     assert out.client.match is MatchKind.EXACT_EMAIL
     body = json.loads(out.model_dump_json())
     assert body["client"]["first_contact"] is False
+
+
+async def test_ticket_number_reaches_the_contact_history(parts: ServiceParts, client: httpx.AsyncClient,
+                                                         identified: Tap) -> None:
+    from datetime import timedelta
+
+    from priyom_contracts import ContactType, TicketCreated, TicketStatus, Urgency, utcnow
+
+    event = contact_event(email=unique_email())
+    await parts.bus.publish(event)
+    out = await identified.identified()
+    now = utcnow()
+    await parts.bus.publish(TicketCreated(
+        correlation_id=event.correlation_id, channel="web", idempotency_key=event.idempotency_key,
+        number="2026-000123", contact_id=event.contact.contact_id, client_id=out.client.client_id,
+        first_contact=True, type=ContactType.INFORMATION_REQUEST, urgency=Urgency.NORMAL, status=TicketStatus.NEW,
+        team="support", first_response_due_at=now + timedelta(hours=1), resolution_due_at=now + timedelta(days=1)))
+    for _ in range(200):
+        history = (await client.get(f"/api/v1/clients/{out.client.client_id}/history", headers=ADMIN)).json()
+        if history[0]["ticket_number"] is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert [(h["contact_id"], h["ticket_number"]) for h in history] == [
+        (str(event.contact.contact_id), "2026-000123")]

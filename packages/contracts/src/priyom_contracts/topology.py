@@ -62,6 +62,7 @@ class Topology:
         specs = {
             "identity.contacts": QueueSpec(f"{p}identity.contacts", (binding(ContactReceived),)),
             "router.contacts": QueueSpec(f"{p}router.contacts", (binding(ContactIdentified),)),
+            "identity.tickets": QueueSpec(f"{p}identity.tickets", (binding(TicketCreated),)),
             "router.tickets": QueueSpec(f"{p}router.tickets", (binding(TicketCreated), binding(TicketStatusChanged))),
             "tickets.contacts": QueueSpec(f"{p}tickets.contacts", (binding(ContactRouted),)),
             "tickets.deliveries": QueueSpec(f"{p}tickets.deliveries", (binding(DeliveryReported),)),

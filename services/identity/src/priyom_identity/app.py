@@ -9,7 +9,7 @@ from faststream.middlewares import AckPolicy
 from faststream.rabbit import RabbitQueue, RabbitResponse, RabbitRouter
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactIdentified, ContactReceived
+from priyom_contracts import ContactIdentified, ContactReceived, TicketCreated
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.db import Database, Inbox
 
@@ -58,6 +58,10 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
         return RabbitResponse(await handlers.on_lookup_request(body, lookup=lookup), mandatory=False)
 
     bus.broker.include_router(rpc)
+
+    @bus.consumer("identity.tickets")
+    async def on_ticket_created(event: TicketCreated) -> None:
+        await handlers.on_ticket_created(event, sessions=database.sessions)
 
     bus.publisher(ContactIdentified)
     return ServiceParts(

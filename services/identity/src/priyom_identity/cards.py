@@ -115,7 +115,7 @@ class HistoryEntry(BaseModel):
     occurred_at: datetime
     contact_id: uuid.UUID
     person_id: uuid.UUID | None
-    ticket_number: int | None
+    ticket_number: str | None = Field(description="The ticket the contact became or joined, once known")
 
 
 class MergeRequest(BaseModel):

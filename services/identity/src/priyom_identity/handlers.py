@@ -7,7 +7,7 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from priyom_contracts import ClientLookupReply, ContactIdentified, ContactReceived
+from priyom_contracts import ClientLookupReply, ContactIdentified, ContactReceived, TicketCreated
 from priyom_kit import Bus, PermanentError, TransientError, get_logger
 from priyom_kit.db import Inbox
 
@@ -17,6 +17,7 @@ from .lookup_cache import LookupCache
 from .matching import NoUsableIdentifier, sender_identifiers
 from .merging import CardGone
 from .policy import MatchPolicy
+from .store import note_ticket
 
 log = get_logger("priyom.identity")
 
@@ -94,3 +95,15 @@ async def on_lookup_request(body: object, *, lookup: ClientLookup) -> ClientLook
         return ClientLookupReply(request_id=request_id_of(body), found=False,
                                  error="lookup unavailable, try again")
 
+
+
+async def on_ticket_created(event: TicketCreated, *, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Put the ticket number on the contact's history entry, so an agent sees which ticket each contact became.
+
+    Idempotent by nature (the same number written again), so no inbox. A contact identity never saw (one
+    registered elsewhere) is simply not in the history: nothing to note, not an error.
+    """
+    async with sessions() as session, session.begin():
+        noted = await note_ticket(session, event.contact_id, event.number)
+    if not noted:
+        log.info("ticket for a contact not in the history", contact_id=str(event.contact_id))

@@ -301,3 +301,10 @@ async def lookup_hits(session: AsyncSession, wanted: Sequence[Identifier]) -> di
     )
     return {(r.kind, r.value): LookupHit(r.client_id, r.person_id, r.name, r.account_manager, r.sla_tier,
                                          r.name if r.client_kind == "org" else None) for r in rows}
+
+
+async def note_ticket(session: AsyncSession, contact_id: uuid.UUID, number: str) -> bool:
+    """Write the ticket number on the history entry of ``contact_id``; False when identity never saw it."""
+    result = await session.execute(update(contact_history).where(contact_history.c.contact_id == contact_id)
+                                   .values(ticket_number=number))
+    return bool(result.rowcount)

@@ -94,9 +94,9 @@ contact_history = Table(
     Column("client_id", Uuid, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
     Column("person_id", Uuid, ForeignKey("contact_persons.id", ondelete="SET NULL"), nullable=True),
     Column("channel", String(32), nullable=False),
-    Column("contact_id", Uuid, nullable=False),
+    Column("contact_id", Uuid, nullable=False, index=True),
     Column("occurred_at", UtcDateTime, nullable=False),
-    Column("ticket_number", BigInteger, nullable=True),  # 0002: filled when the ticket is known
+    Column("ticket_number", String(20), nullable=True),  # 0003: from ticket.created (2026-000123)
     Index("ix_contact_history_client_occurred", "client_id", "occurred_at"),
 )
 
