@@ -195,3 +195,19 @@ async def test_a_wrong_token_is_not_blamed_on_the_customer(service: None, fake_b
 
     assert report.status == DeliveryStatus.DELIVERED  # the bus retried it; no "failed" was reported first
     assert fake_bot.sent_texts() == [reply.body]
+
+
+async def test_a_flood_limit_mid_reply_resumes_without_repeating_what_was_sent(
+        service: None, fake_bot: FakeBotAPI, amqp_url: str, cleanup_bus: str, tmp_path: Path,
+        bus_queues: Queues) -> None:
+    key = await FileBlobStore(tmp_path / "blobs").put(b"%PDF-1.4 act")
+    act = AttachmentRef(blob_key=key, filename="акт.pdf", content_type="application/pdf", size=12)
+    fake_bot.fail_next("sendDocument", 429, "Too Many Requests: retry after 1", retry_after=1)
+    reply = reply_to(CUSTOMER, "Акт выполненных работ во вложении.", [act])
+    deliveries = await bus_queues("tickets.deliveries")
+
+    await publish(amqp_url, cleanup_bus, reply)
+    statuses = [(await deliveries.next(DeliveryReported, timeout=10))[0].status for _ in range(2)]
+
+    assert statuses == [DeliveryStatus.RETRYING, DeliveryStatus.DELIVERED]
+    assert [s["method"] for s in fake_bot.sent] == ["sendMessage", "sendDocument"]

@@ -7,6 +7,7 @@ is ours (:mod:`.receiver`), because an update may be confirmed only after its co
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,6 +62,7 @@ class TelegramAdapter(ChannelAdapter):
         self.bot = bot
         self.blobs = blobs
         self.bot_id = bot.id
+        self._sent_parts: dict[uuid.UUID, list[int]] = {}
 
     def normalise(self, raw: Mapping[str, Any]) -> list[Inbound]:
         item = mapping.read_update(raw, self.bot_id)
@@ -89,24 +91,27 @@ class TelegramAdapter(ChannelAdapter):
             raise DeliveryError("the recipient has no Telegram chat", permanent=True)
         if not reply.body.strip() and not reply.attachments:
             raise DeliveryError("the reply is empty", permanent=True)
+        # A reply is several messages; after a flood limit mid-way, the retry resumes after the last one sent.
+        sent_ids = self._sent_parts.setdefault(reply.reply_id, [])
+        chunks = _chunks(reply.body, MAX_TEXT)
         try:
-            sent_ids: list[int] = []
-            chunks = _chunks(reply.body, MAX_TEXT)
-            for i, chunk in enumerate(chunks):
+            for i, chunk in enumerate(chunks[len(sent_ids):], start=len(sent_ids)):
                 survey = reply.survey and i == len(chunks) - 1  # the buttons under the last part
                 markup = survey_keyboard(str(reply.ticket_number)) if survey else None
                 sent_ids.append((await self.bot.send_message(chat_id, chunk, reply_markup=markup)).message_id)
-            for attachment in reply.attachments:
+            for attachment in reply.attachments[len(sent_ids) - len(chunks):]:
                 data = await self.blobs.get(attachment.blob_key)
                 document = BufferedInputFile(data, attachment.filename)
                 sent_ids.append((await self.bot.send_document(chat_id, document)).message_id)
         except TelegramRetryAfter as exc:
             raise DeliveryError(f"Telegram flood limit: {exc.message}", retry_after=exc.retry_after) from exc
         except (TelegramForbiddenError, TelegramBadRequest, TelegramNotFound) as exc:
+            self._sent_parts.pop(reply.reply_id, None)
             raise DeliveryError(f"Telegram refused: {exc.message}", permanent=True) from exc
         except (TelegramNetworkError, TelegramServerError, TelegramUnauthorizedError) as exc:
             # Unauthorized is our token, not the customer: retried, then dead-lettered for a replay once fixed.
             raise DeliveryError(f"Telegram unavailable: {exc.message}") from exc
+        del self._sent_parts[reply.reply_id]
         return Delivered(f"tg:{chat_id}:{sent_ids[0]}")
 
 
