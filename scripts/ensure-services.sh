@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure the servers Priyom needs answer: scripts/ensure-services.sh rabbitmq|postgres [...]
+# Make sure the servers Priyom needs answer: scripts/ensure-services.sh rabbitmq|postgres|dovecot [...]
 #
 # For each one: if its port answers, done. If not and the address is this machine: start the local server;
 # if it is not installed and we are root on Debian/Ubuntu, install it from the distribution first. Otherwise
@@ -7,6 +7,8 @@
 #   rabbitmq   host and port from AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/)
 #   postgres   host and port from PRIYOM_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
 #              also checks that this URL can connect and create databases, as the tests do.
+#   dovecot    only the binary: intake-email's tests start their own Dovecot on a high port with a throwaway
+#              configuration, so a system instance is not needed (one installed here is stopped again).
 set -euo pipefail
 
 AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
@@ -160,11 +162,24 @@ ensure_postgres() {
   say "PostgreSQL answers on $host:$port and $PG_URL may create databases"
 }
 
-[ $# -gt 0 ] || fail "usage: $0 rabbitmq|postgres [...]"
+dovecot_binary() { command -v dovecot || { [ -x /usr/sbin/dovecot ] && echo /usr/sbin/dovecot; }; }
+
+ensure_dovecot() {
+  if [ -z "$(dovecot_binary)" ]; then
+    can_apt || fail "Dovecot is not installed (intake-email's IMAP tests need it): run 'sudo apt-get install dovecot-imapd'."
+    apt_install dovecot-imapd
+    # The package may start the system instance on 143/993; the tests never use it.
+    if command -v doveadm >/dev/null && doveadm stop >/dev/null 2>&1; then say "stopped the system Dovecot the package started"; fi
+  fi
+  say "Dovecot is installed ($(dovecot_binary)); the tests start their own instance"
+}
+
+[ $# -gt 0 ] || fail "usage: $0 rabbitmq|postgres|dovecot [...]"
 for service in "$@"; do
   case $service in
     rabbitmq) ensure_rabbitmq ;;
     postgres | postgresql) ensure_postgres ;;
-    *) fail "unknown service '$service' (known: rabbitmq, postgres)" ;;
+    dovecot) ensure_dovecot ;;
+    *) fail "unknown service '$service' (known: rabbitmq, postgres, dovecot)" ;;
   esac
 done

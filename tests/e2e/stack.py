@@ -26,7 +26,7 @@ SERVICES: dict[str, str] = {
     "router": "priyom_router",
 }
 ENV_PREFIX = {name: name.upper().replace("-", "_") + "_" for name in SERVICES}
-MIGRATED = ("identity", "tickets", "router")
+MIGRATED = ("identity", "tickets", "router", "intake-email")
 
 
 def free_port() -> int:
@@ -113,5 +113,6 @@ def stack_env(base: Mapping[str, str], *, workdir: Path, prefix: str, admin_toke
         LOG_LEVEL="INFO",
         IDENTITY_DATABASE_URL=database_urls["identity"],
         TICKETS_DATABASE_URL=database_urls["tickets"],
+        INTAKE_EMAIL_SMTP_PORT=str(free_port()),  # 2525 may be taken by another stack on this machine
     )
     return env

@@ -7,6 +7,7 @@ from .base import ChannelName, Contract, Event, IdempotencyKey, TicketNumber, ut
 from .calls import CallEvent, CallState, ClientLookupReply, ClientLookupRequest
 from .contacts import (
     AttachmentRef,
+    AutomatedKind,
     ClientMatch,
     Contact,
     ContactIdentified,
@@ -29,6 +30,7 @@ from .topology import EVENT_TYPES, QueueSpec, Topology, binding
 __all__ = [
     "EVENT_TYPES",
     "AttachmentRef",
+    "AutomatedKind",
     "CallEvent",
     "CallState",
     "ChannelName",

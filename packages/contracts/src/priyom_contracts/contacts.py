@@ -54,8 +54,20 @@ class ThreadHint(Contract):
     in_reply_to: Annotated[str, StringConstraints(max_length=998)] | None = None
     references: list[Annotated[str, StringConstraints(max_length=998)]] = Field(default_factory=list)
     ticket_number: TicketNumber | None = Field(default=None, description="A ticket number the customer quoted")
+    message_id: Annotated[str, StringConstraints(max_length=998)] | None = Field(
+        default=None, description="The channel's own id of this message (email Message-ID), so later replies "
+        "that name it in In-Reply-To or References join the same ticket")
     edits: Annotated[str, StringConstraints(max_length=512)] | None = Field(
         default=None, description="The channel's id of an earlier message this contact corrects (an edit)")
+
+
+class AutomatedKind(StrEnum):
+    """Why a contact was written by a machine, not a person (see :attr:`Contact.automated`)."""
+
+    AUTO_REPLY = "auto_reply"  # out-of-office and other RFC 3834 auto-replies
+    BOUNCE = "bounce"  # a delivery status notification: our mail did not arrive
+    REPORT = "report"  # abuse/complaint feedback (ARF) and read receipts (MDN)
+    LIST = "list"  # mailing-list traffic, when the channel is configured to flag it
 
 
 class Contact(Contract):
@@ -68,6 +80,12 @@ class Contact(Contract):
     body: Annotated[str, StringConstraints(max_length=100_000)] = ""
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=50)
     thread: ThreadHint = Field(default_factory=ThreadHint)
+    automated: AutomatedKind | None = Field(
+        default=None, description="Set when no person wrote this contact: it is attached to the ticket its "
+        "thread hint names and never opens a ticket nor gets an automatic answer (loop protection)")
+    undeliverable: list[EmailStr] = Field(
+        default_factory=list, max_length=50,
+        description="Addresses a bounce reports as undeliverable (automated is bounce)")
     registered_by: ShortText | None = Field(
         default=None, description="The first-line agent who registered the contact (a call, a walk-in)"
     )

@@ -1,23 +1,93 @@
-"""Wiring: the only place intake-email's parts meet. For now only the bus; the channel is not built yet."""
+"""Wiring: the only place intake-email's parts meet.
+
+Inbound: the SMTP endpoint and one IMAP reader per configured mailbox feed :class:`MailIntake`, which
+publishes ``contact.received.v1.email``. Outbound: the ``intake-email.outbound`` consumer sends replies
+through the relay and publishes ``reply.reported.v1.email``.
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from priyom_contracts import ContactReceived
 from priyom_kit import Bus, ServiceParts, build_app
+from priyom_kit.blobs import FileBlobStore
+from priyom_kit.db import Database
 
+from .dead_letters import dead_letter_publisher
+from .imap import ImapReaders
+from .intake import MailIntake
+from .mail.normalise import MailLimits
+from .outbound import register_outbound
 from .settings import IntakeEmailSettings
+from .smtp import SmtpEndpoint
+from .store import Checkpoints, SentReplies
 
 
-def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
+@dataclass
+class Inbound:
+    """The two doors mail comes in by; they open after the bus started and close before it stops."""
+
+    smtp: SmtpEndpoint
+    readers: ImapReaders
+    smtp_enabled: bool
+
+    async def start(self) -> None:
+        if self.smtp_enabled:
+            await self.smtp.start()
+        self.readers.start()
+
+    async def stop(self) -> None:
+        await self.smtp.stop()
+        await self.readers.stop()
+
+
+def build_channel(settings: IntakeEmailSettings | None = None) -> tuple[ServiceParts, Inbound]:
     settings = settings or IntakeEmailSettings()
     registry = CollectorRegistry()
     bus = Bus(settings, "intake-email", registry)
-    return ServiceParts(name="intake-email", title="Priyom intake-email", settings=settings, bus=bus,
-                        registry=registry,
-                        description="The email channel (foundation shell: bus and health only)")
+    bus.publisher(ContactReceived)
+    database = Database(settings.database_url)
+    blobs = FileBlobStore(settings.blob_dir)
+    limits = MailLimits(max_bytes=settings.smtp_max_bytes, time_budget_s=settings.parse_time_budget_s)
+    intake = MailIntake(publish=bus.publish, dead_letter=dead_letter_publisher(bus), blobs=blobs,
+                        limits=limits, list_mail=settings.list_mail)
+    register_outbound(bus, settings, blobs, SentReplies(database))
+    inbound = Inbound(SmtpEndpoint(settings, intake), ImapReaders(settings, intake, Checkpoints(database)),
+                      settings.smtp_enabled)
+    parts = ServiceParts(
+        name="intake-email", title="Priyom intake-email", settings=settings, bus=bus, registry=registry,
+        checks={"database": database.ping}, on_start=[database.open], on_stop=[database.close],
+        description="The email channel: SMTP endpoint and IMAP mailboxes in, replies out through a relay",
+    )
+    return parts, inbound
 
 
-def create_app() -> FastAPI:
-    return build_app(build())
+def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
+    return build_channel(settings)[0]
+
+
+def create_app(settings: IntakeEmailSettings | None = None) -> FastAPI:
+    parts, inbound = build_channel(settings)
+    app = build_app(parts)
+    # The kit's lifespan starts the bus after its on_start hooks; the doors must open only once a publish
+    # can be confirmed, so they are nested inside it.
+    service_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[None]:
+        async with service_lifespan(application):
+            await inbound.start()
+            try:
+                yield
+            finally:
+                await inbound.stop()
+
+    app.router.lifespan_context = lifespan
+    return app

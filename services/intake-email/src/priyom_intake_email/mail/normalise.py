@@ -279,8 +279,10 @@ def _content_digest(message: Message, sender_email: str, subject: str) -> str:
         digest.update(value.encode("utf-8", "surrogateescape") + b"\0")
     for part in message.walk():
         if not part.is_multipart():
-            # Line endings are the route's, not the author's (an IMAP server stores CRLF, an mbox LF).
-            digest.update(_payload_bytes(part).replace(b"\r\n", b"\n").rstrip(b"\n") + b"\0")
+            # Line endings are the route's, not the author's (an IMAP server stores CRLF, an mbox LF), and
+            # so are raw NUL bytes, which Dovecot hands out as 0x80 (IMAP literals may not carry NUL).
+            payload = _payload_bytes(part).replace(b"\r\n", b"\n").replace(b"\x00", b"\x80")
+            digest.update(payload.rstrip(b"\n") + b"\0")
     return digest.hexdigest()
 
 

@@ -1,0 +1,126 @@
+"""The SMTP endpoint (aiosmtpd, in the service's own event loop) so the service can sit behind an MX.
+
+It accepts mail only for the configured domains and addresses (550 for others: no open relay), enforces the
+size limit (552), optionally requires AUTH and offers STARTTLS, and answers ``250`` to DATA only after the
+mail is safe on the bus (a confirmed publish, or the dead-letter queue for mail that can never be a
+contact). When the broker does not confirm, it answers ``451`` so the sending server keeps the mail and
+retries: the sender is never told "delivered" before we have it (zammad#806).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from priyom_kit.logging import get_logger
+
+from .intake import MailIntake, Outcome
+from .settings import IntakeEmailSettings
+
+log = get_logger("priyom.intake-email.smtp")
+
+
+@dataclass
+class MailHandler:
+    """aiosmtpd handler: recipient policy and the 250-after-confirm rule."""
+
+    intake: MailIntake
+    domains: frozenset[str]
+    recipients: frozenset[str]
+
+    def accepts(self, address: str) -> bool:
+        address = address.strip().lower()
+        domain = address.rpartition("@")[2]
+        return address in self.recipients or domain in self.domains
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        if not self.accepts(address):
+            return "550 5.7.1 Relaying denied: this server accepts mail only for its own domains"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        content = envelope.original_content or envelope.content
+        raw = content if isinstance(content, bytes) else str(content).encode("utf-8", "surrogateescape")
+        try:
+            outcome, _ = await self.intake.accept(raw, "smtp")
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the sender must keep the mail and retry
+            log.warning("mail not accepted, sender told to retry", error=type(exc).__name__)
+            return "451 4.3.0 Temporary failure, please try again later"
+        if outcome is Outcome.DEAD_LETTERED:
+            return "250 2.0.0 Accepted for review"
+        return "250 2.0.0 OK: queued"
+
+
+class LenientSMTP(SMTP):
+    """RFC 5321 allows 1000-octet lines, but real senders (and MXs that forward to us) exceed it; a helpdesk
+    must not bounce a customer's mail for that, so lines up to 64 KiB are taken (the size limit still holds)."""
+
+    line_length_limit = 64 * 1024
+
+
+def _authenticator(logins: dict[str, str]) -> Any:
+    def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str,
+                     auth_data: Any) -> AuthResult:
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        login = auth_data.login.decode("utf-8", "replace")
+        expected = logins.get(login)
+        ok = expected is not None and hmac.compare_digest(expected.encode(), auth_data.password)
+        return AuthResult(success=ok, handled=False)
+
+    return authenticate
+
+
+def parse_logins(value: str) -> dict[str, str]:
+    """``user:password,user2:password2`` to a dict (passwords may contain ':')."""
+    pairs = (item.split(":", 1) for item in value.split(",") if ":" in item)
+    return {user.strip(): password for user, password in pairs}
+
+
+class SmtpEndpoint:
+    """Starts and stops the SMTP server inside the running loop."""
+
+    def __init__(self, settings: IntakeEmailSettings, intake: MailIntake) -> None:
+        self.settings = settings
+        self.handler = MailHandler(intake, frozenset(d.lower() for d in settings.smtp_domains),
+                                   frozenset(r.lower() for r in settings.smtp_recipients))
+        self.server: asyncio.Server | None = None
+
+    def _protocol(self) -> SMTP:
+        s = self.settings
+        tls_context = None
+        if s.smtp_tls_cert and s.smtp_tls_key:
+            tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls_context.load_cert_chain(s.smtp_tls_cert, s.smtp_tls_key)
+        logins = parse_logins(s.smtp_auth.get_secret_value()) if s.smtp_auth else {}
+        return LenientSMTP(
+            self.handler,
+            data_size_limit=s.smtp_max_bytes,
+            enable_SMTPUTF8=True,
+            hostname=s.smtp_hostname,
+            tls_context=tls_context,
+            auth_required=bool(logins),
+            # AUTH over plaintext only when no TLS is configured at all (a loopback forward, tests).
+            auth_require_tls=tls_context is not None,
+            authenticator=_authenticator(logins) if logins else None,
+            command_call_limit=100,
+            timeout=300,
+        )
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(self._protocol, self.settings.smtp_host, self.settings.smtp_port)
+        log.info("smtp listening", host=self.settings.smtp_host, port=self.settings.smtp_port)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+            self.server = None
