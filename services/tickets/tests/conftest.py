@@ -33,6 +33,7 @@ from priyom_kit import Principal, Role
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.db import Database, Inbox
 from priyom_tickets import handlers, store
+from priyom_tickets.access import Staff, StaffRole
 from priyom_tickets.app import build, create_app
 from priyom_tickets.handlers import register_contact
 from priyom_tickets.notifications import outbound_channels
@@ -116,7 +117,8 @@ def make_routed() -> MakeRouted:
 
 
 TOKENS = {
-    "agent-token": Principal("Иванова", frozenset({Role.AGENT})),
+    # A first-line agent of the two teams the tests route to; access rules are tested in test_access.py.
+    "agent-token": Staff("Иванова", frozenset({Role.AGENT}), StaffRole.AGENT, frozenset({"service", "sales"})),
     "supervisor-token": Principal("Смирнов", frozenset({Role.SUPERVISOR})),
     "service-token": Principal("intake-web", frozenset({Role.SERVICE})),
     "admin-token": Principal("admin", frozenset({Role.ADMIN})),

@@ -36,7 +36,9 @@ async def test_activities_show_on_the_ticket_and_in_the_owners_list(tickets, mak
     assert await listed(AGENT) == [late["id"], call["id"]]  # mine by default, soonest first
     assert await listed(AGENT, overdue="true") == [late["id"]]
     assert await listed(SUPERVISOR) == [meeting["id"]]
-    assert await listed(AGENT, owner="Смирнов") == [meeting["id"]]
+    assert await listed(SUPERVISOR, owner="Смирнов") == [meeting["id"]]
+    others = await tickets.client.get("/api/v1/activities", params={"owner": "Смирнов"}, headers=AGENT)
+    assert others.status_code == 403  # an agent sees their own list only
 
     moved = await tickets.client.patch(f"/api/v1/activities/{call['id']}", headers=AGENT,
                                        json={"due_at": (now + timedelta(days=2)).isoformat(), "owner": "Смирнов"})

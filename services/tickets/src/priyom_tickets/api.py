@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from pydantic import AwareDatetime
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import ChannelName, ContactType, TicketStatus, utcnow
@@ -22,6 +23,8 @@ from priyom_kit.blobs import BlobStore
 from priyom_kit.db import Database
 
 from . import activities, lifecycle, reports, satisfaction, store, workflow
+from . import staff as staff_accounts
+from .access import SEES_ALL, AccessPolicy, StaffRole, staff_of
 from .decisions import DECISIONS
 from .lifecycle import Actor, IllegalTransition
 from .outbox import Relay
@@ -36,6 +39,9 @@ from .views import (
     ReplyAccepted,
     ReplyRequest,
     ReportView,
+    StaffCreated,
+    StaffRequest,
+    StaffView,
     TicketDetail,
     TicketPage,
     TicketView,
@@ -43,27 +49,38 @@ from .views import (
 )
 
 PUBLIC_PREFIX = "/api/v1/contacts/"
+#: Who may read another person's activity list.
+LEADS = SEES_ALL | {StaffRole.TEAM_HEAD}
 
 Number = Annotated[str, Path(pattern=r"^[0-9]{4}-[0-9]{6,9}$", max_length=14,
                              description="The ticket's registration number, e.g. 2026-000123")]
 Text = Annotated[str | None, Query(max_length=500)]
 
 
-def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: workflow.Policy) -> APIRouter:
+def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: workflow.Policy,
+                access: AccessPolicy) -> APIRouter:
     router = APIRouter(prefix="/api/v1")
     Session = Annotated[AsyncSession, Depends(database.session)]
     Staff = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.SUPERVISOR))]
     Head = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR))]
+    Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
-    async def ticket_or_404(session: AsyncSession, number: str, *, for_update: bool = False) -> RowMapping:
+    async def ticket_or_404(session: AsyncSession, number: str, who: Principal, *, act: bool = False,
+                            for_update: bool = False) -> RowMapping:
+        """The ticket if ``who`` may see it (404 otherwise, so numbers reveal nothing) and, with ``act``,
+        may change it (403)."""
         ticket = await store.get_ticket(session, number, for_update=for_update)
-        if ticket is None:
+        viewer = staff_of(who)
+        if ticket is None or not access.may_view(viewer, ticket):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no ticket number {number}")
+        if act and not access.may_act(viewer, ticket):
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"{viewer.staff_role.value} may read but not act on {ticket['team']} tickets")
         return ticket
 
     @router.get("/tickets", tags=["tickets"], summary="Tickets, newest first, with the total for paging")
     async def list_tickets(
-        _: Staff,
+        who: Staff,
         session: Session,
         status: TicketStatus | None = None,
         assignee: Text = None,
@@ -80,7 +97,8 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
     ) -> TicketPage:
         where = store.TicketFilter(status=status, assignee=assignee, team=team, client_id=client_id,
                                    channel=channel, first_contact=first_contact, type=type, overdue=overdue,
-                                   now=utcnow(), q=q)
+                                   now=utcnow(), q=q, teams=access.visible_teams(staff_of(who)),
+                                   viewer=who.name)
         rows, total = await store.list_tickets(session, where, limit=limit, offset=offset)
         items = [TicketView.from_row(r) for r in rows]
         return TicketPage(items=items, total=total, limit=limit, offset=offset)
@@ -97,15 +115,15 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
     @router.get("/tickets/{number}", tags=["tickets"],
                 summary="One ticket with its thread, audit history and the actions its status allows",
                 responses={404: {"description": "No ticket has this number"}})
-    async def get_ticket(number: Number, _: Staff, session: Session) -> TicketDetail:
-        return await detail(session, await ticket_or_404(session, number))
+    async def get_ticket(number: Number, who: Staff, session: Session) -> TicketDetail:
+        return await detail(session, await ticket_or_404(session, number, who))
 
     @router.post("/tickets/{number}/transitions", tags=["tickets"],
                  summary="Move the ticket through its type's lifecycle (see its `actions`)",
                  responses={404: {"description": "No ticket has this number"},
                             409: {"description": "The action is not allowed now, or lacks a decision"}})
     async def transition(number: Number, body: TransitionRequest, who: Staff, session: Session) -> TicketDetail:
-        ticket = await ticket_or_404(session, number, for_update=True)
+        ticket = await ticket_or_404(session, number, who, act=True, for_update=True)
         change = workflow.Change(body.action, body.decision, body.decision_text, body.result, body.note)
         actor = Actor.CUSTOMER if body.on_behalf_of_customer else Actor.STAFF
         try:
@@ -115,14 +133,14 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         await session.commit()
         await relay.flush_quietly()
-        return await detail(session, await ticket_or_404(session, number))
+        return await detail(session, await ticket_or_404(session, number, who))
 
     @router.post("/tickets/{number}/replies", tags=["tickets"], status_code=status.HTTP_202_ACCEPTED,
                  summary="Send the customer a reply on the ticket's channel",
                  responses={404: {"description": "No ticket has this number"},
                             409: {"description": "The ticket is closed, or its channel cannot carry replies"}})
     async def send_reply(number: Number, body: ReplyRequest, who: Staff, session: Session) -> ReplyAccepted:
-        ticket = await ticket_or_404(session, number, for_update=True)
+        ticket = await ticket_or_404(session, number, who, act=True, for_update=True)
         if TicketStatus(ticket["status"]) in lifecycle.FINAL:
             raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {number} is {ticket['status']}")
         sent = await workflow.reply(session, ticket, body.body, author=who.name, policy=policy, now=utcnow())
@@ -138,20 +156,20 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
                  responses={404: {"description": "No ticket has this number"},
                             409: {"description": "The ticket is already closed or cancelled"}})
     async def escalate(number: Number, body: EscalationRequest, who: Staff, session: Session) -> TicketDetail:
-        ticket = await ticket_or_404(session, number, for_update=True)
+        ticket = await ticket_or_404(session, number, who, act=True, for_update=True)
         if TicketStatus(ticket["status"]) in lifecycle.FINAL:
             raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {number} is {ticket['status']}")
         await workflow.escalate(session, ticket, body.level, body.to, actor_name=who.name, note=body.note,
                                 now=utcnow())
         await session.commit()
-        return await detail(session, await ticket_or_404(session, number))
+        return await detail(session, await ticket_or_404(session, number, who))
 
     @router.post("/tickets/{number}/activities", tags=["activities"], status_code=status.HTTP_201_CREATED,
                  summary="Schedule a call-back, meeting, document or task on the ticket",
                  responses={404: {"description": "No ticket has this number"}})
     async def schedule_activity(number: Number, body: ActivityRequest, who: Staff,
                                 session: Session) -> ActivityView:
-        ticket = await ticket_or_404(session, number, for_update=True)
+        ticket = await ticket_or_404(session, number, who, act=True, for_update=True)
         activity_id = await activities.schedule(session, ticket, kind=body.kind, title=body.title,
                                                 owner=body.owner, due_at=body.due_at, actor=who.name,
                                                 now=utcnow())
@@ -166,6 +184,8 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
         activity = await activities.get(session, activity_id)
         if activity is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such activity")
+        if activity["owner"] != who.name:
+            await ticket_or_404(session, activity["number"], who, act=True)
         await activities.change(session, activity, due_at=body.due_at, owner=body.owner, done=body.done,
                                 actor=who.name, now=utcnow())
         await session.commit()
@@ -179,6 +199,8 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
         overdue: bool = False,
         limit: Annotated[int, Query(ge=1, le=store.MAX_PAGE)] = 100,
     ) -> list[ActivityView]:
+        if owner not in (None, who.name) and staff_of(who).staff_role not in LEADS:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "only team heads and supervisors see others' lists")
         rows = await activities.of_owner(session, owner or who.name, done=done,
                                          due_before=utcnow() if overdue else None, limit=limit)
         return [ActivityView.model_validate(dict(r)) for r in rows]
@@ -198,7 +220,7 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
                  responses={404: {"description": "No ticket has this number"},
                             409: {"description": "Not closed yet, or already rated"}})
     async def rate_ticket(number: Number, body: RatingRequest, who: Staff, session: Session) -> RatingView:
-        ticket = await ticket_or_404(session, number, for_update=True)
+        ticket = await ticket_or_404(session, number, who, act=True, for_update=True)
         return await record_rating(session, ticket, body, body.channel or "telephony", who.name)
 
     @router.get("/reports/tickets", tags=["reports"],
@@ -217,6 +239,22 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
                 "Content-Disposition": f'attachment; filename="tickets-by-{group_by.value}.csv"'})
         return ReportView(group_by=group_by.value, start=start, end=end, rows=rows)
 
+    @router.post("/staff", tags=["staff"], status_code=status.HTTP_201_CREATED,
+                 summary="Make a staff account; the answer holds its token, shown this once",
+                 responses={403: {"description": "Admins only"}, 409: {"description": "The name is taken"}})
+    async def create_staff(body: StaffRequest, _: Admin, session: Session) -> StaffCreated:
+        try:
+            token = await staff_accounts.create(session, body.name, body.role, body.teams)
+            await session.commit()
+        except IntegrityError:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"{body.name!r} already has an account") from None
+        return StaffCreated(name=body.name, role=body.role, teams=sorted(set(body.teams)), token=token)
+
+    @router.get("/staff", tags=["staff"], summary="Staff accounts (without tokens)",
+                responses={403: {"description": "Admins only"}})
+    async def list_staff(_: Admin, session: Session) -> list[StaffView]:
+        return [StaffView.model_validate(dict(r)) for r in await staff_accounts.listing(session)]
+
     @router.get("/decisions", tags=["tickets"], summary="The decisions dictionary: code and title")
     async def decisions(_: Staff) -> dict[str, str]:
         return dict(DECISIONS)
@@ -226,8 +264,9 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
                 responses={200: {"content": {"application/octet-stream": {}}},
                            404: {"description": "No such attachment on this ticket, or its content is gone"}})
     async def download_attachment(
-        number: Number, attachment_id: uuid.UUID, _: Staff, session: Session
+        number: Number, attachment_id: uuid.UUID, who: Staff, session: Session
     ) -> Response:
+        await ticket_or_404(session, number, who)
         row = await store.attachment(session, number, attachment_id)
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such attachment on this ticket")

@@ -17,7 +17,8 @@ from priyom_kit.auth import Authenticator
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.db import Database, Inbox
 
-from . import handlers, store, workflow
+from . import handlers, staff, store, workflow
+from .access import policy_from_mapping as access_policy_from_mapping
 from .api import PUBLIC_PREFIX, make_router
 from .cors import PublicPathCORS
 from .notifications import outbound_channels
@@ -63,11 +64,12 @@ def build(
         settings=settings,
         bus=bus,
         registry=registry,
-        routers=[make_router(database, FileBlobStore(settings.blob_dir), relay, policy)],
+        routers=[make_router(database, FileBlobStore(settings.blob_dir), relay, policy,
+                             access_policy_from_mapping(settings.team_access))],
         checks={"database": database.ping},
         on_start=[database.open, scheduler.start],
         on_stop=[scheduler.stop, database.close],
-        authenticator=authenticator,
+        authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token),
     )
 
 

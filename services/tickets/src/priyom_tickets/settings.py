@@ -52,6 +52,12 @@ class TicketsSettings(ServiceSettings):
         description='Head of each team, who gets overdue tickets escalated: JSON {"service": "Петров"}',
     )
 
+    team_access: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict,
+        description='Who sees and who acts on each team\'s tickets: JSON {"quality": {"view": ["engineer", '
+                    '"team_head"], "act": ["team_head"]}}; unlisted teams: every role of the team does both',
+    )
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -208,6 +208,17 @@ ticket_ratings = Table(
     CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
 )
 
+#: Staff accounts (staff.py); only the token's digest is kept.
+staff = Table(
+    "staff",
+    metadata,
+    Column("name", String(500), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("teams", JSON, nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 #: Events to publish, written in the transaction that caused them and sent after its commit (see outbox.py).
 ticket_outbox = Table(
     "ticket_outbox",
@@ -388,6 +399,9 @@ class TicketFilter:
     now: datetime | None = None
     #: Text search: an exact number, or words in the subject or any message.
     q: str | None = None
+    #: What the viewer may see: these teams' tickets and those assigned to ``viewer``; None is everything.
+    teams: frozenset[str] | None = None
+    viewer: str | None = None
 
     def clauses(self) -> list[Any]:
         wanted = {
@@ -405,6 +419,8 @@ class TicketFilter:
             clauses.append(late if self.overdue else ~late)
         if self.q:
             clauses.append(_matches_text(self.q))
+        if self.teams is not None:
+            clauses.append(tickets.c.team.in_(sorted(self.teams)) | (tickets.c.assignee == self.viewer))
         return clauses
 
 

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_v
 
 from priyom_contracts import ContactType, TicketNumber, TicketStatus, Urgency
 
+from .access import StaffRole
 from .activities import ActivityKind
 from .decisions import DECISIONS
 from .lifecycle import Action
@@ -234,6 +235,27 @@ class ReportView(BaseModel):
     start: datetime | None
     end: datetime | None
     rows: list[ReportRow]
+
+
+class StaffRequest(BaseModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+    role: StaffRole
+    teams: list[Annotated[str, StringConstraints(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=50)
+
+
+class StaffView(BaseModel):
+    name: str
+    role: StaffRole
+    teams: list[str]
+    created_at: datetime
+
+
+class StaffCreated(BaseModel):
+    name: str
+    role: StaffRole
+    teams: list[str]
+    token: str = Field(description="The bearer token; only its digest is stored, so keep it now")
 
 
 class PublicTicket(BaseModel):
