@@ -168,3 +168,24 @@ async def test_import_larger_than_the_limit_is_refused(client: httpx.AsyncClient
     big = b"name,company\n" + b"x,y\n" * (limit // 4 + 1)
     response = await client.post("/api/v1/clients/import", content=big, headers=ADMIN)
     assert response.status_code == 413
+
+
+async def test_person_with_messenger_and_portal_login_and_card_deletion(client: httpx.AsyncClient) -> None:
+    card = await create(client, name="ООО Гамма", persons=[{
+        "full_name": "Ирина Ли", "messengers": [{"channel": "telegram", "user_id": "740000001"}],
+        "portal_login": "Irina.Li"}])
+    kinds = {(i["kind"], i["value"]) for i in card["identifiers"]}
+    assert kinds == {("messenger:telegram", "740000001"), ("portal", "irina.li")}
+    found = await client.get("/api/v1/clients/lookup", headers=AGENT,
+                             params={"messenger": "telegram", "messenger_id": "740000001"})
+    assert found.status_code == 200 and found.json()["id"] == card["id"]
+    taken = await client.post(f"/api/v1/clients/{card['id']}/persons", headers=AGENT, json={
+        "full_name": "Кто-то", "portal_login": "IRINA.LI"})
+    assert taken.status_code == 409
+    assert (await client.delete(f"/api/v1/clients/{card['id']}", headers=AGENT)).status_code == 403
+    assert (await client.delete(f"/api/v1/clients/{card['id']}", headers=SUPERVISOR)).status_code == 204
+    assert (await client.get(f"/api/v1/clients/{card['id']}", headers=AGENT)).status_code == 404
+    gone = await client.get("/api/v1/clients/lookup", headers=AGENT,
+                            params={"messenger": "telegram", "messenger_id": "740000001"})
+    assert gone.status_code == 404
+    assert (await client.delete(f"/api/v1/clients/{card['id']}", headers=SUPERVISOR)).status_code == 404

@@ -172,6 +172,15 @@ def clients_router(database: Database, policy: MatchPolicy, changed: CardChanged
         changed(client_id)
         return await card_or_404(client_id)
 
+    @router.delete("/{client_id}", status_code=status.HTTP_204_NO_CONTENT,
+                   summary="Delete a card with its persons, identifiers and history (audited)",
+                   responses={404: {"description": "No such card"}})
+    async def delete_client(client_id: uuid.UUID, principal: Annotated[Principal, Depends(WRITERS)]) -> None:
+        async with database.sessions() as session, session.begin():
+            if not await store.delete_client(session, client_id, actor=principal.name):
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such client")
+        changed(client_id)
+
     @router.post("/{client_id}/persons", response_model=ClientCard, status_code=status.HTTP_201_CREATED,
                  summary="Add a contact person with their phones and emails",
                  responses={404: {"description": "No such card"},
@@ -181,7 +190,8 @@ def clients_router(database: Database, policy: MatchPolicy, changed: CardChanged
         await card_or_404(client_id)
         try:
             wanted = list({i.key: i for i in parse_identifiers(
-                person.phones, [str(e) for e in person.emails], policy)}.values())
+                person.phones, [str(e) for e in person.emails], policy, person.messengers,
+                person.portal_login)}.values())
             async with database.sessions() as session, session.begin():
                 taken = await store.owners_of(session, wanted)
                 if taken:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from priyom_contracts import ServiceContract
+from priyom_contracts import MessengerId, ServiceContract
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 OptionalText = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)] | None
@@ -67,6 +67,11 @@ class NewPerson(BaseModel):
     role: PersonRole | None = None
     phones: list[RawPhone] = Field(default_factory=list, max_length=20)
     emails: list[EmailStr] = Field(default_factory=list, max_length=20)
+    messengers: list[MessengerId] = Field(default_factory=list, max_length=20,
+                                          description="Messenger accounts, e.g. a Telegram user id")
+    portal_login: Annotated[str, StringConstraints(min_length=1, max_length=128,
+                                                   strip_whitespace=True)] | None = Field(
+        default=None, description="The person's login on the customer web portal")
 
 
 class NewClient(BaseModel):

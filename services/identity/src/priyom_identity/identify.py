@@ -113,7 +113,8 @@ async def register_card(session: AsyncSession, new: NewClient, policy: MatchPoli
     :class:`IdentifierTaken` when an identifier is another card's: cards are never merged implicitly.
     """
     own = parse_identifiers(new.phones, [str(e) for e in new.emails], policy)
-    per_person = [parse_identifiers(p.phones, [str(e) for e in p.emails], policy) for p in new.persons]
+    per_person = [parse_identifiers(p.phones, [str(e) for e in p.emails], policy, p.messengers, p.portal_login)
+                  for p in new.persons]
     everything = own + [i for group in per_person for i in group]
     taken = await store.owners_of(session, everything)
     if taken:

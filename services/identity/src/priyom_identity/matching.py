@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from priyom_contracts import MatchKind, Sender
+from priyom_contracts import MatchKind, MessengerId, Sender
 
 from .normalise import (
     DEFAULT_EMAIL_RULES,
@@ -29,6 +29,8 @@ from .policy import MatchPolicy
 
 PHONE = "phone"
 EMAIL = "email"
+#: A login on the customer web portal (case-insensitive, as portals treat logins).
+PORTAL = "portal"
 MESSENGER_PREFIX = "messenger:"
 
 
@@ -107,10 +109,20 @@ def sender_identifiers(sender: Sender, region: str,
     return found
 
 
-def parse_identifiers(phones: list[str], emails: list[str], policy: MatchPolicy) -> list[Identifier]:
-    """Normalised identifiers of typed phones and emails. Raises ``InvalidIdentifier`` for a bad one."""
-    parsed = [Identifier(PHONE, (n := normalise_phone(p, policy.region)).e164, p, n.extension) for p in phones]
-    return parsed + [Identifier(EMAIL, normalise_email(e, policy.email), e) for e in emails]
+def parse_identifiers(phones: list[str], emails: list[str], policy: MatchPolicy,
+                      messengers: Sequence[MessengerId] = (), portal_login: str | None = None) -> list[Identifier]:
+    """Normalised identifiers of what a person typed in. Raises ``InvalidIdentifier`` for a bad one.
+
+    Messenger ids first, as :func:`sender_identifiers` orders them; a portal login is exact, like a
+    messenger id, but kept last: it is matched only when a channel reports it.
+    """
+    parsed = [Identifier(messenger_kind(m.channel), normalise_messenger_id(m.user_id), m.user_id)
+              for m in messengers]
+    parsed += [Identifier(PHONE, (n := normalise_phone(p, policy.region)).e164, p, n.extension) for p in phones]
+    parsed += [Identifier(EMAIL, normalise_email(e, policy.email), e) for e in emails]
+    if portal_login:
+        parsed.append(Identifier(PORTAL, portal_login.strip().casefold(), portal_login))
+    return parsed
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import ServiceContract, utcnow
@@ -308,3 +308,16 @@ async def note_ticket(session: AsyncSession, contact_id: uuid.UUID, number: str)
     result = await session.execute(update(contact_history).where(contact_history.c.contact_id == contact_id)
                                    .values(ticket_number=number))
     return bool(result.rowcount)
+
+
+async def delete_client(session: AsyncSession, client_id: uuid.UUID, *, actor: str) -> bool:
+    """Delete a card and everything on it; the audit keeps who did it and how much went. False: no such card."""
+    counts = {}
+    for name, table in (("persons", contact_persons), ("identifiers", identifiers), ("history", contact_history)):
+        counts[name] = (await session.execute(
+            select(func.count()).select_from(table).where(table.c.client_id == client_id))).scalar_one()
+    result = await session.execute(delete(clients).where(clients.c.id == client_id))
+    if not result.rowcount:
+        return False
+    await record_audit(session, "delete", client_id, actor=actor, detail={"removed": counts})
+    return True
