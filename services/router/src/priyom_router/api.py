@@ -23,6 +23,7 @@ from priyom_kit.db import Database
 from . import store
 from .active_rules import ActiveRules
 from .classify import SecondOpinion
+from .client_cards import ClientCards, ClientNotFound, IdentityUnavailable
 from .handlers import Publish, offer_waiting_work
 from .routing import decide
 from .rules import RuleFileError, Team, parse_rule_book
@@ -93,19 +94,21 @@ def _rejected(exc: RuleFileError) -> JSONResponse:
 
 
 def router_api(database: Database, rules: ActiveRules, second_opinion: SecondOpinion | None,
-               publish: Publish) -> APIRouter:
+               publish: Publish, cards: ClientCards | None = None) -> APIRouter:
     """``/api/v1``: every route needs a bearer token (admins pass every role check)."""
     api = APIRouter(prefix="/api/v1")
 
     @api.post("/route/explain", response_model=ExplainResponse, tags=["routing"],
-              summary="The decision for a contact, without creating or counting anything")
+              summary="The decision for a contact, without creating or counting anything",
+              responses={404: {"description": "client_id names no card in identity"},
+                         503: {"description": "identity, asked for the card of client_id, did not answer"}})
     async def explain(request: ExplainRequest, _: Annotated[Principal, Depends(SUPERVISORS)]) -> ExplainResponse:
         received = request.received_at or utcnow()
         if received.tzinfo is None:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "received_at needs a time zone")
         contact = Contact(contact_id=uuid.uuid4(), received_at=received, sender=Sender(),
                           subject=request.subject, body=request.body, registered_by=request.registered_by)
-        given = request.client or ExplainClient()
+        given = request.client or await _card(request.client_id) or ExplainClient()
         client = ClientMatch(client_id=request.client_id or uuid.uuid4(), first_contact=given.first_contact,
                              match=MatchKind.NEW if given.first_contact else MatchKind.EXACT_EMAIL,
                              sla_tier=given.sla_tier, account_manager=given.account_manager, tags=given.tags,
@@ -121,6 +124,19 @@ def router_api(database: Database, rules: ActiveRules, second_opinion: SecondOpi
                                rule=decision.classification.rule, trail=decision.trail, rules_version=version,
                                first_response_due_at=r.first_response_due_at,
                                resolution_due_at=r.resolution_due_at)
+
+    async def _card(client_id: uuid.UUID | None) -> ExplainClient | None:
+        """The client's attributes from identity, when only an id was given and identity is configured."""
+        if client_id is None or cards is None:
+            return None
+        try:
+            found = await cards.attributes(client_id)
+        except ClientNotFound:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "identity has no client with this id") from None
+        except IdentityUnavailable as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+        return ExplainClient(sla_tier=found.sla_tier, account_manager=found.account_manager, tags=found.tags,
+                             contracts=found.contracts)
 
     @api.get("/rules", tags=["rules"], response_class=PlainTextResponse,
              summary="The active rule book (YAML); its version is in the X-Rules-Version header")

@@ -16,6 +16,7 @@ from . import handlers
 from .active_rules import ActiveRules
 from .api import router_api
 from .classify import SecondOpinion
+from .client_cards import ClientCards
 from .rules import default_rule_text
 from .settings import RouterSettings
 
@@ -33,6 +34,9 @@ def build(settings: RouterSettings | None = None) -> ServiceParts:
 
         second_opinion = load_model(settings.model_file)
 
+    cards = (ClientCards(settings.identity_url, settings.identity_token or settings.admin_token)
+             if settings.identity_url else None)
+
     @bus.consumer("router.contacts")
     async def on_contact_identified(event: ContactIdentified) -> None:
         await handlers.on_contact_identified(event, sessions=database.sessions, rules=rules,
@@ -47,7 +51,7 @@ def build(settings: RouterSettings | None = None) -> ServiceParts:
     bus.publisher(ContactAssigned)
     return ServiceParts(
         name="router", title="Priyom router", settings=settings, bus=bus, registry=registry,
-        routers=[router_api(database, rules, second_opinion, bus.publish)],
+        routers=[router_api(database, rules, second_opinion, bus.publish, cards)],
         checks={"database": database.ping}, on_start=[database.open], on_stop=[database.close],
         description="Classifies every identified contact by a supervisor's rule book and assigns it.",
     )

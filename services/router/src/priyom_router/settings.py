@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from priyom_kit import ServiceSettings
@@ -28,4 +28,11 @@ class RouterSettings(ServiceSettings):
     model_file: Path | None = Field(
         default=None,
         description="Trained classifier (make train-router) consulted when no rule fires; none: no second opinion",
+    )
+    identity_url: str | None = Field(
+        default=None,
+        description="identity's base URL, to read a client card when route/explain is given only client_id",
+    )
+    identity_token: SecretStr | None = Field(
+        default=None, description="Bearer token for identity's API (default: PRIYOM_ADMIN_TOKEN)"
     )
