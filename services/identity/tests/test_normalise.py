@@ -200,3 +200,14 @@ def test_email_normalising_is_idempotent_under_any_rules(raw: str, rules: EmailR
         return
     assert normalise_email(once, rules) == once
     assert once == once.strip().lower()
+
+
+@pytest.mark.parametrize(
+    ("raw", "extension"),
+    [("8/916/123-45-67", None),  # zammad/zammad#5128: a slash stopped caller-ID matching there
+     ("+7 916/1234567", None), ("(916) 123 45 67", None), ("+7.916.123.45.67", None),
+     ("８ ９１６ １２３ ４５ ６７", None),  # full-width digits from a phone's contact card
+     ("+7 (916) 123-45-67 #12", "12"), ("8 916 123 45 67 x 12", "12")],
+)
+def test_more_spellings_people_paste(raw: str, extension: str | None) -> None:
+    assert normalise_phone(raw, "RU") == NormalisedPhone("+79161234567", extension)
