@@ -8,21 +8,25 @@ the status and when the ticket was registered.
 # No ``from __future__ import annotations`` here: FastAPI resolves string annotations against module globals,
 # and the Session and Staff aliases below are local to make_router (they close over the database).
 import uuid
+from dataclasses import dataclass
+from pathlib import Path, PurePath
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import Path as PathParam
 from pydantic import AwareDatetime
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 
-from priyom_contracts import ChannelName, ContactType, TicketStatus, utcnow
+from priyom_contracts import AttachmentRef, ChannelName, ContactType, TicketStatus, utcnow
 from priyom_kit import Principal, Role, require_roles
 from priyom_kit.blobs import BlobStore
 from priyom_kit.db import Database
 
-from . import activities, lifecycle, reports, satisfaction, store, workflow
+from . import activities, lifecycle, reports, satisfaction, store, uploads, workflow
 from . import staff as staff_accounts
 from .access import SEES_ALL, AccessPolicy, StaffRole, staff_of
 from .decisions import DECISIONS
@@ -52,13 +56,24 @@ PUBLIC_PREFIX = "/api/v1/contacts/"
 #: Who may read another person's activity list.
 LEADS = SEES_ALL | {StaffRole.TEAM_HEAD}
 
-Number = Annotated[str, Path(pattern=r"^[0-9]{4}-[0-9]{6,9}$", max_length=14,
+Number = Annotated[str, PathParam(pattern=r"^[0-9]{4}-[0-9]{6,9}$", max_length=14,
                              description="The ticket's registration number, e.g. 2026-000123")]
 Text = Annotated[str | None, Query(max_length=500)]
 
 
+@dataclass(frozen=True)
+class UploadLimits:
+    blob_dir: Path
+    max_bytes: int
+    max_files: int
+
+    @property
+    def max_request_bytes(self) -> int:
+        return self.max_bytes * self.max_files + 65_536  # the files and their multipart framing
+
+
 def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: workflow.Policy,
-                access: AccessPolicy) -> APIRouter:
+                access: AccessPolicy, limits: UploadLimits) -> APIRouter:
     router = APIRouter(prefix="/api/v1")
     Session = Annotated[AsyncSession, Depends(database.session)]
     Staff = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.SUPERVISOR))]
@@ -143,7 +158,14 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
         ticket = await ticket_or_404(session, number, who, act=True, for_update=True)
         if TicketStatus(ticket["status"]) in lifecycle.FINAL:
             raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {number} is {ticket['status']}")
-        sent = await workflow.reply(session, ticket, body.body, author=who.name, policy=policy, now=utcnow())
+        if len(body.attachments) > limits.max_files:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"at most {limits.max_files} files")
+        for ref in body.attachments:
+            if uploads.stored_size(limits.blob_dir, ref.blob_key) != ref.size:
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                    f"{ref.filename!r} was not uploaded (or not with this size)")
+        sent = await workflow.reply(session, ticket, body.body, author=who.name, policy=policy, now=utcnow(),
+                                    attachments=body.attachments)
         if sent is None:
             raise HTTPException(status.HTTP_409_CONFLICT,
                                 f"no reply path: channel {ticket['channel']!r} cannot deliver replies")
@@ -254,6 +276,34 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
                 responses={403: {"description": "Admins only"}})
     async def list_staff(_: Admin, session: Session) -> list[StaffView]:
         return [StaffView.model_validate(dict(r)) for r in await staff_accounts.listing(session)]
+
+    @router.post("/tickets/{number}/attachments", tags=["tickets"], status_code=status.HTTP_201_CREATED,
+                 summary="Upload files for a reply (multipart, field `files`); the answer goes into the reply",
+                 responses={404: {"description": "No ticket has this number"},
+                            411: {"description": "No Content-Length"},
+                            413: {"description": "A file or the whole upload is over the limit"}})
+    async def upload(number: Number, request: Request, who: Staff, session: Session) -> list[AttachmentRef]:
+        await ticket_or_404(session, number, who, act=True)
+        declared = request.headers.get("content-length")
+        if declared is None or not declared.isdigit():
+            raise HTTPException(status.HTTP_411_LENGTH_REQUIRED, "Content-Length required")
+        if int(declared) > limits.max_request_bytes:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                                f"an upload is at most {limits.max_request_bytes} bytes")
+        stored = []
+        async with request.form(max_files=limits.max_files, max_fields=5) as form:
+            files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+            if not files:
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "no files in field 'files'")
+            for file in files:
+                name = PurePath((file.filename or "file").replace("\\", "/")).name[:255] or "file"
+                try:
+                    kept = await uploads.store_stream(limits.blob_dir, file.read, name, limits.max_bytes)
+                except uploads.TooLarge as exc:
+                    raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from None
+                stored.append(AttachmentRef(blob_key=kept.blob_key, filename=name, content_type=kept.content_type,
+                                            size=kept.size))
+        return stored
 
     @router.get("/decisions", tags=["tickets"], summary="The decisions dictionary: code and title")
     async def decisions(_: Staff) -> dict[str, str]:

@@ -19,7 +19,7 @@ from priyom_kit.db import Database, Inbox
 
 from . import handlers, staff, store, workflow
 from .access import policy_from_mapping as access_policy_from_mapping
-from .api import PUBLIC_PREFIX, make_router
+from .api import PUBLIC_PREFIX, UploadLimits, make_router
 from .cors import PublicPathCORS
 from .notifications import outbound_channels
 from .outbox import Relay
@@ -65,7 +65,9 @@ def build(
         bus=bus,
         registry=registry,
         routers=[make_router(database, FileBlobStore(settings.blob_dir), relay, policy,
-                             access_policy_from_mapping(settings.team_access))],
+                             access_policy_from_mapping(settings.team_access),
+                             UploadLimits(settings.blob_dir, settings.max_attachment_bytes,
+                                          settings.max_attachments))],
         checks={"database": database.ping},
         on_start=[database.open, scheduler.start],
         on_stop=[scheduler.stop, database.close],

@@ -8,12 +8,12 @@ keeps a registration from failing over a notice nobody could deliver.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from priyom_contracts import OutboundReply, Recipient, TicketStatus, Topology
+from priyom_contracts import AttachmentRef, OutboundReply, Recipient, TicketStatus, Topology
 
 STATUS_TITLES: Mapping[str, str] = {
     TicketStatus.NEW: "зарегистрировано",
@@ -69,9 +69,10 @@ def status_text(number: str, status: str, decision: str | None, note: str | None
 
 
 def outbound(ticket: Mapping[str, Any], recipient: Recipient, *, reply_id: uuid.UUID, body: str,
-             in_reply_to: str | None = None) -> OutboundReply:
+             in_reply_to: str | None = None, attachments: Sequence[AttachmentRef] = ()) -> OutboundReply:
     """The bus envelope of anything sent to the customer on the ticket's channel."""
     return OutboundReply(
         correlation_id=ticket["contact_id"], channel=ticket["channel"], idempotency_key=str(reply_id),
         ticket_number=ticket["number"], reply_id=reply_id, recipient=recipient,
-        subject=subject_line(ticket["number"], ticket["subject"]), body=body, in_reply_to=in_reply_to)
+        subject=subject_line(ticket["number"], ticket["subject"]), body=body, in_reply_to=in_reply_to,
+        attachments=list(attachments))

@@ -58,6 +58,11 @@ class TicketsSettings(ServiceSettings):
                     '"team_head"], "act": ["team_head"]}}; unlisted teams: every role of the team does both',
     )
 
+    max_attachment_bytes: int = Field(
+        default=26_214_400, ge=1, description="Largest file an agent may attach to a reply, in bytes")
+    max_attachments: int = Field(
+        default=20, ge=1, le=50, description="Most files in one upload, and on one reply")
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
 
-from priyom_contracts import ContactType, TicketNumber, TicketStatus, Urgency
+from priyom_contracts import AttachmentRef, ContactType, TicketNumber, TicketStatus, Urgency
 
 from .access import StaffRole
 from .activities import ActivityKind
@@ -203,6 +203,9 @@ class EscalationRequest(BaseModel):
 
 class ReplyRequest(BaseModel):
     body: Annotated[str, StringConstraints(min_length=1, max_length=100_000, strip_whitespace=True)]
+    attachments: list[AttachmentRef] = Field(
+        default_factory=list, max_length=50,
+        description="Files uploaded first through POST /tickets/{number}/attachments, as that call returned them")
 
 
 class ReplyAccepted(BaseModel):

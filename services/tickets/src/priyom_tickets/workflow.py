@@ -6,7 +6,7 @@ API, the contact consumer and the scheduler change tickets in exactly one way.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -17,7 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_contracts import ContactRouted, ContactType, OutboundReply, TicketStatus, TicketStatusChanged
+from priyom_contracts import (
+    AttachmentRef,
+    ContactRouted,
+    ContactType,
+    OutboundReply,
+    TicketStatus,
+    TicketStatusChanged,
+)
 
 from . import lifecycle, notifications, outbox, store
 from .decisions import decision_title
@@ -84,7 +91,8 @@ async def transition(session: AsyncSession, ticket: Mapping[str, Any], change: C
 
 
 async def send_to_customer(session: AsyncSession, ticket: Mapping[str, Any], *, body: str, kind: str,
-                           author: str | None, policy: Policy, now: datetime) -> OutboundReply | None:
+                           author: str | None, policy: Policy, now: datetime,
+                           attachments: Sequence[AttachmentRef] = ()) -> OutboundReply | None:
     """Put a reply or notice on the thread and stage it for the channel; None when the channel cannot deliver
     or the customer left no address on it (the message is then not recorded either)."""
     if ticket["channel"] not in policy.outbound_channels:
@@ -94,20 +102,25 @@ async def send_to_customer(session: AsyncSession, ticket: Mapping[str, Any], *, 
         return None
     reply_id = uuid.uuid4()
     reply = notifications.outbound(ticket, notifications.recipient_of(last), reply_id=reply_id, body=body,
-                                   in_reply_to=last["external_message_id"])
+                                   in_reply_to=last["external_message_id"], attachments=attachments)
+    message_id = uuid.uuid4()
     await session.execute(store.ticket_messages.insert().values(
-        id=uuid.uuid4(), ticket_seq=ticket["seq"], direction="outbound", channel=ticket["channel"],
+        id=message_id, ticket_seq=ticket["seq"], direction="outbound", channel=ticket["channel"],
         author_name=author, subject=reply.subject, body=body, created_at=now, thread_key=last["thread_key"],
         reply_id=reply_id, kind=kind, delivery_status="queued"))
+    if attachments:
+        await session.execute(store.ticket_attachments.insert(), [
+            {"id": uuid.uuid4(), "message_id": message_id, "blob_key": a.blob_key, "filename": a.filename,
+             "content_type": a.content_type, "size": a.size} for a in attachments])
     await outbox.stage(session, reply)
     return reply
 
 
 async def reply(session: AsyncSession, ticket: Mapping[str, Any], body: str, *, author: str, policy: Policy,
-                now: datetime) -> OutboundReply | None:
+                now: datetime, attachments: Sequence[AttachmentRef] = ()) -> OutboundReply | None:
     """An agent's answer to the customer; the first one stops the first-response clock."""
     sent = await send_to_customer(session, ticket, body=body, kind="reply", author=author, policy=policy,
-                                  now=now)
+                                  now=now, attachments=attachments)
     if sent is None:
         return None
     values: dict[str, Any] = {"updated_at": now}
