@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import pytest
 
+from priyom_contracts import Event, Topology
 from priyom_intake_messenger.settings import IntakeMessengerSettings
 from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.adapters.testing import bus_queues as queues_of
@@ -85,3 +87,14 @@ async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.05)
+
+
+async def publish(amqp_url: str, prefix: str, event: Event) -> None:
+    """Publish as another service would (tickets, for a reply): to the bus exchange, confirmed."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(Topology(prefix).exchange)
+        await exchange.publish(aio_pika.Message(event.model_dump_json().encode(), content_type="application/json",
+                                                headers={"x-idempotency-key": event.idempotency_key}),
+                               routing_key=event.routing_key, mandatory=True)

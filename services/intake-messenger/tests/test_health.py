@@ -13,7 +13,7 @@ from priyom_kit import build_app
 async def test_starts_on_the_bus_and_reports_health(cleanup_bus: str, amqp_url: str) -> None:
     settings = IntakeMessengerSettings(AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus)
     app = build_app(build(settings))
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://test") as client:
         health = await client.get("/health")
         metrics = await client.get("/metrics")

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import pytest
 from asgi_lifespan import LifespanManager
 
@@ -20,7 +19,6 @@ from priyom_contracts import (
     OutboundReply,
     Recipient,
     SurveyAnswered,
-    Topology,
 )
 from priyom_intake_messenger.app import build
 from priyom_kit import build_app
@@ -28,7 +26,7 @@ from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.blobs import FileBlobStore
 from tests.fakes.telegram_bot_api import BOT_ID, FakeBotAPI
 
-from .conftest import CUSTOMER, eventually, settings_for
+from .conftest import CUSTOMER, eventually, publish, settings_for
 
 Queues = Callable[[str], Awaitable[QueueReader]]
 
@@ -37,19 +35,8 @@ Queues = Callable[[str], Awaitable[QueueReader]]
 async def service(fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> AsyncIterator[None]:
     settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
     app = build_app(build(settings))
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
         yield
-
-
-async def publish(amqp_url: str, prefix: str, reply: OutboundReply) -> None:
-    """Publish as the tickets service does: to the bus exchange under ``reply.outbound.v1.telegram``."""
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
-        exchange = await channel.get_exchange(Topology(prefix).exchange)
-        await exchange.publish(aio_pika.Message(reply.model_dump_json().encode(), content_type="application/json",
-                                                headers={"x-idempotency-key": reply.idempotency_key}),
-                               routing_key=reply.routing_key, mandatory=True)
 
 
 def reply_to(chat: int, body: str, attachments: list[AttachmentRef] | None = None) -> OutboundReply:

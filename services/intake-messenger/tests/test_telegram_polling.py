@@ -53,7 +53,7 @@ async def test_backlog_is_replayed_and_confirmed_after_publishing(
     contacts = None
 
     app = build_app(build(settings))
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
         contacts = await contacts_by_key(await bus_queues("identity.contacts"), 3)
         await eventually(lambda: not fake_bot.pending())
         await (await bus_queues("identity.contacts")).assert_empty()
@@ -98,7 +98,7 @@ async def test_an_update_is_not_confirmed_until_its_contact_is_published(
     settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
 
     app = build_app(build(settings))
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
         queue = await bus_queues("identity.contacts")
         published = await contacts_by_key(queue, 2)
         await eventually(lambda: not fake_bot.pending())
@@ -116,7 +116,7 @@ async def test_topic_button_asks_for_the_request_and_the_answer_carries_the_topi
         fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path, bus_queues: Queues) -> None:
     settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
     app = build_app(build(settings))
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
         await fake_bot.add_update(_button_press("topic:complaint"))
         await eventually(lambda: any(s["method"] == "sendMessage" for s in fake_bot.sent))
         prompt = fake_bot.sent[-1]["result"]
@@ -154,7 +154,7 @@ async def test_an_expired_file_is_named_in_the_contact_and_the_token_never_logge
     settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
 
     app = build_app(build(settings))
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
         event, _ = await (await bus_queues("identity.contacts")).next(ContactReceived, timeout=10)
         await eventually(lambda: not fake_bot.pending())
 
@@ -171,7 +171,7 @@ async def test_with_the_broker_gone_nothing_is_confirmed(
     settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling",
                             PRIYOM_PUBLISH_TIMEOUT_S=1)
     app = build_app(build(settings))
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
         await eventually(lambda: offsets(fake_bot) != [])  # polling runs
         await app.state.parts.bus.stop()  # the broker connection is gone
         update = await fake_bot.add_update(private_message(text="Пока брокер недоступен"))
@@ -186,7 +186,7 @@ async def test_health_reports_polling_that_stopped_getting_answers(
         fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> None:
     settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
     app = build_app(build(settings))
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://messenger.test") as client:
         await eventually(lambda: len(offsets(fake_bot)) >= 1)
         healthy = await client.get("/health")
@@ -214,7 +214,7 @@ async def test_polling_survives_a_bot_api_outage_at_start(
     settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
 
     app = build_app(build(settings))
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
         event, _ = await (await bus_queues("identity.contacts")).next(ContactReceived, timeout=15)
         await eventually(lambda: not fake_bot.pending())
 

@@ -35,7 +35,7 @@ async def client(fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str,
     settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="webhook",
                             TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_WEBHOOK_URL=PUBLIC_URL)
     app = build_app(build(settings))
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://messenger.test") as c:
         yield c
 
@@ -128,7 +128,7 @@ async def test_with_the_broker_gone_the_webhook_answers_503(fake_bot: FakeBotAPI
     settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="webhook",
                             TELEGRAM_WEBHOOK_SECRET=SECRET, PRIYOM_PUBLISH_TIMEOUT_S=1)
     app = build_app(build(settings))
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://messenger.test") as client:
         await app.state.parts.bus.stop()
         response = await post(client, private_message(text="Пока брокер недоступен"))

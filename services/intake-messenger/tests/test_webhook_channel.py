@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,14 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from priyom_contracts import ContactReceived
+from priyom_contracts import (
+    ContactReceived,
+    DeliveryReported,
+    DeliveryStatus,
+    MessengerId,
+    OutboundReply,
+    Recipient,
+)
 from priyom_intake_messenger.app import build
 from priyom_intake_messenger.jsonhook.adapter import sign
 from priyom_intake_messenger.settings import IntakeMessengerSettings
@@ -21,7 +29,7 @@ from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.blobs import FileBlobStore
 from tests.fakes.json_webhook_peer import JsonWebhookPeer
 
-from .conftest import PEER_SECRET
+from .conftest import PEER_SECRET, publish
 
 Queues = Callable[[str], Awaitable[QueueReader]]
 MESSAGE = {"message_id": "wa-77", "sent_at": "2026-11-25T09:15:00+03:00",
@@ -38,7 +46,7 @@ async def client(peer: JsonWebhookPeer, cleanup_bus: str, amqp_url: str,
                                        PRIYOM_BLOB_DIR=tmp_path / "blobs", webhook_secret=PEER_SECRET.decode(),
                                        webhook_outbound_url=peer.url, max_request_bytes=4096)
     app = build_app(build(settings))
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://messenger.test") as c:
         yield c
 
@@ -77,3 +85,25 @@ async def test_unsigned_invalid_and_oversized_messages_are_refused(client: httpx
     assert "Сергей" not in invalid.text  # errors name fields, never echo the customer's data
     assert (await post(client, {**MESSAGE, "text": "x" * 5000})).status_code == 413
     await queue.assert_empty()
+
+
+async def test_replies_are_signed_and_a_throttling_peer_is_waited_for(
+        client: httpx.AsyncClient, peer: JsonWebhookPeer, bus_queues: Queues, amqp_url: str,
+        cleanup_bus: str) -> None:
+    peer.throttle.append(1)  # the first POST answers 429 with Retry-After: 1
+    reply_id = uuid.uuid4()
+    reply = OutboundReply(correlation_id=uuid.uuid4(), channel="webhook", idempotency_key=str(reply_id),
+                          ticket_number="2026-000321", reply_id=reply_id, body="Мастер приедет завтра",
+                          recipient=Recipient(messenger=MessengerId(channel="webhook", user_id="79161234567"),
+                                              external_thread_id="conv-1"))
+    deliveries = await bus_queues("tickets.deliveries")
+
+    await publish(amqp_url, cleanup_bus, reply)
+    statuses = [(await deliveries.next(DeliveryReported, timeout=10))[0] for _ in range(2)]
+
+    assert [s.status for s in statuses] == [DeliveryStatus.RETRYING, DeliveryStatus.DELIVERED]
+    assert statuses[1].external_message_id == "peer-1"
+    [received] = peer.received  # the peer verified the signature before accepting it
+    assert received == {"reply_id": str(reply_id), "ticket_number": "2026-000321",
+                        "recipient": {"id": "79161234567", "conversation_id": "conv-1"}, "subject": None,
+                        "text": "Мастер приедет завтра", "in_reply_to": None, "attachments": []}
