@@ -21,12 +21,13 @@ PACKAGES := packages/contracts packages/kit \
 	$(patsubst %/pyproject.toml,%,$(sort $(wildcard services/*/pyproject.toml)))
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help install up test bench docs train-router clean distclean FORCE
+.PHONY: help install up test bench bench-email docs train-router clean distclean FORCE
 
 help:
 	@echo "make up         install, start RabbitMQ if needed, migrate, run every service under honcho"
 	@echo "make test       install, make sure RabbitMQ and PostgreSQL answer, run pytest (PYTEST_ARGS=...)"
 	@echo "make bench      end-to-end benchmark, bench/e2e.py (BENCH_ARGS=...)"
+	@echo "make bench-email  e-mail throughput, IMAP and SMTP to stored ticket, bench/email.py (BENCH_ARGS=...)"
 	@echo "make docs       regenerate docs/asyncapi.json and docs/schemas/"
 	@echo "make train-router  train the router's classifier, print its held-out accuracy (CORPUS=...)"
 	@echo "make install    create $(VENV) and install every package editable (only when something changed)"
@@ -60,6 +61,11 @@ test: install
 bench: install
 	@scripts/ensure-services.sh rabbitmq postgres
 	$(BIN)/python bench/e2e.py $(BENCH_ARGS)
+
+# E-mail throughput, IMAP and SMTP to stored ticket (bench/email.py): BENCH_ARGS="--n 500 --connections 16".
+bench-email: install
+	@scripts/ensure-services.sh rabbitmq dovecot
+	$(BIN)/python bench/email.py $(BENCH_ARGS)
 
 docs: install
 	$(BIN)/python scripts/export_docs.py

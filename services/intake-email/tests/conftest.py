@@ -4,18 +4,10 @@ high port with a throwaway configuration (LIBRARY-NOTES §4), the service's own 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aio_pika
 import pytest
@@ -26,107 +18,19 @@ from priyom_contracts import ContactReceived, Topology
 from priyom_intake_email.app import create_app
 from priyom_intake_email.settings import IntakeEmailSettings
 from priyom_intake_email.store import migrate
-
-DOVECOT_CONF = """
-protocols = imap
-listen = 127.0.0.1
-base_dir = {d}/run
-state_dir = {d}/state
-instance_name = priyom-test-{port}
-log_path = {d}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_login_user = {login_user}
-default_internal_user = {internal_user}
-default_internal_group = {internal_group}
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-passdb {{
-  driver = static
-  args = password={password}
-}}
-userdb {{
-  driver = static
-  args = uid={mail_user} gid={mail_group} home={d}/mail/%u
-}}
-mail_location = maildir:~/Maildir
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
-
-
-@dataclass(frozen=True)
-class Dovecot:
-    port: int
-    password: str
-    root: Path
-
-    def mailbox_config(self, user: str, **extra: Any) -> dict[str, Any]:
-        return {"name": user, "host": "127.0.0.1", "port": self.port, "tls": False, "username": user,
-                "password": self.password, **extra}
+from priyom_intake_email.testing import Dovecot, DovecotMissing, free_port, start_dovecot
 
 
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[Dovecot]:
-    binary = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
-    if binary is None:
-        pytest.skip("Dovecot is not installed (scripts/ensure-services.sh dovecot, or apt-get install dovecot-imapd)")
-    # Not under pytest's tmp (mode 700): the unprivileged mail user must reach the mail folder.
-    root = Path(tempfile.mkdtemp(prefix="priyom-dovecot-"))
-    root.chmod(0o755)
-    (root / "mail").mkdir(mode=0o777)
-    (root / "mail").chmod(0o777)
-    if os.geteuid() == 0:  # Dovecot refuses to run its login process as root
-        users = {"login_user": "dovenull", "internal_user": "dovecot", "internal_group": "dovecot",
-                 "mail_user": "nobody", "mail_group": "nogroup"}
-    else:
-        import grp
-        import pwd
-
-        me, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
-        users = {"login_user": me, "internal_user": me, "internal_group": group, "mail_user": me,
-                 "mail_group": group}
-    port, password = free_port(), uuid.uuid4().hex
-    conf = root / "dovecot.conf"
-    conf.write_text(DOVECOT_CONF.format(d=root, port=port, password=password, **users))
-    process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
     try:
-        wait_port(port)
-        yield Dovecot(port=port, password=password, root=root)
+        server = start_dovecot()
+    except DovecotMissing as missing:
+        pytest.skip(str(missing))
+    try:
+        yield server
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(root, ignore_errors=True)
+        server.stop()
 
 
 @pytest.fixture

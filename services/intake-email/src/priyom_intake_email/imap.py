@@ -130,10 +130,11 @@ class MailboxReader:
                     _ok(await client.noop(), "NOOP")
             raise ImapError("connection lost")
         finally:
-            try:
-                await asyncio.wait_for(client.logout(), 5)
-            except Exception:  # noqa: BLE001, S110 - the connection is being thrown away anyway
-                pass
+            if not lost.is_set():
+                try:
+                    await asyncio.wait_for(client.logout(), 5)
+                except Exception:  # noqa: BLE001, S110 - the connection is being thrown away anyway
+                    pass
 
     async def drain(self, client: IMAP4, uidvalidity: int) -> int:
         """Publish every new message, batch by batch; returns how many were accepted."""
@@ -198,16 +199,19 @@ class MailboxReader:
                     return
                 lines = [bytes(line) for line in pushed] if isinstance(pushed, list) else []
                 if any(line.startswith(b"BYE") for line in lines):
+                    lost.set()
                     raise ImapError("server said BYE")
                 if any(line.endswith((b"EXISTS", b"RECENT")) for line in lines):
                     return
         finally:
-            if client.has_pending_idle():
-                client.idle_done()
-            try:
-                await asyncio.wait_for(idle, 5)
-            except TimeoutError as exc:
-                raise ImapError("IDLE did not end: connection presumed lost") from exc
+            # On a lost connection aioimaplib's IDLE task never ends: do not wait for it.
+            if not lost.is_set():
+                if client.has_pending_idle():
+                    client.idle_done()
+                try:
+                    await asyncio.wait_for(idle, 5)
+                except TimeoutError as exc:
+                    raise ImapError("IDLE did not end: connection presumed lost") from exc
 
 
 class ImapReaders:
