@@ -53,10 +53,12 @@ async def test_backlog_is_replayed_and_confirmed_after_publishing(
     contacts = None
 
     app = build_app(build(settings))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://messenger.test") as client:
         contacts = await contacts_by_key(await bus_queues("identity.contacts"), 3)
         await eventually(lambda: not fake_bot.pending())
         await (await bus_queues("identity.contacts")).assert_empty()
+        metrics = (await client.get("/metrics")).text
 
     blobs = FileBlobStore(tmp_path / "blobs")
     first = contacts[f"tg:{BOT_ID}:{text['update_id']}"].contact
@@ -77,6 +79,11 @@ async def test_backlog_is_replayed_and_confirmed_after_publishing(
     assert ("deleteWebhook", {"drop_pending_updates": "false"}) in fake_bot.calls
     assert offsets(fake_bot)[0] == 0
     assert max(offsets(fake_bot)) == start["update_id"] + 1 > album[1]["update_id"]
+    for line in ('priyom_telegram_updates_total{kind="contact"} 2.0',
+                 'priyom_telegram_updates_total{kind="album_part"} 2.0',
+                 'priyom_telegram_updates_total{kind="command"} 1.0',
+                 'priyom_channel_contacts_total{channel="telegram"} 3.0'):
+        assert line in metrics, line
     # /start greeted with the topics as buttons.
     greeting, share = [s["params"] for s in fake_bot.sent if s["method"] == "sendMessage"]
     assert int(greeting["chat_id"]) == int(share["chat_id"]) == CUSTOMER

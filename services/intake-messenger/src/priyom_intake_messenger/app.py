@@ -49,7 +49,7 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
         bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base)
         telegram = edge_for(TelegramAdapter(bot, blobs))
         receiver = UpdateReceiver(bot, telegram.accept, bus.publish, telegram.dead_letter,
-                                  album_wait_s=settings.telegram_album_wait_ms / 1000,
+                                  album_wait_s=settings.telegram_album_wait_ms / 1000, registry=registry,
                                   poll_timeout_s=settings.telegram_poll_timeout_s)
         if settings.telegram_mode == "webhook":
             assert settings.telegram_webhook_secret is not None  # checked by the settings

@@ -21,6 +21,7 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramRetryAfter,
 )
+from prometheus_client import CollectorRegistry, Counter
 
 from priyom_contracts import Event
 from priyom_kit import get_logger
@@ -40,8 +41,12 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 class UpdateReceiver:
     def __init__(self, bot: Bot, accept: Callable[[Inbound], Awaitable[object]],
                  publish: Callable[[Event], Awaitable[None]], dead_letter: DeadLetter, *, album_wait_s: float,
-                 poll_timeout_s: int = 25, stale_after_s: float | None = None) -> None:
+                 registry: CollectorRegistry, poll_timeout_s: int = 25, stale_after_s: float | None = None) -> None:
         self.bot = bot
+        self._updates = Counter("priyom_telegram_updates_total", "Bot API updates handled, by what they were",
+                                ["kind"], registry=registry)
+        self._poll_failures = Counter("priyom_telegram_poll_failures_total", "getUpdates calls that failed",
+                                      registry=registry)
         self.accept = accept
         self.publish = publish
         self.dead_letter = dead_letter
@@ -63,10 +68,13 @@ class UpdateReceiver:
             await self.dead_letter(json.dumps(update, ensure_ascii=False).encode(),
                                    f"unreadable Bot API update {update.get('update_id')}: {type(exc).__name__} {exc}",
                                    source="telegram")
+            self._updates.labels("dead_lettered").inc()
             return
         if isinstance(item, Inbound):
             await (self.albums.add(item) if item.group else self.accept(item))
+            self._updates.labels("album_part" if item.group else "contact").inc()
             return
+        self._updates.labels(type(item).__name__.lower() if item is not None else "ignored").inc()
         try:
             if isinstance(item, mapping.Command):
                 await conversation.on_command(self.bot, item)
@@ -117,6 +125,7 @@ class UpdateReceiver:
                 continue
             except Exception as exc:  # noqa: BLE001 - polling must outlive any failure; /health reports it
                 failures += 1
+                self._poll_failures.inc()
                 log.warning("getUpdates failed", error=getattr(exc, "message", type(exc).__name__),
                             failures=failures)
                 continue
