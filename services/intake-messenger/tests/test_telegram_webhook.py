@@ -139,9 +139,14 @@ async def test_with_the_broker_gone_the_webhook_answers_503(fake_bot: FakeBotAPI
     assert health.status_code == 503
 
 
-def test_webhook_mode_refuses_to_start_without_a_secret() -> None:
+def test_webhook_mode_refuses_to_start_without_a_usable_secret() -> None:
     with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
         IntakeMessengerSettings(TELEGRAM_BOT_TOKEN="1:x", TELEGRAM_MODE="webhook")
+    for weak in ("short", "has spaces in it, sixteen+", "кириллица-не-годится-1234"):
+        with pytest.raises(ValidationError, match="16-256 characters"):
+            IntakeMessengerSettings(TELEGRAM_BOT_TOKEN="1:x", TELEGRAM_MODE="webhook", TELEGRAM_WEBHOOK_SECRET=weak)
+    secret = IntakeMessengerSettings(TELEGRAM_WEBHOOK_SECRET=SECRET).telegram_webhook_secret
+    assert secret is not None and secret.get_secret_value() == SECRET and SECRET not in repr(secret)
 
 
 async def test_an_unreadable_update_is_dead_lettered_whole_so_it_cannot_block_the_bot(
