@@ -48,7 +48,7 @@ class ScriptedChannel(ChannelAdapter):
     def __init__(self, outcomes: list[Delivered | DeliveryError] | None = None) -> None:
         self.outcomes = outcomes or []
         self.attempts: list[OutboundReply] = []
-        self.files = {"scan-1": b"scan bytes"}
+        self.files = {"scan-1": b"scan bytes", "undeclared": b"x" * 200}
 
     def normalise(self, raw: Mapping[str, Any]) -> list[Inbound]:
         return [inbound(raw["key"])]
@@ -126,7 +126,7 @@ async def test_accept_stores_files_and_names_those_it_could_not(running: dict[st
                                                                 tmp_path: Path) -> None:
     contacts = await queues("identity.contacts")
     files = (FileRef("scan-1", "скан.png", "image/png", 10), FileRef("old", "старое.pdf", size=5),
-             FileRef("huge", "видео.mp4", "video/mp4", size=10_000))
+             FileRef("huge", "видео.mp4", "video/mp4", size=10_000), FileRef("undeclared", "архив.zip"))
 
     published = await running["edge"].accept(inbound("tg:1:20", body="Смотрите вложения", files=files))
 
@@ -138,7 +138,8 @@ async def test_accept_stores_files_and_names_those_it_could_not(running: dict[st
     assert event.contact.body.splitlines() == [
         "Смотрите вложения", "",
         "[file not available from the channel (expired): старое.pdf]", "",
-        "[file not stored, 10000 bytes is over the limit: видео.mp4]",
+        "[file not stored, 10000 bytes is over the limit: видео.mp4]", "",
+        "[file not stored, 200 bytes is over the limit: архив.zip]",
     ]
     metrics = generate_latest(running["registry"]).decode()
     assert 'priyom_channel_contacts_total{channel="telegram"} 1.0' in metrics

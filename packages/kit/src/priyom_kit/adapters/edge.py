@@ -67,14 +67,18 @@ class ChannelEdge:
         attachments: list[AttachmentRef] = []
         skipped: list[str] = []
         for file in inbound.files:
+            # An oversized or vanished file does not hold the contact back: the agent sees which file to ask
+            # for another way. The declared size spares the download; the real one is checked too.
             if file.size is not None and file.size > self.max_file_bytes:
-                # The contact still counts; the agent sees which file to ask for another way.
                 skipped.append(f"[file not stored, {file.size} bytes is over the limit: {file.filename}]")
                 continue
             try:
                 data = await self.adapter.fetch(file)
             except FileUnavailable as exc:
                 skipped.append(f"[file not available from the channel ({exc}): {file.filename}]")
+                continue
+            if len(data) > self.max_file_bytes:
+                skipped.append(f"[file not stored, {len(data)} bytes is over the limit: {file.filename}]")
                 continue
             key = await self.blobs.put(data)
             attachments.append(AttachmentRef(blob_key=key, filename=file.filename,
