@@ -179,3 +179,23 @@ def test_the_bot_api_base_must_not_carry_the_token_in_clear() -> None:
     assert IntakeMessengerSettings(TELEGRAM_API_BASE="http://127.0.0.1:8081/").telegram_api_base == \
         "http://127.0.0.1:8081"
     assert IntakeMessengerSettings().telegram_api_base == "https://api.telegram.org"
+
+
+async def test_an_album_that_failed_is_refused_whole_and_forms_again_when_resent(
+        client: httpx.AsyncClient, fake_bot: FakeBotAPI, bus_queues: Queues) -> None:
+    queue = await bus_queues("identity.contacts")
+    fake_bot.add_file("AgACAgIAAxkBAAIal1", b"first", "photos/file_11.jpg")
+    fake_bot.add_file("AgACAgIAAxkBAAIal2", b"second", "photos/file_12.jpg")
+    fake_bot.fail_next("getFile", 500, "Internal Server Error")
+    parts = [private_message(media_group_id="77001", photo=photo("AgACAgIAAxkBAAIal1", 5)),
+             private_message(media_group_id="77001", photo=photo("AgACAgIAAxkBAAIal2", 6))]
+
+    failed = await asyncio.gather(*(post(client, part) for part in parts))
+    await queue.assert_empty()
+    resent = await asyncio.gather(*(post(client, part) for part in parts))
+
+    assert [r.status_code for r in failed] == [503, 503]
+    assert [r.status_code for r in resent] == [200, 200]
+    event, _ = await queue.next(ContactReceived, timeout=0.5)
+    assert len(event.contact.attachments) == 2
+    await queue.assert_empty()
