@@ -12,7 +12,17 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from priyom_contracts import ClientMatch, Contact, ContactIdentified, MatchKind, Sender, ServiceContract
+from priyom_contracts import (
+    ClientMatch,
+    Contact,
+    ContactIdentified,
+    ContactRouted,
+    MatchKind,
+    Sender,
+    ServiceContract,
+    TicketCreated,
+    TicketStatus,
+)
 from priyom_kit import ServiceParts, build_app
 from priyom_kit.db import Database
 from priyom_kit.testing import migrated_database
@@ -43,6 +53,18 @@ def identified(body: str, *, subject: str | None = None, channel: str = "email",
     c = contact(body, subject, received_at=received_at)
     return ContactIdentified(correlation_id=c.contact_id, channel=channel, idempotency_key=f"t:{uuid.uuid4()}",
                              contact=c, client=match or client())
+
+
+def ticket_created(routed: ContactRouted, number: str, *, assignee: str | None = None,
+                   status: TicketStatus = TicketStatus.NEW) -> TicketCreated:
+    """The ticket.created the tickets service would publish for a routed contact (assignee: the router's)."""
+    r = routed.routing
+    return TicketCreated(
+        correlation_id=routed.correlation_id, channel=routed.channel, idempotency_key=routed.idempotency_key,
+        number=number, contact_id=routed.contact.contact_id, client_id=routed.client.client_id,
+        first_contact=False, type=r.type, urgency=r.urgency, status=status, team=r.team,
+        assignee=assignee or r.assignee, first_response_due_at=r.first_response_due_at,
+        resolution_due_at=r.resolution_due_at)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from priyom_kit import ServiceParts
 from priyom_kit.testing import Tap, bus_tap, dead_letter_tap
 from priyom_router.settings import RouterSettings
 
-from .conftest import identified
+from .conftest import identified, ticket_created
 
 
 @pytest.fixture
@@ -47,12 +47,7 @@ async def test_ticket_events_reach_the_router_and_free_the_agent(parts: ServiceP
     await parts.bus.publish(identified("Терминал сломался"))
     first = ContactRouted.model_validate_json((await routed.next()).body)
     r = first.routing
-    created = TicketCreated(
-        correlation_id=first.correlation_id, channel=first.channel, idempotency_key=first.idempotency_key,
-        number="2026-000042", contact_id=first.contact.contact_id, client_id=first.client.client_id,
-        first_contact=False, type=r.type, urgency=r.urgency, status=TicketStatus.RESOLVED, team=r.team,
-        assignee=r.assignee, first_response_due_at=r.first_response_due_at,
-        resolution_due_at=r.resolution_due_at)
+    created = ticket_created(first, "2026-000042", status=TicketStatus.RESOLVED)
 
     async def load() -> int:
         agents = {a["name"]: a for a in (await http.get("/api/v1/agents")).json()}

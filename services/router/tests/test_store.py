@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from datetime import timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from priyom_contracts import (
+    AutomatedKind,
     ContactAssigned,
     ContactRouted,
     Event,
     TicketCreated,
     TicketStatus,
     TicketStatusChanged,
+    utcnow,
 )
 from priyom_kit.db import Database
 from priyom_router import handlers, store
@@ -23,7 +26,7 @@ from priyom_router.active_rules import ActiveRules
 from priyom_router.rules import default_rule_text
 from priyom_router.tables import metadata
 
-from .conftest import WEDNESDAY_NOON, client, identified
+from .conftest import WEDNESDAY_NOON, client, identified, ticket_created
 
 SERVICE_TEAM = ["Олег Петров", "Светлана Сидорова", "Игорь Ким"]
 
@@ -90,13 +93,7 @@ async def test_ticket_events_keep_the_load_current(database: Database) -> None:
     assert first.routing.assignee != second.routing.assignee
 
     async def ticket(routed: ContactRouted, number: str, assignee: str | None) -> None:
-        created = TicketCreated(
-            correlation_id=routed.correlation_id, channel=routed.channel, idempotency_key=routed.idempotency_key,
-            number=number, contact_id=routed.contact.contact_id, client_id=routed.client.client_id,
-            first_contact=False, type=routed.routing.type, urgency=routed.routing.urgency,
-            status=TicketStatus.NEW, team=routed.routing.team, assignee=assignee,
-            first_response_due_at=routed.routing.first_response_due_at,
-            resolution_due_at=routed.routing.resolution_due_at)
+        created = ticket_created(routed, number, assignee=assignee)
         await handlers.on_ticket_event(created.model_dump(mode="json"), TicketCreated.type_name(),
                                        sessions=database.sessions, rules=RULES, publish=Published())
 
@@ -199,12 +196,7 @@ async def test_finishing_a_ticket_pulls_the_next_waiting_contact(database: Datab
     async with database.sessions() as session, session.begin():
         await store.set_availability(session, SERVICE_TEAM[0], True)  # back, but nobody offered yet
 
-    r = olegs.routing
-    created = TicketCreated(
-        correlation_id=olegs.correlation_id, channel="email", idempotency_key=olegs.idempotency_key,
-        number="2026-000077", contact_id=olegs.contact.contact_id, client_id=olegs.client.client_id,
-        first_contact=False, type=r.type, urgency=r.urgency, status=TicketStatus.NEW, team=r.team,
-        assignee=r.assignee, first_response_due_at=r.first_response_due_at, resolution_due_at=r.resolution_due_at)
+    created = ticket_created(olegs, "2026-000077")
     closed = TicketStatusChanged(correlation_id=olegs.correlation_id, channel="email", idempotency_key="close",
                                  number="2026-000077", old_status=TicketStatus.NEW,
                                  new_status=TicketStatus.CLOSED, changed_by="agent")
@@ -231,3 +223,31 @@ async def test_a_stored_rule_book_reaches_every_instance_without_restart(databas
     await handlers.on_contact_identified(identified("Пишу жалобу"), sessions=database.sessions, rules=first,
                                          second_opinion=None, publish=published)
     assert (published.events[0].routing.rule, published.events[0].routing.rules_version) == ("grievance", version)
+
+
+async def test_a_contact_without_a_ticket_stops_weighing_after_the_grace(database: Database) -> None:
+    """A follow-up that joined an existing ticket never gets its own ticket.created: it must not count
+    for ever, while a contact whose ticket exists counts until the ticket is finished."""
+    published = Published()
+    await route_all(database, [identified("Терминал сломался"), identified("Касса сломалась")], published)
+    with_ticket, follow_up = published.events
+    r = with_ticket.routing
+    created = ticket_created(with_ticket, "2026-000123")
+    await handlers.on_ticket_event(created.model_dump(mode="json"), TicketCreated.type_name(),
+                                   sessions=database.sessions, rules=RULES, publish=published)
+    later = utcnow() + store.PENDING_GRACE + timedelta(minutes=1)
+    async with database.sessions() as session:
+        assert await store.open_loads(session) == {r.assignee: 1, follow_up.routing.assignee: 1}
+        assert await store.open_loads(session, now=later) == {r.assignee: 1}
+
+
+async def test_machine_written_contacts_are_routed_but_weigh_on_nobody(database: Database) -> None:
+    published = Published()
+    bounce = identified("Delivery Status Notification (Failure)")
+    bounce = bounce.model_copy(update={"contact": bounce.contact.model_copy(update={"automated": AutomatedKind.BOUNCE})})
+    await route_all(database, [bounce], published)
+    routing = published.events[0].routing
+    assert routing.assignee is None and routing.rule == "undeliverable-notice"
+    assert routing.trail[-1] == "written by a machine (bounce): no agent is assigned"
+    async with database.sessions() as session:
+        assert await store.open_loads(session) == {}

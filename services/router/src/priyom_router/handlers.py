@@ -50,8 +50,8 @@ async def route_and_record(session: AsyncSession, event: ContactIdentified, rule
     decision = decide(contact, event.channel, event.client, book, await store.roster(session),
                       second_opinion=second_opinion, version=version)
     await store.record_assignment(session, contact.contact_id, decision.routing,
-                                  waiting=decision.assignment.waiting, routed_at=contact.received_at,
-                                  channel=event.channel)
+                                  waiting=decision.assignment.waiting, routed_at=utcnow(),
+                                  channel=event.channel, opens_ticket=contact.automated is None)
     return decision.routing
 
 

@@ -45,7 +45,14 @@ def decide(contact: Contact, channel: str, client: ClientMatch | None, book: Rul
     facts = Facts(channel=channel, text=Text(contact.subject, contact.body), client=client,
                   local_time=local_time)
     kind = classify(book, facts, second_opinion)
-    placed = assign(kind, client, book, roster, local_time, contact.registered_by)
+    if contact.automated is not None:
+        # Machine-written (a bounce, an auto-reply): it joins its ticket and opens none, so nobody is assigned.
+        team = book.team_for_category(kind.category) or book.team(book.assignment.default_team)
+        assert team is not None
+        placed = Assignment(team.name, None, "automated",
+                            trail=[f"written by a machine ({contact.automated}): no agent is assigned"])
+    else:
+        placed = assign(kind, client, book, roster, local_time, contact.registered_by)
     priority = priority_of(book, kind, client)
     tier = book.sla.get(client.sla_tier if client else "standard") or book.sla["standard"]
     target = tier[kind.urgency]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,12 @@ VERSION_TABLE = "alembic_version_router"
 #: Ticket states in which a ticket no longer weighs on its assignee; every other state does (the tickets
 #: service grows states per type, and a state the router does not know yet counts as work).
 FINISHED_STATUSES = frozenset({"resolved", "closed", "cancelled", "rejected"})
+
+
+#: How long a routed contact weighs on its agent before its ticket is announced. Its ticket.created normally
+#: follows within a second; a contact that never gets one (it joined an existing ticket as a follow-up, or
+#: the tickets service is down for longer) stops counting after this, so loads cannot drift upwards.
+PENDING_GRACE = timedelta(minutes=15)
 
 
 def is_open(status: TicketStatus) -> bool:
@@ -119,9 +125,10 @@ async def recorded_routing(session: AsyncSession, contact_id: uuid.UUID) -> Rout
 
 
 async def record_assignment(session: AsyncSession, contact_id: uuid.UUID, routing: Routing, *,
-                            waiting: bool, routed_at: datetime, channel: str) -> None:
+                            waiting: bool, routed_at: datetime, channel: str, opens_ticket: bool = True) -> None:
+    """Record the decision; a contact that will open no ticket (machine-written) never counts as load."""
     await session.execute(assignments.insert().values(
-        contact_id=contact_id, team=routing.team, assignee=routing.assignee, waiting=waiting, open=True,
+        contact_id=contact_id, team=routing.team, assignee=routing.assignee, waiting=waiting, open=opens_ticket,
         priority=routing.priority or 3, routing=routing.model_dump(mode="json"), routed_at=routed_at,
         channel=channel,
     ))
@@ -205,10 +212,14 @@ async def take_waiting(session: AsyncSession, waiting: Waiting, assignee: str, w
     await _advance_cursor(session, waiting.team, assignee)
 
 
-async def open_loads(session: AsyncSession) -> dict[str, int]:
+async def open_loads(session: AsyncSession, now: datetime | None = None) -> dict[str, int]:
+    """Open contacts per agent: tickets not yet finished, and contacts routed within ``PENDING_GRACE``
+    whose ticket has not been announced yet."""
+    pending_since = (now or utcnow()) - PENDING_GRACE
     rows = await session.execute(
-        select(assignments.c.assignee, func.count()).where(assignments.c.open.is_(True),
-                                                           assignments.c.assignee.is_not(None))
+        select(assignments.c.assignee, func.count())
+        .where(assignments.c.open.is_(True), assignments.c.assignee.is_not(None),
+               assignments.c.ticket_number.is_not(None) | (assignments.c.routed_at >= pending_since))
         .group_by(assignments.c.assignee))
     return {name: int(count) for name, count in rows}
 
