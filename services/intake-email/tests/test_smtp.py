@@ -3,11 +3,14 @@ is safe on the bus, 451 when the broker cannot confirm, 550 for other domains, 5
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import aio_pika
 import aiosmtplib
 import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import SecretStr
 
@@ -93,8 +96,6 @@ async def test_hostile_mail_goes_to_the_dead_letter_queue_with_the_reason(
 
 async def test_auth_is_required_when_configured(settings: IntakeEmailSettings, bus_reader: BusReader) -> None:
     app = create_app(settings.model_copy(update={"smtp_auth": SecretStr("relay:s3cret:x")}))
-    from asgi_lifespan import LifespanManager
-
     async with LifespanManager(app, startup_timeout=30):
         with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
             await send(settings, MAIL)
@@ -127,3 +128,29 @@ async def test_every_corpus_mail_through_smtp_is_one_contact(running: FastAPI, s
     assert sum(k is AutomatedKind.AUTO_REPLY for k in kinds.values()) >= 5
     bounces = [e for e in events if e.contact.automated is AutomatedKind.BOUNCE and e.contact.undeliverable]
     assert len(bounces) >= 25
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=localhost", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+async def test_starttls_and_auth_only_over_tls(settings: IntakeEmailSettings, bus_reader: BusReader,
+                                               certificate: tuple[Path, Path]) -> None:
+    cert, key = certificate
+    tls = settings.model_copy(update={"smtp_tls_cert": cert, "smtp_tls_key": key,
+                                      "smtp_auth": SecretStr("forwarder:pa55")})
+    async with LifespanManager(create_app(tls), startup_timeout=30):
+        with pytest.raises(aiosmtplib.SMTPException):  # AUTH is not even offered before STARTTLS
+            await send(tls, MAIL, username="forwarder", password="pa55")
+        errors, _ = await aiosmtplib.send(MAIL, sender="ivan@example.ru", recipients=["support@priyom.local"],
+                                          hostname="127.0.0.1", port=tls.smtp_port, start_tls=True,
+                                          validate_certs=False, username="forwarder", password="pa55")
+        assert errors == {}
+    [event] = await bus_reader.contacts(1)
+    assert event.contact.body == "Добрый день, счёт не пришёл."
