@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import ServiceContract, utcnow
@@ -287,18 +287,24 @@ async def flag_possible_duplicate(session: AsyncSession, client_id: uuid.UUID, o
                            detail={"reason": "one contact carried identifiers of both cards"})
 
 
+_LOOKUP_COLUMNS = (identifiers.c.kind, identifiers.c.value, identifiers.c.client_id, identifiers.c.person_id,
+                   clients.c.name, clients.c.kind.label("client_kind"), clients.c.account_manager,
+                   clients.c.sla_tier)
+#: The usual telephony question (one number), built once: building a statement costs more than running it.
+_LOOKUP_ONE = (select(*_LOOKUP_COLUMNS).join(clients, clients.c.id == identifiers.c.client_id)
+               .where(identifiers.c.kind == bindparam("kind"), identifiers.c.value == bindparam("value")))
+
+
 async def lookup_hits(session: AsyncSession, wanted: Sequence[Identifier]) -> dict[tuple[str, str], LookupHit]:
     """The card behind each known identifier of ``wanted``, in one indexed query (the telephony fast path)."""
-    conditions = [and_(identifiers.c.kind == i.kind, identifiers.c.value == i.value) for i in wanted]
-    if not conditions:
+    if not wanted:
         return {}
-    rows = await session.execute(
-        select(identifiers.c.kind, identifiers.c.value, identifiers.c.client_id, identifiers.c.person_id,
-               clients.c.name, clients.c.kind.label("client_kind"), clients.c.account_manager,
-               clients.c.sla_tier)
-        .join(clients, clients.c.id == identifiers.c.client_id)
-        .where(or_(*conditions))
-    )
+    if len(wanted) == 1:
+        rows = await session.execute(_LOOKUP_ONE, {"kind": wanted[0].kind, "value": wanted[0].value})
+    else:
+        rows = await session.execute(
+            select(*_LOOKUP_COLUMNS).join(clients, clients.c.id == identifiers.c.client_id)
+            .where(or_(*(and_(identifiers.c.kind == i.kind, identifiers.c.value == i.value) for i in wanted))))
     return {(r.kind, r.value): LookupHit(r.client_id, r.person_id, r.name, r.account_manager, r.sla_tier,
                                          r.name if r.client_kind == "org" else None) for r in rows}
 
