@@ -34,6 +34,13 @@ async def test_explain_with_client_attributes(http: httpx.AsyncClient) -> None:
     assert "service under contract СО-17" in decision["trail"]
 
 
+async def test_explain_says_when_it_cannot_read_the_card_of_client_id(http: httpx.AsyncClient) -> None:
+    body = {**BROKEN, "client_id": "00000000-0000-4000-8000-000000000000"}
+    decision = (await http.post("/api/v1/route/explain", json=body)).json()
+    assert decision["trail"][0] == "client_id given but ROUTER_IDENTITY_URL is not set: default client attributes"
+    assert decision["rule"] == "service-without-contract"
+
+
 async def test_explain_needs_a_supervisor(http: httpx.AsyncClient) -> None:
     response = await http.post("/api/v1/route/explain", json=QUESTION, headers={"Authorization": "Bearer nope"})
     assert response.status_code == 401

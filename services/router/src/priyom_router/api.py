@@ -119,9 +119,12 @@ def router_api(database: Database, rules: ActiveRules, second_opinion: SecondOpi
         decision = decide(contact, request.channel, client, book, roster, second_opinion=second_opinion,
                           version=version)
         r = decision.routing
+        trail = decision.trail
+        if request.client is None and request.client_id is not None and cards is None:
+            trail = ["client_id given but ROUTER_IDENTITY_URL is not set: default client attributes", *trail]
         return ExplainResponse(type=r.type, category=r.category, product=r.product, urgency=r.urgency.value,
                                team=r.team, assignee=r.assignee, priority=decision.priority,
-                               rule=decision.classification.rule, trail=decision.trail, rules_version=version,
+                               rule=decision.classification.rule, trail=trail, rules_version=version,
                                first_response_due_at=r.first_response_due_at,
                                resolution_due_at=r.resolution_due_at)
 
