@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -32,6 +34,7 @@ from priyom_contracts import (
 from priyom_kit import Principal, Role
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.db import Database, Inbox
+from priyom_kit.pytest_plugin import create_pg_database, drop_pg_database, pg_admin_url
 from priyom_tickets import handlers, store
 from priyom_tickets.access import Staff, StaffRole
 from priyom_tickets.app import build, create_app
@@ -51,12 +54,41 @@ def nth() -> Callable[[int], str]:
     return lambda count: format_number(utcnow().year, count)
 
 
-@pytest.fixture
-async def migrated_url(database_url: str) -> str:
-    """``database_url`` brought to the newest schema by the service's own migrations."""
-    # Alembic's env runs its own event loop, which cannot nest in the test's: give it a thread.
-    await asyncio.to_thread(store.migrate, database_url)
-    return database_url
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A PostgreSQL database migrated once per session; each test gets a copy (CREATE DATABASE … TEMPLATE),
+    which takes a fraction of running six migrations per test. The migrations themselves are still run on
+    SQLite per test and checked against the declared schema on both."""
+    # First asked for from inside a test's event loop: do the work on a thread of its own.
+    with ThreadPoolExecutor(1) as thread:
+        url = thread.submit(lambda: asyncio.run(create_pg_database())).result()
+        thread.submit(store.migrate, url).result()
+    yield url.rsplit("/", 1)[1]
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(lambda: asyncio.run(drop_pg_database(url))).result()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database at the newest schema: a fresh SQLite file migrated here, or a copy of the PG template."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        # Alembic's env runs its own event loop, which cannot nest in the test's: give it a thread.
+        await asyncio.to_thread(store.migrate, url)
+        yield url
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"priyom_t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_admin_url())
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await admin.close()
+    url = pg_admin_url().rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+    try:
+        yield url
+    finally:
+        await drop_pg_database(url)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import UTC
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from priyom_contracts import AttachmentRef, TicketCreated, TicketStatus, Urgency
 from priyom_kit.db import Database, Inbox
@@ -167,3 +167,52 @@ async def test_list_filters_and_pages_newest_first(database: Database, inbox: In
     assert [r["number"] for r in rows] == [nth(4), nth(3)]
     assert mine_total == 3
     assert [r["number"] for r in mine] == [nth(5), nth(3), nth(1)]
+
+
+async def test_upgrade_numbers_existing_tickets_and_keeps_their_messages(tmp_path) -> None:
+    """A database made by 0001 with tickets in it: 0002+ gives them YYYY-NNNNNN numbers per year, in order,
+    keeps every message on its ticket, and the next registration continues the year's count."""
+    from alembic import command
+    from alembic.config import Config
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    config = Config()
+    config.set_main_option("script_location", str(store.MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url)
+    config.attributes["version_table"] = store.VERSION_TABLE
+    await asyncio.to_thread(command.upgrade, config, "0001")
+    db = Database(url)
+    await db.open()
+    try:
+        async with db.sessions() as session:
+            for number, year in ((1, 2025), (2, 2026), (3, 2026)):
+                await session.execute(text(
+                    "INSERT INTO tickets (number, id, contact_id, channel, idempotency_key, client_id, first_contact,"
+                    " type, category, urgency, status, team, routing_reason, first_response_due_at,"
+                    " resolution_due_at, created_at, updated_at) VALUES (:n, :id, :c, 'web', :k, :cl, 1,"
+                    " 'service_request', 's', 'normal', 'new', 'service', 'r', :t, :t, :t, :t)"),
+                    {"n": number, "id": uuid.uuid4().hex, "c": uuid.uuid4().hex, "k": f"k{number}",
+                     "cl": uuid.uuid4().hex, "t": f"{year}-06-01 10:00:00.000000"})
+                await session.execute(text(
+                    "INSERT INTO ticket_messages (id, ticket_number, direction, channel, body, created_at)"
+                    " VALUES (:id, :n, 'inbound', 'web', :b, :t)"),
+                    {"id": uuid.uuid4().hex, "n": number, "b": f"сообщение {number}",
+                     "t": f"{year}-06-01 10:00:00.000000"})
+            await session.commit()
+    finally:
+        await db.close()
+
+    await asyncio.to_thread(store.migrate, url)
+    db = Database(url)
+    await db.open()
+    try:
+        async with db.sessions() as session:
+            rows = (await session.execute(select(store.tickets.c.seq, store.tickets.c.number)
+                                          .order_by(store.tickets.c.seq))).all()
+            assert [r.number for r in rows] == ["2025-000001", "2026-000001", "2026-000002"]
+            for seq, _ in rows:
+                assert [m["body"] for m in await store.messages_of(session, seq)] == [f"сообщение {seq}"]
+            assert await store.next_number(session, 2026) == "2026-000003"
+            assert await store.next_number(session, 2027) == "2027-000001"
+    finally:
+        await db.close()
