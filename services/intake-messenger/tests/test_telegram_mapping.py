@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,7 @@ def test_start_is_a_command_and_buttons_are_presses(corpus_dir: Path) -> None:
                                  BOT)
 
     assert start == mapping.Command("start", "", 456, 456)
-    assert press == mapping.ButtonPress("666728699048485871", "thedata", 222222222, 222222222)
+    assert press == mapping.ButtonPress("666728699048485871", "thedata", 222222222, 222222222, "Mario", "Super")
     assert isinstance(orphan, mapping.ButtonPress) and orphan.chat_id is None
 
 
@@ -125,6 +126,26 @@ def test_survey_buttons_carry_ticket_and_rating_and_nothing_else_passes() -> Non
     for forged in ("rate:2026-000123:6", "rate:2026-000123:0", "rate:123:5", "rate:2026-000123:5:x",
                    "topic:complaint", "rate:2026-00012a:3"):
         assert mapping.rating_of(forged) is None, forged
+
+
+def test_a_survey_press_is_the_customers_answer_naming_the_ticket(corpus_dir: Path) -> None:
+    update = corpus_update(corpus_dir, "nutgram/Updates/callback_query.json")
+    update["callback_query"]["data"] = "rate:2026-000123:4"
+    press = mapping.read_update(update, BOT)
+    assert isinstance(press, mapping.ButtonPress)
+    when = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+    answer = mapping.rating_contact(press, update["update_id"], BOT, when)
+
+    assert answer is not None
+    assert (answer.body, answer.thread.ticket_number, answer.received_at) == ("4", "2026-000123", when)
+    assert answer.thread.external_thread_id == "tg:222222222"
+    assert answer.idempotency_key == f"tg:{BOT}:{update['update_id']}"
+    assert answer.sender.messenger is not None and answer.sender.messenger.username == "Super"
+    orphan = mapping.read_update(corpus_update(corpus_dir, "nutgram/Updates/callback_query_without_message.json"),
+                                 BOT)
+    assert isinstance(orphan, mapping.ButtonPress)
+    assert mapping.rating_contact(orphan, 1, BOT, when) is None  # no chat: no conversation to answer in
 
 
 def test_mapping_imports_no_broker_http_or_bot_library() -> None:

@@ -13,12 +13,12 @@ from asgi_lifespan import LifespanManager
 
 from priyom_contracts import (
     AttachmentRef,
+    ContactReceived,
     DeliveryReported,
     DeliveryStatus,
     MessengerId,
     OutboundReply,
     Recipient,
-    SurveyAnswered,
 )
 from priyom_intake_messenger.app import build
 from priyom_kit import build_app
@@ -123,7 +123,7 @@ async def test_closing_survey_buttons_and_the_rating_published_before_acknowledg
         service: None, fake_bot: FakeBotAPI, amqp_url: str, cleanup_bus: str, bus_queues: Queues) -> None:
     survey = reply_to(CUSTOMER, "Статус обращения 2026-000123: закрыто. Оцените, пожалуйста, нашу работу.")
     survey = survey.model_copy(update={"survey": True})
-    surveys = await bus_queues("tickets.surveys")
+    contacts = await bus_queues("identity.contacts")
 
     await publish(amqp_url, cleanup_bus, survey)
     await (await bus_queues("tickets.deliveries")).next(DeliveryReported, timeout=10)
@@ -132,16 +132,20 @@ async def test_closing_survey_buttons_and_the_rating_published_before_acknowledg
     assert [b["text"] for b in buttons] == ["1", "2", "3", "4", "5"]
     press = await fake_bot.add_update(_press(buttons[4]["callback_data"], sent["result"]))
     await fake_bot.add_update(_press("rate:2026-000123:9", sent["result"]))  # not a button we sent
-    answered, message = await surveys.next(SurveyAnswered, timeout=10)
+    answer, message = await contacts.next(ContactReceived, timeout=10)
     await eventually(lambda: not fake_bot.pending())
 
-    assert (answered.ticket_number, answered.rating) == ("2026-000123", 5)
-    assert answered.respondent.user_id == str(CUSTOMER)
-    assert message.routing_key == "survey.answered.v1.telegram"
-    assert answered.idempotency_key == f"tg:{BOT_ID}:{press['update_id']}"
+    # The customer's answer "5" on the chat, naming the ticket: tickets records it as the rating.
+    assert answer.contact.body == "5"
+    assert answer.contact.thread.ticket_number == "2026-000123"
+    assert answer.contact.thread.external_thread_id == f"tg:{CUSTOMER}"
+    assert answer.contact.sender.messenger is not None and answer.contact.sender.messenger.user_id == str(CUSTOMER)
+    assert answer.contact.sender.name == "Ольга"
+    assert message.routing_key == "contact.received.v1.telegram"
+    assert answer.idempotency_key == f"tg:{BOT_ID}:{press['update_id']}"
     assert ("answerCallbackQuery", {"callback_query_id": press["callback_query"]["id"],
                                     "text": "Спасибо за оценку!"}) in fake_bot.calls
-    await surveys.assert_empty()
+    await contacts.assert_empty()
 
 
 _presses = itertools.count(1)

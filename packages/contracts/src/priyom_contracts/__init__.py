@@ -23,7 +23,7 @@ from .contacts import (
     ThreadHint,
     Urgency,
 )
-from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient, SurveyAnswered
+from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
 from .tickets import TicketCreated, TicketStatus, TicketStatusChanged
 from .topology import EVENT_TYPES, QueueSpec, Topology, binding
 
@@ -55,7 +55,6 @@ __all__ = [
     "Recipient",
     "Routing",
     "Sender",
-    "SurveyAnswered",
     "ServiceContract",
     "ThreadHint",
     "TicketCreated",

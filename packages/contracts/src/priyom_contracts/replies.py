@@ -43,22 +43,8 @@ class OutboundReply(Event):
         default=False, description="An automatic notice, not an agent's reply: marked Auto-Submitted so "
         "the customer's auto-responder does not answer it")
     survey: bool = Field(
-        default=False, description="The closing survey: a channel with buttons offers the ratings 1 to 5 and "
-        "publishes the answer as survey.answered")
-
-
-class SurveyAnswered(Event):
-    """A customer rated a ticket in the closing survey (``survey.answered.v1.<channel>``).
-
-    ``respondent`` is who pressed the button, so tickets can check it is the ticket's customer; a later
-    answer for the same ticket replaces an earlier one.
-    """
-
-    event_type = "survey.answered"
-
-    ticket_number: TicketNumber
-    rating: int = Field(ge=1, le=5)
-    respondent: MessengerId
+        default=False, description="The closing survey: a channel with buttons offers the ratings 1 to 5; "
+        "a press arrives as the customer's message of that number, naming the ticket")
 
 
 class DeliveryStatus(StrEnum):

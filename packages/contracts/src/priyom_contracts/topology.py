@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from .base import Event
 from .calls import CallEvent
 from .contacts import ContactAssigned, ContactIdentified, ContactReceived, ContactRouted
-from .replies import DeliveryReported, OutboundReply, SurveyAnswered
+from .replies import DeliveryReported, OutboundReply
 from .tickets import TicketCreated, TicketStatusChanged
 
 #: Every published message type, for schema export and documentation.
@@ -28,7 +28,6 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TicketStatusChanged,
     OutboundReply,
     DeliveryReported,
-    SurveyAnswered,
     CallEvent,
 )
 
@@ -66,7 +65,6 @@ class Topology:
             "router.tickets": QueueSpec(f"{p}router.tickets", (binding(TicketCreated), binding(TicketStatusChanged))),
             "tickets.contacts": QueueSpec(f"{p}tickets.contacts", (binding(ContactRouted),)),
             "tickets.deliveries": QueueSpec(f"{p}tickets.deliveries", (binding(DeliveryReported),)),
-            "tickets.surveys": QueueSpec(f"{p}tickets.surveys", (binding(SurveyAnswered),)),
             # One outbound queue per channel service: it delivers replies on the channels it serves.
             "intake-email.outbound": QueueSpec(f"{p}intake-email.outbound", (binding(OutboundReply, "email"),)),
             "intake-messenger.outbound": QueueSpec(

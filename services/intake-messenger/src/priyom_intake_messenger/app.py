@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactReceived, SurveyAnswered
+from priyom_contracts import ContactReceived
 from priyom_kit import Bus, ServiceParts, build_app, get_logger
 from priyom_kit.adapters import ChannelEdge, serve_outbound
 from priyom_kit.blobs import FileBlobStore
@@ -32,7 +32,6 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     registry = CollectorRegistry()
     bus = Bus(settings, "intake-messenger", registry)
     bus.publisher(ContactReceived)
-    bus.publisher(SurveyAnswered)
     blobs = FileBlobStore(settings.blob_dir)
     edges: list[ChannelEdge] = []
     routers: list[APIRouter] = []
@@ -48,7 +47,7 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     if settings.telegram_bot_token is not None:
         bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base)
         telegram = edge_for(TelegramAdapter(bot, blobs))
-        receiver = UpdateReceiver(bot, telegram.accept, bus.publish, telegram.dead_letter,
+        receiver = UpdateReceiver(bot, telegram.accept, telegram.dead_letter,
                                   album_wait_s=settings.telegram_album_wait_ms / 1000, registry=registry,
                                   poll_timeout_s=settings.telegram_poll_timeout_s)
         if settings.telegram_mode == "webhook":

@@ -4,14 +4,14 @@
 (for identity to find their card); a topic button asks for the request. Stateless on purpose:
 the topic travels in the prompt the customer answers (a ForceReply), and :func:`.mapping.read_update` reads
 it back from ``reply_to_message``, so a restart loses nothing. The closing survey's buttons carry the ticket
-number and the rating (``rate:2026-000123:5``); a press is published as ``SurveyAnswered`` before it is
-acknowledged, like any contact.
+number and the rating (``rate:2026-000123:5``); a press is the customer's answer "5" naming that ticket,
+published as a contact before the press is acknowledged.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from aiogram import Bot
 from aiogram.types import (
@@ -22,17 +22,16 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from priyom_contracts import Event, MessengerId, SurveyAnswered
+from priyom_kit.adapters import Inbound
 
 from .mapping import (
-    CHANNEL,
     RATE_PREFIX,
     TOPIC_PREFIX,
     TOPIC_PROMPT,
     TOPICS,
     ButtonPress,
     Command,
-    rating_of,
+    rating_contact,
     topic_of,
 )
 
@@ -73,14 +72,10 @@ def survey_keyboard(ticket_number: str) -> InlineKeyboardMarkup:
     ]])
 
 
-async def on_button(bot: Bot, press: ButtonPress, *, publish: Callable[[Event], Awaitable[None]],
-                    idempotency_key: str) -> None:
-    if rated := rating_of(press.data):
-        ticket_number, rating = rated
-        await publish(SurveyAnswered(
-            correlation_id=uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key), channel=CHANNEL,
-            idempotency_key=idempotency_key, ticket_number=ticket_number, rating=rating,
-            respondent=MessengerId(channel=CHANNEL, user_id=str(press.user_id))))
+async def on_button(bot: Bot, press: ButtonPress, *, accept: Callable[[Inbound], Awaitable[object]],
+                    update_id: int) -> None:
+    if rated := rating_contact(press, update_id, bot.id, datetime.now(UTC)):
+        await accept(rated)
         await bot.answer_callback_query(press.callback_id, text=THANKS)
         return
     topic = topic_of(press.data)

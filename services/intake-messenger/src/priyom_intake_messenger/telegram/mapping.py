@@ -63,6 +63,8 @@ class ButtonPress:
     data: str
     chat_id: int | None
     user_id: int
+    name: str | None = None
+    username: str | None = None
 
 
 def bot_id_of(token: str) -> int:
@@ -107,8 +109,34 @@ _SERVICE_FIELDS = frozenset({
 def _button(query: Mapping[str, Any]) -> ButtonPress:
     message = query.get("message") or {}
     chat_id = message.get("chat", {}).get("id")
+    user = query["from"]
     return ButtonPress(str(query["id"]), str(query.get("data") or ""),
-                       int(chat_id) if chat_id is not None else None, int(query["from"]["id"]))
+                       int(chat_id) if chat_id is not None else None, int(user["id"]), _name(user),
+                       user.get("username"))
+
+
+def _name(user: Mapping[str, Any]) -> str | None:
+    return " ".join(filter(None, [user.get("first_name"), user.get("last_name")])) or None
+
+
+def rating_contact(press: ButtonPress, update_id: int, bot_id: int, received_at: datetime) -> Inbound | None:
+    """A closing-survey button pressed, as the customer's answer: the number, naming the ticket it rates.
+
+    Tickets reads a "1".."5" answering a closed ticket as its rating, from any channel; the button saves
+    the customer typing it, and ``ticket_number`` says which ticket without guessing.
+    """
+    rated = rating_of(press.data)
+    if rated is None or press.chat_id is None:
+        return None
+    ticket_number, rating = rated
+    return Inbound(
+        idempotency_key=f"tg:{bot_id}:{update_id}",
+        received_at=received_at,
+        sender=Sender(name=press.name, messenger=MessengerId(channel=CHANNEL, user_id=str(press.user_id),
+                                                             username=press.username)),
+        body=str(rating),
+        thread=ThreadHint(external_thread_id=f"tg:{press.chat_id}", ticket_number=ticket_number),
+    )
 
 
 def _contact(message: Mapping[str, Any], update_id: int, bot_id: int, *, edited: bool) -> Inbound:
@@ -123,7 +151,7 @@ def _contact(message: Mapping[str, Any], update_id: int, bot_id: int, *, edited:
         in_reply_to=f"tg:{chat_id}:{reply_to['message_id']}" if reply_to else None,
         edits=f"tg:{chat_id}:{message['message_id']}" if edited else None,
     )
-    name = " ".join(filter(None, [user.get("first_name"), user.get("last_name")])) or None
+    name = _name(user)
     return Inbound(
         idempotency_key=key,
         received_at=datetime.fromtimestamp(message.get("edit_date") or message["date"], UTC),

@@ -23,7 +23,6 @@ from aiogram.exceptions import (
 )
 from prometheus_client import CollectorRegistry, Counter
 
-from priyom_contracts import Event
 from priyom_kit import get_logger
 from priyom_kit.adapters import Inbound
 
@@ -39,8 +38,8 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
 class UpdateReceiver:
-    def __init__(self, bot: Bot, accept: Callable[[Inbound], Awaitable[object]],
-                 publish: Callable[[Event], Awaitable[None]], dead_letter: DeadLetter, *, album_wait_s: float,
+    def __init__(self, bot: Bot, accept: Callable[[Inbound], Awaitable[object]], dead_letter: DeadLetter, *,
+                 album_wait_s: float,
                  registry: CollectorRegistry, poll_timeout_s: int = 25, stale_after_s: float | None = None) -> None:
         self.bot = bot
         self._updates = Counter("priyom_telegram_updates_total", "Bot API updates handled, by what they were",
@@ -48,7 +47,6 @@ class UpdateReceiver:
         self._poll_failures = Counter("priyom_telegram_poll_failures_total", "getUpdates calls that failed",
                                       registry=registry)
         self.accept = accept
-        self.publish = publish
         self.dead_letter = dead_letter
         #: Polling is unhealthy when no getUpdates call has succeeded for this long.
         self.stale_after_s = stale_after_s if stale_after_s is not None else 2 * poll_timeout_s + 10
@@ -79,8 +77,7 @@ class UpdateReceiver:
             if isinstance(item, mapping.Command):
                 await conversation.on_command(self.bot, item)
             elif isinstance(item, mapping.ButtonPress):
-                await conversation.on_button(self.bot, item, publish=self.publish,
-                                             idempotency_key=f"tg:{self.bot.id}:{update['update_id']}")
+                await conversation.on_button(self.bot, item, accept=self.accept, update_id=update["update_id"])
         except (TelegramForbiddenError, TelegramBadRequest) as exc:
             # The customer blocked the bot or the button expired: nothing to retry.
             log.warning("interaction not answered", update_id=update.get("update_id"), error=exc.message)
