@@ -1,185 +1,35 @@
 """E-mail throughput: messages per second from an IMAP mailbox and from the SMTP endpoint to a stored ticket.
 
-Starts the real services as processes (tickets, identity, router, intake-email, as the end-to-end tests do)
-and a throwaway Dovecot. IMAP: N mails are put in a mailbox first; the clock runs from the moment
-intake-email answers ``/health`` (it then connects, fetches, publishes) to the last ``ticket.created``.
-SMTP: N mails are sent over ``--connections`` SMTP sessions; the clock runs from the first MAIL FROM to the
-last ``ticket.created`` (tickets publishes it only after the ticket is committed). Also reported: IMAP to
-``contact.received`` (intake-email's own part) and SMTP answers per second (each 250 waits for the confirm).
-Prints one JSON line.
-
     python bench/email.py [--n 300] [--connections 8] [--db sqlite|postgresql]
+
+The benchmark itself is ``bench/email_throughput.py``. This file is named like the stdlib's ``email`` package,
+and every script in bench/ runs with this folder first on ``sys.path``, so ``import email`` (done by the
+stdlib and by aio-pika's dependencies) finds this file first. Imported that way, it hands back the real
+package; run as a script, it runs the benchmark without shadowing anything.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+import runpy
 import sys
-from pathlib import Path
 
-# This file is named like the stdlib's email package: run as a script, its folder comes first on sys.path and
-# would shadow it for every library below. Drop that entry before anything imports email.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    del sys.path[0]
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import secrets  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-
-import aio_pika  # noqa: E402
-import aiosmtplib  # noqa: E402
-from aioimaplib import IMAP4  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from priyom_contracts import Topology  # noqa: E402
-from priyom_intake_email.testing import Dovecot, start_dovecot  # noqa: E402
-from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
-from tests.e2e.stack import Stack, stack_env  # noqa: E402
-
-AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-BODY = "Здравствуйте! После обновления не приходит счёт за ноябрь, прошу проверить. " * 3
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def mails(n: int, tag: str) -> list[bytes]:
-    return [(f"From: Клиент {i} <bench.{tag}.{i}@example.ru>\r\nTo: support@priyom.local\r\n"
-             f"Subject: =?utf-8?B?0KHRh9GR0YI=?= {tag} {i}\r\nMessage-ID: <bench-{tag}-{i}-{uuid.uuid4().hex}@example.ru>\r\n"
-             f"Date: Wed, 25 Nov 2026 12:00:00 +0300\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{BODY}\r\n"
-             ).encode() for i in range(n)]
+def _without_this_folder() -> list[str]:
+    return [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 
-class Counter:
-    """Counts one event type on the bus and notes when each total is reached."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.last = 0.0
-        self.target = 0
-        self.done = asyncio.Event()
-
-    def seen(self) -> None:
-        self.count += 1
-        self.last = time.perf_counter()
-        if self.target and self.count >= self.target:
-            self.done.set()
-
-    async def reached(self, total: int, timeout: float) -> float:
-        self.target = total
-        if self.count < total:
-            await asyncio.wait_for(self.done.wait(), timeout)
-            self.done.clear()
-        return self.last
-
-
-class Tap:
-    """``contact.received.v1.email`` (the mail is safe on the bus) and ``ticket.created.v1.email`` (stored)."""
-
-    def __init__(self, prefix: str) -> None:
-        self.topology = Topology(prefix)
-        self.contacts = Counter()
-        self.tickets = Counter()
-
-    async def start(self) -> None:
-        self.connection = await aio_pika.connect(AMQP_URL)
-        channel = await self.connection.channel()
-        exchange = await channel.get_exchange(self.topology.exchange)
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(exchange, routing_key="ticket.created.v1.email")
-        await queue.bind(exchange, routing_key="contact.received.v1.email")
-        await queue.consume(self._on_event, no_ack=True)
-
-    async def _on_event(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        key = message.routing_key or ""
-        (self.tickets if key.startswith("ticket.created.") else self.contacts).seen()
-
-    async def close(self) -> None:
-        await self.connection.close()
-
-
-async def seed_mailbox(dovecot: Dovecot, user: str, raws: list[bytes]) -> None:
-    client = IMAP4("127.0.0.1", dovecot.port, timeout=30)
-    await client.wait_hello_from_server()
-    await client.login(user, dovecot.password)
-    for raw in raws:
-        await client.append(raw, mailbox="INBOX")
-    await client.logout()
-
-
-async def send_smtp(port: int, raws: list[bytes], connections: int) -> None:
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for raw in raws:
-        queue.put_nowait(raw)
-
-    async def session() -> None:
-        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=60) as client:
-            while not queue.empty():
-                raw = queue.get_nowait()
-                await client.sendmail("bench@example.ru", ["support@priyom.local"], raw)
-
-    await asyncio.gather(*(session() for _ in range(connections)))
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=300)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--db", choices=["postgresql", "sqlite"], default="sqlite")
-    args = parser.parse_args()
-
-    workdir = Path(tempfile.mkdtemp(prefix="priyom-bench-email-"))
-    prefix = f"bench{uuid.uuid4().hex[:8]}."
-    names = ("identity", "tickets", "router", "intake-email")
-    if args.db == "postgresql":
-        urls = {name: asyncio.run(create_pg_database()) for name in names}
-    else:
-        urls = {name: f"sqlite+aiosqlite:///{workdir / name}.db" for name in names}
-    dovecot = start_dovecot()
-    user = f"bench{uuid.uuid4().hex[:6]}"
-    env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(24),
-                    database_urls=urls)
-    env.update(LOG_LEVEL="WARNING", ROUTER_DATABASE_URL=urls["router"],
-               INTAKE_EMAIL_DATABASE_URL=urls["intake-email"],
-               INTAKE_EMAIL_IMAP_MAILBOXES=json.dumps([dovecot.mailbox_config(user)]))
-    stack = Stack(env=env, workdir=workdir)
-    result: dict[str, object] = {"n": args.n, "connections": args.connections, "db": args.db}
-
-    async def measure() -> None:
-        tap = Tap(prefix)
-        await tap.start()
-        wait = max(120.0, args.n / 2)
-        try:
-            # IMAP: the mailbox is full before intake-email starts; the clock starts when it is healthy.
-            await seed_mailbox(dovecot, user, mails(args.n, "imap"))
-            await asyncio.to_thread(stack.start, ["intake-email"])
-            t0 = time.perf_counter()
-            result["imap_to_contact_per_s"] = round(args.n / (await tap.contacts.reached(args.n, wait) - t0), 1)
-            result["imap_to_ticket_per_s"] = round(args.n / (await tap.tickets.reached(args.n, wait) - t0), 1)
-            # SMTP: the service is running; N mails over a few sessions, each answered 250 after the confirm.
-            t0 = time.perf_counter()
-            await send_smtp(int(env["INTAKE_EMAIL_SMTP_PORT"]), mails(args.n, "smtp"), args.connections)
-            result["smtp_250_per_s"] = round(args.n / (time.perf_counter() - t0), 1)
-            result["smtp_to_ticket_per_s"] = round(args.n / (await tap.tickets.reached(2 * args.n, wait) - t0), 1)
-        finally:
-            await tap.close()
-
+if __name__ == "email":
+    saved = sys.path[:]
+    sys.path[:] = _without_this_folder()
     try:
-        stack.migrate()
-        stack.start(["tickets", "identity", "router"])
-        asyncio.run(measure())
+        del sys.modules["email"]
+        sys.modules["email"] = importlib.import_module("email")
     finally:
-        stack.stop()
-        dovecot.stop()
-        asyncio.run(delete_prefixed(AMQP_URL, prefix))
-        if args.db == "postgresql":
-            for url in urls.values():
-                asyncio.run(drop_pg_database(url))
-    print(json.dumps(result))
-
-
-if __name__ == "__main__":
-    main()
+        sys.path[:] = saved
+elif __name__ == "__main__":
+    sys.path[:] = _without_this_folder()
+    runpy.run_path(os.path.join(_HERE, "email_throughput.py"), run_name="__main__")
