@@ -45,7 +45,9 @@ def message_schemas() -> dict[str, dict]:
 
 def render() -> dict[Path, str]:
     """Relative path -> exact file content of every generated document."""
-    files = {Path("docs/asyncapi.json"): json.dumps(asyncapi_document(), indent=2, ensure_ascii=False) + "\n"}
+    # Sorted keys: faststream keeps subscribers in a WeakSet, so its channel order changes between runs.
+    files = {Path("docs/asyncapi.json"): json.dumps(asyncapi_document(), indent=2, ensure_ascii=False,
+                                                    sort_keys=True) + "\n"}
     for name, schema in message_schemas().items():
         files[Path(f"docs/schemas/{name}.json")] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     return files
