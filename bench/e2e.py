@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from priyom_contracts import Topology  # noqa: E402
 from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
-from tests.e2e.stack import Stack, stack_env  # noqa: E402
+from tests.e2e.stack import Stack, database_urls, stack_env  # noqa: E402
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 HOPS = 4  # intake-web -> identity -> router -> tickets -> ticket.created
@@ -184,10 +184,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="priyom-bench-"))
     prefix = f"bench{uuid.uuid4().hex[:8]}."
-    if args.db == "postgresql":
-        urls = {name: asyncio.run(create_pg_database()) for name in ("identity", "tickets")}
-    else:
-        urls = {name: f"sqlite+aiosqlite:///{workdir / name}.db" for name in ("identity", "tickets")}
+    urls = database_urls(args.db, workdir, lambda: asyncio.run(create_pg_database()))
     env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(24),
                     database_urls=urls)
     env["LOG_LEVEL"] = "WARNING"

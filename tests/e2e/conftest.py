@@ -13,7 +13,7 @@ import pytest
 from priyom_contracts import Topology
 from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database
 
-from .stack import Stack, stack_env
+from .stack import Stack, database_urls, stack_env
 
 pytestmark = pytest.mark.e2e
 
@@ -24,10 +24,7 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     backend = request.param
     workdir = tmp_path_factory.mktemp(f"stack-{backend}")
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
-    if backend == "postgresql":
-        urls = {name: asyncio.run(create_pg_database()) for name in ("identity", "tickets")}
-    else:
-        urls = {name: f"sqlite+aiosqlite:///{workdir / name}.db" for name in ("identity", "tickets")}
+    urls = database_urls(backend, workdir, lambda: asyncio.run(create_pg_database()))
     env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(24),
                     database_urls=urls)
     running = Stack(env=env, workdir=workdir)

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,6 +100,13 @@ class Stack:
                 os.killpg(process.pid, signal.SIGTERM)
         for process in list(self.processes.values()):
             process.wait(timeout=30)
+
+
+def database_urls(backend: str, workdir: Path, create_pg: Callable[[], str]) -> dict[str, str]:
+    """One database per data-owning service: fresh PostgreSQL databases, or SQLite files in ``workdir``."""
+    if backend == "postgresql":
+        return {service: create_pg() for service in MIGRATED}
+    return {service: f"sqlite+aiosqlite:///{workdir / service}.db" for service in MIGRATED}
 
 
 def stack_env(base: Mapping[str, str], *, workdir: Path, prefix: str, admin_token: str,
