@@ -189,3 +189,24 @@ async def test_person_with_messenger_and_portal_login_and_card_deletion(client: 
                             params={"messenger": "telegram", "messenger_id": "740000001"})
     assert gone.status_code == 404
     assert (await client.delete(f"/api/v1/clients/{card['id']}", headers=SUPERVISOR)).status_code == 404
+
+
+async def test_an_unknown_caller_number_is_added_to_a_known_person(client: httpx.AsyncClient) -> None:
+    """zammad/zammad#2144: the agent assigns the "maybe" number to the client it turned out to be."""
+    card = await create(client, name="ООО Дельта", persons=[{"full_name": "Олег Ан", "phones": ["+7 916 750-00-01"]}])
+    person_id = card["persons"][0]["id"]
+    unknown = await client.get("/api/v1/clients/lookup", params={"phone": "8 916 750-00-02"}, headers=AGENT)
+    assert unknown.status_code == 404
+    added = await client.post(f"/api/v1/clients/{card['id']}/persons/{person_id}/identifiers", headers=AGENT,
+                              json={"phones": ["8 916 750-00-02"], "emails": ["Oleg@Delta.example"]})
+    assert added.status_code == 201, added.text
+    assert {(i["value"], i["person_id"]) for i in added.json()["identifiers"]} == {
+        ("+79167500001", person_id), ("+79167500002", person_id), ("oleg@delta.example", person_id)}
+    known = await client.get("/api/v1/clients/lookup", params={"phone": "+79167500002"}, headers=AGENT)
+    assert known.status_code == 200 and known.json()["id"] == card["id"]
+    again = await client.post(f"/api/v1/clients/{card['id']}/persons/{person_id}/identifiers", headers=AGENT,
+                              json={"phones": ["+79167500001"]})
+    assert again.status_code == 409
+    stranger = await client.post(f"/api/v1/clients/{card['id']}/persons/{uuid.uuid4()}/identifiers",
+                                 headers=AGENT, json={"phones": ["+79167500003"]})
+    assert stranger.status_code == 404

@@ -31,6 +31,7 @@ from .cards import (
     NewClient,
     NewPerson,
     OptionalText,
+    PersonIdentifiers,
     PersonRole,
 )
 from .identify import IdentifierTaken, register_card
@@ -188,23 +189,41 @@ def clients_router(database: Database, policy: MatchPolicy, changed: CardChanged
     async def add_person(client_id: uuid.UUID, person: NewPerson,
                          _: Annotated[Principal, Depends(EDITORS)]) -> ClientCard:
         await card_or_404(client_id)
+        await attach(client_id, None, person)
+        return await card_or_404(client_id)
+
+    @router.post("/{client_id}/persons/{person_id}/identifiers", response_model=ClientCard,
+                 status_code=status.HTTP_201_CREATED,
+                 summary="Add phones, emails or messenger ids to a person (an unknown caller identified)",
+                 responses={404: {"description": "No such person on this card"},
+                            409: {"description": "An identifier already belongs to a card"}})
+    async def add_identifiers(client_id: uuid.UUID, person_id: uuid.UUID, new: PersonIdentifiers,
+                              _: Annotated[Principal, Depends(EDITORS)]) -> ClientCard:
+        async with database.sessions() as session:
+            if await store.person_client(session, person_id) != client_id:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person on this card")
+        await attach(client_id, person_id, new)
+        return await card_or_404(client_id)
+
+    async def attach(client_id: uuid.UUID, person_id: uuid.UUID | None, new: PersonIdentifiers) -> None:
+        """Add ``new``'s identifiers to a person (a new one from ``new`` when ``person_id`` is None)."""
         try:
             wanted = list({i.key: i for i in parse_identifiers(
-                person.phones, [str(e) for e in person.emails], policy, person.messengers,
-                person.portal_login)}.values())
+                new.phones, [str(e) for e in new.emails], policy, new.messengers, new.portal_login)}.values())
             async with database.sessions() as session, session.begin():
                 taken = await store.owners_of(session, wanted)
                 if taken:
                     first = next(i for i in wanted if i.key in taken)
                     raise IdentifierTaken(first.kind, taken[first.key].client_id)
-                person_id = await store.create_person(session, client_id, person.full_name, person.position,
-                                                      person.role)
+                if person_id is None:
+                    assert isinstance(new, NewPerson)
+                    person_id = await store.create_person(session, client_id, new.full_name, new.position,
+                                                          new.role)
                 await store.add_identifiers(session, Owner(client_id, person_id), wanted)
         except InvalidIdentifier as exc:
             raise unprocessable(str(exc)) from None
         except (IdentifierTaken, IntegrityError) as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-        return await card_or_404(client_id)
 
     @router.patch("/{client_id}/persons/{person_id}", response_model=ClientCard,
                   summary="Edit a contact person", responses={404: {"description": "No such person"}})

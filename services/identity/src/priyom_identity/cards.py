@@ -59,12 +59,11 @@ class ClientCard(BaseModel):
                                       description="Required fields an agent still has to fill in")
 
 
-class NewPerson(BaseModel):
+class PersonIdentifiers(BaseModel):
+    """Ways to recognise a person: what an agent adds when an unknown caller turns out to be a known client."""
+
     model_config = ConfigDict(extra="forbid")
 
-    full_name: Name
-    position: OptionalText = None
-    role: PersonRole | None = None
     phones: list[RawPhone] = Field(default_factory=list, max_length=20)
     emails: list[EmailStr] = Field(default_factory=list, max_length=20)
     messengers: list[MessengerId] = Field(default_factory=list, max_length=20,
@@ -72,6 +71,12 @@ class NewPerson(BaseModel):
     portal_login: Annotated[str, StringConstraints(min_length=1, max_length=128,
                                                    strip_whitespace=True)] | None = Field(
         default=None, description="The person's login on the customer web portal")
+
+
+class NewPerson(PersonIdentifiers):
+    full_name: Name
+    position: OptionalText = None
+    role: PersonRole | None = None
 
 
 class NewClient(BaseModel):
