@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from priyom_contracts import ThreadHint
+from priyom_tickets import store
 from priyom_tickets.handlers import Appended, register_contact
 from priyom_tickets.satisfaction import parse_rating
 
@@ -44,9 +46,16 @@ async def test_a_rating_answered_on_the_channel_lands_on_the_closed_ticket(ticke
     await close(tickets, number)
     closing = (await tickets.client.get(f"/api/v1/tickets/{number}", headers=AGENT)).json()["messages"][-1]
     assert "от 1 до 5" in closing["body_text"]  # the closing notice asks
+    async with tickets.database.sessions() as session:
+        sent = (await session.execute(select(store.ticket_outbox.c.payload)
+                                      .where(store.ticket_outbox.c.event_type == "reply.outbound.v1"))).scalars()
+        surveys = [p for p in sent if p["survey"]]
+    assert [p["ticket_number"] for p in surveys] == [number]  # buttons 1-5 where the channel has them
+
+    # A button press arrives as "4" naming the ticket; a typed answer in the same chat counts the same.
 
     answer = make_routed(client_id=client, channel="telegram", body="4, всё хорошо",
-                         thread=ThreadHint(external_thread_id="chat-7"))
+                         thread=ThreadHint(ticket_number=number))
     outcome, new = await register_contact(tickets.database.sessions, tickets.inbox, answer, tickets.policy)
     assert (outcome, new) == (Appended(number, str(answer.contact.contact_id)), True)
     detail = (await tickets.client.get(f"/api/v1/tickets/{number}", headers=AGENT)).json()

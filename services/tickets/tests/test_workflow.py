@@ -149,6 +149,7 @@ async def test_customer_hears_of_registration_and_changes_on_their_channel(ticke
     assert replies[0].recipient.external_thread_id == "<q1@mail.example.ru>"
     assert replies[0].in_reply_to == "<q1@mail.example.ru>"
     assert replies[0].subject.startswith(f"[{email.number}]")
+    assert all(r.automatic and not r.survey for r in replies)  # notices, not the closing survey
 
 
 async def test_agent_reply_goes_on_the_tickets_channel(tickets, make_routed) -> None:

@@ -207,7 +207,9 @@ async def on_contact_routed(
                  number=outcome.number, channel=outcome.channel, correlation_id=str(outcome.correlation_id))
         await publish(outcome)
     if relay is not None:
-        await relay.flush()
+        # The contact is safely recorded: a broker hiccup now must not send it round the retries to the
+        # dead letters. What stays unpublished goes out with the scheduler's next round.
+        await relay.flush_quietly()
     return outcome
 
 

@@ -69,10 +69,13 @@ def status_text(number: str, status: str, decision: str | None, note: str | None
 
 
 def outbound(ticket: Mapping[str, Any], recipient: Recipient, *, reply_id: uuid.UUID, body: str,
-             in_reply_to: str | None = None, attachments: Sequence[AttachmentRef] = ()) -> OutboundReply:
-    """The bus envelope of anything sent to the customer on the ticket's channel."""
+             in_reply_to: str | None = None, attachments: Sequence[AttachmentRef] = (), automatic: bool = False,
+             survey: bool = False) -> OutboundReply:
+    """The bus envelope of anything sent to the customer on the ticket's channel. ``automatic`` marks a notice
+    (so auto-responders leave it alone), ``survey`` the closing one (channels with buttons offer 1 to 5)."""
     return OutboundReply(
         correlation_id=ticket["contact_id"], channel=ticket["channel"], idempotency_key=str(reply_id),
         ticket_number=ticket["number"], reply_id=reply_id, recipient=recipient,
         subject=subject_line(ticket["number"], ticket["subject"]), body=body, in_reply_to=in_reply_to,
-        attachments=list(attachments))
+        references=[in_reply_to] if in_reply_to else [], attachments=list(attachments), automatic=automatic,
+        survey=survey)

@@ -86,13 +86,14 @@ async def transition(session: AsyncSession, ticket: Mapping[str, Any], change: C
     decision = decision_title(change.decision) if change.decision else None
     body = notifications.status_text(ticket["number"], move.target.value, decision, change.decision_text)
     await send_to_customer(session, {**ticket, **values}, body=body, kind="notice", author=None,
-                           policy=policy, now=now)
+                           policy=policy, now=now, survey=move.target == TicketStatus.CLOSED)
     return changed
 
 
 async def send_to_customer(session: AsyncSession, ticket: Mapping[str, Any], *, body: str, kind: str,
                            author: str | None, policy: Policy, now: datetime,
-                           attachments: Sequence[AttachmentRef] = ()) -> OutboundReply | None:
+                           attachments: Sequence[AttachmentRef] = (), survey: bool = False
+                           ) -> OutboundReply | None:
     """Put a reply or notice on the thread and stage it for the channel; None when the channel cannot deliver
     or the customer left no address on it (the message is then not recorded either)."""
     if ticket["channel"] not in policy.outbound_channels:
@@ -102,7 +103,8 @@ async def send_to_customer(session: AsyncSession, ticket: Mapping[str, Any], *, 
         return None
     reply_id = uuid.uuid4()
     reply = notifications.outbound(ticket, notifications.recipient_of(last), reply_id=reply_id, body=body,
-                                   in_reply_to=last["external_message_id"], attachments=attachments)
+                                   in_reply_to=last["external_message_id"], attachments=attachments,
+                                   automatic=kind == "notice", survey=survey)
     message_id = uuid.uuid4()
     await session.execute(store.ticket_messages.insert().values(
         id=message_id, ticket_seq=ticket["seq"], direction="outbound", channel=ticket["channel"],
