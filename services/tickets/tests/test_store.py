@@ -24,12 +24,17 @@ async def count(database: Database, table) -> int:
 
 async def test_migrations_create_exactly_the_declared_schema(database: Database) -> None:
     def diff(connection):
-        opts = {"compare_type": True, "version_table": store.VERSION_TABLE}
+        # The trigram indexes of migration 0007 exist on PostgreSQL only and are not in the metadata.
+        opts = {"compare_type": True, "version_table": store.VERSION_TABLE,
+                "include_name": lambda name, kind, _: not (kind == "index" and str(name).endswith("_trgm"))}
         return compare_metadata(MigrationContext.configure(connection, opts=opts), store.metadata)
 
     async with database.sessions() as session:
         connection = await session.connection()
         assert await connection.run_sync(diff) == []
+        if connection.dialect.name == "postgresql":
+            indexes = await connection.execute(text("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%trgm'"))
+            assert sorted(indexes.scalars()) == ["ix_ticket_messages_body_trgm", "ix_tickets_subject_trgm"]
 
 
 async def test_numbers_are_sequential(database: Database, inbox: Inbox, make_routed, nth) -> None:
