@@ -85,7 +85,8 @@ async def test_every_corpus_mail_via_imap_once(settings: IntakeEmailSettings, do
 
 async def test_idle_notices_new_mail_and_a_kicked_session_reconnects(
         settings: IntakeEmailSettings, dovecot: Dovecot, mailbox_user: str, bus_reader: BusReader) -> None:
-    config = with_mailbox(settings, dovecot, mailbox_user)
+    # Polling would take a minute: only IDLE can bring new mail within the bound below.
+    config = with_mailbox(settings, dovecot, mailbox_user).model_copy(update={"imap_poll_s": 60.0})
     first = b"From: a@example.org\r\nSubject: one\r\nMessage-ID: <idle-1@example.org>\r\n\r\nfirst\r\n"
     second = b"From: a@example.org\r\nSubject: two\r\nMessage-ID: <idle-2@example.org>\r\n\r\nsecond\r\n"
     async with service(config):
@@ -101,7 +102,7 @@ async def test_idle_notices_new_mail_and_a_kicked_session_reconnects(
         await append(dovecot, mailbox_user, [second])
         [again] = await bus_reader.contacts(1, timeout=15)
     assert event.contact.body == "first" and again.contact.body == "second"
-    assert latency < 3.0, f"IDLE push took {latency:.2f} s"
+    assert latency < 5.0, f"IDLE push took {latency:.2f} s"
 
 
 async def test_changed_uidvalidity_rereads_what_is_not_processed(
