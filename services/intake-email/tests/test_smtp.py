@@ -154,3 +154,25 @@ async def test_starttls_and_auth_only_over_tls(settings: IntakeEmailSettings, bu
         assert errors == {}
     [event] = await bus_reader.contacts(1)
     assert event.contact.body == "Добрый день, счёт не пришёл."
+
+
+LIST_MAIL = (b"From: Users list <users@lists.example.org>\r\nTo: support@priyom.local\r\nSubject: [users] weekly digest\r\n"
+             b"List-Id: <users.lists.example.org>\r\nPrecedence: list\r\nMessage-ID: <digest-7@lists.example.org>\r\n"
+             b"\r\nThis week on the list.\r\n")
+OUT_OF_OFFICE = (b"From: Ivan <ivan@example.ru>\r\nTo: support@priyom.local\r\nSubject: Out of Office: [#2026-000123] Invoice\r\n"
+                 b"Auto-Submitted: auto-replied\r\nIn-Reply-To: <reply.1@priyom.local>\r\nMessage-ID: <oof-1@example.ru>\r\n"
+                 b"\r\nI am away until Monday.\r\n")
+
+
+@pytest.mark.parametrize(("list_mail", "expected"), [("attach", AutomatedKind.LIST), ("ticket", None)])
+async def test_mailing_lists_are_configurable(settings: IntakeEmailSettings, bus_reader: BusReader,
+                                              list_mail: str, expected: AutomatedKind | None) -> None:
+    async with LifespanManager(create_app(settings.model_copy(update={"list_mail": list_mail})), startup_timeout=30):
+        await send(settings, LIST_MAIL)
+        await send(settings, OUT_OF_OFFICE)
+        listed, away = await bus_reader.contacts(2)
+    assert listed.contact.automated is expected
+    # An auto-reply is never a person, whatever the list setting: it joins its ticket and opens none.
+    assert away.contact.automated is AutomatedKind.AUTO_REPLY
+    assert away.contact.thread.ticket_number == "2026-000123"
+    assert away.contact.thread.in_reply_to == "reply.1@priyom.local"
