@@ -24,6 +24,8 @@ def test_personal_data_is_masked(raw: str, leaked: str) -> None:
 
 def test_ordinary_numbers_survive_masking() -> None:
     assert mask_pii("ticket 12345 took 250 ms") == "ticket 12345 took 250 ms"
+    assert mask_pii("ticket 2026-000123 escalated") == "ticket 2026-000123 escalated"
+    assert "916" not in mask_pii("8916-1234567")
 
 
 async def test_blob_store_is_content_addressed(tmp_path) -> None:

@@ -80,15 +80,15 @@ class Contact(Contract):
     body: Annotated[str, StringConstraints(max_length=100_000)] = ""
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=50)
     thread: ThreadHint = Field(default_factory=ThreadHint)
+    registered_by: ShortText | None = Field(
+        default=None, description="The first-line agent who registered the contact (a call, a walk-in)"
+    )
     automated: AutomatedKind | None = Field(
         default=None, description="Set when no person wrote this contact: it is attached to the ticket its "
         "thread hint names and never opens a ticket nor gets an automatic answer (loop protection)")
     undeliverable: list[EmailStr] = Field(
         default_factory=list, max_length=50,
         description="Addresses a bounce reports as undeliverable (automated is bounce)")
-    registered_by: ShortText | None = Field(
-        default=None, description="The first-line agent who registered the contact (a call, a walk-in)"
-    )
 
 
 class MatchKind(StrEnum):

@@ -37,14 +37,14 @@ class OutboundReply(Event):
     body: Annotated[str, StringConstraints(max_length=100_000)]
     in_reply_to: Annotated[str, StringConstraints(max_length=998)] | None = None
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=50)
+    survey: bool = Field(
+        default=False, description="The closing survey: a channel with buttons offers the ratings 1 to 5; "
+        "a press arrives as the customer's message of that number, naming the ticket")
     references: list[Annotated[str, StringConstraints(max_length=998)]] = Field(
         default_factory=list, description="Earlier message ids of the conversation (email References)")
     automatic: bool = Field(
         default=False, description="An automatic notice, not an agent's reply: marked Auto-Submitted so "
         "the customer's auto-responder does not answer it")
-    survey: bool = Field(
-        default=False, description="The closing survey: a channel with buttons offers the ratings 1 to 5; "
-        "a press arrives as the customer's message of that number, naming the ticket")
 
 
 class DeliveryStatus(StrEnum):

@@ -16,12 +16,21 @@ import structlog
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 # Seven or more digits, optionally broken by spaces, dashes, dots or brackets, optionally after a +.
 _PHONE = re.compile(r"(?<![\w.])\+?\d(?:[\s\-().]*\d){6,}(?![\w.])")
+# Ticket numbers (``2026-000123``) look like phone numbers but are what an operator searches logs for.
+_TICKET_NUMBER = re.compile(r"^20\d{2}-\d{6,}$")
 
 
 def mask_pii(text: str) -> str:
     """Mask emails (``a***@example.com``) and phone numbers (``***4567``) in free text."""
     text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
-    return _PHONE.sub(lambda m: "***" + re.sub(r"\D", "", m.group(0))[-4:], text)
+    return _PHONE.sub(_mask_phone, text)
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if _TICKET_NUMBER.match(found):
+        return found
+    return "***" + re.sub(r"\D", "", found)[-4:]
 
 
 def _mask_value(value: Any) -> Any:
