@@ -118,8 +118,7 @@ def stack_env(base: Mapping[str, str], *, workdir: Path, prefix: str, admin_toke
         PRIYOM_BLOB_DIR=str(workdir / "blobs"),
         PRIYOM_RETRY_DELAY_MS="200",
         LOG_LEVEL="INFO",
-        IDENTITY_DATABASE_URL=database_urls["identity"],
-        TICKETS_DATABASE_URL=database_urls["tickets"],
         INTAKE_EMAIL_SMTP_PORT=str(free_port()),  # 2525 may be taken by another stack on this machine
     )
+    env.update({f"{ENV_PREFIX[service]}DATABASE_URL": url for service, url in database_urls.items()})
     return env
