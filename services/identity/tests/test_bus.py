@@ -15,30 +15,16 @@ from fastapi import FastAPI
 from priyom_contracts import ContactIdentified, ContactReceived, MatchKind, Topology
 from priyom_identity.settings import IdentitySettings
 from priyom_kit import ServiceParts
+from priyom_kit.testing import Tap as KitTap
 
 from .conftest import ADMIN, contact_event, unique_email
 
 
-class Tap:
-    """A test queue bound to the bus exchange: it sees every message of the given routing pattern."""
-
-    def __init__(self, queue: aio_pika.abc.AbstractQueue) -> None:
-        self.queue = queue
-
-    async def next(self, timeout: float = 30.0) -> aio_pika.abc.AbstractIncomingMessage:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while (message := await self.queue.get(no_ack=True, fail=False)) is None:
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("nothing arrived on the tap")
-            await asyncio.sleep(0.05)
-        return message
+class Tap(KitTap):
+    """The kit's tap, reading ContactIdentified messages."""
 
     async def identified(self) -> ContactIdentified:
         return ContactIdentified.model_validate_json((await self.next()).body)
-
-    async def assert_empty(self, wait: float = 0.5) -> None:
-        await asyncio.sleep(wait)
-        assert await self.queue.get(no_ack=True, fail=False) is None
 
 
 async def open_tap(amqp_url: str, prefix: str, pattern: str) -> AsyncIterator[Tap]:
