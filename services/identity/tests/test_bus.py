@@ -16,6 +16,7 @@ from priyom_contracts import ContactIdentified, ContactReceived, MatchKind, Topo
 from priyom_identity.settings import IdentitySettings
 from priyom_kit import ServiceParts
 from priyom_kit.testing import Tap as KitTap
+from priyom_kit.testing import bus_tap
 
 from .conftest import ADMIN, contact_event, unique_email
 
@@ -28,13 +29,8 @@ class Tap(KitTap):
 
 
 async def open_tap(amqp_url: str, prefix: str, pattern: str) -> AsyncIterator[Tap]:
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.get_exchange(Topology(prefix).exchange)
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(exchange, routing_key=pattern)
-        yield Tap(queue)
+    async with bus_tap(amqp_url, prefix, pattern) as tap:
+        yield Tap(tap.queue)
 
 
 @pytest.fixture
