@@ -4,7 +4,7 @@ This package imports nothing but pydantic, so any service, adapter or integrator
 """
 
 from .base import ChannelName, Contract, Event, IdempotencyKey, TicketNumber, utcnow
-from .calls import CallEvent, CallState, ClientLookupReply, ClientLookupRequest
+from .calls import CallDirection, CallEvent, CallState, ClientLookupReply, ClientLookupRequest
 from .contacts import (
     AttachmentRef,
     AutomatedKind,
@@ -31,6 +31,7 @@ __all__ = [
     "EVENT_TYPES",
     "AttachmentRef",
     "AutomatedKind",
+    "CallDirection",
     "CallEvent",
     "CallState",
     "ChannelName",

@@ -19,20 +19,34 @@ class CallState(StrEnum):
     ENDED = "ended"
 
 
-class CallEvent(Event):
-    """A call changed state (``call.<state>.v1.telephony`` is carried as ``call.event.v1.<channel>``).
+class CallDirection(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
 
-    ``idempotency_key`` is the PBX id plus the AMI ``Linkedid``; ``agent`` is the device or queue member
-    the call rings at, so a pop-up reaches that agent only.
+
+class CallEvent(Event):
+    """A call changed state, published as ``call.event.v1.phone`` for caller pop-ups.
+
+    ``call_id`` is the AMI ``Linkedid`` (or the CTI webhook's call id), so a queue call or a transfer stays one
+    call; ``idempotency_key`` is the PBX id, ``call_id`` and ``state`` (plus ``agent`` for ringing, which may
+    reach several agents in turn). ``agent`` is the extension the call rings at, so a pop-up reaches that
+    agent's console only. ``client`` is identity's card for ``caller`` when one matched (looked up while the
+    phone rings), else ``None``: an unknown number still pops up, as a new caller.
     """
 
     event_type = "call.event"
 
     call_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     state: CallState
-    caller: Annotated[str, StringConstraints(max_length=64)]
+    caller: Annotated[str, StringConstraints(max_length=64)] = Field(
+        description="E.164 when the number parses, else the raw number the PBX sent (an internal extension)"
+    )
+    caller_name: Annotated[str, StringConstraints(max_length=256)] | None = Field(
+        default=None, description="The CallerIDName the PBX sent, exactly"
+    )
     called: Annotated[str, StringConstraints(max_length=64)] | None = None
-    agent: ShortText | None = None
+    agent: ShortText | None = Field(default=None, description="The extension that rings, answered or missed")
+    direction: CallDirection = CallDirection.INBOUND
     client: ClientMatch | None = None
 
 

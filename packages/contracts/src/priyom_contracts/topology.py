@@ -65,6 +65,8 @@ class Topology:
             "router.tickets": QueueSpec(f"{p}router.tickets", (binding(TicketCreated), binding(TicketStatusChanged))),
             "tickets.contacts": QueueSpec(f"{p}tickets.contacts", (binding(ContactRouted),)),
             "tickets.deliveries": QueueSpec(f"{p}tickets.deliveries", (binding(DeliveryReported),)),
+            # Call progress for the caller pop-ups on the agents' consoles (``/ws/agent`` on tickets).
+            "tickets.calls": QueueSpec(f"{p}tickets.calls", (binding(CallEvent),)),
             # One outbound queue per channel service: it delivers replies on the channels it serves.
             "intake-email.outbound": QueueSpec(f"{p}intake-email.outbound", (binding(OutboundReply, "email"),)),
             "intake-messenger.outbound": QueueSpec(
