@@ -217,6 +217,9 @@ staff = Table(
     Column("teams", JSON, nullable=False),
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # The agent's phone extension: its ringing pops the caller's card up on their console (popups.py).
+    Column("extension", String(32)),
+    Index(None, "extension", unique=True),
 )
 
 #: Events to publish, written in the transaction that caused them and sent after its commit (see outbox.py).
