@@ -31,3 +31,7 @@ def test_definitions_match_the_topology() -> None:
     assert (topology.dead_letter_exchange, topology.dead_letter_queue, "#") in bindings
     assert (topology.exchange, topology.journal_queue, "#") in bindings
     assert queues[topology.journal_queue]["x-queue-type"] == "stream"
+    # Per-process fan-outs are declared by each process at start; a durable copy here would collect them all.
+    for fanout in topology.fanouts.values():
+        assert fanout.purpose not in queues, fanout.purpose
+        assert not any(dest == fanout.purpose for _, dest, _ in bindings), fanout.purpose

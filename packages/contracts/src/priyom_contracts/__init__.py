@@ -25,7 +25,7 @@ from .contacts import (
 )
 from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
 from .tickets import TicketCreated, TicketStatus, TicketStatusChanged
-from .topology import EVENT_TYPES, QueueSpec, Topology, binding
+from .topology import EVENT_TYPES, FanoutSpec, QueueSpec, Topology, binding
 
 __all__ = [
     "EVENT_TYPES",
@@ -48,6 +48,7 @@ __all__ = [
     "DeliveryReported",
     "DeliveryStatus",
     "Event",
+    "FanoutSpec",
     "IdempotencyKey",
     "MatchKind",
     "MessengerId",

@@ -50,11 +50,30 @@ class QueueSpec:
 
 
 @dataclass(frozen=True)
+class FanoutSpec:
+    """A message every running process of a service must see, not just one of them.
+
+    A durable shared queue hands each message to one consumer; a caller pop-up must reach the one process
+    that holds the ringing agent's WebSocket, which any of several may be. So each process declares its own
+    exclusive, auto-deleted queue (named by the client library, gone with the connection) bound with
+    ``bindings``. Its messages expire after ``ttl_ms`` and are dropped, never dead-lettered: a pop-up for a
+    call that is over is worth nothing, and nobody should have to clear a pile of them. ``max_length``
+    bounds a stalled process's backlog (the oldest go first).
+    """
+
+    purpose: str
+    bindings: tuple[str, ...]
+    ttl_ms: int
+    max_length: int = 10_000
+
+
+@dataclass(frozen=True)
 class Topology:
     """All names for one deployment (or one isolated test run, through ``prefix``)."""
 
     prefix: str = ""
     queues: dict[str, QueueSpec] = field(init=False)
+    fanouts: dict[str, FanoutSpec] = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.prefix
@@ -65,8 +84,6 @@ class Topology:
             "router.tickets": QueueSpec(f"{p}router.tickets", (binding(TicketCreated), binding(TicketStatusChanged))),
             "tickets.contacts": QueueSpec(f"{p}tickets.contacts", (binding(ContactRouted),)),
             "tickets.deliveries": QueueSpec(f"{p}tickets.deliveries", (binding(DeliveryReported),)),
-            # Call progress for the caller pop-ups on the agents' consoles (``/ws/agent`` on tickets).
-            "tickets.calls": QueueSpec(f"{p}tickets.calls", (binding(CallEvent),)),
             # One outbound queue per channel service: it delivers replies on the channels it serves.
             "intake-email.outbound": QueueSpec(f"{p}intake-email.outbound", (binding(OutboundReply, "email"),)),
             "intake-messenger.outbound": QueueSpec(
@@ -75,6 +92,12 @@ class Topology:
             ),
         }
         object.__setattr__(self, "queues", specs)
+        fanouts = {
+            # Call progress for the caller pop-ups on the agents' consoles (``/ws/agent`` on tickets): every
+            # tickets process gets every call event and serves the sockets it holds.
+            "tickets.calls": FanoutSpec(f"{p}tickets.calls", (binding(CallEvent),), ttl_ms=20_000),
+        }
+        object.__setattr__(self, "fanouts", fanouts)
 
     @property
     def exchange(self) -> str:
@@ -105,3 +128,7 @@ class Topology:
     def queue(self, key: str) -> QueueSpec:
         """A consumer queue by its short key, e.g. ``identity.contacts``."""
         return self.queues[key]
+
+    def fanout(self, key: str) -> FanoutSpec:
+        """A per-process fan-out by its short key, e.g. ``tickets.calls``."""
+        return self.fanouts[key]

@@ -143,6 +143,33 @@ class Bus:
         spec = self.topology.queue(key)
         return self.broker.subscriber(self.rabbit_queue(spec), self.exchange, title=spec.name)
 
+    def fanout_queue(self, key: str) -> RabbitQueue:
+        """This process's own queue of a :class:`~priyom_contracts.FanoutSpec`: exclusive, auto-deleted,
+        expiring, not dead-lettered. The name is left to the client library (``amq_<random>``), which also
+        re-declares it under that name after a reconnect."""
+        spec = self.topology.fanout(key)
+        return RabbitQueue(
+            "",
+            durable=False,
+            exclusive=True,
+            auto_delete=True,
+            routing_key=spec.bindings[0],
+            arguments={"x-message-ttl": spec.ttl_ms, "x-max-length": spec.max_length,
+                       "x-overflow": "drop-head"},
+        )
+
+    def fanout_consumer(self, key: str) -> Any:
+        """Decorator registering the handler of a per-process fan-out (e.g. ``"tickets.calls"``).
+
+        Acknowledged whatever the handler does: what it serves is worthless by the time a retry would come,
+        so a failure is logged by faststream and the message dropped, never retried or dead-lettered.
+        """
+        spec = self.topology.fanout(key)
+        if len(spec.bindings) != 1:
+            raise ValueError(f"fan-out {key} must have exactly one binding")
+        return self.broker.subscriber(self.fanout_queue(key), self.exchange, title=f"{spec.purpose} (per process)",
+                                      ack_policy=AckPolicy.ACK)
+
     # -- publishing -----------------------------------------------------------------------------------
 
     def publisher(self, event_type: type[Event]) -> RabbitPublisher:
