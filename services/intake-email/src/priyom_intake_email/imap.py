@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-import ssl
 from collections.abc import Iterable, Sequence
 
-from aioimaplib import IMAP4, IMAP4_SSL, STOP_WAIT_SERVER_PUSH, Response
+from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH, Response
 
 from priyom_kit.logging import get_logger
 
+from .imap_login import ImapError, open_client
+from .imap_login import ok as _ok
 from .intake import MailIntake
+from .oauth2 import AccessTokens
 from .settings import ImapMailbox, IntakeEmailSettings
 from .store import Checkpoint, Checkpoints
 
@@ -32,10 +34,6 @@ log = get_logger("priyom.intake-email.imap")
 PROCESSED_KEYWORD = "$PriyomDone"
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 _FETCH_UID = re.compile(rb"\bUID (\d+)")
-
-
-class ImapError(Exception):
-    """The server answered NO or BAD, or the connection was lost: reconnect."""
 
 
 def uidvalidity_of(response: Response) -> int:
@@ -74,12 +72,6 @@ def uid_set(uids: Iterable[int]) -> str:
     return ",".join(ranges)
 
 
-def _ok(response: Response, what: str) -> Response:
-    if response.result != "OK":
-        raise ImapError(f"{what}: {response.result}")
-    return response
-
-
 class MailboxReader:
     """Reads one mailbox for as long as the service runs."""
 
@@ -90,6 +82,7 @@ class MailboxReader:
         self.intake = intake
         self.checkpoints = checkpoints
         self.source = f"imap:{mailbox.name}"
+        self.tokens = AccessTokens(mailbox) if mailbox.auth == "xoauth2" else None
 
     async def run(self) -> None:
         delay = 1.0
@@ -101,23 +94,19 @@ class MailboxReader:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure: throw the client away and reconnect
+                delay = 1.0 if connected else min(delay * 2, self.settings.imap_backoff_max_s)
                 log.warning("imap session ended", mailbox=self.mailbox.name, error=f"{type(exc).__name__}: {exc}"[:300],
                             retry_in_s=delay)
-            delay = 1.0 if connected else min(delay * 2, self.settings.imap_backoff_max_s)
+            else:
+                delay = 1.0
             await asyncio.sleep(delay)
 
     async def _session(self):  # type: ignore[no-untyped-def]
         """One connection: yields once logged in (the caller resets its backoff), then reads until it fails."""
         lost = asyncio.Event()
         box = self.mailbox
-        if box.tls:
-            client: IMAP4 = IMAP4_SSL(box.host, box.port, timeout=30, ssl_context=ssl.create_default_context(),
-                                      conn_lost_cb=lambda _: lost.set())
-        else:
-            client = IMAP4(box.host, box.port, timeout=30, conn_lost_cb=lambda _: lost.set())
+        client = await open_client(box, self.tokens, lambda _: lost.set())
         try:
-            await client.wait_hello_from_server()
-            _ok(await client.login(box.username, box.password.get_secret_value()), "LOGIN")
             uidvalidity = uidvalidity_of(_ok(await client.select(box.folder), "SELECT"))
             yield
             log.info("imap connected", mailbox=box.name)

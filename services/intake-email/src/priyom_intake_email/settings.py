@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from priyom_kit import ServiceSettings
@@ -13,17 +13,50 @@ MiB = 1024 * 1024
 
 
 class ImapMailbox(BaseModel):
-    """One mailbox the service reads (an element of ``INTAKE_EMAIL_IMAP_MAILBOXES``, a JSON list)."""
+    """One mailbox the service reads (an element of ``INTAKE_EMAIL_IMAP_MAILBOXES``, a JSON list).
+
+    ``tls``: ``implicit`` (IMAPS, port 993), ``starttls`` (port 143, upgraded before anything is sent; a
+    server that does not offer STARTTLS is refused rather than spoken to in clear text) or ``none`` (a local
+    server only). ``true``/``false`` still mean implicit/none. ``auth``: ``password`` (LOGIN) or ``xoauth2``
+    (SASL XOAUTH2, as Gmail and Microsoft 365 require), with either a fixed ``oauth2_token`` or a refresh
+    token exchanged at ``oauth2_token_url`` for a fresh access token before each login.
+    """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Stable name: the checkpoint's key")
     host: str
     port: int = 993
-    tls: bool = Field(default=True, description="Implicit TLS (aioimaplib has no STARTTLS)")
+    tls: Literal["implicit", "starttls", "none"] = "implicit"
+    tls_ca_file: Path | None = Field(default=None, description="PEM CA bundle to trust instead of the system's")
     username: str
-    password: SecretStr
+    auth: Literal["password", "xoauth2"] = "password"
+    password: SecretStr | None = None
+    oauth2_token: SecretStr | None = Field(default=None, description="A fixed XOAUTH2 access token")
+    oauth2_token_url: str | None = Field(default=None, description="OAuth2 token endpoint (refresh_token grant)")
+    oauth2_client_id: str | None = None
+    oauth2_client_secret: SecretStr | None = None
+    oauth2_refresh_token: SecretStr | None = None
+    oauth2_scope: str | None = Field(default=None, description="e.g. https://mail.google.com/")
     folder: str = "INBOX"
     processed_folder: str | None = Field(
         default=None, description="Move processed mail here; without it processed mail is flagged \\Seen")
+
+    @field_validator("tls", mode="before")
+    @classmethod
+    def _tls_from_bool(cls, value: object) -> object:
+        # The first releases had ``tls: bool`` (implicit TLS or nothing); those configurations still work.
+        if isinstance(value, bool):
+            return "implicit" if value else "none"
+        return value
+
+    @model_validator(mode="after")
+    def _credentials(self) -> ImapMailbox:
+        if self.auth == "password" and self.password is None:
+            raise ValueError(f"mailbox {self.name}: auth=password needs a password")
+        if self.auth == "xoauth2" and self.oauth2_token is None and not (
+                self.oauth2_token_url and self.oauth2_client_id and self.oauth2_refresh_token):
+            raise ValueError(f"mailbox {self.name}: auth=xoauth2 needs oauth2_token, or oauth2_token_url, "
+                             "oauth2_client_id and oauth2_refresh_token")
+        return self
 
 
 class IntakeEmailSettings(ServiceSettings):
@@ -53,8 +86,9 @@ class IntakeEmailSettings(ServiceSettings):
     smtp_tls_cert: Path | None = Field(default=None, description="PEM certificate: offer STARTTLS")
     smtp_tls_key: Path | None = Field(default=None, description="PEM key of the STARTTLS certificate")
     imap_mailboxes: list[ImapMailbox] = Field(
-        default=[], description="Mailboxes to read (JSON list of {name, host, port, tls, username, password, "
-        "folder, processed_folder})")
+        default=[], description="Mailboxes to read (JSON list of {name, host, port, tls (implicit, starttls, none), "
+        "tls_ca_file, username, auth (password, xoauth2), password, oauth2_token or oauth2_token_url, "
+        "oauth2_client_id, oauth2_client_secret, oauth2_refresh_token, oauth2_scope, folder, processed_folder})")
     imap_idle_s: float = Field(default=300.0, gt=0, description="Restart IMAP IDLE after this many seconds")
     imap_poll_s: float = Field(default=30.0, gt=0, description="Poll interval when the server has no IDLE")
     imap_batch: int = Field(default=100, ge=1, le=1000, description="Messages fetched per IMAP round trip")

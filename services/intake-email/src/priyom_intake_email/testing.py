@@ -26,9 +26,10 @@ base_dir = {d}/run
 state_dir = {d}/state
 instance_name = priyom-test-{port}
 log_path = {d}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_failure_delay = 0
+auth_mechanisms = plain login{oauth2_mechanisms}
 default_login_user = {login_user}
 default_internal_user = {internal_user}
 default_internal_group = {internal_group}
@@ -39,21 +40,43 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service anvil {{
   chroot =
 }}
+{oauth2_passdb}
 passdb {{
   driver = static
   args = password={password}
+  mechanisms = plain login
 }}
 userdb {{
   driver = static
   args = uid={mail_user} gid={mail_group} home={d}/mail/%u
 }}
 mail_location = maildir:~/Maildir
+"""
+
+TLS_CONF = """ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+"""
+
+#: Dovecot checks each XOAUTH2/OAUTHBEARER token by POSTing it to an introspection endpoint (RFC 7662).
+OAUTH2_PASSDB = """passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {d}/dovecot-oauth2.conf.ext
+}}"""
+
+OAUTH2_CONF = """introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
 """
 
 
@@ -83,6 +106,7 @@ class Dovecot:
     password: str
     root: Path
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    imaps_port: int = 0  # implicit TLS, when started with a certificate
 
     def mailbox_config(self, user: str, **extra: Any) -> dict[str, Any]:
         """One element of ``INTAKE_EMAIL_IMAP_MAILBOXES`` for ``user``."""
@@ -110,7 +134,21 @@ def _users() -> dict[str, str]:
     return {"login_user": me, "internal_user": me, "internal_group": group, "mail_user": me, "mail_group": group}
 
 
-def start_dovecot() -> Dovecot:
+def make_certificate(directory: Path) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for 127.0.0.1 and localhost (PEM certificate, PEM key)."""
+    if shutil.which("openssl") is None:
+        raise DovecotMissing("openssl is needed to make a test certificate")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def start_dovecot(*, tls: bool = False, oauth2_introspection_url: str | None = None) -> Dovecot:
+    """``tls``: STARTTLS on the plain port and implicit TLS on ``imaps_port``, with a self-signed certificate
+    (``root/cert.pem``, which a client must trust). ``oauth2_introspection_url``: XOAUTH2 logins, each token
+    checked at that URL; the static password still works for LOGIN."""
     binary = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
     if binary is None:
         raise DovecotMissing("Dovecot is not installed (scripts/ensure-services.sh dovecot, "
@@ -120,14 +158,26 @@ def start_dovecot() -> Dovecot:
     root.chmod(0o755)
     (root / "mail").mkdir()
     (root / "mail").chmod(0o777)
-    port, password = free_port(), uuid.uuid4().hex
+    port, imaps_port, password = free_port(), (free_port() if tls else 0), uuid.uuid4().hex
+    ssl_conf = "ssl = no"
+    if tls:
+        cert, key = make_certificate(root)
+        ssl_conf = TLS_CONF.format(cert=cert, key=key)
+    oauth2_passdb = oauth2_mechanisms = ""
+    if oauth2_introspection_url:
+        (root / "dovecot-oauth2.conf.ext").write_text(OAUTH2_CONF.format(url=oauth2_introspection_url))
+        oauth2_passdb, oauth2_mechanisms = OAUTH2_PASSDB.format(d=root), " xoauth2 oauthbearer"
     conf = root / "dovecot.conf"
-    conf.write_text(DOVECOT_CONF.format(d=root, port=port, password=password, **_users()))
+    conf.write_text(DOVECOT_CONF.format(d=root, port=port, imaps_port=imaps_port, password=password, ssl=ssl_conf,
+                                        oauth2_passdb=oauth2_passdb, oauth2_mechanisms=oauth2_mechanisms,
+                                        **_users()))
     process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    server = Dovecot(port=port, password=password, root=root, process=process)
+    server = Dovecot(port=port, password=password, root=root, process=process, imaps_port=imaps_port)
     try:
         wait_port(port)
+        if imaps_port:
+            wait_port(imaps_port)
     except TimeoutError:
         server.stop()
         raise
