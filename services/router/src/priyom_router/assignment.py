@@ -1,8 +1,8 @@
 """Who takes a classified contact: the assignment steps of the rule book, in its order, on a roster snapshot.
 
 Pure: the roster (who is available, how many open tickets each has, whom each team got last) is read by the
-caller under a lock, and the caller records the choice before the next contact is decided, so two
-concurrent contacts never both see the same agent as the least loaded.
+caller; for a balanced choice it is read under the lock of the team's balancing group and the choice recorded
+before the lock is released, so two concurrent contacts never both see the same agent as the least loaded.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class Assignment:
     step: str
     #: True when the contact waits in the team's queue for someone to free up.
     waiting: bool = False
+    #: True when the agent was chosen among the team by load or turn: the choice depends on the other
+    #: contacts being assigned at the same moment, so it must be taken under the team group's lock.
+    balanced: bool = False
     trail: list[str] = field(default_factory=list)
 
     @property
@@ -108,7 +111,7 @@ def _to_team(team: Team, why: str, step: Step, book: RuleBook, roster: Roster, l
     load = roster.state(agent, book.assignment.available_by_default).open_tickets
     how = "fewest open tickets" if book.assignment.balancing == "least_loaded" else "round robin"
     trail.append(f"{agent} in {team.name} ({how}, {load} open)")
-    return Assignment(team.name, agent, step.value, trail=trail)
+    return Assignment(team.name, agent, step.value, balanced=True, trail=trail)
 
 
 def pick_agent(team: Team, book: RuleBook, roster: Roster) -> str | None:

@@ -1,7 +1,7 @@
 """One function per consumed message type; thin, the decisions are in :mod:`priyom_router.routing`.
 
-A contact is decided and its assignment recorded in one transaction under the roster lock, and published
-after the commit. A redelivery finds the recorded decision and publishes it again (same routing), so the
+A contact is decided and its assignment recorded in one transaction (a balanced pick under its team group's
+lock), and published after the commit. A redelivery finds the recorded decision and publishes it again (same routing), so the
 agent's load is counted once and tickets, which drops duplicates by contact, sees one decision.
 """
 
@@ -27,6 +27,7 @@ from priyom_kit import PermanentError, get_logger
 
 from . import store
 from .active_rules import ActiveRules
+from .assignment import Roster
 from .classify import SecondOpinion, within
 from .routing import decide
 
@@ -36,22 +37,36 @@ Publish = Callable[[Event], Awaitable[None]]
 
 async def route_and_record(session: AsyncSession, event: ContactIdentified, rules: ActiveRules,
                            second_opinion: SecondOpinion | None) -> Routing:
-    """The contact's routing: the recorded one on a redelivery, else a new decision, recorded."""
+    """The contact's routing: the recorded one on a redelivery, else a new decision, recorded.
+
+    Classifying, the rule book and availability need no lock. Only a balanced pick (the least loaded or
+    next-in-turn member of a team) depends on the contacts decided at the same moment: it is placed again
+    under the lock of the team's balancing group, on the group's loads read under that lock, and recorded
+    before the commit releases it. Picks in unrelated groups do not wait for each other."""
     contact = event.contact
     recorded = await store.recorded_routing(session, contact.contact_id)
     if recorded is not None:
         return recorded
-    await store.lock_roster(session)
-    # Read again under the lock: a concurrent delivery of the same contact may have just recorded it.
-    recorded = await store.recorded_routing(session, contact.contact_id)
-    if recorded is not None:
-        return recorded
     book, version = await rules.current(session)
-    decision = decide(contact, event.channel, event.client, book, await store.roster(session),
+    available = await store.agent_states(session)
+    decision = decide(contact, event.channel, event.client, book, Roster(available=available),
                       second_opinion=second_opinion, version=version)
-    await store.record_assignment(session, contact.contact_id, decision.routing,
-                                  waiting=decision.assignment.waiting, routed_at=utcnow(),
-                                  channel=event.channel, opens_ticket=contact.automated is None)
+    round_robin = book.assignment.balancing == "round_robin"
+    if decision.assignment.balanced:
+        group = book.balancing_group(decision.assignment.team)
+        await store.lock_group(session, group.key)
+        roster = Roster(available=available, loads=await store.open_loads(session, members=group.members),
+                        last_assigned=await store.cursors(session) if round_robin else {})
+        decision = decide(contact, event.channel, event.client, book, roster, version=version,
+                          kind=decision.classification)
+    recorded_now = await store.record_assignment(
+        session, contact.contact_id, decision.routing, waiting=decision.assignment.waiting, routed_at=utcnow(),
+        channel=event.channel, opens_ticket=contact.automated is None, round_robin=round_robin)
+    if not recorded_now:
+        # A concurrent delivery of the same contact recorded its decision first: that one stands.
+        recorded = await store.recorded_routing(session, contact.contact_id)
+        assert recorded is not None
+        return recorded
     return decision.routing
 
 
@@ -104,10 +119,13 @@ async def offer_waiting_work(agent: str, *, sessions: async_sessionmaker[AsyncSe
     An agent pulls one contact each time they free up (become available, finish a ticket), so a queue
     drains at the pace agents finish work rather than piling onto whoever appeared first."""
     async with sessions() as session, session.begin():
-        await store.lock_roster(session)
         book, _version = await rules.current(session)
-        roster = await store.roster(session)
-        if not roster.state(agent, book.assignment.available_by_default).available:
+        own = [t.name for t in book.teams if agent in t.members]
+        if not own:
+            return None
+        await store.lock_group(session, book.balancing_group(own[0]).key)
+        available = (await store.agent_states(session)).get(agent, book.assignment.available_by_default)
+        if not available:
             return None
         local = (now or utcnow()).astimezone(book.zone)
         teams = [t.name for t in book.teams

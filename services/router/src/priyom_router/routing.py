@@ -39,12 +39,17 @@ def priority_of(book: RuleBook, kind: Classification, client: ClientMatch | None
 
 
 def decide(contact: Contact, channel: str, client: ClientMatch | None, book: RuleBook, roster: Roster,
-           *, second_opinion: SecondOpinion | None = None, version: int | None = None) -> Decision:
-    """Everything the router decides about one contact, with the trail of why."""
+           *, second_opinion: SecondOpinion | None = None, version: int | None = None,
+           kind: Classification | None = None) -> Decision:
+    """Everything the router decides about one contact, with the trail of why.
+
+    ``kind``, when given, is the contact's classification from an earlier call: placing it again on a fresher
+    roster (under the balancing lock) must not classify twice."""
     local_time = contact.received_at.astimezone(book.zone)
-    facts = Facts(channel=channel, text=Text(contact.subject, contact.body), client=client,
-                  local_time=local_time)
-    kind = classify(book, facts, second_opinion)
+    if kind is None:
+        facts = Facts(channel=channel, text=Text(contact.subject, contact.body), client=client,
+                      local_time=local_time)
+        kind = classify(book, facts, second_opinion)
     if contact.automated is not None:
         # Machine-written (a bounce, an auto-reply): it joins its ticket and opens none, so nobody is assigned.
         team = book.team_for_category(kind.category) or book.team(book.assignment.default_team)

@@ -9,6 +9,7 @@ active. The built-in book is ``default_rules.yaml`` beside this module.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import time
 from enum import StrEnum
 from functools import cached_property
@@ -228,6 +229,43 @@ class RuleBook(Strict):
     def team_for_category(self, category: str) -> Team | None:
         """The first team (in file order) whose skills include the category."""
         return next((t for t in self.teams if category in t.skills), None)
+
+    def balancing_group(self, team: str) -> BalancingGroup:
+        """The teams whose loads one balanced pick in ``team`` depends on: ``team`` and every team linked to
+        it through a shared member. Picks in one group are serialised; unrelated groups balance in parallel."""
+        return self._groups[team]
+
+    @cached_property
+    def _groups(self) -> dict[str, BalancingGroup]:
+        parent = {t.name: t.name for t in self.teams}
+
+        def root(name: str) -> str:
+            while parent[name] != name:
+                name = parent[name]
+            return name
+
+        first_team_of: dict[str, str] = {}
+        for t in self.teams:
+            for member in t.members:
+                other = first_team_of.setdefault(member, t.name)
+                a, b = sorted((root(other), root(t.name)))
+                parent[b] = a
+        groups: dict[str, BalancingGroup] = {}
+        for t in self.teams:
+            key = root(t.name)
+            linked = [u for u in self.teams if root(u.name) == key]
+            members = tuple(dict.fromkeys(m for u in linked for m in u.members))
+            groups[t.name] = BalancingGroup(key, tuple(u.name for u in linked), members)
+        return groups
+
+
+@dataclass(frozen=True)
+class BalancingGroup:
+    """Teams that share members, directly or through another team. ``key`` names the group's lock."""
+
+    key: str
+    teams: tuple[str, ...]
+    members: tuple[str, ...]
 
 
 class RuleFileError(ValueError):

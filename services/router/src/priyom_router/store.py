@@ -1,12 +1,13 @@
 """The router's storage: rule book versions, agent states, assignments (the load), and migrations.
 
 Every query takes the caller's :class:`AsyncSession`, so a contact's decision and its recorded assignment
-are one transaction, taken under the roster lock.
+are one transaction; a balanced pick takes its group's lock (:func:`lock_group`) first.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from priyom_contracts import Routing, TicketStatus, utcnow
 from priyom_kit import db
 
 from .assignment import Roster
-from .tables import agents, assignments, metadata, roster_lock, rule_versions, team_cursors
+from .tables import agents, assignments, metadata, roster_locks, rule_versions, team_cursors
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version_router"
@@ -94,17 +95,24 @@ async def add_rule_version(session: AsyncSession, text: str, created_by: str, co
 # -- agents and load ----------------------------------------------------------------------------------------
 
 
-async def lock_roster(session: AsyncSession) -> None:
-    """Take the roster lock for the rest of the transaction: assignments happen one at a time."""
-    await session.execute(update(roster_lock).where(roster_lock.c.id == 1)
-                          .values(turns=roster_lock.c.turns + 1))
+async def lock_group(session: AsyncSession, key: str) -> None:
+    """Take a balancing group's lock for the rest of the transaction: picks in the group happen one at a
+    time. One statement, which creates the group's row the first time: a row lock on PostgreSQL; on SQLite
+    the first write of the transaction, so it waits for the database's write lock."""
+    insert = _insert(session)
+    await session.execute(insert(roster_locks).values(name=key[:100], turns=1).on_conflict_do_update(
+        index_elements=[roster_locks.c.name], set_={"turns": roster_locks.c.turns + 1}))
 
 
 async def roster(session: AsyncSession) -> Roster:
     """Everyone's reported availability and open-ticket count, and the teams' round-robin cursors."""
-    cursors = {r.team: r.last_assignee for r in await session.execute(select(team_cursors))}
     return Roster(available=await agent_states(session), loads=await open_loads(session),
-                  last_assigned=cursors)
+                  last_assigned=await cursors(session))
+
+
+async def cursors(session: AsyncSession) -> dict[str, str]:
+    """Each team's last assignee, where round robin continues."""
+    return {r.team: r.last_assignee for r in await session.execute(select(team_cursors))}
 
 
 async def set_availability(session: AsyncSession, name: str, available: bool) -> None:
@@ -125,15 +133,21 @@ async def recorded_routing(session: AsyncSession, contact_id: uuid.UUID) -> Rout
 
 
 async def record_assignment(session: AsyncSession, contact_id: uuid.UUID, routing: Routing, *,
-                            waiting: bool, routed_at: datetime, channel: str, opens_ticket: bool = True) -> None:
-    """Record the decision; a contact that will open no ticket (machine-written) never counts as load."""
-    await session.execute(assignments.insert().values(
+                            waiting: bool, routed_at: datetime, channel: str, opens_ticket: bool = True,
+                            round_robin: bool = False) -> bool:
+    """Record the decision; a contact that will open no ticket (machine-written) never counts as load.
+    False when a concurrent delivery of the same contact recorded it first (the caller then reads theirs)."""
+    insert = _insert(session)
+    result = await session.execute(insert(assignments).values(
         contact_id=contact_id, team=routing.team, assignee=routing.assignee, waiting=waiting, open=opens_ticket,
         priority=routing.priority or 3, routing=routing.model_dump(mode="json"), routed_at=routed_at,
         channel=channel,
-    ))
-    if routing.assignee:
+    ).on_conflict_do_nothing(index_elements=[assignments.c.contact_id]))
+    if not result.rowcount:
+        return False
+    if routing.assignee and round_robin:
         await _advance_cursor(session, routing.team, routing.assignee)
+    return True
 
 
 async def _advance_cursor(session: AsyncSession, team: str, assignee: str) -> None:
@@ -212,13 +226,16 @@ async def take_waiting(session: AsyncSession, waiting: Waiting, assignee: str, w
     await _advance_cursor(session, waiting.team, assignee)
 
 
-async def open_loads(session: AsyncSession, now: datetime | None = None) -> dict[str, int]:
-    """Open contacts per agent: tickets not yet finished, and contacts routed within ``PENDING_GRACE``
-    whose ticket has not been announced yet."""
+async def open_loads(session: AsyncSession, now: datetime | None = None,
+                     members: Sequence[str] | None = None) -> dict[str, int]:
+    """Open contacts per agent (of ``members`` only, when given): tickets not yet finished, and contacts
+    routed within ``PENDING_GRACE`` whose ticket has not been announced yet."""
     pending_since = (now or utcnow()) - PENDING_GRACE
+    who = (assignments.c.assignee.is_not(None) if members is None
+           else assignments.c.assignee.in_(list(members)))
     rows = await session.execute(
         select(assignments.c.assignee, func.count())
-        .where(assignments.c.open.is_(True), assignments.c.assignee.is_not(None),
+        .where(assignments.c.open.is_(True), who,
                assignments.c.ticket_number.is_not(None) | (assignments.c.routed_at >= pending_since))
         .group_by(assignments.c.assignee))
     return {name: int(count) for name, count in rows}

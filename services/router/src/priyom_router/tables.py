@@ -9,8 +9,9 @@
   decision, so the next contact already sees it, long before the ticket exists. ``waiting`` rows are the
   team queues: contacts nobody could take yet, handed to the next agent of the team who frees up.
 * ``team_cursors``: each team's last assignee, for round robin.
-* ``roster_lock``: one row every assignment updates first, which serialises assignments across processes
-  on both databases (a row lock on PostgreSQL, the write lock on SQLite).
+* ``roster_locks``: one row per balancing group (teams sharing members), written first by every balanced
+  pick in the group, which serialises those picks across processes (a row lock on PostgreSQL, the write lock
+  on SQLite) while picks in unrelated groups, and everything else a decision does, run in parallel.
 """
 
 from __future__ import annotations
@@ -64,9 +65,9 @@ team_cursors = Table(
     Column("last_assignee", String(500), nullable=False),
 )
 
-roster_lock = Table(
-    "roster_lock",
+roster_locks = Table(
+    "roster_locks",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(100), primary_key=True),
     Column("turns", Integer, nullable=False),
 )
