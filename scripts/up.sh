@@ -24,7 +24,7 @@ if [ -z "${PRIYOM_ADMIN_TOKEN:-}" ]; then
   PRIYOM_ADMIN_TOKEN=$(<var/admin-token)
 fi
 export PRIYOM_ADMIN_TOKEN
-# route/explain given only a client_id reads the card from identity, with the admin token (.env may override).
+# route/explain given only a client_id reads the card from identity, with the admin token.
 export ROUTER_IDENTITY_URL=${ROUTER_IDENTITY_URL:-http://127.0.0.1:${IDENTITY_PORT:-8001}}
 
 # The services that exist now: a folder under services/ with its __main__.py and a line in the Procfile.
