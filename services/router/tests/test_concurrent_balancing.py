@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -61,12 +61,6 @@ def assert_every_pick_least_loaded(picks: list[tuple[str, str, str]], book: Rule
             f"pick {n}: {assignee} in {team} had {loads[assignee]} open while a teammate had {fewest} ({why})")
         assert why == f"{assignee} in {team} (fewest open tickets, {fewest} open)"
         loads[assignee] += 1
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    async with migrated_database(database_url, migrate_database) as db:
-        yield db
 
 
 @pytest.mark.parametrize("text", [default_rule_text(), OVERLAPPING], ids=["separate-teams", "shared-member"])

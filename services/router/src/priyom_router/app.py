@@ -17,6 +17,7 @@ from .active_rules import ActiveRules
 from .api import router_api
 from .classify import SecondOpinion
 from .client_cards import ClientCards
+from .queue_sweep import QueueSweeper
 from .rules import default_rule_text
 from .settings import RouterSettings
 
@@ -49,10 +50,12 @@ def build(settings: RouterSettings | None = None) -> ServiceParts:
 
     bus.publisher(ContactRouted)
     bus.publisher(ContactAssigned)
+    sweeper = QueueSweeper(lambda: database.sessions, rules, bus.publish, interval_s=settings.queue_sweep_seconds)
     return ServiceParts(
         name="router", title="Priyom router", settings=settings, bus=bus, registry=registry,
         routers=[router_api(database, rules, second_opinion, bus.publish, cards)],
-        checks={"database": database.ping}, on_start=[database.open], on_stop=[database.close],
+        checks={"database": database.ping}, on_start=[database.open, sweeper.start],
+        on_stop=[sweeper.stop, database.close],
         description="Classifies every identified contact by a supervisor's rule book and assigns it.",
     )
 

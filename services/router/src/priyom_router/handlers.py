@@ -135,6 +135,11 @@ async def offer_waiting_work(agent: str, *, sessions: async_sessionmaker[AsyncSe
             return None
         why = f"{agent} freed up and took it from the {waiting.team} queue"
         await store.take_waiting(session, waiting, agent, why)
+    return await announce_assignment(waiting, agent, why, publish)
+
+
+async def announce_assignment(waiting: store.Waiting, agent: str, why: str, publish: Publish) -> ContactAssigned:
+    """Tell the tickets service that a contact which waited in a queue now has an agent (after the commit)."""
     assigned = ContactAssigned(
         correlation_id=waiting.contact_id, channel=waiting.channel or "router",
         idempotency_key=f"{waiting.contact_id}:{agent}", contact_id=waiting.contact_id,

@@ -36,3 +36,8 @@ class RouterSettings(ServiceSettings):
     identity_token: SecretStr | None = Field(
         default=None, description="Bearer token for identity's API (default: PRIYOM_ADMIN_TOKEN)"
     )
+    queue_sweep_seconds: float = Field(
+        default=60, ge=0,
+        description="How often contacts waiting in a queue are offered to teams whose working hours have "
+                    "started; 0 turns the sweep off",
+    )

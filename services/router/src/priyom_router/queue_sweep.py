@@ -1,0 +1,112 @@
+"""The router's clock: contacts that waited outside a team's hours get an agent when the hours start.
+
+A contact that arrives after hours waits in its team's queue (``after_hours: queue``) or in the on-duty
+queue, and one that finds nobody available waits too. Agents who free up pull from these queues one contact
+at a time (:func:`~priyom_router.handlers.offer_waiting_work`), but nobody frees up at 09:00 on Monday: the
+team simply starts work. So each round of the sweep looks at every team at work now and hands its waiting
+contacts, most urgent and oldest first, to its available members by the book's balancing, as if they had
+just arrived. Each hand-over is its own short transaction under the team group's lock, so several router
+instances may sweep at once (a contact leaves the queue once) and new contacts are never held up for long.
+
+The clock is passed in, so tests move time instead of waiting for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from priyom_contracts import ContactAssigned, utcnow
+from priyom_kit import get_logger
+
+from . import store
+from .active_rules import ActiveRules
+from .assignment import Roster, pick_agent
+from .classify import within
+from .handlers import Publish, announce_assignment
+from .rules import RuleBook, Team
+
+log = get_logger("priyom.router.queue_sweep")
+Clock = Callable[[], datetime]
+Wait = Callable[[float], Awaitable[None]]
+
+#: Most contacts one round hands over; the rest go in the next round, so a long queue at 09:00 does not
+#: keep one instance busy while new contacts arrive.
+ROUND_LIMIT = 200
+
+
+async def sweep_queues(sessions: async_sessionmaker[AsyncSession], rules: ActiveRules, publish: Publish,
+                       now: datetime, *, limit: int = ROUND_LIMIT) -> list[ContactAssigned]:
+    """One round at ``now``: every team at work gives its waiting contacts to its available members."""
+    async with sessions() as session:
+        book, _version = await rules.current(session)
+    local = now.astimezone(book.zone)
+    assigned: list[ContactAssigned] = []
+    for team in book.teams:
+        if not team.members or (team.hours is not None and not within(team.hours, local)):
+            continue
+        while len(assigned) < limit:
+            handed = await _hand_over_next(sessions, book, team, publish, local)
+            if handed is None:
+                break
+            assigned.append(handed)
+    if assigned:
+        log.info("queues swept", assigned=len(assigned))
+    return assigned
+
+
+async def _hand_over_next(sessions: async_sessionmaker[AsyncSession], book: RuleBook, team: Team,
+                          publish: Publish, local: datetime) -> ContactAssigned | None:
+    group = book.balancing_group(team.name)
+    async with sessions() as session, session.begin():
+        await store.lock_group(session, group.key)
+        waiting = await store.next_waiting(session, [team.name])
+        if waiting is None:
+            return None
+        round_robin = book.assignment.balancing == "round_robin"
+        roster = Roster(available=await store.agent_states(session),
+                        loads=await store.open_loads(session, members=group.members),
+                        last_assigned=await store.cursors(session) if round_robin else {})
+        agent = pick_agent(team, book, roster)
+        if agent is None:
+            return None
+        load = roster.state(agent, book.assignment.available_by_default).open_tickets
+        why = f"{team.name} at work ({local:%a %H:%M}): {agent} took it from the queue ({load} open)"
+        await store.take_waiting(session, waiting, agent, why)
+    return await announce_assignment(waiting, agent, why, publish)
+
+
+class QueueSweeper:
+    """Runs :func:`sweep_queues` every ``interval_s`` seconds between the service's start and stop."""
+
+    def __init__(self, sessions: Callable[[], async_sessionmaker[AsyncSession]], rules: ActiveRules,
+                 publish: Publish, *, interval_s: float, clock: Clock = utcnow, wait: Wait = asyncio.sleep) -> None:
+        self._sessions, self._rules, self._publish = sessions, rules, publish
+        self._interval_s, self._clock, self._wait = interval_s, clock, wait
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._interval_s > 0:
+            self._task = asyncio.create_task(self._run(), name="router-queue-sweep")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def tick(self) -> list[ContactAssigned]:
+        return await sweep_queues(self._sessions(), self._rules, self._publish, self._clock())
+
+    async def _run(self) -> None:
+        while True:
+            await self._wait(self._interval_s)
+            try:
+                await self.tick()
+            except Exception as exc:  # noqa: BLE001 - the next round tries again
+                log.warning("queue sweep failed", error=f"{type(exc).__name__}: {exc}"[:500])
