@@ -24,7 +24,7 @@ from .contacts import (
     Urgency,
 )
 from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
-from .tickets import TicketCreated, TicketStatus, TicketStatusChanged
+from .tickets import TicketCreated, TicketStatus, TicketStatusChanged, TicketTypeCorrected
 from .topology import EVENT_TYPES, FanoutSpec, QueueSpec, Topology, binding
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "TicketNumber",
     "TicketStatus",
     "TicketStatusChanged",
+    "TicketTypeCorrected",
     "Topology",
     "Urgency",
     "binding",

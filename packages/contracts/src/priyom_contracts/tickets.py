@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
+from pydantic import Field
+
 from .base import Event, TicketNumber, UtcDatetime
 from .contacts import ContactType, ShortText, Urgency
 
@@ -57,3 +59,21 @@ class TicketStatusChanged(Event):
     old_status: TicketStatus
     new_status: TicketStatus
     changed_by: ShortText
+
+
+class TicketTypeCorrected(Event):
+    """An agent corrected the type the router gave a ticket (``ticket.type-corrected.v1.<channel>``).
+
+    It carries the text the agent judged (the ticket's first message, cut to 4,000 characters), so the router
+    keeps it as a labelled example for the next training of its classifier without reading the tickets
+    service's database."""
+
+    event_type = "ticket.type-corrected"
+
+    number: TicketNumber
+    contact_id: uuid.UUID
+    old_type: ContactType
+    new_type: ContactType
+    corrected_by: ShortText
+    subject: ShortText | None = None
+    text: str = Field(default="", max_length=4000, description="The first message's text, for training")

@@ -16,7 +16,7 @@ from .base import Event
 from .calls import CallEvent
 from .contacts import ContactAssigned, ContactIdentified, ContactReceived, ContactRouted
 from .replies import DeliveryReported, OutboundReply
-from .tickets import TicketCreated, TicketStatusChanged
+from .tickets import TicketCreated, TicketStatusChanged, TicketTypeCorrected
 
 #: Every published message type, for schema export and documentation.
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -26,6 +26,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ContactAssigned,
     TicketCreated,
     TicketStatusChanged,
+    TicketTypeCorrected,
     OutboundReply,
     DeliveryReported,
     CallEvent,
@@ -81,7 +82,8 @@ class Topology:
             "identity.contacts": QueueSpec(f"{p}identity.contacts", (binding(ContactReceived),)),
             "router.contacts": QueueSpec(f"{p}router.contacts", (binding(ContactIdentified),)),
             "identity.tickets": QueueSpec(f"{p}identity.tickets", (binding(TicketCreated),)),
-            "router.tickets": QueueSpec(f"{p}router.tickets", (binding(TicketCreated), binding(TicketStatusChanged))),
+            "router.tickets": QueueSpec(f"{p}router.tickets", (binding(TicketCreated), binding(TicketStatusChanged),
+                                                              binding(TicketTypeCorrected))),
             "tickets.contacts": QueueSpec(f"{p}tickets.contacts", (binding(ContactRouted),)),
             "tickets.deliveries": QueueSpec(f"{p}tickets.deliveries", (binding(DeliveryReported),)),
             # A contact that waited in a team queue got its agent: the ticket's assignee follows.

@@ -10,10 +10,10 @@ the status and when the ticket was registered.
 import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
 from fastapi import Path as PathParam
 from pydantic import AwareDatetime
 from sqlalchemy.engine import RowMapping
@@ -26,7 +26,7 @@ from priyom_kit import Principal, Role, require_roles
 from priyom_kit.blobs import BlobStore
 from priyom_kit.db import Database
 
-from . import activities, lifecycle, reports, satisfaction, store, uploads, workflow
+from . import activities, lifecycle, reports, satisfaction, store, type_fields, uploads, workflow
 from . import staff as staff_accounts
 from .access import SEES_ALL, AccessPolicy, StaffRole, staff_of
 from .decisions import DECISIONS
@@ -304,6 +304,28 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
                 stored.append(AttachmentRef(blob_key=kept.blob_key, filename=name, content_type=kept.content_type,
                                             size=kept.size))
         return stored
+
+    @router.get("/ticket-fields", tags=["tickets"], summary="Each ticket type's own fields: name, title, kind")
+    async def ticket_fields(_: Staff) -> dict[str, list[dict[str, str]]]:
+        return type_fields.describe()
+
+    @router.put("/tickets/{number}/fields", tags=["tickets"],
+                summary="Set the fields of the ticket's type (a complaint's claimed amount, a contract number)",
+                responses={404: {"description": "No ticket has this number"},
+                           409: {"description": "The ticket is closed or cancelled"},
+                           422: {"description": "A field the type does not have, or a value that does not fit"}})
+    async def set_fields(number: Number, body: Annotated[dict[str, Any], Body(max_length=20)], who: Staff,
+                         session: Session) -> TicketDetail:
+        ticket = await ticket_or_404(session, number, who, act=True, for_update=True)
+        if TicketStatus(ticket["status"]) in lifecycle.FINAL:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {number} is {ticket['status']}")
+        try:
+            values = type_fields.validate(ContactType(ticket["type"]), body)
+        except type_fields.InvalidFields as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors) from None
+        await workflow.set_type_fields(session, ticket, values, actor_name=who.name, now=utcnow())
+        await session.commit()
+        return await detail(session, await ticket_or_404(session, number, who))
 
     @router.get("/decisions", tags=["tickets"], summary="The decisions dictionary: code and title")
     async def decisions(_: Staff) -> dict[str, str]:

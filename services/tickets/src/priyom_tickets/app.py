@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import (
+    ContactAssigned,
     ContactRouted,
     DeliveryReported,
     OutboundReply,
@@ -17,7 +18,7 @@ from priyom_kit.auth import Authenticator
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.db import Database, Inbox
 
-from . import handlers, staff, store, workflow
+from . import console, handlers, staff, store, workflow
 from .access import policy_from_mapping as access_policy_from_mapping
 from .api import PUBLIC_PREFIX, UploadLimits, make_router
 from .cors import PublicPathCORS
@@ -40,6 +41,7 @@ def build(
     database = Database(settings.database_url)
     inbox = Inbox(store.inbox, handlers.CONSUMER)
     deliveries = Inbox(store.inbox, handlers.DELIVERIES)
+    assignments = Inbox(store.inbox, handlers.ASSIGNMENTS)
     policy = workflow.Policy(zone=settings.zone, outbound_channels=outbound_channels(bus.topology),
                              sla=load_policy(settings.sla_file, settings.zone), team_heads=settings.team_heads)
     relay = Relay(lambda: database.sessions, bus.publish)
@@ -55,6 +57,10 @@ def build(
     async def on_delivery_reported(event: DeliveryReported) -> None:
         await handlers.on_delivery_reported(event, sessions=database.sessions, inbox=deliveries)
 
+    @bus.consumer("tickets.assignments")
+    async def on_contact_assigned(event: ContactAssigned) -> None:
+        await handlers.on_contact_assigned(event, sessions=database.sessions, inbox=assignments)
+
     for published in (TicketCreated, TicketStatusChanged, OutboundReply):
         bus.publisher(published)
     return ServiceParts(
@@ -67,7 +73,8 @@ def build(
         routers=[make_router(database, FileBlobStore(settings.blob_dir), relay, policy,
                              access_policy_from_mapping(settings.team_access),
                              UploadLimits(settings.blob_dir, settings.max_attachment_bytes,
-                                          settings.max_attachments))],
+                                          settings.max_attachments)),
+                 console.make_router(database)],
         checks={"database": database.ping},
         on_start=[database.open, scheduler.start],
         on_stop=[scheduler.stop, database.close],

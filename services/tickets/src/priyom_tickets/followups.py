@@ -33,6 +33,12 @@ async def closed_ticket_answered_by(session: AsyncSession, event: ContactRouted,
                             & (tickets.c.closed_at >= closed_after))
 
 
+async def ticket_answered_by(session: AsyncSession, event: ContactRouted) -> RowMapping | None:
+    """Any ticket of the client the contact answers, closed or not: where a machine's answer (an
+    out-of-office reply, a bounce of our notice) is filed, since it never reopens or opens anything."""
+    return await _continued(session, event, tickets.c.seq.is_not(None))
+
+
 async def _continued(session: AsyncSession, event: ContactRouted, state: Any) -> RowMapping | None:
     hint = event.contact.thread
     mine = (tickets.c.client_id == event.client.client_id) & state

@@ -21,12 +21,22 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from priyom_contracts import ContactRouted, DeliveryReported, Event, TicketCreated, TicketStatus, utcnow
+from priyom_contracts import (
+    ContactAssigned,
+    ContactRouted,
+    DeliveryReported,
+    Event,
+    TicketCreated,
+    TicketStatus,
+    utcnow,
+)
 from priyom_kit import PermanentError, TransientError, get_logger
 from priyom_kit.db import Inbox
 
 from . import store, workflow
+from .automated import file_automated
 from .followups import closed_ticket_answered_by, open_ticket_continued_by
+from .lifecycle import FINAL
 from .outbox import Relay
 from .satisfaction import parse_rating, rate
 
@@ -35,6 +45,7 @@ log = get_logger("priyom.tickets.handlers")
 #: The inbox consumer names: the topology queues the handlers serve.
 CONSUMER = "tickets.contacts"
 DELIVERIES = "tickets.deliveries"
+ASSIGNMENTS = "tickets.assignments"
 #: Without settings (tests of the registration alone): numbers in UTC years, no notices.
 QUIET = workflow.Policy(zone=ZoneInfo("UTC"), outbound_channels=frozenset())
 _INBOX_KEY_MAX = 512
@@ -83,10 +94,20 @@ class Appended:
     contact_id: str
 
 
-Registered = TicketCreated | Appended
+@dataclass(frozen=True)
+class Ignored:
+    """A machine-written contact (auto-reply, bounce) that answers no ticket we know: it opens none."""
+
+    contact_id: str
+    automated: str
+
+
+Registered = TicketCreated | Appended | Ignored
 
 
 def _outcome(recorded: dict[str, Any]) -> Registered:
+    if "ignored" in recorded:
+        return Ignored(recorded["contact_id"], recorded["ignored"])
     if "appended_to" in recorded:
         return Appended(recorded["appended_to"], recorded["contact_id"])
     return TicketCreated.model_validate(recorded)
@@ -110,6 +131,12 @@ async def register_contact(
                 return _outcome(recorded), False
             now = utcnow()
             outcome: Registered
+            if event.contact.automated is not None:
+                outcome, record = await _automated(session, event, now)
+                if not await inbox.record(session, key, record):
+                    raise _LostRace(key)
+                await session.commit()
+                return outcome, True
             ongoing = await open_ticket_continued_by(session, event)
             rated = None if ongoing else await _survey_answer(session, event, policy, now)
             if rated is not None:
@@ -146,6 +173,16 @@ async def _survey_answer(session: AsyncSession, event: ContactRouted, policy: wo
         return None
     await store.insert_inbound_message(session, closed["seq"], event)
     return closed["number"]
+
+
+async def _automated(session: AsyncSession, event: ContactRouted,
+                     now: datetime) -> tuple[Registered, dict[str, Any]]:
+    contact_id = str(event.contact.contact_id)
+    ticket = await file_automated(session, event, now)
+    if ticket is None:
+        kind = event.contact.automated.value if event.contact.automated else "automated"
+        return Ignored(contact_id, kind), {"ignored": kind, "contact_id": contact_id}
+    return Appended(ticket["number"], contact_id), {"appended_to": ticket["number"], "contact_id": contact_id}
 
 
 class _LostRace(Exception):
@@ -199,7 +236,10 @@ async def on_contact_routed(
 ) -> Registered:
     """Register the routed contact, then announce it (again, for a duplicate) and send what it staged."""
     outcome, new = await register_contact(sessions, inbox, event, policy)
-    if isinstance(outcome, Appended):
+    if isinstance(outcome, Ignored):
+        log.info("machine-written contact answers no ticket: dropped", automated=outcome.automated,
+                 channel=event.channel, correlation_id=str(event.correlation_id))
+    elif isinstance(outcome, Appended):
         log.info("contact appended to its open ticket" if new else "duplicate follow-up contact",
                  number=outcome.number, channel=event.channel, correlation_id=str(event.correlation_id))
     else:
@@ -236,7 +276,13 @@ async def on_delivery_reported(
                 values["external_message_id"] = event.external_message_id
             await session.execute(store.ticket_messages.update()
                                   .where(store.ticket_messages.c.id == message["id"]).values(**values))
+            if event.status == "delivered":
+                # A reply sent after the failure got through: the customer is reachable again.
+                await session.execute(store.tickets.update().where(
+                    store.tickets.c.seq == message["ticket_seq"],
+                    store.tickets.c.delivery_failed_at < message["created_at"]).values(delivery_failed_at=None))
             if event.status == "failed":
+                await store.update_ticket(session, message["ticket_seq"], delivery_failed_at=utcnow())
                 await store.add_history(session, message["ticket_seq"], at=utcnow(), actor=event.channel,
                                         action="delivery_failed",
                                         details={"reply_id": str(event.reply_id), "detail": event.detail})
@@ -245,3 +291,37 @@ async def on_delivery_reported(
             return False
         await session.commit()
         return True
+
+
+async def on_contact_assigned(
+    event: ContactAssigned, *, sessions: async_sessionmaker[AsyncSession], inbox: Inbox
+) -> bool:
+    """The router gave a contact that waited in a team queue to an agent: the ticket's assignee (and team)
+    follow, with a history line saying why. False for a repeat or a ticket already closed.
+
+    The assignment and the routed contact travel on different queues, so the assignment can arrive first:
+    then the ticket is not there yet and the message goes round the retries until it is.
+    """
+    key = inbox_key(event.channel, event.idempotency_key)
+    async with sessions() as session:
+        if await inbox.recall(session, key) is not None:
+            return False
+        ticket = await store.ticket_of_assigned_contact(session, event.contact_id, event.ticket_number)
+        if ticket is None:
+            raise TransientError(f"contact {event.contact_id} has no ticket yet to assign")
+        changed = TicketStatus(ticket["status"]) not in FINAL and (
+            ticket["assignee"], ticket["team"]) != (event.assignee, event.team)
+        if changed:
+            now = utcnow()
+            await store.update_ticket(session, ticket["seq"], assignee=event.assignee, team=event.team,
+                                      updated_at=now)
+            await store.add_history(session, ticket["seq"], at=now, actor="router", action="assigned",
+                                    details={"from": ticket["assignee"], "to": event.assignee,
+                                             "team": event.team, "reason": event.reason})
+        if not await inbox.record(session, key, {"number": ticket["number"], "assignee": event.assignee}):
+            await session.rollback()
+            return False
+        await session.commit()
+        log.info("ticket assigned" if changed else "assignment left the ticket as it was",
+                 number=ticket["number"], correlation_id=str(event.correlation_id))
+        return changed

@@ -97,6 +97,12 @@ tickets = Table(
     Column("escalation", String(32)),
     Column("escalated_to", String(500)),
     Column("escalated_at", UtcDateTime),
+    # The client card's name as identity sent it (the queue shows it without asking identity per row).
+    Column("client_name", String(500)),
+    # What only some types need (type_fields.py): a complaint's claimed amount, a contract number, a budget.
+    Column("type_fields", JSON),
+    # A reply of ours bounced: the ticket is flagged until someone reaches the customer another way.
+    Column("delivery_failed_at", UtcDateTime),
     UniqueConstraint("channel", "idempotency_key"),
     Index(None, "number", unique=True),
     Index(None, "status"),
@@ -134,6 +140,8 @@ ticket_messages = Table(
     Column("kind", String(16)),
     Column("delivery_status", String(16)),
     Column("delivery_detail", String(2000)),
+    # Inbound only: why no person wrote it (auto_reply, bounce, report, list); it never moves the ticket.
+    Column("automated", String(16)),
     Index(None, "ticket_seq", "created_at"),
     Index(None, "thread_key"),
     Index(None, "external_message_id"),
@@ -315,6 +323,7 @@ async def insert_ticket(session: AsyncSession, event: ContactRouted, now: dateti
             updated_at=now,
             status_changed_at=now,
             sla_tier=client.sla_tier,
+            client_name=client.display_name or client.organisation,
         )
         .returning(*tickets.c)
     )
@@ -341,7 +350,10 @@ async def insert_inbound_message(session: AsyncSession, seq: int, event: Contact
             body=contact.body,
             created_at=contact.received_at,
             thread_key=contact.thread.external_thread_id,
-            external_message_id=event.idempotency_key[:998],
+            # The channel's own id (an e-mail's Message-ID) is what a later reply names in In-Reply-To;
+            # the idempotency key stands in where the channel has none.
+            external_message_id=(contact.thread.message_id or event.idempotency_key)[:998],
+            automated=contact.automated.value if contact.automated else None,
         )
     )
     if contact.attachments:
@@ -506,6 +518,17 @@ async def ticket_of_contact(session: AsyncSession, contact_id: uuid.UUID) -> Row
         .where(ticket_messages.c.contact_id == contact_id)
     )
     return result.mappings().first()
+
+
+async def ticket_of_assigned_contact(session: AsyncSession, contact_id: uuid.UUID,
+                                     number: str | None) -> RowMapping | None:
+    """The ticket a contact landed on (locked for the change): by the number when the router knows it and
+    the contact is on that ticket, otherwise through the contact's message."""
+    query = (select(tickets).join(ticket_messages, ticket_messages.c.ticket_seq == tickets.c.seq)
+             .where(ticket_messages.c.contact_id == contact_id))
+    if number:
+        query = query.where(tickets.c.number == number)
+    return (await session.execute(query.limit(1).with_for_update(of=tickets))).mappings().first()
 
 
 async def attachment(session: AsyncSession, number: str, attachment_id: uuid.UUID) -> RowMapping | None:

@@ -43,6 +43,8 @@ class MessageView(BaseModel):
     kind: str | None = Field(None, description="Outbound only: reply (an agent's) or notice (automatic)")
     delivery_status: str | None = Field(None, description="Outbound only: queued, delivered, retrying, failed")
     delivery_detail: str | None = None
+    automated: str | None = Field(
+        None, description="Inbound only: written by a machine (auto_reply, bounce, report, list), not a person")
 
 
 class HistoryView(BaseModel):
@@ -142,6 +144,16 @@ class TicketView(BaseModel):
     escalation: str | None = Field(None, description="team_head, second_line or vendor")
     escalated_to: str | None = None
     escalated_at: datetime | None = None
+    client_name: str | None = Field(None, description="The client card's name as identity gave it")
+    type_fields: dict[str, Any] = Field(
+        default_factory=dict, description="The fields of this ticket's type (GET /api/v1/ticket-fields)")
+    delivery_failed_at: datetime | None = Field(
+        None, description="A reply bounced or failed; cleared when a later reply is delivered")
+
+    @field_validator("type_fields", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return value or {}
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> TicketView:

@@ -215,3 +215,17 @@ async def mark_overdue(session: AsyncSession, *, policy: Policy, now: datetime, 
             await escalate(session, ticket, Escalation.TEAM_HEAD, head, actor_name="tickets",
                            note=f"Просрочен срок ({late})", now=now)
     return [t["number"] for t in rows]
+
+
+async def set_type_fields(session: AsyncSession, ticket: Mapping[str, Any], values: Mapping[str, Any], *,
+                          actor_name: str, now: datetime) -> list[str]:
+    """Replace the ticket's type fields with ``values`` (already validated by ``type_fields``); the names of
+    the fields that changed, each old and new value in the history line."""
+    old = ticket["type_fields"] or {}
+    changed = sorted(k for k in set(old) | set(values) if old.get(k) != values.get(k))
+    if not changed:
+        return []
+    await store.update_ticket(session, ticket["seq"], type_fields=dict(values) or None, updated_at=now)
+    await store.add_history(session, ticket["seq"], at=now, actor=actor_name, action="fields_changed",
+                            details={k: {"from": old.get(k), "to": values.get(k)} for k in changed})
+    return changed
