@@ -38,6 +38,9 @@ class ServiceParts:
     checks: dict[str, Check] = field(default_factory=dict)
     on_start: Sequence[Hook] = ()
     on_stop: Sequence[Hook] = ()
+    #: Run once the bus is up (``on_start`` runs before it): what must be able to publish at once, such as
+    #: a channel registering its webhook or starting to poll.
+    after_start: Sequence[Hook] = ()
     authenticator: Authenticator | None = None
     description: str = ""
 
@@ -52,6 +55,8 @@ def build_app(parts: ServiceParts) -> FastAPI:
         for hook in parts.on_start:
             await hook()
         await parts.bus.start()
+        for hook in parts.after_start:
+            await hook()
         log.info("started", service=parts.name, port=parts.settings.port)
         try:
             yield
