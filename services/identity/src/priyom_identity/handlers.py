@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -82,19 +83,22 @@ async def identify_recorded(event: ContactReceived, *, sessions: async_sessionma
     raise TransientError(f"identifiers kept changing under {RACE_ATTEMPTS} attempts; retry later")
 
 
-async def on_lookup_request(body: object, *, lookup: ClientLookup) -> ClientLookupReply:
-    """Answer a telephony lookup; faststream sends the returned reply to the request's ``reply_to``.
+async def on_lookup_request(body: bytes, *, lookup: ClientLookup) -> bytes:
+    """Answer one telephony lookup as it came off the wire; the reply's JSON, for the request's ``reply_to``.
 
     Never raises: a lookup that cannot be answered is a ``found = False`` reply with the reason, because
     the caller is a ringing phone and a timeout is the worst answer.
     """
     try:
-        return await lookup.answer(body)
+        reply = await lookup.answer_json(body)
     except Exception as exc:  # noqa: BLE001 - the database is down: say so rather than let the phone wait
         log.warning("lookup failed", error=type(exc).__name__)
-        return ClientLookupReply(request_id=request_id_of(body), found=False,
-                                 error="lookup unavailable, try again")
-
+        try:
+            request_id = request_id_of(json.loads(body))
+        except ValueError:
+            request_id = request_id_of(None)
+        reply = ClientLookupReply(request_id=request_id, found=False, error="lookup unavailable, try again")
+    return reply.model_dump_json().encode()
 
 
 async def on_ticket_created(event: TicketCreated, *, sessions: async_sessionmaker[AsyncSession]) -> None:

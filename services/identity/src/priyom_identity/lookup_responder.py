@@ -1,0 +1,76 @@
+"""Answers ``identity.lookup`` requests on a connection of its own, outside faststream's pipeline.
+
+A ringing phone waits on this path, so it carries only what a question needs. faststream gives every
+delivery the full consumer treatment (middlewares, metrics, acknowledgement policy, a publisher with
+confirms for the response): right for events, but about half of a lookup's CPU time. Here a request is one
+aio-pika callback: the body goes to ``answer``, and the reply is published on a channel without publisher
+confirms (a reply is at-most-once anyway: direct reply-to does not survive the requester) to the request's
+``reply_to`` with its ``correlation_id``. The wire protocol is unchanged, so a faststream
+``broker.request`` and :class:`priyom_kit.rpc.RpcClient` both get their answer.
+
+The request queue is declared exactly as before (durable, with a TTL: a question nobody answered within
+the TTL is about a call that is over, and the broker drops it). Requests are acknowledged after the reply
+went out, and at most ``prefetch`` are in flight, so a stalled process does not hoard the queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+
+from priyom_kit import get_logger
+
+log = get_logger("priyom.identity.lookup")
+
+#: A lookup nobody answered within this long is for a call that has stopped ringing: the broker drops it.
+LOOKUP_REQUEST_TTL_MS = 10_000
+#: Requests handed to this process at once (each is one short query, or none when cached).
+PREFETCH = 256
+
+Answer = Callable[[bytes], Awaitable[bytes]]
+
+
+class LookupResponder:
+    """Consumes one request queue and publishes each answer to the request's ``reply_to``."""
+
+    def __init__(self, amqp_url: str, queue: str, answer: Answer, *, prefetch: int = PREFETCH) -> None:
+        self._amqp_url = amqp_url
+        self.queue = queue
+        self._answer = answer
+        self._prefetch = prefetch
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+
+    async def start(self) -> None:
+        """Connect (robustly: the consumer comes back after a broker restart) and start answering."""
+        self._connection = await aio_pika.connect_robust(self._amqp_url)
+        self._channel = await self._connection.channel(publisher_confirms=False)
+        await self._channel.set_qos(prefetch_count=self._prefetch)
+        queue = await self._channel.declare_queue(
+            self.queue, durable=True, arguments={"x-message-ttl": LOOKUP_REQUEST_TTL_MS})
+        await queue.consume(self._on_request)
+
+    async def stop(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+        self._connection = self._channel = None
+
+    async def _on_request(self, message: AbstractIncomingMessage) -> None:
+        try:
+            reply = await self._answer(message.body)
+            channel = self._channel
+            if message.reply_to and channel is not None:
+                # Not mandatory: RabbitMQ returns direct reply-to publishes as unroutable even when it
+                # delivers them (verified on 3.10), and a requester that gave up is no error of ours either.
+                await channel.default_exchange.publish(
+                    aio_pika.Message(reply, content_type="application/json",
+                                     correlation_id=message.correlation_id,
+                                     delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT),
+                    routing_key=message.reply_to, mandatory=False)
+        except Exception as exc:  # noqa: BLE001 - one failed reply must not stop the consumer
+            log.warning("lookup reply failed", error=type(exc).__name__)
+        finally:
+            # At-most-once by design: a retried question would be answered after the caller gave up.
+            await message.ack()
