@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
@@ -10,7 +12,9 @@ from typing import Any
 
 import aio_pika
 import pytest
+from asgi_lifespan import LifespanManager
 from prometheus_client import CollectorRegistry, generate_latest
+from sqlalchemy import MetaData
 
 from priyom_contracts import (
     ContactReceived,
@@ -22,7 +26,7 @@ from priyom_contracts import (
     Sender,
     Topology,
 )
-from priyom_kit import Bus, ServiceSettings, TransientError
+from priyom_kit import Bus, ServiceParts, ServiceSettings, TransientError, build_app
 from priyom_kit.adapters import (
     ChannelAdapter,
     ChannelEdge,
@@ -31,11 +35,14 @@ from priyom_kit.adapters import (
     FileRef,
     FileUnavailable,
     Inbound,
+    SqlDeliveryJournal,
+    delivery_journal_table,
     merge_parts,
     serve_outbound,
 )
 from priyom_kit.adapters.testing import QueueReader, bus_queues
 from priyom_kit.blobs import FileBlobStore
+from priyom_kit.db import Database
 
 WHEN = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -206,3 +213,68 @@ async def test_a_redelivered_reply_is_reported_again_but_not_sent_twice(running:
     assert [a.reply_id for a in running["channel"].attempts] == [sent.reply_id]
     assert first == again
     assert {r.idempotency_key for r in reports} == {f"{sent.reply_id}:delivered"}
+
+
+async def test_a_reply_delivered_before_a_restart_is_not_sent_again(cleanup_bus: str, amqp_url: str,
+                                                                    database_url: str, tmp_path: Path,
+                                                                    queues: Any) -> None:
+    """Two edges on one database stand for the process before and after a restart: the journal, not the
+    process's memory, says the reply went out."""
+    metadata = MetaData()
+    table = delivery_journal_table(metadata)
+    database = Database(database_url)
+    await database.open()
+    async with database.sessions() as session:
+        await session.run_sync(lambda s: metadata.create_all(s.connection()))
+        await session.commit()
+    settings = ServiceSettings(AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus)
+    sent = reply()
+    channels: list[ScriptedChannel] = []
+    try:
+        for _ in range(2):
+            registry = CollectorRegistry()
+            bus = Bus(settings, "kit-journal-test", registry)
+            bus.publisher(DeliveryReported)
+            await bus.start()  # declares the deliveries queue, read below
+            deliveries = await queues("tickets.deliveries")
+            channel = ScriptedChannel([Delivered(f"ext-{len(channels)}")])
+            channels.append(channel)
+            edge = ChannelEdge(channel, bus, FileBlobStore(tmp_path / "blobs"), registry,
+                               journal=SqlDeliveryJournal(lambda: database.sessions, table))
+            try:
+                await edge.deliver(sent)
+            finally:
+                await bus.stop()
+        reports = [(await deliveries.next(DeliveryReported))[0] for _ in range(2)]
+    finally:
+        await database.close()
+    assert [len(c.attempts) for c in channels] == [1, 0]
+    assert reports[0] == reports[1]
+    assert reports[1].external_message_id == "ext-0"  # the first delivery's, reported again
+
+
+def test_importing_the_kit_or_a_pure_adapter_name_loads_no_broker_or_web_framework() -> None:
+    code = ("import sys, priyom_kit, priyom_kit.adapters\n"
+            "from priyom_kit.adapters import Inbound, CONTACT_ID_NAMESPACE, merge_parts\n"
+            "heavy = {'faststream', 'aio_pika', 'fastapi', 'sqlalchemy', 'prometheus_client'} & set(sys.modules)\n"
+            "assert not heavy, heavy\n"
+            "from priyom_kit import Bus\n"
+            "from priyom_kit.adapters import ChannelEdge\n"
+            "assert 'faststream' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+async def test_after_start_hooks_run_once_the_bus_is_up(cleanup_bus: str, amqp_url: str) -> None:
+    settings = ServiceSettings(AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus)
+    registry = CollectorRegistry()
+    bus = Bus(settings, "kit-hooks-test", registry)
+    seen: list[tuple[str, bool]] = []
+
+    async def note(name: str) -> None:
+        seen.append((name, await bus.ping()))
+
+    app = build_app(ServiceParts(name="hooks", title="hooks", settings=settings, bus=bus, registry=registry,
+                                 on_start=[lambda: note("on_start")], after_start=[lambda: note("after_start")]))
+    async with LifespanManager(app):
+        pass
+    assert seen == [("on_start", False), ("after_start", True)]

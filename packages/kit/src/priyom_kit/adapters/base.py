@@ -142,3 +142,10 @@ class ChannelAdapter(ABC):
     @abstractmethod
     async def deliver(self, reply: OutboundReply) -> Delivered:
         """Send one reply to the customer; raise :class:`DeliveryError` when the channel refuses."""
+
+    async def after_start(self) -> None:
+        """Tell the channel we are listening, once the bus is up and a contact can be published (Telegram's
+        ``setWebhook``: registered earlier, the first updates would only be refused and re-sent).
+
+        Most channels need nothing here; the default does nothing."""
+        return None

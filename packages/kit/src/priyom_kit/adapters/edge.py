@@ -9,9 +9,7 @@ offset) only then, and a failure surfaces to it as an exception (5xx, no confirm
 from __future__ import annotations
 
 import asyncio
-import uuid
 import weakref
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -31,10 +29,9 @@ from ..bus import Bus
 from ..errors import PermanentError, TransientError
 from ..logging import get_logger
 from .base import ChannelAdapter, DeliveryError, FileUnavailable, Inbound
+from .journal import DeliveryJournal, RecentDeliveries
 
 log = get_logger("priyom.adapters")
-#: Replies remembered as delivered, so a redelivered one (its ack lost) is not sent twice by this process.
-RECENT_DELIVERIES = 10_000
 
 
 class ChannelEdge:
@@ -42,18 +39,21 @@ class ChannelEdge:
 
     ``max_flood_waits``: how many times a reply waits out the channel's ``retry_after`` in place before the
     delivery is handed back to the bus's retry (a wait longer than ``max_wait_s`` is handed back at once).
+    ``journal`` remembers the replies delivered; give a service its
+    :class:`~priyom_kit.adapters.journal.SqlDeliveryJournal`, so that a reply redelivered after a restart is
+    not sent again (the default, in memory, only covers redeliveries to the same process).
     """
 
     def __init__(self, adapter: ChannelAdapter, bus: Bus, blobs: BlobStore, registry: CollectorRegistry, *,
                  max_file_bytes: int = 20 * 1024 * 1024, max_flood_waits: int = 3,
-                 max_wait_s: float = 60.0) -> None:
+                 max_wait_s: float = 60.0, journal: DeliveryJournal | None = None) -> None:
         self.adapter = adapter
         self.bus = bus
         self.blobs = blobs
         self.max_file_bytes = max_file_bytes
         self.max_flood_waits = max_flood_waits
         self.max_wait_s = max_wait_s
-        self._recently_delivered: OrderedDict[uuid.UUID, DeliveryReported] = OrderedDict()
+        self.journal: DeliveryJournal = journal if journal is not None else RecentDeliveries()
         self._received = _counter(registry, "priyom_channel_contacts_total", "Contacts published")
         self._delivered = _counter(registry, "priyom_channel_replies_total", "Reply delivery results",
                                    "status")
@@ -61,6 +61,11 @@ class ChannelEdge:
     @property
     def channel(self) -> str:
         return self.adapter.channel
+
+    async def after_start(self) -> None:
+        """Run the adapter's :meth:`~ChannelAdapter.after_start` (register a webhook…) once the bus is up;
+        a service lists it in ``ServiceParts.after_start``."""
+        await self.adapter.after_start()
 
     async def accept(self, inbound: Inbound) -> ContactReceived:
         """Fetch and store the contact's files, publish it confirmed, and return the published event."""
@@ -116,12 +121,14 @@ class ChannelEdge:
 
         A refusal (:attr:`DeliveryError.permanent`) is reported ``failed``; a flood limit is reported
         ``retrying`` once and waited out; any other failure raises, so the bus retries with backoff. A reply
-        this process already delivered is reported again but not sent again (a restart forgets them: a
-        channel with its own idempotency, like the JSON webhook's ``Idempotency-Key``, covers that too).
+        the journal holds as delivered is reported again but not sent again.
         """
-        if (done := self._recently_delivered.get(reply.reply_id)) is not None:
-            # A redelivery of a reply already sent (the ack was lost): report again, never send twice.
+        if (done := await self.journal.delivered(reply.reply_id)) is not None:
+            # A redelivery of a reply already sent (the ack was lost, the process restarted): report again,
+            # never send twice.
             await self.bus.publish(done)
+            log.info("reply already delivered, reported again", channel=self.channel,
+                     reply_id=str(reply.reply_id))
             return done
         waits = 0
         while True:
@@ -140,22 +147,26 @@ class ChannelEdge:
                     raise TransientError(exc.detail) from exc
                 await asyncio.sleep(exc.retry_after)
                 continue
-            report = await self._report(reply, DeliveryStatus.DELIVERED, None, delivered.external_message_id)
-            self._recently_delivered[reply.reply_id] = report
-            if len(self._recently_delivered) > RECENT_DELIVERIES:
-                self._recently_delivered.popitem(last=False)
-            return report
+            report = self._report_of(reply, DeliveryStatus.DELIVERED, None, delivered.external_message_id)
+            # Recorded before it is published: from here on a redelivery is never sent again.
+            await self.journal.record(report)
+            return await self._publish_report(report)
 
-    async def _report(self, reply: OutboundReply, status: DeliveryStatus, detail: str | None,
-                      external_id: str | None = None) -> DeliveryReported:
-        report = DeliveryReported(
+    async def _report(self, reply: OutboundReply, status: DeliveryStatus, detail: str | None) -> DeliveryReported:
+        return await self._publish_report(self._report_of(reply, status, detail))
+
+    def _report_of(self, reply: OutboundReply, status: DeliveryStatus, detail: str | None,
+                   external_id: str | None = None) -> DeliveryReported:
+        return DeliveryReported(
             correlation_id=reply.correlation_id, channel=self.channel,
             idempotency_key=f"{reply.reply_id}:{status.value}", ticket_number=reply.ticket_number,
             reply_id=reply.reply_id, status=status, detail=detail, external_message_id=external_id,
         )
+
+    async def _publish_report(self, report: DeliveryReported) -> DeliveryReported:
         await self.bus.publish(report)
-        self._delivered.labels(self.channel, status.value).inc()
-        log.info("reply reported", channel=self.channel, reply_id=str(reply.reply_id), status=status.value)
+        self._delivered.labels(self.channel, report.status.value).inc()
+        log.info("reply reported", channel=self.channel, reply_id=str(report.reply_id), status=report.status.value)
         return report
 
 
