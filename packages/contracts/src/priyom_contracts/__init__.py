@@ -5,6 +5,7 @@ This package imports nothing but pydantic, so any service, adapter or integrator
 
 from .base import ChannelName, Contract, Event, IdempotencyKey, TicketNumber, utcnow
 from .calls import CallDirection, CallEvent, CallState, ClientLookupReply, ClientLookupRequest
+from .clients import MAX_CHANGED_CARDS, ClientChange, ClientChanged
 from .contacts import (
     AttachmentRef,
     AutomatedKind,
@@ -29,12 +30,15 @@ from .topology import EVENT_TYPES, FanoutSpec, QueueSpec, Topology, binding
 
 __all__ = [
     "EVENT_TYPES",
+    "MAX_CHANGED_CARDS",
     "AttachmentRef",
     "AutomatedKind",
     "CallDirection",
     "CallEvent",
     "CallState",
     "ChannelName",
+    "ClientChange",
+    "ClientChanged",
     "ClientLookupReply",
     "ClientLookupRequest",
     "ClientMatch",

@@ -68,3 +68,6 @@ class DeliveryReported(Event):
     external_message_id: Annotated[str, StringConstraints(max_length=998)] | None = Field(
         default=None, description="The channel's id of what was sent (Message-ID, Telegram message_id)"
     )
+    recipient_email: EmailStr | None = Field(
+        default=None, description="The address an email reply went to; with a failed status, identity flags "
+        "it on the client card as undeliverable")

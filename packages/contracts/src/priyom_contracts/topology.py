@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .base import Event
 from .calls import CallEvent
+from .clients import ClientChanged
 from .contacts import ContactAssigned, ContactIdentified, ContactReceived, ContactRouted
 from .replies import DeliveryReported, OutboundReply
 from .tickets import TicketCreated, TicketStatusChanged, TicketTypeCorrected
@@ -30,6 +31,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     OutboundReply,
     DeliveryReported,
     CallEvent,
+    ClientChanged,
 )
 
 
@@ -86,6 +88,8 @@ class Topology:
                                                               binding(TicketTypeCorrected))),
             "tickets.contacts": QueueSpec(f"{p}tickets.contacts", (binding(ContactRouted),)),
             "tickets.deliveries": QueueSpec(f"{p}tickets.deliveries", (binding(DeliveryReported),)),
+            # Failed email deliveries: identity flags the address on the card as undeliverable.
+            "identity.deliveries": QueueSpec(f"{p}identity.deliveries", (binding(DeliveryReported, "email"),)),
             # A contact that waited in a team queue got its agent: the ticket's assignee follows.
             "tickets.assignments": QueueSpec(f"{p}tickets.assignments", (binding(ContactAssigned),)),
             # One outbound queue per channel service: it delivers replies on the channels it serves.
@@ -100,6 +104,10 @@ class Topology:
             # Call progress for the caller pop-ups on the agents' consoles (``/ws/agent`` on tickets): every
             # tickets process gets every call event and serves the sockets it holds.
             "tickets.calls": FanoutSpec(f"{p}tickets.calls", (binding(CallEvent),), ttl_ms=20_000),
+            # Card changes for the lookup caches: every identity process holds its own cache. A change
+            # older than a cache's TTL concerns entries that have expired anyway.
+            "identity.client-changes": FanoutSpec(f"{p}identity.client-changes", (binding(ClientChanged),),
+                                                  ttl_ms=60_000),
         }
         object.__setattr__(self, "fanouts", fanouts)
 
