@@ -43,6 +43,7 @@ from .views import (
     ReplyAccepted,
     ReplyRequest,
     ReportView,
+    StaffChange,
     StaffCreated,
     StaffRequest,
     StaffView,
@@ -266,11 +267,27 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
                  responses={403: {"description": "Admins only"}, 409: {"description": "The name is taken"}})
     async def create_staff(body: StaffRequest, _: Admin, session: Session) -> StaffCreated:
         try:
-            token = await staff_accounts.create(session, body.name, body.role, body.teams)
+            token = await staff_accounts.create(session, body.name, body.role, body.teams, body.extension)
             await session.commit()
         except IntegrityError:
-            raise HTTPException(status.HTTP_409_CONFLICT, f"{body.name!r} already has an account") from None
-        return StaffCreated(name=body.name, role=body.role, teams=sorted(set(body.teams)), token=token)
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                f"{body.name!r} already has an account, or the extension is taken") from None
+        return StaffCreated(name=body.name, role=body.role, teams=sorted(set(body.teams)),
+                            extension=body.extension, token=token)
+
+    @router.patch("/staff/{name}", tags=["staff"], summary="Set or clear a staff member's phone extension",
+                  responses={403: {"description": "Admins only"}, 404: {"description": "No such account"},
+                             409: {"description": "Another account has this extension"}})
+    async def change_staff(name: Annotated[str, PathParam(max_length=500)], body: StaffChange, _: Admin,
+                           session: Session) -> StaffView:
+        try:
+            row = await staff_accounts.set_extension(session, name, body.extension)
+            await session.commit()
+        except IntegrityError:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"extension {body.extension} is taken") from None
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account named {name!r}")
+        return StaffView.model_validate(dict(row))
 
     @router.get("/staff", tags=["staff"], summary="Staff accounts (without tokens)",
                 responses={403: {"description": "Admins only"}})

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import (
+    CallEvent,
     ContactAssigned,
     ContactRouted,
     DeliveryReported,
@@ -18,8 +19,9 @@ from priyom_kit.auth import Authenticator
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.db import Database, Inbox
 
-from . import console, handlers, staff, store, workflow
+from . import console, handlers, popups, staff, store, workflow
 from .access import policy_from_mapping as access_policy_from_mapping
+from .agent_socket import AgentSockets, extension_lookup, make_socket_router
 from .api import PUBLIC_PREFIX, UploadLimits, make_router
 from .cors import PublicPathCORS
 from .notifications import outbound_channels
@@ -61,6 +63,12 @@ def build(
     async def on_contact_assigned(event: ContactAssigned) -> None:
         await handlers.on_contact_assigned(event, sessions=database.sessions, inbox=assignments)
 
+    consoles = AgentSockets()
+
+    @bus.fanout_consumer("tickets.calls")
+    async def on_call_event(event: CallEvent) -> None:
+        await popups.on_call_event(event, consoles=consoles, sessions=lambda: database.sessions)
+
     for published in (TicketCreated, TicketStatusChanged, OutboundReply):
         bus.publisher(published)
     return ServiceParts(
@@ -74,7 +82,8 @@ def build(
                              access_policy_from_mapping(settings.team_access),
                              UploadLimits(settings.blob_dir, settings.max_attachment_bytes,
                                           settings.max_attachments)),
-                 console.make_router(database)],
+                 console.make_router(database),
+                 make_socket_router(consoles, extension_lookup(database))],
         checks={"database": database.ping},
         on_start=[database.open, scheduler.start],
         on_stop=[scheduler.stop, database.close],

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,17 +27,30 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create(session: AsyncSession, name: str, role: StaffRole, teams: Iterable[str]) -> str:
-    """Make an account; returns its token (the only time it is seen). IntegrityError when the name is taken."""
+async def create(session: AsyncSession, name: str, role: StaffRole, teams: Iterable[str],
+                 extension: str | None = None) -> str:
+    """Make an account; returns its token (the only time it is seen). IntegrityError when the name or the
+    extension is taken."""
     token = secrets.token_urlsafe(32)
     await session.execute(staff.insert().values(name=name, role=role.value, teams=sorted(set(teams)),
-                                                token_sha256=digest(token), created_at=utcnow()))
+                                                token_sha256=digest(token), created_at=utcnow(),
+                                                extension=extension))
     return token
 
 
+async def set_extension(session: AsyncSession, name: str, extension: str | None) -> RowMapping | None:
+    """Give a member of staff a phone extension (None takes it away); None when there is no such account,
+    IntegrityError when another has that extension."""
+    await session.execute(staff.update().where(staff.c.name == name).values(extension=extension))
+    return (await session.execute(_public().where(staff.c.name == name))).mappings().first()
+
+
+def _public() -> Select[Any]:
+    return select(staff.c.name, staff.c.role, staff.c.teams, staff.c.extension, staff.c.created_at)
+
+
 async def listing(session: AsyncSession) -> list[RowMapping]:
-    result = await session.execute(select(staff.c.name, staff.c.role, staff.c.teams, staff.c.created_at)
-                                   .order_by(staff.c.name))
+    result = await session.execute(_public().order_by(staff.c.name))
     return list(result.mappings())
 
 

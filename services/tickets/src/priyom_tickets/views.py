@@ -252,17 +252,27 @@ class ReportView(BaseModel):
     rows: list[ReportRow]
 
 
+Extension = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_.+\-]{1,32}$")]
+
+
 class StaffRequest(BaseModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
     role: StaffRole
     teams: list[Annotated[str, StringConstraints(min_length=1, max_length=500)]] = Field(
         default_factory=list, max_length=50)
+    extension: Extension | None = Field(
+        default=None, description="The agent's phone extension: its ringing pops the caller up on /ws/agent")
+
+
+class StaffChange(BaseModel):
+    extension: Extension | None = Field(description="The new extension, or null to take it away")
 
 
 class StaffView(BaseModel):
     name: str
     role: StaffRole
     teams: list[str]
+    extension: str | None = None
     created_at: datetime
 
 
@@ -270,6 +280,7 @@ class StaffCreated(BaseModel):
     name: str
     role: StaffRole
     teams: list[str]
+    extension: str | None = None
     token: str = Field(description="The bearer token; only its digest is stored, so keep it now")
 
 

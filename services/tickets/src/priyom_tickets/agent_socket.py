@@ -1,0 +1,180 @@
+"""The agent's live channel: ``ws://…/ws/agent?extension=N&token=T``, and the sockets this process holds.
+
+Authentication happens before the socket is accepted and registered, so nothing reaches an unauthenticated
+console. A refused console is still accepted and then closed at once with 4401 (bad token) or 4403 (not your
+extension): a browser's WebSocket sees close codes, never the HTTP status of a refused handshake. An agent's
+token opens only the extension on their staff record; an admin token (the environment's, or a staff admin's)
+opens any, for supervisors' wallboards and for tests.
+
+Each tickets process keeps its own registry, extension → open sockets. It remembers which extensions a call
+popped up on (so an answer elsewhere or the hang-up closes them) and the pop-up an extension is ringing with
+(so a console that connects or reconnects mid-ring still gets it), both bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy import select
+
+from priyom_kit import Role, get_logger
+from priyom_kit.auth import Authenticator
+from priyom_kit.db import Database
+
+from .store import staff
+
+log = get_logger("priyom.tickets.agent_socket")
+
+#: What an extension may look like: digits mostly, sometimes an endpoint name ("PJSIP/alice" is sent as alice).
+EXTENSION_RE = re.compile(r"^[0-9A-Za-z_.+\-]{1,32}$")
+#: A console that does not take a message within this time is dropped rather than holding the others up.
+SEND_TIMEOUT_S = 2.0
+#: How long a ringing pop-up is offered to a console that connects late (a phone rings for 15–60 s).
+RINGING_KEPT_S = 60.0
+#: Calls remembered with the extensions they popped up on; the oldest are forgotten first.
+CALLS_KEPT = 10_000
+#: Largest message a console may send (it has nothing to say yet beyond keep-alives).
+MAX_CLIENT_MESSAGE = 4096
+
+CLOSE_BAD_TOKEN = 4401
+CLOSE_NOT_YOURS = 4403
+
+
+class AgentSockets:
+    """Extension → the open sockets of this process, and the calls they were shown."""
+
+    def __init__(self) -> None:
+        self._sockets: dict[str, set[WebSocket]] = {}
+        self._calls: OrderedDict[str, set[str]] = OrderedDict()
+        self._ringing: dict[str, tuple[str, str, float]] = {}  # extension → (call_id, pop-up, since)
+
+    def serves(self, extension: str) -> bool:
+        return bool(self._sockets.get(extension))
+
+    def count(self, extension: str) -> int:
+        return len(self._sockets.get(extension, ()))
+
+    async def add(self, extension: str, socket: WebSocket) -> None:
+        self._sockets.setdefault(extension, set()).add(socket)
+        ringing = self._ringing.get(extension)
+        if ringing is not None and time.monotonic() - ringing[2] < RINGING_KEPT_S:
+            await self._send([socket], ringing[1])
+
+    def remove(self, extension: str, socket: WebSocket) -> None:
+        sockets = self._sockets.get(extension)
+        if sockets is not None:
+            sockets.discard(socket)
+            if not sockets:
+                del self._sockets[extension]
+
+    # -- call progress (popups.Consoles) --------------------------------------------------------------
+
+    async def ringing(self, extension: str, call_id: str, text: str) -> None:
+        self._calls.setdefault(call_id, set()).add(extension)
+        self._calls.move_to_end(call_id)
+        while len(self._calls) > CALLS_KEPT:
+            self._calls.popitem(last=False)
+        self._ringing[extension] = (call_id, text, time.monotonic())
+        await self._to({extension}, text)
+
+    async def stopped_ringing(self, extension: str, call_id: str, text: str) -> None:
+        popped = self._calls.get(call_id, set())
+        self._stop_ringing(extension, call_id)
+        if extension in popped:
+            popped.discard(extension)
+            await self._to({extension}, text)
+
+    async def answered(self, extension: str | None, call_id: str, text: str) -> None:
+        extensions = set(self._calls.get(call_id, ()))
+        if extension is not None:
+            extensions.add(extension)
+        for each in extensions:
+            self._stop_ringing(each, call_id)
+        await self._to(extensions, text)
+
+    async def ended(self, extension: str | None, call_id: str, text: str) -> None:
+        extensions = self._calls.pop(call_id, set())
+        if extension is not None:
+            extensions.add(extension)
+        for each in extensions:
+            self._stop_ringing(each, call_id)
+        await self._to(extensions, text)
+
+    # -- sending --------------------------------------------------------------------------------------
+
+    def _stop_ringing(self, extension: str, call_id: str) -> None:
+        if self._ringing.get(extension, ("",))[0] == call_id:
+            del self._ringing[extension]
+
+    async def _to(self, extensions: set[str], text: str) -> None:
+        await self._send([s for e in extensions for s in self._sockets.get(e, ())], text)
+
+    async def _send(self, sockets: list[WebSocket], text: str) -> None:
+        if not sockets:
+            return
+        results = await asyncio.gather(*(asyncio.wait_for(s.send_text(text), SEND_TIMEOUT_S) for s in sockets),
+                                       return_exceptions=True)
+        for socket, result in zip(sockets, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("console dropped", error=type(result).__name__)
+                for extension in [e for e, held in self._sockets.items() if socket in held]:
+                    self.remove(extension, socket)
+
+
+ExtensionOf = Callable[[str], Awaitable[str | None]]
+
+
+def extension_lookup(database: Database) -> ExtensionOf:
+    """The extension on a staff member's record, by name."""
+
+    async def extension_of(name: str) -> str | None:
+        async with database.sessions() as session:
+            return (await session.execute(select(staff.c.extension).where(staff.c.name == name))).scalar()
+
+    return extension_of
+
+
+def make_socket_router(sockets: AgentSockets, extension_of: ExtensionOf) -> APIRouter:
+    router = APIRouter()
+
+    @router.websocket("/ws/agent")
+    async def agent_console(websocket: WebSocket, extension: str = "", token: str = "") -> None:
+        """Pop-ups for one extension, as JSON text messages (see :mod:`priyom_tickets.popups`)."""
+        authenticate: Authenticator = websocket.app.state.authenticator
+        principal = await authenticate(token) if token else None
+        if principal is None:
+            await refuse(websocket, CLOSE_BAD_TOKEN, "invalid token")
+            return
+        if not EXTENSION_RE.fullmatch(extension):
+            await refuse(websocket, CLOSE_NOT_YOURS, "no such extension")
+            return
+        if Role.ADMIN not in principal.roles and await extension_of(principal.name) != extension:
+            await refuse(websocket, CLOSE_NOT_YOURS, "not your extension")
+            return
+        await websocket.accept()
+        await sockets.add(extension, websocket)
+        try:
+            while True:  # the console has nothing to say yet: read keep-alives until it goes
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if len(message.get("text") or message.get("bytes") or "") > MAX_CLIENT_MESSAGE:
+                    await websocket.close(1009, "message too big")
+                    break
+        except WebSocketDisconnect:
+            pass
+        finally:
+            sockets.remove(extension, websocket)
+
+    return router
+
+
+async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    """Accept only to close with a code the browser can read; nothing is registered or sent."""
+    await websocket.accept()
+    await websocket.close(code, reason)

@@ -1,0 +1,172 @@
+"""Caller pop-ups: what an agent's console shows while their phone rings, and as the call moves on.
+
+Telephony publishes a :class:`~priyom_contracts.CallEvent` per call state with identity's card already on it
+(looked up while the phone rings); this module adds what only tickets knows (the client's open tickets, their
+last contacts, whether they ever had a ticket) and shapes the pinned JSON the console reads:
+
+* ``{"type": "incoming_call", "call_id", "caller_number", "caller_name", "client": {...} | null,
+  "first_contact", "open_tickets": [...], "last_contacts": [...]}`` when an extension starts ringing;
+* ``{"type": "call_answered" | "call_ended", "call_id"}`` as the call moves on.
+
+The queries are by ``tickets.client_id`` (indexed) and read a handful of rows, because the whole path from
+the PBX to the console has to stay under 50 ms. Only the process holding a socket for the ringing extension
+runs them (see :func:`on_call_event`): every tickets process receives every call event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from priyom_contracts import CallEvent, CallState, ClientMatch
+
+from .lifecycle import FINAL
+from .store import ticket_messages, tickets
+
+#: Open tickets and last contacts a pop-up lists: enough to pick the ticket the call is about, small to send.
+OPEN_TICKETS_SHOWN = 5
+LAST_CONTACTS_SHOWN = 5
+SUBJECT_CHARS = 200
+
+
+class PopupClient(BaseModel):
+    id: uuid.UUID
+    name: str | None
+    organisation: str | None
+    account_manager: str | None
+    sla_tier: str
+
+
+class OpenTicket(BaseModel):
+    number: str
+    status: str
+    subject: str | None
+
+
+class LastContact(BaseModel):
+    """One earlier message from or to the client, newest first, on any of their tickets."""
+
+    at: datetime
+    channel: str
+    direction: str
+    ticket_number: str
+    subject: str | None
+
+
+class IncomingCall(BaseModel):
+    type: Literal["incoming_call"] = "incoming_call"
+    call_id: str
+    caller_number: str
+    caller_name: str | None
+    client: PopupClient | None
+    first_contact: bool
+    open_tickets: list[OpenTicket]
+    last_contacts: list[LastContact]
+
+
+class CallProgress(BaseModel):
+    type: Literal["call_answered", "call_ended"]
+    call_id: str
+
+
+class CallerHistory(BaseModel):
+    """What tickets' own database says about a client."""
+
+    had_ticket: bool
+    open_tickets: list[OpenTicket]
+    last_contacts: list[LastContact]
+
+
+NO_HISTORY = CallerHistory(had_ticket=False, open_tickets=[], last_contacts=[])
+
+
+def _clip(text: str | None) -> str | None:
+    return text[:SUBJECT_CHARS] if text else text
+
+
+async def caller_history(session: AsyncSession, client_id: uuid.UUID) -> CallerHistory:
+    """The client's open tickets (newest first), their last contacts, and whether any ticket exists."""
+    open_rows = (await session.execute(
+        select(tickets.c.number, tickets.c.status, tickets.c.subject)
+        .where(tickets.c.client_id == client_id, tickets.c.status.not_in([s.value for s in FINAL]))
+        .order_by(tickets.c.seq.desc()).limit(OPEN_TICKETS_SHOWN)
+    )).all()
+    contact_rows = (await session.execute(
+        select(ticket_messages.c.created_at, ticket_messages.c.channel, ticket_messages.c.direction,
+               tickets.c.number, ticket_messages.c.subject, tickets.c.subject.label("ticket_subject"))
+        .join(tickets, tickets.c.seq == ticket_messages.c.ticket_seq)
+        .where(tickets.c.client_id == client_id)
+        .order_by(ticket_messages.c.created_at.desc()).limit(LAST_CONTACTS_SHOWN)
+    )).all()
+    had_ticket = bool(open_rows or contact_rows) or bool((await session.execute(
+        select(exists().where(tickets.c.client_id == client_id)))).scalar())
+    return CallerHistory(
+        had_ticket=had_ticket,
+        open_tickets=[OpenTicket(number=r.number, status=r.status, subject=_clip(r.subject)) for r in open_rows],
+        last_contacts=[LastContact(at=r.created_at, channel=r.channel, direction=r.direction,
+                                   ticket_number=r.number, subject=_clip(r.subject or r.ticket_subject))
+                       for r in contact_rows],
+    )
+
+
+def popup_client(match: ClientMatch) -> PopupClient:
+    return PopupClient(id=match.client_id, name=match.display_name, organisation=match.organisation,
+                       account_manager=match.account_manager, sla_tier=match.sla_tier)
+
+
+def incoming_call(event: CallEvent, history: CallerHistory) -> IncomingCall:
+    """The ringing pop-up. ``first_contact``: an unknown number, or a known client without any ticket yet."""
+    return IncomingCall(
+        call_id=event.call_id, caller_number=event.caller, caller_name=event.caller_name,
+        client=popup_client(event.client) if event.client else None,
+        first_contact=event.client is None or not history.had_ticket,
+        open_tickets=history.open_tickets, last_contacts=history.last_contacts,
+    )
+
+
+class Consoles(Protocol):
+    """The agents' consoles this process serves (:class:`~priyom_tickets.agent_socket.AgentSockets`)."""
+
+    def serves(self, extension: str) -> bool: ...
+
+    async def ringing(self, extension: str, call_id: str, text: str) -> None: ...
+
+    async def stopped_ringing(self, extension: str, call_id: str, text: str) -> None: ...
+
+    async def answered(self, extension: str | None, call_id: str, text: str) -> None: ...
+
+    async def ended(self, extension: str | None, call_id: str, text: str) -> None: ...
+
+
+async def on_call_event(event: CallEvent, *, consoles: Consoles,
+                        sessions: Callable[[], async_sessionmaker[AsyncSession]]) -> None:
+    """Turn one call event into pop-up messages for the consoles of this process that should see it.
+
+    Ringing goes to the ringing extension only (not the account manager, not every agent: zammad#2044).
+    Answered goes to every console this call popped up on (another agent's answer closes their pop-up);
+    missed closes the pop-up of the extension that stopped ringing (a queue may ring the next one for the
+    same call); ended closes every pop-up of the call.
+    """
+    if event.state is CallState.RINGING:
+        if event.agent is None or not consoles.serves(event.agent):
+            return  # another process holds that console, or nobody is logged in: no query at all
+        history = NO_HISTORY
+        if event.client is not None:
+            async with sessions()() as session:
+                history = await caller_history(session, event.client.client_id)
+        await consoles.ringing(event.agent, event.call_id, incoming_call(event, history).model_dump_json())
+    elif event.state is CallState.ANSWERED:
+        text = CallProgress(type="call_answered", call_id=event.call_id).model_dump_json()
+        await consoles.answered(event.agent, event.call_id, text)
+    else:
+        text = CallProgress(type="call_ended", call_id=event.call_id).model_dump_json()
+        if event.state is CallState.MISSED and event.agent is not None:
+            await consoles.stopped_ringing(event.agent, event.call_id, text)
+        else:
+            await consoles.ended(event.agent, event.call_id, text)
