@@ -76,6 +76,7 @@ CORPUS ?= ../shared/corpus
 train-router: install
 	$(BIN)/python -m priyom_router.training --corpus $(CORPUS) \
 	  --labels services/router/training/corpus_labels.csv --out var/router-model.joblib \
+	  --database "$${ROUTER_DATABASE_URL:-$${DATABASE_URL:-sqlite+aiosqlite:///var/router.db}}" \
 	  $(if $(TICKETS_EXPORT),--tickets $(TICKETS_EXPORT))
 
 clean:

@@ -21,6 +21,7 @@ from priyom_contracts import (
     Routing,
     TicketCreated,
     TicketStatusChanged,
+    TicketTypeCorrected,
     utcnow,
 )
 from priyom_kit import PermanentError, get_logger
@@ -92,8 +93,9 @@ async def on_contact_identified(event: ContactIdentified, *, sessions: async_ses
 async def on_ticket_event(body: dict[str, Any], message_type: str | None, *,
                           sessions: async_sessionmaker[AsyncSession], rules: ActiveRules,
                           publish: Publish) -> None:
-    """Keep each agent's load current from the tickets service's lifecycle events; an agent whose ticket
-    is finished takes the next contact waiting in their teams' queues."""
+    """Keep each agent's load current from the tickets service's lifecycle events (an agent whose ticket
+    is finished takes the next contact waiting in their teams' queues), and keep agents' type corrections as
+    training examples."""
     if message_type == TicketCreated.type_name():
         created = TicketCreated.model_validate(body)
         await _on_ticket_created(created, sessions)
@@ -107,6 +109,12 @@ async def on_ticket_event(body: dict[str, Any], message_type: str | None, *,
             raise LookupError(f"ticket {changed.number} is not known to the router yet")
         if assignee and not store.is_open(changed.new_status):
             await offer_waiting_work(assignee, sessions=sessions, rules=rules, publish=publish)
+    elif message_type == TicketTypeCorrected.type_name():
+        corrected = TicketTypeCorrected.model_validate(body)
+        async with sessions() as session, session.begin():
+            await store.record_correction(session, corrected.contact_id, str(corrected.number), corrected.new_type,
+                                          corrected.subject, corrected.text, corrected.occurred_at)
+        log.info("type correction kept for training", type=corrected.new_type.value)
     else:
         raise PermanentError(f"router.tickets does not handle message type {message_type!r}")
 

@@ -18,11 +18,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_contracts import Routing, TicketStatus, utcnow
+from priyom_contracts import ContactType, Routing, TicketStatus, utcnow
 from priyom_kit import db
 
 from .assignment import Roster
-from .tables import agents, assignments, metadata, roster_locks, rule_versions, team_cursors
+from .tables import agents, assignments, metadata, roster_locks, rule_versions, team_cursors, type_corrections
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version_router"
@@ -243,3 +243,31 @@ async def open_loads(session: AsyncSession, now: datetime | None = None,
 
 async def agent_states(session: AsyncSession) -> dict[str, bool]:
     return {r.name: r.available for r in await session.execute(select(agents))}
+
+
+# -- training examples --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Correction:
+    ticket_number: str
+    type: ContactType
+    subject: str | None
+    text: str
+
+
+async def record_correction(session: AsyncSession, contact_id: uuid.UUID, ticket_number: str, type_: ContactType,
+                            subject: str | None, text: str, at: datetime) -> None:
+    """Keep an agent's corrected type with its text; a later correction of the same contact replaces it,
+    an older one arriving late does not."""
+    insert = _insert(session)
+    values = {"ticket_number": ticket_number, "type": type_.value, "subject": subject, "text": text,
+              "corrected_at": at}
+    await session.execute(insert(type_corrections).values(contact_id=contact_id, **values).on_conflict_do_update(
+        index_elements=[type_corrections.c.contact_id], set_=values,
+        where=type_corrections.c.corrected_at <= at))
+
+
+async def corrections(session: AsyncSession) -> list[Correction]:
+    rows = await session.execute(select(type_corrections).order_by(type_corrections.c.corrected_at))
+    return [Correction(r.ticket_number, ContactType(r.type), r.subject, r.text) for r in rows]

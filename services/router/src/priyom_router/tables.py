@@ -9,6 +9,8 @@
   decision, so the next contact already sees it, long before the ticket exists. ``waiting`` rows are the
   team queues: contacts nobody could take yet, handed to the next agent of the team who frees up.
 * ``team_cursors``: each team's last assignee, for round robin.
+* ``type_corrections``: the type an agent gave a ticket in place of the router's, with the text judged (the
+  latest correction of a contact wins): labelled examples for ``make train-router``.
 * ``roster_locks``: one row per balancing group (teams sharing members), written first by every balanced
   pick in the group, which serialises those picks across processes (a row lock on PostgreSQL, the write lock
   on SQLite) while picks in unrelated groups, and everything else a decision does, run in parallel.
@@ -70,4 +72,15 @@ roster_locks = Table(
     metadata,
     Column("name", String(100), primary_key=True),
     Column("turns", Integer, nullable=False),
+)
+
+type_corrections = Table(
+    "type_corrections",
+    metadata,
+    Column("contact_id", Uuid, primary_key=True),
+    Column("ticket_number", String(64), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("subject", Text, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("corrected_at", UtcDateTime, nullable=False),
 )

@@ -2,9 +2,11 @@
 
 Sources of labelled examples, both optional:
 
-* ``--tickets FILE``: JSON lines ``{"subject", "body", "type"}`` exported from the tickets service, with
-  the type as agents confirmed or corrected it. This is the intended source; the tickets service has no
-  such export yet, so no history exists to train from.
+* ``--database URL``: the router's own database, where it keeps every ``ticket.type-corrected`` an agent
+  caused (the corrected type and the text judged). These are the examples the rules and the model got
+  wrong, so each one teaches most.
+* ``--tickets FILE``: JSON lines ``{"subject", "body", "type"}``, confirmed ticket types exported by other
+  means (a migration from an older helpdesk, say).
 * ``--corpus DIR --labels CSV``: corpus e-mails (``../shared/corpus``) with labels reviewed by hand, kept
   in the repository as ``(path, label, why)`` only; the mail itself is never copied into the repository.
 
@@ -85,6 +87,34 @@ def ticket_examples(path: Path) -> list[Example]:
     return examples
 
 
+def correction_examples(url: str) -> list[Example]:
+    """Agents' corrections kept by the router (``type_corrections``); none when the database does not exist
+    yet (a SQLite file is never created by reading it)."""
+    import asyncio
+
+    from sqlalchemy.engine import make_url
+
+    from priyom_kit.db import Database
+
+    from .store import corrections
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return []
+
+    async def read() -> list[Example]:
+        database = Database(url)
+        await database.open()
+        try:
+            async with database.sessions() as session:
+                found = await corrections(session)
+        finally:
+            await database.close()
+        return [Example(f"{c.subject or ''}\n{c.text}", c.type, f"ticket {c.ticket_number}") for c in found]
+
+    return asyncio.run(read())
+
+
 def distinct(examples: list[Example]) -> list[Example]:
     seen: set[str] = set()
     kept = []
@@ -137,11 +167,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m priyom_router.training", description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, help="the shared corpus folder (with email/)")
     parser.add_argument("--labels", type=Path, help="CSV of (path, label, why) under corpus/email")
+    parser.add_argument("--database", help="the router's database URL, for agents' type corrections")
     parser.add_argument("--tickets", type=Path, help="JSON lines of confirmed ticket types")
     parser.add_argument("--out", type=Path, default=Path("var/router-model.joblib"))
     args = parser.parse_args(argv)
 
     examples: list[Example] = []
+    if args.database:
+        corrected = correction_examples(args.database)
+        print(f"{len(corrected)} type corrections from the router's database")
+        examples += corrected
     if args.tickets:
         examples += ticket_examples(args.tickets)
     if args.corpus and args.labels:
@@ -149,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"corpus not found at {args.corpus}", file=sys.stderr)
             return 2
         examples += corpus_examples(args.corpus, args.labels)
-    examples = distinct(examples)
+    examples = distinct(examples)  # first kept: an agent's correction wins over a hand label of the same text
     if len({e.label for e in examples}) < 2:
         print("need labelled examples of at least two types (--tickets, or --corpus with --labels)",
               file=sys.stderr)
