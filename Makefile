@@ -54,7 +54,7 @@ up: install
 	@scripts/up.sh
 
 test: install
-	@scripts/ensure-services.sh rabbitmq postgres dovecot
+	@scripts/ensure-services.sh rabbitmq postgres dovecot chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The benchmark's default database is PostgreSQL (BENCH_ARGS="--db sqlite --n 200" to change).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure the servers Priyom needs answer: scripts/ensure-services.sh rabbitmq|postgres|dovecot [...]
+# Make sure the servers Priyom needs answer: scripts/ensure-services.sh rabbitmq|postgres|dovecot|chromium [...]
 #
 # For each one: if its port answers, done. If not and the address is this machine: start the local server;
 # if it is not installed and we are root on Debian/Ubuntu, install it from the distribution first. Otherwise
@@ -9,6 +9,9 @@
 #              also checks that this URL can connect and create databases, as the tests do.
 #   dovecot    only the binary: intake-email's tests start their own Dovecot on a high port with a throwaway
 #              configuration, so a system instance is not needed (one installed here is stopped again).
+#   chromium   Debian's chromium and chromium-driver, for the agent console's browser tests (Playwright drives
+#              /usr/bin/chromium; it never downloads a browser of its own). Optional: without it, and without
+#              root to install it, the script says how and goes on, and those tests skip saying why.
 set -euo pipefail
 
 AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
@@ -174,12 +177,24 @@ ensure_dovecot() {
   say "Dovecot is installed ($(dovecot_binary)); the tests start their own instance"
 }
 
-[ $# -gt 0 ] || fail "usage: $0 rabbitmq|postgres|dovecot [...]"
+ensure_chromium() {
+  if command -v chromium >/dev/null; then say "Chromium is installed ($(command -v chromium))"; return 0; fi
+  if ! can_apt; then
+    say "Chromium is not installed, so the console's browser tests will skip: run 'sudo apt-get install chromium chromium-driver'."
+    return 0
+  fi
+  say "installing chromium chromium-driver from the distribution (apt-get, without recommends)"
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null \
+    || say "installing Chromium failed: the console's browser tests will skip"
+}
+
+[ $# -gt 0 ] || fail "usage: $0 rabbitmq|postgres|dovecot|chromium [...]"
 for service in "$@"; do
   case $service in
     rabbitmq) ensure_rabbitmq ;;
     postgres | postgresql) ensure_postgres ;;
     dovecot) ensure_dovecot ;;
-    *) fail "unknown service '$service' (known: rabbitmq, postgres, dovecot)" ;;
+    chromium) ensure_chromium ;;
+    *) fail "unknown service '$service' (known: rabbitmq, postgres, dovecot, chromium)" ;;
   esac
 done

@@ -431,6 +431,7 @@ function connectPopups() {
     let data;
     try { data = JSON.parse(message.data); } catch { return; }
     if (data && data.type === "incoming_call") showCall(data);
+    else if (data && (data.type === "call_answered" || data.type === "call_ended")) callMoved(data);
   };
   socket.onclose = () => {
     if (!state.token) return;
@@ -447,7 +448,7 @@ function ticketNumberOf(item) {
 function showCall(call) {
   const existing = document.querySelector(`#popups .popup[data-call="${CSS.escape(String(call.call_id))}"]`);
   const client = call.client || null;
-  const clientName = client ? (client.display_name || client.name || client.organisation || client.client_id) : null;
+  const clientName = client ? [client.name, client.organisation].filter(Boolean).join(", ") || client.id : null;
   const open = (call.open_tickets || []).map((item) => {
     const number = ticketNumberOf(item);
     const button = el("button", { type: "button", className: "open-ticket", dataset: { number } }, "Открыть");
@@ -457,11 +458,11 @@ function showCall(call) {
     return el("li", {}, `${number}${about ? ` · ${about}` : ""} `, button);
   });
   const last = (call.last_contacts || []).slice(0, 5).map((c) => el("li", {},
-    typeof c === "object" && c ? [when(c.at || c.received_at || c.created_at), c.channel, c.subject || c.number]
-      .filter(Boolean).join(" · ") : String(c)));
+    typeof c === "object" && c ? [when(c.at), c.channel, c.direction === "outbound" ? "от нас" : "от клиента",
+                                  c.ticket_number, c.subject].filter(Boolean).join(" · ") : String(c)));
   const close = el("button", { type: "button", className: "dismiss" }, "Скрыть");
   const card = el("div", { className: "popup", role: "alert", dataset: { call: String(call.call_id) } },
-    el("h4", {}, "Входящий звонок"),
+    el("h4", {}, "Входящий звонок"), el("p", { className: "call-state muted" }, "звонит"),
     el("p", { className: "caller" }, call.caller_name ? `${call.caller_name} · ` : "", call.caller_number || "номер скрыт"),
     el("p", {}, clientName ? `Клиент: ${clientName}` : "Клиент не найден",
        call.first_contact ? " · первое обращение" : ""),
@@ -470,6 +471,14 @@ function showCall(call) {
     close);
   close.addEventListener("click", () => card.remove());
   if (existing) existing.replaceWith(card); else $("popups").prepend(card);
+}
+
+/** The call was answered or is over: the card stays (its tickets may still be wanted) and says so. */
+function callMoved(progress) {
+  const card = document.querySelector(`#popups .popup[data-call="${CSS.escape(String(progress.call_id))}"]`);
+  if (!card) return;
+  card.querySelector(".call-state").textContent = progress.type === "call_answered" ? "отвечен" : "завершён";
+  card.classList.add("over");
 }
 
 // -- wiring --------------------------------------------------------------------------------------------

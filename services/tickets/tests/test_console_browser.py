@@ -1,0 +1,289 @@
+"""The agent console in a real headless Chromium (Debian's ``chromium``, driven by Playwright).
+
+The service runs as it does in production: uvicorn on a real port, the real broker and database, staff
+accounts with their own tokens made through the admin API. Tickets arrive as routed contacts on the bus.
+Screenshots go to ``PRIYOM_TEST_ARTIFACTS`` (default: the test's temporary folder).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import re
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from priyom_contracts import AttachmentRef, CallEvent, CallState, ClientMatch, ContactType, MatchKind, utcnow
+from priyom_kit import ServiceParts
+from priyom_kit.blobs import FileBlobStore
+from priyom_kit.db import Database
+from priyom_tickets import store
+from priyom_tickets.app import build, create_app
+from priyom_tickets.settings import TicketsSettings
+
+playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (requirements-dev)")
+expect = playwright_api.expect
+
+CHROMIUM = os.environ.get("PRIYOM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"no Chromium at {CHROMIUM}: run scripts/ensure-services.sh chromium "
+                              "(apt-get install chromium chromium-driver) or set PRIYOM_CHROMIUM"),
+    pytest.mark.timeout(180),
+]
+
+ADMIN = "console-test-admin-token"
+#: Long enough for a loaded two-core machine; the console itself answers in milliseconds.
+WAIT_MS = 15_000
+expect.set_options(timeout=WAIT_MS)
+
+
+@dataclass
+class Served:
+    parts: ServiceParts
+    database: Database
+    url: str
+    http: httpx.AsyncClient
+    tokens: dict[str, str]
+
+    async def ticket(self, **kwargs) -> str:  # noqa: ANN003 - make_routed's keywords
+        """Publish a routed contact on the bus and wait until the service made it a ticket; its number."""
+        event = kwargs.pop("make")(**kwargs)
+        await self.parts.bus.publish(event)
+        for _ in range(300):
+            found = await self.http.get(f"/api/v1/contacts/{event.contact.contact_id}/ticket")
+            if found.status_code == 200:
+                return found.json()["number"]
+            await asyncio.sleep(0.05)
+        raise AssertionError("the routed contact did not become a ticket")
+
+
+@pytest.fixture
+async def served(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: Path,
+                 database: Database) -> AsyncIterator[Served]:
+    settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
+                               AMQP_URL=amqp_url, PRIYOM_BLOB_DIR=str(tmp_path / "blobs"),
+                               PRIYOM_ADMIN_TOKEN=ADMIN, timezone="UTC")
+    parts = build(settings)
+    server = uvicorn.Server(uvicorn.Config(create_app(parts), host="127.0.0.1", port=0, lifespan="on",
+                                           log_config=None, access_log=False))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            tokens = {}
+            for name, role, teams in (("Иванова", "agent", ["service"]), ("Петров", "agent", ["sales"]),
+                                      ("Смирнов", "supervisor", [])):
+                made = await http.post("/api/v1/staff", json={"name": name, "role": role, "teams": teams},
+                                       headers={"Authorization": f"Bearer {ADMIN}"})
+                assert made.status_code == 201, made.text
+                tokens[name] = made.json()["token"]
+            yield Served(parts, database, url, http, tokens)
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    async with playwright_api.async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("PRIYOM_TEST_ARTIFACTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def log_in(browser, served: Served, name: str):  # noqa: ANN001, ANN201 - playwright's own types
+    page = await browser.new_page(viewport={"width": 1366, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.errors = errors
+    response = await page.goto(f"{served.url}/console")
+    assert response.status == 200
+    await page.fill("#token", served.tokens[name])
+    await page.click("#login-button")
+    await page.wait_for_selector("#app:not([hidden])", timeout=WAIT_MS)
+    return page, response
+
+
+async def row_numbers(page) -> list[str]:  # noqa: ANN001
+    return await page.eval_on_selector_all("#tickets tbody tr", "rows => rows.map(r => r.dataset.number)")
+
+
+async def test_agent_logs_in_opens_a_ticket_replies_and_moves_it_on(
+    served: Served, browser, make_routed, artifacts: Path, tmp_path: Path
+) -> None:
+    blobs = FileBlobStore(tmp_path / "blobs")
+    content = b"%PDF-1.4 the customer's invoice\n"
+    blob_key = await blobs.put(content)
+    hostile = '<img src=x id=injected onerror="document.title=\'owned\'">Не работает выгрузка'
+    mine = await served.ticket(make=make_routed, channel="email", key="<v1@mail.example.ru>", subject=hostile,
+                               team="service", assignee="Иванова", body="Отчёты не выгружаются с утра.\n<b>Срочно</b>",
+                               attachments=[AttachmentRef(blob_key=blob_key, filename="счёт.pdf",
+                                                          content_type="application/pdf", size=len(content))])
+    await served.ticket(make=make_routed, channel="email", team="sales", subject="Коммерческое предложение",
+                        type=ContactType.PURCHASE_INTEREST)
+
+    page, response = await log_in(browser, served, "Иванова")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
+    assert await page.text_content("#whoami") == "Иванова · agent · service"
+
+    # "Мои": her ticket, and not the sales team's.
+    await page.wait_for_selector(f'#tickets tr[data-number="{mine}"]', timeout=WAIT_MS)
+    assert await row_numbers(page) == [mine]
+    row = page.locator(f'#tickets tr[data-number="{mine}"]')
+    assert hostile in await row.text_content()  # the customer's markup is shown as text ...
+    assert await page.locator("#injected").count() == 0  # ... and never becomes an element
+    await page.click('#tabs button[data-queue="all"]')
+    await expect(page.locator('#tabs button[data-queue="all"]')).to_have_attribute("aria-selected", "true")
+    await expect(page.locator("#tickets tbody tr")).to_have_count(1)
+    assert await row_numbers(page) == [mine]
+
+    await row.click()
+    await page.wait_for_selector("#ticket:not([hidden])", timeout=WAIT_MS)
+    await expect(page.locator("#t-number")).to_have_text(mine)
+    assert "Отчёты не выгружаются с утра.\n<b>Срочно</b>" in await page.text_content("#t-thread")
+    assert await page.locator("#t-thread b").count() == 0
+    assert "счёт.pdf" in await page.text_content("#t-thread .attachment")
+    async with page.expect_download() as download_info:
+        await page.click("#t-thread .attachment")
+    download = await download_info.value
+    assert download.suggested_filename == "счёт.pdf"
+    assert await asyncio.to_thread(Path(await download.path()).read_bytes) == content
+
+    # The SLA: both deadlines counted down, neither late.
+    await expect(page.locator("#sla-resolution")).to_have_text(re.compile("^осталось"))
+    assert (await page.text_content("#sla-first-response")).startswith("осталось")
+    assert await page.locator("#t-overdue").count() == 0
+
+    # Only the moves the service-request lifecycle allows from "new".
+    actions = await page.eval_on_selector_all("#action-buttons button", "bs => bs.map(b => b.dataset.action)")
+    assert sorted(actions) == ["accept", "cancel"]
+
+    await page.fill("#reply-body", "Здравствуйте! Проверяем выгрузку, ответим до вечера.")
+    await page.click("#reply-send")
+    await expect(page.locator("#reply-status")).to_have_text("Ответ отправлен")
+    await page.wait_for_selector("#t-thread li.outbound >> text=Проверяем выгрузку", timeout=WAIT_MS)
+    # The first answer stopped the first-response clock.
+    await expect(page.locator("#sla-first-response")).to_have_text(re.compile("^выполнено"))
+
+    await page.click('#action-buttons button[data-action="accept"]')
+    await expect(page.locator("#t-status")).to_have_attribute("data-status", "accepted")
+    await page.click('#action-buttons button[data-action="resolve"]')
+    await page.select_option("#decision", "fixed")
+    await page.fill("#decision-text", "Перезапустили службу выгрузки")
+    await page.click("#decision-confirm")
+    await expect(page.locator("#t-status")).to_have_attribute("data-status", "resolved")
+    assert "Неисправность устранена" in await page.text_content("#t-flags")
+    await page.screenshot(path=str(artifacts / "console-ticket.png"), full_page=True)
+    assert (artifacts / "console-ticket.png").stat().st_size > 10_000
+
+    # What the browser did is what the API holds.
+    ticket = (await served.http.get(f"/api/v1/tickets/{mine}",
+                                    headers={"Authorization": f"Bearer {ADMIN}"})).json()
+    assert ticket["status"] == "resolved" and ticket["decision"] == "fixed"
+    replies = [m for m in ticket["messages"] if m["kind"] == "reply"]
+    assert [(m["channel"], m["author_name"]) for m in replies] == [("email", "Иванова")]
+    assert [h["action"] for h in ticket["history"] if h["action"] in ("reply", "accept", "resolve")] == [
+        "reply", "accept", "resolve"]
+    assert await page.title() != "owned"
+    assert page.errors == []
+
+
+async def test_supervisor_sees_every_team_and_an_agent_of_another_team_does_not(
+    served: Served, browser, make_routed, artifacts: Path
+) -> None:
+    service = await served.ticket(make=make_routed, team="service", subject="Сервисная заявка")
+    sales = await served.ticket(make=make_routed, team="sales", subject="Интерес к покупке",
+                                type=ContactType.PURCHASE_INTEREST)
+
+    supervisor, _ = await log_in(browser, served, "Смирнов")
+    await expect(supervisor.locator("#tickets tbody tr")).to_have_count(2)
+    assert await row_numbers(supervisor) == [sales, service]
+    assert await supervisor.get_attribute('#tabs button[data-queue="all"]', "aria-selected") == "true"
+    await supervisor.screenshot(path=str(artifacts / "console-supervisor-queue.png"))
+
+    other, _ = await log_in(browser, served, "Петров")
+    await other.click('#tabs button[data-queue="all"]')
+    await expect(other.locator("#tickets tbody tr")).to_have_count(1)
+    assert await row_numbers(other) == [sales]
+    # Even with the number typed in, the service team's ticket is not shown to him.
+    await other.goto(f"{served.url}/console#/ticket/{service}")
+    await expect(other.locator("#action-status")).to_contain_text("no ticket number")
+    assert await other.text_content("#t-number") == ""
+
+
+async def test_overdue_ticket_is_marked_in_the_queue_and_on_its_page(
+    served: Served, browser, make_routed
+) -> None:
+    late = await served.ticket(make=make_routed, team="service", assignee="Иванова")
+    # Time passes: both deadlines are behind us (the service computes them from its business calendar).
+    past = utcnow() - timedelta(hours=1)
+    async with served.database.sessions() as session:
+        await session.execute(store.tickets.update().where(store.tickets.c.number == late).values(
+            first_response_due_at=past - timedelta(hours=1), resolution_due_at=past))
+        await session.commit()
+    page, _ = await log_in(browser, served, "Иванова")
+    row = page.locator(f'#tickets tr[data-number="{late}"]')
+    await row.wait_for(timeout=WAIT_MS)
+    assert "overdue" in (await row.get_attribute("class") or "")
+    assert "просрочено" in await row.locator("td.deadline").text_content()
+    await page.check("#f-overdue")
+    await page.click("#filters button[type=submit]")
+    await expect(page.locator("#tickets tbody tr")).to_have_count(1)
+    await row.click()
+    await page.wait_for_selector("#t-overdue", timeout=WAIT_MS)
+    await expect(page.locator("#sla-resolution")).to_have_text(re.compile("^просрочено"))
+    assert "late" in (await page.get_attribute("#sla-resolution", "class") or "")
+
+
+async def test_ringing_extension_pops_the_caller_up_with_a_button_to_the_open_ticket(
+    served: Served, browser, make_routed
+) -> None:
+    if importlib.util.find_spec("priyom_tickets.agent_socket") is None:
+        pytest.skip("this build has no /ws/agent socket yet")
+    client_id = uuid.uuid4()
+    number = await served.ticket(make=make_routed, team="service", client_id=client_id, first_contact=False,
+                                 subject="Котёл не греет")
+    async with served.database.sessions() as session:
+        await session.execute(store.staff.update().where(store.staff.c.name == "Иванова").values(extension="101"))
+        await session.commit()
+
+    page, _ = await log_in(browser, served, "Иванова")
+    await expect(page.locator("#popup-status")).to_contain_text("на связи")
+    await served.parts.bus.publish(CallEvent(
+        correlation_id=uuid.uuid4(), channel="phone", idempotency_key="pbx-1:c1:ringing:101", call_id="c1",
+        state=CallState.RINGING, caller="+79160000000", caller_name="Анна <b>", agent="101",
+        client=ClientMatch(client_id=client_id, display_name="ООО Ромашка", first_contact=False,
+                           match=MatchKind.EXACT_PHONE)))
+    card = page.locator('#popups .popup[data-call="c1"]')
+    await card.wait_for(timeout=WAIT_MS)
+    assert await card.locator(".caller").text_content() == "Анна <b> · +79160000000"
+    assert "Клиент: ООО Ромашка" in await card.text_content()
+    await card.locator(f'button.open-ticket[data-number="{number}"]').click()
+    await expect(page.locator("#t-number")).to_have_text(number)
+    assert page.errors == []
