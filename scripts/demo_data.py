@@ -1,4 +1,4 @@
-"""Load a few realistic demo client cards into identity: ``python scripts/demo_data.py``.
+"""Load demo client cards into identity and demo agents into tickets: ``python scripts/demo_data.py``.
 
 Waits for identity's ``/health``, then POSTs each card to ``/api/v1/clients`` with the admin bearer token.
 Idempotent: a 409 means the card is already there. Run by ``make up``; safe to run again by hand.
@@ -17,6 +17,7 @@ import signal
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,16 @@ CLIENTS: list[dict[str, Any]] = [
 ]
 
 
+#: Demo agents of the tickets service with the phone extensions their caller pop-ups ring at (the fake AMI
+#: server's transcripts and a real PBX ring 101–103). Their tokens are shown once by the API, so they are kept
+#: in ``var/agent-tokens.json`` (owner-only) for logging into the console at /console as that agent.
+AGENTS: list[dict[str, Any]] = [
+    {"name": "Анна Смирнова", "role": "agent", "teams": ["service", "sales"], "extension": "101"},
+    {"name": "Павел Орлов", "role": "agent", "teams": ["service"], "extension": "102"},
+    {"name": "Ирина Соколова", "role": "sales", "teams": ["sales"], "extension": "103"},
+]
+
+
 def admin_token() -> str | None:
     token = os.environ.get("PRIYOM_ADMIN_TOKEN")
     if token:
@@ -148,11 +159,12 @@ def wait_healthy(base: str, seconds: float, stop_with: int | None) -> bool:
     return False
 
 
-def post_client(base: str, token: str, card: dict[str, Any]) -> tuple[int, str]:
+def post_client(base: str, token: str, card: dict[str, Any], path: str = "/api/v1/clients",
+                method: str = "POST") -> tuple[int, str]:
     request = urllib.request.Request(
-        f"{base}/api/v1/clients",
+        f"{base}{path}",
         data=json.dumps(card, ensure_ascii=False).encode(),
-        method="POST",
+        method=method,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     try:
@@ -166,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     port = os.environ.get("IDENTITY_PORT", "8001")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--identity", default=f"http://127.0.0.1:{port}", help="identity's base URL")
+    tickets_port = os.environ.get("TICKETS_PORT", "8000")
+    parser.add_argument("--tickets", default=f"http://127.0.0.1:{tickets_port}", help="tickets' base URL")
     parser.add_argument("--wait", type=float, default=60, help="seconds to wait for identity's /health")
     parser.add_argument("--stop-with", type=int, default=None, metavar="PID",
                         help="give up waiting as soon as this process is gone (make up passes honcho's)")
@@ -196,7 +210,35 @@ def main(argv: list[str] | None = None) -> int:
     print(f"demo data: {created} client cards loaded, {existing} already there, {len(failed)} failed")
     for line in failed:
         print(f"demo data:   {line}", file=sys.stderr)
-    return 1 if failed else 0
+    tickets = args.tickets.rstrip("/")
+    if not wait_healthy(tickets, args.wait, args.stop_with):
+        print(f"demo data: tickets did not answer {tickets}/health within {args.wait:.0f} s; no agents",
+              file=sys.stderr)
+        return 1
+    return 1 if failed or not seed_agents(tickets, token) else 0
+
+
+def seed_agents(base: str, token: str) -> bool:
+    """Create the demo agents (or give existing ones their extension back); new tokens go to a private file."""
+    path = ROOT / "var" / "agent-tokens.json"
+    saved: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
+    ok = True
+    for agent in AGENTS:
+        status, body = post_client(base, token, agent, path="/api/v1/staff")
+        if status == 201:
+            saved[agent["name"]] = json.loads(body)["token"]
+        elif status == 409:
+            status, body = post_client(base, token, {"extension": agent["extension"]},
+                                       path=f"/api/v1/staff/{urllib.parse.quote(agent['name'])}", method="PATCH")
+        if status not in (200, 201):
+            ok = False
+            print(f"demo data:   agent {agent['name']}: HTTP {status} {body[:300]}", file=sys.stderr)
+    path.parent.mkdir(exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(saved, ensure_ascii=False, indent=2))
+    print(f"demo data: {len(AGENTS)} agents with extensions {', '.join(a['extension'] for a in AGENTS)}; "
+          f"their tokens in {path.relative_to(ROOT)}")
+    return ok
 
 
 if __name__ == "__main__":
