@@ -70,6 +70,40 @@ class AutomatedKind(StrEnum):
     LIST = "list"  # mailing-list traffic, when the channel is configured to flag it
 
 
+class CallOutcome(StrEnum):
+    """How a phone call ended, for the ticket and for call-backs."""
+
+    ANSWERED = "answered"
+    MISSED = "missed"  # rang and nobody answered
+    ABANDONED = "abandoned"  # the caller hung up while waiting in a queue
+
+
+class CallDetails(Contract):
+    """What the telephony channel knows of a call that became a contact (``Contact.call``).
+
+    Published at hangup, once the duration is known: one contact per call (the PBX's ``Linkedid``), whatever
+    transfers happened. A missed or abandoned inbound call has ``call_back`` set: nobody spoke to the caller,
+    so the tickets service schedules a call-back activity.
+    """
+
+    call_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    direction: Annotated[str, StringConstraints(pattern=r"^(inbound|outbound)$")] = "inbound"
+    outcome: CallOutcome
+    caller: Annotated[str, StringConstraints(max_length=64)] | None = None
+    called: Annotated[str, StringConstraints(max_length=64)] | None = None
+    agent: ShortText | None = Field(default=None, description="The extension that had the call last")
+    agents: list[ShortText] = Field(default_factory=list, max_length=50,
+                                    description="Every extension that answered, in order (transfers)")
+    queue: ShortText | None = None
+    started_at: UtcDatetime
+    answered_at: UtcDatetime | None = None
+    ended_at: UtcDatetime
+    duration_s: int = Field(default=0, ge=0, description="Talk time: answer to hangup, 0 when unanswered")
+    recording: Annotated[str, StringConstraints(max_length=1024)] | None = Field(
+        default=None, description="The recording file the PBX reported (MixMonitor or CDR), a path on the PBX")
+    call_back: bool = Field(default=False, description="Nobody spoke to the caller: call them back")
+
+
 class Contact(Contract):
     """One customer contact, normalised to the same shape whatever channel it came from."""
 
@@ -89,6 +123,8 @@ class Contact(Contract):
     undeliverable: list[EmailStr] = Field(
         default_factory=list, max_length=50,
         description="Addresses a bounce reports as undeliverable (automated is bounce)")
+    call: CallDetails | None = Field(
+        default=None, description="Set on telephony contacts: direction, agent, times, recording, outcome")
 
 
 class MatchKind(StrEnum):
