@@ -78,3 +78,18 @@ def test_every_corpus_mail_gets_a_decision(corpus_dir: Path, default_book: RuleB
     types = {routed(corpus_dir, default_book, str(p.relative_to(corpus_dir / "email"))).routing.type
              for p in files}
     assert types <= set(ContactType) and len(types) >= 3
+
+
+def test_russian_purchase_keywords_hit_the_inflected_forms_of_real_business_mail(corpus_dir: Path,
+                                                                                default_book: RuleBook) -> None:
+    # The mail writes «цены» and «стоимости»; the rule file says «цена» and «стоимость». With only the
+    # purchase-interest rule in the book, the real text is a lead, and the trail names the keyword that hit.
+    purchase = next(r for r in default_book.rules if r.name == "purchase-interest")
+    only_purchase = default_book.model_copy(update={"rules": [purchase]})
+    subject, body = read_mail(corpus_dir / "email" / "spamscope-mail-parser/mail_test_1")
+    text = Text(subject, body)
+    forms = {w for w, s in zip(text.words, text.stems, strict=True) if s in {"цен", "стоимост"}}
+    assert {"цены", "стоимости"} <= forms and "цена" not in forms
+    r = routed(corpus_dir, only_purchase, "spamscope-mail-parser/mail_test_1").routing
+    assert (r.type, r.team, r.rule) == (ContactType.PURCHASE_INTEREST, "sales", "purchase-interest")
+    assert r.trail[0] == "rule purchase-interest fired: keyword «цена»"
