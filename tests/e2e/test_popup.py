@@ -1,0 +1,68 @@
+"""A caller pop-up from the outside: a known caller's phone rings and the agent's console shows their card
+and open ticket, over a real WebSocket to the real tickets process.
+
+The client becomes known the way customers do (a web form, through identity, router and tickets); the ringing
+event is published as the telephony bridge publishes it (identity looked up over ``identity.lookup``, then a
+``call.event.v1.phone``), see :mod:`tests.e2e.calls`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import time
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from priyom_contracts import CallState
+
+from .calls import TelephonyStandIn
+from .stack import Stack
+from .test_pipeline import submit, wait_ticket
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_known_caller_pops_up_on_the_ringing_agent_s_console(stack: Stack) -> None:
+    digits = f"{random.randrange(10**7):07d}"
+    phone = f"+7916{digits}"
+    extension = f"7{random.randrange(10**4):04d}"
+    async with httpx.AsyncClient(timeout=10) as client:
+        typed = f"8 (916) {digits[:3]}-{digits[3:5]}-{digits[5:]}"
+        form = await submit(client, stack, name="Вера Котова", phone=typed, subject="Касса не печатает чеки",
+                            message="После обновления касса не печатает чеки")
+        assert form.status_code == 202, form.text
+        ticket = await wait_ticket(client, stack, form.json()["contact_id"])
+        agent = await client.post(f"{stack.url('tickets')}/api/v1/staff", headers=stack.admin_headers,
+                                  json={"name": f"Агент {extension}", "role": "agent", "teams": ["service"],
+                                        "extension": extension})
+        assert agent.status_code == 201, agent.text
+    ws = stack.url("tickets").replace("http://", "ws://")
+    amqp_url = stack.env.get("AMQP_URL", os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
+    call_id = f"{time.time():.6f}"
+    async with TelephonyStandIn(amqp_url, stack.env["PRIYOM_BUS_PREFIX"]) as telephony, connect(
+            f"{ws}/ws/agent?extension={extension}&token={agent.json()['token']}") as console:
+        started = time.perf_counter()
+        await telephony.ring(call_id, phone, extension, caller_name="KOTOVA V")
+        popup = json.loads(await asyncio.wait_for(console.recv(), 15))
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        await telephony.publish(call_id, CallState.ANSWERED, phone, extension)
+        answered = json.loads(await asyncio.wait_for(console.recv(), 15))
+        await telephony.publish(call_id, CallState.ENDED, phone, extension)
+        ended = json.loads(await asyncio.wait_for(console.recv(), 15))
+
+    assert popup["type"] == "incoming_call" and popup["call_id"] == call_id
+    assert popup["caller_number"] == phone and popup["caller_name"] == "KOTOVA V"
+    assert popup["client"] is not None and popup["client"]["id"] == ticket["client_id"]
+    assert popup["first_contact"] is False  # the form made a ticket: this caller is known
+    opened = {"number": ticket["number"], "status": "new", "subject": "Касса не печатает чеки"}
+    assert opened in popup["open_tickets"]
+    assert popup["last_contacts"][0]["ticket_number"] == ticket["number"]
+    assert popup["last_contacts"][0]["channel"] == "web"
+    assert elapsed_ms < 5000, f"pop-up took {elapsed_ms:.0f} ms"  # the latency target is bench/popup.py's
+    assert answered == {"type": "call_answered", "call_id": call_id}
+    assert ended == {"type": "call_ended", "call_id": call_id}
