@@ -31,7 +31,7 @@ from priyom_contracts import (
     Urgency,
     utcnow,
 )
-from priyom_kit import Principal, Role
+from priyom_kit import Principal, Role, ServiceParts
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.db import Database, Inbox
 from priyom_kit.pytest_plugin import create_pg_database, drop_pg_database, pg_admin_url
@@ -169,6 +169,8 @@ class Tickets:
     blobs: FileBlobStore
     policy: Policy
     prefix: str
+    #: The running service's parts: its own bus publishes what another service would.
+    parts: ServiceParts
 
     async def register(self, event: ContactRouted) -> TicketCreated:
         created, _ = await register_contact(self.database.sessions, self.inbox, event, self.policy)
@@ -181,8 +183,9 @@ async def tickets(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: 
                   database: Database, inbox: Inbox) -> AsyncIterator[Tickets]:
     settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
                                AMQP_URL=amqp_url, PRIYOM_BLOB_DIR=str(tmp_path / "blobs"))
-    app = create_app(build(settings, authenticator=authenticate))
+    parts = build(settings, authenticator=authenticate)
+    app = create_app(parts)
     async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://tickets.test") as client:
         policy = Policy(zone=settings.zone, outbound_channels=outbound_channels(Topology(cleanup_bus)))
-        yield Tickets(client, database, inbox, FileBlobStore(settings.blob_dir), policy, cleanup_bus)
+        yield Tickets(client, database, inbox, FileBlobStore(settings.blob_dir), policy, cleanup_bus, parts)
