@@ -48,7 +48,7 @@ port_of() {
   echo "${!var:-${DEFAULT_PORT[$1]:-?}}"
 }
 
-for name in identity tickets router intake-email; do
+for name in identity tickets router intake-email intake-messenger; do
   if [[ " ${running[*]} " == *" $name "* ]]; then
     echo "up: migrating $name"
     python -m "priyom_$name" migrate || { echo "up: the migration of $name failed" >&2; exit 1; }

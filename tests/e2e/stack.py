@@ -26,7 +26,7 @@ SERVICES: dict[str, str] = {
     "router": "priyom_router",
 }
 ENV_PREFIX = {name: name.upper().replace("-", "_") + "_" for name in SERVICES}
-MIGRATED = ("identity", "tickets", "router", "intake-email")
+MIGRATED = ("identity", "tickets", "router", "intake-email", "intake-messenger")
 
 
 def free_port() -> int:

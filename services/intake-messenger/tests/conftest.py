@@ -14,6 +14,7 @@ import pytest
 
 from priyom_contracts import Event, Topology
 from priyom_intake_messenger.settings import IntakeMessengerSettings
+from priyom_intake_messenger.store import migrate_database
 from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.adapters.testing import bus_queues as queues_of
 
@@ -61,10 +62,18 @@ def photo(file_id: str, size: int) -> list[dict[str, Any]]:
 _message_ids = itertools.count(300)
 
 
-def settings_for(fake: FakeBotAPI, bus_prefix: str, amqp_url: str, tmp_path: Path,
-                 **overrides: Any) -> IntakeMessengerSettings:
+async def migrated_sqlite(tmp_path: Path) -> str:
+    """The service's database (the delivery journal) as a migrated SQLite file in ``tmp_path``."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'intake-messenger.db'}"
+    await asyncio.to_thread(migrate_database, url)  # Alembic's env runs its own event loop
+    return url
+
+
+async def settings_for(fake: FakeBotAPI, bus_prefix: str, amqp_url: str, tmp_path: Path,
+                       **overrides: Any) -> IntakeMessengerSettings:
     values: dict[str, Any] = {
         "AMQP_URL": amqp_url, "PRIYOM_BUS_PREFIX": bus_prefix, "PRIYOM_BLOB_DIR": tmp_path / "blobs",
+        "database_url": await migrated_sqlite(tmp_path),
         "PRIYOM_RETRY_DELAY_MS": 50, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE": fake.base_url,
         "telegram_poll_timeout_s": 1, "telegram_album_wait_ms": 300, "max_request_bytes": 64 * 1024,
     }

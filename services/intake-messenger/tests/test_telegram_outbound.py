@@ -33,7 +33,7 @@ Queues = Callable[[str], Awaitable[QueueReader]]
 
 @pytest.fixture
 async def service(fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> AsyncIterator[None]:
-    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+    settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
     app = build_app(build(settings))
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
         yield
@@ -113,9 +113,9 @@ async def test_long_reply_is_split_under_the_bot_api_limit(service: None, fake_b
     assert "\n".join(texts) == body
 
 
-def test_the_bot_token_is_never_shown(fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str,
+async def test_the_bot_token_is_never_shown(fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str,
                                       tmp_path: Path) -> None:
-    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path)
+    settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path)
     assert fake_bot.token not in repr(settings) and fake_bot.token not in str(settings.model_dump())
 
 

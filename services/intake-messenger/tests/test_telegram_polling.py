@@ -49,7 +49,7 @@ async def test_backlog_is_replayed_and_confirmed_after_publishing(
     album = [await fake_bot.add_update(private_message(media_group_id="1381247912", photo=photo(f, 20), **extra))
              for f, extra in (("AgACAgIAAxkBAAIBph1", {"caption": "Ошибка на экране"}), ("AgACAgIAAxkBAAIBph2", {}))]
     start = await fake_bot.add_update(private_message(text="/start"))
-    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+    settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
     contacts = None
 
     app = build_app(build(settings))
@@ -102,7 +102,7 @@ async def test_an_update_is_not_confirmed_until_its_contact_is_published(
     document = await fake_bot.add_update(private_message(document={
         "file_id": "BQACAgIAAxkBAAIBslow", "file_unique_id": "AgADslow", "file_name": "скан.png",
         "mime_type": "image/png", "file_size": 10}))
-    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+    settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
 
     app = build_app(build(settings))
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
@@ -121,7 +121,7 @@ async def test_an_update_is_not_confirmed_until_its_contact_is_published(
 
 async def test_topic_button_asks_for_the_request_and_the_answer_carries_the_topic(
         fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path, bus_queues: Queues) -> None:
-    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+    settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
     app = build_app(build(settings))
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
         await fake_bot.add_update(_button_press("topic:complaint"))
@@ -158,7 +158,7 @@ async def test_an_expired_file_is_named_in_the_contact_and_the_token_never_logge
     update = await fake_bot.add_update(private_message(caption="Договор", document={
         "file_id": "BQACAgIAAxkBAAIold", "file_unique_id": "AgADold", "file_name": "договор.pdf",
         "mime_type": "application/pdf", "file_size": 4}))
-    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+    settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
 
     app = build_app(build(settings))
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
@@ -175,8 +175,8 @@ async def test_an_expired_file_is_named_in_the_contact_and_the_token_never_logge
 
 async def test_with_the_broker_gone_nothing_is_confirmed(
         fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> None:
-    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling",
-                            PRIYOM_PUBLISH_TIMEOUT_S=1)
+    settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling",
+                                  PRIYOM_PUBLISH_TIMEOUT_S=1)
     app = build_app(build(settings))
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
         await eventually(lambda: offsets(fake_bot) != [])  # polling runs
@@ -191,7 +191,7 @@ async def test_with_the_broker_gone_nothing_is_confirmed(
 
 async def test_health_reports_polling_that_stopped_getting_answers(
         fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> None:
-    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+    settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
     app = build_app(build(settings))
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://messenger.test") as client:
@@ -203,9 +203,9 @@ async def test_health_reports_polling_that_stopped_getting_answers(
         await asyncio.sleep(1.5)
         stale = await client.get("/health")
 
-    assert healthy.json()["checks"] == {"broker": True, "telegram_polling": True}
+    assert healthy.json()["checks"] == {"broker": True, "telegram_polling": True, "database": True}
     assert stale.status_code == 503
-    assert stale.json()["checks"] == {"broker": True, "telegram_polling": False}
+    assert stale.json()["checks"] == {"broker": True, "telegram_polling": False, "database": True}
 
 
 def _receiver_of(app: Any) -> Any:
@@ -218,7 +218,7 @@ async def test_polling_survives_a_bot_api_outage_at_start(
     fake_bot.fail_next("deleteWebhook", 502, "Bad Gateway")
     fake_bot.fail_next("getUpdates", 401, "Unauthorized")
     update = await fake_bot.add_update(private_message(text="Сообщение во время сбоя"))
-    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+    settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
 
     app = build_app(build(settings))
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):

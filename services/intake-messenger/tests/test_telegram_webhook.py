@@ -32,8 +32,8 @@ Queues = Callable[[str], Awaitable[QueueReader]]
 @pytest.fixture
 async def client(fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str,
                  tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="webhook",
-                            TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_WEBHOOK_URL=PUBLIC_URL)
+    settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="webhook",
+                                  TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_WEBHOOK_URL=PUBLIC_URL)
     app = build_app(build(settings))
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://messenger.test") as c:
@@ -125,8 +125,8 @@ async def test_a_failure_answers_503_so_telegram_sends_again(client: httpx.Async
 
 async def test_with_the_broker_gone_the_webhook_answers_503(fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str,
                                                              tmp_path: Path) -> None:
-    settings = settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="webhook",
-                            TELEGRAM_WEBHOOK_SECRET=SECRET, PRIYOM_PUBLISH_TIMEOUT_S=1)
+    settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="webhook",
+                                  TELEGRAM_WEBHOOK_SECRET=SECRET, PRIYOM_PUBLISH_TIMEOUT_S=1)
     app = build_app(build(settings))
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://messenger.test") as client:

@@ -29,7 +29,7 @@ from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.blobs import FileBlobStore
 from tests.fakes.json_webhook_peer import JsonWebhookPeer
 
-from .conftest import PEER_SECRET, publish
+from .conftest import PEER_SECRET, migrated_sqlite, publish
 
 Queues = Callable[[str], Awaitable[QueueReader]]
 MESSAGE = {"message_id": "wa-77", "sent_at": "2026-11-25T09:15:00+03:00",
@@ -43,6 +43,7 @@ MESSAGE = {"message_id": "wa-77", "sent_at": "2026-11-25T09:15:00+03:00",
 async def client(peer: JsonWebhookPeer, cleanup_bus: str, amqp_url: str,
                  tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = IntakeMessengerSettings(AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus,
+                                       database_url=await migrated_sqlite(tmp_path),
                                        PRIYOM_BLOB_DIR=tmp_path / "blobs", webhook_secret=PEER_SECRET.decode(),
                                        webhook_outbound_url=peer.url, max_request_bytes=4096)
     app = build_app(build(settings))

@@ -1,7 +1,8 @@
 """Wiring: the only place intake-messenger's parts meet.
 
 Each channel is an adapter (``telegram/``, ``jsonhook/``) on the kit's :class:`ChannelEdge`; a channel is on
-when its secret is configured. One outbound queue carries the replies of every channel served here.
+when its secret is configured. One outbound queue carries the replies of every channel served here, and one
+journal in the service's database (:mod:`.store`) remembers which were delivered, across restarts.
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import ContactReceived
-from priyom_kit import Bus, ServiceParts, build_app, get_logger
-from priyom_kit.adapters import ChannelEdge, serve_outbound
+from priyom_kit import Bus, ServiceParts, build_app
+from priyom_kit.adapters import ChannelEdge, SqlDeliveryJournal, serve_outbound
 from priyom_kit.blobs import FileBlobStore
+from priyom_kit.db import Database
 
 from .jsonhook.adapter import JsonWebhookAdapter
 from .jsonhook.api import json_webhook_router
 from .settings import IntakeMessengerSettings
+from .store import deliveries
 from .telegram.adapter import TelegramAdapter, make_bot
-from .telegram.receiver import ALLOWED_UPDATES, UpdateReceiver
+from .telegram.receiver import UpdateReceiver
 from .telegram.webhook import webhook_router
 
-log = get_logger("priyom.intake-messenger")
 Hook = Callable[[], Awaitable[None]]
 
 
@@ -33,39 +35,35 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     bus = Bus(settings, "intake-messenger", registry)
     bus.publisher(ContactReceived)
     blobs = FileBlobStore(settings.blob_dir)
+    database = Database(settings.database_url)
+    journal = SqlDeliveryJournal(lambda: database.sessions, deliveries)
     edges: list[ChannelEdge] = []
     routers: list[APIRouter] = []
-    on_start: list[Hook] = []
+    after_start: list[Hook] = []
     on_stop: list[Hook] = []
     checks: dict[str, Callable[[], Awaitable[bool]]] = {}
 
     def edge_for(adapter: TelegramAdapter | JsonWebhookAdapter) -> ChannelEdge:
-        edge = ChannelEdge(adapter, bus, blobs, registry, max_file_bytes=settings.max_file_bytes)
+        edge = ChannelEdge(adapter, bus, blobs, registry, max_file_bytes=settings.max_file_bytes,
+                           journal=journal)
         edges.append(edge)
+        after_start.append(edge.after_start)
         return edge
 
     if settings.telegram_bot_token is not None:
         bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base)
-        telegram = edge_for(TelegramAdapter(bot, blobs))
+        webhook = settings.telegram_mode == "webhook"
+        secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
+        telegram = edge_for(TelegramAdapter(bot, blobs, webhook_url=settings.telegram_webhook_url if webhook else None,
+                                            webhook_secret=secret if webhook else None))
         receiver = UpdateReceiver(bot, telegram.accept, telegram.dead_letter,
                                   album_wait_s=settings.telegram_album_wait_ms / 1000, registry=registry,
                                   poll_timeout_s=settings.telegram_poll_timeout_s)
-        if settings.telegram_mode == "webhook":
-            assert settings.telegram_webhook_secret is not None  # checked by the settings
-            secret = settings.telegram_webhook_secret.get_secret_value()
+        if webhook:
+            assert secret is not None  # checked by the settings
             routers.append(webhook_router(receiver, secret, settings.max_request_bytes))
-
-            async def register_webhook() -> None:
-                if settings.telegram_webhook_url:
-                    # Pending updates are kept: Telegram re-sends the backlog to the new webhook.
-                    await bot.set_webhook(settings.telegram_webhook_url, secret_token=secret,
-                                          allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
-                info = await bot.get_webhook_info()
-                log.info("telegram webhook", pending_updates=info.pending_update_count)
-
-            on_start.append(register_webhook)
         else:
-            on_start.append(lambda: receiver.start_polling(ready=bus.ping))
+            after_start.append(lambda: receiver.start_polling(ready=bus.ping))
             checks["telegram_polling"] = receiver.polling_healthy
             on_stop.append(receiver.stop_polling)
         on_stop.append(bot.session.close)
@@ -76,10 +74,16 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
         routers.append(json_webhook_router(edge_for(hook), hook, settings.max_request_bytes))
         on_stop.append(hook.client.aclose)
 
+    on_start: list[Hook] = []
     if edges:  # with no channel configured, replies wait in the queue rather than being dead-lettered
         serve_outbound(bus, "intake-messenger.outbound", edges)
+        # The journal is read before any reply is sent, so the database opens before the bus consumes.
+        on_start.append(database.open)
+        on_stop.append(database.close)
+        checks["database"] = database.ping
     return ServiceParts(name="intake-messenger", title="Priyom intake-messenger", settings=settings, bus=bus,
-                        registry=registry, routers=routers, checks=checks, on_start=on_start, on_stop=on_stop,
+                        registry=registry, routers=routers, checks=checks, on_start=on_start,
+                        after_start=after_start, on_stop=on_stop,
                         description="The messenger channels: Telegram (polling or webhook) and a JSON webhook")
 
 

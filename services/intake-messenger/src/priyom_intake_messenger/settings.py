@@ -4,7 +4,7 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from priyom_kit import ServiceSettings
@@ -21,6 +21,11 @@ class IntakeMessengerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_MESSENGER_", extra="ignore")
 
     port: int = 8003
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///var/intake-messenger.db",
+        validation_alias=AliasChoices("INTAKE_MESSENGER_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy async URL of the journal of delivered replies (sqlite+aiosqlite or postgresql+asyncpg)",
+    )
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_BOT_TOKEN",
         description="Bot token from @BotFather; without it the Telegram channel is off",

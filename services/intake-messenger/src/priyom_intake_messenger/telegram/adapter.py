@@ -28,12 +28,14 @@ from aiogram.methods import GetUpdates
 from aiogram.types import BufferedInputFile
 
 from priyom_contracts import OutboundReply, Recipient
+from priyom_kit import get_logger
 from priyom_kit.adapters import ChannelAdapter, Delivered, DeliveryError, FileRef, FileUnavailable, Inbound
 from priyom_kit.blobs import BlobStore
 
 from . import mapping
 from .conversation import survey_keyboard
 
+log = get_logger("priyom.intake-messenger.telegram")
 #: Text and caption limits of the Bot API.
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -56,13 +58,30 @@ def make_bot(token: str, api_base: str) -> Bot:
 
 
 class TelegramAdapter(ChannelAdapter):
+    """``webhook_url`` and ``webhook_secret``: in webhook mode, where Telegram is told to send updates, once
+    the bus is up (:meth:`after_start`); without a URL the webhook is registered by hand."""
+
     channel = mapping.CHANNEL
 
-    def __init__(self, bot: Bot, blobs: BlobStore) -> None:
+    def __init__(self, bot: Bot, blobs: BlobStore, *, webhook_url: str | None = None,
+                 webhook_secret: str | None = None) -> None:
         self.bot = bot
         self.blobs = blobs
         self.bot_id = bot.id
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
         self._sent_parts: dict[uuid.UUID, list[int]] = {}
+
+    async def after_start(self) -> None:
+        if self.webhook_secret is None:
+            return  # polling: the receiver deletes any webhook itself
+        if self.webhook_url:
+            # Pending updates are kept: Telegram re-sends the backlog to the new webhook, and each one can be
+            # published now that the bus is up.
+            await self.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret,
+                                       allowed_updates=mapping.ALLOWED_UPDATES, drop_pending_updates=False)
+        info = await self.bot.get_webhook_info()
+        log.info("telegram webhook", registered=bool(info.url), pending_updates=info.pending_update_count)
 
     def normalise(self, raw: Mapping[str, Any]) -> list[Inbound]:
         item = mapping.read_update(raw, self.bot_id)

@@ -29,6 +29,8 @@ from priyom_contracts import ContactType, MessengerId, Sender, ThreadHint
 from priyom_kit.adapters.base import FileRef, Inbound
 
 CHANNEL = "telegram"
+#: The update types the bot asks for (getUpdates and setWebhook): messages, their edits and button presses.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 #: The guided start's topics: button label and callback data, in the order shown.
 TOPICS: dict[ContactType, str] = {

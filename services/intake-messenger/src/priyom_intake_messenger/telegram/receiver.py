@@ -33,8 +33,7 @@ from .albums import AlbumCollector
 log = get_logger("priyom.intake-messenger.telegram")
 
 DeadLetter = Callable[..., Awaitable[None]]
-#: The update types the bot asks for: messages, their edits and button presses.
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+ALLOWED_UPDATES = mapping.ALLOWED_UPDATES
 
 
 class UpdateReceiver:
