@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from priyom_contracts import ContactIdentified, MatchKind, ServiceContract, utcnow
+from priyom_identity.card_changes import CardChanges
 from priyom_identity.cards import NewClient, NewPerson
 from priyom_identity.erasure import ERASED_NAME, NothingToErase, erase_person
 from priyom_identity.handlers import identify_recorded
@@ -29,7 +30,8 @@ POLICY = MatchPolicy(region="RU")
 async def identify(database: Database, policy: MatchPolicy = POLICY, cache: LookupCache | None = None,
                    **sender: object) -> ContactIdentified:
     return await identify_recorded(contact_event(**sender), sessions=database.sessions,  # type: ignore[arg-type]
-                                   inbox=Inbox(inbox, "test"), policy=policy, cache=cache)
+                                   inbox=Inbox(inbox, "test"), policy=policy,
+                                   changes=CardChanges(cache) if cache is not None else None)
 
 
 async def register(database: Database, new: NewClient) -> uuid.UUID:

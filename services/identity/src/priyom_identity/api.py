@@ -2,14 +2,13 @@
 and the contact history.
 
 Thin: normalising is :mod:`.normalise`, writing is :mod:`.identify` and :mod:`.store`. Nothing here logs
-identifiers. Every change that alters what a lookup answers calls ``changed(client_id)`` after the commit,
-which drops the card from the telephony lookup cache.
+identifiers. Every change calls ``changes.committed`` after the commit, which drops the card from the
+telephony lookup caches (this process's, and through ``client.changed.v1`` everyone else's).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -18,10 +17,12 @@ from pydantic import BaseModel, ConfigDict, EmailStr
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from priyom_contracts import ClientChange
 from priyom_kit import Principal, Role, require_roles
 from priyom_kit.db import Database
 
 from . import store
+from .card_changes import CardChanges
 from .cards import (
     CardSummary,
     ClientCard,
@@ -45,9 +46,6 @@ WRITERS = require_roles(Role.SUPERVISOR, Role.SERVICE)
 #: Agents complete provisional cards and add the persons they talk to.
 EDITORS = require_roles(Role.AGENT, Role.SUPERVISOR, Role.SERVICE)
 
-CardChanged = Callable[..., None]
-
-
 class PersonUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -60,7 +58,7 @@ def unprocessable(message: str) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
 
 
-def clients_router(database: Database, policy: MatchPolicy, changed: CardChanged) -> APIRouter:
+def clients_router(database: Database, policy: MatchPolicy, changes: CardChanges) -> APIRouter:
     """``/api/v1/clients``: every route needs a bearer token (admins pass every role check)."""
     router = APIRouter(prefix="/api/v1/clients", tags=["clients"])
 
@@ -159,18 +157,18 @@ def clients_router(database: Database, policy: MatchPolicy, changed: CardChanged
                   responses={404: {"description": "No such card"}})
     async def update_client(client_id: uuid.UUID, edit: ClientUpdate,
                             _: Annotated[Principal, Depends(EDITORS)]) -> ClientCard:
-        changes = edit.model_dump(exclude_unset=True)
-        cleared = sorted(k for k in ("kind", "name", "sla_tier", "tags", "provisional") if k in changes
-                         and changes[k] is None)
+        edits = edit.model_dump(exclude_unset=True)
+        cleared = sorted(k for k in ("kind", "name", "sla_tier", "tags", "provisional") if k in edits
+                         and edits[k] is None)
         if cleared:
             raise unprocessable(f"these fields cannot be cleared: {', '.join(cleared)}")
-        contracts = changes.pop("contracts", None)
+        contracts = edits.pop("contracts", None)
         async with database.sessions() as session, session.begin():
-            if not await store.update_client(session, client_id, changes):
+            if not await store.update_client(session, client_id, edits):
                 raise HTTPException(status.HTTP_404_NOT_FOUND, "no such client")
             if contracts is not None:
                 await store.replace_contracts(session, client_id, edit.contracts or [])
-        changed(client_id)
+        await changes.committed(ClientChange.EDITED, [client_id])
         return await card_or_404(client_id)
 
     @router.delete("/{client_id}", status_code=status.HTTP_204_NO_CONTENT,
@@ -180,7 +178,7 @@ def clients_router(database: Database, policy: MatchPolicy, changed: CardChanged
         async with database.sessions() as session, session.begin():
             if not await store.delete_client(session, client_id, actor=principal.name):
                 raise HTTPException(status.HTTP_404_NOT_FOUND, "no such client")
-        changed(client_id)
+        await changes.committed(ClientChange.DELETED, [client_id])
 
     @router.post("/{client_id}/persons", response_model=ClientCard, status_code=status.HTTP_201_CREATED,
                  summary="Add a contact person with their phones and emails",
@@ -224,19 +222,21 @@ def clients_router(database: Database, policy: MatchPolicy, changed: CardChanged
             raise unprocessable(str(exc)) from None
         except (IdentifierTaken, IntegrityError) as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        await changes.committed(ClientChange.EDITED, [client_id])
 
     @router.patch("/{client_id}/persons/{person_id}", response_model=ClientCard,
                   summary="Edit a contact person", responses={404: {"description": "No such person"}})
     async def update_person(client_id: uuid.UUID, person_id: uuid.UUID, edit: PersonUpdate,
                             _: Annotated[Principal, Depends(EDITORS)]) -> ClientCard:
-        changes = edit.model_dump(exclude_unset=True)
+        edits = edit.model_dump(exclude_unset=True)
         async with database.sessions() as session, session.begin():
             result = await session.execute(
                 update(contact_persons).where(contact_persons.c.id == person_id,
                                               contact_persons.c.client_id == client_id,
-                                              contact_persons.c.erased_at.is_(None)).values(**changes))
+                                              contact_persons.c.erased_at.is_(None)).values(**edits))
             if not result.rowcount:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person on this card")
+        await changes.committed(ClientChange.EDITED, [client_id])
         return await card_or_404(client_id)
 
     return router

@@ -13,11 +13,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from priyom_contracts import ClientChange
 from priyom_kit import Principal, Role, require_roles
 from priyom_kit.db import Database
 
 from . import store
-from .api import READERS, WRITERS, CardChanged
+from .api import READERS, WRITERS
+from .card_changes import CardChanges
 from .cards import ClientCard, MergeRequest
 from .csv_rows import ImportRefused, read_rows
 from .duplicates import search_token, similar_pairs, similar_to
@@ -67,7 +69,7 @@ class ImportResult(BaseModel):
     errors: list[RowErrorView]
 
 
-def stewardship_router(database: Database, policy: MatchPolicy, changed: CardChanged,
+def stewardship_router(database: Database, policy: MatchPolicy, changes: CardChanges,
                        import_max_bytes: int) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["client base"])
 
@@ -119,7 +121,7 @@ def stewardship_router(database: Database, policy: MatchPolicy, changed: CardCha
         except MergeRefused as exc:
             code = status.HTTP_422_UNPROCESSABLE_CONTENT if body.source_id == client_id else 404
             raise HTTPException(code, str(exc)) from None
-        changed(client_id, body.source_id)
+        await changes.committed(ClientChange.MERGED, [client_id, body.source_id])
         async with database.sessions() as session:
             card = await store.load_card(session, client_id)
         assert card is not None
@@ -134,7 +136,7 @@ def stewardship_router(database: Database, policy: MatchPolicy, changed: CardCha
                 client_id = await erase_person(session, person_id, actor=principal.name)
         except NothingToErase:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person") from None
-        changed(client_id)
+        await changes.committed(ClientChange.ERASED, [client_id])
         return ErasureDone(client_id=client_id, person_id=person_id)
 
     @router.post("/clients/import", response_model=ImportResult,
@@ -164,7 +166,7 @@ def stewardship_router(database: Database, policy: MatchPolicy, changed: CardCha
         report = ImportReport(errors=list(errors))
         async with database.sessions() as session, session.begin():
             await import_rows(session, rows, report)
-        changed(*report.changed)
+        await changes.committed(ClientChange.IMPORTED, report.changed)
         ordered = sorted(report.errors, key=lambda e: e.line)
         return ImportResult(cards_created=report.cards_created, persons_added=report.persons_added,
                             rows_rejected=len(ordered),

@@ -7,13 +7,14 @@ import gc
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactIdentified, ContactReceived, TicketCreated
+from priyom_contracts import ClientChanged, ContactIdentified, ContactReceived, TicketCreated
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.db import Database, Inbox
 
 from . import handlers
 from .api import clients_router
 from .api_stewardship import stewardship_router
+from .card_changes import CardChanges
 from .lookup import ClientLookup
 from .lookup_cache import LookupCache
 from .lookup_reader import lookup_reader
@@ -31,13 +32,18 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
     inbox = Inbox(inbox_table, consumer="identity.contacts")
     policy = settings.policy()
     cache = cache if cache is not None else LookupCache(settings.lookup_cache_size, settings.lookup_cache_ttl_s)
+    changes = CardChanges(cache, bus.publish)
     reader = lookup_reader(settings.database_url, lambda: database.sessions())
     lookup = ClientLookup(reader, cache, policy)
 
     @bus.consumer("identity.contacts")
     async def on_contact_received(event: ContactReceived) -> None:
         await handlers.on_contact_received(event, sessions=database.sessions, inbox=inbox, bus=bus,
-                                           policy=policy, cache=cache)
+                                           policy=policy, changes=changes)
+
+    @bus.fanout_consumer("identity.client-changes")
+    async def on_client_changed(event: ClientChanged) -> None:
+        handlers.on_client_changed(event, changes=changes)
 
     # Request/reply on the default exchange: the reply goes to the request's reply_to. At-most-once by
     # design (no retries): a late answer is useless to a ringing phone, the caller times out. Outside
@@ -52,10 +58,11 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
         await handlers.on_ticket_created(event, sessions=database.sessions)
 
     bus.publisher(ContactIdentified)
+    bus.publisher(ClientChanged)
     return ServiceParts(
         name="identity", title="Priyom identity", settings=settings, bus=bus, registry=registry,
-        routers=[clients_router(database, policy, cache.invalidate),
-                 stewardship_router(database, policy, cache.invalidate, settings.import_max_bytes)],
+        routers=[clients_router(database, policy, changes),
+                 stewardship_router(database, policy, changes, settings.import_max_bytes)],
         checks={"database": database.ping},
         # The responder last: it answers from the database, so the database and the reader come first.
         on_start=[database.open, reader.open, responder.start, freeze_heap],

@@ -8,13 +8,20 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from priyom_contracts import ClientLookupReply, ContactIdentified, ContactReceived, TicketCreated
+from priyom_contracts import (
+    ClientChange,
+    ClientChanged,
+    ClientLookupReply,
+    ContactIdentified,
+    ContactReceived,
+    TicketCreated,
+)
 from priyom_kit import Bus, PermanentError, TransientError, get_logger
 from priyom_kit.db import Inbox
 
+from .card_changes import CardChanges
 from .identify import identify_contact
 from .lookup import ClientLookup, request_id_of
-from .lookup_cache import LookupCache
 from .matching import NoUsableIdentifier, sender_identifiers
 from .merging import CardGone
 from .policy import MatchPolicy
@@ -32,7 +39,7 @@ class _InboxRaced(Exception):
 
 async def on_contact_received(event: ContactReceived, *, sessions: async_sessionmaker[AsyncSession],
                               inbox: Inbox, bus: Bus, policy: MatchPolicy,
-                              cache: LookupCache | None = None) -> ContactIdentified:
+                              changes: CardChanges | None = None) -> ContactIdentified:
     """Identify the sender and publish ``ContactIdentified`` once the match is committed.
 
     The match, its writes and the inbox record share one transaction, and the publish comes after the
@@ -43,7 +50,7 @@ async def on_contact_received(event: ContactReceived, *, sessions: async_session
         sender_identifiers(event.contact.sender, policy.region, policy.email)  # refuse hopeless ones early
     except NoUsableIdentifier as exc:
         raise PermanentError(str(exc)) from None
-    identified = await identify_recorded(event, sessions=sessions, inbox=inbox, policy=policy, cache=cache)
+    identified = await identify_recorded(event, sessions=sessions, inbox=inbox, policy=policy, changes=changes)
     await bus.publish(identified)
     log.info("contact identified", contact_id=str(event.contact.contact_id), channel=event.channel,
              client_id=str(identified.client.client_id), match=identified.client.match.value,
@@ -54,11 +61,11 @@ async def on_contact_received(event: ContactReceived, *, sessions: async_session
 
 async def identify_recorded(event: ContactReceived, *, sessions: async_sessionmaker[AsyncSession],
                             inbox: Inbox, policy: MatchPolicy,
-                            cache: LookupCache | None = None) -> ContactIdentified:
+                            changes: CardChanges | None = None) -> ContactIdentified:
     """The outcome recorded for this idempotency key, or a new one committed together with the match.
 
     Safe to run concurrently: a clash on an identifier or on the inbox key rolls back and reads again.
-    Cards the identification changed are dropped from ``cache`` once the transaction has committed.
+    Cards the identification changed are announced through ``changes`` once the transaction has committed.
     """
     for _ in range(RACE_ATTEMPTS):
         changed: set[UUID] = set()
@@ -74,8 +81,8 @@ async def identify_recorded(event: ContactReceived, *, sessions: async_sessionma
                 )
                 if not await inbox.record(session, event.idempotency_key, identified.model_dump(mode="json")):
                     raise _InboxRaced
-            if cache is not None and changed:
-                cache.invalidate(*changed)
+            if changes is not None:
+                await changes.committed(ClientChange.IDENTIFIED, changed, channel=event.channel)
             return identified
         except (IntegrityError, CardGone, _InboxRaced):
             # Another contact claimed one of these identifiers (or this very message) first: read again.
@@ -99,6 +106,11 @@ async def on_lookup_request(body: bytes, *, lookup: ClientLookup) -> bytes:
             request_id = request_id_of(None)
         reply = ClientLookupReply(request_id=request_id, found=False, error="lookup unavailable, try again")
     return reply.model_dump_json().encode()
+
+
+def on_client_changed(event: ClientChanged, *, changes: CardChanges) -> None:
+    """A card changed (in this process or another): its cached lookups are stale."""
+    changes.heard(event)
 
 
 async def on_ticket_created(event: TicketCreated, *, sessions: async_sessionmaker[AsyncSession]) -> None:
