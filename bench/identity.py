@@ -43,6 +43,7 @@ from faststream.rabbit import RabbitBroker  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 from priyom_contracts import ClientLookupReply, ClientLookupRequest, Topology  # noqa: E402
+from priyom_identity.lookup_reader import LOOKUP_SQL  # noqa: E402
 from priyom_identity.store import migrate_database  # noqa: E402
 from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
 from priyom_kit.rpc import RpcClient  # noqa: E402
@@ -124,6 +125,19 @@ async def load(dsn: str, n: int, per_card: int) -> tuple[float, bool]:
         return elapsed, await prewarm(connection)
     finally:
         await connection.close()
+
+
+async def lookup_plan(dsn: str, n: int) -> dict[str, object]:
+    """EXPLAIN ANALYZE of the lookup's statement on the loaded data: which index it uses, and its time."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(f"EXPLAIN (ANALYZE, FORMAT JSON) {LOOKUP_SQL}", ["phone"], [phone(n // 2)])
+    finally:
+        await connection.close()
+    plan = json.loads(rows[0][0])[0] if isinstance(rows[0][0], str) else rows[0][0][0]
+    text = json.dumps(plan["Plan"])
+    return {"uses_unique_index": "uq_identifiers_kind_value" in text, "seq_scan": "Seq Scan" in text,
+            "execution_ms": plan["Execution Time"]}
 
 
 async def prewarm(connection: asyncpg.Connection) -> bool:
@@ -235,6 +249,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         await asyncio.to_thread(migrate_database, database_url)
         dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
         load_s, prewarmed = await load(dsn, args.n, args.per_card)
+        plan = await lookup_plan(dsn, args.n)
         token = secrets.token_urlsafe(16)
         port = free_port()
         process = await start_identity(database_url, prefix, token, port)
@@ -269,7 +284,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
             "bench": "identity", "persons": args.n, "cards": -(-args.n // args.per_card),
             "identifiers": 2 * args.n, "copy_load_s": round(load_s, 1),
             "copy_persons_per_s": round(args.n / load_s),
-            "prewarmed": prewarmed,
+            "prewarmed": prewarmed, "lookup_plan": plan, "load_average_at_start": os.getloadavg()[0],
             "bus_lookup_phone_uncached": summary(bus_phone_cold),
             "bus_lookup_phone_uncached_rounds": rounds,
             "bus_lookup_phone_uncached_best_p99_ms": min(r["p99_ms"] for r in rounds),
