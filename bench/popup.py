@@ -1,0 +1,310 @@
+"""Caller pop-ups at scale: from the ringing event to the pop-up on the agent's WebSocket, with N persons.
+
+Creates two throwaway PostgreSQL databases (identity's and tickets'), loads ``--persons`` persons into
+identity with ``bench/identity.py``'s COPY loader, gives tickets ``--tickets`` tickets (one message each)
+spread over the clients that will call and others, starts identity and tickets as real processes on a
+private bus prefix (``tests/e2e/stack.py``), makes ``--agents`` agents with extensions and opens one
+WebSocket console per agent, then drives ``--rate`` calls per second for ``--seconds``: each call rings one
+agent, is answered a second later and ends two seconds after that.
+
+The ringing side is :class:`tests.e2e.calls.TelephonyStandIn` (identity looked up over ``identity.lookup``,
+then ``call.event.v1.phone`` published), which is what the telephony bridge does once the AMI event has been
+read; the clock starts when that event would leave the AMI server, so the figure covers the lookup, the bus,
+tickets' queries and the socket. One caller in ten is a number nobody knows.
+
+For comparison it times a raw aio-pika path at the same rate: three confirmed, persistent hops in a row
+(the lookup's request and reply, and the call event), no database, no validation.
+
+Prints one JSON line; removes its databases, queues and processes.
+
+    python bench/popup.py [--persons 1000000] [--rate 20] [--seconds 30] [--agents 20] [--tickets 200000]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This folder first on sys.path would let bench/email.py shadow the standard library's email package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import secrets  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+
+import aio_pika  # noqa: E402
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+
+from bench.identity import load, phone, summary  # noqa: E402
+from bench.tickets import BULK_TICKETS, STATUSES, TYPES  # noqa: E402
+from priyom_contracts import CallState  # noqa: E402
+from priyom_identity.store import migrate_database as migrate_identity  # noqa: E402
+from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
+from priyom_tickets.store import migrate as migrate_tickets  # noqa: E402
+from tests.e2e.calls import TelephonyStandIn  # noqa: E402
+from tests.e2e.stack import Stack, stack_env  # noqa: E402
+
+AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+UNKNOWN_SHARE = 0.1
+
+
+def dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+# -- data -------------------------------------------------------------------------------------------------
+
+
+async def callers_and_clients(identity_url: str, persons: int, calls: int, rng: random.Random
+                              ) -> tuple[list[str], list[uuid.UUID]]:
+    """The numbers that will call (a tenth unknown) and the client ids of the known ones."""
+    known = rng.sample(range(persons), min(persons, calls))
+    numbers = [phone(i) if rng.random() > UNKNOWN_SHARE else phone(persons + 1000 + n)
+               for n, i in enumerate(known)]
+    connection = await asyncpg.connect(dsn(identity_url))
+    try:
+        rows = await connection.fetch("SELECT DISTINCT client_id FROM identifiers WHERE kind = 'phone' "
+                                      "AND value = ANY($1::text[])", numbers)
+    finally:
+        await connection.close()
+    return numbers, [r["client_id"] for r in rows]
+
+
+async def load_tickets(tickets_url: str, total: int, callers: list[uuid.UUID], others: int,
+                       rng: random.Random) -> float:
+    """``total`` tickets over four fifths of the callers' clients (the rest are first contacts) and
+    ``others`` made-up clients, statuses spread as bench/tickets.py spreads them; one message each."""
+    clients = rng.sample(callers, len(callers) * 4 // 5) + [uuid.uuid4() for _ in range(others)]
+    connection = await asyncpg.connect(dsn(tickets_url))
+    try:
+        started = time.perf_counter()
+        await connection.execute(BULK_TICKETS, total, clients, TYPES, STATUSES, 0, len(clients))
+        await connection.execute("""
+            INSERT INTO ticket_messages (id, ticket_seq, direction, channel, body, created_at)
+            SELECT gen_random_uuid(), seq, 'inbound', channel, 'прошу проверить отчёт', created_at
+            FROM tickets WHERE routing_reason = 'bench'""")
+        await connection.execute("ANALYZE")
+        return time.perf_counter() - started
+    finally:
+        await connection.close()
+
+
+# -- the consoles -----------------------------------------------------------------------------------------
+
+
+async def open_consoles(stack: Stack, agents: int) -> dict[str, ClientConnection]:
+    consoles = {}
+    async with httpx.AsyncClient(base_url=stack.url("tickets"), headers=stack.admin_headers, timeout=30) as api:
+        for n in range(agents):
+            extension = str(100 + n)
+            response = await api.post("/api/v1/staff", json={"name": f"Агент {extension}", "role": "agent",
+                                                             "teams": ["service"], "extension": extension})
+            response.raise_for_status()
+            url = stack.url("tickets").replace("http://", "ws://")
+            consoles[extension] = await connect(
+                f"{url}/ws/agent?extension={extension}&token={response.json()['token']}")
+    return consoles
+
+
+async def read_console(console: ClientConnection, arrived: dict[str, float], counts: dict[str, int]) -> None:
+    async for text in console:
+        at = time.perf_counter()
+        message = json.loads(text)
+        counts[message["type"]] = counts.get(message["type"], 0) + 1
+        if message["type"] == "incoming_call":
+            arrived[message["call_id"]] = at
+            counts["with_client"] = counts.get("with_client", 0) + (message["client"] is not None)
+            counts["with_open_tickets"] = counts.get("with_open_tickets", 0) + bool(message["open_tickets"])
+
+
+# -- driving calls ----------------------------------------------------------------------------------------
+
+
+async def tap_ringing(prefix: str, on_bus: dict[str, float]) -> aio_pika.abc.AbstractConnection:
+    """A private queue on the bus noting when each ringing event is there to consume: splits the path into
+    before the bus (lookup and publish) and after it (tickets and the socket)."""
+    connection = await aio_pika.connect(AMQP_URL)
+    channel = await connection.channel()
+    exchange = await channel.get_exchange(f"{prefix}priyom.bus")
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(exchange, routing_key="call.event.v1.*")
+
+    async def noted(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        at = time.perf_counter()
+        body = json.loads(message.body)
+        if body["state"] == "ringing":
+            on_bus[body["call_id"]] = at
+
+    await queue.consume(noted, no_ack=True)
+    return connection
+
+
+async def drive(telephony: TelephonyStandIn, numbers: list[str], extensions: list[str], rate: float,
+                seconds: float) -> tuple[dict[str, float], list[float]]:
+    """Ring at ``rate`` calls per second on a fixed schedule (late calls do not slow the next ones)."""
+    started: dict[str, float] = {}
+    lookups: list[float] = []
+    tasks = []
+
+    async def call(n: int) -> None:
+        call_id = f"{int(time.time())}.{n}"
+        caller, extension = numbers[n % len(numbers)], extensions[n % len(extensions)]
+        started[call_id] = time.perf_counter()  # the AMI event leaves the PBX
+        client = await telephony.lookup(caller)
+        lookups.append(time.perf_counter() - started[call_id])
+        await telephony.publish(call_id, CallState.RINGING, caller, extension, caller_name=f"CALLER {n}",
+                                client=client)
+        await asyncio.sleep(1.0)
+        await telephony.publish(call_id, CallState.ANSWERED, caller, extension)
+        await asyncio.sleep(2.0)
+        await telephony.publish(call_id, CallState.ENDED, caller, extension)
+
+    begin = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        await asyncio.sleep(max(0.0, begin + n / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(call(n)))
+    await asyncio.gather(*tasks)
+    return started, lookups
+
+
+# -- raw aio-pika baseline --------------------------------------------------------------------------------
+
+
+async def raw_baseline(rate: float, seconds: float, size: int) -> list[float]:
+    """Three confirmed persistent hops in a row at ``rate`` per second, timed from the first publish to the
+    last delivery: the broker's share of the pop-up path with none of Priyom's code."""
+    prefix = f"bench{uuid.uuid4().hex[:6]}."
+    publisher = await aio_pika.connect(AMQP_URL)
+    consumer = await aio_pika.connect(AMQP_URL)
+    arrived: dict[str, float] = {}
+    total = int(rate * seconds)
+    done = asyncio.Event()
+    try:
+        out = await publisher.channel(publisher_confirms=True)
+        into = await consumer.channel(publisher_confirms=True)
+        exchange = await out.declare_exchange(f"{prefix}raw", aio_pika.ExchangeType.TOPIC, auto_delete=True)
+        relay = await into.get_exchange(exchange.name)
+        for hop in range(3):
+            queue = await into.declare_queue(exclusive=True, auto_delete=True)
+            await queue.bind(exchange, routing_key=f"hop.{hop}")
+
+            async def handle(message: aio_pika.abc.AbstractIncomingMessage, hop: int = hop) -> None:
+                body = json.loads(message.body)
+                if hop == 2:
+                    arrived[body["id"]] = time.perf_counter()
+                    if len(arrived) == total:
+                        done.set()
+                    return
+                await relay.publish(aio_pika.Message(json.dumps(body).encode(),
+                                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                                    routing_key=f"hop.{hop + 1}", mandatory=True)
+
+            await queue.consume(handle, no_ack=True)
+        started: dict[str, float] = {}
+        padding = "x" * max(0, size - 60)
+        begin = time.perf_counter()
+        for n in range(total):
+            await asyncio.sleep(max(0.0, begin + n / rate - time.perf_counter()))
+            key = str(n)
+            started[key] = time.perf_counter()
+            await exchange.publish(aio_pika.Message(json.dumps({"id": key, "pad": padding}).encode(),
+                                                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                                   routing_key="hop.0", mandatory=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), 30)
+        return [arrived[k] - t for k, t in started.items() if k in arrived]
+    finally:
+        await publisher.close()
+        await consumer.close()
+        await delete_prefixed(AMQP_URL, prefix)
+
+
+# -- main -------------------------------------------------------------------------------------------------
+
+
+async def main(args: argparse.Namespace) -> dict[str, object]:
+    rng = random.Random(11)
+    calls = int(args.rate * args.seconds)
+    identity_url, tickets_url = await create_pg_database(), await create_pg_database()
+    prefix = f"bench-{uuid.uuid4().hex[:8]}."
+    workdir = Path(tempfile.mkdtemp(prefix="popup-bench-"))
+    env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(16),
+                    database_urls={"identity": identity_url, "tickets": tickets_url})
+    env["LOG_LEVEL"] = "WARNING"
+    stack = Stack(env=env, workdir=workdir)
+    consoles: dict[str, ClientConnection] = {}
+    try:
+        await asyncio.to_thread(migrate_identity, identity_url)
+        await asyncio.to_thread(migrate_tickets, tickets_url)
+        load_s, prewarmed = await load(dsn(identity_url), args.persons, 4)
+        numbers, caller_clients = await callers_and_clients(identity_url, args.persons, calls, rng)
+        tickets_s = await load_tickets(tickets_url, args.tickets, caller_clients, args.other_clients, rng)
+        await asyncio.to_thread(stack.start, ["identity", "tickets"])
+        consoles = await open_consoles(stack, args.agents)
+        arrived: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        readers = [asyncio.create_task(read_console(c, arrived, counts)) for c in consoles.values()]
+        on_bus: dict[str, float] = {}
+        tap = await tap_ringing(prefix, on_bus)
+        async with TelephonyStandIn(AMQP_URL, prefix) as telephony:
+            for n in range(20):  # warm up: connections, prepared statements, caches of the first call
+                await telephony.ring(f"warm.{n}", numbers[-1 - n], next(iter(consoles)))
+            await asyncio.sleep(1)
+            arrived.clear()
+            counts.clear()
+            started, lookups = await drive(telephony, numbers, list(consoles), args.rate, args.seconds)
+        await asyncio.sleep(1)
+        await tap.close()
+        latencies = [arrived[c] - t for c, t in started.items() if c in arrived]
+        to_bus = [on_bus[c] - t for c, t in started.items() if c in on_bus]
+        after_bus = [arrived[c] - on_bus[c] for c in started if c in arrived and c in on_bus]
+        if not latencies:
+            raise SystemExit(f"no pop-up arrived; tickets log:\n{stack.log('tickets')[-3000:]}")
+        for reader in readers:
+            reader.cancel()
+        baseline = await raw_baseline(args.rate, args.seconds, 700)
+        popup = summary(latencies)
+        return {
+            "bench": "popup", "persons": args.persons, "copy_load_s": round(load_s, 1), "prewarmed": prewarmed,
+            "tickets": args.tickets, "tickets_load_s": round(tickets_s, 1), "agents": args.agents,
+            "calls": calls, "rate_per_s": args.rate, "driven_by": "TelephonyStandIn (published CallEvent)",
+            "popups_received": len(latencies), "popups_missing": calls - len(latencies),
+            "popups_with_client": counts.get("with_client", 0),
+            "popups_with_open_tickets": counts.get("with_open_tickets", 0),
+            "call_answered_received": counts.get("call_answered", 0),
+            "call_ended_received": counts.get("call_ended", 0),
+            "ringing_to_popup": popup, "of_which_identity_lookup": summary(lookups),
+            "of_which_until_on_the_bus": summary(to_bus), "of_which_bus_to_console": summary(after_bus),
+            "raw_aio_pika_three_hops": summary(baseline),
+            "target_p99_ms": 50.0, "target_met": popup["p99_ms"] < 50.0,
+            "load_average_at_end": os.getloadavg()[0],
+        }
+    finally:
+        for console in consoles.values():
+            await console.close()
+        await asyncio.to_thread(stack.stop)
+        await delete_prefixed(AMQP_URL, prefix)
+        await drop_pg_database(identity_url)
+        await drop_pg_database(tickets_url)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=1_000_000, help="persons in identity (default 1,000,000)")
+    parser.add_argument("--tickets", type=int, default=200_000, help="tickets in tickets' database")
+    parser.add_argument("--other-clients", type=int, default=20_000, help="clients with tickets who do not call")
+    parser.add_argument("--rate", type=float, default=20.0, help="calls per second")
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long calls are driven")
+    parser.add_argument("--agents", type=int, default=20, help="agents, each with a console and an extension")
+    print(json.dumps(asyncio.run(main(parser.parse_args())), ensure_ascii=False))
