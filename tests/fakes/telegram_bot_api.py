@@ -10,7 +10,8 @@ aiogram is pointed at it with ``TelegramAPIServer.from_base(fake.base_url)``. It
 
 Tests queue updates with :meth:`FakeBotAPI.add_update`, push them to a webhook with :meth:`push_webhook`
 (as Telegram does, with ``X-Telegram-Bot-Api-Secret-Token``), read what the bot sent in :attr:`sent`, and
-make the next call of a method fail with :meth:`fail_next`.
+make the next call of a method fail with :meth:`fail_next`. :class:`FakeBotAPIThread` serves it from a thread
+of its own, for a bot running in another process.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import threading
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -29,6 +32,7 @@ from ._server import serve_locally
 
 BOT_ID = 7004000123
 TOKEN = f"{BOT_ID}:AAH-fake-token-for-tests-only_0123456789"
+T = TypeVar("T")
 #: How long ``getUpdates`` may hold a request, whatever ``timeout`` asks (keeps tests fast).
 MAX_POLL_S = 2.0
 
@@ -315,3 +319,37 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
             except json.JSONDecodeError:
                 pass
     return params
+
+
+class FakeBotAPIThread:
+    """A :class:`FakeBotAPI` served from its own thread and event loop, for tests whose bot runs in another
+    process (the end-to-end stack) and whose own loop must not have to serve it.
+
+    ``with FakeBotAPIThread() as running``; ``await running.call(fake.add_update(...))`` from any loop.
+    Reading ``fake.sent`` and ``fake.calls`` from the test's thread is safe: the fake only appends to them.
+    """
+
+    def __init__(self, **fields: Any) -> None:
+        self._fields = fields
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="fake-bot-api", daemon=True)
+        self.fake: FakeBotAPI
+
+    def __enter__(self) -> FakeBotAPIThread:
+        self._thread.start()
+
+        async def start() -> FakeBotAPI:
+            return await FakeBotAPI(**self._fields).__aenter__()
+
+        self.fake = asyncio.run_coroutine_threadsafe(start(), self.loop).result(timeout=30)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.__aexit__(), self.loop).result(timeout=30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=30)
+        self.loop.close()
+
+    async def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` (a method of :attr:`fake`) on the fake's loop and wait for it without blocking."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
