@@ -192,16 +192,18 @@ async def test_answer_and_hang_up_close_every_pop_up_of_the_call(desk: Desk) -> 
         assert await receive(second) == {"type": "call_ended", "call_id": "1700000000.4"}
 
 
-async def test_a_missed_ring_closes_that_phone_s_pop_up_only(desk: Desk) -> None:
+async def test_a_missed_call_closes_every_pop_up_it_made(desk: Desk) -> None:
+    """Missed is how a call nobody answered ends (telephony names the last extension it rang, or none)."""
     async with connect(desk.url("101", desk.tokens["101"])) as first, connect(
             desk.url("102", desk.tokens["102"])) as second:
         await desk.ring("1700000000.5", "101")
         await desk.ring("1700000000.5", "102")
         await receive(first)
         await receive(second)
-        await desk.ring("1700000000.5", "101", state=CallState.MISSED)
+        await desk.ring("1700000000.5", "102", state=CallState.MISSED)
         assert await receive(first) == {"type": "call_ended", "call_id": "1700000000.5"}
-        await desk.ring("1700000000.6", "102")  # a barrier: the next thing 102 sees is the next call
+        assert await receive(second) == {"type": "call_ended", "call_id": "1700000000.5"}
+        await desk.ring("1700000000.6", "102")  # a barrier: nothing else came before the next call
         assert (await receive(second))["call_id"] == "1700000000.6"
 
 

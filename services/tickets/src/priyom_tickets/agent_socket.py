@@ -82,13 +82,6 @@ class AgentSockets:
         self._ringing[extension] = (call_id, text, time.monotonic())
         await self._to({extension}, text)
 
-    async def stopped_ringing(self, extension: str, call_id: str, text: str) -> None:
-        popped = self._calls.get(call_id, set())
-        self._stop_ringing(extension, call_id)
-        if extension in popped:
-            popped.discard(extension)
-            await self._to({extension}, text)
-
     async def answered(self, extension: str | None, call_id: str, text: str) -> None:
         extensions = set(self._calls.get(call_id, ()))
         if extension is not None:

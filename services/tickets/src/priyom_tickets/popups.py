@@ -137,8 +137,6 @@ class Consoles(Protocol):
 
     async def ringing(self, extension: str, call_id: str, text: str) -> None: ...
 
-    async def stopped_ringing(self, extension: str, call_id: str, text: str) -> None: ...
-
     async def answered(self, extension: str | None, call_id: str, text: str) -> None: ...
 
     async def ended(self, extension: str | None, call_id: str, text: str) -> None: ...
@@ -149,9 +147,9 @@ async def on_call_event(event: CallEvent, *, consoles: Consoles,
     """Turn one call event into pop-up messages for the consoles of this process that should see it.
 
     Ringing goes to the ringing extension only (not the account manager, not every agent: zammad#2044).
-    Answered goes to every console this call popped up on (another agent's answer closes their pop-up);
-    missed closes the pop-up of the extension that stopped ringing (a queue may ring the next one for the
-    same call); ended closes every pop-up of the call.
+    Answered goes to every console this call popped up on (another agent's answer closes their pop-up).
+    Missed (the call ended with nobody answering: telephony's outcome, not one phone's ring timing out) and
+    ended close every pop-up of the call.
     """
     if event.state is CallState.RINGING:
         if event.agent is None or not consoles.serves(event.agent):
@@ -166,7 +164,4 @@ async def on_call_event(event: CallEvent, *, consoles: Consoles,
         await consoles.answered(event.agent, event.call_id, text)
     else:
         text = CallProgress(type="call_ended", call_id=event.call_id).model_dump_json()
-        if event.state is CallState.MISSED and event.agent is not None:
-            await consoles.stopped_ringing(event.agent, event.call_id, text)
-        else:
-            await consoles.ended(event.agent, event.call_id, text)
+        await consoles.ended(event.agent, event.call_id, text)
