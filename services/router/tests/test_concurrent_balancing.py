@@ -161,3 +161,16 @@ async def test_two_router_processes_balance_as_one(two_routers: list[str], postg
         picks = await picks_in_order(database)
     assert Counter(a for _, a, _ in picks) == {"Олег Петров": 15, "Светлана Сидорова": 15, "Игорь Ким": 15}
     assert_every_pick_least_loaded(picks, parse_rule_book(default_rule_text()))
+
+
+async def test_round_robin_under_concurrent_contacts_takes_strict_turns(database: Database) -> None:
+    text = default_rule_text().replace("balancing: least_loaded", "balancing: round_robin", 1)
+    assert "balancing: round_robin" in text
+    rules, published = ActiveRules(text), Published()
+    await asyncio.gather(*(handlers.on_contact_identified(identified(f"Терминал №{i} сломался"),
+                                                          sessions=database.sessions, rules=rules,
+                                                          second_opinion=None, publish=published)
+                           for i in range(30)))
+    picks = [a for _, a, _ in await picks_in_order(database)]
+    # Each pick continued from the one recorded before it: the team's members in file order, over and over.
+    assert picks == ["Олег Петров", "Светлана Сидорова", "Игорь Ким"] * 10
