@@ -287,3 +287,50 @@ async def test_ringing_extension_pops_the_caller_up_with_a_button_to_the_open_ti
     await card.locator(f'button.open-ticket[data-number="{number}"]').click()
     await expect(page.locator("#t-number")).to_have_text(number)
     assert page.errors == []
+
+
+async def test_agent_sends_a_file_schedules_a_call_back_and_fills_the_complaint_fields(
+    served: Served, browser, make_routed, tmp_path: Path
+) -> None:
+    number = await served.ticket(make=make_routed, channel="email", team="service", assignee="Иванова",
+                                 type=ContactType.COMPLAINT, category="complaint", subject="Котёл протекает")
+    page, _ = await log_in(browser, served, "Иванова")
+    await page.goto(f"{served.url}/console#/ticket/{number}")
+    await expect(page.locator("#t-number")).to_have_text(number)
+    # A complaint's lifecycle starts with review, not with accept.
+    actions = await page.eval_on_selector_all("#action-buttons button", "bs => bs.map(b => b.dataset.action)")
+    assert sorted(actions) == ["cancel", "review"]
+
+    scan = tmp_path / "акт осмотра.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
+    await page.fill("#reply-body", "Направляем акт осмотра.")
+    await page.set_input_files("#reply-files", str(scan))
+    await page.click("#reply-send")
+    await expect(page.locator("#reply-status")).to_have_text("Ответ отправлен")
+    await expect(page.locator("#t-thread li.outbound .attachment")).to_contain_text("акт осмотра.png")
+
+    await page.fill("#activity-title", "Перезвонить клиенту после осмотра")
+    await page.fill("#activity-due", "2030-01-15T10:30")
+    await page.click("#activity-add")
+    await expect(page.locator("#t-activities li")).to_contain_text("Перезвонить клиенту после осмотра")
+    await page.click("#t-activities li button")
+    await expect(page.locator("#t-activities li.done")).to_have_count(1)
+
+    await page.fill("#field-claimed_amount", "15000.50")
+    await page.fill("#field-product", "Котёл КС-20")
+    await page.click("#fields-save")
+    await expect(page.locator("#fields-status")).to_have_text("Поля сохранены")
+    await page.fill("#field-claimed_amount", "-5")
+    await page.click("#fields-save")
+    await expect(page.locator("#fields-status")).to_contain_text("greater than or equal to 0")
+
+    ticket = (await served.http.get(f"/api/v1/tickets/{number}",
+                                    headers={"Authorization": f"Bearer {ADMIN}"})).json()
+    assert ticket["type_fields"] == {"claimed_amount": "15000.50", "product": "Котёл КС-20"}
+    reply = next(m for m in ticket["messages"] if m["kind"] == "reply")
+    assert [(a["filename"], a["size"], a["content_type"]) for a in reply["attachments"]] == [
+        ("акт осмотра.png", scan.stat().st_size, "image/png")]
+    [activity] = ticket["activities"]
+    assert (activity["kind"], activity["owner"], activity["done_at"] is not None) == ("call_back", "Иванова", True)
+    # The one failure the browser saw is the refused amount, answered 422 on purpose.
+    assert [e for e in page.errors if "422" not in e] == []

@@ -330,7 +330,8 @@ async function saveFields(event) {
   const body = {};
   for (const d of defs) {
     const value = $(`field-${d.name}`).value.trim();
-    body[d.name] = value === "" ? null : d.kind === "number" ? Number(value) : value;
+    // Amounts go as typed ("15000.50"): the server keeps them as decimals, never as binary floats.
+    body[d.name] = value === "" ? null : value;
   }
   try {
     const ticket = await api(`/api/v1/tickets/${state.ticket.number}/fields`, { method: "PUT", body });
