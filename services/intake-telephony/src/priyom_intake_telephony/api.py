@@ -1,0 +1,138 @@
+"""HTTP routes, thin: click-to-call, the generic CTI webhook, and the AMI connection's state."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from pydantic import BaseModel, Field, SecretStr
+
+from priyom_kit import Principal, Role, get_logger, require_roles
+
+from .ami import AmiConnection, AmiState
+from .bridge import CallBridge
+from .channels import Extensions
+from .cti import CtiCalls, CtiError
+
+log = get_logger("priyom.intake-telephony.api")
+
+#: A CTI post is a handful of short fields; anything bigger is not one.
+MAX_CTI_BYTES = 16 * 1024
+_DIALLABLE = re.compile(r"^\+?[0-9]{2,20}$")
+_SEPARATORS = re.compile(r"[\s\-().]")
+
+
+class CallRequest(BaseModel):
+    """Click-to-call: ring the agent's phone, then dial the number once they pick up."""
+
+    extension: str = Field(min_length=1, max_length=32, description="The agent's extension, rung first")
+    number: str = Field(min_length=2, max_length=40, description="The number to call (spaces and dashes allowed)")
+    ticket_number: str | None = Field(default=None, max_length=32, description="The ticket it is about, if any")
+
+
+class CallQueued(BaseModel):
+    status: str = "queued"
+    action_id: str
+
+
+def calls_router(ami: AmiConnection | None, extensions: Extensions, *, context: str, channel_template: str,
+                 timeout_s: int) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["calls"])
+
+    @router.post("/calls", status_code=status.HTTP_202_ACCEPTED, response_model=CallQueued,
+                 summary="Click-to-call: AMI Originate, the agent's extension first, then the number")
+    async def originate(
+        body: CallRequest,
+        principal: Annotated[Principal, Depends(require_roles(Role.AGENT, Role.SUPERVISOR))],
+    ) -> CallQueued:
+        if ami is None:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "AMI is not configured (AMI_HOST unset)")
+        if not extensions.is_extension(body.extension):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "extension does not look like one")
+        number = _SEPARATORS.sub("", body.number)
+        if not _DIALLABLE.match(number):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "number must be digits, optionally after +")
+        action_id = f"priyom-originate-{secrets.token_hex(6)}"
+        action = {"Action": "Originate", "ActionID": action_id,
+                  "Channel": channel_template.format(extension=body.extension), "Context": context,
+                  "Exten": number, "Priority": "1", "Timeout": str(timeout_s * 1000), "Async": "true",
+                  "CallerID": f"\"Call {number}\" <{number}>"}
+        try:
+            response = await ami.send_action(action)
+        except (ConnectionError, TimeoutError) as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"PBX unreachable: {exc}") from exc
+        responses = response if isinstance(response, list) else [response]
+        if not responses or str(responses[0].get("Response", "")).lower() != "success":
+            message = str(responses[0].get("Message", "refused")) if responses else "no answer"
+            raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"PBX refused the call: {message}"[:300])
+        log.info("click-to-call queued", extension=body.extension, by=principal.name, action_id=action_id)
+        return CallQueued(action_id=action_id)
+
+    @router.get("/ami", summary="The AMI connection's state", tags=["operations"])
+    async def ami_state() -> dict[str, Any]:
+        if ami is None:
+            return {"state": AmiState.DISABLED.value, "logins": 0}
+        return {"state": ami.state.value, "logins": ami.logins}
+
+    return router
+
+
+def cti_router(secret: SecretStr | None, cti: CtiCalls, bridge: CallBridge,
+               now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> APIRouter:
+    """``POST /api/v1/cti/{secret}`` or ``POST /api/v1/cti`` with ``X-CTI-Secret``: Zammad's generic CTI."""
+    router = APIRouter(prefix="/api/v1", tags=["cti"])
+
+    async def receive(request: Request, given: str | None) -> dict[str, Any]:
+        if secret is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "the CTI webhook is off (INTAKE_TELEPHONY_CTI_SECRET)")
+        if given is None or not secrets.compare_digest(given.encode(), secret.get_secret_value().encode()):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong CTI secret")
+        params = await _params(request)
+        try:
+            progress = cti.feed(params, now())
+        except CtiError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        bridge.handle(progress, cdr_wait_s=0.0)
+        if progress:
+            await bridge.settled(progress[0].call.call_id)
+        return {}
+
+    @router.post("/cti/{secret_in_path}", summary="CTI webhook (secret in the path)")
+    async def cti_in_path(request: Request, secret_in_path: str) -> dict[str, Any]:
+        return await receive(request, secret_in_path)
+
+    @router.post("/cti", summary="CTI webhook (secret in the X-CTI-Secret header)")
+    async def cti_in_header(request: Request,
+                            x_cti_secret: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        return await receive(request, x_cti_secret)
+
+    return router
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    """The post's fields, JSON or form-encoded (repeated keys become lists), within the size limit."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_CTI_BYTES:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "CTI post too large")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_CTI_BYTES:
+            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "CTI post too large")
+    if "json" in request.headers.get("content-type", ""):
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "body is not JSON") from exc
+        if not isinstance(data, dict):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "body must be a JSON object")
+        return data
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=False)
+    return {key: values if len(values) > 1 or key.endswith("[]") else values[0] for key, values in fields.items()}
+
