@@ -29,3 +29,17 @@ async def test_checkpoints_and_sent_replies_upsert(database_url: str) -> None:
         assert await sent.message_id(reply_id) == f"reply.{reply_id}@priyom.local"
     finally:
         await database.close()
+
+
+async def test_ingested_keys_are_recorded_with_the_checkpoint(database_url: str) -> None:
+    await asyncio.to_thread(migrate, database_url)
+    async with open_checkpoints(database_url) as checkpoints:
+        key = "email:<a@example.org>#0123456789abcdef"
+        await checkpoints.save("support", Checkpoint(5, 10, rematch_until=40),
+                               [(key, "<a@example.org>"), ("raw:sha256:" + "0" * 64, None), (key, "<a@example.org>")])
+        await checkpoints.save("support", Checkpoint(5, 11, rematch_until=40), [(key, "<a@example.org>")])  # again
+        assert await checkpoints.load("support") == Checkpoint(5, 11, 40)
+        assert await checkpoints.ingested("support", key)
+        assert await checkpoints.ingested("support", "raw:sha256:" + "0" * 64)
+        assert not await checkpoints.ingested("sales", key)  # per mailbox
+        assert not await checkpoints.ingested("support", "email:<a@example.org>#fedcba9876543210")  # reused id

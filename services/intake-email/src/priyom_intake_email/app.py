@@ -24,6 +24,8 @@ from .dead_letters import dead_letter_publisher
 from .imap import ImapReaders
 from .intake import MailIntake
 from .mail.normalise import MailLimits
+from .memory import ByteBudget
+from .metrics import MailboxMetrics
 from .outbound import register_outbound
 from .settings import IntakeEmailSettings
 from .smtp import SmtpEndpoint
@@ -56,10 +58,13 @@ def build_channel(settings: IntakeEmailSettings | None = None) -> tuple[ServiceP
     database = Database(settings.database_url)
     blobs = FileBlobStore(settings.blob_dir)
     limits = MailLimits(max_bytes=settings.smtp_max_bytes, time_budget_s=settings.parse_time_budget_s)
+    memory = ByteBudget(settings.parse_memory_bytes)
+    metrics = MailboxMetrics(registry)
+    metrics.watch_parse_memory(memory, registry)
     intake = MailIntake(publish=bus.publish, dead_letter=dead_letter_publisher(bus), blobs=blobs,
-                        limits=limits, list_mail=settings.list_mail)
+                        limits=limits, list_mail=settings.list_mail, memory=memory)
     register_outbound(bus, settings, blobs, SentReplies(database))
-    inbound = Inbound(SmtpEndpoint(settings, intake), ImapReaders(settings, intake, Checkpoints(database)),
+    inbound = Inbound(SmtpEndpoint(settings, intake), ImapReaders(settings, intake, Checkpoints(database), metrics),
                       settings.smtp_enabled)
     parts = ServiceParts(
         name="intake-email", title="Priyom intake-email", settings=settings, bus=bus, registry=registry,

@@ -4,8 +4,17 @@ One reader per configured mailbox. Each keeps ``(UIDVALIDITY, last UID)`` in the
 after the broker confirmed the publish of every message up to that UID, so a crash or a dropped connection
 re-reads at most the messages whose publish was not yet confirmed (and those carry the same idempotency
 key, so they are still one ticket message). Processed mail is flagged ``\\Seen $PriyomDone`` or moved to a
-configured folder. When UIDVALIDITY changes, old UIDs mean nothing: every message not yet marked processed
-is read again (flag mode), or everything still in the folder (move mode).
+configured folder.
+
+When UIDVALIDITY changes (a recreated or migrated mailbox), old UIDs mean nothing and flags may be gone:
+every message not marked processed (flag mode), or still in the folder (move mode), is read again, but each
+one up to the highest UID present at the change is matched by its key (Message-ID and content hash, or the
+content hash alone) against the mail this mailbox already published, recorded with every checkpoint: known
+mail is only marked processed, never published again.
+
+Memory: sizes are asked first, a fetch carries at most ``imap_batch`` messages and ``imap_fetch_bytes``
+bytes, and a message over the size limit is not fetched whole: its header goes to the dead-letter queue
+with the reason and where the message stays (it is marked processed, never deleted).
 
 New mail is noticed by IDLE, restarted every ``imap_idle_s``; servers without IDLE are polled. A lost
 connection, a ``BYE`` or any protocol error throws the client away and reconnects with doubling delays
@@ -15,16 +24,17 @@ connection, a ``BYE`` or any protocol error throws the client away and reconnect
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import Iterable, Sequence
+import time
 
-from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH, Response
+from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH
 
 from priyom_kit.logging import get_logger
 
 from .imap_login import ImapError, open_client
 from .imap_login import ok as _ok
-from .intake import MailIntake
+from .imap_plan import FetchBatch, fetch_batches, fetched_messages, fetched_sizes, uid_set, uidvalidity_of
+from .intake import Accepted, MailIntake, Outcome
+from .metrics import MailboxMetrics
 from .oauth2 import AccessTokens
 from .settings import ImapMailbox, IntakeEmailSettings
 from .store import Checkpoint, Checkpoints
@@ -32,52 +42,17 @@ from .store import Checkpoint, Checkpoints
 log = get_logger("priyom.intake-email.imap")
 
 PROCESSED_KEYWORD = "$PriyomDone"
-_UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
-_FETCH_UID = re.compile(rb"\bUID (\d+)")
-
-
-def uidvalidity_of(response: Response) -> int:
-    for line in response.lines:
-        match = _UIDVALIDITY.search(bytes(line))
-        if match:
-            return int(match.group(1))
-    raise ImapError("the server did not send UIDVALIDITY")
-
-
-def fetched_messages(lines: Sequence[bytes | bytearray]) -> dict[int, bytes]:
-    """``UID FETCH … BODY.PEEK[]`` response lines to {uid: raw message}: the literal follows its FETCH line."""
-    messages: dict[int, bytes] = {}
-    for i, line in enumerate(lines[:-1]):
-        following = lines[i + 1]
-        if isinstance(line, bytes) and b"FETCH" in line and isinstance(following, bytearray):
-            match = _FETCH_UID.search(line)
-            if match:
-                messages[int(match.group(1))] = bytes(following)
-    return messages
-
-
-def uid_set(uids: Iterable[int]) -> str:
-    """``1:3,7,9:10``: compact, so a thousand UIDs stay one short command."""
-    ranges: list[str] = []
-    start = previous = None
-    for uid in sorted(uids):
-        if previous is not None and uid == previous + 1:
-            previous = uid
-            continue
-        if start is not None:
-            ranges.append(f"{start}:{previous}" if start != previous else str(start))
-        start = previous = uid
-    if start is not None:
-        ranges.append(f"{start}:{previous}" if start != previous else str(start))
-    return ",".join(ranges)
+#: aioimaplib recurses once per line of an answer (the default limit is 1,000 frames): answers stay short.
+MAX_LINES_PER_ANSWER = 200
 
 
 class MailboxReader:
     """Reads one mailbox for as long as the service runs."""
 
     def __init__(self, mailbox: ImapMailbox, settings: IntakeEmailSettings, intake: MailIntake,
-                 checkpoints: Checkpoints) -> None:
+                 checkpoints: Checkpoints, metrics: MailboxMetrics) -> None:
         self.mailbox = mailbox
+        self.metrics = metrics
         self.settings = settings
         self.intake = intake
         self.checkpoints = checkpoints
@@ -94,6 +69,8 @@ class MailboxReader:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure: throw the client away and reconnect
+                self.metrics.connected.labels(self.mailbox.name).set(0)
+                self.metrics.sessions_ended.labels(self.mailbox.name).inc()
                 delay = 1.0 if connected else min(delay * 2, self.settings.imap_backoff_max_s)
                 log.warning("imap session ended", mailbox=self.mailbox.name, error=f"{type(exc).__name__}: {exc}"[:300],
                             retry_in_s=delay)
@@ -108,8 +85,11 @@ class MailboxReader:
         client = await open_client(box, self.tokens, lambda _: lost.set())
         try:
             uidvalidity = uidvalidity_of(_ok(await client.select(box.folder), "SELECT"))
+            if uidvalidity is None:
+                raise ImapError("the server did not send UIDVALIDITY")
             yield
             log.info("imap connected", mailbox=box.name)
+            self.metrics.connected.labels(box.name).set(1)
             while not lost.is_set():
                 await self.drain(client, uidvalidity)
                 if client.has_capability("IDLE"):
@@ -126,11 +106,11 @@ class MailboxReader:
                     pass
 
     async def drain(self, client: IMAP4, uidvalidity: int) -> int:
-        """Publish every new message, batch by batch; returns how many were accepted."""
-        checkpoint = await self.checkpoints.load(self.mailbox.name)
-        if checkpoint is None or checkpoint.uidvalidity != uidvalidity:
-            if checkpoint is not None:
-                log.warning("imap UIDVALIDITY changed: re-reading unprocessed mail", mailbox=self.mailbox.name)
+        """Publish every new message, batch by batch; returns how many were handled."""
+        name = self.mailbox.name
+        checkpoint = await self.checkpoints.load(name)
+        changed = checkpoint is not None and checkpoint.uidvalidity != uidvalidity
+        if checkpoint is None or changed:
             checkpoint = Checkpoint(uidvalidity, 0)
         criteria = f"UID {checkpoint.last_uid + 1}:*"
         if self.mailbox.processed_folder is None:
@@ -138,33 +118,92 @@ class MailboxReader:
         response = _ok(await client.uid_search(criteria), "UID SEARCH")
         uids = sorted({int(u) for line in response.lines[:1] for u in bytes(line).split() if u.isdigit()})
         uids = [u for u in uids if u > checkpoint.last_uid]  # "n:*" always returns the highest UID
-        accepted = 0
-        for start in range(0, len(uids), self.settings.imap_batch):
-            batch = uids[start:start + self.settings.imap_batch]
-            accepted += await self._batch(client, checkpoint.uidvalidity, batch)
-        return accepted
+        if changed:
+            # Everything present now may have been published under the old UIDVALIDITY: match it first. Saved
+            # at once, so a crash in the middle of the re-match still re-matches after the restart.
+            checkpoint = Checkpoint(uidvalidity, 0, rematch_until=max(uids, default=0))
+            await self.checkpoints.save(name, checkpoint)
+            log.warning("imap UIDVALIDITY changed: matching the mailbox against the mail already published",
+                        mailbox=name, to_match=len(uids))
+        self.metrics.backlog.labels(name).set(len(uids))
+        handled = 0
+        if uids:
+            sizes = await self._sizes(client, uids)
+            for batch in fetch_batches(uids, sizes, max_count=self.settings.imap_batch,
+                                       max_bytes=self.settings.imap_fetch_bytes,
+                                       max_message_bytes=self.intake.limits.max_bytes):
+                done, checkpoint = await self._batch(client, checkpoint, batch, sizes)
+                handled += done
+                self.metrics.backlog.labels(name).dec(done)
+        self.metrics.last_drain.labels(name).set(time.time())
+        return handled
 
-    async def _batch(self, client: IMAP4, uidvalidity: int, batch: list[int]) -> int:
-        response = _ok(await client.uid("fetch", uid_set(batch), "(UID BODY.PEEK[])"), "UID FETCH")
-        messages = fetched_messages(response.lines)
+    async def _sizes(self, client: IMAP4, uids: list[int]) -> dict[int, int]:
+        sizes: dict[int, int] = {}
+        # aioimaplib parses an answer recursively, one frame per line: a few hundred lines per answer at most.
+        for start in range(0, len(uids), MAX_LINES_PER_ANSWER):
+            response = _ok(await client.uid("fetch", uid_set(uids[start:start + MAX_LINES_PER_ANSWER]),
+                                            "(UID RFC822.SIZE)"), "UID FETCH RFC822.SIZE")
+            sizes.update(fetched_sizes(response.lines))
+        return sizes
+
+    async def _fetch(self, client: IMAP4, batch: FetchBatch, sizes: dict[int, int]) -> dict[int, bytes]:
+        if not batch.oversized:
+            response = _ok(await client.uid("fetch", uid_set(batch.uids), "(UID BODY.PEEK[])"), "UID FETCH")
+            messages = fetched_messages(response.lines)
+        else:
+            [uid] = batch.uids
+            response = _ok(await client.uid("fetch", str(uid), "(UID BODY.PEEK[HEADER])"), "UID FETCH HEADER")
+            messages = {u: header[:self.intake.limits.max_header_bytes]
+                        for u, header in fetched_messages(response.lines).items()}
+        self.metrics.fetched_bytes.labels(self.mailbox.name).inc(sum(len(m) for m in messages.values()))
+        return messages
+
+    async def _accept(self, uid: int, raw: bytes, batch: FetchBatch, checkpoint: Checkpoint,
+                      sizes: dict[int, int]) -> Accepted:
+        seen = self._ingested if uid <= checkpoint.rematch_until else None
+        if not batch.oversized:
+            return await self.intake.accept(raw, self.source, seen=seen)
+        box = self.mailbox
+        where = f"is moved to {box.processed_folder}" if box.processed_folder else f"stays in {box.folder}"
+        reason = (f"message of {sizes.get(uid)} bytes exceeds the limit of {self.intake.limits.max_bytes}: only its "
+                  f"header is here; the whole message {where} in mailbox {box.name} "
+                  f"(UIDVALIDITY {checkpoint.uidvalidity}, UID {uid})")
+        return await self.intake.refuse(raw, reason, self.source, seen)
+
+    async def _ingested(self, key: str) -> bool:
+        return await self.checkpoints.ingested(self.mailbox.name, key)
+
+    async def _batch(self, client: IMAP4, checkpoint: Checkpoint, batch: FetchBatch,
+                     sizes: dict[int, int]) -> tuple[int, Checkpoint]:
+        messages = await self._fetch(client, batch, sizes)
+        present = [uid for uid in batch.uids if uid in messages]
         # Publishing concurrently keeps many confirms in flight; the checkpoint waits for all of them.
-        results = await asyncio.gather(*(self.intake.accept(messages[uid], self.source)
-                                         for uid in batch if uid in messages), return_exceptions=True)
-        outcomes = dict(zip([uid for uid in batch if uid in messages], results, strict=True))
+        results = await asyncio.gather(*(self._accept(uid, messages[uid], batch, checkpoint, sizes)
+                                         for uid in present), return_exceptions=True)
+        outcomes = dict(zip(present, results, strict=True))
         done: list[int] = []
         failure: BaseException | None = None
-        for uid in batch:  # in UID order: the checkpoint never passes a message that is not safe
+        for uid in batch.uids:  # in UID order: the checkpoint never passes a message that is not safe
             result = outcomes.get(uid)
             if isinstance(result, BaseException):
                 failure = result
                 break
-            done.append(uid)  # accepted, or expunged meanwhile (nothing left to read)
+            done.append(uid)  # handled, or expunged meanwhile (nothing left to read)
         if done:
+            accepted = [r for r in (outcomes.get(uid) for uid in done) if isinstance(r, Accepted)]
             await self._mark_processed(client, [uid for uid in done if uid in messages])
-            await self.checkpoints.save(self.mailbox.name, Checkpoint(uidvalidity, done[-1]))
+            checkpoint = Checkpoint(checkpoint.uidvalidity, done[-1], checkpoint.rematch_until)
+            await self.checkpoints.save(self.mailbox.name, checkpoint,
+                                        [(a.key, a.message_id) for a in accepted
+                                         if a.outcome is not Outcome.ALREADY_INGESTED])
+            self.metrics.last_uid.labels(self.mailbox.name).set(done[-1])
+            for a in accepted:
+                outcome = "oversized" if batch.oversized else a.outcome.value
+                self.metrics.messages.labels(self.mailbox.name, outcome).inc()
         if failure is not None:
             raise ImapError(f"publish failed, checkpoint kept before it: {type(failure).__name__}") from failure
-        return len(done)
+        return len(done), checkpoint
 
     async def _mark_processed(self, client: IMAP4, uids: list[int]) -> None:
         if not uids:
@@ -206,8 +245,9 @@ class MailboxReader:
 class ImapReaders:
     """One task per configured mailbox."""
 
-    def __init__(self, settings: IntakeEmailSettings, intake: MailIntake, checkpoints: Checkpoints) -> None:
-        self.readers = [MailboxReader(box, settings, intake, checkpoints) for box in settings.imap_mailboxes]
+    def __init__(self, settings: IntakeEmailSettings, intake: MailIntake, checkpoints: Checkpoints,
+                 metrics: MailboxMetrics) -> None:
+        self.readers = [MailboxReader(box, settings, intake, checkpoints, metrics) for box in settings.imap_mailboxes]
         self.tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:

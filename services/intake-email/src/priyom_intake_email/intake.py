@@ -13,8 +13,10 @@ ticket for them nor answers them. Nothing is dropped here, so nothing is lost.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -36,6 +38,7 @@ from priyom_kit.logging import get_logger
 
 from .mail.classify import MailKind
 from .mail.normalise import BadMail, MailLimits, NormalisedMail, parse
+from .memory import ByteBudget, OverBudget
 
 log = get_logger("priyom.intake-email")
 
@@ -51,6 +54,26 @@ DeadLetter = Callable[[bytes, str, str], Awaitable[None]]
 class Outcome(StrEnum):
     PUBLISHED = "published"
     DEAD_LETTERED = "dead-lettered"
+    ALREADY_INGESTED = "already-ingested"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What became of one mail. ``key`` identifies it for re-matching: the idempotency key, or for mail that
+    could not be parsed ``raw:sha256:<digest of its bytes>``."""
+
+    outcome: Outcome
+    key: str
+    message_id: str | None = None
+    reason: str | None = None
+
+
+#: Asked before publishing mail that may have been published already (a mailbox whose UIDVALIDITY changed).
+AlreadyIngested = Callable[[str], Awaitable[bool]]
+
+
+def raw_key(raw: bytes) -> str:
+    return "raw:sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 def _valid_email(value: str) -> str | None:
@@ -64,36 +87,48 @@ class MailIntake:
     """Normalise, store attachments, publish confirmed; or dead-letter with the reason."""
 
     def __init__(self, *, publish: Publish, dead_letter: DeadLetter, blobs: BlobStore, limits: MailLimits,
-                 list_mail: str = "attach") -> None:
+                 list_mail: str = "attach", memory: ByteBudget | None = None) -> None:
+        self.memory = memory or ByteBudget(limits.max_bytes * 4)
         self.publish = publish
         self.dead_letter = dead_letter
         self.blobs = blobs
         self.limits = limits
         self.list_mail = list_mail
 
-    async def accept(self, raw: bytes, source: str) -> tuple[Outcome, str]:
-        """Put one mail safely on the bus. Returns the outcome and the idempotency key (or the reason)."""
+    async def accept(self, raw: bytes, source: str, seen: AlreadyIngested | None = None) -> Accepted:
+        """Put one mail safely on the bus; with ``seen``, a mail it knows is not published again."""
         try:
-            # In a thread with a deadline: parsing is CPU work and must not stall SMTP sessions or IDLE.
-            mail = await asyncio.wait_for(asyncio.to_thread(parse, raw, self.limits),
-                                          timeout=self.limits.time_budget_s * 2)
-        except BadMail as bad:
-            return await self._reject(raw, bad.reason, source)
+            async with self.memory.reserve(len(raw)):
+                # In a thread with a deadline: parsing is CPU work and must not stall SMTP sessions or IDLE.
+                mail = await asyncio.wait_for(asyncio.to_thread(parse, raw, self.limits),
+                                              timeout=self.limits.time_budget_s * 2)
+        except (BadMail, OverBudget) as bad:
+            return await self._reject(raw, str(bad), source, seen)
         except TimeoutError:
-            return await self._reject(raw, f"parsing took longer than {self.limits.time_budget_s * 2} s", source)
+            return await self._reject(raw, f"parsing took longer than {self.limits.time_budget_s * 2} s", source,
+                                      seen)
+        if seen is not None and await seen(mail.idempotency_key):
+            return Accepted(Outcome.ALREADY_INGESTED, mail.idempotency_key, mail.message_id)
         try:
             event = await self.contact_event(mail, raw)
         except ValidationError as exc:
-            return await self._reject(raw, f"not a valid contact: {exc.errors()[0]['msg']}", source)
+            return await self._reject(raw, f"not a valid contact: {exc.errors()[0]['msg']}", source, seen)
         await self.publish(event)
         log.info("mail accepted", source=source, kind=mail.kind.value, key_hash=_short(mail.idempotency_key),
                  attachments=len(event.contact.attachments))
-        return Outcome.PUBLISHED, mail.idempotency_key
+        return Accepted(Outcome.PUBLISHED, mail.idempotency_key, mail.message_id)
 
-    async def _reject(self, raw: bytes, reason: str, source: str) -> tuple[Outcome, str]:
+    async def refuse(self, raw: bytes, reason: str, source: str, seen: AlreadyIngested | None = None) -> Accepted:
+        """Dead-letter a mail refused before parsing (an IMAP message over the size limit: ``raw`` is its header)."""
+        return await self._reject(raw, reason, source, seen)
+
+    async def _reject(self, raw: bytes, reason: str, source: str, seen: AlreadyIngested | None) -> Accepted:
+        key = raw_key(raw)
+        if seen is not None and await seen(key):
+            return Accepted(Outcome.ALREADY_INGESTED, key, reason=reason)
         await self.dead_letter(raw, reason, source)
         log.warning("mail dead-lettered", source=source, reason=reason, size=len(raw))
-        return Outcome.DEAD_LETTERED, reason
+        return Accepted(Outcome.DEAD_LETTERED, key, reason=reason)
 
     async def contact_event(self, mail: NormalisedMail, raw: bytes) -> ContactReceived:
         """The ContactReceived of one normalised mail; its files (and the original) go to the blob store."""

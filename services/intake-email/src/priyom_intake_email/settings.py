@@ -91,10 +91,17 @@ class IntakeEmailSettings(ServiceSettings):
         "oauth2_client_id, oauth2_client_secret, oauth2_refresh_token, oauth2_scope, folder, processed_folder})")
     imap_idle_s: float = Field(default=300.0, gt=0, description="Restart IMAP IDLE after this many seconds")
     imap_poll_s: float = Field(default=30.0, gt=0, description="Poll interval when the server has no IDLE")
-    imap_batch: int = Field(default=100, ge=1, le=1000, description="Messages fetched per IMAP round trip")
+    imap_batch: int = Field(default=100, ge=1, le=200, description="Messages fetched per IMAP round trip (at most "
+                            "200: aioimaplib parses an answer recursively, line by line)")
+    imap_fetch_bytes: int = Field(
+        default=32 * MiB, ge=MiB, description="Most bytes fetched per IMAP round trip (one larger mail alone)")
     imap_backoff_max_s: float = Field(default=60.0, gt=0, description="Longest wait between reconnects")
     list_mail: Literal["attach", "ticket"] = Field(
         default="attach", description="Mailing-list mail: attach (flagged, opens no ticket) or ticket (as a person)")
+    parse_memory_bytes: int = Field(
+        default=512 * MiB, ge=16 * MiB,
+        description="Memory mail parsing may take at once (a mail counts 12 times its size); a mail needing "
+        "more alone is dead-lettered with the reason")
     parse_time_budget_s: float = Field(default=5.0, gt=0, description="Longest a single mail may take to parse")
     relay_host: str = Field(default="127.0.0.1", description="SMTP relay for replies and notices")
     relay_port: int = Field(default=25, description="SMTP relay port")

@@ -49,7 +49,7 @@ class MailHandler:
         content = envelope.original_content or envelope.content
         raw = content if isinstance(content, bytes) else str(content).encode("utf-8", "surrogateescape")
         try:
-            outcome, _ = await self.intake.accept(raw, "smtp")
+            outcome = (await self.intake.accept(raw, "smtp")).outcome
         except Exception as exc:  # noqa: BLE001 - whatever failed, the sender must keep the mail and retry
             log.warning("mail not accepted, sender told to retry", error=type(exc).__name__)
             return "451 4.3.0 Temporary failure, please try again later"

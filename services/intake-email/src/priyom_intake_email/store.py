@@ -3,8 +3,9 @@ confirmed, and the replies already sent (so a redelivered reply is not mailed tw
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,20 @@ checkpoints = Table(
     Column("uidvalidity", BigInteger, nullable=False),
     Column("last_uid", BigInteger, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # After a UIDVALIDITY change, messages up to this UID may be mail already published: they are matched
+    # against imap_ingested before publishing. Kept here so a crash in the middle still re-matches.
+    Column("rematch_until", BigInteger, nullable=False, server_default="0"),
+)
+
+#: Every mail a mailbox published (or dead-lettered), by a digest of its idempotency key: after a UIDVALIDITY
+#: change (a recreated or migrated mailbox) the same mail is recognised instead of published again.
+imap_ingested = Table(
+    "imap_ingested",
+    metadata,
+    Column("mailbox", String(64), primary_key=True),
+    Column("key_digest", String(64), primary_key=True),
+    Column("message_id", String(998), nullable=True),
+    Column("ingested_at", UtcDateTime, nullable=False),
 )
 
 sent_replies = Table(
@@ -48,6 +63,11 @@ def migrate(url: str) -> None:
 class Checkpoint:
     uidvalidity: int
     last_uid: int
+    rematch_until: int = 0
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _upsert(database: Database, table: Table, values: dict[str, object], key: str):  # type: ignore[no-untyped-def]
@@ -66,13 +86,29 @@ class Checkpoints:
     async def load(self, mailbox: str) -> Checkpoint | None:
         async with self.database.sessions() as session:
             row = (await session.execute(select(checkpoints).where(checkpoints.c.mailbox == mailbox))).first()
-        return Checkpoint(row.uidvalidity, row.last_uid) if row else None
+        return Checkpoint(row.uidvalidity, row.last_uid, row.rematch_until) if row else None
 
-    async def save(self, mailbox: str, checkpoint: Checkpoint) -> None:
+    async def save(self, mailbox: str, checkpoint: Checkpoint,
+                   ingested: Sequence[tuple[str, str | None]] = ()) -> None:
+        """Move the checkpoint and record the ``(key, Message-ID)`` of the mail it passed, in one transaction."""
         values = {"mailbox": mailbox, "uidvalidity": checkpoint.uidvalidity, "last_uid": checkpoint.last_uid,
-                  "updated_at": datetime.now(UTC)}
+                  "rematch_until": checkpoint.rematch_until, "updated_at": datetime.now(UTC)}
+        now = datetime.now(UTC)
+        rows = list({key_digest(key): {"mailbox": mailbox, "key_digest": key_digest(key),
+                                       "message_id": message_id[:998] if message_id else None, "ingested_at": now}
+                     for key, message_id in ingested}.values())
         async with self.database.sessions.begin() as session:
             await session.execute(_upsert(self.database, checkpoints, values, "mailbox"))
+            if rows:
+                dialect = pg_insert if self.database.url.startswith("postgresql") else sqlite_insert
+                await session.execute(dialect(imap_ingested).on_conflict_do_nothing(), rows)
+
+    async def ingested(self, mailbox: str, key: str) -> bool:
+        """Whether this mailbox already published (or dead-lettered) the mail with this key."""
+        async with self.database.sessions() as session:
+            row = (await session.execute(select(imap_ingested.c.key_digest).where(
+                imap_ingested.c.mailbox == mailbox, imap_ingested.c.key_digest == key_digest(key)))).first()
+        return row is not None
 
 
 class SentReplies:
