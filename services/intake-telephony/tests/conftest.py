@@ -1,0 +1,80 @@
+"""Fixtures: the fake AMI server (``tests/fakes`` at the repository root) and the service started against it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from priyom_intake_telephony.app import build
+from priyom_intake_telephony.settings import IntakeTelephonySettings
+from priyom_kit import ServiceParts, build_app
+from priyom_kit.testing import Tap, bus_tap
+
+ROOT = Path(__file__).resolve().parents[3]
+if str(ROOT) not in sys.path:  # the shared fakes live in the repository's top-level tests package
+    sys.path.insert(0, str(ROOT))
+
+from tests.fakes.ami_server import FakeAmiServer  # noqa: E402
+
+ADMIN_TOKEN = "telephony-admin-token"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+CTI_SECRET = "cti-secret-3f9a"
+
+
+@dataclass
+class Telephony:
+    parts: ServiceParts
+    app: FastAPI
+    client: httpx.AsyncClient
+    calls: Tap
+    contacts: Tap
+
+    async def call_events(self, count: int, timeout: float = 15) -> list[dict[str, Any]]:
+        return [json.loads((await self.calls.next(timeout)).body) for _ in range(count)]
+
+    async def contact(self, timeout: float = 15) -> dict[str, Any]:
+        return json.loads((await self.contacts.next(timeout)).body)
+
+
+@pytest.fixture
+async def ami() -> AsyncIterator[FakeAmiServer]:
+    async with FakeAmiServer(username="priyom", secret="s3cret") as server:
+        yield server
+
+
+def telephony_settings(amqp_url: str, prefix: str, ami: FakeAmiServer | None, **extra: Any) -> IntakeTelephonySettings:
+    values: dict[str, Any] = dict(AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=prefix, PRIYOM_ADMIN_TOKEN=ADMIN_TOKEN,
+                                  cti_secret=CTI_SECRET, cdr_wait_s=0.3, reconnect_min_s=0.2,
+                                  lookup_timeout_ms=300)
+    if ami is not None:
+        values.update(AMI_HOST="127.0.0.1", AMI_PORT=ami.port, AMI_USERNAME=ami.username, AMI_SECRET=ami.secret)
+    values.update(extra)
+    return IntakeTelephonySettings(**values)
+
+
+@pytest.fixture
+async def telephony(ami: FakeAmiServer, cleanup_bus: str, amqp_url: str) -> AsyncIterator[Telephony]:
+    """The service as ``python -m priyom_intake_telephony`` runs it, logged in to the fake AMI server, with
+    taps on the call events and the contacts it publishes."""
+    async for service in started(telephony_settings(amqp_url, cleanup_bus, ami), amqp_url, cleanup_bus):
+        await ami.wait_for_login()
+        yield service
+
+
+async def started(settings: IntakeTelephonySettings, amqp_url: str, prefix: str) -> AsyncIterator[Telephony]:
+    parts = build(settings)
+    app = build_app(parts)
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60), \
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://telephony.test") as client, \
+            bus_tap(amqp_url, prefix, "call.event.v1.*") as calls, \
+            bus_tap(amqp_url, prefix, "contact.received.v1.*") as contacts:
+        yield Telephony(parts, app, client, calls, contacts)
