@@ -8,8 +8,9 @@ fixtures (``adapter``, ``recipient``, ``refusing_recipient``, ``read_delivered``
   (no clock, no randomness), and each contact is a valid ``ContactReceived`` with a stable contact id;
 * registration: the adapter is installed under the ``priyom.channels`` entry point with its channel name;
 * the bus, on a real RabbitMQ: an accepted contact is published confirmed with its idempotency key, a reply
-  consumed from the outbound queue reaches the customer and is reported ``delivered``, and a reply the
-  channel refuses is reported ``failed`` and reaches no one.
+  consumed from the outbound queue reaches the customer and is reported ``delivered``, a reply the
+  channel refuses is reported ``failed`` and reaches no one, and a reply delivered before a restart (a new
+  edge on the same delivery journal) is reported again but reaches the customer once.
 
 A sample is ``<name>.expected.json``: ``{"input": <what the channel sent>, "contacts": [...]}``, or
 ``{"corpus": "<path under ../shared/corpus>", "contacts": [...]}`` for recorded real traffic that may not be
@@ -30,6 +31,7 @@ from typing import Any, ClassVar
 import aio_pika
 import pytest
 from prometheus_client import CollectorRegistry
+from sqlalchemy import MetaData
 
 from priyom_contracts import (
     ChannelName,
@@ -45,9 +47,11 @@ from priyom_contracts.base import Contract
 
 from ..blobs import FileBlobStore
 from ..bus import Bus
+from ..db import Database
 from ..settings import ServiceSettings
 from .base import ChannelAdapter, Inbound
 from .edge import ChannelEdge, serve_outbound
+from .journal import SqlDeliveryJournal, delivery_journal_table
 from .registry import registered_channels
 
 SAMPLE_SUFFIX = ".expected.json"
@@ -166,13 +170,30 @@ class AdapterContract:
     # -- on the bus ---------------------------------------------------------------------------------------
 
     @pytest.fixture
+    async def journal_database(self, tmp_path: Path) -> Any:
+        """A SQLite database holding the delivery journal's table, as a service's migration creates it."""
+        metadata = MetaData()
+        table = delivery_journal_table(metadata)
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'journal.db'}")
+        await database.open()
+        async with database.sessions() as session:
+            await session.run_sync(lambda s: metadata.create_all(s.connection()))
+            await session.commit()
+        try:
+            yield database, table
+        finally:
+            await database.close()
+
+    @pytest.fixture
     async def edge(self, adapter: ChannelAdapter, cleanup_bus: str, amqp_url: str,
-                   tmp_path: Path) -> Any:
+                   tmp_path: Path, journal_database: Any) -> Any:
         settings = ServiceSettings(AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus,
                                    PRIYOM_RETRY_DELAY_MS=50, PRIYOM_MAX_ATTEMPTS=2)
         registry = CollectorRegistry()
         bus = Bus(settings, f"contract-{adapter.channel}", registry)
-        edge = ChannelEdge(adapter, bus, FileBlobStore(tmp_path / "blobs"), registry, max_wait_s=2)
+        database, table = journal_database
+        edge = ChannelEdge(adapter, bus, FileBlobStore(tmp_path / "blobs"), registry, max_wait_s=2,
+                           journal=SqlDeliveryJournal(lambda: database.sessions, table))
         serve_outbound(bus, self.outbound_queue, [edge])
         bus.publisher(ContactReceived)
         await bus.start()
@@ -220,6 +241,20 @@ class AdapterContract:
         assert (report.reply_id, report.status) == (reply.reply_id, DeliveryStatus.FAILED)
         assert report.detail
         assert not any(reply.body in text for text in await read_delivered())
+
+    async def test_reply_delivered_before_a_restart_is_not_sent_again(
+            self, edge: ChannelEdge, queues: Any, recipient: Recipient, journal_database: Any,
+            read_delivered: Callable[[], Awaitable[list[str]]]) -> None:
+        reply, report = await _send(edge, queues, recipient, "Ответ, который уйдёт один раз")
+        # The process after a restart: a new edge, its journal read from the same database.
+        database, table = journal_database
+        restarted = ChannelEdge(edge.adapter, edge.bus, edge.blobs, CollectorRegistry(),
+                                journal=SqlDeliveryJournal(lambda: database.sessions, table))
+
+        again = await restarted.deliver(reply)
+
+        assert again == report
+        assert sum(reply.body in text for text in await read_delivered()) == 1
 
     def _first_contact_without_files(self, adapter: ChannelAdapter, request: pytest.FixtureRequest) -> Inbound:
         for file in sample_files(self.samples_dir):
