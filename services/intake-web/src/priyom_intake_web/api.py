@@ -19,6 +19,7 @@ from starlette.types import Message
 
 from priyom_contracts import AttachmentRef, ContactReceived, utcnow
 from priyom_kit import get_logger
+from priyom_kit.adapters.http import read_capped
 from priyom_kit.blobs import BlobStore
 
 from .form import (
@@ -39,10 +40,6 @@ log = get_logger("priyom.intake_web")
 Publish = Callable[[ContactReceived], Awaitable[None]]
 
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 def _request_body_doc() -> dict[str, Any]:
@@ -83,9 +80,8 @@ def contacts_router(settings: IntakeWebSettings, publish: Publish, blobs: BlobSt
         except BadIdempotencyKey as exc:
             raise RequestValidationError([{"type": "value_error", "loc": ["header", "Idempotency-Key"],
                                            "msg": str(exc)}]) from None
-        try:
-            body = await _read_body(request, settings.max_request_bytes)
-        except BodyTooLarge:
+        body = await read_capped(request, settings.max_request_bytes)  # the webhook channels' reader
+        if body is None:
             return JSONResponse({"detail": f"request body is larger than {settings.max_request_bytes} bytes"},
                                 status_code=status.HTTP_413_CONTENT_TOO_LARGE)
         content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -141,20 +137,6 @@ def _validated(fields: Any, sizes: list[int], limits: Limits) -> ContactForm:
     if errors or form is None:
         raise RequestValidationError(errors)
     return form
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _replayed(request: Request, body: bytes) -> Request:
