@@ -6,6 +6,12 @@ intake-email answers ``/health`` (it then connects, fetches, publishes) to the l
 SMTP: N mails are sent over ``--connections`` SMTP sessions; the clock runs from the first MAIL FROM to the
 last ``ticket.created`` (tickets publishes it only after the ticket is committed). Also reported: IMAP to
 ``contact.received`` (intake-email's own part) and SMTP answers per second (each 250 waits for the confirm).
+
+Then, in the same run, a raw baseline with the same hops and no Priyom code: an aioimaplib reader fetches the
+same number of mails from the same Dovecot in the same batches and publishes each (persistent, confirmed) as
+JSON; a bare aiosmtpd server publishes each mail the same way before its 250; three aio-pika stage processes
+(identity, router, tickets: consume, decode, publish confirmed, ack, on quorum queues) carry it to the end.
+The ``*_ratio`` figures (Priyom / raw) price Priyom's own work: parsing, blobs, databases, matching, routing.
 Prints one JSON line.
 
     python bench/email.py [--n 300] [--connections 8] [--db sqlite|postgresql]
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
+import multiprocessing as mp
 import os  # noqa: E402
 import secrets  # noqa: E402
 import sys
@@ -30,16 +37,20 @@ from pathlib import Path
 import aio_pika  # noqa: E402
 import aiosmtplib  # noqa: E402
 from aioimaplib import IMAP4  # noqa: E402
+from aiosmtpd.smtp import SMTP, Envelope
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.e2e import raw_stage  # noqa: E402
 from priyom_contracts import Topology  # noqa: E402
+from priyom_intake_email.imap_plan import fetched_messages, uid_set  # noqa: E402
 from priyom_intake_email.testing import Dovecot, start_dovecot  # noqa: E402
 from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
 from tests.e2e.stack import Stack, stack_env  # noqa: E402
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+HOPS = 3  # contact.received -> identity -> router -> tickets -> ticket.created
 BODY = "Здравствуйте! После обновления не приходит счёт за ноябрь, прошу проверить. " * 3
 
 
@@ -121,6 +132,101 @@ async def send_smtp(port: int, raws: list[bytes], connections: int) -> None:
     await asyncio.gather(*(session() for _ in range(connections)))
 
 
+# -- raw baseline ------------------------------------------------------------------------------------------
+
+class RawPipeline:
+    """Quorum queues raw.0 … raw.HOPS on a topic exchange, one stage process per hop, a counter at the end."""
+
+    def __init__(self, prefetch: int) -> None:
+        self.prefix = f"bench{uuid.uuid4().hex[:6]}."
+        self.prefetch = prefetch
+        self.arrived = Counter()
+
+    async def __aenter__(self) -> RawPipeline:
+        self.connection = await aio_pika.connect(AMQP_URL)
+        self.channel = await self.connection.channel(publisher_confirms=True)
+        self.exchange = await self.channel.declare_exchange(f"{self.prefix}raw", aio_pika.ExchangeType.TOPIC,
+                                                            durable=True)
+        for stage in range(HOPS + 1):
+            queue = await self.channel.declare_queue(f"{self.prefix}raw.{stage}", durable=True,
+                                                     arguments={"x-queue-type": "quorum"})
+            await queue.bind(self.exchange, routing_key=f"raw.{stage}")
+        ctx = mp.get_context("spawn")
+        self.workers = [ctx.Process(target=raw_stage, args=(self.prefix, stage, self.prefetch), daemon=True)
+                        for stage in range(HOPS)]
+        for worker in self.workers:
+            worker.start()
+        end = await self.channel.get_queue(f"{self.prefix}raw.{HOPS}")
+
+        async def on_end(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            await message.ack()
+            self.arrived.seen()
+
+        await end.consume(on_end)
+        await asyncio.sleep(2)  # let the stage processes connect
+        return self
+
+    async def publish(self, raw: bytes) -> None:
+        """What an intake does at the least: the mail as JSON, persistent, mandatory, confirmed."""
+        body = json.dumps({"channel": "email", "mail": raw.decode("utf-8", "replace")}).encode()
+        await self.exchange.publish(aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                                     message_id=uuid.uuid4().hex, content_type="application/json"),
+                                    routing_key="raw.0", mandatory=True)
+
+    async def __aexit__(self, *exc: object) -> None:
+        for worker in self.workers:
+            worker.terminate()
+        for stage in range(HOPS + 1):
+            await self.channel.queue_delete(f"{self.prefix}raw.{stage}")
+        await self.channel.exchange_delete(f"{self.prefix}raw")
+        await self.connection.close()
+
+
+async def raw_imap(pipeline: RawPipeline, dovecot: Dovecot, user: str, batch: int) -> None:
+    """Fetch every mail in batches, publish each batch concurrently, flag it: the reader without Priyom."""
+    client = IMAP4("127.0.0.1", dovecot.port, timeout=60)
+    await client.wait_hello_from_server()
+    await client.login(user, dovecot.password)
+    await client.select("INBOX")
+    found = await client.uid_search("UNSEEN")
+    uids = [int(u) for u in bytes(found.lines[0]).split()]
+    for start in range(0, len(uids), batch):
+        chunk = uids[start:start + batch]
+        response = await client.uid("fetch", uid_set(chunk), "(UID BODY.PEEK[])")
+        await asyncio.gather(*(pipeline.publish(raw) for raw in fetched_messages(response.lines).values()))
+        await client.uid("store", uid_set(chunk), "+FLAGS.SILENT", r"(\Seen)")
+    await client.logout()
+
+
+class RawSmtpHandler:
+    def __init__(self, pipeline: RawPipeline) -> None:
+        self.pipeline = pipeline
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:  # noqa: N802
+        await self.pipeline.publish(envelope.original_content or b"")
+        return "250 2.0.0 OK: queued"
+
+
+async def measure_raw(n: int, connections: int, dovecot: Dovecot, prefetch: int, batch: int) -> dict[str, float]:
+    result: dict[str, float] = {}
+    wait = max(120.0, n / 2)
+    async with RawPipeline(prefetch) as pipeline:
+        user = f"raw{uuid.uuid4().hex[:6]}"
+        await seed_mailbox(dovecot, user, mails(n, "raw-imap"))
+        t0 = time.perf_counter()
+        await raw_imap(pipeline, dovecot, user, batch)
+        result["raw_imap_to_ticket_per_s"] = round(n / (await pipeline.arrived.reached(n, wait) - t0), 1)
+        server = await asyncio.get_running_loop().create_server(
+            lambda: SMTP(RawSmtpHandler(pipeline), hostname="raw.local"), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        t0 = time.perf_counter()
+        await send_smtp(port, mails(n, "raw-smtp"), connections)
+        result["raw_smtp_250_per_s"] = round(n / (time.perf_counter() - t0), 1)
+        result["raw_smtp_to_ticket_per_s"] = round(n / (await pipeline.arrived.reached(2 * n, wait) - t0), 1)
+        server.close()
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300)
@@ -168,6 +274,9 @@ def main() -> None:
         stack.migrate()
         stack.start(["tickets", "identity", "router"])
         asyncio.run(measure())
+        stack.stop()  # the raw baseline gets the machine to itself, as Priyom did
+        raw = asyncio.run(measure_raw(args.n, args.connections, dovecot, int(env.get("PRIYOM_PREFETCH", "32")),
+                                      int(env.get("INTAKE_EMAIL_IMAP_BATCH", "100"))))
     finally:
         stack.stop()
         dovecot.stop()
@@ -175,6 +284,9 @@ def main() -> None:
         if args.db == "postgresql":
             for url in urls.values():
                 asyncio.run(drop_pg_database(url))
+    result.update(raw)
+    for figure in ("imap_to_ticket_per_s", "smtp_250_per_s", "smtp_to_ticket_per_s"):
+        result[figure.replace("_per_s", "_ratio")] = round(float(result[figure]) / raw[f"raw_{figure}"], 3)
     print(json.dumps(result))
 
 
