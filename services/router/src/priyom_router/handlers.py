@@ -56,8 +56,7 @@ async def route_and_record(session: AsyncSession, event: ContactIdentified, rule
     if decision.assignment.balanced:
         group = book.balancing_group(decision.assignment.team)
         await store.lock_group(session, group.key)
-        roster = Roster(available=available, loads=await store.open_loads(session, members=group.members),
-                        last_assigned=await store.cursors(session) if round_robin else {})
+        roster = await store.group_roster(session, group.members, available, round_robin=round_robin)
         decision = decide(contact, event.channel, event.client, book, roster, version=version,
                           kind=decision.classification)
     recorded_now = await store.record_assignment(

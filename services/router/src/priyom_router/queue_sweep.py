@@ -25,7 +25,7 @@ from priyom_kit import get_logger
 
 from . import store
 from .active_rules import ActiveRules
-from .assignment import Roster, pick_agent
+from .assignment import pick_agent
 from .classify import within
 from .handlers import Publish, announce_assignment
 from .rules import RuleBook, Team
@@ -67,10 +67,8 @@ async def _hand_over_next(sessions: async_sessionmaker[AsyncSession], book: Rule
         waiting = await store.next_waiting(session, [team.name])
         if waiting is None:
             return None
-        round_robin = book.assignment.balancing == "round_robin"
-        roster = Roster(available=await store.agent_states(session),
-                        loads=await store.open_loads(session, members=group.members),
-                        last_assigned=await store.cursors(session) if round_robin else {})
+        roster = await store.group_roster(session, group.members, await store.agent_states(session),
+                                          round_robin=book.assignment.balancing == "round_robin")
         agent = pick_agent(team, book, roster)
         if agent is None:
             return None

@@ -7,7 +7,7 @@ are one transaction; a balanced pick takes its group's lock (:func:`lock_group`)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -108,6 +108,14 @@ async def roster(session: AsyncSession) -> Roster:
     """Everyone's reported availability and open-ticket count, and the teams' round-robin cursors."""
     return Roster(available=await agent_states(session), loads=await open_loads(session),
                   last_assigned=await cursors(session))
+
+
+async def group_roster(session: AsyncSession, members: Sequence[str], available: Mapping[str, bool], *,
+                       round_robin: bool) -> Roster:
+    """What a balanced pick in a group needs, read under the group's lock: its members' loads, and the
+    round-robin cursors when the book balances by turns."""
+    return Roster(available=available, loads=await open_loads(session, members=members),
+                  last_assigned=await cursors(session) if round_robin else {})
 
 
 async def cursors(session: AsyncSession) -> dict[str, str]:
