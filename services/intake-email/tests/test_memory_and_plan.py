@@ -8,6 +8,8 @@ import asyncio
 import aiosmtplib
 import pytest
 from asgi_lifespan import LifespanManager
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from priyom_intake_email.app import create_app
 from priyom_intake_email.imap_plan import FetchBatch, fetch_batches, fetched_sizes
@@ -92,3 +94,28 @@ async def test_smtp_mail_over_the_parse_memory_budget_is_dead_lettered_with_the_
     assert "parse memory budget" in dead.headers["x-error"]
     assert dead.body.replace(b"\r\n", b"\n") == big.replace(b"\r\n", b"\n")
     assert await bus_reader.contacts(1, timeout=0.2) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 5000), max_size=60), st.integers(1, 10), st.integers(1, 3000),
+       st.integers(1, 4000))
+def test_fetch_batches_keep_uid_order_and_their_bounds(sizes: list[int], max_count: int, max_bytes: int,
+                                                       max_message: int) -> None:
+    uids = list(range(1, len(sizes) + 1))
+    by_uid = dict(zip(uids, sizes, strict=True))
+    batches = fetch_batches(uids, by_uid, max_count=max_count, max_bytes=max_bytes, max_message_bytes=max_message)
+    assert [uid for batch in batches for uid in batch.uids] == uids  # every UID once, in order
+    for batch in batches:
+        assert batch.uids and len(batch.uids) <= max_count
+        if batch.oversized:
+            assert len(batch.uids) == 1 and by_uid[batch.uids[0]] > max_message
+        else:
+            assert all(by_uid[uid] <= max_message for uid in batch.uids)
+            assert len(batch.uids) == 1 or sum(by_uid[uid] for uid in batch.uids) <= max_bytes
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=60), max_size=20))
+def test_fetched_sizes_never_fails_on_garbage(lines: list[bytes]) -> None:
+    sizes = fetched_sizes(lines)
+    assert all(isinstance(uid, int) and isinstance(size, int) for uid, size in sizes.items())
