@@ -194,6 +194,15 @@ class FakeAmiServer:
             reply.update(Ping="Pong", Timestamp=f"{time.time():.6f}")
         elif name == "originate":
             reply["Message"] = "Originate successfully queued"
+            await self._reply(client, reply)
+            # Asterisk reports the outcome later, as an event carrying the action's ActionID.
+            await self._reply(client, {"Event": "OriginateResponse", "Privilege": "call,all",
+                                       "ActionID": action.get("ActionID", ""), "Response": "Success",
+                                       "Channel": action.get("Channel", ""), "Context": action.get("Context", ""),
+                                       "Exten": action.get("Exten", ""), "Application": "", "Data": "",
+                                       "Reason": "4", "Uniqueid": "<null>", "CallerIDNum": "<unknown>",
+                                       "CallerIDName": "<unknown>"})
+            return True
         elif name == "logoff":
             reply.update(Response="Goodbye", Message="Thanks for all the fish.")
             await self._reply(client, reply)

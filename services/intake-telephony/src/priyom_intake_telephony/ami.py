@@ -142,7 +142,9 @@ class AmiConnection:
         """Send one action and return Asterisk's response; raises when not logged in or on timeout."""
         if self.manager is None or self.state is not AmiState.CONNECTED:
             raise ConnectionError(f"AMI not connected ({self.state.value})")
-        return await asyncio.wait_for(self.manager.send_action(action), timeout)
+        # as_list=False: the first response answers. For an async Originate panoramisk would otherwise wait
+        # for the OriginateResponse event, which comes only once the agent picked up (or the ring timed out).
+        return await asyncio.wait_for(self.manager.send_action(action, as_list=False), timeout)
 
     # -- panoramisk callbacks (synchronous, on the loop) --------------------------------------------------
 

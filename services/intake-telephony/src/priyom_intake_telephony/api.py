@@ -54,10 +54,10 @@ def calls_router(ami: AmiConnection | None, extensions: Extensions, *, context: 
         if ami is None:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "AMI is not configured (AMI_HOST unset)")
         if not extensions.is_extension(body.extension):
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "extension does not look like one")
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "extension does not look like one")
         number = _SEPARATORS.sub("", body.number)
         if not _DIALLABLE.match(number):
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "number must be digits, optionally after +")
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "number must be digits, optionally after +")
         action_id = f"priyom-originate-{secrets.token_hex(6)}"
         action = {"Action": "Originate", "ActionID": action_id,
                   "Channel": channel_template.format(extension=body.extension), "Context": context,
@@ -97,7 +97,7 @@ def cti_router(secret: SecretStr | None, cti: CtiCalls, bridge: CallBridge,
         try:
             progress = cti.feed(params, now())
         except CtiError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
         bridge.handle(progress, cdr_wait_s=0.0)
         if progress:
             await bridge.settled(progress[0].call.call_id)
@@ -129,9 +129,9 @@ async def _params(request: Request) -> dict[str, Any]:
         try:
             data = json.loads(body or b"{}")
         except ValueError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "body is not JSON") from exc
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "body is not JSON") from exc
         if not isinstance(data, dict):
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "body must be a JSON object")
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "body must be a JSON object")
         return data
     fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=False)
     return {key: values if len(values) > 1 or key.endswith("[]") else values[0] for key, values in fields.items()}
