@@ -168,12 +168,13 @@ class FakeAmiServer:
     async def _answer(self, client: _Client, action: dict[str, str]) -> bool:
         """Answer one action; False closes the connection."""
         self.actions.append(action)
-        name = action.get("Action", "").lower()
+        fields = {key.lower(): value for key, value in action.items()}  # Asterisk reads keys in any case
+        name = fields.get("action", "").lower()
         reply: dict[str, Any] = {"Response": "Success"}
-        if "ActionID" in action:
-            reply["ActionID"] = action["ActionID"]
+        if "actionid" in fields:
+            reply["ActionID"] = fields["actionid"]
         if name == "login":
-            if action.get("Username") != self.username or action.get("Secret") != self.secret:
+            if fields.get("username") != self.username or fields.get("secret") != self.secret:
                 self.failed_logins += 1
                 reply.update(Response="Error", Message="Authentication failed")
                 await self._reply(client, reply)
@@ -197,9 +198,9 @@ class FakeAmiServer:
             await self._reply(client, reply)
             # Asterisk reports the outcome later, as an event carrying the action's ActionID.
             await self._reply(client, {"Event": "OriginateResponse", "Privilege": "call,all",
-                                       "ActionID": action.get("ActionID", ""), "Response": "Success",
-                                       "Channel": action.get("Channel", ""), "Context": action.get("Context", ""),
-                                       "Exten": action.get("Exten", ""), "Application": "", "Data": "",
+                                       "ActionID": fields.get("actionid", ""), "Response": "Success",
+                                       "Channel": fields.get("channel", ""), "Context": fields.get("context", ""),
+                                       "Exten": fields.get("exten", ""), "Application": "", "Data": "",
                                        "Reason": "4", "Uniqueid": "<null>", "CallerIDNum": "<unknown>",
                                        "CallerIDName": "<unknown>"})
             return True

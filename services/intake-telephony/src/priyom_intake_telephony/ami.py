@@ -108,6 +108,7 @@ class AmiConnection:
         self.backoff = (backoff_min_s, backoff_max_s)
         self.state = AmiState.CONNECTING
         self.logins = 0
+        self.protocol_factory: type[AMIProtocol] = Utf8AmiProtocol
         self.manager: BackoffManager | None = None
         self._queue: asyncio.Queue[Message] = asyncio.Queue(MAX_BACKLOG)
         self._tasks: list[asyncio.Task[None]] = []
@@ -117,7 +118,7 @@ class AmiConnection:
         """Connect in the background (a PBX that is down does not stop the service from starting)."""
         self.manager = BackoffManager(
             **self.config, backoff_min_s=self.backoff[0], backoff_max_s=self.backoff[1],
-            protocol_factory=Utf8AmiProtocol, ping_delay=3600, ping_interval=3600,
+            protocol_factory=self.protocol_factory, ping_delay=3600, ping_interval=3600,
             on_login=self._on_login, on_disconnect=self._on_disconnect, on_connect=self._on_connect,
             forgetable_actions=("ping", "login", "originate"),
         )
