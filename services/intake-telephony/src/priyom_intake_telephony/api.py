@@ -119,12 +119,12 @@ async def _params(request: Request) -> dict[str, Any]:
     """The post's fields, JSON or form-encoded (repeated keys become lists), within the size limit."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_CTI_BYTES:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "CTI post too large")
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "CTI post too large")
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_CTI_BYTES:
-            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "CTI post too large")
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "CTI post too large")
     if "json" in request.headers.get("content-type", ""):
         try:
             data = json.loads(body or b"{}")
