@@ -106,6 +106,25 @@ async def test_merge_through_the_api_redirects_the_old_id(client: httpx.AsyncCli
     assert itself.status_code == 422
 
 
+async def test_a_merge_is_undone_through_the_api(client: httpx.AsyncClient) -> None:
+    target = await create(client, name="ООО Ландыш", phones=["+7 495 720-00-31"])
+    source = await create(client, name="Ландыш ООО", persons=[{"full_name": "Пётр Ландышев",
+                                                               "emails": [unique_email()]}])
+    merged = await client.post(f"/api/v1/clients/{target['id']}/merge", headers=SUPERVISOR,
+                               json={"source_id": source["id"]})
+    assert merged.status_code == 200
+    path = f"/api/v1/clients/{target['id']}/merges/{source['id']}/undo"
+    assert (await client.post(path, headers=AGENT)).status_code == 403
+    undone = await client.post(path, headers=SUPERVISOR)
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["id"] == source["id"] and undone.json()["identifiers"] == source["identifiers"]
+    back = await client.get(f"/api/v1/clients/{source['id']}", headers=AGENT, follow_redirects=False)
+    assert back.status_code == 200 and back.json()["persons"][0]["full_name"] == "Пётр Ландышев"
+    target_now = await client.get(f"/api/v1/clients/{target['id']}", headers=AGENT)
+    assert target_now.json()["identifiers"] == target["identifiers"]
+    assert (await client.post(path, headers=SUPERVISOR)).status_code == 404
+
+
 async def test_erasure_needs_a_supervisor_and_keeps_the_history(client: httpx.AsyncClient,
                                                                 parts: ServiceParts) -> None:
     from .conftest import contact_event

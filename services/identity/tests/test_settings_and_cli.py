@@ -40,7 +40,7 @@ def test_migrate_command_creates_the_schema(tmp_path: Path) -> None:
         version = db.execute("SELECT version_num FROM alembic_version_identity").fetchall()
     assert {"clients", "contact_persons", "identifiers", "contact_history", "identity_inbox",
             "client_contracts", "card_audit"} <= tables
-    assert version == [("0003",)]
+    assert version == [("0004",)]
 
 
 def test_unknown_verb_explains_usage() -> None:

@@ -39,7 +39,9 @@ async def count(database: Database, table, *where) -> int:
 async def test_migrations_build_exactly_the_declared_schema(database: Database) -> None:
     def diff(connection):
         context = MigrationContext.configure(connection, opts={
-            "compare_type": True, "include_name": lambda name, kind, _: name != VERSION_TABLE})
+            # The trigram index exists on PostgreSQL only (migration 0004), so it is not in the metadata.
+            "compare_type": True,
+            "include_name": lambda name, kind, _: name != VERSION_TABLE and not (name or "").endswith("_trgm")})
         return compare_metadata(context, metadata)
 
     assert database._engine is not None

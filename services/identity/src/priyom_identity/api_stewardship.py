@@ -1,4 +1,4 @@
-"""HTTP routes that keep the client base clean: duplicate suggestions, merge, erasure and CSV import.
+"""HTTP routes that keep the client base clean: duplicate suggestions, merge and its undo, erasure, CSV import.
 
 Merges and erasures are audited (:func:`store.record_audit`) under the caller's principal name; each of
 them, and an import, drops the cards it touched from the lookup cache after the commit.
@@ -25,7 +25,7 @@ from .csv_rows import ImportRefused, read_rows
 from .duplicates import search_token, similar_pairs, similar_to
 from .erasure import NothingToErase, erase_person
 from .importing import ImportReport, import_rows
-from .merging import MergeRefused, merge_cards
+from .merging import CardGone, MergeRefused, NothingToUndo, merge_cards, undo_merge
 from .policy import MatchPolicy
 from .tables import card_audit, clients
 
@@ -124,6 +124,25 @@ def stewardship_router(database: Database, policy: MatchPolicy, changes: CardCha
         await changes.committed(ClientChange.MERGED, [client_id, body.source_id])
         async with database.sessions() as session:
             card = await store.load_card(session, client_id)
+        assert card is not None
+        return card
+
+    @router.post("/clients/{client_id}/merges/{source_id}/undo", response_model=ClientCard,
+                 summary="Undo a merge: the merged card comes back with its persons, identifiers and history",
+                 responses={404: {"description": "No such merge to undo"},
+                            409: {"description": "The card was merged on or deleted since; undo that first"}})
+    async def undo(client_id: uuid.UUID, source_id: uuid.UUID,
+                   principal: Annotated[Principal, Depends(WRITERS)]) -> ClientCard:
+        try:
+            async with database.sessions() as session, session.begin():
+                await undo_merge(session, target=client_id, source=source_id, actor=principal.name)
+        except NothingToUndo as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        except CardGone as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        await changes.committed(ClientChange.UNMERGED, [client_id, source_id])
+        async with database.sessions() as session:
+            card = await store.load_card(session, source_id)
         assert card is not None
         return card
 

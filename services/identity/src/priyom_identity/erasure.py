@@ -5,6 +5,8 @@ card also the card's name, notes, legal id and its own identifiers, because ther
 What stays: the person row (marked erased), the contact history (channel, time, ticket number: no personal
 data) and the tickets elsewhere, so counts and SLA statistics still add up. An audit row records who
 erased what, by id and count only. A later contact from the same number is, correctly, a stranger.
+The snapshots kept to undo merges of the card go too (they hold names and notes): such a merge can no
+longer be undone.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from priyom_contracts import utcnow
 
 from . import store
+from .merging import forget_merges_of
 from .tables import clients, contact_persons, identifiers
 
 #: What an erased private person's card is called from then on.
@@ -41,6 +44,8 @@ async def erase_person(session: AsyncSession, person_id: uuid.UUID, *, actor: st
                           .values(full_name=None, position=None, erased_at=utcnow()))
     if kind == "person":
         await store.update_client(session, client_id, {"name": ERASED_NAME, "notes": None, "legal_id": None})
+    snapshots = await forget_merges_of(session, client_id, person_id)
     await store.record_audit(session, "erase", client_id, actor=actor,
-                             detail={"person_id": str(person_id), "identifiers_removed": removed})
+                             detail={"person_id": str(person_id), "identifiers_removed": removed,
+                                     "merge_snapshots_removed": snapshots})
     return client_id

@@ -26,6 +26,7 @@ from .lookup_cache import LookupHit
 from .matching import PHONE, Identifier, Owner
 from .tables import (
     card_audit,
+    card_merges,
     client_contracts,
     clients,
     contact_history,
@@ -325,5 +326,8 @@ async def delete_client(session: AsyncSession, client_id: uuid.UUID, *, actor: s
     result = await session.execute(delete(clients).where(clients.c.id == client_id))
     if not result.rowcount:
         return False
+    # The snapshots to undo merges of this card hold the merged cards' data: they go with it.
+    await session.execute(delete(card_merges).where(
+        or_(card_merges.c.target_id == client_id, card_merges.c.source_id == client_id)))
     await record_audit(session, "delete", client_id, actor=actor, detail={"removed": counts})
     return True

@@ -84,6 +84,9 @@ identifiers = Table(
     Column("created_at", UtcDateTime, nullable=False),
     # 0002: the domain of an email, so "who at this company writes to us" is one indexed query.
     Column("domain", String(255), nullable=True, index=True),
+    # 0004: mail to this address failed for good (a bounce reported by the email channel). Still matched.
+    Column("undeliverable_at", UtcDateTime, nullable=True),
+    Column("undeliverable_reason", String(500), nullable=True),
     UniqueConstraint("kind", "value", name="uq_identifiers_kind_value"),
 )
 
@@ -123,6 +126,23 @@ card_audit = Table(
     Column("actor", String(200), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("detail", JSON, nullable=False),
+)
+
+#: 0004: what undoing a merge needs: the merged-away card's row, the target's fields before the merge, and
+#: the ids of the persons, identifiers, contracts and history rows that moved. Holds personal data (the
+#: card's name and notes), so an erasure deletes the snapshots that concern the person.
+card_merges = Table(
+    "card_merges",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("target_id", Uuid, nullable=False, index=True),
+    Column("source_id", Uuid, nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("merged_at", UtcDateTime, nullable=False),
+    Column("source_card", JSON, nullable=False),
+    Column("target_before", JSON, nullable=False),
+    Column("moved", JSON, nullable=False),
+    Column("undone_at", UtcDateTime, nullable=True),
 )
 
 inbox = inbox_table(metadata, "identity_inbox")
