@@ -1,12 +1,15 @@
-"""The journal of delivered replies: the migration creates what the code declares, on SQLite and PostgreSQL."""
+"""The journal of delivered replies: the migration creates what the code declares, and old records are swept,
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
 
 from priyom_contracts import DeliveryReported, DeliveryStatus
+from priyom_intake_messenger.journal_sweep import JournalSweep
 from priyom_intake_messenger.store import deliveries, metadata, migrate_database
 from priyom_kit.adapters import SqlDeliveryJournal
 from priyom_kit.testing import migrated_database
@@ -29,3 +32,21 @@ async def test_migration_matches_the_tables_and_the_journal_round_trips(database
         await journal.record(report)
         await journal.record(report)  # a second record of the same reply changes nothing
         assert await journal.delivered(reply_id) == report
+
+
+async def test_the_sweep_forgets_only_records_past_the_retention(database_url: str) -> None:
+    async with migrated_database(database_url, migrate_database) as database:
+        journal = SqlDeliveryJournal(lambda: database.sessions, deliveries)
+        old, recent = uuid.uuid4(), uuid.uuid4()
+        for reply_id in (old, recent):
+            await journal.record(DeliveryReported(
+                correlation_id=uuid.uuid4(), channel="telegram", idempotency_key=f"{reply_id}:delivered",
+                ticket_number="2026-000042", reply_id=reply_id, status=DeliveryStatus.DELIVERED))
+        async with database.sessions() as session:  # the first was delivered 31 days ago
+            await session.execute(update(deliveries).where(deliveries.c.reply_id == str(old))
+                                  .values(delivered_at=datetime.now(UTC) - timedelta(days=31)))
+            await session.commit()
+
+        assert await JournalSweep(journal, timedelta(days=30)).sweep() == 1
+        assert await journal.delivered(old) is None
+        assert await journal.delivered(recent) is not None

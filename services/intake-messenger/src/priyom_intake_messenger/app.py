@@ -8,6 +8,7 @@ journal in the service's database (:mod:`.store`) remembers which were delivered
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
@@ -15,9 +16,10 @@ from prometheus_client import CollectorRegistry
 from priyom_contracts import ContactReceived
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.adapters import ChannelEdge, SqlDeliveryJournal, serve_outbound
-from priyom_kit.blobs import FileBlobStore
+from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database
 
+from .journal_sweep import JournalSweep
 from .jsonhook.adapter import JsonWebhookAdapter
 from .jsonhook.api import json_webhook_router
 from .settings import IntakeMessengerSettings
@@ -34,7 +36,7 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     registry = CollectorRegistry()
     bus = Bus(settings, "intake-messenger", registry)
     bus.publisher(ContactReceived)
-    blobs = FileBlobStore(settings.blob_dir)
+    blobs = open_blob_store(settings)  # PRIYOM_BLOB_S3_BUCKET or PRIYOM_BLOB_DIR, as every service
     database = Database(settings.database_url)
     journal = SqlDeliveryJournal(lambda: database.sessions, deliveries)
     edges: list[ChannelEdge] = []
@@ -79,7 +81,9 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
         serve_outbound(bus, "intake-messenger.outbound", edges)
         # The journal is read before any reply is sent, so the database opens before the bus consumes.
         on_start.append(database.open)
-        on_stop.append(database.close)
+        sweep = JournalSweep(journal, timedelta(days=settings.journal_retention_days))
+        after_start.append(sweep.start)
+        on_stop.extend([sweep.stop, database.close])
         checks["database"] = database.ping
     return ServiceParts(name="intake-messenger", title="Priyom intake-messenger", settings=settings, bus=bus,
                         registry=registry, routers=routers, checks=checks, on_start=on_start,

@@ -26,6 +26,10 @@ class IntakeMessengerSettings(ServiceSettings):
         validation_alias=AliasChoices("INTAKE_MESSENGER_DATABASE_URL", "DATABASE_URL"),
         description="SQLAlchemy async URL of the journal of delivered replies (sqlite+aiosqlite or postgresql+asyncpg)",
     )
+    journal_retention_days: int = Field(
+        default=30, ge=1, le=3650,
+        description="Days a delivered reply is remembered (a redelivery after that would be sent again)",
+    )
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_BOT_TOKEN",
         description="Bot token from @BotFather; without it the Telegram channel is off",

@@ -20,7 +20,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import JSON, Column, MetaData, String, Table, select
+from sqlalchemy import JSON, Column, MetaData, String, Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -95,6 +95,16 @@ class SqlDeliveryJournal:
                 reply_id=str(report.reply_id), channel=report.channel, report=report.model_dump(mode="json"),
                 delivered_at=datetime.now(UTC)).on_conflict_do_nothing())
             await session.commit()
+
+    async def forget_before(self, cutoff: datetime) -> int:
+        """Drop the records of replies delivered before ``cutoff``; how many were dropped.
+
+        A reply is redelivered within minutes of its delivery (a lost acknowledgement, then the bus's retry), so
+        records older than the longest time a reply can wait in the queue are never read again."""
+        async with self._sessions()() as session:
+            result = await session.execute(delete(self.table).where(self.table.c.delivered_at < cutoff))
+            await session.commit()
+        return int(result.rowcount or 0)
 
 
 class _Sessions(Protocol):
