@@ -61,6 +61,7 @@ def unprocessable(message: str) -> HTTPException:
 def clients_router(database: Database, policy: MatchPolicy, changes: CardChanges) -> APIRouter:
     """``/api/v1/clients``: every route needs a bearer token (admins pass every role check)."""
     router = APIRouter(prefix="/api/v1/clients", tags=["clients"])
+    trigram: bool | None = None  # whether pg_trgm is there, asked once (migration 0004 may have skipped it)
 
     async def card_or_404(client_id: uuid.UUID) -> ClientCard:
         async with database.sessions() as session:
@@ -99,7 +100,7 @@ def clients_router(database: Database, policy: MatchPolicy, changes: CardChanges
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no client with this identifier")
         return card
 
-    @router.get("", response_model=list[CardSummary], summary="Search cards by name or phone fragment",
+    @router.get("", response_model=list[CardSummary], summary="Search cards by name (close spellings too, on PostgreSQL) or phone fragment",
                 responses={422: {"description": "Neither q nor phone given"}})
     async def search(
         _: Annotated[Principal, Depends(READERS)],
@@ -107,13 +108,16 @@ def clients_router(database: Database, policy: MatchPolicy, changes: CardChanges
         phone: Annotated[str | None, Query(max_length=64, description="Digits of a phone, 4 or more")] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> list[CardSummary]:
+        nonlocal trigram
         digits = "".join(c for c in phone or "" if c.isdigit()) or None
         if phone is not None and (digits is None or len(digits) < 4):
             raise unprocessable("phone fragment needs at least 4 digits")
         if not q and not digits:
             raise unprocessable("give q or phone")
         async with database.sessions() as session:
-            return await store.search(session, name=q, phone_digits=digits, limit=limit)
+            if trigram is None:
+                trigram = await store.trigram_available(session)
+            return await store.search(session, name=q, phone_digits=digits, limit=limit, trigram=trigram)
 
     @router.get("/{client_id}", response_model=ClientCard, summary="A client card by id",
                 responses={404: {"description": "No such card"},
