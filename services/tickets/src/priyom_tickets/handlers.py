@@ -35,6 +35,7 @@ from priyom_kit.db import Inbox
 
 from . import store, workflow
 from .automated import file_automated
+from .call_backs import schedule_call_back
 from .followups import closed_ticket_answered_by, open_ticket_continued_by
 from .lifecycle import FINAL
 from .outbox import Relay
@@ -144,10 +145,12 @@ async def register_contact(
                 record = {"appended_to": outcome.number, "contact_id": outcome.contact_id}
             elif ongoing is not None:
                 await workflow.append_followup(session, ongoing, event, policy=policy, now=now)
+                await schedule_call_back(session, ongoing, event, now)
                 outcome = Appended(ongoing["number"], str(event.contact.contact_id))
                 record = {"appended_to": outcome.number, "contact_id": outcome.contact_id}
             else:
                 ticket = await workflow.register(session, event, policy=policy, now=now)
+                await schedule_call_back(session, ticket, event, now)
                 outcome = ticket_created(event, ticket["number"])
                 record = outcome.model_dump(mode="json")
             if not await inbox.record(session, key, record):
