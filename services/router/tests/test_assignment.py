@@ -93,14 +93,14 @@ def test_a_team_may_keep_its_after_hours_contacts_in_its_own_queue() -> None:
     b = make()
     evening = datetime(2026, 11, 25, 16, 0, tzinfo=UTC).astimezone(b.zone)  # 19:00, sales closed at 18:00
     placed = assign(PURCHASE, client(), b, Roster(), evening)
-    assert (placed.team, placed.assignee, placed.waiting) == ("sales", None, True)
+    assert (placed.team, placed.assignee, placed.waiting, placed.until_opening) == ("sales", None, True, True)
 
 
 def test_nobody_available_waits_in_the_team_queue() -> None:
     b = make()
     roster = Roster(available={"Олег": False, "Света": False, "Игорь": False})
     placed = assign(SERVICE, client(), b, roster, NOON)
-    assert (placed.team, placed.assignee, placed.waiting) == ("service", None, True)
+    assert (placed.team, placed.assignee, placed.waiting, placed.until_opening) == ("service", None, True, False)
 
 
 def test_least_loaded_available_agent() -> None:

@@ -101,3 +101,23 @@ async def test_the_sweeper_runs_rounds_on_its_clock(database: Database) -> None:
         assert waits and set(waits) == {60}
     finally:
         await sweeper.stop()
+
+
+async def test_a_contact_waiting_in_hours_for_a_free_agent_is_left_to_the_agents(database: Database) -> None:
+    """Only contacts that came while the team was closed are handed over at opening; one that waits because
+    everybody was away is pulled by the next agent who frees up, at the pace they finish work."""
+    published = Published()
+    async with database.sessions() as session, session.begin():
+        for name in SALES:
+            await store.set_availability(session, name, False)
+    tuesday = MONDAY_0900.replace(day=1, month=12)  # Tuesday 09:00 in Moscow, sales at work
+    event = identified("Хотим приобрести лицензии, пришлите стоимость", received_at=tuesday)
+    await handlers.on_contact_identified(event, sessions=database.sessions, rules=RULES, second_opinion=None,
+                                         publish=published)
+    assert published.events[0].routing.assignee is None
+    async with database.sessions() as session, session.begin():
+        await store.set_availability(session, SALES[0], True)
+    assert await sweep_queues(database.sessions, RULES, published, tuesday.replace(hour=7)) == []
+    taken = await handlers.offer_waiting_work(SALES[0], sessions=database.sessions, rules=RULES,
+                                              publish=published, now=tuesday.replace(hour=7))
+    assert taken is not None and taken.contact_id == event.contact.contact_id

@@ -47,6 +47,8 @@ class Assignment:
     #: True when the agent was chosen among the team by load or turn: the choice depends on the other
     #: contacts being assigned at the same moment, so it must be taken under the team group's lock.
     balanced: bool = False
+    #: True when it waits because the team is closed: the queue sweep hands it over when the hours start.
+    until_opening: bool = False
     trail: list[str] = field(default_factory=list)
 
     @property
@@ -101,7 +103,7 @@ def _to_team(team: Team, why: str, step: Step, book: RuleBook, roster: Roster, l
         on_duty_closed = on_duty.hours is not None and not within(on_duty.hours, local_time)
         if team.after_hours == "queue" or on_duty is team or on_duty_closed:
             trail.append(f"outside {team.name}'s hours ({local_time:%a %H:%M}): waits in its queue")
-            return Assignment(team.name, None, step.value, waiting=True, trail=trail)
+            return Assignment(team.name, None, step.value, waiting=True, until_opening=True, trail=trail)
         return _to_team(on_duty, f"outside {team.name}'s hours ({local_time:%a %H:%M}): on-duty team "
                         f"{on_duty.name}", step, book, roster, local_time, trail)
     agent = pick_agent(team, book, roster)

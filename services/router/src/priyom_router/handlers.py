@@ -61,7 +61,8 @@ async def route_and_record(session: AsyncSession, event: ContactIdentified, rule
                           kind=decision.classification)
     recorded_now = await store.record_assignment(
         session, contact.contact_id, decision.routing, waiting=decision.assignment.waiting, routed_at=utcnow(),
-        channel=event.channel, opens_ticket=contact.automated is None, round_robin=round_robin)
+        channel=event.channel, opens_ticket=contact.automated is None, round_robin=round_robin,
+        until_opening=decision.assignment.until_opening)
     if not recorded_now:
         # A concurrent delivery of the same contact recorded its decision first: that one stands.
         recorded = await store.recorded_routing(session, contact.contact_id)

@@ -1,10 +1,11 @@
 """The router's clock: contacts that waited outside a team's hours get an agent when the hours start.
 
-A contact that arrives after hours waits in its team's queue (``after_hours: queue``) or in the on-duty
-queue, and one that finds nobody available waits too. Agents who free up pull from these queues one contact
-at a time (:func:`~priyom_router.handlers.offer_waiting_work`), but nobody frees up at 09:00 on Monday: the
-team simply starts work. So each round of the sweep looks at every team at work now and hands its waiting
-contacts, most urgent and oldest first, to its available members by the book's balancing, as if they had
+A contact that arrives after hours waits in its team's queue (``after_hours: queue``), and one that finds
+nobody available waits too. Agents who free up pull from the queues one contact at a time
+(:func:`~priyom_router.handlers.offer_waiting_work`), so a queue of the second kind drains at the pace agents
+finish work. But nobody frees up at 09:00 on Monday: the team simply starts work. So each round of the sweep
+looks at every team with working hours that is at work now, and hands the contacts that were routed while it
+was closed, most urgent and oldest first, to its available members by the book's balancing, as if they had
 just arrived. Each hand-over is its own short transaction under the team group's lock, so several router
 instances may sweep at once (a contact leaves the queue once) and new contacts are never held up for long.
 
@@ -47,8 +48,8 @@ async def sweep_queues(sessions: async_sessionmaker[AsyncSession], rules: Active
     local = now.astimezone(book.zone)
     assigned: list[ContactAssigned] = []
     for team in book.teams:
-        if not team.members or (team.hours is not None and not within(team.hours, local)):
-            continue
+        if not team.members or team.hours is None or not within(team.hours, local):
+            continue  # a team without hours never opens: its queue drains as agents free up
         while len(assigned) < limit:
             handed = await _hand_over_next(sessions, book, team, publish, local)
             if handed is None:
@@ -64,9 +65,10 @@ async def _hand_over_next(sessions: async_sessionmaker[AsyncSession], book: Rule
     group = book.balancing_group(team.name)
     async with sessions() as session, session.begin():
         await store.lock_group(session, group.key)
-        waiting = await store.next_waiting(session, [team.name])
-        if waiting is None:
+        found = await store.queue(session, [team.name], limit=1, until_opening=True)
+        if not found:
             return None
+        waiting = found[0]
         roster = await store.group_roster(session, group.members, await store.agent_states(session),
                                           round_robin=book.assignment.balancing == "round_robin")
         agent = pick_agent(team, book, roster)

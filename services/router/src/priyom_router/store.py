@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -142,14 +142,14 @@ async def recorded_routing(session: AsyncSession, contact_id: uuid.UUID) -> Rout
 
 async def record_assignment(session: AsyncSession, contact_id: uuid.UUID, routing: Routing, *,
                             waiting: bool, routed_at: datetime, channel: str, opens_ticket: bool = True,
-                            round_robin: bool = False) -> bool:
+                            round_robin: bool = False, until_opening: bool = False) -> bool:
     """Record the decision; a contact that will open no ticket (machine-written) never counts as load.
     False when a concurrent delivery of the same contact recorded it first (the caller then reads theirs)."""
     insert = _insert(session)
     result = await session.execute(insert(assignments).values(
         contact_id=contact_id, team=routing.team, assignee=routing.assignee, waiting=waiting, open=opens_ticket,
         priority=routing.priority or 3, routing=routing.model_dump(mode="json"), routed_at=routed_at,
-        channel=channel,
+        channel=channel, until_opening=until_opening,
     ).on_conflict_do_nothing(index_elements=[assignments.c.contact_id]))
     if not result.rowcount:
         return False
@@ -214,23 +214,33 @@ class Waiting:
 
 async def next_waiting(session: AsyncSession, teams: list[str]) -> Waiting | None:
     """The contact that has waited in one of ``teams``' queues the longest, most urgent first."""
+    found = await queue(session, teams, limit=1)
+    return found[0] if found else None
+
+
+async def queue(session: AsyncSession, teams: list[str], limit: int, *,
+                until_opening: bool = False) -> list[Waiting]:
+    """The contacts waiting in ``teams``' queues (only those waiting for the hours to start, with
+    ``until_opening``), most urgent first, then longest waiting."""
     if not teams:
-        return None
-    row = (await session.execute(
+        return []
+    which = assignments.c.until_opening.is_(True) if until_opening else true()
+    rows = await session.execute(
         select(assignments.c.contact_id, assignments.c.channel, assignments.c.ticket_number, assignments.c.team,
                assignments.c.routing)
-        .where(assignments.c.waiting.is_(True), assignments.c.open.is_(True), assignments.c.team.in_(teams))
-        .order_by(assignments.c.priority, assignments.c.routed_at, assignments.c.contact_id).limit(1)
-    )).first()
-    if row is None:
-        return None
-    return Waiting(row.contact_id, row.channel, row.ticket_number, row.team, Routing.model_validate(row.routing))
+        .where(assignments.c.waiting.is_(True), assignments.c.open.is_(True), assignments.c.team.in_(teams),
+               which)
+        .order_by(assignments.c.priority, assignments.c.routed_at, assignments.c.contact_id).limit(limit)
+    )
+    return [Waiting(r.contact_id, r.channel, r.ticket_number, r.team, Routing.model_validate(r.routing))
+            for r in rows]
 
 
 async def take_waiting(session: AsyncSession, waiting: Waiting, assignee: str, why: str) -> None:
     routing = waiting.routing.model_copy(update={"assignee": assignee, "trail": [*waiting.routing.trail, why]})
     await session.execute(update(assignments).where(assignments.c.contact_id == waiting.contact_id)
-                          .values(assignee=assignee, waiting=False, routing=routing.model_dump(mode="json")))
+                          .values(assignee=assignee, waiting=False, until_opening=False,
+                                  routing=routing.model_dump(mode="json")))
     await _advance_cursor(session, waiting.team, assignee)
 
 

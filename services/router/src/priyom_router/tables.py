@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, Uuid, false
 
 from priyom_kit.db import UtcDateTime, make_metadata
 
@@ -49,6 +49,8 @@ assignments = Table(
     Column("team", String(500), nullable=False),
     Column("assignee", String(500), nullable=True),
     Column("waiting", Boolean, nullable=False),
+    #: Waiting because the team was closed when the contact came: handed over when its hours start.
+    Column("until_opening", Boolean, nullable=False, server_default=false()),
     Column("open", Boolean, nullable=False),
     Column("priority", Integer, nullable=False),
     Column("ticket_number", String(64), nullable=True, unique=True),
