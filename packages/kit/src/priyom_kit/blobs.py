@@ -1,7 +1,9 @@
 """Where attachment bytes live. The bus carries only a reference (sha256 key, name, type, size).
 
 Content addressing makes a re-sent upload free and lets any service verify what it reads. The file store
-suits one machine or a shared volume; an object store can implement the same two methods.
+suits one machine or a shared volume; :class:`~priyom_kit.s3_blobs.S3BlobStore` keeps the same keys in an
+S3-compatible object store. :func:`open_blob_store` picks one from the settings, so every service reads and
+writes the same store.
 """
 
 from __future__ import annotations
@@ -11,12 +13,18 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .settings import ServiceSettings
 
 
 class BlobStore(Protocol):
     async def put(self, data: bytes) -> str: ...
-    async def get(self, key: str) -> bytes: ...
+    async def get(self, key: str) -> bytes: ...  # KeyError when there is no such blob
+    async def size(self, key: str) -> int | None: ...
+    async def adopt(self, path: Path, key: str) -> None: ...  # take a spooled file whose sha256 is key
+    async def close(self) -> None: ...
 
 
 class FileBlobStore:
@@ -36,6 +44,22 @@ class FileBlobStore:
 
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self._get, key)
+
+    async def size(self, key: str) -> int | None:
+        try:
+            return (await asyncio.to_thread(self._path(key).stat)).st_size
+        except (KeyError, FileNotFoundError):
+            return None
+
+    async def adopt(self, path: Path, key: str) -> None:
+        """Move the spooled file (on the same filesystem) into place; same key, same bytes, so replacing an
+        existing copy is harmless."""
+        target = self._path(key)
+        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(os.replace, path, target)
+
+    async def close(self) -> None:
+        return None
 
     def _put(self, data: bytes) -> str:
         key = hashlib.sha256(data).hexdigest()
@@ -60,3 +84,14 @@ class FileBlobStore:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             raise KeyError(key) from None
+
+
+def open_blob_store(settings: ServiceSettings) -> BlobStore:
+    """The store the settings name: S3 when ``PRIYOM_BLOB_S3_BUCKET`` is set, else files under
+    ``PRIYOM_BLOB_DIR``. Every service that touches attachments must open it this way, so they agree."""
+    if settings.blob_s3_bucket:
+        from .s3_blobs import S3BlobStore  # botocore is imported only by deployments that use it
+
+        return S3BlobStore(settings.blob_s3_bucket, endpoint_url=settings.blob_s3_endpoint,
+                           region=settings.blob_s3_region, prefix=settings.blob_s3_prefix)
+    return FileBlobStore(settings.blob_dir)

@@ -52,6 +52,20 @@ class ServiceSettings(BaseSettings):
         default=Path("var/blobs"), validation_alias="PRIYOM_BLOB_DIR",
         description="Attachment store shared by the services that read or write attachments",
     )
+    blob_s3_bucket: str | None = Field(
+        default=None, validation_alias="PRIYOM_BLOB_S3_BUCKET",
+        description="Keep attachments in this S3-compatible bucket instead of PRIYOM_BLOB_DIR; credentials "
+                    "from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+    )
+    blob_s3_endpoint: str | None = Field(
+        default=None, validation_alias="PRIYOM_BLOB_S3_ENDPOINT",
+        description="Endpoint URL of a non-AWS object store (MinIO, Ceph); empty: AWS",
+    )
+    blob_s3_region: str | None = Field(
+        default=None, validation_alias="PRIYOM_BLOB_S3_REGION", description="The bucket's region")
+    blob_s3_prefix: str = Field(
+        default="blobs/", validation_alias="PRIYOM_BLOB_S3_PREFIX",
+        description="Key prefix of the attachment objects in the bucket")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     log_json: bool = Field(default=False, validation_alias="LOG_JSON", description="JSON log lines")
     host: str = Field(default="127.0.0.1", description="HTTP listen address")

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 
 from priyom_contracts import ContactReceived
 from priyom_kit import Bus, ServiceParts, build_app
-from priyom_kit.blobs import FileBlobStore
+from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database
 
 from .dead_letters import dead_letter_publisher
@@ -56,7 +56,7 @@ def build_channel(settings: IntakeEmailSettings | None = None) -> tuple[ServiceP
     bus = Bus(settings, "intake-email", registry)
     bus.publisher(ContactReceived)
     database = Database(settings.database_url)
-    blobs = FileBlobStore(settings.blob_dir)
+    blobs = open_blob_store(settings)  # PRIYOM_BLOB_S3_BUCKET or PRIYOM_BLOB_DIR, as every service
     limits = MailLimits(max_bytes=settings.smtp_max_bytes, time_budget_s=settings.parse_time_budget_s)
     memory = ByteBudget(settings.parse_memory_bytes)
     metrics = MailboxMetrics(registry)

@@ -7,7 +7,7 @@ from prometheus_client import CollectorRegistry
 
 from priyom_contracts import ContactReceived
 from priyom_kit import Bus, ServiceParts, build_app
-from priyom_kit.blobs import FileBlobStore
+from priyom_kit.blobs import open_blob_store
 
 from .api import contacts_router
 from .page import render_page
@@ -19,7 +19,7 @@ def build(settings: IntakeWebSettings | None = None) -> ServiceParts:
     registry = CollectorRegistry()
     bus = Bus(settings, "intake-web", registry)
     bus.publisher(ContactReceived)
-    blobs = FileBlobStore(settings.blob_dir)
+    blobs = open_blob_store(settings)  # PRIYOM_BLOB_S3_BUCKET or PRIYOM_BLOB_DIR, as every service
     router = contacts_router(settings, bus.publish, blobs, render_page(settings))
     return ServiceParts(name="intake-web", title="Priyom intake-web", settings=settings, bus=bus,
                         registry=registry, routers=[router],

@@ -64,6 +64,7 @@ Text = Annotated[str | None, Query(max_length=500)]
 
 @dataclass(frozen=True)
 class UploadLimits:
+    #: Where uploads are spooled while hashed: the blob directory (a rename away from the file store).
     blob_dir: Path
     max_bytes: int
     max_files: int
@@ -162,7 +163,7 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
         if len(body.attachments) > limits.max_files:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"at most {limits.max_files} files")
         for ref in body.attachments:
-            if uploads.stored_size(limits.blob_dir, ref.blob_key) != ref.size:
+            if await blobs.size(ref.blob_key) != ref.size:
                 raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                     f"{ref.filename!r} was not uploaded (or not with this size)")
         sent = await workflow.reply(session, ticket, body.body, author=who.name, policy=policy, now=utcnow(),
@@ -315,7 +316,7 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
             for file in files:
                 name = PurePath((file.filename or "file").replace("\\", "/")).name[:255] or "file"
                 try:
-                    kept = await uploads.store_stream(limits.blob_dir, file.read, name, limits.max_bytes)
+                    kept = await uploads.store_stream(blobs, limits.blob_dir, file.read, name, limits.max_bytes)
                 except uploads.TooLarge as exc:
                     raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from None
                 stored.append(AttachmentRef(blob_key=kept.blob_key, filename=name, content_type=kept.content_type,

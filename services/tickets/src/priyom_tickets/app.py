@@ -16,7 +16,7 @@ from priyom_contracts import (
 )
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.auth import Authenticator
-from priyom_kit.blobs import FileBlobStore
+from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database, Inbox
 
 from . import console, handlers, popups, staff, store, workflow
@@ -41,6 +41,7 @@ def build(
     registry = CollectorRegistry()
     bus = Bus(settings, "tickets", registry)
     database = Database(settings.database_url)
+    blobs = open_blob_store(settings)
     inbox = Inbox(store.inbox, handlers.CONSUMER)
     deliveries = Inbox(store.inbox, handlers.DELIVERIES)
     assignments = Inbox(store.inbox, handlers.ASSIGNMENTS)
@@ -78,7 +79,7 @@ def build(
         settings=settings,
         bus=bus,
         registry=registry,
-        routers=[make_router(database, FileBlobStore(settings.blob_dir), relay, policy,
+        routers=[make_router(database, blobs, relay, policy,
                              access_policy_from_mapping(settings.team_access),
                              UploadLimits(settings.blob_dir, settings.max_attachment_bytes,
                                           settings.max_attachments)),
@@ -86,7 +87,7 @@ def build(
                  make_socket_router(consoles, extension_lookup(database))],
         checks={"database": database.ping},
         on_start=[database.open, scheduler.start],
-        on_stop=[scheduler.stop, database.close],
+        on_stop=[scheduler.stop, database.close, blobs.close],
         authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token),
     )
 

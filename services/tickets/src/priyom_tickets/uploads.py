@@ -1,8 +1,9 @@
 """Files agents attach to replies: streamed into the blob store with a size cap, their type sniffed.
 
-The bytes go where every service finds attachments (the shared blob directory, content-addressed by SHA-256,
-the layout of :class:`priyom_kit.blobs.FileBlobStore`), written chunk by chunk while hashing, so a large file
-never sits in memory and one over the cap is refused before it is stored. The declared content type is the
+The bytes go where every service finds attachments (the blob store the settings name, content-addressed by
+SHA-256): spooled to a local file chunk by chunk while hashing, so a large file never sits in memory and one
+over the cap is refused before it is stored, then handed to the store (moved into place in the blob
+directory, or uploaded part by part to the S3 bucket). The declared content type is the
 uploader's claim; what is recorded is what the first bytes say, so a script named ``invoice.pdf`` is not
 passed on as a PDF.
 """
@@ -16,6 +17,8 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from priyom_kit.blobs import BlobStore
 
 CHUNK = 1 << 20
 
@@ -70,9 +73,10 @@ class Stored:
 Read = Callable[[int], Awaitable[bytes]]
 
 
-async def store_stream(root: Path, read: Read, filename: str, max_bytes: int) -> Stored:
-    """Copy ``read`` (an upload's ``read(n)``) into the blob store; TooLarge past ``max_bytes``."""
-    fd, tmp = await asyncio.to_thread(_temp_in, root)
+async def store_stream(blobs: BlobStore, spool: Path, read: Read, filename: str, max_bytes: int) -> Stored:
+    """Copy ``read`` (an upload's ``read(n)``) into the blob store through a file in ``spool`` (for the file
+    store, its own root, so the final move is a rename); TooLarge past ``max_bytes``."""
+    fd, tmp = await asyncio.to_thread(_temp_in, spool)
     digest, size, head = hashlib.sha256(), 0, b""
     try:
         with os.fdopen(fd, "wb") as out:
@@ -86,7 +90,7 @@ async def store_stream(root: Path, read: Read, filename: str, max_bytes: int) ->
                 await asyncio.to_thread(out.write, chunk)
             await asyncio.to_thread(_sync, out)
         key = digest.hexdigest()
-        await asyncio.to_thread(_install, tmp, root, key)
+        await blobs.adopt(Path(tmp), key)
         return Stored(key, size, sniff(head, filename))
     except BaseException:
         await asyncio.to_thread(Path(tmp).unlink, missing_ok=True)
@@ -98,22 +102,6 @@ def _temp_in(root: Path) -> tuple[int, str]:
     return tempfile.mkstemp(dir=root, prefix=".upload-")
 
 
-def _install(tmp: str, root: Path, key: str) -> None:
-    target = root / key[:2] / key[2:]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, target)  # same content, same name: replacing an existing copy is harmless
-
-
 def _sync(out: object) -> None:
     out.flush()  # type: ignore[attr-defined]
     os.fsync(out.fileno())  # type: ignore[attr-defined]
-
-
-def stored_size(root: Path, blob_key: str) -> int | None:
-    """The size of a stored blob, or None when there is none under that key."""
-    if len(blob_key) != 64 or any(c not in "0123456789abcdef" for c in blob_key):
-        return None
-    try:
-        return (root / blob_key[:2] / blob_key[2:]).stat().st_size
-    except FileNotFoundError:
-        return None
