@@ -1,15 +1,24 @@
-"""A stand-in for the telephony bridge's bus side, for end-to-end tests and ``bench/popup.py``.
+"""Calls for end-to-end tests and ``bench/popup.py``: the real telephony bridge on a fake PBX, or a stand-in.
 
-It does what intake-telephony does when a phone starts ringing, through the same public surfaces: ask
-identity's ``identity.lookup`` queue for the caller's card (request/reply, as the PBX bridge asks), then
-publish a :class:`~priyom_contracts.CallEvent` on the bus with the kit's confirmed publish. Used until the
-bridge and its fake AMI server drive calls themselves; it knows nothing of tickets.
+:func:`bridge` runs ``python -m priyom_intake_telephony`` as a process logged in to a
+:class:`~tests.fakes.ami_server.FakeAmiServer`: calls then go the whole way, AMI events in, pop-ups out.
+:class:`TelephonyStandIn` does only the bridge's bus side when a phone starts ringing, through the same
+public surfaces (identity's ``identity.lookup`` request/reply, then a confirmed ``call.event.v1.phone``),
+for measuring the rest of the path apart from the bridge. Neither knows anything of tickets.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import subprocess
+import sys
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
+import httpx
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import (
@@ -22,6 +31,36 @@ from priyom_contracts import (
 )
 from priyom_kit import Bus, ServiceSettings
 from priyom_kit.rpc import RpcClient
+from tests.fakes.ami_server import FakeAmiServer
+
+from .stack import ENV_PREFIX, Stack, free_port
+
+
+def _spawn(env: dict[str, str], workdir: Path, name: str) -> subprocess.Popen[bytes]:
+    with open(workdir / f"{name}.log", "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "priyom_intake_telephony", "serve"], env=env,
+                                cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+
+
+@asynccontextmanager
+async def bridge(stack: Stack, ami: FakeAmiServer, name: str = "telephony-ami") -> AsyncIterator[int]:
+    """One more intake-telephony process on the stack's bus, with its AMI bridge logged in to ``ami``."""
+    port = free_port()
+    env = {**stack.env, f"{ENV_PREFIX['intake-telephony']}PORT": str(port), "AMI_HOST": "127.0.0.1",
+           "AMI_PORT": str(ami.port), "AMI_USERNAME": ami.username, "AMI_SECRET": ami.secret}
+    process = await asyncio.to_thread(_spawn, env, stack.workdir, name)
+    try:
+        await ami.wait_for_login(timeout=60)
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                        break
+                await asyncio.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        await asyncio.to_thread(process.wait, 30)
 
 
 class TelephonyStandIn:

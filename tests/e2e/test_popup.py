@@ -1,9 +1,9 @@
 """A caller pop-up from the outside: a known caller's phone rings and the agent's console shows their card
 and open ticket, over a real WebSocket to the real tickets process.
 
-The client becomes known the way customers do (a web form, through identity, router and tickets); the ringing
-event is published as the telephony bridge publishes it (identity looked up over ``identity.lookup``, then a
-``call.event.v1.phone``), see :mod:`tests.e2e.calls`.
+The client becomes known the way customers do (a web form, through identity, router and tickets). The call
+comes from the fake AMI server through a real intake-telephony process (the whole path), and once more from
+the stand-in that publishes only what the bridge publishes (see :mod:`tests.e2e.calls`).
 """
 
 from __future__ import annotations
@@ -19,18 +19,17 @@ import pytest
 from websockets.asyncio.client import connect
 
 from priyom_contracts import CallState
+from tests.fakes.ami_server import FakeAmiServer, ScriptedPbx
 
-from .calls import TelephonyStandIn
+from .calls import TelephonyStandIn, bridge
 from .stack import Stack
 from .test_pipeline import submit, wait_ticket
 
 pytestmark = pytest.mark.e2e
 
 
-async def test_known_caller_pops_up_on_the_ringing_agent_s_console(stack: Stack) -> None:
-    digits = f"{random.randrange(10**7):07d}"
-    phone = f"+7916{digits}"
-    extension = f"7{random.randrange(10**4):04d}"
+async def known_client(stack: Stack, digits: str, extension: str) -> tuple[dict, str]:
+    """A client made by a web form (its ticket) and an agent on ``extension`` (their token)."""
     async with httpx.AsyncClient(timeout=10) as client:
         typed = f"8 (916) {digits[:3]}-{digits[3:5]}-{digits[5:]}"
         form = await submit(client, stack, name="Вера Котова", phone=typed, subject="Касса не печатает чеки",
@@ -41,11 +40,42 @@ async def test_known_caller_pops_up_on_the_ringing_agent_s_console(stack: Stack)
                                   json={"name": f"Агент {extension}", "role": "agent", "teams": ["service"],
                                         "extension": extension})
         assert agent.status_code == 201, agent.text
-    ws = stack.url("tickets").replace("http://", "ws://")
+    return ticket, agent.json()["token"]
+
+
+def console_url(stack: Stack, extension: str, token: str) -> str:
+    return f"{stack.url('tickets').replace('http://', 'ws://')}/ws/agent?extension={extension}&token={token}"
+
+
+async def test_a_pbx_call_pops_up_on_the_ringing_agent_s_console(stack: Stack) -> None:
+    digits = f"{random.randrange(10**7):07d}"
+    extension = f"6{random.randrange(10**4):04d}"
+    ticket, token = await known_client(stack, digits, extension)
+    linkedid, events = ScriptedPbx().direct_call(f"8916{digits}", extension, caller_name="Kotova V.")
+    rings = next(i for i, e in enumerate(events) if e.get("DialStatus") == "RINGING") + 1
+    async with FakeAmiServer() as ami, bridge(stack, ami), connect(console_url(stack, extension, token)) as console:
+        await ami.send(events[:rings])
+        popup = json.loads(await asyncio.wait_for(console.recv(), 15))
+        await ami.send(events[rings:])
+        progress = [json.loads(await asyncio.wait_for(console.recv(), 15)) for _ in range(2)]
+
+    assert popup["type"] == "incoming_call" and popup["call_id"] == linkedid
+    assert popup["caller_number"] == f"+7916{digits}" and popup["caller_name"] == "Kotova V."
+    assert popup["client"] is not None and popup["client"]["id"] == ticket["client_id"]
+    assert popup["first_contact"] is False
+    assert ticket["number"] in [t["number"] for t in popup["open_tickets"]]
+    assert progress == [{"type": "call_answered", "call_id": linkedid}, {"type": "call_ended", "call_id": linkedid}]
+
+
+async def test_known_caller_pops_up_on_the_ringing_agent_s_console(stack: Stack) -> None:
+    digits = f"{random.randrange(10**7):07d}"
+    phone = f"+7916{digits}"
+    extension = f"7{random.randrange(10**4):04d}"
+    ticket, token = await known_client(stack, digits, extension)
     amqp_url = stack.env.get("AMQP_URL", os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
     call_id = f"{time.time():.6f}"
     async with TelephonyStandIn(amqp_url, stack.env["PRIYOM_BUS_PREFIX"]) as telephony, connect(
-            f"{ws}/ws/agent?extension={extension}&token={agent.json()['token']}") as console:
+            console_url(stack, extension, token)) as console:
         started = time.perf_counter()
         await telephony.ring(call_id, phone, extension, caller_name="KOTOVA V")
         popup = json.loads(await asyncio.wait_for(console.recv(), 15))
