@@ -192,3 +192,29 @@ async def test_bounce_fails_the_reply_it_names_and_flags_the_ticket_until_a_repl
     # A reply sent after the bounce got through: the customer is reachable, the flag goes.
     await reply("Дозвонились, всё решили.", "<r3@priyom.example>")
     assert (await detail(tickets, created.number))["delivery_failed_at"] is None
+
+
+async def test_bounce_from_the_postmaster_finds_the_ticket_by_our_message_id(tickets, make_routed) -> None:
+    created = await tickets.register(make_routed(channel="email"))
+    sent = await tickets.client.post(f"/api/v1/tickets/{created.number}/replies", headers=AGENT,
+                                     json={"body": "Ответ клиенту"})
+    reply_id = sent.json()["reply_id"]
+    await handlers.on_delivery_reported(DeliveryReported(
+        correlation_id=uuid.uuid4(), channel="email", idempotency_key=f"{reply_id}:delivered",
+        ticket_number=created.number, reply_id=reply_id, status=DeliveryStatus.DELIVERED,
+        external_message_id=f"reply.{reply_id}@priyom.example"),
+        sessions=tickets.database.sessions, inbox=Inbox(store.inbox, handlers.DELIVERIES))
+    # identity made the mail server's postmaster a card of its own: another client than the customer.
+    bounce = machine(make_routed(channel="email", subject="Delivery Status Notification (Failure)",
+                                 thread=ThreadHint(references=[f"reply.{reply_id}@priyom.example"])),
+                     AutomatedKind.BOUNCE, undeliverable=["anna@example.ru"])
+    outcome, _ = await register_contact(tickets.database.sessions, tickets.inbox, bounce, tickets.policy)
+    assert outcome == Appended(created.number, str(bounce.contact.contact_id))
+    reply = next(m for m in (await detail(tickets, created.number))["messages"] if m["kind"] == "reply")
+    assert reply["delivery_status"] == "failed"
+
+    # A stranger's auto-reply quoting the number in its subject is not evidence enough.
+    stranger = machine(make_routed(channel="email", subject=f"Автоответ: [{created.number}]",
+                                   thread=ThreadHint(ticket_number=created.number)), AutomatedKind.AUTO_REPLY)
+    outcome, _ = await register_contact(tickets.database.sessions, tickets.inbox, stranger, tickets.policy)
+    assert isinstance(outcome, Ignored)

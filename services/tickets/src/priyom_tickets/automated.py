@@ -4,6 +4,11 @@ They go on the thread of the ticket they answer, so an agent sees that the custo
 did not arrive, but they never open a ticket, never move one (a "customer replied" from an auto-responder is
 how helpdesks end up in reply loops: freescout#3670), send no notice and leave every SLA clock alone.
 
+The ticket is found as for a person's follow-up (same client, ticket number or thread), or else by our own
+Message-ID that the machine's mail names: a bounce comes from a mail server's postmaster, whom identity does not
+know as the customer, but the id of the message it returns is ours and unguessable, so it is safe evidence
+where a ticket number in a subject is not (zammad#5064).
+
 A bounce also says which of our messages failed: the reply it names (In-Reply-To / References) or, when it
 names none we know, the latest e-mail we sent on that ticket is marked failed, and the ticket is flagged
 until a later reply is delivered.
@@ -23,7 +28,7 @@ from priyom_contracts import AutomatedKind, ContactRouted
 
 from . import store
 from .followups import ticket_answered_by
-from .store import ticket_messages
+from .store import ticket_messages, tickets
 
 _DETAIL_MAX = 2000
 
@@ -31,7 +36,7 @@ _DETAIL_MAX = 2000
 async def file_automated(session: AsyncSession, event: ContactRouted, now: datetime) -> RowMapping | None:
     """Put the machine's message on the ticket it answers; the ticket, or None when it answers none we know
     (then it is dropped: it must not become a ticket)."""
-    ticket = await ticket_answered_by(session, event)
+    ticket = await ticket_answered_by(session, event) or await _ticket_of_our_message(session, event)
     if ticket is None:
         return None
     kind = event.contact.automated
@@ -42,6 +47,21 @@ async def file_automated(session: AsyncSession, event: ContactRouted, now: datet
     if kind == AutomatedKind.BOUNCE:
         await _mark_bounced(session, ticket, event, now)
     return ticket
+
+
+def _named_ids(event: ContactRouted) -> list[str]:
+    hint = event.contact.thread
+    return [i for i in (hint.in_reply_to, *hint.references) if i][:50]
+
+
+async def _ticket_of_our_message(session: AsyncSession, event: ContactRouted) -> RowMapping | None:
+    named = _named_ids(event)
+    if not named:
+        return None
+    ours = select(ticket_messages.c.ticket_seq).where(ticket_messages.c.direction == "outbound",
+                                                      ticket_messages.c.external_message_id.in_(named))
+    return (await session.execute(select(tickets).where(tickets.c.seq.in_(ours)).order_by(tickets.c.seq.desc())
+                                  .limit(1).with_for_update())).mappings().first()
 
 
 async def _mark_bounced(session: AsyncSession, ticket: Mapping[str, Any], event: ContactRouted,
@@ -62,8 +82,7 @@ async def _mark_bounced(session: AsyncSession, ticket: Mapping[str, Any], event:
 async def _bounced_message(session: AsyncSession, seq: int, event: ContactRouted) -> RowMapping | None:
     """Our message the bounce is about: the one it names, else the latest we sent on its channel."""
     ours = (ticket_messages.c.ticket_seq == seq) & (ticket_messages.c.direction == "outbound")
-    hint = event.contact.thread
-    named = [i for i in (hint.in_reply_to, *hint.references) if i][:50]
+    named = _named_ids(event)
     if named:
         found = (await session.execute(select(ticket_messages).where(
             ours, ticket_messages.c.external_message_id.in_(named)))).mappings().first()
