@@ -7,7 +7,13 @@ import gc
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ClientChanged, ContactIdentified, ContactReceived, TicketCreated
+from priyom_contracts import (
+    ClientChanged,
+    ContactIdentified,
+    ContactReceived,
+    DeliveryReported,
+    TicketCreated,
+)
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.db import Database, Inbox
 
@@ -52,6 +58,10 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
         return await handlers.on_lookup_request(body, lookup=lookup)
 
     responder = LookupResponder(settings.amqp_url.get_secret_value(), bus.topology.identity_lookup_queue, answer)
+
+    @bus.consumer("identity.deliveries")
+    async def on_delivery_reported(event: DeliveryReported) -> None:
+        await handlers.on_delivery_reported(event, sessions=database.sessions, policy=policy, changes=changes)
 
     @bus.consumer("identity.tickets")
     async def on_ticket_created(event: TicketCreated) -> None:

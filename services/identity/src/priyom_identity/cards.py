@@ -25,6 +25,9 @@ class IdentifierView(BaseModel):
     value: str = Field(description="The normalised value identity matches on (E.164, lower-case email)")
     extension: str | None = None
     person_id: uuid.UUID | None = Field(default=None, description="None: the identifier is the card's own")
+    undeliverable_at: datetime | None = Field(
+        default=None, description="Mail to this address failed for good (reported then); it still identifies")
+    undeliverable_reason: str | None = None
 
 
 class PersonView(BaseModel):

@@ -9,11 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import (
+    AutomatedKind,
     ClientChange,
     ClientChanged,
     ClientLookupReply,
     ContactIdentified,
     ContactReceived,
+    DeliveryReported,
+    DeliveryStatus,
     TicketCreated,
 )
 from priyom_kit import Bus, PermanentError, TransientError, get_logger
@@ -26,6 +29,7 @@ from .matching import NoUsableIdentifier, sender_identifiers
 from .merging import CardGone
 from .policy import MatchPolicy
 from .store import note_ticket
+from .undeliverable import clear_undeliverable, flag_undeliverable
 
 log = get_logger("priyom.identity")
 
@@ -51,6 +55,8 @@ async def on_contact_received(event: ContactReceived, *, sessions: async_session
     except NoUsableIdentifier as exc:
         raise PermanentError(str(exc)) from None
     identified = await identify_recorded(event, sessions=sessions, inbox=inbox, policy=policy, changes=changes)
+    if event.contact.automated is AutomatedKind.BOUNCE and event.contact.undeliverable:
+        await note_bounce(event, sessions=sessions, policy=policy, changes=changes)
     await bus.publish(identified)
     log.info("contact identified", contact_id=str(event.contact.contact_id), channel=event.channel,
              client_id=str(identified.client.client_id), match=identified.client.match.value,
@@ -106,6 +112,39 @@ async def on_lookup_request(body: bytes, *, lookup: ClientLookup) -> bytes:
             request_id = request_id_of(None)
         reply = ClientLookupReply(request_id=request_id, found=False, error="lookup unavailable, try again")
     return reply.model_dump_json().encode()
+
+
+async def note_bounce(event: ContactReceived, *, sessions: async_sessionmaker[AsyncSession], policy: MatchPolicy,
+                      changes: CardChanges | None = None) -> None:
+    """A bounce came back as mail: flag the addresses it names. Idempotent (a flag keeps its first report)."""
+    async with sessions() as session, session.begin():
+        flagged = await flag_undeliverable(session, [str(e) for e in event.contact.undeliverable],
+                                           reason="a bounce came back", at=event.contact.received_at,
+                                           rules=policy.email)
+    if changes is not None:
+        await changes.committed(ClientChange.FLAGGED, flagged, channel=event.channel)
+
+
+async def on_delivery_reported(event: DeliveryReported, *, sessions: async_sessionmaker[AsyncSession],
+                               policy: MatchPolicy, changes: CardChanges | None = None) -> None:
+    """The email channel's result for a reply: a final failure flags the address, a delivery clears it.
+
+    Idempotent by nature, so no inbox: a redelivered report finds the flag already as it leaves it.
+    """
+    if event.recipient_email is None or event.status is DeliveryStatus.RETRYING:
+        return
+    async with sessions() as session, session.begin():
+        if event.status is DeliveryStatus.FAILED:
+            changed = await flag_undeliverable(session, [str(event.recipient_email)], reason=event.detail,
+                                               at=event.occurred_at, rules=policy.email)
+        else:
+            changed = await clear_undeliverable(session, str(event.recipient_email),
+                                                delivered_at=event.occurred_at, rules=policy.email)
+    if changed:
+        log.info("email deliverability changed", status=event.status.value, cards=len(changed),
+                 reply_id=str(event.reply_id))
+    if changes is not None:
+        await changes.committed(ClientChange.FLAGGED, changed, channel=event.channel)
 
 
 def on_client_changed(event: ClientChanged, *, changes: CardChanges) -> None:

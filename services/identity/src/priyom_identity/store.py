@@ -199,7 +199,8 @@ async def load_card(session: AsyncSession, client_id: uuid.UUID) -> ClientCard |
         persons=[PersonView(id=p.id, full_name=p.full_name, position=p.position, role=p.role,
                             erased=p.erased_at is not None) for p in persons],
         identifiers=[IdentifierView(id=i.id, kind=i.kind, value=i.value, extension=i.extension,
-                                    person_id=i.person_id) for i in idents],
+                                    person_id=i.person_id, undeliverable_at=i.undeliverable_at,
+                                    undeliverable_reason=i.undeliverable_reason) for i in idents],
     )
     return card.model_copy(update={"missing_fields": missing_fields(card)})
 
