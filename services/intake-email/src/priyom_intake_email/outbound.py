@@ -111,7 +111,7 @@ class ReplySender:
             # Each failed attempt is reported once; delivered and failed happen once per reply.
             idempotency_key=f"{key}:{attempt}" if attempt is not None else key,
             ticket_number=reply.ticket_number, reply_id=reply.reply_id, status=status, detail=detail,
-            external_message_id=external_id,
+            external_message_id=external_id, recipient_email=reply.recipient.email,
         )
         await self.bus.publish(report)
         log.info("reply reported", reply_id=str(reply.reply_id), status=status.value)
