@@ -253,7 +253,7 @@ function renderThread(t) {
       : null;
     const files = m.attachments.map((a) => {
       const button = el("button", { type: "button", className: "attachment" },
-                        `📎 ${a.filename} (${Math.ceil(a.size / 1024)} КБ)`);
+                        `Файл: ${a.filename} (${Math.ceil(a.size / 1024)} КБ)`);
       button.addEventListener("click", () => download(t.number, a));
       return button;
     });
