@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
 from priyom_identity.lookup_cache import LookupCache, LookupHit
 
 
@@ -68,3 +71,60 @@ def test_the_least_recently_used_entry_goes_first_and_size_zero_caches_nothing()
     off = LookupCache(0, 60)
     off.put(PHONE, first, off.generation)
     assert off.get(PHONE) is None
+
+
+class CacheModel(RuleBasedStateMachine):
+    """Any sequence of puts, gets, invalidations and clock moves: the cache never answers with a card
+    that changed after the answer was read, nor with another key's card, and stays within its size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = Clock()
+        self.cache = LookupCache(3, 10, self.clock)
+        self.cards = [hit() for _ in range(3)]
+        #: key -> (card, generation read, time stored): what a correct cache may still answer.
+        self.stored: dict[tuple[str, str], tuple[LookupHit, float]] = {}
+        self.changed_at: dict[uuid.UUID, int] = {}
+        self.reads: list[tuple[tuple[str, str], LookupHit, int]] = []
+
+    keys = st.sampled_from([("phone", str(n)) for n in range(5)])
+
+    @rule(key=keys, card=st.integers(0, 2))
+    def read_database(self, key: tuple[str, str], card: int) -> None:
+        self.reads.append((key, self.cards[card], self.cache.generation))
+
+    @rule(data=st.data())
+    def store_a_read(self, data: st.DataObject) -> None:
+        if not self.reads:
+            return
+        key, card, generation = self.reads.pop(data.draw(st.integers(0, len(self.reads) - 1)))
+        self.cache.put(key, card, generation)
+        if generation == self.cache.generation:
+            self.stored[key] = (card, self.clock.now)
+
+    @rule(card=st.integers(0, 2))
+    def change_card(self, card: int) -> None:
+        client_id = self.cards[card].client_id
+        self.cache.invalidate(client_id)
+        self.stored = {k: v for k, v in self.stored.items() if v[0].client_id != client_id}
+
+    @rule(seconds=st.floats(0, 6))
+    def time_passes(self, seconds: float) -> None:
+        self.clock.now += seconds
+
+    @rule(key=keys)
+    def lookup(self, key: tuple[str, str]) -> None:
+        answer = self.cache.get(key)
+        if answer is not None:
+            assert key in self.stored, "answered a key never stored, or stored before its card changed"
+            card, stored_at = self.stored[key]
+            assert answer == card and self.clock.now < stored_at + 10
+
+    @invariant()
+    def bounded_and_indexed(self) -> None:
+        assert len(self.cache) <= 3
+        indexed = {k for keys in self.cache._keys_by_client.values() for k in keys}
+        assert indexed == set(self.cache._entries)
+
+
+TestCacheModel = CacheModel.TestCase

@@ -7,8 +7,12 @@ import uuid
 
 from sqlalchemy import text
 
+from priyom_contracts import ClientLookupReply
 from priyom_identity.cards import NewClient, NewPerson
+from priyom_identity.handlers import on_lookup_request
 from priyom_identity.identify import register_card
+from priyom_identity.lookup import ClientLookup
+from priyom_identity.lookup_cache import LookupCache
 from priyom_identity.lookup_reader import LOOKUP_SQL, PostgresLookupReader, lookup_reader
 from priyom_identity.matching import EMAIL, PHONE, Identifier
 from priyom_identity.policy import MatchPolicy
@@ -62,3 +66,30 @@ async def test_postgres_plan_uses_the_unique_index(database: Database, database_
             "$2::text[]", f"ARRAY['+79160000000', '{uuid.uuid4().hex}@x.ru']")
         plan = "\n".join((await session.execute(text(f"EXPLAIN {sql}"))).scalars())
     assert "uq_identifiers_kind_value" in plan, plan
+
+
+async def test_a_lost_database_connection_is_an_answer_not_a_timeout(database: Database,
+                                                                     database_url: str) -> None:
+    """The PBX gets "lookup unavailable" at once when the database drops the lookup's connection, and the
+    next lookup, on a fresh connection, finds the caller again."""
+    if not database_url.startswith("postgresql"):
+        return  # SQLite has no connection to lose
+    async with database.sessions() as session, session.begin():
+        await register_card(session, NewClient(name="ООО Связь", phones=["+7 916 740-00-09"]), POLICY)
+    reader = PostgresLookupReader(database_url, pool_size=1)
+    await reader.open()
+    try:
+        lookup = ClientLookup(reader, LookupCache(0, 1), POLICY)
+        request = b'{"request_id": "00000000-0000-0000-0000-00000000abcd", "phone": "8 916 740 00 09"}'
+        assert ClientLookupReply.model_validate_json(await on_lookup_request(request, lookup=lookup)).found
+        async with database.sessions() as session, session.begin():
+            await session.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        lost = ClientLookupReply.model_validate_json(await on_lookup_request(request, lookup=lookup))
+        assert (lost.found, lost.error, lost.request_id) == (False, "lookup unavailable, try again",
+                                                             uuid.UUID(int=0xABCD))
+        again = ClientLookupReply.model_validate_json(await on_lookup_request(request, lookup=lookup))
+        assert again.found and again.display_name == "ООО Связь"
+    finally:
+        await reader.close()
