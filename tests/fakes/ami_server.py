@@ -83,6 +83,9 @@ class FakeAmiServer:
     actions: list[dict[str, str]] = field(default_factory=list)
     logins: int = 0
     failed_logins: int = 0
+    #: The channels up now, as the events sent so far say (Newchannel adds, Hangup removes), for
+    #: ``CoreShowChannels``: Uniqueid -> the Newchannel's fields.
+    live_channels: dict[str, dict[str, str]] = field(default_factory=dict)
     _server: asyncio.base_events.Server | None = None
     _clients: list[_Client] = field(default_factory=list)
     _logged_in: asyncio.Condition | None = None
@@ -129,11 +132,19 @@ class FakeAmiServer:
         assert self._send_lock is not None
         async with self._send_lock:
             for event in events:
+                self._follow(event)
                 wire = render(event)
                 for client in [c for c in self._clients if c.logged_in]:
                     await self._write(client, wire)
                 if self.on_sent is not None:
                     self.on_sent(event, time.time())
+
+    def _follow(self, event: Mapping[str, Any]) -> None:
+        name, uniqueid = event.get("Event"), event.get("Uniqueid")
+        if name == "Newchannel" and uniqueid:
+            self.live_channels[str(uniqueid)] = {k: str(v) for k, v in event.items() if k not in ("Event", "Privilege")}
+        elif name == "Hangup" and uniqueid:
+            self.live_channels.pop(str(uniqueid), None)
 
     async def _write(self, client: _Client, wire: bytes) -> None:
         try:
@@ -203,6 +214,17 @@ class FakeAmiServer:
                                        "Exten": fields.get("exten", ""), "Application": "", "Data": "",
                                        "Reason": "4", "Uniqueid": "<null>", "CallerIDNum": "<unknown>",
                                        "CallerIDName": "<unknown>"})
+            return True
+        elif name == "coreshowchannels":
+            action_id = fields.get("actionid", "")
+            reply.update(EventList="start", Message="Channels will follow")
+            await self._reply(client, reply)
+            for channel in list(self.live_channels.values()):
+                await self._reply(client, {"Event": "CoreShowChannel", "ActionID": action_id, **channel,
+                                           "Application": "Dial", "ApplicationData": "", "Duration": "00:00:05",
+                                           "BridgeId": ""})
+            await self._reply(client, {"Event": "CoreShowChannelsComplete", "ActionID": action_id,
+                                       "EventList": "Complete", "ListItems": str(len(self.live_channels))})
             return True
         elif name == "logoff":
             reply.update(Response="Goodbye", Message="Thanks for all the fish.")

@@ -107,3 +107,23 @@ async def test_the_outbound_call_of_a_click_to_call_is_a_contact(telephony: Tele
     assert (contact["call"]["direction"], contact["call"]["agent"], contact["sender"]["phone"]) == (
         "outbound", "101", "+79161230005")
     assert contact["call"]["call_back"] is False
+
+
+async def test_a_call_that_ended_during_a_reconnect_is_still_published(telephony: Telephony,
+                                                                        ami: FakeAmiServer) -> None:
+    pbx = ScriptedPbx()
+    _, ended_in_gap = pbx.direct_call("+79161230006", "104", answered=False)
+    _, goes_on = pbx.direct_call("+79161230007", "105")
+    ringing_at = 4  # Newchannel, Newchannel, DialBegin, Newstate: the phones ring
+    await ami.send(ended_in_gap[:ringing_at] + goes_on[:ringing_at])
+    assert sorted(states(await telephony.call_events(2))) == [("ringing", "104"), ("ringing", "105")]
+    await ami.drop_clients()
+    await ami.send(ended_in_gap[ringing_at:])  # nobody is connected: these are lost, as on a real PBX
+    await ami.wait_for_login(2, timeout=15)
+    # After the re-login the service asks which channels still exist; the first call has none left.
+    assert states(await telephony.call_events(1)) == [("missed", None)]
+    missed = (await telephony.contact())["contact"]["call"]
+    assert (missed["outcome"], missed["call_back"], missed["caller"]) == ("missed", True, "+79161230006")
+    await ami.send(goes_on[ringing_at:])  # the call that survived the gap goes on as usual
+    assert states(await telephony.call_events(2)) == [("answered", "105"), ("ended", "105")]
+    assert (await telephony.contact())["contact"]["call"]["outcome"] == "answered"

@@ -145,3 +145,17 @@ def test_a_blind_transfer_stays_one_call() -> None:
 def test_answered_carries_the_agent() -> None:
     _, progress = replay(ScriptedPbx().direct_call("+79161234567", "205")[1])
     assert [p.agent for p in progress if isinstance(p, Answered)] == ["205"]
+
+
+def test_reconcile_finishes_calls_whose_channels_are_gone() -> None:
+    pbx = ScriptedPbx()
+    _, gone = pbx.direct_call("+79161234567", "101", answered=False)
+    _, alive = pbx.direct_call("+79161234568", "102")
+    tracker = CallTracker()
+    for event in gone[:4] + alive[:4]:
+        tracker.feed(event, NOW)
+    live = {alive[0]["Uniqueid"], alive[1]["Uniqueid"]}
+    finished = tracker.reconcile(live, NOW)
+    assert [(type(p).__name__, p.call.caller, p.call.outcome) for p in finished] == [
+        ("Finished", "+79161234567", "missed")]
+    assert list(tracker.calls) == [alive[0]["Linkedid"]]

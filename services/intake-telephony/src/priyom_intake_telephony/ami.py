@@ -19,6 +19,7 @@ import codecs
 import contextlib
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -39,6 +40,13 @@ TRACKED_EVENTS = frozenset({
 })
 #: Bound of events waiting for the tracker: far above any burst, small enough to stay in memory.
 MAX_BACKLOG = 100_000
+
+
+@dataclass(frozen=True)
+class Resync:
+    """Queued after a re-login, in order with the events: the channels Asterisk still has."""
+
+    live: frozenset[str]
 
 
 class AmiState(StrEnum):
@@ -100,17 +108,19 @@ class AmiConnection:
     """One AMI session, kept up; ``on_event`` gets each tracked event, in order, from one task."""
 
     def __init__(self, *, host: str, port: int, username: str, secret: str, events: str,
-                 on_event: Callable[[Mapping[str, Any]], None], ping_interval_s: float = 10.0,
+                 on_event: Callable[[Mapping[str, Any]], None],
+                 on_resync: Callable[[frozenset[str]], None] | None = None, ping_interval_s: float = 10.0,
                  backoff_min_s: float = 1.0, backoff_max_s: float = 60.0) -> None:
         self.config = dict(host=host, port=port, username=username, secret=secret, events=events)
         self.on_event = on_event
+        self.on_resync = on_resync
         self.ping_interval_s = ping_interval_s
         self.backoff = (backoff_min_s, backoff_max_s)
         self.state = AmiState.CONNECTING
         self.logins = 0
         self.protocol_factory: type[AMIProtocol] = Utf8AmiProtocol
         self.manager: BackoffManager | None = None
-        self._queue: asyncio.Queue[Message] = asyncio.Queue(MAX_BACKLOG)
+        self._queue: asyncio.Queue[Message | Resync] = asyncio.Queue(MAX_BACKLOG)
         self._tasks: list[asyncio.Task[None]] = []
         self._auth_failure_logged = False
 
@@ -167,6 +177,8 @@ class AmiConnection:
         self.manager.reset_backoff()
         log.info("AMI logged in", host=self.config["host"], port=self.config["port"],
                  version=getattr(manager.protocol, "version", None))
+        if self.logins > 1 and self.on_resync is not None:
+            self._tasks.append(asyncio.create_task(self._resync()))
 
     def _login_result(self, login: Callable[[Any], bool]) -> Callable[[Any], bool]:
         def checked(future: Any) -> bool:
@@ -186,10 +198,29 @@ class AmiConnection:
 
     # -- tasks --------------------------------------------------------------------------------------------
 
+    async def _resync(self) -> None:
+        """Events of the reconnect gap are lost: ask which channels still exist, so calls that ended in the
+        gap are finished instead of waiting for ever."""
+        assert self.manager is not None
+        try:
+            listing = await asyncio.wait_for(
+                self.manager.send_action({"Action": "CoreShowChannels"}, as_list=True), 10)
+        except Exception as exc:  # noqa: BLE001 - without the listing the open calls simply stay open
+            log.warning("AMI resync failed", error=type(exc).__name__)
+            return
+        items = listing if isinstance(listing, list) else [listing]
+        live = frozenset(str(item.get("Uniqueid")) for item in items
+                         if str(item.get("Event", "")).lower() == "coreshowchannel")
+        self._queue.put_nowait(Resync(live))
+
     async def _consume(self) -> None:
         while True:
             message = await self._queue.get()
             try:
+                if isinstance(message, Resync):
+                    if self.on_resync is not None:
+                        self.on_resync(message.live)
+                    continue
                 self.on_event(message)
             except Exception:  # noqa: BLE001 - one odd event must not stop the tracker
                 log.exception("AMI event not understood", ami_event=str(message.get("Event")))

@@ -51,6 +51,7 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
         ami = AmiConnection(host=settings.ami_host, port=settings.ami_port, username=settings.ami_username,
                             secret=settings.ami_secret.get_secret_value() if settings.ami_secret else "",
                             events=settings.ami_events, on_event=on_event,
+                            on_resync=lambda live: bridge.handle(tracker.reconcile(set(live))),
                             ping_interval_s=settings.ping_interval_s, backoff_min_s=settings.reconnect_min_s,
                             backoff_max_s=settings.reconnect_max_s)
 

@@ -133,6 +133,20 @@ class CallTracker:
             return []
         return handler(self, event, _event_time(event, now))
 
+    def reconcile(self, live: set[str], now: datetime | None = None) -> list[Progress]:
+        """After a reconnect: ``live`` is every channel Asterisk still has (``CoreShowChannels``). Channels
+        that hung up while we were away leave their calls; a call with none left is finished, with what was
+        seen of it (an answer missed in the gap is missed here too)."""
+        at = now or datetime.now(UTC)
+        progress: list[Progress] = []
+        for call in list(self.calls.values()):
+            for uniqueid in call.channels - live:
+                call.channels.discard(uniqueid)
+                self._channel_call.pop(uniqueid, None)
+            if not call.channels:
+                progress += self._end(call, at)
+        return progress
+
     # -- bookkeeping ------------------------------------------------------------------------------------
 
     def _call(self, event: Mapping[str, Any], at: datetime, *, create: bool = False) -> Call | None:
@@ -357,6 +371,9 @@ class CallTracker:
             members.discard(uniqueid)
         if call.channels:
             return []
+        return self._end(call, at)
+
+    def _end(self, call: Call, at: datetime) -> list[Progress]:
         call.ended_at = at
         call.ringing.clear()
         del self.calls[call.call_id]
