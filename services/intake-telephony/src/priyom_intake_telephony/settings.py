@@ -21,7 +21,7 @@ class IntakeTelephonySettings(ServiceSettings):
     ami_port: int = Field(default=5038, ge=1, le=65535, validation_alias="AMI_PORT",
                           description="Asterisk Manager Interface port")
     ami_username: str = Field(default="priyom", validation_alias="AMI_USERNAME",
-                              description="The manager.conf user (read = call,agent,cdr,dialplan; write = originate)")
+                              description="The manager.conf user (read = call,agent,cdr,dialplan; write = originate,reporting)")
     ami_secret: SecretStr | None = Field(default=None, validation_alias="AMI_SECRET",
                                          description="The manager.conf user's secret")
     ami_events: str = Field(default="call,agent,cdr,dialplan",
