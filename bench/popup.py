@@ -7,10 +7,13 @@ private bus prefix (``tests/e2e/stack.py``), makes ``--agents`` agents with exte
 WebSocket console per agent, then drives ``--rate`` calls per second for ``--seconds``: each call rings one
 agent, is answered a second later and ends two seconds after that.
 
-The ringing side is :class:`tests.e2e.calls.TelephonyStandIn` (identity looked up over ``identity.lookup``,
-then ``call.event.v1.phone`` published), which is what the telephony bridge does once the AMI event has been
-read; the clock starts when that event would leave the AMI server, so the figure covers the lookup, the bus,
-tickets' queries and the socket. One caller in ten is a number nobody knows.
+Calls come from the fake AMI server (``tests/fakes/ami_server.py``, the scripted events of a direct call
+as chan_pjsip reports it) through a real intake-telephony process, which looks the caller up in identity and
+publishes the call event; the clock starts when the server has written ``DialBegin`` (its ``on_sent``) and
+stops when the pop-up arrives at the console. ``--via standin`` replaces the PBX and the bridge with
+:class:`tests.e2e.calls.TelephonyStandIn` (lookup, then publish), to price the rest of the path alone. One
+caller in ten is a number nobody knows. A tap on the bus splits the figure at the moment the ringing event
+is there to consume, and tickets' CPU per call is read from /proc.
 
 For comparison it times a raw aio-pika path at the same rate: three confirmed, persistent hops in a row
 (the lookup's request and reply, and the call event), no database, no validation.
@@ -18,6 +21,7 @@ For comparison it times a raw aio-pika path at the same rate: three confirmed, p
 Prints one JSON line; removes its databases, queues and processes.
 
     python bench/popup.py [--persons 1000000] [--rate 20] [--seconds 30] [--agents 20] [--tickets 200000]
+                          [--via ami|standin]
 """
 
 from __future__ import annotations
@@ -40,20 +44,22 @@ import secrets  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from collections.abc import Mapping  # noqa: E402
 
 import aio_pika  # noqa: E402
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
-from bench.identity import load, phone, summary  # noqa: E402
+from bench.identity import cpu_seconds, load, phone, summary  # noqa: E402
 from bench.tickets import BULK_TICKETS, STATUSES, TYPES  # noqa: E402
 from priyom_contracts import CallState  # noqa: E402
 from priyom_identity.store import migrate_database as migrate_identity  # noqa: E402
 from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
 from priyom_tickets.store import migrate as migrate_tickets  # noqa: E402
-from tests.e2e.calls import TelephonyStandIn  # noqa: E402
+from tests.e2e.calls import TelephonyStandIn, bridge  # noqa: E402
 from tests.e2e.stack import Stack, stack_env  # noqa: E402
+from tests.fakes.ami_server import FakeAmiServer, ScriptedPbx  # noqa: E402
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 UNKNOWN_SHARE = 0.1
@@ -119,7 +125,7 @@ async def open_consoles(stack: Stack, agents: int) -> dict[str, ClientConnection
 
 async def read_console(console: ClientConnection, arrived: dict[str, float], counts: dict[str, int]) -> None:
     async for text in console:
-        at = time.perf_counter()
+        at = time.time()
         message = json.loads(text)
         counts[message["type"]] = counts.get(message["type"], 0) + 1
         if message["type"] == "incoming_call":
@@ -141,7 +147,7 @@ async def tap_ringing(prefix: str, on_bus: dict[str, float]) -> aio_pika.abc.Abs
     await queue.bind(exchange, routing_key="call.event.v1.*")
 
     async def noted(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        at = time.perf_counter()
+        at = time.time()
         body = json.loads(message.body)
         if body["state"] == "ringing":
             on_bus[body["call_id"]] = at
@@ -160,9 +166,9 @@ async def drive(telephony: TelephonyStandIn, numbers: list[str], extensions: lis
     async def call(n: int) -> None:
         call_id = f"{int(time.time())}.{n}"
         caller, extension = numbers[n % len(numbers)], extensions[n % len(extensions)]
-        started[call_id] = time.perf_counter()  # the AMI event leaves the PBX
+        started[call_id] = time.time()  # the AMI event leaves the PBX
         client = await telephony.lookup(caller)
-        lookups.append(time.perf_counter() - started[call_id])
+        lookups.append(time.time() - started[call_id])
         await telephony.publish(call_id, CallState.RINGING, caller, extension, caller_name=f"CALLER {n}",
                                 client=client)
         await asyncio.sleep(1.0)
@@ -176,6 +182,28 @@ async def drive(telephony: TelephonyStandIn, numbers: list[str], extensions: lis
         tasks.append(asyncio.create_task(call(n)))
     await asyncio.gather(*tasks)
     return started, lookups
+
+
+async def drive_ami(ami: FakeAmiServer, numbers: list[str], extensions: list[str], rate: float,
+                    seconds: float) -> None:
+    """Ring at ``rate`` calls per second through the fake PBX: each call's events up to the ringing phone,
+    then its answer and hang-up 1.5 s later (the clock is the server's ``on_sent`` of ``DialBegin``)."""
+    pbx = ScriptedPbx()
+    tasks = []
+
+    async def call(n: int) -> None:
+        _, events = pbx.direct_call(numbers[n % len(numbers)], extensions[n % len(extensions)],
+                                    caller_name=f"CALLER {n}")
+        rings = next(i for i, e in enumerate(events) if e.get("DialStatus") == "RINGING") + 1
+        await ami.send(events[:rings])
+        await asyncio.sleep(1.5)
+        await ami.send(events[rings:])
+
+    begin = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        await asyncio.sleep(max(0.0, begin + n / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(call(n)))
+    await asyncio.gather(*tasks)
 
 
 # -- raw aio-pika baseline --------------------------------------------------------------------------------
@@ -257,14 +285,35 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         readers = [asyncio.create_task(read_console(c, arrived, counts)) for c in consoles.values()]
         on_bus: dict[str, float] = {}
         tap = await tap_ringing(prefix, on_bus)
-        async with TelephonyStandIn(AMQP_URL, prefix) as telephony:
-            for n in range(20):  # warm up: connections, prepared statements, caches of the first call
-                await telephony.ring(f"warm.{n}", numbers[-1 - n], next(iter(consoles)))
-            await asyncio.sleep(1)
-            arrived.clear()
-            counts.clear()
-            started, lookups = await drive(telephony, numbers, list(consoles), args.rate, args.seconds)
-        await asyncio.sleep(1)
+        tickets_pid = stack.processes["tickets"].pid
+        lookups: list[float] = []
+        if args.via == "standin":
+            async with TelephonyStandIn(AMQP_URL, prefix) as telephony:
+                for n in range(20):  # warm up: connections, prepared statements, caches of the first call
+                    await telephony.ring(f"warm.{n}", numbers[-1 - n], next(iter(consoles)))
+                await asyncio.sleep(1)
+                arrived.clear()
+                counts.clear()
+                cpu_before = cpu_seconds(tickets_pid)
+                started, lookups = await drive(telephony, numbers, list(consoles), args.rate, args.seconds)
+        else:
+            started = {}
+
+            def sent(event: Mapping[str, str], at: float) -> None:
+                if event.get("Event") == "DialBegin" and not warming:
+                    started[event["Linkedid"]] = at
+
+            warming = True
+            async with FakeAmiServer(on_sent=sent) as ami, bridge(stack, ami):
+                await drive_ami(ami, numbers[-20:], list(consoles), 20, 1)  # warm up
+                await asyncio.sleep(2)
+                warming = False
+                arrived.clear()
+                counts.clear()
+                cpu_before = cpu_seconds(tickets_pid)
+                await drive_ami(ami, numbers, list(consoles), args.rate, args.seconds)
+                await asyncio.sleep(1)
+        tickets_cpu_ms = (cpu_seconds(tickets_pid) - cpu_before) / calls * 1000
         await tap.close()
         latencies = [arrived[c] - t for c, t in started.items() if c in arrived]
         to_bus = [on_bus[c] - t for c, t in started.items() if c in on_bus]
@@ -278,13 +327,17 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         return {
             "bench": "popup", "persons": args.persons, "copy_load_s": round(load_s, 1), "prewarmed": prewarmed,
             "tickets": args.tickets, "tickets_load_s": round(tickets_s, 1), "agents": args.agents,
-            "calls": calls, "rate_per_s": args.rate, "driven_by": "TelephonyStandIn (published CallEvent)",
+            "calls": calls, "rate_per_s": args.rate,
+            "driven_by": {"ami": "fake AMI server -> intake-telephony process",
+                          "standin": "TelephonyStandIn (lookup, then a published CallEvent)"}[args.via],
             "popups_received": len(latencies), "popups_missing": calls - len(latencies),
             "popups_with_client": counts.get("with_client", 0),
             "popups_with_open_tickets": counts.get("with_open_tickets", 0),
             "call_answered_received": counts.get("call_answered", 0),
             "call_ended_received": counts.get("call_ended", 0),
-            "ringing_to_popup": popup, "of_which_identity_lookup": summary(lookups),
+            "ringing_to_popup": popup,
+            **({"of_which_identity_lookup": summary(lookups)} if lookups else {}),
+            "tickets_cpu_ms_per_call": round(tickets_cpu_ms, 3),
             "of_which_until_on_the_bus": summary(to_bus), "of_which_bus_to_console": summary(after_bus),
             "raw_aio_pika_three_hops": summary(baseline),
             "target_p99_ms": 50.0, "target_met": popup["p99_ms"] < 50.0,
@@ -306,5 +359,7 @@ if __name__ == "__main__":
     parser.add_argument("--other-clients", type=int, default=20_000, help="clients with tickets who do not call")
     parser.add_argument("--rate", type=float, default=20.0, help="calls per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long calls are driven")
+    parser.add_argument("--via", choices=["ami", "standin"], default="ami",
+                        help="ring through the fake AMI server and a telephony process, or publish CallEvents")
     parser.add_argument("--agents", type=int, default=20, help="agents, each with a console and an extension")
     print(json.dumps(asyncio.run(main(parser.parse_args())), ensure_ascii=False))

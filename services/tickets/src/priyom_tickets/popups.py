@@ -157,6 +157,8 @@ async def on_call_event(event: CallEvent, *, consoles: Consoles,
         history = NO_HISTORY
         if event.client is not None:
             async with sessions()() as session:
+                # Reads only, each consistent on its own: no BEGIN and ROLLBACK, two round trips fewer.
+                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
                 history = await caller_history(session, event.client.client_id)
         await consoles.ringing(event.agent, event.call_id, incoming_call(event, history).model_dump_json())
     elif event.state is CallState.ANSWERED:
