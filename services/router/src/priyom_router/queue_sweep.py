@@ -42,7 +42,8 @@ ROUND_LIMIT = 200
 
 async def sweep_queues(sessions: async_sessionmaker[AsyncSession], rules: ActiveRules, publish: Publish,
                        now: datetime, *, limit: int = ROUND_LIMIT) -> list[ContactAssigned]:
-    """One round at ``now``: every team at work gives its waiting contacts to its available members."""
+    """One round at ``now``: every team at work gives the contacts that waited for its opening to its
+    available members."""
     async with sessions() as session:
         book, _version = await rules.current(session)
     local = now.astimezone(book.zone)
