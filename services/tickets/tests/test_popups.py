@@ -165,6 +165,14 @@ async def test_unknown_number_pops_up_as_a_new_caller(desk: Desk) -> None:
     assert popup == {"type": "incoming_call", "call_id": "1700000000.2", "caller_number": "200",
                      "caller_name": "Reception", "client": None, "first_contact": True, "open_tickets": [],
                      "last_contacts": []}
+    async with httpx.AsyncClient(base_url=desk.server.http) as client:
+        for _ in range(50):  # the server notices the closed console a moment after the client is gone
+            metrics = (await client.get("/metrics")).text
+            if "priyom_agent_consoles 0.0" in metrics:
+                break
+            await asyncio.sleep(0.1)
+    assert "priyom_popup_delay_seconds_count 1.0" in metrics
+    assert "priyom_agent_consoles 0.0" in metrics
 
 
 async def test_known_client_without_tickets_is_a_first_contact(desk: Desk) -> None:

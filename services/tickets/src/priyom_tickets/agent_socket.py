@@ -18,8 +18,10 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 from sqlalchemy import select
 
 from priyom_kit import Role, get_logger
@@ -46,10 +48,20 @@ CLOSE_NOT_YOURS = 4403
 
 
 class AgentSockets:
-    """Extension → the open sockets of this process, and the calls they were shown."""
+    """Extension → the open sockets of this process, and the calls they were shown.
 
-    def __init__(self) -> None:
+    With a registry it exports the open consoles and, per pop-up, the time from the call event's
+    publication to the pop-up written to the sockets: the part of "before the agent answers" tickets owns,
+    watched in production rather than only in the bench.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self._sockets: dict[str, set[WebSocket]] = {}
+        self.consoles = Gauge("priyom_agent_consoles", "Open /ws/agent sockets in this process",
+                              registry=registry)
+        self.delay = Histogram("priyom_popup_delay_seconds",
+                               "From the ringing call event's publication to its pop-up written to the sockets",
+                               buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5), registry=registry)
         self._calls: OrderedDict[str, set[str]] = OrderedDict()
         self._ringing: dict[str, tuple[str, str, float]] = {}  # extension → (call_id, pop-up, since)
 
@@ -61,26 +73,30 @@ class AgentSockets:
 
     async def add(self, extension: str, socket: WebSocket) -> None:
         self._sockets.setdefault(extension, set()).add(socket)
+        self.consoles.inc()
         ringing = self._ringing.get(extension)
         if ringing is not None and time.monotonic() - ringing[2] < RINGING_KEPT_S:
             await self._send([socket], ringing[1])
 
     def remove(self, extension: str, socket: WebSocket) -> None:
         sockets = self._sockets.get(extension)
-        if sockets is not None:
+        if sockets is not None and socket in sockets:
             sockets.discard(socket)
+            self.consoles.dec()
             if not sockets:
                 del self._sockets[extension]
 
     # -- call progress (popups.Consoles) --------------------------------------------------------------
 
-    async def ringing(self, extension: str, call_id: str, text: str) -> None:
+    async def ringing(self, extension: str, call_id: str, text: str, published: datetime | None = None) -> None:
         self._calls.setdefault(call_id, set()).add(extension)
         self._calls.move_to_end(call_id)
         while len(self._calls) > CALLS_KEPT:
             self._calls.popitem(last=False)
         self._ringing[extension] = (call_id, text, time.monotonic())
         await self._to({extension}, text)
+        if published is not None:
+            self.delay.observe(max(0.0, (datetime.now(UTC) - published).total_seconds()))
 
     async def answered(self, extension: str | None, call_id: str, text: str) -> None:
         extensions = set(self._calls.get(call_id, ()))

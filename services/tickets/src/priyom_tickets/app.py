@@ -64,7 +64,7 @@ def build(
     async def on_contact_assigned(event: ContactAssigned) -> None:
         await handlers.on_contact_assigned(event, sessions=database.sessions, inbox=assignments)
 
-    consoles = AgentSockets()
+    consoles = AgentSockets(registry)
 
     @bus.fanout_consumer("tickets.calls")
     async def on_call_event(event: CallEvent) -> None:

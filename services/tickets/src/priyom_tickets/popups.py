@@ -135,7 +135,8 @@ class Consoles(Protocol):
 
     def serves(self, extension: str) -> bool: ...
 
-    async def ringing(self, extension: str, call_id: str, text: str) -> None: ...
+    async def ringing(self, extension: str, call_id: str, text: str, published: datetime | None = None
+                      ) -> None: ...
 
     async def answered(self, extension: str | None, call_id: str, text: str) -> None: ...
 
@@ -160,7 +161,8 @@ async def on_call_event(event: CallEvent, *, consoles: Consoles,
                 # Reads only, each consistent on its own: no BEGIN and ROLLBACK, two round trips fewer.
                 await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
                 history = await caller_history(session, event.client.client_id)
-        await consoles.ringing(event.agent, event.call_id, incoming_call(event, history).model_dump_json())
+        await consoles.ringing(event.agent, event.call_id, incoming_call(event, history).model_dump_json(),
+                               event.occurred_at)
     elif event.state is CallState.ANSWERED:
         text = CallProgress(type="call_answered", call_id=event.call_id).model_dump_json()
         await consoles.answered(event.agent, event.call_id, text)
