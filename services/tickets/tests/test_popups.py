@@ -7,6 +7,7 @@ consoles are ``websockets`` clients, so authentication, close codes and fan-out 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import uuid
@@ -26,6 +27,7 @@ from priyom_contracts import CallEvent, CallState, ClientMatch, MatchKind
 from priyom_kit import ServiceParts
 from priyom_kit.db import Database
 from priyom_tickets import store
+from priyom_tickets.agent_socket import MAX_CONSOLES_PER_EXTENSION
 from priyom_tickets.app import build, create_app
 from priyom_tickets.handlers import register_contact
 from priyom_tickets.notifications import outbound_channels
@@ -286,3 +288,15 @@ async def test_extensions_are_set_changed_and_unique(desk: Desk) -> None:
     async with connect(desk.url("111", desk.tokens["101"])) as new:
         await desk.ring("1700000002.1", "111")
         assert (await receive(new))["call_id"] == "1700000002.1"
+
+
+async def test_an_extension_holds_a_bounded_number_of_consoles(desk: Desk) -> None:
+    url = desk.url("101", desk.tokens["101"])
+    async with contextlib.AsyncExitStack() as stack:
+        consoles = [await stack.enter_async_context(connect(url)) for _ in range(MAX_CONSOLES_PER_EXTENSION)]
+        async with connect(url) as one_too_many:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(one_too_many.recv(), 10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
+        await desk.ring("1700000003.1", "101")
+        assert [(await receive(c))["call_id"] for c in consoles] == ["1700000003.1"] * MAX_CONSOLES_PER_EXTENSION

@@ -43,8 +43,12 @@ CALLS_KEPT = 10_000
 #: Largest message a console may send (it has nothing to say yet beyond keep-alives).
 MAX_CLIENT_MESSAGE = 4096
 
+#: Consoles one extension may hold open in one process (a desk, a laptop, a wallboard, reconnect overlap).
+MAX_CONSOLES_PER_EXTENSION = 8
+
 CLOSE_BAD_TOKEN = 4401
 CLOSE_NOT_YOURS = 4403
+CLOSE_TOO_MANY = 4429
 
 
 class AgentSockets:
@@ -164,6 +168,9 @@ def make_socket_router(sockets: AgentSockets, extension_of: ExtensionOf) -> APIR
             return
         if Role.ADMIN not in principal.roles and await extension_of(principal.name) != extension:
             await refuse(websocket, CLOSE_NOT_YOURS, "not your extension")
+            return
+        if sockets.count(extension) >= MAX_CONSOLES_PER_EXTENSION:
+            await refuse(websocket, CLOSE_TOO_MANY, "too many consoles for this extension")
             return
         await websocket.accept()
         await sockets.add(extension, websocket)
