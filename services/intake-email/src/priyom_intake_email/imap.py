@@ -153,9 +153,10 @@ class MailboxReader:
             messages = fetched_messages(response.lines)
         else:
             [uid] = batch.uids
-            response = _ok(await client.uid("fetch", str(uid), "(UID BODY.PEEK[HEADER])"), "UID FETCH HEADER")
-            messages = {u: header[:self.intake.limits.max_header_bytes]
-                        for u, header in fetched_messages(response.lines).items()}
+            # A partial fetch: even the header is read no further than the header limit.
+            response = _ok(await client.uid("fetch", str(uid), f"(UID BODY.PEEK[HEADER]<0.{self.intake.limits.max_header_bytes}>)"),
+                           "UID FETCH HEADER")
+            messages = fetched_messages(response.lines)
         self.metrics.fetched_bytes.labels(self.mailbox.name).inc(sum(len(m) for m in messages.values()))
         return messages
 
