@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from priyom_intake_email.oauth2 import AccessTokens, TokenError
 from priyom_intake_email.settings import ImapMailbox, IntakeEmailSettings
 from priyom_intake_email.testing import Dovecot, DovecotMissing, start_dovecot
 
@@ -29,6 +30,8 @@ class OAuthProvider:
     """A token endpoint (refresh_token grant) and the RFC 7662 introspection endpoint Dovecot asks."""
 
     refresh_token: str = "rt-good"
+    rotate: bool = False  # answer each refresh with a new refresh token (as Microsoft's endpoint does)
+    expires_in: int = 3600
     issued: dict[str, str] = field(default_factory=dict)  # access token -> user
     token_requests: int = 0
     introspected: list[str] = field(default_factory=list)
@@ -60,7 +63,11 @@ def _handler(provider: OAuthProvider) -> type[BaseHTTPRequestHandler]:
                     return
                 token = f"at-{provider.token_requests}"
                 provider.issued[token] = form["client_id"][0]  # the test's client id is the mailbox user
-                self._answer(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+                answer: dict[str, object] = {"access_token": token, "token_type": "Bearer",
+                                             "expires_in": provider.expires_in}
+                if provider.rotate:
+                    provider.refresh_token = answer["refresh_token"] = f"rt-{provider.token_requests}"
+                self._answer(200, answer)
             elif self.path.startswith("/introspect"):
                 token = (form.get("token") or [""])[0]
                 provider.introspected.append(token)
@@ -187,3 +194,31 @@ async def test_a_refused_token_is_retried_without_hanging(settings: IntakeEmailS
     assert oauth_provider.introspected.count(token) >= 2, time.monotonic() - started
     assert time.monotonic() - started < 15
     assert not any(re.search(r"method=XOAUTH2", line) for line in login_lines(secure_dovecot, mailbox_user))
+
+
+async def test_access_tokens_are_kept_until_near_expiry_renewed_when_refused_and_rotated() -> None:
+    provider = OAuthProvider(rotate=True)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(provider))
+    provider.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        box = ImapMailbox(name="m", host="127.0.0.1", username="u", auth="xoauth2",
+                          oauth2_token_url=provider.url("/token"), oauth2_client_id="u",
+                          oauth2_refresh_token="rt-good")
+        tokens = AccessTokens(box)
+        first = await tokens.get()
+        assert await tokens.get() == first and provider.token_requests == 1  # kept while valid
+        tokens.forget()  # the server refused it
+        second = await tokens.get()
+        assert second != first and provider.refresh_token == "rt-2"  # the rotated refresh token was used
+        provider.expires_in = 30  # shorter than the renewal margin: renewed before every login
+        tokens.forget()
+        await tokens.get()
+        await tokens.get()
+        assert provider.token_requests == 4
+        provider.refresh_token = "rt-revoked"
+        tokens.forget()
+        with pytest.raises(TokenError, match="answered 400"):
+            await tokens.get()
+    finally:
+        server.shutdown()
