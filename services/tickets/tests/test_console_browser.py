@@ -324,8 +324,16 @@ async def test_agent_sends_a_file_schedules_a_call_back_and_fills_the_complaint_
     await page.click("#fields-save")
     await expect(page.locator("#fields-status")).to_contain_text("greater than or equal to 0")
 
+    await page.click("#escalation-form >> xpath=.. >> summary")
+    await page.select_option("#escalation-level", "vendor")
+    await page.fill("#escalation-to", "ООО «ТеплоСервис», заявка 7781")
+    await page.click("#escalation-send")
+    await expect(page.locator("#t-flags")).to_contain_text("vendor → ООО «ТеплоСервис», заявка 7781")
+    await expect(page.locator("#t-history")).to_contain_text("эскалация")
+
     ticket = (await served.http.get(f"/api/v1/tickets/{number}",
                                     headers={"Authorization": f"Bearer {ADMIN}"})).json()
+    assert (ticket["escalation"], ticket["escalated_to"]) == ("vendor", "ООО «ТеплоСервис», заявка 7781")
     assert ticket["type_fields"] == {"claimed_amount": "15000.50", "product": "Котёл КС-20"}
     reply = next(m for m in ticket["messages"] if m["kind"] == "reply")
     assert [(a["filename"], a["size"], a["content_type"]) for a in reply["attachments"]] == [

@@ -17,6 +17,14 @@ const TYPE = {
   complaint: "рекламация", information_request: "запрос информации", service_request: "сервисная заявка",
   purchase_interest: "интерес к покупке",
 };
+// History lines: lifecycle moves show their target status; these are the other things that happen.
+const EVENT = {
+  registered: "зарегистрировано", reply: "ответ клиенту", customer_message: "сообщение клиента",
+  automated_message: "автоматическое письмо", delivery_failed: "не доставлено", assigned: "назначено",
+  fields_changed: "поля изменены", overdue: "просрочено", escalated: "эскалация", rated: "оценка клиента",
+  activity_scheduled: "задача запланирована", activity_done: "задача выполнена",
+  activity_reopened: "задача возобновлена", activity_rescheduled: "задача перенесена",
+};
 // Statuses whose resolution clock has stopped (as the server's store.DONE).
 const CLOCK_STOPPED = new Set(["resolved", "closed", "cancelled", "rejected", "awaiting_confirm"]);
 
@@ -209,10 +217,26 @@ function renderTicket(t) {
   renderFields(t);
   renderActivities(t);
   $("t-history").replaceChildren(...t.history.map((h) => el("li", {},
-    `${when(h.at)} · ${h.actor} · ${h.action}`,
+    `${when(h.at)} · ${h.actor} · ${EVENT[h.action] || h.action}`,
     h.to_status ? ` → ${STATUS[h.to_status] || h.to_status}` : "",
     h.details && h.details.note ? ` · ${h.details.note}` : "")));
   renderClient(t);
+  const rating = t.satisfaction;
+  $("t-rating").textContent = rating ? `Оценка клиента: ${rating.rating} из 5${rating.comment ? ` — ${rating.comment}` : ""}` : "";
+}
+
+async function escalate(event) {
+  event.preventDefault();
+  const body = { level: $("escalation-level").value, to: $("escalation-to").value.trim() };
+  if ($("escalation-note").value.trim()) body.note = $("escalation-note").value.trim();
+  try {
+    const ticket = await api(`/api/v1/tickets/${state.ticket.number}/escalations`, { method: "POST", body });
+    state.ticket = ticket;
+    renderTicket(ticket);
+    say("action-status", `Эскалировано: ${ticket.escalated_to}`);
+  } catch (error) {
+    if (error.status !== 401) say("action-status", `Не эскалировано: ${error.message}`, true);
+  }
 }
 
 function renderSla(t) {
@@ -515,6 +539,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("reply-form").addEventListener("submit", sendReply);
   $("fields-form").addEventListener("submit", saveFields);
   $("activity-form").addEventListener("submit", addActivity);
+  $("escalation-form").addEventListener("submit", escalate);
   $("decision-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const body = { action: state.pendingAction.name, decision: $("decision").value };
