@@ -9,8 +9,8 @@ agent, is answered a second later and ends two seconds after that.
 
 Calls come from the fake AMI server (``tests/fakes/ami_server.py``, the scripted events of a direct call
 as chan_pjsip reports it) through a real intake-telephony process, which looks the caller up in identity and
-publishes the call event; the clock starts when the server has written ``DialBegin`` (its ``on_sent``) and
-stops when the pop-up arrives at the console. ``--via standin`` replaces the PBX and the bridge with
+publishes the call event. The clock starts when the server (in a process of its own, so the consoles'
+reading cannot hold it up) has written ``DialBegin``, and stops when the pop-up arrives at the console. ``--via standin`` replaces the PBX and the bridge with
 :class:`tests.e2e.calls.TelephonyStandIn` (lookup, then publish), to price the rest of the path alone. One
 caller in ten is a number nobody knows. A tap on the bus splits the figure at the moment the ringing event
 is there to consume, and tickets' CPU per call is read from /proc.
@@ -38,6 +38,7 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
+import multiprocessing as mp  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import secrets  # noqa: E402
@@ -45,6 +46,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Mapping  # noqa: E402
+from multiprocessing.connection import Connection  # noqa: E402
 
 import aio_pika  # noqa: E402
 import asyncpg  # noqa: E402
@@ -206,6 +208,59 @@ async def drive_ami(ami: FakeAmiServer, numbers: list[str], extensions: list[str
     await asyncio.gather(*tasks)
 
 
+def pbx_process(connection: Connection, username: str, secret: str) -> None:
+    """The PBX in a process of its own, so its clock is not held up by the consoles' reading (or the other
+    way round). Commands over ``connection``: ``("drive", numbers, extensions, rate, seconds)`` answers with
+    the ``DialBegin`` send times by Linkedid; ``None`` stops it."""
+
+    async def main() -> None:
+        sent_at: dict[str, float] = {}
+
+        def sent(event: Mapping[str, str], at: float) -> None:
+            if event.get("Event") == "DialBegin":
+                sent_at[event["Linkedid"]] = at
+
+        async with FakeAmiServer(username=username, secret=secret, on_sent=sent) as ami:
+            connection.send(ami.port)
+            await ami.wait_for_login(timeout=120)
+            connection.send("logged in")
+            while (command := await asyncio.to_thread(connection.recv)) is not None:
+                sent_at.clear()
+                await drive_ami(ami, *command[1:])
+                await asyncio.sleep(0.5)
+                connection.send(dict(sent_at))
+
+    asyncio.run(main())
+
+
+class RemotePbx:
+    """The parent's handle on :func:`pbx_process`, shaped as :func:`tests.e2e.calls.bridge` reads a server."""
+
+    username = "priyom"
+    secret = "bench-secret"
+
+    def __init__(self) -> None:
+        self.connection, child = mp.get_context("spawn").Pipe()
+        self.process = mp.get_context("spawn").Process(target=pbx_process, args=(child, self.username,
+                                                                                   self.secret), daemon=True)
+        self.process.start()
+        self.port: int = self.connection.recv()
+
+    async def wait_for_login(self, timeout: float = 60) -> None:
+        if not await asyncio.to_thread(self.connection.poll, timeout):
+            raise SystemExit("telephony did not log in to the fake AMI server")
+        self.connection.recv()
+
+    async def drive(self, numbers: list[str], extensions: list[str], rate: float, seconds: float
+                    ) -> dict[str, float]:
+        self.connection.send(("drive", numbers, extensions, rate, seconds))
+        return await asyncio.to_thread(self.connection.recv)
+
+    def stop(self) -> None:
+        self.connection.send(None)
+        self.process.join(timeout=30)
+
+
 # -- raw aio-pika baseline --------------------------------------------------------------------------------
 
 
@@ -297,22 +352,18 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
                 cpu_before = cpu_seconds(tickets_pid)
                 started, lookups = await drive(telephony, numbers, list(consoles), args.rate, args.seconds)
         else:
-            started = {}
-
-            def sent(event: Mapping[str, str], at: float) -> None:
-                if event.get("Event") == "DialBegin" and not warming:
-                    started[event["Linkedid"]] = at
-
-            warming = True
-            async with FakeAmiServer(on_sent=sent) as ami, bridge(stack, ami):
-                await drive_ami(ami, numbers[-20:], list(consoles), 20, 1)  # warm up
-                await asyncio.sleep(2)
-                warming = False
-                arrived.clear()
-                counts.clear()
-                cpu_before = cpu_seconds(tickets_pid)
-                await drive_ami(ami, numbers, list(consoles), args.rate, args.seconds)
-                await asyncio.sleep(1)
+            pbx = RemotePbx()
+            try:
+                async with bridge(stack, pbx):  # type: ignore[arg-type]
+                    await pbx.drive(numbers[-20:], list(consoles), 20, 1)  # warm up
+                    await asyncio.sleep(2)
+                    arrived.clear()
+                    counts.clear()
+                    cpu_before = cpu_seconds(tickets_pid)
+                    started = await pbx.drive(numbers, list(consoles), args.rate, args.seconds)
+                    await asyncio.sleep(1)
+            finally:
+                pbx.stop()
         tickets_cpu_ms = (cpu_seconds(tickets_pid) - cpu_before) / calls * 1000
         await tap.close()
         latencies = [arrived[c] - t for c, t in started.items() if c in arrived]
