@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from priyom_intake_telephony.channels import Extensions, endpoint
-from priyom_intake_telephony.tracker import Answered, CallTracker, Finished, Progress, Ringing
+from priyom_intake_telephony.tracker import Answered, CallTracker, Finished, Progress, Ringing, Started
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from tests.fakes.ami_server import ScriptedPbx, load_transcript  # noqa: E402
@@ -26,7 +26,9 @@ def replay(events: list[dict[str, str]]) -> tuple[CallTracker, list[Progress]]:
 
 
 def summary(progress: list[Progress]) -> list[tuple[str, str | None]]:
-    return [(type(p).__name__, p.agent if not isinstance(p, Finished) else p.call.outcome) for p in progress]
+    """What the agents see (``Started`` only starts the card's lookup early)."""
+    return [(type(p).__name__, p.agent if not isinstance(p, Finished) else p.call.outcome) for p in progress
+            if not isinstance(p, Started)]
 
 
 @pytest.mark.parametrize(("channel", "expected"), [
@@ -159,3 +161,11 @@ def test_reconcile_finishes_calls_whose_channels_are_gone() -> None:
     assert [(type(p).__name__, p.call.caller, p.call.outcome) for p in finished] == [
         ("Finished", "+79161234567", "missed")]
     assert list(tracker.calls) == [alive[0]["Linkedid"]]
+
+
+def test_an_inbound_call_is_started_before_anything_rings_and_an_internal_one_is_not(corpus_dir: Path) -> None:
+    _, inbound = replay(ScriptedPbx().queue_call("+79161234567", ["101"], answered_by="101")[1])
+    assert isinstance(inbound[0], Started) and inbound[0].call.caller == "+79161234567"
+    assert sum(isinstance(p, Started) for p in inbound) == 1
+    _, internal = replay(load_transcript(corpus_dir / "ami/sweeney-asterisk-mqtt/answered-internal.raw"))
+    assert not [p for p in internal if isinstance(p, Started)]

@@ -2,8 +2,9 @@
 
 The tracker (or the CTI webhook) says what happened; this decides what to publish and when:
 
-* the first ``Ringing`` of a call starts the identity lookup at once, and every ringing extension of that
-  call reuses its answer, so a queue ringing five agents costs one lookup;
+* the identity lookup starts when an inbound call reaches the PBX (``Started``), while the dialplan and the
+  queue run, or at the first ``Ringing`` at the latest; every ringing extension of the call reuses its
+  answer, so a queue ringing five agents costs one lookup;
 * each call's messages go out one after another (ringing before answered before ended), calls in parallel;
 * at hangup the ``ended``/``missed`` event goes out at once, the contact after ``cdr_wait_s``, so a CDR
   that follows the hangup can still add the recording and the billed seconds.
@@ -21,7 +22,7 @@ from priyom_contracts import CallState, ClientMatch, Event
 from priyom_kit import get_logger
 
 from .messages import CallMessages
-from .tracker import Answered, Call, Finished, Progress, Ringing
+from .tracker import Answered, Call, Finished, Progress, Ringing, Started
 
 log = get_logger("priyom.intake-telephony.bridge")
 
@@ -29,6 +30,8 @@ Publish = Callable[[Event], Awaitable[None]]
 Lookup = Callable[[str], Awaitable[ClientMatch | None]]
 #: Attempts to publish a finished call's contact before it is given up (logged): the broker is down.
 CONTACT_ATTEMPTS = 5
+#: Lookups remembered for calls in progress (the tracker follows at most as many calls).
+MAX_LOOKUPS = 20_000
 
 
 class CallBridge:
@@ -42,7 +45,7 @@ class CallBridge:
         self.cdr_wait_s = cdr_wait_s
         self.internal_contacts = internal_contacts
         self._tails: dict[str, asyncio.Task[None]] = {}
-        self._lookups: dict[str, asyncio.Task[ClientMatch | None]] = {}
+        self._lookups: dict[str, tuple[str, asyncio.Task[ClientMatch | None]]] = {}
         self._published = Counter("priyom_telephony_call_events_total", "Call events published", ["state"],
                                   registry=registry)
         self._contacts = Counter("priyom_telephony_contacts_total", "Calls published as contacts", ["outcome"],
@@ -54,7 +57,9 @@ class CallBridge:
         ``cdr_wait_s`` overrides the wait for a CDR after hangup (the CTI webhook has no CDRs)."""
         for item in progress:
             call = item.call
-            if isinstance(item, Ringing):
+            if isinstance(item, Started):
+                self._lookup(call)  # fetched while the dialplan and the queue run: ready when a phone rings
+            elif isinstance(item, Ringing):
                 lookup = self._lookup(call)
                 self._then(call, self._ringing(item, lookup))
             elif isinstance(item, Answered):
@@ -79,10 +84,15 @@ class CallBridge:
     # -- scheduling ---------------------------------------------------------------------------------------
 
     def _lookup(self, call: Call) -> asyncio.Task[ClientMatch | None]:
-        task = self._lookups.get(call.call_id)
-        if task is None:
-            number = "" if call.internal else self.messages.customer_number(call)
-            task = self._lookups[call.call_id] = asyncio.create_task(self.lookup(number))
+        """One lookup per call and number: a number the dialplan changed (``NewCallerid``) is looked up again."""
+        number = "" if call.internal else self.messages.customer_number(call)
+        known = self._lookups.get(call.call_id)
+        if known is not None and known[0] == number:
+            return known[1]
+        task = asyncio.create_task(self.lookup(number))
+        self._lookups[call.call_id] = (number, task)
+        while len(self._lookups) > MAX_LOOKUPS:  # calls whose hangup never came: forget the oldest
+            self._lookups.pop(next(iter(self._lookups)))
         return task
 
     def _then(self, call: Call, step: Awaitable[None]) -> None:

@@ -5,8 +5,9 @@ A call is everything Asterisk (12 to 22) reports under one ``Linkedid``: the cal
 ``Linkedid`` on through bridges, so a blind transfer stays one call by itself; an attended transfer joins
 the consultation call to the original one (``AttendedTransfer``), and the tracker merges them.
 
-What comes out (:class:`Ringing`, :class:`Answered`, :class:`Finished`):
+What comes out (:class:`Started`, :class:`Ringing`, :class:`Answered`, :class:`Finished`):
 
+* ``Started`` when an inbound call reaches the PBX, so the caller's card is fetched while the dialplan runs;
 * ``Ringing`` once per extension that starts ringing (a queue rings several, a retry rings one again:
   ``attempt`` counts), from ``AgentCalled`` or from a ``DialBegin`` to a device of an extension;
 * ``Answered`` when an extension answers (``AgentConnect``, ``DialEnd`` with ``ANSWER``, or a bridge an
@@ -112,7 +113,14 @@ class Finished:
     call: Call
 
 
-Progress = Ringing | Answered | Finished
+@dataclass(frozen=True)
+class Started:
+    """An inbound call reached the PBX: nothing rings yet, but the caller's card can be fetched already."""
+
+    call: Call
+
+
+Progress = Started | Ringing | Answered | Finished
 
 
 class CallTracker:
@@ -211,6 +219,8 @@ class CallTracker:
                 call.called = None
             # An extension calling: internal until it dials a trunk (then outbound, see DialBegin).
             call.internal = self.extensions.of_channel(call.origin_channel) is not None
+            if not call.internal and call.caller:
+                return [Started(call)]
         return []
 
     def _newcallerid(self, event: Mapping[str, Any], at: datetime) -> list[Progress]:
@@ -430,4 +440,4 @@ def _event_time(event: Mapping[str, Any], now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-__all__ = ["Answered", "Call", "CallTracker", "Finished", "Progress", "Ringing", "endpoint"]
+__all__ = ["Answered", "Call", "CallTracker", "Finished", "Progress", "Ringing", "Started", "endpoint"]
