@@ -8,7 +8,8 @@ opens any, for supervisors' wallboards and for tests.
 
 Each tickets process keeps its own registry, extension → open sockets. It remembers which extensions a call
 popped up on (so an answer elsewhere or the hang-up closes them) and the pop-up an extension is ringing with
-(so a console that connects or reconnects mid-ring still gets it), both bounded.
+(so a second console, or one reconnecting after a drop, still gets a pop-up this process already showed;
+a ring that came while no console of the extension was open here is not kept), both bounded.
 """
 
 from __future__ import annotations
