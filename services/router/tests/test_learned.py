@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from priyom_contracts import ContactType
 from priyom_router.assignment import Roster
 from priyom_router.classify import SecondOpinion
-from priyom_router.learned import as_second_opinion, fit, load_model, save_model
+from priyom_router.learned import ModelFile, as_second_opinion, fit, load_model, save_model
 from priyom_router.routing import decide
 from priyom_router.training import corpus_examples, distinct, evaluate, main
 
@@ -75,3 +76,24 @@ def test_saved_model_loads_and_answers_the_same(pipeline: Pipeline, trained: Sec
 def test_training_command_refuses_without_two_types(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--out", str(tmp_path / "m.joblib")]) == 2
     assert "at least two types" in capsys.readouterr().err
+
+
+def test_a_retrained_model_file_answers_from_the_next_contact(pipeline: Pipeline, tmp_path: Path) -> None:
+    path = tmp_path / "model.joblib"
+    save_model(pipeline, path)
+    model = ModelFile(path)
+    text = "Please send a quote for fifty licences"
+    assert model(text) == as_second_opinion(pipeline)(text)
+
+    # Retrained on other examples (three tiny ones here), so its answer differs.
+    retrained = fit(["complaint one", "another complaint text"] + ["order a quote"],
+                    [ContactType.COMPLAINT, ContactType.COMPLAINT, ContactType.PURCHASE_INTEREST])
+    save_model(retrained, path)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a later write, without waiting
+    assert model(text) == as_second_opinion(retrained)(text) != as_second_opinion(pipeline)(text)
+
+    # A broken file (half written) keeps the last good model answering.
+    path.write_bytes(b"not a model")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    assert model(text) == as_second_opinion(retrained)(text)

@@ -31,9 +31,9 @@ def build(settings: RouterSettings | None = None) -> ServiceParts:
     rules = ActiveRules(fallback)
     second_opinion: SecondOpinion | None = None
     if settings.model_file is not None:
-        from .learned import load_model
+        from .learned import ModelFile
 
-        second_opinion = load_model(settings.model_file)
+        second_opinion = ModelFile(settings.model_file)
 
     cards = (ClientCards(settings.identity_url, settings.identity_token or settings.admin_token)
              if settings.identity_url else None)
