@@ -107,6 +107,7 @@ async def test_the_outbound_call_of_a_click_to_call_is_a_contact(telephony: Tele
     assert (contact["call"]["direction"], contact["call"]["agent"], contact["sender"]["phone"]) == (
         "outbound", "101", "+79161230005")
     assert contact["call"]["call_back"] is False
+    assert (contact["call"]["caller"], contact["call"]["called"]) == ("101", "+79161230005")
 
 
 async def test_a_call_that_ended_during_a_reconnect_is_still_published(telephony: Telephony,

@@ -107,7 +107,8 @@ class CallMessages:
         call_back = not call.outbound and outcome is not CallOutcome.ANSWERED
         details = CallDetails(
             call_id=call.call_id[:128], direction="outbound" if call.outbound else "inbound", outcome=outcome,
-            caller=self.customer_number(call) if not call.outbound else (call.caller or None),
+            # Outbound, the caller is the agent who called out; inbound, the customer.
+            caller=(call.originator or call.caller or None) if call.outbound else (number or None),
             called=call.called[:64] if call.called else None, agent=call.agent, agents=call.agents[:50],
             queue=call.queue, started_at=call.started_at, answered_at=call.answered_at,
             ended_at=call.ended_at or ended_at, duration_s=call.duration_s,
