@@ -25,7 +25,7 @@ import pytest
 from aioimaplib import IMAP4
 
 from priyom_contracts import Topology
-from priyom_intake_email.testing import Dovecot, DovecotMissing, start_dovecot
+from priyom_intake_email.testing import Dovecot, dovecot_or_skip
 from priyom_kit.pytest_plugin import delete_prefixed
 
 from .stack import Stack, database_urls, stack_env
@@ -37,14 +37,8 @@ COUNT = 1000
 
 @pytest.fixture
 def dovecot() -> Iterator[Dovecot]:
-    try:
-        server = start_dovecot()
-    except DovecotMissing as missing:
-        pytest.skip(str(missing))
-    try:
+    with dovecot_or_skip() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def mailbox_messages(tag: str) -> list[bytes]:

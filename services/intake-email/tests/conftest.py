@@ -18,19 +18,13 @@ from priyom_contracts import ContactReceived, Topology
 from priyom_intake_email.app import create_app
 from priyom_intake_email.settings import IntakeEmailSettings
 from priyom_intake_email.store import migrate
-from priyom_intake_email.testing import Dovecot, DovecotMissing, free_port, start_dovecot
+from priyom_intake_email.testing import Dovecot, dovecot_or_skip, free_port
 
 
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[Dovecot]:
-    try:
-        server = start_dovecot()
-    except DovecotMissing as missing:
-        pytest.skip(str(missing))
-    try:
+    with dovecot_or_skip() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 
 from priyom_intake_email.oauth2 import AccessTokens, TokenError
 from priyom_intake_email.settings import ImapMailbox, IntakeEmailSettings
-from priyom_intake_email.testing import Dovecot, DovecotMissing, start_dovecot
+from priyom_intake_email.testing import Dovecot, dovecot_or_skip
 
 from .conftest import BusReader
 from .test_imap import append, service
@@ -92,14 +92,8 @@ def oauth_provider() -> Iterator[OAuthProvider]:
 
 @pytest.fixture(scope="module")
 def secure_dovecot(oauth_provider: OAuthProvider) -> Iterator[Dovecot]:
-    try:
-        server = start_dovecot(tls=True, oauth2_introspection_url=oauth_provider.url("/introspect"))
-    except DovecotMissing as missing:
-        pytest.skip(str(missing))
-    try:
+    with dovecot_or_skip(tls=True, oauth2_introspection_url=oauth_provider.url("/introspect")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def configured(settings: IntakeEmailSettings, box: ImapMailbox) -> IntakeEmailSettings:

@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,3 +184,19 @@ def start_dovecot(*, tls: bool = False, oauth2_introspection_url: str | None = N
         server.stop()
         raise
     return server
+
+
+@contextmanager
+def dovecot_or_skip(**options: Any) -> Iterator[Dovecot]:
+    """For a pytest fixture: a Dovecot started with ``options`` (see :func:`start_dovecot`) and stopped after,
+    or the test skipped with the reason where Dovecot is not installed."""
+    import pytest  # only the tests come here; the service never imports pytest
+
+    try:
+        server = start_dovecot(**options)
+    except DovecotMissing as missing:
+        pytest.skip(str(missing))
+    try:
+        yield server
+    finally:
+        server.stop()
