@@ -65,3 +65,11 @@ async def test_a_wrong_secret_publishes_nothing(webhook_only: Telephony) -> None
     too_big = await client.post(f"/api/v1/cti/{CTI_SECRET}", content=b"x" * 20_000)
     assert too_big.status_code == 413
     await webhook_only.calls.assert_empty()
+
+
+def test_empty_values_turn_the_ami_and_the_webhook_off() -> None:
+    from priyom_intake_telephony.settings import IntakeTelephonySettings
+
+    settings = IntakeTelephonySettings(AMI_HOST="", AMI_SECRET="", cti_secret="  ")
+    assert IntakeTelephonySettings(cti_secret="s").cti_secret is not None
+    assert (settings.ami_host, settings.ami_secret, settings.cti_secret) == (None, None, None)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from priyom_kit import ServiceSettings
@@ -49,3 +49,14 @@ class IntakeTelephonySettings(ServiceSettings):
                                      description="How long the agent's phone rings for click-to-call")
     cti_secret: SecretStr | None = Field(default=None,
                                          description="Secret of the CTI webhook (/api/v1/cti/{secret}); unset: off")
+
+    @field_validator("ami_host", "ami_secret", "cti_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``AMI_HOST=`` or ``INTAKE_TELEPHONY_CTI_SECRET=`` (an empty value, as compose files pass an unset
+        variable) means off: an empty CTI secret must never open the webhook to anyone."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, SecretStr) and not value.get_secret_value().strip():
+            return None
+        return value
