@@ -98,12 +98,19 @@ class MailIntake:
     async def accept(self, raw: bytes, source: str, seen: AlreadyIngested | None = None) -> Accepted:
         """Put one mail safely on the bus; with ``seen``, a mail it knows is not published again."""
         try:
+            # Held until the publish: the parsed mail and its decoded files live that long, not just the parse.
             async with self.memory.reserve(len(raw)):
-                # In a thread with a deadline: parsing is CPU work and must not stall SMTP sessions or IDLE.
-                mail = await asyncio.wait_for(asyncio.to_thread(parse, raw, self.limits),
-                                              timeout=self.limits.time_budget_s * 2)
-        except (BadMail, OverBudget) as bad:
-            return await self._reject(raw, str(bad), source, seen)
+                return await self._accept(raw, source, seen)
+        except OverBudget as over:
+            return await self._reject(raw, str(over), source, seen)
+
+    async def _accept(self, raw: bytes, source: str, seen: AlreadyIngested | None) -> Accepted:
+        try:
+            # In a thread with a deadline: parsing is CPU work and must not stall SMTP sessions or IDLE.
+            mail = await asyncio.wait_for(asyncio.to_thread(parse, raw, self.limits),
+                                          timeout=self.limits.time_budget_s * 2)
+        except BadMail as bad:
+            return await self._reject(raw, bad.reason, source, seen)
         except TimeoutError:
             return await self._reject(raw, f"parsing took longer than {self.limits.time_budget_s * 2} s", source,
                                       seen)

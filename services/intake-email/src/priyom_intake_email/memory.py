@@ -3,9 +3,10 @@
 The stdlib parser holds a mail several times over while it works (the bytes, the decoded tree, the decoded
 parts): measured on this service's parser, a mail with a large attachment peaks at about 9 times its size and
 a large text body at about 12 times (tracemalloc, 1–20 MiB mails). Without a bound, a batch of large mails
-parsed in parallel threads takes gigabytes. Each parse therefore reserves ``PARSE_MEMORY_FACTOR`` times the
-mail's size from a budget and waits, first come first served, until the budget has room; a mail that alone
-needs more than the whole budget is refused (dead-lettered with that reason, never parsed, never lost).
+parsed in parallel threads, or many SMTP sessions at once, take gigabytes. Each mail therefore reserves
+``PARSE_MEMORY_FACTOR`` times its size from a budget, from the parse until its publish is confirmed (the
+decoded files live that long), and waits, first come first served, until the budget has room; a mail that
+alone needs more than the whole budget is refused (dead-lettered with that reason, never parsed, never lost).
 """
 
 from __future__ import annotations
