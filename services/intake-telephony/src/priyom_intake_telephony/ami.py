@@ -85,6 +85,7 @@ class BackoffManager(Manager):
         self._backoff_min_s = backoff_min_s
         self._backoff_max_s = backoff_max_s
         self._attempts = 0
+        self.stopped = False
         super().__init__(**config)
 
     @property  # type: ignore[override]
@@ -97,6 +98,8 @@ class BackoffManager(Manager):
         pass  # panoramisk's fixed interval is replaced by the backoff above
 
     def connect(self, *args: Any, **kwargs: Any) -> Any:
+        if self.stopped:
+            return None  # a reconnect scheduled before the service stopped
         self._attempts += 1
         return super().connect(*args, **kwargs)
 
@@ -144,6 +147,7 @@ class AmiConnection:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self.manager is not None:
+            self.manager.stopped = True
             self.manager.on_disconnect = lambda *_: None
             self.manager.connection_lost = lambda *_: None  # type: ignore[method-assign]
             self.manager.close()
