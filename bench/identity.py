@@ -242,6 +242,7 @@ async def import_rate(client: httpx.AsyncClient, rows: int, offset: int) -> floa
 
 
 async def main(args: argparse.Namespace) -> dict[str, object]:
+    load_at_start = os.getloadavg()[0]
     database_url = await create_pg_database()
     prefix = f"bench-{uuid.uuid4().hex[:8]}."
     process = None
@@ -284,7 +285,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
             "bench": "identity", "persons": args.n, "cards": -(-args.n // args.per_card),
             "identifiers": 2 * args.n, "copy_load_s": round(load_s, 1),
             "copy_persons_per_s": round(args.n / load_s),
-            "prewarmed": prewarmed, "lookup_plan": plan, "load_average_at_start": os.getloadavg()[0],
+            "prewarmed": prewarmed, "lookup_plan": plan, "load_average_at_start": load_at_start,
             "bus_lookup_phone_uncached": summary(bus_phone_cold),
             "bus_lookup_phone_uncached_rounds": rounds,
             "bus_lookup_phone_uncached_best_p99_ms": min(r["p99_ms"] for r in rounds),
