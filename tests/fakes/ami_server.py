@@ -78,6 +78,8 @@ class FakeAmiServer:
     version: str = "9.0.0"  # the AMI version of Asterisk 21
     on_sent: OnSent | None = None
     split_utf8: bool = False
+    #: False: Ping goes unanswered, as on a half-open connection (the client's watchdog must notice).
+    answer_pings: bool = True
     host: str = "127.0.0.1"
     port: int = 0
     actions: list[dict[str, str]] = field(default_factory=list)
@@ -203,6 +205,8 @@ class FakeAmiServer:
         if not client.logged_in:
             reply.update(Response="Error", Message="Permission denied")
         elif name == "ping":
+            if not self.answer_pings:
+                return True
             reply.update(Ping="Pong", Timestamp=f"{time.time():.6f}")
         elif name == "originate":
             reply["Message"] = "Originate successfully queued"

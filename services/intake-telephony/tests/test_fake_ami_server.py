@@ -131,3 +131,26 @@ async def test_a_wrong_secret_shows_in_the_state() -> None:
         await connection.stop()
     assert state is AmiState.AUTH_FAILED
     assert server.failed_logins >= 2 and server.logins == 0  # it keeps trying, with backoff
+
+
+async def test_an_unanswered_ping_closes_the_connection_and_it_comes_back() -> None:
+    async with FakeAmiServer() as server:
+        connection = AmiConnection(host="127.0.0.1", port=server.port, username="priyom", secret="s3cret",
+                                   events="call", on_event=lambda _: None, ping_interval_s=0.3,
+                                   backoff_min_s=0.1, backoff_max_s=0.2)
+        await connection.start()
+        await server.wait_for_login()
+        for _ in range(100):  # the client learns of its login just after the server counted it
+            if connection.state is AmiState.CONNECTED:
+                break
+            await asyncio.sleep(0.01)
+        server.answer_pings = False  # the line is dead but TCP does not say so
+        for _ in range(100):  # a ping goes out and its answer does not come: the client hangs up
+            if connection.state is not AmiState.CONNECTED:
+                break
+            await asyncio.sleep(0.05)
+        server.answer_pings = True
+        await server.wait_for_login(2, timeout=10)
+        pings = sum(1 for a in server.actions if a.get("Action") == "Ping")
+        await connection.stop()
+    assert pings >= 1 and connection.logins >= 1
