@@ -75,7 +75,8 @@ class PostgresLookupReader:
         self._pool: asyncpg.Pool | None = None
 
     async def open(self) -> None:
-        self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._pool_size)
+        self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._pool_size,
+                                               reset=_nothing_to_reset)
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -91,6 +92,12 @@ class PostgresLookupReader:
         return {(r["kind"], r["value"]): LookupHit(
             r["client_id"], r["person_id"], r["name"], r["account_manager"], r["sla_tier"],
             r["name"] if r["client_kind"] == "org" else None) for r in rows}
+
+
+async def _nothing_to_reset(_: asyncpg.Connection) -> None:
+    """asyncpg resets a connection on its way back to the pool with a query of its own (advisory locks,
+    cursors, LISTEN, settings): a second round trip per lookup. These connections run one read-only
+    statement outside any transaction, so they leave nothing to reset."""
 
 
 def lookup_reader(database_url: str, new_session: Callable[[], AsyncSession]) -> LookupReader:
