@@ -19,6 +19,7 @@ from .ami import AmiConnection, AmiState
 from .bridge import CallBridge
 from .channels import Extensions
 from .cti import CtiCalls, CtiError
+from .staff_auth import may_call_from
 
 log = get_logger("priyom.intake-telephony.api")
 
@@ -55,6 +56,8 @@ def calls_router(ami: AmiConnection | None, extensions: Extensions, *, context: 
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "AMI is not configured (AMI_HOST unset)")
         if not extensions.is_extension(body.extension):
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "extension does not look like one")
+        if not may_call_from(principal, body.extension):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "an agent calls out from their own extension only")
         number = _SEPARATORS.sub("", body.number)
         if not _DIALLABLE.match(number):
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "number must be digits, optionally after +")

@@ -25,6 +25,7 @@ from .cti import CtiCalls
 from .lookup import IdentityLookup
 from .messages import CallMessages
 from .settings import IntakeTelephonySettings
+from .staff_auth import StaffAuthenticator
 from .tracker import CallTracker
 
 log = get_logger("priyom.intake-telephony")
@@ -61,11 +62,14 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
             return
         await ami.start()
 
+    authenticator = StaffAuthenticator(settings.admin_token, settings.tickets_url)
+
     async def stop() -> None:
         if ami is not None:
             await ami.stop()
         await bridge.drain()
         await rpc.close()
+        await authenticator.close()
 
     checks = {}
     if ami is not None:
@@ -81,7 +85,7 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
     ]
     parts = ServiceParts(name="intake-telephony", title="Priyom intake-telephony", settings=settings, bus=bus,
                          registry=registry, routers=routers, checks=checks, on_start=[rpc.connect],
-                         after_start=[start_ami], on_stop=[stop],
+                         after_start=[start_ami], on_stop=[stop], authenticator=authenticator,
                          description="The telephony channel: Asterisk AMI and CTI webhook calls become caller "
                                      "pop-ups (call.event.v1.phone) and contacts (contact.received.v1.phone)")
     parts.tracker = tracker  # type: ignore[attr-defined]  # for tests and the bench: what the service follows

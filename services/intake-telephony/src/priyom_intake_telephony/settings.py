@@ -47,6 +47,8 @@ class IntakeTelephonySettings(ServiceSettings):
                                    description="The agent's device for click-to-call; {extension} is replaced")
     originate_timeout_s: int = Field(default=30, ge=5, le=120,
                                      description="How long the agent's phone rings for click-to-call")
+    tickets_url: str | None = Field(default=None,
+                                    description="Tickets' address: staff tokens for click-to-call are checked there")
     cti_secret: SecretStr | None = Field(default=None,
                                          description="Secret of the CTI webhook (/api/v1/cti/{secret}); unset: off")
 
