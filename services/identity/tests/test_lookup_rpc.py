@@ -147,3 +147,14 @@ async def test_many_lookups_in_flight_through_the_kit_rpc_client(client: httpx.A
     replies = [ClientLookupReply.model_validate_json(b) for b in bodies]
     assert [r.request_id for r in replies] == [r.request_id for r in requests]
     assert [str(r.client_id) for r in replies] == [cards[n % 10]["id"] for n in range(40)]
+
+
+async def test_lookups_are_timed_in_the_metrics(client: httpx.AsyncClient, telephony: Telephony) -> None:
+    await create(client, name="ООО Метрика", phones=["+7 916 732-00-01"])
+    for _ in range(3):
+        assert (await telephony.ask(ClientLookupRequest(phone="8 916 732 00 01"))).found
+    assert not (await telephony.ask(ClientLookupRequest(phone="101"))).found
+    metrics = (await client.get("/metrics")).text
+    counts = [line for line in metrics.splitlines() if line.startswith("priyom_identity_lookup_seconds_count")]
+    assert counts and float(counts[0].split()[-1]) == 4.0, counts
+    assert "priyom_identity_lookup_failures_total 0.0" in metrics

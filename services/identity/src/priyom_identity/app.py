@@ -57,7 +57,8 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
     async def answer(body: bytes) -> bytes:
         return await handlers.on_lookup_request(body, lookup=lookup)
 
-    responder = LookupResponder(settings.amqp_url.get_secret_value(), bus.topology.identity_lookup_queue, answer)
+    responder = LookupResponder(settings.amqp_url.get_secret_value(), bus.topology.identity_lookup_queue, answer,
+                                registry)
 
     @bus.consumer("identity.deliveries")
     async def on_delivery_reported(event: DeliveryReported) -> None:
