@@ -169,3 +169,10 @@ def test_an_inbound_call_is_started_before_anything_rings_and_an_internal_one_is
     assert sum(isinstance(p, Started) for p in inbound) == 1
     _, internal = replay(load_transcript(corpus_dir / "ami/sweeney-asterisk-mqtt/answered-internal.raw"))
     assert not [p for p in internal if isinstance(p, Started)]
+
+
+def test_the_reader_keeps_exactly_the_events_the_tracker_reads() -> None:
+    from priyom_intake_telephony.ami import TRACKED_EVENTS
+    from priyom_intake_telephony.tracker import _HANDLERS
+
+    assert frozenset(_HANDLERS) == TRACKED_EVENTS

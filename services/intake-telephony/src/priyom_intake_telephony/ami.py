@@ -35,8 +35,8 @@ log = get_logger("priyom.intake-telephony.ami")
 #: The events the tracker reads; everything else is dropped in the reader (RTCP, Newexten, …).
 TRACKED_EVENTS = frozenset({
     "newchannel", "newcallerid", "dialbegin", "dialend", "agentcalled", "agentconnect", "agentringnoanswer",
-    "queuecallerjoin", "queuecallerabandon", "queuecallerleave", "bridgeenter", "bridgeleave",
-    "attendedtransfer", "blindtransfer", "varset", "hangup", "cdr",
+    "queuecallerjoin", "queuecallerabandon", "bridgeenter", "bridgeleave", "attendedtransfer", "varset",
+    "hangup", "cdr",
 })
 #: Bound of events waiting for the tracker: far above any burst, small enough to stay in memory.
 MAX_BACKLOG = 100_000
