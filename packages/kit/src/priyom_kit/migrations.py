@@ -50,3 +50,26 @@ def run_env(metadata: MetaData, default_version_table: str) -> None:
             context.run_migrations()
         return
     asyncio.run(_run_online(url, metadata, version_table))
+
+
+def create_extension_or_warn(name: str, purpose: str) -> bool:
+    """In a migration on PostgreSQL: create extension ``name`` if the role may; False (with a warning naming
+    ``purpose``) where it may not, or on another database, so the migration skips what needs it.
+
+    A missing privilege must not stop a deployment: what the extension serves (an index, say) only makes
+    something faster, and the migration's caller decides what to skip.
+    """
+    import logging
+
+    from alembic import op
+
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    try:
+        with bind.begin_nested():
+            op.execute(f'CREATE EXTENSION IF NOT EXISTS "{name}"')
+    except Exception as exc:  # noqa: BLE001 - any refusal (privilege, missing contrib package) is the same
+        logging.getLogger("alembic").warning("%s unavailable, %s: %s", name, purpose, exc)
+        return False
+    return True
