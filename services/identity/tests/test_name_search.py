@@ -3,15 +3,18 @@ spelling, best first, answered from the trigram index of migration 0004."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+import asyncpg
 from sqlalchemy import text
 
 from priyom_identity.cards import NewClient
 from priyom_identity.identify import register_card
 from priyom_identity.policy import MatchPolicy
-from priyom_identity.store import search, trigram_available
+from priyom_identity.store import migrate_database, search, trigram_available
 from priyom_kit.db import Database
+from priyom_kit.pytest_plugin import pg_admin_url
 
 POLICY = MatchPolicy(region="RU")
 NAMES = ("ООО Ромашка", "АО Ромашка-Сервис", "ИП Васильков Сергей", "Lilac Trading LLC")
@@ -67,3 +70,40 @@ async def test_postgresql_answers_name_search_from_the_trigram_index(database: D
             "EXPLAIN SELECT id FROM clients WHERE search_name LIKE '%ромаш%' OR 'ромашко' <% search_name")
         )).scalars())
     assert "ix_clients_search_name_trgm" in plan, plan
+
+
+async def test_a_role_that_may_not_create_pg_trgm_still_migrates_and_searches(database_url: str) -> None:
+    """As tickets' 0007: the migration warns and skips the index; search is the plain substring one."""
+    if not database_url.startswith("postgresql"):
+        return  # the extension is PostgreSQL's
+    role = f"priyom_r_{uuid.uuid4().hex[:10]}"
+    name = database_url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(pg_admin_url())
+    try:
+        # May log in and create tables, but not create anything in the database itself (so no extension).
+        await admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        owner = await asyncpg.connect(pg_admin_url().rsplit("/", 1)[0] + f"/{name}")
+        try:
+            await owner.execute(f'GRANT CREATE, USAGE ON SCHEMA public TO "{role}"')
+        finally:
+            await owner.close()
+        url = database_url.replace("://postgres@", f"://{role}@", 1)
+        assert url != database_url, "the test expects the admin URL to name the postgres role"
+        await asyncio.to_thread(migrate_database, url)
+        database = Database(url)
+        await database.open()
+        try:
+            await seed(database)
+            async with database.sessions() as session:
+                assert await trigram_available(session) is False
+                index = (await session.execute(text(
+                    "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_clients_search_name_trgm'"))).scalar_one()
+            assert index == 0
+            assert set(await names(database, "ромашк")) == {"ООО Ромашка", "АО Ромашка-Сервис"}
+            assert await names(database, "Ромашко") == []
+        finally:
+            await database.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # it holds the role's tables
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.close()

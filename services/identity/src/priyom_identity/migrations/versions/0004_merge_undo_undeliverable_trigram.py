@@ -15,12 +15,11 @@ Create Date: 2026-11-25
 
 from __future__ import annotations
 
-import logging
-
 import sqlalchemy as sa
 from alembic import op
 
 from priyom_kit.db import UtcDateTime
+from priyom_kit.migrations import create_extension_or_warn
 
 revision = "0004"
 down_revision = "0003"
@@ -49,14 +48,7 @@ def upgrade() -> None:
     with op.batch_alter_table("identifiers") as batch:
         batch.add_column(sa.Column("undeliverable_at", UtcDateTime(), nullable=True))
         batch.add_column(sa.Column("undeliverable_reason", sa.String(500), nullable=True))
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
-    try:
-        with bind.begin_nested():
-            op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    except Exception as exc:  # noqa: BLE001 - a missing privilege leaves search slower, not broken
-        logging.getLogger("alembic").warning("pg_trgm unavailable, name search stays unindexed: %s", exc)
+    if not create_extension_or_warn("pg_trgm", "name search stays unindexed and exact"):
         return
     op.execute(f"CREATE INDEX IF NOT EXISTS {TRGM_INDEX} ON clients USING gin (search_name gin_trgm_ops)")
 
