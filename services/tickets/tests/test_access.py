@@ -108,6 +108,30 @@ async def test_acting_needs_the_teams_act_rule(office: Office) -> None:
     assert own.status_code == 200  # a ticket assigned to you is yours to work, whatever its team
 
 
+async def test_correcting_a_type_follows_the_act_rule(office: Office) -> None:
+    complaint = office.numbers["quality"]
+
+    async def retype(who: str, to: str, number: str = complaint) -> int:
+        headers = bearer(ADMIN) if who == "admin" else office.tokens[who]
+        return (await office.client.post(f"/api/v1/tickets/{number}/type", headers=headers,
+                                         json={"type": to})).status_code
+
+    async def choices(who: str) -> list[str]:
+        return (await office.client.get(f"/api/v1/tickets/{complaint}", headers=office.tokens[who])
+                ).json()["type_choices"]
+
+    assert await choices("engineer") == []  # sees it, may not act: the console offers no "change type"
+    assert len(await choices("team_head")) == 3
+    assert await retype("engineer", "service_request") == 403
+    assert await retype("agent", "service_request") == 404  # another team's ticket: not even its existence
+    assert await retype("sales", "service_request") == 404
+    assert await retype("team_head", "service_request") == 200
+    assert await retype("supervisor", "information_request") == 200
+    assert await retype("admin", "complaint") == 200
+    assert await retype("agent", "purchase_interest", office.numbers["service"]) == 200  # own team's ticket
+    assert await retype("sales", "complaint", office.numbers["service-assigned"]) == 200  # assigned to them
+
+
 async def test_reports_staff_accounts_and_others_lists_are_refused_below_their_role(office: Office) -> None:
     for who in ("agent", "engineer", "team_head", "sales"):
         assert (await office.client.get("/api/v1/reports/tickets", headers=office.tokens[who])).status_code == 403

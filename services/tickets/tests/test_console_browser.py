@@ -340,5 +340,16 @@ async def test_agent_sends_a_file_schedules_a_call_back_and_fills_the_complaint_
         ("акт осмотра.png", scan.stat().st_size, "image/png")]
     [activity] = ticket["activities"]
     assert (activity["kind"], activity["owner"], activity["done_at"] is not None) == ("call_back", "Иванова", True)
+    # The complaint is really a purchase: the type changes, the product is kept, the rest is dropped in history.
+    await page.click("#retype summary")
+    await page.select_option("#retype-type", "purchase_interest")
+    await page.fill("#retype-note", "Клиент хочет новый котёл")
+    await page.click("#retype-send")
+    await expect(page.locator("#t-type")).to_have_text("интерес к покупке")
+    await expect(page.locator("#t-history")).to_contain_text("тип изменён: рекламация → интерес к покупке")
+    await expect(page.locator("#t-history")).to_contain_text("поля убраны")
+    assert await page.input_value("#field-product") == "Котёл КС-20"
+    actions = await page.eval_on_selector_all("#action-buttons button", "bs => bs.map(b => b.dataset.action)")
+    assert sorted(actions) == ["accept", "cancel"]
     # The one failure the browser saw is the refused amount, answered 422 on purpose.
     assert [e for e in page.errors if "422" not in e] == []

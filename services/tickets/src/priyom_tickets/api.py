@@ -26,7 +26,17 @@ from priyom_kit import Principal, Role, require_roles
 from priyom_kit.blobs import BlobStore
 from priyom_kit.db import Database
 
-from . import activities, lifecycle, reports, satisfaction, store, type_fields, uploads, workflow
+from . import (
+    activities,
+    lifecycle,
+    reports,
+    satisfaction,
+    store,
+    type_correction,
+    type_fields,
+    uploads,
+    workflow,
+)
 from . import staff as staff_accounts
 from .access import SEES_ALL, AccessPolicy, StaffRole, staff_of
 from .decisions import DECISIONS
@@ -51,6 +61,7 @@ from .views import (
     TicketPage,
     TicketView,
     TransitionRequest,
+    TypeCorrectionRequest,
 )
 
 PUBLIC_PREFIX = "/api/v1/contacts/"
@@ -120,20 +131,27 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
         items = [TicketView.from_row(r) for r in rows]
         return TicketPage(items=items, total=total, limit=limit, offset=offset)
 
-    async def detail(session: AsyncSession, ticket: RowMapping) -> TicketDetail:
+    def type_choices(ticket: RowMapping, who: Principal) -> list[ContactType]:
+        """What the "change type" control offers: every other type, to those who may act on an open ticket."""
+        if TicketStatus(ticket["status"]) in lifecycle.FINAL or not access.may_act(staff_of(who), ticket):
+            return []
+        return [t for t in ContactType if t.value != ticket["type"]]
+
+    async def detail(session: AsyncSession, ticket: RowMapping, who: Principal) -> TicketDetail:
         messages = await store.messages_of(session, ticket["seq"])
         attachments = await store.attachments_of(session, [m["id"] for m in messages])
         history = await store.history_of(session, ticket["seq"])
         todo = await activities.of_ticket(session, ticket["seq"])
         actions = lifecycle.available(ContactType(ticket["type"]), TicketStatus(ticket["status"]))
         rating = await satisfaction.rating_of(session, ticket["seq"])
-        return TicketDetail.assemble(ticket, messages, attachments, history, todo, actions, rating)
+        return TicketDetail.assemble(ticket, messages, attachments, history, todo, actions, rating,
+                                     type_choices(ticket, who))
 
     @router.get("/tickets/{number}", tags=["tickets"],
                 summary="One ticket with its thread, audit history and the actions its status allows",
                 responses={404: {"description": "No ticket has this number"}})
     async def get_ticket(number: Number, who: Staff, session: Session) -> TicketDetail:
-        return await detail(session, await ticket_or_404(session, number, who))
+        return await detail(session, await ticket_or_404(session, number, who), who)
 
     @router.post("/tickets/{number}/transitions", tags=["tickets"],
                  summary="Move the ticket through its type's lifecycle (see its `actions`)",
@@ -150,7 +168,26 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         await session.commit()
         await relay.flush_quietly()
-        return await detail(session, await ticket_or_404(session, number, who))
+        return await detail(session, await ticket_or_404(session, number, who), who)
+
+    @router.post("/tickets/{number}/type", tags=["tickets"],
+                 summary="Correct the ticket's type: its lifecycle, SLA and fields follow, and the router learns",
+                 responses={403: {"description": "The caller may see the ticket but not act on it"},
+                            404: {"description": "No ticket has this number"},
+                            409: {"description": "The ticket is closed or cancelled, or already of this type"},
+                            422: {"description": "Not a known type"}})
+    async def correct_type(number: Number, body: TypeCorrectionRequest, who: Staff,
+                           session: Session) -> TicketDetail:
+        ticket = await ticket_or_404(session, number, who, act=True, for_update=True)
+        correction = type_correction.Correction(body.type, body.category, body.note)
+        try:
+            await type_correction.correct_type(session, ticket, correction, actor_name=who.name, policy=policy,
+                                               now=utcnow())
+        except IllegalTransition as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        await session.commit()
+        await relay.flush_quietly()
+        return await detail(session, await ticket_or_404(session, number, who), who)
 
     @router.post("/tickets/{number}/replies", tags=["tickets"], status_code=status.HTTP_202_ACCEPTED,
                  summary="Send the customer a reply on the ticket's channel",
@@ -186,7 +223,7 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
         await workflow.escalate(session, ticket, body.level, body.to, actor_name=who.name, note=body.note,
                                 now=utcnow())
         await session.commit()
-        return await detail(session, await ticket_or_404(session, number, who))
+        return await detail(session, await ticket_or_404(session, number, who), who)
 
     @router.post("/tickets/{number}/activities", tags=["activities"], status_code=status.HTTP_201_CREATED,
                  summary="Schedule a call-back, meeting, document or task on the ticket",
@@ -343,7 +380,7 @@ def make_router(database: Database, blobs: BlobStore, relay: Relay, policy: work
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors) from None
         await workflow.set_type_fields(session, ticket, values, actor_name=who.name, now=utcnow())
         await session.commit()
-        return await detail(session, await ticket_or_404(session, number, who))
+        return await detail(session, await ticket_or_404(session, number, who), who)
 
     @router.get("/decisions", tags=["tickets"], summary="The decisions dictionary: code and title")
     async def decisions(_: Staff) -> dict[str, str]:

@@ -13,6 +13,7 @@ from priyom_contracts import (
     OutboundReply,
     TicketCreated,
     TicketStatusChanged,
+    TicketTypeCorrected,
 )
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.auth import Authenticator
@@ -70,7 +71,7 @@ def build(
     async def on_call_event(event: CallEvent) -> None:
         await popups.on_call_event(event, consoles=consoles, sessions=lambda: database.sessions)
 
-    for published in (TicketCreated, TicketStatusChanged, OutboundReply):
+    for published in (TicketCreated, TicketStatusChanged, TicketTypeCorrected, OutboundReply):
         bus.publisher(published)
     return ServiceParts(
         name="tickets",

@@ -133,3 +133,39 @@ def statuses(ticket_type: ContactType) -> frozenset[S]:
     for a in actions_for(ticket_type):
         found |= a.sources | {a.target}
     return frozenset(found)
+
+
+#: Where a ticket stands after an agent corrects its type, when its status has no place in the new type's
+#: machine. The two machines share only ``new`` and the final statuses; every other status has one nearest
+#: stage in the other machine (same work done so far, same party waiting, same clocks stopped or running):
+#:
+#: - standard → complaint: accepted and in progress become *review* (a complaint is investigated only after
+#:   the review decision, which a standard ticket never had); waiting for the customer becomes *needs info*;
+#:   resolved becomes *awaiting confirmation* (an answer is out, the customer's word is awaited).
+#: - complaint → standard: review becomes *accepted*; needs info becomes *pending*; investigation and the
+#:   action plan become *in progress*; awaiting confirmation and rejected (a decision given, the customer may
+#:   still object) become *resolved*.
+#:
+#: Statuses both machines know (and moves between the three standard types) stay as they are.
+NEAREST_ON_RETYPE: Mapping[S, S] = {
+    S.ACCEPTED: S.REVIEW,
+    S.OPEN: S.REVIEW,
+    S.PENDING: S.NEEDS_INFO,
+    S.RESOLVED: S.AWAITING_CONFIRMATION,
+    S.REVIEW: S.ACCEPTED,
+    S.NEEDS_INFO: S.PENDING,
+    S.INVESTIGATION: S.OPEN,
+    S.ACTION_PLAN: S.OPEN,
+    S.AWAITING_CONFIRMATION: S.RESOLVED,
+    S.REJECTED: S.RESOLVED,
+}
+
+
+def status_after_retype(new_type: ContactType, status: S) -> S:
+    """The status a ticket in ``status`` takes when its type becomes ``new_type`` (see NEAREST_ON_RETYPE)."""
+    if status in statuses(new_type):
+        return status
+    nearest = NEAREST_ON_RETYPE.get(status)
+    if nearest is None or nearest not in statuses(new_type):
+        raise IllegalTransition(f"a {status.value!r} ticket cannot become a {new_type.value}")
+    return nearest

@@ -83,3 +83,17 @@ def describe() -> dict[str, list[dict[str, Any]]]:
     return {ticket_type.value: [{"name": name, "title": info.title or name, "kind": _kind(info.annotation)}
                                 for name, info in model.model_fields.items()]
             for ticket_type, model in FIELDS.items()}
+
+
+def carry_over(new_type: ContactType, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a ticket's stored fields when its type becomes ``new_type``: those the new type has (and whose
+    value fits it) are kept, the others are dropped; both as ``(kept, dropped)``. Purchase interest and a
+    complaint share ``product``, so it survives a correction between them."""
+    kept: dict[str, Any] = {}
+    dropped: dict[str, Any] = {}
+    for name, value in values.items():
+        try:
+            kept |= validate(new_type, {name: value})
+        except InvalidFields:
+            dropped[name] = value
+    return kept, dropped

@@ -166,12 +166,16 @@ class TicketDetail(TicketView):
     activities: list[ActivityView] = Field(description="Call-backs, meetings, documents, tasks; soonest first")
     actions: list[ActionView] = Field(description="What staff may do next, by the ticket type's lifecycle")
     satisfaction: RatingView | None = Field(None, description="The customer's rating, once closed and rated")
+    type_choices: list[ContactType] = Field(
+        default_factory=list, description="Types the caller may correct the ticket to now "
+        "(POST /tickets/{number}/type); empty when they may not act on it or it is closed or cancelled")
 
     @classmethod
     def assemble(
         cls, ticket: Mapping[str, Any], messages: Sequence[Mapping[str, Any]],
         attachments: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]],
         activities: Sequence[Mapping[str, Any]], actions: Sequence[Action], rating: Mapping[str, Any] | None,
+        type_choices: Sequence[ContactType] = (),
     ) -> TicketDetail:
         by_message: dict[uuid.UUID, list[AttachmentView]] = {}
         for row in attachments:
@@ -181,7 +185,8 @@ class TicketDetail(TicketView):
         return cls.model_validate({**ticket, "messages": views, "history": [dict(h) for h in history],
                                    "activities": [{**a, "number": ticket["number"]} for a in activities],
                                    "actions": [ActionView.of(a) for a in actions],
-                                   "satisfaction": dict(rating) if rating else None})
+                                   "satisfaction": dict(rating) if rating else None,
+                                   "type_choices": list(type_choices)})
 
 
 LongText = Annotated[str, StringConstraints(max_length=20_000, strip_whitespace=True)]
@@ -204,6 +209,15 @@ class TransitionRequest(BaseModel):
         if value is not None and value not in DECISIONS:
             raise ValueError(f"unknown decision {value!r}; see GET /api/v1/decisions")
         return value
+
+
+class TypeCorrectionRequest(BaseModel):
+    """The type the ticket really is; the category, when the agent names one (otherwise see
+    ``type_correction.category_after``), and a note for the history."""
+
+    type: ContactType
+    category: ShortField | None = None
+    note: LongText | None = None
 
 
 class EscalationRequest(BaseModel):

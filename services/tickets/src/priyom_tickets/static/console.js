@@ -24,6 +24,7 @@ const EVENT = {
   fields_changed: "поля изменены", overdue: "просрочено", escalated: "эскалация", rated: "оценка клиента",
   activity_scheduled: "задача запланирована", activity_done: "задача выполнена",
   activity_reopened: "задача возобновлена", activity_rescheduled: "задача перенесена",
+  type_changed: "тип изменён", fields_dropped: "поля убраны",
 };
 // Statuses whose resolution clock has stopped (as the server's store.DONE).
 const CLOCK_STOPPED = new Set(["resolved", "closed", "cancelled", "rejected", "awaiting_confirm"]);
@@ -216,13 +217,40 @@ function renderTicket(t) {
   renderActions(t);
   renderFields(t);
   renderActivities(t);
+  renderRetype(t);
   $("t-history").replaceChildren(...t.history.map((h) => el("li", {},
     `${when(h.at)} · ${h.actor} · ${EVENT[h.action] || h.action}`,
+    h.action === "type_changed" && h.details
+      ? `: ${TYPE[h.details.from_type] || h.details.from_type} → ${TYPE[h.details.to_type] || h.details.to_type}` : "",
     h.to_status ? ` → ${STATUS[h.to_status] || h.to_status}` : "",
     h.details && h.details.note ? ` · ${h.details.note}` : "")));
   renderClient(t);
   const rating = t.satisfaction;
   $("t-rating").textContent = rating ? `Оценка клиента: ${rating.rating} из 5${rating.comment ? ` — ${rating.comment}` : ""}` : "";
+}
+
+/** The "change type" control: offered only when the server lists types this agent may correct it to. */
+function renderRetype(t) {
+  const choices = t.type_choices || [];
+  $("retype").hidden = !choices.length;
+  $("retype-type").replaceChildren(...choices.map((type) => el("option", { value: type }, TYPE[type] || type)));
+}
+
+async function retype(event) {
+  event.preventDefault();
+  const body = { type: $("retype-type").value };
+  if ($("retype-category").value.trim()) body.category = $("retype-category").value.trim();
+  if ($("retype-note").value.trim()) body.note = $("retype-note").value.trim();
+  try {
+    const ticket = await api(`/api/v1/tickets/${state.ticket.number}/type`, { method: "POST", body });
+    state.ticket = ticket;
+    $("retype-category").value = "";
+    $("retype-note").value = "";
+    renderTicket(ticket);
+    say("action-status", `Тип: ${TYPE[ticket.type] || ticket.type}, статус: ${STATUS[ticket.status] || ticket.status}`);
+  } catch (error) {
+    if (error.status !== 401) say("action-status", `Тип не изменён: ${error.message}`, true);
+  }
 }
 
 async function escalate(event) {
@@ -540,6 +568,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("fields-form").addEventListener("submit", saveFields);
   $("activity-form").addEventListener("submit", addActivity);
   $("escalation-form").addEventListener("submit", escalate);
+  $("retype-form").addEventListener("submit", retype);
   $("decision-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const body = { action: state.pendingAction.name, decision: $("decision").value };
