@@ -7,6 +7,9 @@ a request on the default exchange with reply_to, the reply correlated back.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 
@@ -158,3 +161,36 @@ async def test_lookups_are_timed_in_the_metrics(client: httpx.AsyncClient, telep
     counts = [line for line in metrics.splitlines() if line.startswith("priyom_identity_lookup_seconds_count")]
     assert counts and float(counts[0].split()[-1]) == 4.0, counts
     assert "priyom_identity_lookup_failures_total 0.0" in metrics
+
+
+def _close_lookup_connection(queue: str) -> bool:
+    """Have RabbitMQ close the responder's connection, as a broker restart or a network cut would."""
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"],
+                            capture_output=True, text=True, timeout=60, check=True).stdout
+    pids = [line.split("\t", 1)[0] for line in listed.splitlines() if f"priyom-identity-lookup {queue}" in line]
+    for pid in pids:
+        subprocess.run(["rabbitmqctl", "close_connection", pid, "test: connection cut"],
+                       capture_output=True, timeout=60, check=True)
+    return bool(pids)
+
+
+@pytest.mark.skipif(shutil.which("rabbitmqctl") is None or os.geteuid() != 0,
+                    reason="needs rabbitmqctl on this machine (as root) to cut a connection")
+async def test_the_responder_comes_back_after_its_connection_is_cut(client: httpx.AsyncClient, amqp_url: str,
+                                                                     settings: IdentitySettings) -> None:
+    from priyom_kit.rpc import RpcClient, RpcTimeout
+
+    await create(client, name="ООО Обрыв", phones=["+7 916 733-00-01"])
+    queue = Topology(settings.bus_prefix).identity_lookup_queue
+    body = ClientLookupRequest(phone="8 916 733 00 01").model_dump_json().encode()
+    async with RpcClient(amqp_url) as rpc:
+        assert ClientLookupReply.model_validate_json(await rpc.request(queue, body, timeout=10)).found
+        assert await asyncio.to_thread(_close_lookup_connection, queue), "the responder's connection is listed"
+        deadline = asyncio.get_running_loop().time() + 60
+        while True:
+            try:
+                reply = await rpc.request(queue, body, timeout=2)
+                break
+            except RpcTimeout:
+                assert asyncio.get_running_loop().time() < deadline, "the responder did not come back"
+    assert ClientLookupReply.model_validate_json(reply).found

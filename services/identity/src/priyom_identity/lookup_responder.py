@@ -56,7 +56,9 @@ class LookupResponder:
 
     async def start(self) -> None:
         """Connect (robustly: the consumer comes back after a broker restart) and start answering."""
-        self._connection = await aio_pika.connect_robust(self._amqp_url)
+        # Named, so ``rabbitmqctl list_connections client_properties`` tells it from the bus connection.
+        self._connection = await aio_pika.connect_robust(
+            self._amqp_url, client_properties={"connection_name": f"priyom-identity-lookup {self.queue}"})
         self._channel = await self._connection.channel(publisher_confirms=False)
         await self._channel.set_qos(prefetch_count=self._prefetch)
         queue = await self._channel.declare_queue(
