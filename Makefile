@@ -21,13 +21,14 @@ PACKAGES := packages/contracts packages/kit \
 	$(patsubst %/pyproject.toml,%,$(sort $(wildcard services/*/pyproject.toml)))
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help install up test bench bench-email docs train-router clean distclean FORCE
+.PHONY: help install up test bench bench-email bench-popup docs train-router clean distclean FORCE
 
 help:
 	@echo "make up         install, start RabbitMQ if needed, migrate, run every service under honcho"
 	@echo "make test       install, make sure RabbitMQ and PostgreSQL answer, run pytest (PYTEST_ARGS=...)"
 	@echo "make bench      end-to-end benchmark, bench/e2e.py (BENCH_ARGS=...)"
 	@echo "make bench-email  e-mail throughput, IMAP and SMTP to stored ticket, bench/email.py (BENCH_ARGS=...)"
+	@echo "make bench-popup  caller pop-up latency, AMI event to agent WebSocket, bench/popup.py (BENCH_ARGS=...)"
 	@echo "make docs       regenerate docs/asyncapi.json and docs/schemas/"
 	@echo "make train-router  train the router's classifier, print its held-out accuracy (CORPUS=...)"
 	@echo "make install    create $(VENV) and install every package editable (only when something changed)"
@@ -66,6 +67,12 @@ bench: install
 bench-email: install
 	@scripts/ensure-services.sh rabbitmq dovecot
 	$(BIN)/python bench/email.py $(BENCH_ARGS)
+
+# Caller pop-ups, AMI ringing event to the agent's WebSocket at 20 calls/s with 1M persons (bench/popup.py):
+# BENCH_ARGS="--persons 20000 --tickets 5000 --seconds 10" for a quick try.
+bench-popup: install
+	@scripts/ensure-services.sh rabbitmq postgres
+	$(BIN)/python bench/popup.py $(BENCH_ARGS)
 
 docs: install
 	$(BIN)/python scripts/export_docs.py
