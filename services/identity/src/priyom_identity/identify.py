@@ -19,6 +19,9 @@ from .policy import MatchPolicy
 
 #: Who the audit records as the author of what identification did on its own.
 IDENTITY_ACTOR = "identity"
+#: The card of machine-written contacts from unknown addresses, and the reserved identifier that finds it.
+MACHINE_SENDERS_NAME = "Автоматические отправители"
+MACHINE_SENDERS = Identifier("system", "automated-senders", "automated-senders")
 
 
 async def identify_contact(session: AsyncSession, contact: Contact, channel: str, policy: MatchPolicy,
@@ -37,10 +40,16 @@ async def identify_contact(session: AsyncSession, contact: Contact, channel: str
     if decision.absorb is not None and owner is not None:
         owner = await _absorb_shared_contact(session, decision, owner, wanted, owners)
         changed.update({decision.absorb, owner.client_id})
-    if owner is None:
+    # A machine we have never heard of (a mailer daemon's bounce, an unknown address's auto-reply) gets no
+    # card of its own, nor are its addresses kept: a person who later writes from one is a new client.
+    machine = owner is None and contact.automated is not None
+    if machine:
+        owner = await _machine_senders(session)
+    elif owner is None:
         owner = await _colleague(session, contact, wanted, policy) or await _provisional_card(
             session, contact, wanted)
-    await store.add_identifiers(session, owner, decision.new_identifiers)
+    if not machine:
+        await store.add_identifiers(session, owner, decision.new_identifiers)
     await store.record_contact(session, owner, channel=channel, contact_id=contact.contact_id,
                                occurred_at=contact.received_at)
     for other in decision.possible_duplicates:
@@ -48,7 +57,8 @@ async def identify_contact(session: AsyncSession, contact: Contact, channel: str
     summary = await store.client_summary(session, owner.client_id)
     return ClientMatch(
         client_id=owner.client_id, person_id=owner.person_id, display_name=summary.name,
-        first_contact=decision.first_contact, match=decision.match, account_manager=summary.account_manager,
+        first_contact=decision.first_contact and not machine, match=decision.match,
+        account_manager=summary.account_manager,
         sla_tier=summary.sla_tier, possible_duplicates=decision.possible_duplicates,
         organisation=summary.organisation, tags=list(summary.tags), contracts=list(summary.contracts),
     )
@@ -66,6 +76,21 @@ async def _absorb_shared_contact(session: AsyncSession, decision: Decision, owne
         await fold_person(session, source=messenger_person, target=owner.person_id)
         return owner
     return Owner(owner.client_id, owner.person_id or messenger_person)
+
+
+async def _machine_senders(session: AsyncSession) -> Owner:
+    """The one card that collects contacts machines wrote from addresses no card has, made on first use.
+
+    Found by a reserved identifier, so ``UNIQUE(kind, value)`` keeps two concurrent first bounces from
+    making two (the loser's transaction fails and is retried, and finds the winner's card).
+    """
+    owners = await store.owners_of(session, [MACHINE_SENDERS])
+    if MACHINE_SENDERS.key in owners:
+        return Owner(owners[MACHINE_SENDERS.key].client_id, None)
+    client_id = await store.create_client(session, kind="org", name=MACHINE_SENDERS_NAME, provisional=False,
+                                          tags=["automated"])
+    await store.add_identifiers(session, Owner(client_id, None), [MACHINE_SENDERS])
+    return Owner(client_id, None)
 
 
 async def _colleague(session: AsyncSession, contact: Contact, wanted: list[Identifier],
