@@ -1,7 +1,8 @@
 """The SMTP endpoint (aiosmtpd, in the service's own event loop) so the service can sit behind an MX.
 
 It accepts mail only for the configured domains and addresses (550 for others: no open relay), enforces the
-size limit (552), optionally requires AUTH and offers STARTTLS, and answers ``250`` to DATA only after the
+size limit (552, while DATA streams in), bounds concurrent sessions (421 beyond), optionally requires AUTH
+and offers STARTTLS, and answers ``250`` to DATA only after the
 mail is safe on the bus (a confirmed publish, or the dead-letter queue for mail that can never be a
 contact). When the broker does not confirm, it answers ``451`` so the sending server keeps the mail and
 retries: the sender is never told "delivered" before we have it (zammad#806).
@@ -65,6 +66,91 @@ class LenientSMTP(SMTP):
     line_length_limit = 64 * 1024
 
 
+class SessionGate:
+    """How many SMTP sessions are open, against the most allowed (``INTAKE_EMAIL_SMTP_MAX_SESSIONS``).
+
+    aiosmtpd keeps each session's DATA in memory until the end of data, so without a bound a crowd of
+    slow senders could hold any amount of memory before the parse budget (:mod:`.memory`) ever sees it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open = 0
+
+    def enter(self) -> bool:
+        if self.open >= self.limit:
+            return False
+        self.open += 1
+        return True
+
+    def leave(self) -> None:
+        self.open -= 1
+
+
+TOO_MANY_CONNECTIONS = b"421 4.3.2 Too many connections, try later\r\n"
+#: Seconds a session ended for an endless line still drains its input before closing.
+LINGER_S = 2.0
+ENDLESS_LINE = b"552 5.3.4 Too much mail data without a line break, closing\r\n"
+
+
+class BoundedSMTP(LenientSMTP):
+    """A session counted against a :class:`SessionGate`, and a DATA that cannot outgrow the size limit.
+
+    Beyond the gate the connection gets a ``421`` greeting and is closed before aiosmtpd starts a session
+    (RFC 5321 §3.1: the sending server retries later). aiosmtpd 1.4.6 discards DATA past
+    ``data_size_limit`` and answers ``552`` at the end of data, but it still collects a line without a line
+    break whole, whatever its length (measured: 200 MiB sent without CRLF grew the process by 200 MiB under a
+    1 MiB limit). So a run of bytes without a line feed longer than the size limit ends the session here."""
+
+    def __init__(self, handler: Any, *, sessions: SessionGate, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._gate = sessions
+        self._counted = False
+        self._refused = False
+        self._unbroken = 0  # bytes received since the last line feed
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self.transport is None and not self._counted:  # STARTTLS calls it again for the same session
+            if not self._gate.enter():
+                self._refused = True
+                log.warning("smtp session refused: too many at once", limit=self._gate.limit)
+                transport.write(TOO_MANY_CONNECTIONS)  # type: ignore[attr-defined]
+                transport.close()
+                return
+            self._counted = True
+        super().connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        line_feed = data.rfind(b"\n")
+        self._unbroken = len(data) - line_feed - 1 if line_feed >= 0 else self._unbroken + len(data)
+        if self.data_size_limit and self._unbroken > self.data_size_limit and self.transport is not None:
+            log.warning("smtp session closed: a line longer than the size limit")
+            self._refused = True  # from now on what arrives is dropped
+            transport = self.transport
+            transport.write(ENDLESS_LINE)  # type: ignore[attr-defined]
+            if transport.can_write_eof():  # type: ignore[attr-defined]
+                transport.write_eof()  # type: ignore[attr-defined]
+            # Closing at once with unread input would reset the connection and lose the 552 on the way.
+            self.loop.call_later(LINGER_S, transport.close)
+            return
+        super().data_received(data)
+
+    def eof_received(self) -> bool | None:
+        if self._refused and not self._counted:
+            return False
+        return super().eof_received()
+
+    def connection_lost(self, error: Exception | None) -> None:
+        try:
+            if self._counted:
+                super().connection_lost(error)
+        finally:
+            if self._counted:
+                self._counted = False
+                self._gate.leave()
+
+
 def _authenticator(logins: dict[str, str]) -> Any:
     def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str,
                      auth_data: Any) -> AuthResult:
@@ -91,6 +177,7 @@ class SmtpEndpoint:
         self.settings = settings
         self.handler = MailHandler(intake, frozenset(d.lower() for d in settings.smtp_domains),
                                    frozenset(r.lower() for r in settings.smtp_recipients))
+        self.sessions = SessionGate(settings.smtp_max_sessions)
         self.server: asyncio.Server | None = None
 
     def _protocol(self) -> SMTP:
@@ -100,8 +187,11 @@ class SmtpEndpoint:
             tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             tls_context.load_cert_chain(s.smtp_tls_cert, s.smtp_tls_key)
         logins = parse_logins(s.smtp_auth.get_secret_value()) if s.smtp_auth else {}
-        return LenientSMTP(
+        return BoundedSMTP(
             self.handler,
+            sessions=self.sessions,
+            # Advertised as SIZE, checked against MAIL FROM's SIZE=, and enforced while DATA streams in:
+            # past it aiosmtpd keeps nothing more and answers 552 at the end of data.
             data_size_limit=s.smtp_max_bytes,
             enable_SMTPUTF8=True,
             hostname=s.smtp_hostname,
