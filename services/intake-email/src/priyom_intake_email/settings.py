@@ -81,6 +81,10 @@ class IntakeEmailSettings(ServiceSettings):
     smtp_recipients: Annotated[list[str], NoDecode] = Field(
         default=[], description="Further single addresses accepted outside the domains (comma-separated)")
     smtp_max_bytes: int = Field(default=25 * MiB, ge=1024, description="Largest mail accepted, in bytes (552 above)")
+    smtp_max_sessions: int = Field(
+        default=64, ge=1, description="Most SMTP sessions at once; one more is greeted with 421 and closed. "
+        "aiosmtpd holds a session's DATA in memory before parsing, so this times INTAKE_EMAIL_SMTP_MAX_BYTES "
+        "bounds the memory SMTP can take")
     smtp_auth: SecretStr | None = Field(
         default=None, description="user:password[,user:password…]: require SMTP AUTH with these logins")
     smtp_tls_cert: Path | None = Field(default=None, description="PEM certificate: offer STARTTLS")
@@ -89,6 +93,12 @@ class IntakeEmailSettings(ServiceSettings):
         default=[], description="Mailboxes to read (JSON list of {name, host, port, tls (implicit, starttls, none), "
         "tls_ca_file, username, auth (password, xoauth2), password, oauth2_token or oauth2_token_url, "
         "oauth2_client_id, oauth2_client_secret, oauth2_refresh_token, oauth2_scope, folder, processed_folder})")
+    imap_ingested_retention_days: float = Field(
+        default=180.0, gt=0,
+        description="Days the keys of ingested IMAP mail are kept to re-match a mailbox whose UIDVALIDITY changed "
+        "(pruned at start and hourly, in small batches). Trade-off: a mailbox recreated with mail older than this "
+        "publishes that old mail again; tickets' inbox still drops it as a duplicate by its idempotency key "
+        "(Message-ID and content digest) while it remembers that key")
     imap_idle_s: float = Field(default=300.0, gt=0, description="Restart IMAP IDLE after this many seconds")
     imap_poll_s: float = Field(default=30.0, gt=0, description="Poll interval when the server has no IDLE")
     imap_batch: int = Field(default=100, ge=1, le=200, description="Messages fetched per IMAP round trip (at most "
