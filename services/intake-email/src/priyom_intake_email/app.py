@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,6 +23,7 @@ from priyom_kit.db import Database
 
 from .dead_letters import dead_letter_publisher
 from .imap import ImapReaders
+from .ingested_sweep import IngestedSweep
 from .intake import MailIntake
 from .mail.normalise import MailLimits
 from .memory import ByteBudget
@@ -39,15 +41,18 @@ class Inbound:
     smtp: SmtpEndpoint
     readers: ImapReaders
     smtp_enabled: bool
+    ingested_sweep: IngestedSweep
 
     async def start(self) -> None:
         if self.smtp_enabled:
             await self.smtp.start()
         self.readers.start()
+        self.ingested_sweep.start()
 
     async def stop(self) -> None:
         await self.smtp.stop()
         await self.readers.stop()
+        await self.ingested_sweep.stop()
 
 
 def build_channel(settings: IntakeEmailSettings | None = None) -> tuple[ServiceParts, Inbound]:
@@ -64,8 +69,10 @@ def build_channel(settings: IntakeEmailSettings | None = None) -> tuple[ServiceP
     intake = MailIntake(publish=bus.publish, dead_letter=dead_letter_publisher(bus), blobs=blobs,
                         limits=limits, list_mail=settings.list_mail, memory=memory)
     register_outbound(bus, settings, blobs, SentReplies(database))
-    inbound = Inbound(SmtpEndpoint(settings, intake), ImapReaders(settings, intake, Checkpoints(database), metrics),
-                      settings.smtp_enabled)
+    checkpoints = Checkpoints(database)
+    inbound = Inbound(SmtpEndpoint(settings, intake), ImapReaders(settings, intake, checkpoints, metrics),
+                      settings.smtp_enabled,
+                      IngestedSweep(checkpoints, timedelta(days=settings.imap_ingested_retention_days)))
     parts = ServiceParts(
         name="intake-email", title="Priyom intake-email", settings=settings, bus=bus, registry=registry,
         checks={"database": database.ping}, on_start=[database.open], on_stop=[database.close],

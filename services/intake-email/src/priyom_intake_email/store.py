@@ -3,6 +3,7 @@ confirmed, and the replies already sent (so a redelivered reply is not mailed tw
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Column, String, Table, Uuid, select
+from sqlalchemy import BigInteger, Column, Index, String, Table, Uuid, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -43,6 +44,8 @@ imap_ingested = Table(
     Column("key_digest", String(64), primary_key=True),
     Column("message_id", String(998), nullable=True),
     Column("ingested_at", UtcDateTime, nullable=False),
+    # Rows older than INTAKE_EMAIL_IMAP_INGESTED_RETENTION_DAYS are pruned by this (migration 0003).
+    Index("ix_imap_ingested_ingested_at", "ingested_at"),
 )
 
 sent_replies = Table(
@@ -109,6 +112,22 @@ class Checkpoints:
             row = (await session.execute(select(imap_ingested.c.key_digest).where(
                 imap_ingested.c.mailbox == mailbox, imap_ingested.c.key_digest == key_digest(key)))).first()
         return row is not None
+
+    async def forget_ingested_before(self, cutoff: datetime, batch: int = 500) -> int:
+        """Drop the ingested keys recorded before ``cutoff``, ``batch`` rows per transaction so a long backlog
+        never holds a lock the readers' checkpoint saves wait on; how many went."""
+        dropped = 0
+        while True:
+            oldest = (select(imap_ingested.c.mailbox, imap_ingested.c.key_digest)
+                      .where(imap_ingested.c.ingested_at < cutoff).limit(batch))
+            async with self.database.sessions.begin() as session:
+                result = await session.execute(delete(imap_ingested).where(
+                    tuple_(imap_ingested.c.mailbox, imap_ingested.c.key_digest).in_(oldest)))
+            count = result.rowcount or 0  # type: ignore[attr-defined]
+            dropped += count
+            if count < batch:
+                return dropped
+            await asyncio.sleep(0)  # let the service's other work in between batches
 
 
 class SentReplies:
