@@ -20,10 +20,11 @@ from priyom_kit.auth import Authenticator
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database, Inbox
 
-from . import console, handlers, popups, staff, store, workflow
+from . import client_panel, console, handlers, popups, staff, store, workflow
 from .access import policy_from_mapping as access_policy_from_mapping
 from .agent_socket import AgentSockets, extension_lookup, make_socket_router
 from .api import PUBLIC_PREFIX, UploadLimits, make_router
+from .client_cards import IdentityCards
 from .cors import PublicPathCORS
 from .notifications import outbound_channels
 from .outbox import Relay
@@ -66,6 +67,9 @@ def build(
         await handlers.on_contact_assigned(event, sessions=database.sessions, inbox=assignments)
 
     consoles = AgentSockets(registry)
+    access = access_policy_from_mapping(settings.team_access)
+    cards = IdentityCards(settings.identity_url, settings.identity_token or settings.admin_token,
+                          settings.identity_timeout_s)
 
     @bus.fanout_consumer("tickets.calls")
     async def on_call_event(event: CallEvent) -> None:
@@ -81,14 +85,15 @@ def build(
         bus=bus,
         registry=registry,
         routers=[make_router(database, blobs, relay, policy,
-                             access_policy_from_mapping(settings.team_access),
+                             access,
                              UploadLimits(settings.blob_dir, settings.max_attachment_bytes,
                                           settings.max_attachments)),
                  console.make_router(database),
+                 client_panel.make_router(database, access, cards),
                  make_socket_router(consoles, extension_lookup(database))],
         checks={"database": database.ping},
-        on_start=[database.open, scheduler.start],
-        on_stop=[scheduler.stop, database.close, blobs.close],
+        on_start=[database.open, scheduler.start, cards.open],
+        on_stop=[scheduler.stop, database.close, blobs.close, cards.close],
         authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token),
     )
 

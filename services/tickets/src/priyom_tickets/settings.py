@@ -4,7 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from priyom_kit import ServiceSettings
@@ -62,6 +62,18 @@ class TicketsSettings(ServiceSettings):
         default=26_214_400, ge=1, description="Largest file an agent may attach to a reply, in bytes")
     max_attachments: int = Field(
         default=20, ge=1, le=50, description="Most files in one upload, and on one reply")
+
+    identity_url: str | None = Field(
+        default=None,
+        description="Identity's address: the console's client panel reads the full card there "
+                    "(empty: the panel shows only what tickets knows)",
+    )
+    identity_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token tickets reads cards from identity with; empty: PRIYOM_ADMIN_TOKEN",
+    )
+    identity_timeout_s: float = Field(
+        default=2.0, gt=0, le=30, description="Longest wait for identity's card before the panel does without it")
 
     @property
     def zone(self) -> ZoneInfo:
