@@ -53,7 +53,7 @@ port_of() {
 for name in identity tickets router intake-email intake-messenger; do
   if [[ " ${running[*]} " == *" $name "* ]]; then
     echo "up: migrating $name"
-    python -m "priyom_$name" migrate || { echo "up: the migration of $name failed" >&2; exit 1; }
+    python -m "priyom_${name//-/_}" migrate || { echo "up: the migration of $name failed" >&2; exit 1; }
   fi
 done
 
@@ -64,8 +64,10 @@ banner() {
 ================================================================================
  Priyom is running. Ctrl-C stops every service.
    web form        http://localhost:$w/
+   agent console   http://localhost:$t/console   (log in with the admin token or an agent's token from var/agent-tokens.json)
    tickets API     http://localhost:$t/api/v1/tickets   (OpenAPI: http://localhost:$t/docs)
    identity API    http://localhost:$i/docs
+   telephony       AMI from AMI_HOST/AMI_PORT/AMI_USERNAME/AMI_SECRET when set; CTI webhook per docs/telephony.md
    admin token     $PRIYOM_ADMIN_TOKEN
                    curl -H "Authorization: Bearer \$(cat var/admin-token)" http://localhost:$t/api/v1/tickets
    started         ${running[*]}
