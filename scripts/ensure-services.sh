@@ -50,6 +50,19 @@ wait_port() {  # host port seconds
   return 1
 }
 
+# An open port is not an answering broker: a wedged node accepts TCP and never reads (seen here once, after a
+# day of test queues), and every test would then hang to its timeout. AMQP 0-9-1 opens with the client's
+# protocol header; a live broker answers with a Connection.Start method frame (frame type 1).
+amqp_answers() {  # host port
+  timeout 10 bash -c 'exec 3<>"/dev/tcp/$0/$1"; printf "AMQP\x00\x00\x09\x01" >&3; head -c 1 <&3 | od -An -tx1' \
+    "$1" "$2" 2>/dev/null | grep -q 01
+}
+
+rabbitmq_ready() {  # host port: say so, or fail saying why
+  amqp_answers "$1" "$2" && { say "RabbitMQ answers on $1:$2"; return 0; }
+  fail "RabbitMQ accepts connections on $1:$2 but does not answer the AMQP handshake within 10 s: the node is stuck. Restart it ('rabbitmqctl stop_app; rabbitmqctl start_app', or stop the node and 'rabbitmq-server -detached'); see /var/log/rabbitmq/."
+}
+
 is_local() { case $1 in 127.* | localhost | ::1 | 0.0.0.0) return 0 ;; *) return 1 ;; esac; }
 
 can_apt() { [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; }
@@ -62,13 +75,13 @@ apt_install() {
 ensure_rabbitmq() {
   local host port
   read -r host port < <(host_port "$AMQP_URL" 5672)
-  if port_open "$host" "$port"; then say "RabbitMQ answers on $host:$port"; return 0; fi
+  if port_open "$host" "$port"; then rabbitmq_ready "$host" "$port"; return 0; fi
   is_local "$host" || fail "RabbitMQ at $host:$port (AMQP_URL) does not answer: start that broker or point AMQP_URL at a running one."
   if ! command -v rabbitmq-server >/dev/null; then
     can_apt || fail "RabbitMQ is not installed: run 'sudo apt-get install rabbitmq-server' (or 'docker compose -f deploy/docker-compose.yml up -d rabbitmq'), or set AMQP_URL to a running broker."
     apt_install rabbitmq-server
     # The package's own start script may already have started it.
-    if wait_port "$host" "$port" 5; then say "RabbitMQ answers on $host:$port"; return 0; fi
+    if wait_port "$host" "$port" 5; then rabbitmq_ready "$host" "$port"; return 0; fi
   fi
   if rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
     fail "a local RabbitMQ node runs but does not answer on $host:$port: check AMQP_URL against its listeners ('rabbitmq-diagnostics listeners')."
@@ -77,7 +90,7 @@ ensure_rabbitmq() {
   rabbitmq-server -detached || true   # exits non-zero when a node is already booting; the port decides
   wait_port "$host" "$port" 60 \
     || fail "RabbitMQ did not open $host:$port within 60 s: see /var/log/rabbitmq/ (or 'rabbitmq-diagnostics status')."
-  say "RabbitMQ answers on $host:$port"
+  rabbitmq_ready "$host" "$port"
 }
 
 pg_versions() { ls /etc/postgresql 2>/dev/null | sort -V; }
