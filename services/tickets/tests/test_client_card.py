@@ -71,26 +71,32 @@ class Identity:
     http: httpx.AsyncClient
 
 
-@pytest.fixture
-async def identity(database_url: str, cleanup_bus: str, amqp_url: str) -> AsyncIterator[Identity]:
-    """Identity's own app under uvicorn on a free port, on a freshly migrated database."""
+@asynccontextmanager
+async def serve_identity(database_url: str, bus_prefix: str, amqp_url: str,
+                         admin_token: str = ADMIN) -> AsyncIterator[str]:
+    """Identity's own app under uvicorn on a free port, on a freshly migrated database; its base URL."""
     await asyncio.to_thread(migrate_database, database_url)  # Alembic's env runs its own event loop
     settings = IdentitySettings(IDENTITY_DATABASE_URL=database_url, AMQP_URL=amqp_url,
-                                PRIYOM_BUS_PREFIX=cleanup_bus, PRIYOM_ADMIN_TOKEN=ADMIN)
+                                PRIYOM_BUS_PREFIX=bus_prefix, PRIYOM_ADMIN_TOKEN=admin_token)
     server = uvicorn.Server(uvicorn.Config(build_app(build_identity(settings)), host="127.0.0.1", port=0,
                                            lifespan="on", log_config=None, access_log=False))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     try:
-        async with httpx.AsyncClient(base_url=url, headers=bearer(ADMIN), timeout=10) as http:
-            yield Identity(url, database_url, http)
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     finally:
         server.should_exit = True
         await task
+
+
+@pytest.fixture
+async def identity(database_url: str, cleanup_bus: str, amqp_url: str) -> AsyncIterator[Identity]:
+    async with serve_identity(database_url, cleanup_bus, amqp_url) as url, httpx.AsyncClient(
+            base_url=url, headers=bearer(ADMIN), timeout=10) as http:
+        yield Identity(url, database_url, http)
 
 
 @asynccontextmanager

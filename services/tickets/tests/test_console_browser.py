@@ -30,6 +30,8 @@ from priyom_tickets import store
 from priyom_tickets.app import build, create_app
 from priyom_tickets.settings import TicketsSettings
 
+from .test_client_card import serve_identity
+
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (requirements-dev)")
 expect = playwright_api.expect
 
@@ -68,11 +70,17 @@ class Served:
 
 
 @pytest.fixture
+def identity_url() -> str | None:
+    """No identity by default: the client panel shows what tickets knows (a test class may start one)."""
+    return None
+
+
+@pytest.fixture
 async def served(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: Path,
-                 database: Database) -> AsyncIterator[Served]:
+                 database: Database, identity_url: str | None) -> AsyncIterator[Served]:
     settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
                                AMQP_URL=amqp_url, PRIYOM_BLOB_DIR=str(tmp_path / "blobs"),
-                               PRIYOM_ADMIN_TOKEN=ADMIN, timezone="UTC")
+                               PRIYOM_ADMIN_TOKEN=ADMIN, timezone="UTC", identity_url=identity_url)
     parts = build(settings)
     server = uvicorn.Server(uvicorn.Config(create_app(parts), host="127.0.0.1", port=0, lifespan="on",
                                            log_config=None, access_log=False))
@@ -353,3 +361,32 @@ async def test_agent_sends_a_file_schedules_a_call_back_and_fills_the_complaint_
     assert sorted(actions) == ["accept", "cancel"]
     # The one failure the browser saw is the refused amount, answered 422 on purpose.
     assert [e for e in page.errors if "422" not in e] == []
+
+
+class TestClientPanelWithIdentity:
+    """The client panel with a real identity beside tickets (identity on a SQLite file of its own)."""
+
+    @pytest.fixture
+    async def identity_url(self, tmp_path: Path, cleanup_bus: str, amqp_url: str) -> AsyncIterator[str]:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}"
+        async with serve_identity(url, cleanup_bus, amqp_url, admin_token=ADMIN) as base:
+            yield base
+
+    async def test_the_panel_shows_the_organisation_and_a_person_s_phone(
+        self, served: Served, identity_url: str, browser, make_routed
+    ) -> None:
+        async with httpx.AsyncClient(base_url=identity_url, timeout=10,
+                                     headers={"Authorization": f"Bearer {ADMIN}"}) as identity:
+            made = await identity.post("/api/v1/clients", json={
+                "name": "ООО <b>Ромашка</b>", "sla_tier": "gold", "account_manager": "Кузнецова А.",
+                "persons": [{"full_name": "Анна Петрова", "phones": ["8 916 555-44-33"]}]})
+            assert made.status_code == 201, made.text
+        number = await served.ticket(make=make_routed, client_id=uuid.UUID(made.json()["id"]),
+                                     first_contact=False, team="service")
+        page, _ = await log_in(browser, served, "Иванова")
+        await page.goto(f"{served.url}/console#/ticket/{number}")
+        await expect(page.locator("#t-card-fields")).to_contain_text("ООО <b>Ромашка</b>")  # as text
+        await expect(page.locator("#t-card-persons")).to_contain_text("Анна Петрова")
+        await expect(page.locator("#t-card-persons")).to_contain_text("+79165554433")
+        assert await page.locator("#t-card b").count() == 0
+        assert page.errors == []

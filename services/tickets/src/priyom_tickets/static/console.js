@@ -191,6 +191,7 @@ async function openTicket(number) {
   state.ticket = ticket;
   renderTicket(ticket);
   loadClientTickets(ticket);
+  loadClientCard(ticket);
 }
 
 function renderTicket(t) {
@@ -436,6 +437,75 @@ function renderClient(t) {
                 ["Первое обращение", t.first_contact ? "да" : "нет"], ["Уровень SLA", t.sla_tier || "—"],
                 ["Канал", t.channel], ["Маршрут", t.routing_reason]];
   $("t-client").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+}
+
+// Identity's full card, read by tickets server-side; without it the panel keeps what tickets knows.
+const CARD_UNAVAILABLE = {
+  not_configured: "сервис клиентов не подключён", unreachable: "сервис клиентов не отвечает",
+  not_found: "карточки нет в базе клиентов", refused: "сервис клиентов отказал в доступе",
+};
+const PERSON_ROLE = { representative: "представитель", consumer: "потребитель" };
+
+function contactLabel(kind) {
+  if (kind === "phone") return "тел.";
+  if (kind === "email") return "email";
+  return kind.startsWith("messenger:") ? kind.slice("messenger:".length) : kind;
+}
+
+/** One phone, email or messenger id as a list item; a bouncing address is flagged in words. */
+function contactItem(c) {
+  const item = el("li", { className: c.undeliverable ? "undeliverable" : null },
+                  `${contactLabel(c.kind)} `, el("span", { className: "contact-value" }, c.value),
+                  c.extension ? ` доб. ${c.extension}` : "");
+  if (c.undeliverable) {
+    item.append(" ", el("span", { className: "flag" },
+                         `не доставляется${c.undeliverable_reason ? `: ${c.undeliverable_reason}` : ""}`));
+  }
+  return item;
+}
+
+async function loadClientCard(t) {
+  const box = $("t-card");
+  box.replaceChildren(el("p", { className: "muted" }, "Загружаю карточку клиента…"));
+  let panel;
+  try {
+    panel = await api(`/api/v1/tickets/${encodeURIComponent(t.number)}/client`);
+  } catch (error) {
+    if (error.status === 401) return;
+    panel = { available: false, reason: "unreachable" };
+  }
+  if (!state.ticket || state.ticket.number !== t.number) return;  // another ticket was opened meanwhile
+  if (!panel.available) {
+    box.replaceChildren(el("p", { className: "muted", id: "t-card-unavailable" },
+                           `Полная карточка недоступна: ${CARD_UNAVAILABLE[panel.reason] || panel.reason}`));
+    return;
+  }
+  const c = panel.card;
+  const rows = [["Организация", c.kind === "org" ? c.name : "—"], ["Клиент", c.kind === "person" ? c.name : null],
+                ["ИНН", c.legal_id], ["Регион", c.region], ["Менеджер", c.account_manager || "—"],
+                ["Уровень SLA", c.sla_tier], ["Теги", c.tags.length ? c.tags.join(", ") : null],
+                ["Заметки", c.notes]].filter(([, v]) => v !== null && v !== undefined && v !== "");
+  const parts = [el("dl", { className: "card", id: "t-card-fields" },
+                    ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]))];
+  const flags = [];
+  if (c.provisional) flags.push(el("span", { className: "badge" }, "карточка не подтверждена"));
+  if (c.undeliverable) flags.push(el("span", { className: "flag", id: "t-card-undeliverable" }, "есть недоставляемый email"));
+  if (flags.length) parts.push(el("p", {}, ...flags));
+  if (c.contacts.length) parts.push(el("ul", { className: "contacts" }, ...c.contacts.map(contactItem)));
+  parts.push(el("h4", {}, "Контактные лица"));
+  parts.push(el("ul", { className: "plain", id: "t-card-persons" }, ...(c.persons.length ? c.persons.map((p) => el("li", {},
+    el("strong", {}, p.erased ? "данные удалены" : p.full_name || "без имени"),
+    [p.position, PERSON_ROLE[p.role] || p.role].filter(Boolean).length
+      ? ` · ${[p.position, PERSON_ROLE[p.role] || p.role].filter(Boolean).join(", ")}` : "",
+    el("ul", { className: "contacts" }, ...p.contacts.map(contactItem))))
+    : [el("li", { className: "muted" }, "нет")])));
+  if (c.contracts.length) {
+    parts.push(el("h4", {}, "Договоры"));
+    parts.push(el("ul", { className: "plain", id: "t-card-contracts" }, ...c.contracts.map((k) => el("li", {},
+      k.number, k.service ? ` · ${k.service}` : "",
+      k.valid_from || k.valid_to ? ` · ${k.valid_from || "…"} — ${k.valid_to || "…"}` : ""))));
+  }
+  box.replaceChildren(...parts);
 }
 
 async function loadClientTickets(t) {
