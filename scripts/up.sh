@@ -28,6 +28,8 @@ export PRIYOM_ADMIN_TOKEN
 export ROUTER_IDENTITY_URL=${ROUTER_IDENTITY_URL:-http://127.0.0.1:${IDENTITY_PORT:-8001}}
 # click-to-call checks staff tokens (and their extensions) with tickets.
 export INTAKE_TELEPHONY_TICKETS_URL=${INTAKE_TELEPHONY_TICKETS_URL:-http://127.0.0.1:${TICKETS_PORT:-8000}}
+# the console's client panel reads the full card from identity, with the admin token.
+export TICKETS_IDENTITY_URL=${TICKETS_IDENTITY_URL:-http://127.0.0.1:${IDENTITY_PORT:-8001}}
 
 # The services that exist now: a folder under services/ with its __main__.py and a line in the Procfile.
 declare -A DEFAULT_PORT=([tickets]=8000 [identity]=8001 [intake-web]=8002 [intake-email]=8005

@@ -61,11 +61,16 @@ class Stack:
                            cwd=self.workdir, capture_output=True, timeout=120)
 
     def start(self, services: Iterable[str] = SERVICES, timeout: float = 60) -> None:
+        services = list(services)
+        if "identity" in services and "identity" not in self.ports:  # tickets, started first, reads its cards
+            self.ports["identity"] = free_port()
+            self.env["IDENTITY_PORT"] = str(self.ports["identity"])
         for service in services:
             if service not in self.ports:
                 self.ports[service] = free_port()
                 self.env[f"{ENV_PREFIX[service]}PORT"] = str(self.ports[service])
             self.env["INTAKE_WEB_TICKETS_PUBLIC_URL"] = self.url("tickets") if "tickets" in self.ports else ""
+            self.env["TICKETS_IDENTITY_URL"] = self.url("identity") if "identity" in self.ports else ""
             log = open(self.workdir / f"{service}.log", "ab")  # noqa: SIM115 - closed with the process
             self.processes[service] = subprocess.Popen(
                 [sys.executable, "-m", SERVICES[service], "serve"], env=self.env, cwd=self.workdir,
