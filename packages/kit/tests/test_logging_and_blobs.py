@@ -38,3 +38,21 @@ async def test_blob_store_is_content_addressed(tmp_path) -> None:
         await store.get("../../etc/passwd")
     with pytest.raises(KeyError):
         await store.get("0" * 64)
+
+
+def test_http_client_request_lines_stay_out_of_info_logs(capfd) -> None:
+    """httpx logs each request's URL at INFO; service-to-service URLs carry client ids."""
+    import logging
+
+    from priyom_kit.logging import configure_logging
+
+    configure_logging("kit-test", "INFO", json=True)
+    try:
+        logging.getLogger("httpx").info("HTTP Request: GET http://identity/api/v1/clients/4f1c-card")
+        logging.getLogger("httpx").warning("identity answered slowly")
+        logging.getLogger("priyom.test").info("ordinary line")
+        err = capfd.readouterr().err
+        assert "4f1c-card" not in err
+        assert "identity answered slowly" in err and "ordinary line" in err
+    finally:
+        logging.getLogger().handlers.clear()

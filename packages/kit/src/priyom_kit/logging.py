@@ -60,7 +60,10 @@ def configure_logging(service: str, level: str = "INFO", json: bool = False) -> 
         _mask_processor,
     ]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # Drop a call below the logger's level before any processor runs: without this every debug line
+        # (faststream logs two per message) is timestamped and masked, then thrown away by stdlib.
+        processors=[structlog.stdlib.filter_by_level, *shared,
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
@@ -75,6 +78,10 @@ def configure_logging(service: str, level: str = "INFO", json: bool = False) -> 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx and httpcore log every request's full URL at INFO, and our service-to-service URLs carry ids of
+    # clients and persons (tickets reading identity's card): keep them to warnings, whatever LOG_LEVEL says.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     structlog.contextvars.bind_contextvars(service=service)
 
 
