@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,6 +53,16 @@ def _insert(session: AsyncSession) -> Any:
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
+def _per_dialect(build: Any) -> dict[str, Any]:
+    """A statement built once per dialect, for the queries every contact runs: one built per call is
+    constructed and cache-keyed again each time, which costs more CPU than executing it."""
+    return {"postgresql": build(pg_insert), "sqlite": build(sqlite_insert)}
+
+
+def _for(session: AsyncSession, statements: dict[str, Any]) -> Any:
+    return statements["postgresql" if session.bind and session.bind.dialect.name == "postgresql" else "sqlite"]
+
+
 # -- rule book versions -------------------------------------------------------------------------------------
 
 
@@ -65,8 +75,11 @@ class RuleVersion:
     created_at: datetime
 
 
+_LATEST_VERSION = select(func.max(rule_versions.c.version))
+
+
 async def latest_version_number(session: AsyncSession) -> int | None:
-    return (await session.execute(select(func.max(rule_versions.c.version)))).scalar_one_or_none()
+    return (await session.execute(_LATEST_VERSION)).scalar_one_or_none()
 
 
 async def rule_version(session: AsyncSession, version: int | None = None) -> RuleVersion | None:
@@ -99,9 +112,11 @@ async def lock_group(session: AsyncSession, key: str) -> None:
     """Take a balancing group's lock for the rest of the transaction: picks in the group happen one at a
     time. One statement, which creates the group's row the first time: a row lock on PostgreSQL; on SQLite
     the first write of the transaction, so it waits for the database's write lock."""
-    insert = _insert(session)
-    await session.execute(insert(roster_locks).values(name=key[:100], turns=1).on_conflict_do_update(
-        index_elements=[roster_locks.c.name], set_={"turns": roster_locks.c.turns + 1}))
+    await session.execute(_for(session, _LOCK_GROUP), {"name": key[:100], "turns": 1})
+
+
+_LOCK_GROUP = _per_dialect(lambda insert: insert(roster_locks).on_conflict_do_update(
+    index_elements=[roster_locks.c.name], set_={"turns": roster_locks.c.turns + 1}))
 
 
 async def roster(session: AsyncSession) -> Roster:
@@ -135,9 +150,11 @@ async def set_availability(session: AsyncSession, name: str, available: bool) ->
 
 async def recorded_routing(session: AsyncSession, contact_id: uuid.UUID) -> Routing | None:
     """The decision already taken for this contact (a redelivery must not decide, or count, twice)."""
-    row = (await session.execute(select(assignments.c.routing)
-                                 .where(assignments.c.contact_id == contact_id))).scalar_one_or_none()
+    row = (await session.execute(_RECORDED_ROUTING, {"contact_id": contact_id})).scalar_one_or_none()
     return Routing.model_validate(row) if row is not None else None
+
+
+_RECORDED_ROUTING = select(assignments.c.routing).where(assignments.c.contact_id == bindparam("contact_id"))
 
 
 async def record_assignment(session: AsyncSession, contact_id: uuid.UUID, routing: Routing, *,
@@ -145,17 +162,20 @@ async def record_assignment(session: AsyncSession, contact_id: uuid.UUID, routin
                             round_robin: bool = False, until_opening: bool = False) -> bool:
     """Record the decision; a contact that will open no ticket (machine-written) never counts as load.
     False when a concurrent delivery of the same contact recorded it first (the caller then reads theirs)."""
-    insert = _insert(session)
-    result = await session.execute(insert(assignments).values(
+    result = await session.execute(_for(session, _RECORD_ASSIGNMENT), dict(
         contact_id=contact_id, team=routing.team, assignee=routing.assignee, waiting=waiting, open=opens_ticket,
         priority=routing.priority or 3, routing=routing.model_dump(mode="json"), routed_at=routed_at,
         channel=channel, until_opening=until_opening,
-    ).on_conflict_do_nothing(index_elements=[assignments.c.contact_id]))
+    ))
     if not result.rowcount:
         return False
     if routing.assignee and round_robin:
         await _advance_cursor(session, routing.team, routing.assignee)
     return True
+
+
+_RECORD_ASSIGNMENT = _per_dialect(
+    lambda insert: insert(assignments).on_conflict_do_nothing(index_elements=[assignments.c.contact_id]))
 
 
 async def _advance_cursor(session: AsyncSession, team: str, assignee: str) -> None:
@@ -173,17 +193,24 @@ async def ticket_created(session: AsyncSession, contact_id: uuid.UUID, number: s
 
     The contact may have been routed by an older router without a row here: then the row is created.
     """
-    insert = _insert(session)
-    statement = insert(assignments).values(
+    await session.execute(_for(session, _TICKET_CREATED), dict(
         contact_id=contact_id, team=team, assignee=assignee, waiting=assignee is None,
         open=is_open(status), priority=routing.priority or 3, ticket_number=number, status_at=at,
         routing=routing.model_dump(mode="json"), routed_at=at, channel=channel,
-    )
-    await session.execute(statement.on_conflict_do_update(
-        index_elements=[assignments.c.contact_id],
-        set_={"ticket_number": number, "team": team, "assignee": assignee, "waiting": assignee is None,
-              "open": is_open(status), "status_at": at},
     ))
+
+
+def _ticket_created(insert: Any) -> Any:
+    statement = insert(assignments)
+    # An existing row takes the values this row would have been inserted with.
+    return statement.on_conflict_do_update(
+        index_elements=[assignments.c.contact_id],
+        set_={name: statement.excluded[name]
+              for name in ("ticket_number", "team", "assignee", "waiting", "open", "status_at")},
+    )
+
+
+_TICKET_CREATED = _per_dialect(_ticket_created)
 
 
 async def ticket_status(session: AsyncSession, number: str, status: TicketStatus,
@@ -249,18 +276,27 @@ async def open_loads(session: AsyncSession, now: datetime | None = None,
     """Open contacts per agent (of ``members`` only, when given): tickets not yet finished, and contacts
     routed within ``PENDING_GRACE`` whose ticket has not been announced yet."""
     pending_since = (now or utcnow()) - PENDING_GRACE
-    who = (assignments.c.assignee.is_not(None) if members is None
-           else assignments.c.assignee.in_(list(members)))
-    rows = await session.execute(
-        select(assignments.c.assignee, func.count())
-        .where(assignments.c.open.is_(True), who,
-               assignments.c.ticket_number.is_not(None) | (assignments.c.routed_at >= pending_since))
-        .group_by(assignments.c.assignee))
+    if members is None:
+        rows = await session.execute(_OPEN_LOADS_ALL, {"since": pending_since})
+    else:
+        rows = await session.execute(_OPEN_LOADS_OF, {"since": pending_since, "members": list(members)})
     return {name: int(count) for name, count in rows}
 
 
+def _open_loads(who: Any) -> Any:
+    return (select(assignments.c.assignee, func.count())
+            .where(assignments.c.open.is_(True), who,
+                   assignments.c.ticket_number.is_not(None) | (assignments.c.routed_at >= bindparam("since")))
+            .group_by(assignments.c.assignee))
+
+
+_OPEN_LOADS_ALL = _open_loads(assignments.c.assignee.is_not(None))
+_OPEN_LOADS_OF = _open_loads(assignments.c.assignee.in_(bindparam("members", expanding=True)))
+_AGENT_STATES = select(agents)
+
+
 async def agent_states(session: AsyncSession) -> dict[str, bool]:
-    return {r.name: r.available for r in await session.execute(select(agents))}
+    return {r.name: r.available for r in await session.execute(_AGENT_STATES)}
 
 
 # -- training examples --------------------------------------------------------------------------------------
