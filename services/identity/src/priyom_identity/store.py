@@ -68,13 +68,18 @@ async def organisation_of_domain(session: AsyncSession, domain: str) -> uuid.UUI
 
     Two organisations on one domain (a holding and its subsidiary) is a question for a person, not a guess.
     """
-    rows = (await session.execute(
-        select(identifiers.c.client_id).distinct()
-        .join(clients, clients.c.id == identifiers.c.client_id)
-        .where(identifiers.c.domain == domain, clients.c.kind == "org", clients.c.provisional.is_(False))
-        .limit(2)
-    )).scalars().all()
+    rows = (await session.execute(_ORGANISATION_OF_DOMAIN, {"domain": domain})).scalars().all()
     return rows[0] if len(rows) == 1 else None
+
+
+# Statements every contact runs are built once: building and cache-keying one per call costs more CPU
+# than executing it.
+_ORGANISATION_OF_DOMAIN = (
+    select(identifiers.c.client_id).distinct()
+    .join(clients, clients.c.id == identifiers.c.client_id)
+    .where(identifiers.c.domain == bindparam("domain"), clients.c.kind == "org", clients.c.provisional.is_(False))
+    .limit(2)
+)
 
 
 @dataclass(frozen=True)
@@ -162,16 +167,20 @@ async def add_identifiers(session: AsyncSession, owner: Owner, new: Sequence[Ide
 async def record_contact(session: AsyncSession, owner: Owner, *, channel: str, contact_id: uuid.UUID,
                          occurred_at: datetime) -> None:
     """Append to the history and move ``last_contact_at`` forward (never back: deliveries can reorder)."""
-    await session.execute(contact_history.insert().values(
+    await session.execute(_RECORD_CONTACT, dict(
         client_id=owner.client_id, person_id=owner.person_id, channel=channel, contact_id=contact_id,
         occurred_at=occurred_at,
     ))
-    await session.execute(
-        update(clients)
-        .where(clients.c.id == owner.client_id,
-               or_(clients.c.last_contact_at.is_(None), clients.c.last_contact_at < occurred_at))
-        .values(last_contact_at=occurred_at, updated_at=utcnow())
-    )
+    await session.execute(_LAST_CONTACT, {"client": owner.client_id, "at": occurred_at, "now": utcnow()})
+
+
+_RECORD_CONTACT = contact_history.insert()
+_LAST_CONTACT = (
+    update(clients)
+    .where(clients.c.id == bindparam("client"),
+           or_(clients.c.last_contact_at.is_(None), clients.c.last_contact_at < bindparam("at")))
+    .values(last_contact_at=bindparam("at"), updated_at=bindparam("now"))
+)
 
 
 # -- cards ------------------------------------------------------------------------------------------------
@@ -341,9 +350,12 @@ async def lookup_hits(session: AsyncSession, wanted: Sequence[Identifier]) -> di
 
 async def note_ticket(session: AsyncSession, contact_id: uuid.UUID, number: str) -> bool:
     """Write the ticket number on the history entry of ``contact_id``; False when identity never saw it."""
-    result = await session.execute(update(contact_history).where(contact_history.c.contact_id == contact_id)
-                                   .values(ticket_number=number))
+    result = await session.execute(_NOTE_TICKET, {"contact": contact_id, "number": number})
     return bool(result.rowcount)
+
+
+_NOTE_TICKET = (update(contact_history).where(contact_history.c.contact_id == bindparam("contact"))
+                .values(ticket_number=bindparam("number")))
 
 
 async def delete_client(session: AsyncSession, client_id: uuid.UUID, *, actor: str) -> bool:
