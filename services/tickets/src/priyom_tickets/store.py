@@ -276,19 +276,26 @@ async def lock_arrival(session: AsyncSession, key: str) -> None:
 
 #: Built once: constructing and cache-keying a statement per message costs more CPU than running it.
 _ADVISORY_LOCK = select(func.pg_advisory_xact_lock(bindparam("lock_id", type_=BigInteger)))
+#: Inserts executed with one row of parameters (the same columns as ``.values(...)`` would name).
+_INSERT_TICKET = tickets.insert().returning(*tickets.c)
+_INSERT_MESSAGE = ticket_messages.insert()
 
 
 async def next_number(session: AsyncSession, year: int) -> str:
     """Draw the next number of ``year`` inside the caller's transaction (gapless: it rolls back with it)."""
-    insert = _insert(session)
-    statement = (
-        insert(ticket_number_years)
-        .values(year=year, last=1)
-        .on_conflict_do_update(index_elements=[ticket_number_years.c.year],
-                               set_={"last": ticket_number_years.c.last + 1})
-        .returning(ticket_number_years.c.last)
-    )
-    return format_number(year, (await session.execute(statement)).scalar_one())
+    statement = _NEXT_NUMBER[session.bind.dialect.name == "postgresql"]
+    return format_number(year, (await session.execute(statement, {"year": year, "last": 1})).scalar_one())
+
+
+def _next_number(insert: Any) -> Any:
+    return (insert(ticket_number_years)
+            .on_conflict_do_update(index_elements=[ticket_number_years.c.year],
+                                   set_={"last": ticket_number_years.c.last + 1})
+            .returning(ticket_number_years.c.last))
+
+
+#: Per dialect (keyed by "is PostgreSQL"), built once like the other statements every contact runs.
+_NEXT_NUMBER = {True: _next_number(pg_insert), False: _next_number(sqlite_insert)}
 
 
 async def insert_ticket(session: AsyncSession, event: ContactRouted, now: datetime, year: int,
@@ -305,8 +312,8 @@ async def insert_ticket(session: AsyncSession, event: ContactRouted, now: dateti
     number = await next_number(session, year)
     first_response_due_at, resolution_due_at = due or (routing.first_response_due_at, routing.resolution_due_at)
     result = await session.execute(
-        tickets.insert()
-        .values(
+        _INSERT_TICKET,
+        dict(
             id=uuid.uuid4(),
             number=number,
             contact_id=contact.contact_id,
@@ -330,8 +337,7 @@ async def insert_ticket(session: AsyncSession, event: ContactRouted, now: dateti
             status_changed_at=now,
             sla_tier=client.sla_tier,
             client_name=client.display_name or client.organisation,
-        )
-        .returning(*tickets.c)
+        ),
     )
     ticket = result.mappings().one()
     await insert_inbound_message(session, ticket["seq"], event)
@@ -343,7 +349,8 @@ async def insert_inbound_message(session: AsyncSession, seq: int, event: Contact
     contact, client = event.contact, event.client
     message_id = uuid.uuid4()
     await session.execute(
-        ticket_messages.insert().values(
+        _INSERT_MESSAGE,
+        dict(
             id=message_id,
             ticket_seq=seq,
             contact_id=contact.contact_id,
@@ -360,7 +367,7 @@ async def insert_inbound_message(session: AsyncSession, seq: int, event: Contact
             # the idempotency key stands in where the channel has none.
             external_message_id=(contact.thread.message_id or event.idempotency_key)[:998],
             automated=contact.automated.value if contact.automated else None,
-        )
+        ),
     )
     if contact.attachments:
         await session.execute(
