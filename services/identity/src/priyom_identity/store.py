@@ -100,22 +100,26 @@ class ClientSummary:
 
 
 async def client_summary(session: AsyncSession, client_id: uuid.UUID) -> ClientSummary:
-    row = (await session.execute(
-        select(clients.c.id, clients.c.name, clients.c.account_manager, clients.c.sla_tier, clients.c.kind,
-               clients.c.tags)
-        .where(clients.c.id == client_id)
-    )).one()
+    row = (await session.execute(_CLIENT_SUMMARY, {"client": client_id})).one()
     return ClientSummary(row.id, row.name, row.account_manager, row.sla_tier, row.kind, tuple(row.tags or ()),
                          tuple(await contracts_of(session, client_id)))
 
 
 async def contracts_of(session: AsyncSession, client_id: uuid.UUID) -> list[ServiceContract]:
-    rows = await session.execute(
-        select(client_contracts).where(client_contracts.c.client_id == client_id)
-        .order_by(client_contracts.c.valid_from, client_contracts.c.number)
-    )
+    rows = await session.execute(_CONTRACTS_OF, {"client": client_id})
     return [ServiceContract(number=r.number, service=r.service, valid_from=r.valid_from, valid_to=r.valid_to)
             for r in rows]
+
+
+_CLIENT_SUMMARY = (
+    select(clients.c.id, clients.c.name, clients.c.account_manager, clients.c.sla_tier, clients.c.kind,
+           clients.c.tags)
+    .where(clients.c.id == bindparam("client"))
+)
+_CONTRACTS_OF = (
+    select(client_contracts).where(client_contracts.c.client_id == bindparam("client"))
+    .order_by(client_contracts.c.valid_from, client_contracts.c.number)
+)
 
 
 async def add_contracts(session: AsyncSession, client_id: uuid.UUID,
@@ -132,7 +136,7 @@ async def create_client(session: AsyncSession, *, kind: str, name: str, provisio
                         notes: str | None = None) -> uuid.UUID:
     now = utcnow()
     client_id = uuid.uuid4()
-    await session.execute(clients.insert().values(
+    await session.execute(_CREATE_CLIENT, dict(
         id=client_id, kind=kind, name=name, sla_tier=sla_tier, account_manager=account_manager,
         provisional=provisional, first_contact_at=first_contact_at, last_contact_at=first_contact_at,
         created_at=now, updated_at=now, legal_id=legal_id, region=region, tags=list(tags), notes=notes,
@@ -144,11 +148,15 @@ async def create_client(session: AsyncSession, *, kind: str, name: str, provisio
 async def create_person(session: AsyncSession, client_id: uuid.UUID, full_name: str | None,
                         position: str | None = None, role: str | None = None) -> uuid.UUID:
     person_id = uuid.uuid4()
-    await session.execute(contact_persons.insert().values(
+    await session.execute(_CREATE_PERSON, dict(
         id=person_id, client_id=client_id, full_name=full_name, position=position, role=role,
         created_at=utcnow(),
     ))
     return person_id
+
+
+_CREATE_CLIENT = clients.insert()
+_CREATE_PERSON = contact_persons.insert()
 
 
 async def add_identifiers(session: AsyncSession, owner: Owner, new: Sequence[Identifier]) -> None:
