@@ -86,7 +86,10 @@ class Bus:
                 RabbitPrometheusMiddleware(registry=registry, app_name=service),
                 _failure_policy(self),
             ],
-            logger=get_logger(f"priyom.{service}.faststream"),
+            # A stdlib logger, not a structlog one: faststream logs every message at debug, and stdlib drops
+            # a line below the level before building anything (structlog's wrapper builds the event first).
+            # What is kept goes through the same masked renderer (configure_logging's foreign_pre_chain).
+            logger=logging.getLogger(f"priyom.{service}.faststream"),
             log_level=logging.DEBUG,  # one line per message is noise at INFO; failures are logged here
         )
         self._publishers: dict[str, RabbitPublisher] = {}
