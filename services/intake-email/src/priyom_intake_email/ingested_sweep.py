@@ -12,12 +12,11 @@ intake-messenger's journal sweep) are each bound to their own store, so this one
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from priyom_kit.logging import get_logger
+from priyom_kit.periodic import Periodic
 
 from .store import Checkpoints
 
@@ -34,17 +33,13 @@ class IngestedSweep:
         self.retention = retention
         self.every_s = every_s
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("imap-ingested-sweep", self.sweep, every_s=every_s)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="imap-ingested-sweep")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     async def sweep(self) -> int:
         """Drop the keys older than the retention now; how many."""
@@ -52,11 +47,3 @@ class IngestedSweep:
         if dropped:
             log.info("old ingested keys dropped", dropped=dropped)
         return dropped
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception as exc:  # noqa: BLE001 - a failed sweep is retried at the next one
-                log.warning("ingested keys sweep failed", error=type(exc).__name__)
-            await asyncio.sleep(self.every_s)

@@ -7,12 +7,11 @@ drops such records at start and then every few hours, in the background, never h
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 from priyom_kit import get_logger
 from priyom_kit.adapters import SqlDeliveryJournal
+from priyom_kit.periodic import Periodic
 
 log = get_logger("priyom.intake-messenger.journal")
 EVERY_S = 6 * 3600.0
@@ -23,16 +22,13 @@ class JournalSweep:
         self.journal = journal
         self.retention = retention
         self.every_s = every_s
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("delivery-journal-sweep", self.sweep, every_s=every_s)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="delivery-journal-sweep")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
 
     async def sweep(self) -> int:
         """Drop the records older than the retention now; how many."""
@@ -40,11 +36,3 @@ class JournalSweep:
         if dropped:
             log.info("old delivery records dropped", dropped=dropped)
         return dropped
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception as exc:  # noqa: BLE001 - a failed sweep is retried at the next one
-                log.warning("delivery journal sweep failed", error=type(exc).__name__)
-            await asyncio.sleep(self.every_s)
