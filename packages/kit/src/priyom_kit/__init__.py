@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .auth import Principal, Role, require_roles
-    from .bus import Bus
+    from .bus import Bus, Publish
     from .errors import PermanentError, PriyomError, TransientError
     from .logging import configure_logging, get_logger, mask_pii
     from .service import ServiceParts, build_app
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "Bus": "bus",
     "PermanentError": "errors",
+    "Publish": "bus",
     "Principal": "auth",
     "PriyomError": "errors",
     "Role": "auth",
@@ -38,6 +39,7 @@ _EXPORTS = {
 __all__ = [
     "Bus",
     "PermanentError",
+    "Publish",
     "Principal",
     "PriyomError",
     "Role",

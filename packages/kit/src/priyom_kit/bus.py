@@ -17,6 +17,7 @@ import json
 import logging
 import traceback
 from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
     from faststream.rabbit.publisher import RabbitPublisher
 
 log = get_logger("priyom.bus")
+
+#: What a service's code is given to publish with (``Bus.publish``, or a test's collector): one alias for all.
+Publish = Callable[[Event], Awaitable[None]]
 
 ATTEMPT_HEADER = "x-priyom-attempt"
 #: Broker-side backstop above our own attempt counter: only reached if the service crashes mid-retry.
