@@ -41,8 +41,8 @@ from priyom_contracts import (
 )
 from priyom_kit.db import Database, Inbox
 from priyom_kit.pytest_plugin import create_pg_database, drop_pg_database
-from priyom_tickets import handlers, store
-from priyom_tickets.handlers import register_contact
+from priyom_tickets import handlers, store, tables
+from priyom_tickets.arrivals import register_contact
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = 50_000
@@ -65,7 +65,7 @@ def routed(i: int, client_id: uuid.UUID) -> ContactRouted:
 
 
 async def measure_creation(database: Database, count: int, concurrency: int) -> float:
-    inbox = Inbox(store.inbox, handlers.CONSUMER)
+    inbox = Inbox(tables.inbox, handlers.CONSUMER)
     clients = [uuid.uuid4() for _ in range(100)]
     events = [routed(i, clients[i % len(clients)]) for i in range(count)]
     queue: asyncio.Queue[ContactRouted] = asyncio.Queue()
@@ -154,7 +154,7 @@ async def measure_lists(database: Database, repeat: int) -> dict[str, dict[str, 
 async def main(args: argparse.Namespace) -> dict[str, object]:
     url = await create_pg_database()
     try:
-        await asyncio.to_thread(store.migrate, url)
+        await asyncio.to_thread(tables.migrate_database, url)
         database = Database(url)
         await database.open()
         try:

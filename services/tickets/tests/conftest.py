@@ -35,14 +35,14 @@ from priyom_kit import Principal, Role, ServiceParts
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.db import Database, Inbox
 from priyom_kit.pytest_plugin import create_pg_database, drop_pg_database, pg_admin_url
-from priyom_tickets import handlers, store
+from priyom_tickets import handlers, tables
 from priyom_tickets.access import Staff, StaffRole
 from priyom_tickets.app import build, create_app
-from priyom_tickets.handlers import register_contact
+from priyom_tickets.arrivals import register_contact
 from priyom_tickets.notifications import outbound_channels
 from priyom_tickets.numbering import format_number
+from priyom_tickets.policy import Policy
 from priyom_tickets.settings import TicketsSettings
-from priyom_tickets.workflow import Policy
 
 MakeRouted = Callable[..., ContactRouted]
 
@@ -62,7 +62,7 @@ def pg_template() -> Iterator[str]:
     # First asked for from inside a test's event loop: do the work on a thread of its own.
     with ThreadPoolExecutor(1) as thread:
         url = thread.submit(lambda: asyncio.run(create_pg_database())).result()
-        thread.submit(store.migrate, url).result()
+        thread.submit(tables.migrate_database, url).result()
     yield url.rsplit("/", 1)[1]
     with ThreadPoolExecutor(1) as thread:
         thread.submit(lambda: asyncio.run(drop_pg_database(url))).result()
@@ -74,7 +74,7 @@ async def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
         # Alembic's env runs its own event loop, which cannot nest in the test's: give it a thread.
-        await asyncio.to_thread(store.migrate, url)
+        await asyncio.to_thread(tables.migrate_database, url)
         yield url
         return
     template = request.getfixturevalue("pg_template")
@@ -101,7 +101,7 @@ async def database(migrated_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def inbox() -> Inbox:
-    return Inbox(store.inbox, handlers.CONSUMER)
+    return Inbox(tables.inbox, handlers.CONSUMER)
 
 
 @pytest.fixture

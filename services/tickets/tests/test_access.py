@@ -14,7 +14,7 @@ from asgi_lifespan import LifespanManager
 from priyom_kit.db import Database, Inbox
 from priyom_tickets.access import AccessPolicy, Staff, StaffRole, TeamRule, policy_from_mapping
 from priyom_tickets.app import build, create_app
-from priyom_tickets.handlers import register_contact
+from priyom_tickets.arrivals import register_contact
 from priyom_tickets.settings import TicketsSettings
 
 ADMIN = "access-test-admin-token"

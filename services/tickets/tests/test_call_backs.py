@@ -7,7 +7,7 @@ from datetime import timedelta
 from priyom_contracts import CallDetails, CallOutcome, ContactRouted, ThreadHint, utcnow
 from priyom_kit.db import Database, Inbox
 from priyom_tickets import activities, store
-from priyom_tickets.handlers import Appended, register_contact
+from priyom_tickets.arrivals import Appended, register_contact
 
 from .conftest import MakeRouted
 
@@ -26,7 +26,7 @@ def phoned(event: ContactRouted, outcome: CallOutcome, *, queue: str | None = No
 async def call_backs(database: Database, number: str) -> list[dict]:
     async with database.sessions() as session:
         ticket = await store.get_ticket(session, number)
-        rows = await activities.of_ticket(session, ticket["seq"])
+        rows = await store.activities_of(session, ticket["seq"])
     return [dict(r) for r in rows if r["kind"] == activities.ActivityKind.CALL_BACK.value]
 
 

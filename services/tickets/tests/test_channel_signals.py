@@ -20,8 +20,8 @@ from priyom_contracts import (
 )
 from priyom_kit import TransientError
 from priyom_kit.db import Inbox
-from priyom_tickets import handlers, store
-from priyom_tickets.handlers import Appended, Ignored, register_contact
+from priyom_tickets import handlers, tables
+from priyom_tickets.arrivals import Appended, Ignored, register_contact
 
 AGENT = {"Authorization": "Bearer agent-token"}
 
@@ -49,7 +49,7 @@ def assigned(contact_id: uuid.UUID, assignee: str, *, team: str = "service",
 async def test_assignment_moves_the_assignee_once_with_a_history_line(tickets, make_routed) -> None:
     event = make_routed(team="service", assignee=None)
     created = await tickets.register(event)
-    inbox = Inbox(store.inbox, handlers.ASSIGNMENTS)
+    inbox = Inbox(tables.inbox, handlers.ASSIGNMENTS)
     sessions = tickets.database.sessions
 
     assert await handlers.on_contact_assigned(assigned(event.contact.contact_id, "Петров"),
@@ -74,7 +74,7 @@ async def test_assignment_that_overtakes_its_contact_is_retried(tickets, make_ro
     with pytest.raises(TransientError, match="no ticket yet"):
         await handlers.on_contact_assigned(assigned(early.contact.contact_id, "Петров"),
                                            sessions=tickets.database.sessions,
-                                           inbox=Inbox(store.inbox, handlers.ASSIGNMENTS))
+                                           inbox=Inbox(tables.inbox, handlers.ASSIGNMENTS))
 
 
 async def test_assignment_arrives_over_the_bus(tickets, make_routed) -> None:
@@ -100,9 +100,9 @@ async def test_reply_naming_the_customers_message_id_joins_the_ticket(tickets, m
     outcome, new = await register_contact(tickets.database.sessions, tickets.inbox, again, tickets.policy)
     assert new and outcome == Appended(created.number, str(again.contact.contact_id))
     async with tickets.database.sessions() as session:
-        ids = (await session.execute(select(store.ticket_messages.c.external_message_id)
-                                     .where(store.ticket_messages.c.direction == "inbound")
-                                     .order_by(store.ticket_messages.c.created_at))).scalars().all()
+        ids = (await session.execute(select(tables.ticket_messages.c.external_message_id)
+                                     .where(tables.ticket_messages.c.direction == "inbound")
+                                     .order_by(tables.ticket_messages.c.created_at))).scalars().all()
     assert ids == ["<a1@mail.example.ru>", "<a2@mail.example.ru>"]
 
 
@@ -114,7 +114,7 @@ def machine(event: ContactRouted, kind: AutomatedKind, *, undeliverable: list[st
 
 async def count_tickets(tickets) -> int:
     async with tickets.database.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(store.tickets)))
+        return int(await session.scalar(select(func.count()).select_from(tables.tickets)))
 
 
 async def test_auto_reply_is_threaded_without_moving_or_answering_the_ticket(tickets, make_routed) -> None:
@@ -155,7 +155,7 @@ async def test_bounce_fails_the_reply_it_names_and_flags_the_ticket_until_a_repl
 ) -> None:
     client_id = uuid.uuid4()
     created = await tickets.register(make_routed(channel="email", client_id=client_id))
-    deliveries = Inbox(store.inbox, handlers.DELIVERIES)
+    deliveries = Inbox(tables.inbox, handlers.DELIVERIES)
     sessions = tickets.database.sessions
 
     async def reply(text: str, delivered_as: str) -> str:
@@ -203,7 +203,7 @@ async def test_bounce_from_the_postmaster_finds_the_ticket_by_our_message_id(tic
         correlation_id=uuid.uuid4(), channel="email", idempotency_key=f"{reply_id}:delivered",
         ticket_number=created.number, reply_id=reply_id, status=DeliveryStatus.DELIVERED,
         external_message_id=f"reply.{reply_id}@priyom.example"),
-        sessions=tickets.database.sessions, inbox=Inbox(store.inbox, handlers.DELIVERIES))
+        sessions=tickets.database.sessions, inbox=Inbox(tables.inbox, handlers.DELIVERIES))
     # identity made the mail server's postmaster a card of its own: another client than the customer.
     bounce = machine(make_routed(channel="email", subject="Delivery Status Notification (Failure)",
                                  thread=ThreadHint(references=[f"reply.{reply_id}@priyom.example"])),

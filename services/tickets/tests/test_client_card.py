@@ -30,12 +30,12 @@ from priyom_identity.store import migrate_database
 from priyom_identity.undeliverable import flag_undeliverable
 from priyom_kit import Principal, Role, build_app
 from priyom_kit.db import Database, Inbox
-from priyom_tickets import handlers, store
+from priyom_tickets import handlers, tables
 from priyom_tickets.access import Staff, StaffRole
 from priyom_tickets.app import build, create_app
-from priyom_tickets.handlers import register_contact
+from priyom_tickets.arrivals import register_contact
+from priyom_tickets.policy import Policy
 from priyom_tickets.settings import TicketsSettings
-from priyom_tickets.workflow import Policy
 
 from .conftest import MakeRouted
 
@@ -105,7 +105,7 @@ async def tickets_app(tmp_path: Path, bus_prefix: str, amqp_url: str,
     """Tickets' app, started, on a migrated SQLite file, reading cards from ``identity_url``."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'tickets.db'}"
     if not (tmp_path / "tickets.db").exists():
-        await asyncio.to_thread(store.migrate, url)
+        await asyncio.to_thread(tables.migrate_database, url)
     settings = TicketsSettings(TICKETS_DATABASE_URL=url, PRIYOM_BUS_PREFIX=bus_prefix, AMQP_URL=amqp_url,
                                PRIYOM_BLOB_DIR=str(tmp_path / "blobs"), PRIYOM_ADMIN_TOKEN=ADMIN,
                                identity_url=identity_url, identity_timeout_s=2)
@@ -122,7 +122,7 @@ async def tickets_app(tmp_path: Path, bus_prefix: str, amqp_url: str,
 
 async def ticket_for(database: Database, make_routed: MakeRouted, client_id: uuid.UUID, team: str = "service",
                      ) -> str:
-    created, _ = await register_contact(database.sessions, Inbox(store.inbox, handlers.CONSUMER),
+    created, _ = await register_contact(database.sessions, Inbox(tables.inbox, handlers.CONSUMER),
                                         make_routed(client_id=client_id, first_contact=False, team=team),
                                         Policy(zone=ZoneInfo("UTC"), outbound_channels=frozenset()))
     return created.number

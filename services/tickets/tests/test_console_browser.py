@@ -26,7 +26,7 @@ from priyom_contracts import AttachmentRef, CallEvent, CallState, ClientMatch, C
 from priyom_kit import ServiceParts
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.db import Database
-from priyom_tickets import store
+from priyom_tickets import tables
 from priyom_tickets.app import build, create_app
 from priyom_tickets.settings import TicketsSettings
 
@@ -252,7 +252,7 @@ async def test_overdue_ticket_is_marked_in_the_queue_and_on_its_page(
     # Time passes: both deadlines are behind us (the service computes them from its business calendar).
     past = utcnow() - timedelta(hours=1)
     async with served.database.sessions() as session:
-        await session.execute(store.tickets.update().where(store.tickets.c.number == late).values(
+        await session.execute(tables.tickets.update().where(tables.tickets.c.number == late).values(
             first_response_due_at=past - timedelta(hours=1), resolution_due_at=past))
         await session.commit()
     page, _ = await log_in(browser, served, "Иванова")
@@ -278,7 +278,7 @@ async def test_ringing_extension_pops_the_caller_up_with_a_button_to_the_open_ti
     number = await served.ticket(make=make_routed, team="service", client_id=client_id, first_contact=False,
                                  subject="Котёл не греет")
     async with served.database.sessions() as session:
-        await session.execute(store.staff.update().where(store.staff.c.name == "Иванова").values(extension="101"))
+        await session.execute(tables.staff.update().where(tables.staff.c.name == "Иванова").values(extension="101"))
         await session.commit()
 
     page, _ = await log_in(browser, served, "Иванова")

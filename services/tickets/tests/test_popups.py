@@ -26,13 +26,13 @@ from websockets.exceptions import ConnectionClosed
 from priyom_contracts import CallEvent, CallState, ClientMatch, MatchKind
 from priyom_kit import ServiceParts
 from priyom_kit.db import Database
-from priyom_tickets import store
+from priyom_tickets import tables
 from priyom_tickets.agent_socket import MAX_CONSOLES_PER_EXTENSION
 from priyom_tickets.app import build, create_app
-from priyom_tickets.handlers import register_contact
+from priyom_tickets.arrivals import register_contact
 from priyom_tickets.notifications import outbound_channels
+from priyom_tickets.policy import Policy
 from priyom_tickets.settings import TicketsSettings
-from priyom_tickets.workflow import Policy
 
 ADMIN = "popup-test-admin-token"
 PINNED_KEYS = {"type", "call_id", "caller_number", "caller_name", "client", "first_contact", "open_tickets",
@@ -139,7 +139,7 @@ async def test_known_caller_pops_up_with_open_tickets_and_last_contacts(desk: De
     second = await desk.register(client_id, "Счёт за ноябрь")
     closed = await desk.register(client_id, "Старая заявка")
     async with desk.database.sessions() as session:
-        await session.execute(update(store.tickets).where(store.tickets.c.number == closed)
+        await session.execute(update(tables.tickets).where(tables.tickets.c.number == closed)
                               .values(status="closed"))
         await session.commit()
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from priyom_contracts import ThreadHint
-from priyom_tickets import store
-from priyom_tickets.handlers import Appended, register_contact
+from priyom_tickets import tables
+from priyom_tickets.arrivals import Appended, register_contact
 from priyom_tickets.satisfaction import parse_rating
 
 AGENT = {"Authorization": "Bearer agent-token"}
@@ -47,8 +47,8 @@ async def test_a_rating_answered_on_the_channel_lands_on_the_closed_ticket(ticke
     closing = (await tickets.client.get(f"/api/v1/tickets/{number}", headers=AGENT)).json()["messages"][-1]
     assert "от 1 до 5" in closing["body_text"]  # the closing notice asks
     async with tickets.database.sessions() as session:
-        sent = (await session.execute(select(store.ticket_outbox.c.payload)
-                                      .where(store.ticket_outbox.c.event_type == "reply.outbound.v1"))).scalars()
+        sent = (await session.execute(select(tables.ticket_outbox.c.payload)
+                                      .where(tables.ticket_outbox.c.event_type == "reply.outbound.v1"))).scalars()
         surveys = [p for p in sent if p["survey"]]
     assert [p["ticket_number"] for p in surveys] == [number]  # buttons 1-5 where the channel has them
 

@@ -12,9 +12,11 @@ from sqlalchemy import func, select, text
 
 from priyom_contracts import AttachmentRef, TicketCreated, TicketStatus, Urgency
 from priyom_kit.db import Database, Inbox
-from priyom_tickets import store
-from priyom_tickets.handlers import inbox_key, on_contact_routed, register_contact
+from priyom_tickets import store, tables
+from priyom_tickets.arrivals import inbox_key, register_contact
+from priyom_tickets.handlers import on_contact_routed
 from priyom_tickets.numbering import parse_number
+from priyom_tickets.outbox import Relay
 
 
 async def count(database: Database, table) -> int:
@@ -25,9 +27,9 @@ async def count(database: Database, table) -> int:
 async def test_migrations_create_exactly_the_declared_schema(database: Database) -> None:
     def diff(connection):
         # The trigram indexes of migration 0007 exist on PostgreSQL only and are not in the metadata.
-        opts = {"compare_type": True, "version_table": store.VERSION_TABLE,
+        opts = {"compare_type": True, "version_table": tables.VERSION_TABLE,
                 "include_name": lambda name, kind, _: not (kind == "index" and str(name).endswith("_trgm"))}
-        return compare_metadata(MigrationContext.configure(connection, opts=opts), store.metadata)
+        return compare_metadata(MigrationContext.configure(connection, opts=opts), tables.metadata)
 
     async with database.sessions() as session:
         connection = await session.connection()
@@ -60,8 +62,8 @@ async def test_redelivery_gives_one_ticket_and_the_same_announcement(
 
     assert (first_new, again_new) == (True, False)
     assert again == first  # same message_id too: subscribers can drop the repeat
-    assert await count(database, store.tickets) == 1
-    assert await count(database, store.ticket_messages) == 1
+    assert await count(database, tables.tickets) == 1
+    assert await count(database, tables.ticket_messages) == 1
 
 
 async def test_concurrent_duplicate_deliveries_give_one_ticket(
@@ -72,8 +74,8 @@ async def test_concurrent_duplicate_deliveries_give_one_ticket(
 
     assert sum(new for _, new in results) == 1
     assert {created.message_id for created, _ in results} == {results[0][0].message_id}
-    assert await count(database, store.tickets) == 1
-    assert await count(database, store.ticket_messages) == 1
+    assert await count(database, tables.tickets) == 1
+    assert await count(database, tables.ticket_messages) == 1
     # The losers drew no number: the next ticket follows on without a gap.
     following, _ = await register_contact(database.sessions, inbox, make_routed())
     assert parse_number(following.number)[1] == parse_number(results[0][0].number)[1] + 1
@@ -89,7 +91,7 @@ async def test_same_channel_key_under_a_new_contact_id_is_the_same_arrival(
                                    register_contact(database.sessions, inbox, second))
 
     assert results[0][0] == results[1][0]
-    assert await count(database, store.tickets) == 1
+    assert await count(database, tables.tickets) == 1
     # The same key on another channel is another arrival.
     web = make_routed(channel="web", key=first.idempotency_key)
     other, new = await register_contact(database.sessions, inbox, web)
@@ -105,7 +107,7 @@ async def test_same_contact_under_another_key_finds_its_ticket(
     again, new = await register_contact(database.sessions, inbox, stray)
 
     assert not new and again == created
-    assert await count(database, store.tickets) == 1
+    assert await count(database, tables.tickets) == 1
 
 
 async def test_ticket_keeps_the_contact_the_routing_and_the_attachments(
@@ -119,9 +121,10 @@ async def test_ticket_keeps_the_contact_the_routing_and_the_attachments(
     async def publish(message) -> None:
         published.append(message)
 
-    created = await on_contact_routed(event, sessions=database.sessions, inbox=inbox, publish=publish)
+    relay = Relay(lambda: database.sessions, publish)
+    created = await on_contact_routed(event, sessions=database.sessions, inbox=inbox, relay=relay)
 
-    assert published == [created]
+    assert published == [created]  # through the outbox, flushed once the contact was recorded
     assert (created.correlation_id, created.channel, created.idempotency_key) == (
         event.correlation_id, event.channel, event.idempotency_key)
     assert (created.status, created.urgency) == (TicketStatus.NEW, Urgency.HIGH)
@@ -182,9 +185,9 @@ async def test_upgrade_numbers_existing_tickets_and_keeps_their_messages(tmp_pat
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     config = Config()
-    config.set_main_option("script_location", str(store.MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(tables.MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url)
-    config.attributes["version_table"] = store.VERSION_TABLE
+    config.attributes["version_table"] = tables.VERSION_TABLE
     await asyncio.to_thread(command.upgrade, config, "0001")
     db = Database(url)
     await db.open()
@@ -207,13 +210,13 @@ async def test_upgrade_numbers_existing_tickets_and_keeps_their_messages(tmp_pat
     finally:
         await db.close()
 
-    await asyncio.to_thread(store.migrate, url)
+    await asyncio.to_thread(tables.migrate_database, url)
     db = Database(url)
     await db.open()
     try:
         async with db.sessions() as session:
-            rows = (await session.execute(select(store.tickets.c.seq, store.tickets.c.number)
-                                          .order_by(store.tickets.c.seq))).all()
+            rows = (await session.execute(select(tables.tickets.c.seq, tables.tickets.c.number)
+                                          .order_by(tables.tickets.c.seq))).all()
             assert [r.number for r in rows] == ["2025-000001", "2026-000001", "2026-000002"]
             for seq, _ in rows:
                 assert [m["body"] for m in await store.messages_of(session, seq)] == [f"сообщение {seq}"]

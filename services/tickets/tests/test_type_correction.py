@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from priyom_contracts import ContactType, TicketStatus, TicketStatusChanged, TicketTypeCorrected
 from priyom_kit.testing import bus_tap
-from priyom_tickets import lifecycle, store, type_fields
+from priyom_tickets import lifecycle, tables, type_fields
 from priyom_tickets.sla import load_policy
 
 S = TicketStatus
@@ -171,6 +171,6 @@ async def test_the_correction_reaches_the_bus_with_the_first_message_cut_to_4000
         assert (changed.old_status, changed.new_status, changed.changed_by) == (S.ACCEPTED, S.REVIEW, "Иванова")
     assert answer.json()["status"] == "review"
     async with tickets.database.sessions() as session:
-        sent = (await session.execute(select(store.ticket_outbox.c.published_at).where(
-            store.ticket_outbox.c.event_type == "ticket.type-corrected.v1"))).scalars().all()
+        sent = (await session.execute(select(tables.ticket_outbox.c.published_at).where(
+            tables.ticket_outbox.c.event_type == "ticket.type-corrected.v1"))).scalars().all()
     assert len(sent) == 1 and sent[0] is not None  # written with the change, marked once published

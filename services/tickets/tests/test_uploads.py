@@ -8,7 +8,7 @@ import os
 import pytest
 from sqlalchemy import select
 
-from priyom_tickets import store
+from priyom_tickets import tables
 from priyom_tickets.uploads import sniff
 
 AGENT = {"Authorization": "Bearer agent-token"}
@@ -58,8 +58,8 @@ async def test_many_files_and_a_large_one_go_out_with_the_reply(tickets, make_ro
     download = await tickets.client.get(f"/api/v1/tickets/{number}/attachments/{big['id']}", headers=AGENT)
     assert download.status_code == 200 and download.content == large
     async with tickets.database.sessions() as session:
-        staged = (await session.execute(select(store.ticket_outbox.c.payload)
-                                        .where(store.ticket_outbox.c.event_type == "reply.outbound.v1"))).scalars()
+        staged = (await session.execute(select(tables.ticket_outbox.c.payload)
+                                        .where(tables.ticket_outbox.c.event_type == "reply.outbound.v1"))).scalars()
         outbound = [p for p in staged if p["reply_id"] == sent.json()["reply_id"]]
     assert len(outbound[0]["attachments"]) == 20
 

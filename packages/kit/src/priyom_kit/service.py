@@ -7,7 +7,7 @@ service is started, stopped and supervised the same way whether it consumes, pub
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +43,8 @@ class ServiceParts:
     after_start: Sequence[Hook] = ()
     authenticator: Authenticator | None = None
     description: str = ""
+    #: Set on ``app.state`` by name: what module-level routes read through their dependencies.
+    state: Mapping[str, Any] = field(default_factory=dict)
 
 
 def build_app(parts: ServiceParts) -> FastAPI:
@@ -68,6 +70,8 @@ def build_app(parts: ServiceParts) -> FastAPI:
 
     app = FastAPI(title=parts.title, description=parts.description, version="0.1.0", lifespan=lifespan)
     app.state.parts = parts
+    for name, value in parts.state.items():
+        setattr(app.state, name, value)
     app.state.authenticator = parts.authenticator or admin_token_authenticator(parts.settings.admin_token)
     checks: dict[str, Check] = {"broker": parts.bus.ping, **parts.checks}
 

@@ -14,9 +14,9 @@ def main() -> None:
 
 
 def _migrate(settings: TicketsSettings) -> None:
-    from .store import migrate
+    from .tables import migrate_database
 
-    migrate(settings.database_url)
+    migrate_database(settings.database_url)
 
 
 if __name__ == "__main__":

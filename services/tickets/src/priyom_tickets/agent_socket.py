@@ -29,7 +29,7 @@ from priyom_kit import Role, get_logger
 from priyom_kit.auth import Authenticator
 from priyom_kit.db import Database
 
-from .store import staff
+from .tables import staff
 
 log = get_logger("priyom.tickets.agent_socket")
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import (
@@ -19,16 +20,19 @@ from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.auth import Authenticator
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database, Inbox
+from priyom_kit.periodic import Periodic
 
-from . import client_panel, console, handlers, popups, staff, store, workflow
+from . import client_panel, console, handlers, popups, staff, tables
 from .access import policy_from_mapping as access_policy_from_mapping
 from .agent_socket import AgentSockets, extension_lookup, make_socket_router
-from .api import PUBLIC_PREFIX, UploadLimits, make_router
+from .api import PUBLIC_PREFIX, ROUTERS, ApiParts, UploadLimits
 from .client_cards import IdentityCards
 from .cors import PublicPathCORS
+from .lifecycle import IllegalTransition
 from .notifications import outbound_channels
 from .outbox import Relay
-from .scheduler import Scheduler
+from .policy import Policy
+from .scheduler import tick
 from .settings import TicketsSettings
 from .sla import load_policy
 
@@ -44,19 +48,22 @@ def build(
     bus = Bus(settings, "tickets", registry)
     database = Database(settings.database_url)
     blobs = open_blob_store(settings)
-    inbox = Inbox(store.inbox, handlers.CONSUMER)
-    deliveries = Inbox(store.inbox, handlers.DELIVERIES)
-    assignments = Inbox(store.inbox, handlers.ASSIGNMENTS)
-    policy = workflow.Policy(zone=settings.zone, outbound_channels=outbound_channels(bus.topology),
-                             sla=load_policy(settings.sla_file, settings.zone), team_heads=settings.team_heads)
+    inbox = Inbox(tables.inbox, handlers.CONSUMER)
+    deliveries = Inbox(tables.inbox, handlers.DELIVERIES)
+    assignments = Inbox(tables.inbox, handlers.ASSIGNMENTS)
+    policy = Policy(zone=settings.zone, outbound_channels=outbound_channels(bus.topology),
+                    sla=load_policy(settings.sla_file, settings.zone), team_heads=settings.team_heads)
     relay = Relay(lambda: database.sessions, bus.publish)
-    scheduler = Scheduler(lambda: database.sessions, relay, interval_s=settings.scheduler_interval_s,
-                          silence=settings.silence, policy=policy)
+
+    async def scheduler_round() -> None:
+        await tick(database.sessions, relay, silence=settings.silence, policy=policy)
+
+    scheduler = Periodic("tickets-scheduler", scheduler_round, every_s=settings.scheduler_interval_s)
 
     @bus.consumer("tickets.contacts")
     async def on_contact_routed(event: ContactRouted) -> None:
-        await handlers.on_contact_routed(event, sessions=database.sessions, inbox=inbox,
-                                         publish=bus.publish, relay=relay, policy=policy)
+        await handlers.on_contact_routed(event, sessions=database.sessions, inbox=inbox, relay=relay,
+                                         policy=policy)
 
     @bus.consumer("tickets.deliveries")
     async def on_delivery_reported(event: DeliveryReported) -> None:
@@ -77,6 +84,11 @@ def build(
 
     for published in (TicketCreated, TicketStatusChanged, TicketTypeCorrected, OutboundReply):
         bus.publisher(published)
+    limits = UploadLimits(settings.blob_dir, settings.max_attachment_bytes, settings.max_attachments)
+
+    async def start_scheduler() -> None:
+        scheduler.start()
+
     return ServiceParts(
         name="tickets",
         title="Priyom tickets",
@@ -84,17 +96,17 @@ def build(
         settings=settings,
         bus=bus,
         registry=registry,
-        routers=[make_router(database, blobs, relay, policy,
-                             access,
-                             UploadLimits(settings.blob_dir, settings.max_attachment_bytes,
-                                          settings.max_attachments)),
+        routers=[*ROUTERS,
                  console.make_router(database),
                  client_panel.make_router(database, access, cards),
                  make_socket_router(consoles, extension_lookup(database))],
         checks={"database": database.ping},
-        on_start=[database.open, scheduler.start, cards.open],
+        on_start=[database.open, cards.open],
+        # The first round also sends what a crash left in the outbox, so it needs the bus.
+        after_start=[start_scheduler],
         on_stop=[scheduler.stop, database.close, blobs.close, cards.close],
         authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token),
+        state={"tickets": ApiParts(database, blobs, relay, policy, access, limits)},
     )
 
 
@@ -103,4 +115,10 @@ def create_app(parts: ServiceParts | None = None) -> FastAPI:
     app = build_app(parts)
     settings: TicketsSettings = parts.settings  # type: ignore[assignment]
     app.add_middleware(PublicPathCORS, prefix=PUBLIC_PREFIX, origins=settings.cors_origins)
+    app.add_exception_handler(IllegalTransition, _conflict)
     return app
+
+
+async def _conflict(_: Request, exc: Exception) -> JSONResponse:
+    """A move the ticket's lifecycle does not allow now: 409, with the lifecycle's reason."""
+    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)

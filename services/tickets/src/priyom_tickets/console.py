@@ -22,7 +22,7 @@ from priyom_kit import Principal, Role, require_roles
 from priyom_kit.db import Database
 
 from .access import SEES_ALL, StaffRole, staff_of
-from .store import staff
+from .tables import staff
 
 STATIC = Path(__file__).with_name("static")
 

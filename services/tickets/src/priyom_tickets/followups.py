@@ -1,9 +1,17 @@
-"""Which open ticket a new contact continues, if any.
+"""Which ticket a new contact continues, if any (queries only: the change itself is in :mod:`.changes`).
 
 The channel adapters say what conversation a contact belongs to (``ThreadHint``): a ticket number the
 customer quoted, the chat or thread id, the e-mail ids it answers. Any of them joins the contact to a ticket
 only when that ticket belongs to the same client and is still open, so a stranger quoting someone else's
 number (zammad#5064) or writing after the ticket was closed starts a ticket of their own.
+
+Messages no person wrote (out-of-office replies, bounces, reports, list mail: ``Contact.automated``) go on the
+thread of the ticket they answer, so an agent sees that the customer is away or that our mail did not arrive,
+but they never open a ticket and never move one (a "customer replied" from an auto-responder is how helpdesks
+end up in reply loops: freescout#3670). Their ticket is found as for a person's follow-up, or else by our own
+Message-ID that the machine's mail names: a bounce comes from a mail server's postmaster, whom identity does
+not know as the customer, but the id of the message it returns is ours and unguessable, so it is safe evidence
+where a ticket number in a subject is not (zammad#5064).
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from priyom_contracts import ContactRouted, TicketStatus
 
 from .lifecycle import FINAL
-from .store import ticket_messages, tickets
+from .tables import ticket_messages, tickets
 
 
 async def open_ticket_continued_by(session: AsyncSession, event: ContactRouted) -> RowMapping | None:
@@ -39,6 +47,24 @@ async def ticket_answered_by(session: AsyncSession, event: ContactRouted) -> Row
     return await _continued(session, event, tickets.c.seq.is_not(None))
 
 
+async def ticket_of_automated(session: AsyncSession, event: ContactRouted) -> RowMapping | None:
+    """The ticket a machine-written contact answers: as a client's follow-up, else the ticket of our message
+    it names; None when it answers none we know (then it is dropped: it must not become a ticket)."""
+    found = await ticket_answered_by(session, event)
+    named = named_ids(event)
+    if found is not None or not named:
+        return found
+    ours = select(ticket_messages.c.ticket_seq).where(ticket_messages.c.direction == "outbound",
+                                                      ticket_messages.c.external_message_id.in_(named))
+    return (await session.execute(select(tickets).where(tickets.c.seq.in_(ours)).order_by(tickets.c.seq.desc())
+                                  .limit(1).with_for_update())).mappings().first()
+
+
+def named_ids(event: ContactRouted) -> list[str]:
+    hint = event.contact.thread
+    return [i for i in (hint.in_reply_to, *hint.references) if i][:50]
+
+
 async def _continued(session: AsyncSession, event: ContactRouted, state: Any) -> RowMapping | None:
     hint = event.contact.thread
     mine = (tickets.c.client_id == event.client.client_id) & state
@@ -47,9 +73,9 @@ async def _continued(session: AsyncSession, event: ContactRouted, state: Any) ->
                                        .with_for_update())).mappings().first()
         if found is not None:
             return found
-    answered = [i for i in (hint.in_reply_to, *hint.references) if i]
+    answered = named_ids(event)
     if answered:
-        found = await _by_message(session, mine, ticket_messages.c.external_message_id.in_(answered[:50]))
+        found = await _by_message(session, mine, ticket_messages.c.external_message_id.in_(answered))
         if found is not None:
             return found
     if hint.external_thread_id:

@@ -97,6 +97,25 @@ ON_CUSTOMER_MESSAGE: Mapping[S, str] = {
 }
 
 
+@dataclass(frozen=True)
+class Change:
+    """A requested move with what the agent recorded about it."""
+
+    action: str
+    decision: str | None = None
+    decision_text: str | None = None
+    result: str | None = None
+    note: str | None = None
+
+
+class Escalation(StrEnum):
+    """Where a ticket can be escalated to; each is recorded on the ticket and in its history."""
+
+    TEAM_HEAD = "team_head"
+    SECOND_LINE = "second_line"
+    VENDOR = "vendor"
+
+
 class IllegalTransition(Exception):
     """The action is unknown for this type, not allowed from this status, by this actor, or lacks a decision."""
 

@@ -5,35 +5,27 @@ committed. Writing the event in the same transaction and publishing after the co
 publish that fails (broker down, confirm timeout) leaves the row unpublished, and the next flush (after the
 next change, or the periodic one) sends it. The same message id goes out each time, so a subscriber that got
 it twice drops the repeat.
+
+Events are staged by :mod:`.changes` (``store.stage_events``); this module sends them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from priyom_contracts import EVENT_TYPES, Event, utcnow
-from priyom_kit import get_logger
+from priyom_contracts import EVENT_TYPES, utcnow
+from priyom_kit import Publish, get_logger
 
-from .store import ticket_outbox
+from .tables import ticket_outbox
 
 log = get_logger("priyom.tickets.outbox")
 
-Publish = Callable[[Event], Awaitable[None]]
 _TYPES = {event.type_name(): event for event in EVENT_TYPES}
 _BATCH = 100
-
-
-async def stage(session: AsyncSession, *events: Event) -> None:
-    """Write events to publish once the caller's transaction commits."""
-    if events:
-        now = utcnow()
-        await session.execute(ticket_outbox.insert(), [
-            {"event_type": e.type_name(), "payload": e.model_dump(mode="json"), "created_at": now}
-            for e in events])
 
 
 class Relay:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from priyom_contracts import CallEvent, CallState, ClientMatch
 
 from .lifecycle import FINAL
-from .store import ticket_messages, tickets
+from .tables import ticket_messages, tickets
 
 #: Open tickets and last contacts a pop-up lists: enough to pick the ticket the call is about, small to send.
 OPEN_TICKETS_SHOWN = 5

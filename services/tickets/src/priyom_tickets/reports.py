@@ -19,7 +19,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import store
-from .store import ticket_ratings, tickets
+from .tables import ticket_ratings, tickets
 
 
 class GroupBy(StrEnum):

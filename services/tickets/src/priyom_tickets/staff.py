@@ -20,7 +20,7 @@ from priyom_contracts import utcnow
 from priyom_kit.auth import Authenticator, admin_token_authenticator
 
 from .access import KIT_ROLE, Staff, StaffRole, staff_of
-from .store import staff
+from .tables import staff
 
 
 def digest(token: str) -> str:

@@ -8,7 +8,7 @@ new type lacks are dropped, their values kept in a history line). The correction
 and ``ticket.type-corrected.v1`` with the first message's text is staged in the outbox, so the router keeps it
 as a training example exactly when the change is committed. A status the mapping moved is announced as
 ``ticket.status-changed.v1`` too, so the router's view of the agent's load follows; the customer hears nothing
-(a correction is internal).
+(a correction is internal). Pure: :func:`plan` decides, :func:`priyom_tickets.changes.correct_type` writes.
 """
 
 from __future__ import annotations
@@ -18,14 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from priyom_contracts import ContactType, TicketStatus
 
-from priyom_contracts import ContactType, TicketStatus, TicketStatusChanged, TicketTypeCorrected
-
-from . import lifecycle, outbox, store, type_fields
+from . import lifecycle, store, type_fields
 from .lifecycle import IllegalTransition
-from .workflow import Policy
+from .policy import Policy
 
 #: The most of the first message the router is sent to learn from (the contract's limit).
 TRAINING_TEXT_CHARS = 4000
@@ -52,7 +49,7 @@ def category_after(ticket: Mapping[str, Any], correction: Correction) -> str:
 
 def deadlines_after(ticket: Mapping[str, Any], new_type: ContactType,
                     policy: Policy) -> tuple[datetime, datetime] | None:
-    """The deadlines the new type gets, counted from registration as ``workflow.register`` counts them; None
+    """The deadlines the new type gets, counted from registration as ``changes.register`` counts them; None
     when tickets' SLA policy does not cover the ticket (the router's deadlines then stay)."""
     if policy.sla is None or not ticket["sla_tier"]:
         return None
@@ -67,19 +64,21 @@ def _late(status: str, first_responded_at: datetime | None, first_due: datetime,
     return resolution_due < now or (first_responded_at is None and first_due < now)
 
 
-async def first_message_text(session: AsyncSession, ticket: Mapping[str, Any]) -> str:
-    """The text of the contact that opened the ticket: what the router's classifier judged."""
-    body = (await session.execute(
-        select(store.ticket_messages.c.body).where(store.ticket_messages.c.ticket_seq == ticket["seq"],
-                                                   store.ticket_messages.c.contact_id == ticket["contact_id"])
-    )).scalar_one_or_none()
-    return (body or "")[:TRAINING_TEXT_CHARS]
+@dataclass(frozen=True)
+class Retype:
+    """What a correction does to the ticket: its new column values, the history details, the dropped fields."""
+
+    old_type: ContactType
+    new_type: ContactType
+    old_status: TicketStatus
+    new_status: TicketStatus
+    values: dict[str, Any]
+    details: dict[str, Any]
+    dropped: dict[str, Any]
 
 
-async def correct_type(session: AsyncSession, ticket: Mapping[str, Any], correction: Correction, *,
-                       actor_name: str, policy: Policy, now: datetime) -> TicketTypeCorrected:
-    """Change the ticket's type (``ticket`` read for update); ``IllegalTransition`` when it is finished or
-    already of that type."""
+def plan(ticket: Mapping[str, Any], correction: Correction, *, policy: Policy, now: datetime) -> Retype:
+    """The correction of ``ticket``; ``IllegalTransition`` when it is finished or already of that type."""
     old_type, status = ContactType(ticket["type"]), TicketStatus(ticket["status"])
     new_type = correction.new_type
     if status in lifecycle.FINAL:
@@ -104,24 +103,4 @@ async def correct_type(session: AsyncSession, ticket: Mapping[str, Any], correct
             values["overdue_at"] = None  # no longer late: a later lateness is noticed (and escalated) afresh
     if correction.note:
         details["note"] = correction.note
-    await store.update_ticket(session, ticket["seq"], **values)
-    history_id = await store.add_history(
-        session, ticket["seq"], at=now, actor=actor_name, action="type_changed", from_status=status.value,
-        to_status=new_status.value if new_status != status else None, details=details)
-    if dropped:
-        await store.add_history(session, ticket["seq"], at=now, actor=actor_name, action="fields_dropped",
-                                details={"fields": dropped, "note": f"Полей нет у типа {new_type.value}: "
-                                                                    + ", ".join(sorted(dropped))})
-    corrected = TicketTypeCorrected(
-        correlation_id=ticket["contact_id"], channel=ticket["channel"],
-        idempotency_key=f"{ticket['number']}:{history_id}", number=ticket["number"],
-        contact_id=ticket["contact_id"], old_type=old_type, new_type=new_type, corrected_by=actor_name[:500],
-        subject=(ticket["subject"] or "")[:500] or None, text=await first_message_text(session, ticket))
-    staged: list[Any] = [corrected]
-    if new_status != status:
-        staged.append(TicketStatusChanged(
-            correlation_id=ticket["contact_id"], channel=ticket["channel"],
-            idempotency_key=f"{ticket['number']}:{history_id}", number=ticket["number"], old_status=status,
-            new_status=new_status, changed_by=actor_name[:500]))
-    await outbox.stage(session, *staged)
-    return corrected
+    return Retype(old_type, new_type, status, new_status, values, details, dropped)

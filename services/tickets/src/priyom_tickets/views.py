@@ -18,8 +18,7 @@ from priyom_contracts import AttachmentRef, ContactType, TicketNumber, TicketSta
 from .access import StaffRole
 from .activities import ActivityKind
 from .decisions import DECISIONS
-from .lifecycle import Action
-from .workflow import Escalation
+from .lifecycle import Action, Escalation
 
 
 class AttachmentView(BaseModel):

@@ -1,0 +1,234 @@
+"""The tickets schema: every table the service owns (SQLAlchemy Core; SQLite and PostgreSQL alike). The
+queries on them are in :mod:`.store`; the only writer of a ticket is :mod:`.changes`.
+
+A ticket's ``number`` is what a customer quotes and an agent says on the phone: ``2026-000123``, the year of
+registration and a gapless count within it. The count is a row per year in ``ticket_number_years``, bumped by
+an upsert inside the registering transaction, so a rolled-back registration returns its number and two
+concurrent ones queue on the row lock. ``seq`` is the internal key the other tables point at (an identity
+column; it may skip values, which nobody sees) and the newest-first order of every list.
+
+Messages hang off the ticket rather than the ticket holding "the" message, so the later lifecycle (replies,
+follow-ups on the same thread) adds rows, not columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+
+from priyom_kit.db import UtcDateTime, inbox_table, make_metadata, upgrade_database
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version_tickets"
+
+metadata = make_metadata()
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("seq", Integer, Identity(), primary_key=True),
+    Column("number", String(16), nullable=False),
+    Column("id", Uuid, nullable=False, unique=True),
+    # The contact that opened the ticket; later contacts on the same ticket live in ticket_messages.
+    Column("contact_id", Uuid, nullable=False, unique=True),
+    Column("channel", String(32), nullable=False),
+    Column("idempotency_key", String(512), nullable=False),
+    Column("client_id", Uuid, nullable=False),
+    Column("person_id", Uuid),
+    Column("first_contact", Boolean, nullable=False),
+    # Enumerations are stored as their values, not as database enums: a new status or type is a code change.
+    Column("type", String(32), nullable=False),
+    Column("category", String(500), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("team", String(500), nullable=False),
+    Column("assignee", String(500)),
+    Column("subject", Text),
+    Column("routing_reason", String(500), nullable=False),
+    Column("first_response_due_at", UtcDateTime, nullable=False),
+    Column("resolution_due_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # The lifecycle: the latest decision (a dictionary code and free text), the result, and the clocks.
+    Column("decision", String(64)),
+    Column("decision_text", Text),
+    Column("result", Text),
+    Column("status_changed_at", UtcDateTime),
+    Column("first_responded_at", UtcDateTime),
+    Column("resolved_at", UtcDateTime),
+    Column("closed_at", UtcDateTime),
+    # SLA: the tier the deadlines were computed for, when the scheduler found the ticket late, and the
+    # escalation on record (team head, second line, an outside vendor) with whom it went to.
+    Column("sla_tier", String(500)),
+    Column("overdue_at", UtcDateTime),
+    Column("escalation", String(32)),
+    Column("escalated_to", String(500)),
+    Column("escalated_at", UtcDateTime),
+    # The client card's name as identity sent it (the queue shows it without asking identity per row).
+    Column("client_name", String(500)),
+    # What only some types need (type_fields.py): a complaint's claimed amount, a contract number, a budget.
+    Column("type_fields", JSON),
+    # A reply of ours bounced: the ticket is flagged until someone reaches the customer another way.
+    Column("delivery_failed_at", UtcDateTime),
+    UniqueConstraint("channel", "idempotency_key"),
+    Index(None, "number", unique=True),
+    Index(None, "status"),
+    Index(None, "assignee"),
+    Index(None, "team"),
+    Index(None, "client_id"),
+    Index(None, "resolution_due_at"),
+    sqlite_autoincrement=True,
+)
+
+ticket_messages = Table(
+    "ticket_messages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("ticket_seq", Integer, ForeignKey("tickets.seq", ondelete="CASCADE"), nullable=False),
+    # Unique for inbound messages (one contact is one message); outbound replies have none.
+    Column("contact_id", Uuid, unique=True),
+    Column("direction", String(16), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("author_name", String(500)),
+    # The sender as the channel gave it (email, phone, messenger id): where a reply will be delivered.
+    Column("sender", JSON),
+    # Reply headers and chat ids, so follow-ups can be threaded onto this ticket later.
+    Column("thread", JSON),
+    Column("subject", Text),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    # The adapter's conversation key (chat id, e-mail thread root): a follow-up carrying it joins this ticket.
+    Column("thread_key", String(512)),
+    # The channel's id of this message (inbound: its key; outbound: what the adapter reported it sent as),
+    # which an e-mail reply names in In-Reply-To / References.
+    Column("external_message_id", String(998)),
+    # Outbound only: the reply's id on the bus, what it is (reply or notice), and what the adapter reported.
+    Column("reply_id", Uuid),
+    Column("kind", String(16)),
+    Column("delivery_status", String(16)),
+    Column("delivery_detail", String(2000)),
+    # Inbound only: why no person wrote it (auto_reply, bounce, report, list); it never moves the ticket.
+    Column("automated", String(16)),
+    Index(None, "ticket_seq", "created_at"),
+    Index(None, "thread_key"),
+    Index(None, "external_message_id"),
+    Index(None, "reply_id", unique=True),
+)
+
+#: The per-year counters behind the human numbers.
+ticket_number_years = Table(
+    "ticket_number_years",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last", Integer, nullable=False),
+)
+
+#: Every change to a ticket, in order: who, when, which action, from and to which status, and the details.
+ticket_history = Table(
+    "ticket_history",
+    metadata,
+    # A counter, not a UUID: lines written in one transaction share a timestamp and must keep their order.
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("ticket_seq", Integer, ForeignKey("tickets.seq", ondelete="CASCADE"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(500), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("from_status", String(32)),
+    Column("to_status", String(32)),
+    Column("details", JSON),
+    Index(None, "ticket_seq", "at"),
+    sqlite_autoincrement=True,
+)
+
+ticket_attachments = Table(
+    "ticket_attachments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("message_id", Uuid, ForeignKey("ticket_messages.id", ondelete="CASCADE"), nullable=False),
+    Column("blob_key", String(64), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("size", Integer, nullable=False),
+    Index(None, "message_id"),
+)
+
+#: Things to do about a ticket by a time: call back, meet, prepare a document, carry out a plan's task.
+ticket_activities = Table(
+    "ticket_activities",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("ticket_seq", Integer, ForeignKey("tickets.seq", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("owner", String(500), nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime),
+    Column("created_by", String(500), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "ticket_seq"),
+    Index(None, "owner", "due_at"),
+)
+
+#: The customer's 1–5 rating of a closed ticket (satisfaction.py).
+ticket_ratings = Table(
+    "ticket_ratings",
+    metadata,
+    Column("ticket_seq", Integer, ForeignKey("tickets.seq", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("rating", SmallInteger, nullable=False),
+    Column("comment", Text),
+    Column("channel", String(32), nullable=False),
+    Column("rated_at", UtcDateTime, nullable=False),
+    CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+)
+
+#: Staff accounts (staff.py); only the token's digest is kept.
+staff = Table(
+    "staff",
+    metadata,
+    Column("name", String(500), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("teams", JSON, nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    # The agent's phone extension: its ringing pops the caller's card up on their console (popups.py).
+    Column("extension", String(32)),
+    Index(None, "extension", unique=True),
+)
+
+#: Events to publish, written in the transaction that caused them and sent after its commit (see outbox.py).
+ticket_outbox = Table(
+    "ticket_outbox",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("event_type", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("published_at", UtcDateTime),
+    Index(None, "published_at"),
+    sqlite_autoincrement=True,
+)
+
+inbox = inbox_table(metadata, "tickets_inbox")
+
+
+def migrate_database(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema (``python -m priyom_tickets migrate``)."""
+    upgrade_database(MIGRATIONS_DIR, url, VERSION_TABLE)

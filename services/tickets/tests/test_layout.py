@@ -1,0 +1,58 @@
+"""The shape that keeps tickets readable: every change of a ticket is made in :mod:`priyom_tickets.changes`.
+
+Read from the source (no database): a row write of the store called from anywhere but ``changes``, or a table
+written directly outside the modules that own those writes, fails here with the place it happens.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import priyom_tickets
+from priyom_tickets import store, tables
+
+PACKAGE = Path(priyom_tickets.__file__).parent
+#: The store's functions that write a ticket, its messages, history, activities, rating or outbox.
+WRITES = {"insert_ticket", "insert_inbound_message", "insert_outbound_message", "insert_attachments",
+          "add_history", "update_ticket", "clear_delivery_failure", "update_message", "insert_activity",
+          "update_activity", "insert_rating", "stage_events", "next_number"}
+TABLES = {name for name, value in vars(tables).items() if hasattr(value, "c") and hasattr(value, "insert")}
+#: Modules allowed to write a table directly: the store itself, the outbox relay (marks rows sent) and the
+#: staff accounts (their own table, not a ticket).
+DIRECT_WRITERS = {"store.py", "outbox.py", "staff.py"}
+
+
+def modules() -> list[Path]:
+    return [p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts]
+
+
+def calls(path: Path) -> list[tuple[int, str, str]]:
+    """(line, receiver, method) of every ``receiver.method(...)`` call in the module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            receiver = node.func.value
+            name = receiver.id if isinstance(receiver, ast.Name) else (
+                receiver.attr if isinstance(receiver, ast.Attribute) else "")
+            found.append((node.lineno, name, node.func.attr))
+    return found
+
+
+def test_the_store_writes_are_there_to_be_found() -> None:
+    assert WRITES <= set(vars(store)), WRITES - set(vars(store))
+    assert {"tickets", "ticket_messages", "ticket_history", "ticket_outbox", "staff"} <= TABLES
+
+
+def test_only_changes_calls_the_stores_writes() -> None:
+    stray = [f"{p.relative_to(PACKAGE)}:{line} store.{method}" for p in modules() if p.name != "changes.py"
+             for line, receiver, method in calls(p) if receiver == "store" and method in WRITES
+             and not (p.name == "store.py")]
+    assert stray == []
+
+
+def test_no_module_writes_a_table_behind_the_stores_back() -> None:
+    stray = [f"{p.relative_to(PACKAGE)}:{line} {receiver}.{method}" for p in modules()
+             if p.name not in DIRECT_WRITERS for line, receiver, method in calls(p)
+             if receiver in TABLES and method in ("insert", "update", "delete")]
+    assert stray == []
