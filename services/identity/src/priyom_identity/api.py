@@ -1,7 +1,7 @@
 """HTTP routes for client cards: lookup for caller pop-ups and agents, search, read, create, edit, persons
 and the contact history.
 
-Thin: normalising is :mod:`.normalise`, writing is :mod:`.identify` and :mod:`.store`. Nothing here logs
+Thin: normalising is :mod:`.canonical_identifiers`, writing is :mod:`.identify` and :mod:`.store`. Nothing here logs
 identifiers. Every change calls ``changes.committed`` after the commit, which drops the card from the
 telephony lookup caches (this process's, and through ``client.changed.v1`` everyone else's).
 """
@@ -22,6 +22,7 @@ from priyom_kit import Principal, Role, require_roles
 from priyom_kit.db import Database
 
 from . import store
+from .canonical_identifiers import InvalidIdentifier, normalise_messenger_id
 from .card_changes import CardChanges
 from .cards import (
     CardSummary,
@@ -37,7 +38,6 @@ from .cards import (
 )
 from .identify import IdentifierTaken, register_card
 from .matching import Identifier, Owner, messenger_kind, parse_identifiers
-from .normalise import InvalidIdentifier, normalise_messenger_id
 from .policy import MatchPolicy
 from .tables import contact_persons
 

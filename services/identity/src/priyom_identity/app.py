@@ -21,10 +21,10 @@ from . import handlers
 from .api import clients_router
 from .api_stewardship import stewardship_router
 from .card_changes import CardChanges
-from .lookup import ClientLookup
-from .lookup_cache import LookupCache
-from .lookup_reader import lookup_reader
-from .lookup_responder import LookupResponder
+from .lookup.cache import LookupCache
+from .lookup.client_lookup import ClientLookup
+from .lookup.reader import lookup_reader
+from .lookup.responder import LookupResponder
 from .settings import IdentitySettings
 from .tables import inbox as inbox_table
 
@@ -53,7 +53,7 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
 
     # Request/reply on the default exchange: the reply goes to the request's reply_to. At-most-once by
     # design (no retries): a late answer is useless to a ringing phone, the caller times out. Outside
-    # faststream for speed (see lookup_responder.py), so it is not in the AsyncAPI document.
+    # faststream for speed (see lookup/responder.py), so it is not in the AsyncAPI document.
     async def answer(body: bytes) -> bytes:
         return await handlers.on_lookup_request(body, lookup=lookup)
 
