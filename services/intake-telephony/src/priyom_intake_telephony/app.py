@@ -20,9 +20,9 @@ from priyom_kit.rpc import RpcClient
 from .ami import AmiConnection, AmiState
 from .api import calls_router, cti_router
 from .bridge import CallBridge
+from .caller_lookup import IdentityLookup
 from .channels import Extensions
 from .cti import CtiCalls
-from .lookup import IdentityLookup
 from .messages import CallMessages
 from .settings import IntakeTelephonySettings
 from .staff_auth import StaffAuthenticator
