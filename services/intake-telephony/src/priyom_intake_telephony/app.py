@@ -26,7 +26,7 @@ from .cti import CtiCalls
 from .messages import CallMessages
 from .settings import IntakeTelephonySettings
 from .staff_auth import StaffAuthenticator
-from .tracker import CallTracker
+from .tracker.assembly import CallTracker
 
 log = get_logger("priyom.intake-telephony")
 

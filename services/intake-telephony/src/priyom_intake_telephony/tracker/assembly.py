@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .channels import Extensions, endpoint, is_local
+from ..channels import Extensions, endpoint, is_local
 
 #: Calls kept after they finished, so a late ``Cdr`` can still add the recording and billed seconds.
 FINISHED_KEPT = 2_000

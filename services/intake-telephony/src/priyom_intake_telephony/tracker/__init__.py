@@ -1,0 +1,1 @@
+"""Call assembly: AMI events in, call progress out (:mod:`.assembly`). Pure."""
