@@ -1,8 +1,8 @@
 """Wiring: the only place intake-telephony's parts meet.
 
-AMI events -> :class:`~.tracker.CallTracker` -> :class:`~.bridge.CallBridge` (identity lookup over the bus,
-``call.event.v1.phone`` and ``contact.received.v1.phone``); the CTI webhook feeds the same bridge. Without
-``AMI_HOST`` the AMI side is off and the webhook alone serves calls.
+AMI events -> :class:`~.tracker.assembly.CallTracker` -> :class:`~.bridge.CallBridge` (identity lookup over
+the bus, ``call.event.v1.phone`` and ``contact.received.v1.phone``); the CTI webhook feeds the same bridge.
+Without ``AMI_HOST`` the AMI side is off and the webhook alone serves calls.
 """
 
 from __future__ import annotations
