@@ -17,7 +17,8 @@ What comes out (:class:`~.call.Started`, :class:`~.call.Ringing`, :class:`~.call
 
 The parts: ``call`` (the call as far as it got, and the progress reported about it), ``assembly`` (the
 :class:`~.assembly.CallTracker`: which call an event belongs to, and the dispatch to a handler per event),
-the handlers per event family (``lifecycle``: channels appearing and hanging up, caller id, recording, CDR;
-``dialling``: Dial begin and end; ``queues``: queue members rung, connected, not answering, callers joining
-and abandoning; ``transfers``: bridges and attended transfers) and ``event_fields`` (reading AMI headers).
+the handlers per event family (``channel_events``: channels appearing and hanging up, caller id, recording,
+CDR; ``dialling``: Dial begin and end; ``queues``: queue members rung, connected, not answering, callers
+joining and abandoning; ``transfers``: bridges and attended transfers) and ``event_fields`` (reading AMI
+headers).
 """

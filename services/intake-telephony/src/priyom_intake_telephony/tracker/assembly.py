@@ -1,6 +1,6 @@
 """The call tracker: which call each AMI event belongs to, and the handler of its event family. Pure.
 
-The tracker keeps the calls in progress and the recently finished ones; the handlers (``lifecycle``,
+The tracker keeps the calls in progress and the recently finished ones; the handlers (``channel_events``,
 ``dialling``, ``queues``, ``transfers``) change a call through the few operations below (a channel joins or
 leaves, an extension rings or answers, the call ends), so what a call is stays decided in one place.
 """
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..channels import Extensions
-from . import dialling, lifecycle, queues, transfers
+from . import channel_events, dialling, queues, transfers
 from .call import Answered, Call, Finished, Progress, Ringing
 from .event_fields import event_time, header
 
@@ -129,8 +129,8 @@ class CallTracker:
 
 #: Every AMI event the tracker reads (lower-case), and its handler.
 HANDLERS: dict[str, Handler] = {
-    "newchannel": lifecycle.new_channel,
-    "newcallerid": lifecycle.new_caller_id,
+    "newchannel": channel_events.new_channel,
+    "newcallerid": channel_events.new_caller_id,
     "dialbegin": dialling.dial_begin,
     "dialend": dialling.dial_end,
     "agentcalled": queues.agent_called,
@@ -141,7 +141,7 @@ HANDLERS: dict[str, Handler] = {
     "bridgeenter": transfers.bridge_enter,
     "bridgeleave": transfers.bridge_leave,
     "attendedtransfer": transfers.attended_transfer,
-    "varset": lifecycle.var_set,
-    "hangup": lifecycle.hangup,
-    "cdr": lifecycle.cdr,
+    "varset": channel_events.var_set,
+    "hangup": channel_events.hangup,
+    "cdr": channel_events.cdr,
 }
