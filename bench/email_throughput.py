@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.e2e import raw_stage  # noqa: E402
 from priyom_contracts import Topology  # noqa: E402
-from priyom_intake_email.imap_plan import fetched_messages, uid_set  # noqa: E402
+from priyom_intake_email.imap.plan import fetched_messages, uid_set  # noqa: E402
 from priyom_intake_email.testing import Dovecot, start_dovecot  # noqa: E402
 from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
 from tests.e2e.stack import Stack, stack_env  # noqa: E402

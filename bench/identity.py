@@ -43,7 +43,7 @@ from faststream.rabbit import RabbitBroker  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 from priyom_contracts import ClientLookupReply, ClientLookupRequest, Topology  # noqa: E402
-from priyom_identity.lookup_reader import LOOKUP_SQL  # noqa: E402
+from priyom_identity.lookup.reader import LOOKUP_SQL  # noqa: E402
 from priyom_identity.store import migrate_database  # noqa: E402
 from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
 from priyom_kit.rpc import RpcClient  # noqa: E402

@@ -15,7 +15,7 @@ from priyom_identity.cards import NewClient, NewPerson
 from priyom_identity.erasure import ERASED_NAME, NothingToErase, erase_person
 from priyom_identity.handlers import identify_recorded
 from priyom_identity.identify import register_card
-from priyom_identity.lookup_cache import LookupCache, LookupHit
+from priyom_identity.lookup.cache import LookupCache, LookupHit
 from priyom_identity.merging import MergeRefused, merge_cards
 from priyom_identity.policy import MatchPolicy
 from priyom_identity.store import load_card, merged_into

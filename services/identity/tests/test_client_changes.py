@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from priyom_contracts import ClientChange, ClientChanged
 from priyom_identity.app import build
 from priyom_identity.card_changes import CardChanges
-from priyom_identity.lookup_cache import LookupCache, LookupHit
+from priyom_identity.lookup.cache import LookupCache, LookupHit
 from priyom_identity.matching import PHONE
 from priyom_identity.settings import IdentitySettings
 from priyom_kit import ServiceParts, build_app

@@ -13,8 +13,8 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from priyom_contracts import MessengerId, Sender
+from priyom_identity.canonical_identifiers import InvalidIdentifier, normalise_email, normalise_phone
 from priyom_identity.matching import sender_identifiers
-from priyom_identity.normalise import InvalidIdentifier, normalise_email, normalise_phone
 
 CALLER_ID = re.compile(rb'"?CallerIDNum"?\s*[:=]\s*"?([^",\r\n]*)')
 

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from priyom_contracts import Topology
-from priyom_identity.lookup_responder import LOOKUP_REQUEST_TTL_MS
+from priyom_identity.lookup.responder import LOOKUP_REQUEST_TTL_MS
 
 DEFINITIONS = Path(__file__).resolve().parents[3] / "deploy" / "rabbitmq" / "definitions.json"
 

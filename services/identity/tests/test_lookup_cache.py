@@ -7,7 +7,7 @@ import uuid
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from priyom_identity.lookup_cache import LookupCache, LookupHit
+from priyom_identity.lookup.cache import LookupCache, LookupHit
 
 
 class Clock:

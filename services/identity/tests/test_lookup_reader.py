@@ -12,9 +12,9 @@ from priyom_contracts import ClientLookupReply
 from priyom_identity.cards import NewClient, NewPerson
 from priyom_identity.handlers import on_lookup_request
 from priyom_identity.identify import register_card
-from priyom_identity.lookup import ClientLookup
-from priyom_identity.lookup_cache import LookupCache
-from priyom_identity.lookup_reader import LOOKUP_SQL, PostgresLookupReader, lookup_reader
+from priyom_identity.lookup.cache import LookupCache
+from priyom_identity.lookup.client_lookup import ClientLookup
+from priyom_identity.lookup.reader import LOOKUP_SQL, PostgresLookupReader, lookup_reader
 from priyom_identity.matching import EMAIL, PHONE, Identifier
 from priyom_identity.policy import MatchPolicy
 from priyom_identity.store import lookup_hits

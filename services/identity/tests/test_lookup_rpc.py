@@ -20,7 +20,7 @@ from faststream.rabbit import RabbitBroker
 
 from priyom_contracts import ClientLookupReply, ClientLookupRequest, MessengerId, Topology
 from priyom_identity.app import build
-from priyom_identity.lookup_cache import LookupCache
+from priyom_identity.lookup.cache import LookupCache
 from priyom_identity.settings import IdentitySettings
 from priyom_kit import ServiceParts
 

@@ -14,8 +14,8 @@ from aioimaplib import IMAP4
 from asgi_lifespan import LifespanManager
 
 from priyom_intake_email.app import create_app
-from priyom_intake_email.imap import PROCESSED_KEYWORD
-from priyom_intake_email.mail.normalise import parse
+from priyom_intake_email.imap.readers import PROCESSED_KEYWORD
+from priyom_intake_email.mail.parsing import parse
 from priyom_intake_email.settings import ImapMailbox, IntakeEmailSettings
 from priyom_intake_email.store import open_checkpoints
 from priyom_intake_email.testing import Dovecot

@@ -13,7 +13,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from priyom_intake_email.app import create_app
-from priyom_intake_email.imap import PROCESSED_KEYWORD
+from priyom_intake_email.imap.readers import PROCESSED_KEYWORD
 from priyom_intake_email.settings import IntakeEmailSettings
 from priyom_intake_email.store import open_checkpoints
 from priyom_intake_email.testing import Dovecot

@@ -17,7 +17,7 @@ from pathlib import Path
 import aio_pika
 
 from priyom_contracts import ContactReceived, Topology
-from priyom_intake_email.mail.normalise import parse
+from priyom_intake_email.mail.parsing import parse
 from priyom_intake_email.settings import IntakeEmailSettings
 from priyom_intake_email.store import open_checkpoints
 from priyom_intake_email.testing import Dovecot, free_port

@@ -10,7 +10,7 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select, update
 
 from priyom_intake_email.app import create_app
-from priyom_intake_email.ingested_sweep import IngestedSweep
+from priyom_intake_email.imap.ingested_sweep import IngestedSweep
 from priyom_intake_email.settings import IntakeEmailSettings
 from priyom_intake_email.store import (
     Checkpoint,

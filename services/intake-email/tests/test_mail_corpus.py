@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from priyom_intake_email.mail.classify import MailKind
-from priyom_intake_email.mail.normalise import NormalisedMail, parse
+from priyom_intake_email.mail.machine_written import MailKind
+from priyom_intake_email.mail.parsing import NormalisedMail, parse
 from priyom_intake_email.mail.quotes import strip_reply
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from priyom_intake_email.mail.normalise import BadMail, MailLimits, NormalisedMail, parse
+from priyom_intake_email.mail.parsing import BadMail, MailLimits, NormalisedMail, parse
 
 HEAD = b"From: a@example.org\r\nTo: b@priyom.local\r\nSubject: x\r\nMessage-ID: <x@example.org>\r\n"
 

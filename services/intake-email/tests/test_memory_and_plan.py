@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from priyom_intake_email.app import create_app
-from priyom_intake_email.imap_plan import FetchBatch, fetch_batches, fetched_sizes
+from priyom_intake_email.imap.plan import FetchBatch, fetch_batches, fetched_sizes
 from priyom_intake_email.memory import ByteBudget, OverBudget
 from priyom_intake_email.settings import IntakeEmailSettings
 

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from priyom_contracts import AutomatedKind, Topology
 from priyom_intake_email.app import create_app
-from priyom_intake_email.mail.normalise import parse
+from priyom_intake_email.mail.parsing import parse
 from priyom_intake_email.settings import IntakeEmailSettings
 
 from .conftest import BusReader

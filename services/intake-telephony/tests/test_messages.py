@@ -9,7 +9,7 @@ import pytest
 from priyom_contracts import CallState
 from priyom_intake_telephony.channels import Extensions
 from priyom_intake_telephony.messages import CallMessages, caller_number, contact_id
-from priyom_intake_telephony.tracker import Call
+from priyom_intake_telephony.tracker.call import Call
 
 T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 MESSAGES = CallMessages("pbx1", "RU", Extensions())

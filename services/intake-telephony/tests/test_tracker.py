@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from priyom_intake_telephony.channels import Extensions, endpoint
-from priyom_intake_telephony.tracker import Answered, CallTracker, Finished, Progress, Ringing, Started
+from priyom_intake_telephony.tracker.assembly import CallTracker
+from priyom_intake_telephony.tracker.call import Answered, Finished, Progress, Ringing, Started
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from tests.fakes.ami_server import ScriptedPbx, load_transcript  # noqa: E402
@@ -173,6 +174,6 @@ def test_an_inbound_call_is_started_before_anything_rings_and_an_internal_one_is
 
 def test_the_reader_keeps_exactly_the_events_the_tracker_reads() -> None:
     from priyom_intake_telephony.ami import TRACKED_EVENTS
-    from priyom_intake_telephony.tracker import _HANDLERS
+    from priyom_intake_telephony.tracker.assembly import HANDLERS
 
-    assert frozenset(_HANDLERS) == TRACKED_EVENTS
+    assert frozenset(HANDLERS) == TRACKED_EVENTS

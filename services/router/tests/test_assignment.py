@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from priyom_contracts import ContactType, Urgency
 from priyom_router.assignment import Roster, assign, pick_agent
-from priyom_router.classify import Classification
+from priyom_router.contact_type import Classification
 from priyom_router.routing import decide, priority_of
 from priyom_router.rules import RuleBook
 

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from priyom_contracts import ContactType
 from priyom_router.assignment import Roster
-from priyom_router.classify import SecondOpinion
+from priyom_router.contact_type import SecondOpinion
 from priyom_router.learned import ModelFile, as_second_opinion, fit, load_model, save_model
 from priyom_router.routing import decide
 from priyom_router.training import corpus_examples, distinct, evaluate, main

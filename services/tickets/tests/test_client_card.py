@@ -24,7 +24,7 @@ from asgi_lifespan import LifespanManager
 
 from priyom_contracts import utcnow
 from priyom_identity.app import build as build_identity
-from priyom_identity.normalise import DEFAULT_EMAIL_RULES
+from priyom_identity.canonical_identifiers import DEFAULT_EMAIL_RULES
 from priyom_identity.settings import IdentitySettings
 from priyom_identity.store import migrate_database
 from priyom_identity.undeliverable import flag_undeliverable

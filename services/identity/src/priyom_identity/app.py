@@ -18,13 +18,17 @@ from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.db import Database, Inbox
 
 from . import handlers
-from .api import clients_router
-from .api_stewardship import stewardship_router
+from .api.clients import clients_router
+from .api.csv_import import csv_import_router
+from .api.duplicate_suggestions import duplicate_suggestions_router
+from .api.erasure_requests import erasure_router
+from .api.merges import merges_router
+from .api.persons import persons_router
 from .card_changes import CardChanges
-from .lookup import ClientLookup
-from .lookup_cache import LookupCache
-from .lookup_reader import lookup_reader
-from .lookup_responder import LookupResponder
+from .lookup.cache import LookupCache
+from .lookup.client_lookup import ClientLookup
+from .lookup.reader import lookup_reader
+from .lookup.responder import LookupResponder
 from .settings import IdentitySettings
 from .tables import inbox as inbox_table
 
@@ -53,7 +57,7 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
 
     # Request/reply on the default exchange: the reply goes to the request's reply_to. At-most-once by
     # design (no retries): a late answer is useless to a ringing phone, the caller times out. Outside
-    # faststream for speed (see lookup_responder.py), so it is not in the AsyncAPI document.
+    # faststream for speed (see lookup/responder.py), so it is not in the AsyncAPI document.
     async def answer(body: bytes) -> bytes:
         return await handlers.on_lookup_request(body, lookup=lookup)
 
@@ -72,8 +76,10 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
     bus.publisher(ClientChanged)
     return ServiceParts(
         name="identity", title="Priyom identity", settings=settings, bus=bus, registry=registry,
-        routers=[clients_router(database, policy, changes),
-                 stewardship_router(database, policy, changes, settings.import_max_bytes)],
+        routers=[clients_router(database, policy, changes), persons_router(database, policy, changes),
+                 duplicate_suggestions_router(database), merges_router(database, changes),
+                 erasure_router(database, changes),
+                 csv_import_router(database, policy, changes, settings.import_max_bytes)],
         checks={"database": database.ping},
         # The responder last: it answers from the database, so the database and the reader come first.
         on_start=[database.open, reader.open, responder.start, freeze_heap],

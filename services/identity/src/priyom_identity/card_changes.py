@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from priyom_contracts import MAX_CHANGED_CARDS, ClientChange, ClientChanged
 from priyom_kit import get_logger
 
-from .lookup_cache import LookupCache
+from .lookup.cache import LookupCache
 
 log = get_logger("priyom.identity.changes")
 

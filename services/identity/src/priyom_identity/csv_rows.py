@@ -14,8 +14,8 @@ import io
 import re
 from dataclasses import dataclass
 
+from .canonical_identifiers import InvalidIdentifier
 from .matching import Identifier, parse_identifiers
-from .normalise import InvalidIdentifier
 from .policy import MatchPolicy
 
 MAX_ROWS = 100_000

@@ -24,7 +24,7 @@ from priyom_kit.db import Inbox
 
 from .card_changes import CardChanges
 from .identify import identify_contact
-from .lookup import ClientLookup, request_id_of
+from .lookup.client_lookup import ClientLookup, request_id_of
 from .matching import NoUsableIdentifier, sender_identifiers
 from .merging import CardGone
 from .policy import MatchPolicy

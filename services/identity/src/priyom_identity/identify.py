@@ -134,7 +134,7 @@ class IdentifierTaken(Exception):
 async def register_card(session: AsyncSession, new: NewClient, policy: MatchPolicy) -> uuid.UUID:
     """Create a confirmed card with its persons, identifiers and contracts.
 
-    Raises :class:`~priyom_identity.normalise.InvalidIdentifier` for a bad phone and
+    Raises :class:`~priyom_identity.canonical_identifiers.InvalidIdentifier` for a bad phone and
     :class:`IdentifierTaken` when an identifier is another card's: cards are never merged implicitly.
     """
     own = parse_identifiers(new.phones, [str(e) for e in new.emails], policy)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from priyom_contracts import MatchKind, MessengerId, Sender
 
-from .normalise import (
+from .canonical_identifiers import (
     DEFAULT_EMAIL_RULES,
     EmailRules,
     InvalidIdentifier,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .normalise import DEFAULT_EMAIL_RULES, EmailRules
+from .canonical_identifiers import DEFAULT_EMAIL_RULES, EmailRules
 
 #: Mailbox providers anyone can sign up with: a domain here says nothing about the sender's employer.
 FREE_MAIL_DOMAINS = frozenset({

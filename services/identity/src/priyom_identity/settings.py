@@ -7,7 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from priyom_kit import ServiceSettings
 
-from .normalise import DEFAULT_EMAIL_RULES, EmailRules
+from .canonical_identifiers import DEFAULT_EMAIL_RULES, EmailRules
 from .policy import FREE_MAIL_DOMAINS, MatchPolicy
 
 

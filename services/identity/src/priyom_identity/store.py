@@ -22,7 +22,7 @@ from priyom_kit import db
 
 from .cards import CardSummary, ClientCard, HistoryEntry, IdentifierView, PersonView
 from .completeness import missing_fields
-from .lookup_cache import LookupHit
+from .lookup.cache import LookupHit
 from .matching import PHONE, Identifier, Owner
 from .tables import (
     card_audit,

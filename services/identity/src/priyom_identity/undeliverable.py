@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .canonical_identifiers import EmailRules, InvalidIdentifier, normalise_email
 from .matching import EMAIL
-from .normalise import EmailRules, InvalidIdentifier, normalise_email
 from .tables import identifiers
 
 #: What a reason may take on the card (a relay's answer can run long).

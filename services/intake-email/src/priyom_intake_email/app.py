@@ -22,10 +22,10 @@ from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database
 
 from .dead_letters import dead_letter_publisher
-from .imap import ImapReaders
-from .ingested_sweep import IngestedSweep
+from .imap.ingested_sweep import IngestedSweep
+from .imap.readers import ImapReaders
 from .intake import MailIntake
-from .mail.normalise import MailLimits
+from .mail.parsing import MailLimits
 from .memory import ByteBudget
 from .metrics import MailboxMetrics
 from .outbound import register_outbound

@@ -36,8 +36,8 @@ from priyom_kit.adapters import CONTACT_ID_NAMESPACE
 from priyom_kit.blobs import BlobStore
 from priyom_kit.logging import get_logger
 
-from .mail.classify import MailKind
-from .mail.normalise import BadMail, MailLimits, NormalisedMail, parse
+from .mail.machine_written import MailKind
+from .mail.parsing import BadMail, MailLimits, NormalisedMail, parse
 from .memory import ByteBudget, OverBudget
 
 log = get_logger("priyom.intake-email")

@@ -1,8 +1,8 @@
 """Wiring: the only place intake-telephony's parts meet.
 
-AMI events -> :class:`~.tracker.CallTracker` -> :class:`~.bridge.CallBridge` (identity lookup over the bus,
-``call.event.v1.phone`` and ``contact.received.v1.phone``); the CTI webhook feeds the same bridge. Without
-``AMI_HOST`` the AMI side is off and the webhook alone serves calls.
+AMI events -> :class:`~.tracker.assembly.CallTracker` -> :class:`~.bridge.CallBridge` (identity lookup over
+the bus, ``call.event.v1.phone`` and ``contact.received.v1.phone``); the CTI webhook feeds the same bridge.
+Without ``AMI_HOST`` the AMI side is off and the webhook alone serves calls.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from priyom_kit.rpc import RpcClient
 from .ami import AmiConnection, AmiState
 from .api import calls_router, cti_router
 from .bridge import CallBridge
+from .caller_lookup import IdentityLookup
 from .channels import Extensions
 from .cti import CtiCalls
-from .lookup import IdentityLookup
 from .messages import CallMessages
 from .settings import IntakeTelephonySettings
 from .staff_auth import StaffAuthenticator
-from .tracker import CallTracker
+from .tracker.assembly import CallTracker
 
 log = get_logger("priyom.intake-telephony")
 

@@ -22,7 +22,7 @@ from priyom_contracts import CallState, ClientMatch, Event
 from priyom_kit import get_logger
 
 from .messages import CallMessages
-from .tracker import Answered, Call, Finished, Progress, Ringing, Started
+from .tracker.call import Answered, Call, Finished, Progress, Ringing, Started
 
 log = get_logger("priyom.intake-telephony.bridge")
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from .tracker import Answered, Call, Finished, Progress, Ringing
+from .tracker.call import Answered, Call, Finished, Progress, Ringing
 
 #: Calls remembered between their webhook posts; a PBX that never posts the hangup cannot grow it forever.
 MAX_OPEN_CALLS = 10_000

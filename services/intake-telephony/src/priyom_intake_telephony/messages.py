@@ -1,6 +1,6 @@
 """What a call becomes on the bus: ``CallEvent``s while it rings and moves on, one ``ContactReceived`` at hangup.
 
-Pure: built from a tracked :class:`~.tracker.Call` and the client card identity found, nothing else. The
+Pure: built from a tracked :class:`~.tracker.call.Call` and the client card identity found, nothing else. The
 idempotency keys come from the PBX's id and the call's ``Linkedid``, so a call replayed after a reconnect
 publishes the same keys and every consumer drops the repeat.
 """
@@ -29,7 +29,7 @@ from priyom_contracts import (
 from priyom_kit.adapters.base import CONTACT_ID_NAMESPACE
 
 from .channels import Extensions
-from .tracker import Call
+from .tracker.call import Call
 
 CHANNEL = "phone"
 

@@ -22,8 +22,8 @@ from priyom_kit.db import Database
 
 from . import store
 from .active_rules import ActiveRules
-from .classify import SecondOpinion
 from .client_cards import ClientCards, ClientNotFound, IdentityUnavailable
+from .contact_type import SecondOpinion
 from .handlers import Publish, offer_waiting_work
 from .routing import decide
 from .rules import RuleFileError, Team, parse_rule_book

@@ -15,8 +15,8 @@ from priyom_kit.db import Database
 from . import handlers
 from .active_rules import ActiveRules
 from .api import router_api
-from .classify import SecondOpinion
 from .client_cards import ClientCards
+from .contact_type import SecondOpinion
 from .queue_sweep import QueueSweeper
 from .rules import default_rule_text
 from .settings import RouterSettings

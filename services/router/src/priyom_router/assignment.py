@@ -13,7 +13,7 @@ from datetime import datetime
 
 from priyom_contracts import ClientMatch, ContactType
 
-from .classify import Classification, within
+from .contact_type import Classification, within
 from .rules import RuleBook, Step, Team
 
 

@@ -29,7 +29,7 @@ from priyom_kit import PermanentError, get_logger
 from . import store
 from .active_rules import ActiveRules
 from .assignment import Roster
-from .classify import SecondOpinion, within
+from .contact_type import SecondOpinion, within
 from .routing import decide
 
 log = get_logger("priyom.router.handlers")

@@ -2,7 +2,7 @@
 
 Character n-grams (within word boundaries) need no tokeniser or stemmer and survive Russian inflection,
 typos and mixed languages; a logistic regression gives calibrated-enough probabilities for the rule book's
-``classifier_threshold``. The model is asked only when no rule fires (see :mod:`priyom_router.classify`).
+``classifier_threshold``. The model is asked only when no rule fires (see :mod:`priyom_router.contact_type`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from priyom_contracts import ContactType
 from priyom_kit import get_logger
 
-from .classify import SecondOpinion
+from .contact_type import SecondOpinion
 
 log = get_logger("priyom.router.learned")
 
@@ -41,7 +41,7 @@ def fit(texts: Sequence[str], labels: Sequence[ContactType]) -> Pipeline:
 
 
 def as_second_opinion(pipeline: Pipeline) -> SecondOpinion:
-    """The pipeline as the classifier :func:`~priyom_router.classify.classify` consults."""
+    """The pipeline as the classifier :func:`~priyom_router.contact_type.classify` consults."""
     classes = [ContactType(c) for c in pipeline.classes_]
 
     def predict(text: str) -> tuple[ContactType, float]:

@@ -27,7 +27,7 @@ from priyom_kit import get_logger
 from . import store
 from .active_rules import ActiveRules
 from .assignment import pick_agent
-from .classify import within
+from .contact_type import within
 from .handlers import Publish, announce_assignment
 from .rules import RuleBook, Team
 

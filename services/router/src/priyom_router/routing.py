@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from priyom_contracts import ClientMatch, Contact, Routing
 
 from .assignment import Assignment, Roster, assign
-from .classify import Classification, Facts, SecondOpinion, classify
+from .contact_type import Classification, Facts, SecondOpinion, classify
 from .rules import RuleBook
 from .text_match import Text
 

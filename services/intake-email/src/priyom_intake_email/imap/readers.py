@@ -30,14 +30,14 @@ from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH
 
 from priyom_kit.logging import get_logger
 
-from .imap_login import ImapError, open_client
-from .imap_login import ok as _ok
-from .imap_plan import FetchBatch, fetch_batches, fetched_messages, fetched_sizes, uid_set, uidvalidity_of
-from .intake import Accepted, MailIntake, Outcome
-from .metrics import MailboxMetrics
-from .oauth2 import AccessTokens
-from .settings import ImapMailbox, IntakeEmailSettings
-from .store import Checkpoint, Checkpoints
+from ..intake import Accepted, MailIntake, Outcome
+from ..metrics import MailboxMetrics
+from ..oauth2 import AccessTokens
+from ..settings import ImapMailbox, IntakeEmailSettings
+from ..store import Checkpoint, Checkpoints
+from .login import ImapError, open_client
+from .login import ok as _ok
+from .plan import FetchBatch, fetch_batches, fetched_messages, fetched_sizes, uid_set, uidvalidity_of
 
 log = get_logger("priyom.intake-email.imap")
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from priyom_identity.normalise import (
+from priyom_identity.canonical_identifiers import (
     DEFAULT_EMAIL_RULES,
     EmailRules,
     InvalidIdentifier,

@@ -1,10 +1,5 @@
-"""HTTP routes for client cards: lookup for caller pop-ups and agents, search, read, create, edit, persons
-and the contact history.
-
-Thin: normalising is :mod:`.normalise`, writing is :mod:`.identify` and :mod:`.store`. Nothing here logs
-identifiers. Every change calls ``changes.committed`` after the commit, which drops the card from the
-telephony lookup caches (this process's, and through ``client.changed.v1`` everyone else's).
-"""
+"""``/api/v1/clients``: client cards. Lookup for caller pop-ups and agents, search, read, create, edit, delete
+and the contact history."""
 
 from __future__ import annotations
 
@@ -13,62 +8,39 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ConfigDict, EmailStr
-from sqlalchemy import update
+from pydantic import EmailStr
 from sqlalchemy.exc import IntegrityError
 
 from priyom_contracts import ClientChange
-from priyom_kit import Principal, Role, require_roles
+from priyom_kit import Principal
 from priyom_kit.db import Database
 
-from . import store
-from .card_changes import CardChanges
-from .cards import (
-    CardSummary,
-    ClientCard,
-    ClientUpdate,
-    HistoryEntry,
-    Name,
-    NewClient,
-    NewPerson,
-    OptionalText,
-    PersonIdentifiers,
-    PersonRole,
-)
-from .identify import IdentifierTaken, register_card
-from .matching import Identifier, Owner, messenger_kind, parse_identifiers
-from .normalise import InvalidIdentifier, normalise_messenger_id
-from .policy import MatchPolicy
-from .tables import contact_persons
-
-READERS = require_roles(Role.AGENT, Role.SUPERVISOR, Role.SERVICE)
-WRITERS = require_roles(Role.SUPERVISOR, Role.SERVICE)
-#: Agents complete provisional cards and add the persons they talk to.
-EDITORS = require_roles(Role.AGENT, Role.SUPERVISOR, Role.SERVICE)
-
-class PersonUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    full_name: Name | None = None
-    position: OptionalText = None
-    role: PersonRole | None = None
+from .. import store
+from ..canonical_identifiers import InvalidIdentifier, normalise_messenger_id
+from ..card_changes import CardChanges
+from ..cards import CardSummary, ClientCard, ClientUpdate, HistoryEntry, NewClient
+from ..identify import IdentifierTaken, register_card
+from ..matching import Identifier, messenger_kind, parse_identifiers
+from ..policy import MatchPolicy
+from .roles import EDITORS, READERS, WRITERS
 
 
 def unprocessable(message: str) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
 
 
+async def card_or_404(database: Database, client_id: uuid.UUID) -> ClientCard:
+    async with database.sessions() as session:
+        card = await store.load_card(session, client_id)
+    if card is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such client")
+    return card
+
+
 def clients_router(database: Database, policy: MatchPolicy, changes: CardChanges) -> APIRouter:
     """``/api/v1/clients``: every route needs a bearer token (admins pass every role check)."""
     router = APIRouter(prefix="/api/v1/clients", tags=["clients"])
     trigram: bool | None = None  # whether pg_trgm is there, asked once (migration 0004 may have skipped it)
-
-    async def card_or_404(client_id: uuid.UUID) -> ClientCard:
-        async with database.sessions() as session:
-            card = await store.load_card(session, client_id)
-        if card is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such client")
-        return card
 
     @router.get("/lookup", response_model=ClientCard, summary="Find the card of a phone, email or messenger id",
                 responses={404: {"description": "No card has this identifier"},
@@ -136,7 +108,7 @@ def clients_router(database: Database, policy: MatchPolicy, changes: CardChanges
                 summary="Every contact seen on the card, newest first")
     async def contact_history(client_id: uuid.UUID, _: Annotated[Principal, Depends(READERS)],
                               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[HistoryEntry]:
-        await card_or_404(client_id)
+        await card_or_404(database, client_id)
         async with database.sessions() as session:
             return await store.history(session, client_id, limit)
 
@@ -155,7 +127,7 @@ def clients_router(database: Database, policy: MatchPolicy, changes: CardChanges
         except IntegrityError:
             # A contact claimed one of these identifiers between our check and our insert.
             raise HTTPException(status.HTTP_409_CONFLICT, "an identifier of this card was just taken") from None
-        return await card_or_404(client_id)
+        return await card_or_404(database, client_id)
 
     @router.patch("/{client_id}", response_model=ClientCard, summary="Edit a card (only the fields given)",
                   responses={404: {"description": "No such card"}})
@@ -173,7 +145,7 @@ def clients_router(database: Database, policy: MatchPolicy, changes: CardChanges
             if contracts is not None:
                 await store.replace_contracts(session, client_id, edit.contracts or [])
         await changes.committed(ClientChange.EDITED, [client_id])
-        return await card_or_404(client_id)
+        return await card_or_404(database, client_id)
 
     @router.delete("/{client_id}", status_code=status.HTTP_204_NO_CONTENT,
                    summary="Delete a card with its persons, identifiers and history (audited)",
@@ -183,64 +155,5 @@ def clients_router(database: Database, policy: MatchPolicy, changes: CardChanges
             if not await store.delete_client(session, client_id, actor=principal.name):
                 raise HTTPException(status.HTTP_404_NOT_FOUND, "no such client")
         await changes.committed(ClientChange.DELETED, [client_id])
-
-    @router.post("/{client_id}/persons", response_model=ClientCard, status_code=status.HTTP_201_CREATED,
-                 summary="Add a contact person with their phones and emails",
-                 responses={404: {"description": "No such card"},
-                            409: {"description": "An identifier already belongs to a card"}})
-    async def add_person(client_id: uuid.UUID, person: NewPerson,
-                         _: Annotated[Principal, Depends(EDITORS)]) -> ClientCard:
-        await card_or_404(client_id)
-        await attach(client_id, None, person)
-        return await card_or_404(client_id)
-
-    @router.post("/{client_id}/persons/{person_id}/identifiers", response_model=ClientCard,
-                 status_code=status.HTTP_201_CREATED,
-                 summary="Add phones, emails or messenger ids to a person (an unknown caller identified)",
-                 responses={404: {"description": "No such person on this card"},
-                            409: {"description": "An identifier already belongs to a card"}})
-    async def add_identifiers(client_id: uuid.UUID, person_id: uuid.UUID, new: PersonIdentifiers,
-                              _: Annotated[Principal, Depends(EDITORS)]) -> ClientCard:
-        async with database.sessions() as session:
-            if await store.person_client(session, person_id) != client_id:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person on this card")
-        await attach(client_id, person_id, new)
-        return await card_or_404(client_id)
-
-    async def attach(client_id: uuid.UUID, person_id: uuid.UUID | None, new: PersonIdentifiers) -> None:
-        """Add ``new``'s identifiers to a person (a new one from ``new`` when ``person_id`` is None)."""
-        try:
-            wanted = list({i.key: i for i in parse_identifiers(
-                new.phones, [str(e) for e in new.emails], policy, new.messengers, new.portal_login)}.values())
-            async with database.sessions() as session, session.begin():
-                taken = await store.owners_of(session, wanted)
-                if taken:
-                    first = next(i for i in wanted if i.key in taken)
-                    raise IdentifierTaken(first.kind, taken[first.key].client_id)
-                if person_id is None:
-                    assert isinstance(new, NewPerson)
-                    person_id = await store.create_person(session, client_id, new.full_name, new.position,
-                                                          new.role)
-                await store.add_identifiers(session, Owner(client_id, person_id), wanted)
-        except InvalidIdentifier as exc:
-            raise unprocessable(str(exc)) from None
-        except (IdentifierTaken, IntegrityError) as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-        await changes.committed(ClientChange.EDITED, [client_id])
-
-    @router.patch("/{client_id}/persons/{person_id}", response_model=ClientCard,
-                  summary="Edit a contact person", responses={404: {"description": "No such person"}})
-    async def update_person(client_id: uuid.UUID, person_id: uuid.UUID, edit: PersonUpdate,
-                            _: Annotated[Principal, Depends(EDITORS)]) -> ClientCard:
-        edits = edit.model_dump(exclude_unset=True)
-        async with database.sessions() as session, session.begin():
-            result = await session.execute(
-                update(contact_persons).where(contact_persons.c.id == person_id,
-                                              contact_persons.c.client_id == client_id,
-                                              contact_persons.c.erased_at.is_(None)).values(**edits))
-            if not result.rowcount:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person on this card")
-        await changes.committed(ClientChange.EDITED, [client_id])
-        return await card_or_404(client_id)
 
     return router

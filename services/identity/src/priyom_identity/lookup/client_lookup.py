@@ -16,11 +16,16 @@ from pydantic import ValidationError
 
 from priyom_contracts import ClientLookupReply, ClientLookupRequest
 
-from .lookup_cache import LookupCache, LookupHit
-from .lookup_reader import LookupReader
-from .matching import EMAIL, PHONE, Identifier, messenger_kind
-from .normalise import InvalidIdentifier, normalise_email, normalise_messenger_id, normalise_phone
-from .policy import MatchPolicy
+from ..canonical_identifiers import (
+    InvalidIdentifier,
+    normalise_email,
+    normalise_messenger_id,
+    normalise_phone,
+)
+from ..matching import EMAIL, PHONE, Identifier, messenger_kind
+from ..policy import MatchPolicy
+from .cache import LookupCache, LookupHit
+from .reader import LookupReader
 
 _NO_REQUEST_ID = uuid.UUID(int=0)
 #: Spellings of numbers remembered with their E.164 form: a PBX sends the same few thousand numbers all
@@ -34,7 +39,7 @@ def _e164(raw: str, region: str) -> str:
 
 
 def request_identifiers(request: ClientLookupRequest, policy: MatchPolicy) -> list[Identifier]:
-    """The request's identifiers, strongest first (the order :mod:`.matching` uses). Raises on a bad one."""
+    """The request's identifiers, strongest first (the order :mod:`priyom_identity.matching` uses). Raises on a bad one."""
     wanted: list[Identifier] = []
     if request.messenger is not None:
         wanted.append(Identifier(messenger_kind(request.messenger.channel),

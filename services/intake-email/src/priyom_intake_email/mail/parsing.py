@@ -21,8 +21,8 @@ from email.utils import parsedate_to_datetime
 
 from . import headers
 from .charsets import decode_text
-from .classify import MailKind, classify, undeliverable_addresses
 from .html_text import html_to_text
+from .machine_written import MailKind, classify, undeliverable_addresses
 from .quotes import strip_reply
 
 MiB = 1024 * 1024

@@ -17,10 +17,10 @@ import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import store
-from .lookup_cache import Key, LookupHit
-from .matching import Identifier
-from .tables import clients, identifiers
+from .. import store
+from ..matching import Identifier
+from ..tables import clients, identifiers
+from .cache import Key, LookupHit
 
 #: Connections of the lookup pool: lookups are one short query each, a few connections keep up with many.
 POOL_SIZE = 4

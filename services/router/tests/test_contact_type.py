@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from priyom_contracts import ClientMatch, ContactType, ServiceContract, Urgency
-from priyom_router.classify import Classification, Facts, classify
+from priyom_router.contact_type import Classification, Facts, classify
 from priyom_router.rules import RuleBook
 from priyom_router.text_match import Text
 

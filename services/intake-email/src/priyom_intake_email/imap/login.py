@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from aioimaplib import AUTH, IMAP4, Command, Response
 
-from .oauth2 import AccessTokens
-from .settings import ImapMailbox
+from ..oauth2 import AccessTokens
+from ..settings import ImapMailbox
 
 
 class ImapError(Exception):

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from priyom_kit.logging import get_logger
 from priyom_kit.periodic import Periodic
 
-from .store import Checkpoints
+from ..store import Checkpoints
 
 log = get_logger("priyom.intake-email.ingested")
 EVERY_S = 3600.0

@@ -1,0 +1,147 @@
+"""The call tracker: which call each AMI event belongs to, and the handler of its event family. Pure.
+
+The tracker keeps the calls in progress and the recently finished ones; the handlers (``channel_events``,
+``dialling``, ``queues``, ``transfers``) change a call through the few operations below (a channel joins or
+leaves, an extension rings or answers, the call ends), so what a call is stays decided in one place.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ..channels import Extensions
+from . import channel_events, dialling, queues, transfers
+from .call import Answered, Call, Finished, Progress, Ringing
+from .event_fields import event_time, header
+
+#: Calls kept after they finished, so a late ``Cdr`` can still add the recording and billed seconds.
+FINISHED_KEPT = 2_000
+#: Calls followed at once; beyond it the oldest is dropped (a PBX that never sent their hangups).
+MAX_CALLS = 20_000
+
+Handler = Callable[["CallTracker", Mapping[str, Any], datetime], list[Progress]]
+
+
+class CallTracker:
+    """Feed it every AMI event in order; it returns what each one changed for the agents."""
+
+    def __init__(self, extensions: Extensions | None = None) -> None:
+        self.extensions = extensions or Extensions()
+        self.calls: OrderedDict[str, Call] = OrderedDict()
+        self.finished: OrderedDict[str, Call] = OrderedDict()
+        self._channel_call: dict[str, str] = {}  # Uniqueid -> call_id
+        self._finished_by_channel: dict[str, str] = {}
+
+    def feed(self, event: Mapping[str, Any], now: datetime | None = None) -> list[Progress]:
+        """Apply one event (a header mapping as AMI sent it); ``now`` stamps times when the event has none."""
+        name = header(event, "Event")
+        handler = HANDLERS.get((name or "").lower())
+        if handler is None:
+            return []
+        return handler(self, event, event_time(event, now))
+
+    def reconcile(self, live: set[str], now: datetime | None = None) -> list[Progress]:
+        """After a reconnect: ``live`` is every channel Asterisk still has (``CoreShowChannels``). Channels
+        that hung up while we were away leave their calls; a call with none left is finished, with what was
+        seen of it (an answer missed in the gap is missed here too)."""
+        at = now or datetime.now(UTC)
+        progress: list[Progress] = []
+        for call in list(self.calls.values()):
+            for uniqueid in call.channels - live:
+                self.leave(call, uniqueid)
+            if not call.channels:
+                progress += self.end(call, at)
+        return progress
+
+    # -- what the handlers change a call with ---------------------------------------------------------------
+
+    def call_of(self, event: Mapping[str, Any], at: datetime, *, create: bool = False) -> Call | None:
+        """The call the event's channel belongs to (by its ``Linkedid`` for a channel not seen yet); a new one
+        when ``create``. The event's channel joins the call, unless the event is its hangup."""
+        uniqueid = header(event, "Uniqueid", "UniqueID")
+        call_id = self._channel_call.get(uniqueid or "") or header(event, "Linkedid")
+        if call_id is None:
+            return None
+        call = self.calls.get(call_id)
+        if call is None and create:
+            call = self.calls[call_id] = Call(call_id=call_id, started_at=at)
+            if len(self.calls) > MAX_CALLS:
+                self._forget(next(iter(self.calls)))
+        if call is not None and uniqueid and header(event, "Event") != "Hangup":
+            self.join(call, uniqueid)
+        return call
+
+    def join(self, call: Call, uniqueid: str) -> None:
+        call.channels.add(uniqueid)
+        self._channel_call[uniqueid] = call.call_id
+
+    def leave(self, call: Call, uniqueid: str) -> None:
+        call.channels.discard(uniqueid)
+        self._channel_call.pop(uniqueid, None)
+
+    def _forget(self, call_id: str) -> None:
+        call = self.calls.pop(call_id)
+        for uniqueid in call.channels:
+            self._channel_call.pop(uniqueid, None)
+
+    def ring(self, call: Call, agent: str | None, queue: str | None = None) -> list[Progress]:
+        if queue:
+            call.queue = queue
+        if agent is None or agent in call.ringing or call.outbound or call.originated:
+            return []
+        if call.agents and call.agents[-1] == agent:
+            return []  # the agent who has the call is not ringing for it
+        call.ringing.add(agent)
+        call.rings[agent] = call.rings.get(agent, 0) + 1
+        return [Ringing(call, agent, call.rings[agent])]
+
+    def answer(self, call: Call, agent: str | None, at: datetime) -> list[Progress]:
+        if agent is None:
+            return []
+        call.ringing.clear()  # the others' phones stop: Asterisk cancels them
+        if call.agents and call.agents[-1] == agent:
+            return []
+        if call.answered_at is None:
+            call.answered_at = at
+        call.agents.append(agent)
+        return [Answered(call, agent)]
+
+    def end(self, call: Call, at: datetime) -> list[Progress]:
+        call.ended_at = at
+        call.ringing.clear()
+        del self.calls[call.call_id]
+        self.finished[call.call_id] = call
+        if call.origin:
+            self._finished_by_channel[call.origin] = call.call_id
+        while len(self.finished) > FINISHED_KEPT:
+            _, old = self.finished.popitem(last=False)
+            self._finished_by_channel.pop(old.origin or "", None)
+        return [Finished(call)]
+
+    def call_to_amend(self, linkedid: str | None, uniqueid: str | None) -> Call | None:
+        """The call a late event is about (a ``Cdr`` comes after the hangup): finished, or still going."""
+        call_id = linkedid or self._finished_by_channel.get(uniqueid or "")
+        return self.finished.get(call_id or "") or self.calls.get(call_id or "")
+
+
+#: Every AMI event the tracker reads (lower-case), and its handler.
+HANDLERS: dict[str, Handler] = {
+    "newchannel": channel_events.new_channel,
+    "newcallerid": channel_events.new_caller_id,
+    "dialbegin": dialling.dial_begin,
+    "dialend": dialling.dial_end,
+    "agentcalled": queues.agent_called,
+    "agentconnect": queues.agent_connect,
+    "agentringnoanswer": queues.agent_ring_no_answer,
+    "queuecallerjoin": queues.queue_caller_join,
+    "queuecallerabandon": queues.queue_caller_abandon,
+    "bridgeenter": transfers.bridge_enter,
+    "bridgeleave": transfers.bridge_leave,
+    "attendedtransfer": transfers.attended_transfer,
+    "varset": channel_events.var_set,
+    "hangup": channel_events.hangup,
+    "cdr": channel_events.cdr,
+}
