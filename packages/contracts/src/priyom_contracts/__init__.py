@@ -3,7 +3,7 @@
 This package imports nothing but pydantic, so any service, adapter or integrator can depend on it.
 """
 
-from .base import ChannelName, Contract, Event, IdempotencyKey, TicketNumber, utcnow
+from .base import ChannelName, Contract, Event, IdempotencyKey, TicketNumber, UtcDateTime, to_utc, utcnow
 from .calls import CallDirection, CallEvent, CallState, ClientLookupReply, ClientLookupRequest
 from .clients import MAX_CHANGED_CARDS, ClientChange, ClientChanged
 from .contacts import (
@@ -74,6 +74,8 @@ __all__ = [
     "TicketTypeCorrected",
     "Topology",
     "Urgency",
+    "UtcDateTime",
     "binding",
+    "to_utc",
     "utcnow",
 ]

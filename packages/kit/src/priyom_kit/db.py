@@ -31,6 +31,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from priyom_contracts import to_utc
+
 #: Named constraints: Alembic's batch mode on SQLite can only alter constraints it can name.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -46,8 +48,9 @@ def make_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC in, aware UTC out, on both databases (SQLite keeps no offset and returns naive values)."""
+class UtcDateTimeColumn(TypeDecorator[datetime]):
+    """The column type of :data:`priyom_contracts.UtcDateTime`: aware UTC in, aware UTC out, on both databases
+    (SQLite keeps no offset and returns naive values, which were stored as UTC)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -57,12 +60,16 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: every timestamp Priyom stores is aware")
-        return value.astimezone(UTC)
+        return to_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return to_utc(value.replace(tzinfo=UTC) if value.tzinfo is None else value)
+
+
+#: The column type's former name, kept while tickets' ``store.py`` still spells it so (to be removed then).
+UtcDateTime = UtcDateTimeColumn
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:

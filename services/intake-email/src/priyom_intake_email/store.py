@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, Column, Index, String, Table, Uuid, delete, s
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from priyom_kit.db import Database, UtcDateTime, make_metadata, upgrade_database
+from priyom_kit.db import Database, UtcDateTimeColumn, make_metadata, upgrade_database
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_intake_email"
@@ -29,7 +29,7 @@ checkpoints = Table(
     Column("mailbox", String(64), primary_key=True),
     Column("uidvalidity", BigInteger, nullable=False),
     Column("last_uid", BigInteger, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTimeColumn, nullable=False),
     # After a UIDVALIDITY change, messages up to this UID may be mail already published: they are matched
     # against imap_ingested before publishing. Kept here so a crash in the middle still re-matches.
     Column("rematch_until", BigInteger, nullable=False, server_default="0"),
@@ -43,7 +43,7 @@ imap_ingested = Table(
     Column("mailbox", String(64), primary_key=True),
     Column("key_digest", String(64), primary_key=True),
     Column("message_id", String(998), nullable=True),
-    Column("ingested_at", UtcDateTime, nullable=False),
+    Column("ingested_at", UtcDateTimeColumn, nullable=False),
     # Rows older than INTAKE_EMAIL_IMAP_INGESTED_RETENTION_DAYS are pruned by this (migration 0003).
     Index("ix_imap_ingested_ingested_at", "ingested_at"),
 )
@@ -53,7 +53,7 @@ sent_replies = Table(
     metadata,
     Column("reply_id", Uuid, primary_key=True),
     Column("message_id", String(998), nullable=False),
-    Column("sent_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTimeColumn, nullable=False),
 )
 
 
