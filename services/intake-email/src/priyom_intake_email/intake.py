@@ -28,10 +28,10 @@ from priyom_contracts import (
     AutomatedKind,
     Contact,
     ContactReceived,
-    Event,
     Sender,
     ThreadHint,
 )
+from priyom_kit import Publish
 from priyom_kit.adapters import CONTACT_ID_NAMESPACE
 from priyom_kit.blobs import BlobStore
 from priyom_kit.logging import get_logger
@@ -47,7 +47,6 @@ _EMAIL = TypeAdapter(EmailStr)
 _AUTOMATED = {MailKind.AUTO_REPLY: AutomatedKind.AUTO_REPLY, MailKind.BOUNCE: AutomatedKind.BOUNCE,
               MailKind.REPORT: AutomatedKind.REPORT, MailKind.LIST: AutomatedKind.LIST}
 
-Publish = Callable[[Event], Awaitable[None]]
 DeadLetter = Callable[[bytes, str, str], Awaitable[None]]
 
 

@@ -7,7 +7,6 @@ agent's load is counted once and tickets, which drops duplicates by contact, see
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,14 +16,13 @@ from priyom_contracts import (
     ContactAssigned,
     ContactIdentified,
     ContactRouted,
-    Event,
     Routing,
     TicketCreated,
     TicketStatusChanged,
     TicketTypeCorrected,
     utcnow,
 )
-from priyom_kit import PermanentError, get_logger
+from priyom_kit import PermanentError, Publish, get_logger
 
 from . import store
 from .active_rules import ActiveRules
@@ -33,7 +31,6 @@ from .classify import SecondOpinion, within
 from .routing import decide
 
 log = get_logger("priyom.router.handlers")
-Publish = Callable[[Event], Awaitable[None]]
 
 
 async def route_and_record(session: AsyncSession, event: ContactIdentified, rules: ActiveRules,

@@ -22,13 +22,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import ContactAssigned, utcnow
-from priyom_kit import get_logger
+from priyom_kit import Publish, get_logger
 
 from . import store
 from .active_rules import ActiveRules
 from .assignment import pick_agent
 from .classify import within
-from .handlers import Publish, announce_assignment
+from .handlers import announce_assignment
 from .rules import RuleBook, Team
 
 log = get_logger("priyom.router.queue_sweep")
