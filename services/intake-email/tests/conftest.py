@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from priyom_contracts import ContactReceived, Topology
 from priyom_intake_email.app import create_app
 from priyom_intake_email.settings import IntakeEmailSettings
-from priyom_intake_email.store import migrate
+from priyom_intake_email.store import migrate_database
 from priyom_intake_email.testing import Dovecot, dovecot_or_skip, free_port
 
 
@@ -36,7 +36,7 @@ def mailbox_user() -> str:
 @pytest.fixture
 def database_file(tmp_path: Path) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path / 'intake-email.db'}"
-    migrate(url)
+    migrate_database(url)
     return url
 
 

@@ -57,7 +57,7 @@ sent_replies = Table(
 )
 
 
-def migrate(url: str) -> None:
+def migrate_database(url: str) -> None:
     """Bring the database at ``url`` to the newest schema (``python -m priyom_intake_email migrate``)."""
     upgrade_database(MIGRATIONS_DIR, url, VERSION_TABLE)
 
