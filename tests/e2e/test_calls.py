@@ -8,12 +8,11 @@ tickets run as the processes ``make up`` starts.
 from __future__ import annotations
 
 import random
-import uuid
 
 import httpx
 import pytest
 
-from priyom_kit.adapters.base import CONTACT_ID_NAMESPACE
+from priyom_contracts import contact_id_for
 from tests.fakes.ami_server import FakeAmiServer, ScriptedPbx
 
 from .calls import bridge
@@ -25,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 def contact_of(linkedid: str) -> str:
     """The contact id intake-telephony gives a call (``INTAKE_TELEPHONY_PBX_ID`` is ``pbx`` by default)."""
-    return str(uuid.uuid5(CONTACT_ID_NAMESPACE, f"pbx:{linkedid}"))
+    return str(contact_id_for(f"pbx:{linkedid}"))
 
 
 async def test_missed_and_answered_calls_become_tickets(stack: Stack) -> None:

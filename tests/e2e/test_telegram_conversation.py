@@ -29,8 +29,7 @@ import aio_pika
 import httpx
 import pytest
 
-from priyom_contracts import Topology
-from priyom_kit.adapters import CONTACT_ID_NAMESPACE
+from priyom_contracts import Topology, contact_id_for
 
 from .stack import Stack, database_urls, stack_env
 
@@ -246,7 +245,7 @@ async def test_a_delivered_reply_redelivered_after_a_restart_is_not_sent_again(
 
         update = await telegram.send(corpus_update(corpus_dir, "text.json", customer,
                                                    text="Не приходит счёт за ноябрь"))
-        contact_id = uuid.uuid5(CONTACT_ID_NAMESPACE, f"tg:{BOT_ID}:{update['update_id']}")
+        contact_id = contact_id_for(f"tg:{BOT_ID}:{update['update_id']}")
 
         async def customer_ticket() -> dict[str, Any] | None:
             found = await api.get(f"{stack.url('tickets')}/api/v1/contacts/{contact_id}/ticket")

@@ -255,7 +255,7 @@ async def test_a_reply_delivered_before_a_restart_is_not_sent_again(cleanup_bus:
 
 def test_importing_the_kit_or_a_pure_adapter_name_loads_no_broker_or_web_framework() -> None:
     code = ("import sys, priyom_kit, priyom_kit.adapters\n"
-            "from priyom_kit.adapters import Inbound, CONTACT_ID_NAMESPACE, merge_parts\n"
+            "from priyom_kit.adapters import Inbound, FileRef, merge_parts\n"
             "heavy = {'faststream', 'aio_pika', 'fastapi', 'sqlalchemy', 'prometheus_client'} & set(sys.modules)\n"
             "assert not heavy, heavy\n"
             "from priyom_kit import Bus\n"

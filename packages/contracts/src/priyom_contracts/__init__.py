@@ -7,6 +7,7 @@ from .base import ChannelName, Contract, Event, IdempotencyKey, TicketNumber, Ut
 from .calls import CallDirection, CallEvent, CallState, ClientLookupReply, ClientLookupRequest
 from .clients import MAX_CHANGED_CARDS, ClientChange, ClientChanged
 from .contacts import (
+    CONTACT_ID_NAMESPACE,
     AttachmentRef,
     AutomatedKind,
     CallDetails,
@@ -25,12 +26,14 @@ from .contacts import (
     ServiceContract,
     ThreadHint,
     Urgency,
+    contact_id_for,
 )
 from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
 from .tickets import TicketCreated, TicketStatus, TicketStatusChanged, TicketTypeCorrected
 from .topology import EVENT_TYPES, FanoutSpec, QueueSpec, Topology, binding
 
 __all__ = [
+    "CONTACT_ID_NAMESPACE",
     "EVENT_TYPES",
     "MAX_CHANGED_CARDS",
     "AttachmentRef",
@@ -76,6 +79,7 @@ __all__ = [
     "Urgency",
     "UtcDateTime",
     "binding",
+    "contact_id_for",
     "to_utc",
     "utcnow",
 ]

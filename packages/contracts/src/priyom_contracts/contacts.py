@@ -13,6 +13,20 @@ from .base import ChannelName, Contract, Event, TicketNumber, UtcDateTime
 
 ShortText = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
 
+#: Fixed namespace of contact ids derived from idempotency keys (never change it): a re-sent update, mail or
+#: call gets the same ``contact_id`` in any process, after a restart too, with no state kept by the channel.
+CONTACT_ID_NAMESPACE = uuid.UUID("0b5c4f7e-9d0a-5e43-8a41-6c2f1d7e8b90")
+
+
+def contact_id_for(idempotency_key: str, *, namespace: uuid.UUID = CONTACT_ID_NAMESPACE) -> uuid.UUID:
+    """The contact id of what arrived with ``idempotency_key`` (uuid5 of the key): every channel derives it
+    here, so what arrives twice is the same contact on the bus, not merely the same key.
+
+    ``namespace`` is for the web form alone, whose ids were derived in a namespace of its own before the
+    channels shared this one; changing it would give a retried submission a new id.
+    """
+    return uuid.uuid5(namespace, idempotency_key)
+
 
 class MessengerId(Contract):
     """A customer's identity inside one messenger (a Telegram user id, with the username when known)."""
