@@ -16,11 +16,12 @@ if TYPE_CHECKING:
     from .errors import PermanentError, PriyomError, TransientError
     from .logging import configure_logging, get_logger, mask_pii
     from .service import ServiceParts, build_app
-    from .settings import ServiceSettings
+    from .settings import DatabaseSettings, ServiceSettings
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
     "Bus": "bus",
+    "DatabaseSettings": "settings",
     "PermanentError": "errors",
     "Publish": "bus",
     "Principal": "auth",
@@ -38,6 +39,7 @@ _EXPORTS = {
 
 __all__ = [
     "Bus",
+    "DatabaseSettings",
     "PermanentError",
     "Publish",
     "Principal",

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import (
     JSON,
     Column,
@@ -43,6 +44,15 @@ NAMING_CONVENTION = {
 }
 
 
+#: A database URL as the settings hold it (a secret: it may carry the password) or as a test spells it.
+DatabaseUrl = str | SecretStr
+
+
+def plain_url(url: DatabaseUrl) -> str:
+    """The URL itself, for SQLAlchemy, Alembic or a driver: the one place a database URL is unwrapped."""
+    return url.get_secret_value() if isinstance(url, SecretStr) else url
+
+
 def make_metadata() -> MetaData:
     """The metadata every data-owning service declares its tables on."""
     return MetaData(naming_convention=NAMING_CONVENTION)
@@ -72,8 +82,9 @@ class UtcDateTimeColumn(TypeDecorator[datetime]):
 UtcDateTime = UtcDateTimeColumn
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(url: DatabaseUrl, **kwargs: Any) -> AsyncEngine:
     """An async engine; for SQLite it turns on WAL, a busy timeout and foreign keys on every connection."""
+    url = plain_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -116,8 +127,8 @@ class Database:
     """One engine and its session factory for the life of the process, opened when the service starts
     (so nothing connects at import or build time)."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: DatabaseUrl) -> None:
+        self.url = url if isinstance(url, SecretStr) else SecretStr(url)
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
 
@@ -129,6 +140,11 @@ class Database:
         if self._engine is not None:
             await self._engine.dispose()
         self._engine = self._sessions = None
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``: for the few statements the two dialects spell differently."""
+        return make_url(plain_url(self.url)).get_backend_name()
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -194,13 +210,13 @@ class Inbox:
         return bool(result.rowcount)
 
 
-def upgrade_database(migrations_dir: Path, url: str, version_table: str) -> None:
+def upgrade_database(migrations_dir: Path, url: DatabaseUrl, version_table: str) -> None:
     """Run the service's Alembic migrations to head (used by ``python -m priyom_<svc> migrate`` and tests)."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", plain_url(url).replace("%", "%%"))
     config.attributes["version_table"] = version_table
     command.upgrade(config, "head")

@@ -41,7 +41,7 @@ VERSION_TABLE = "alembic_version_identity"
 __all__ = ["MIGRATIONS_DIR", "VERSION_TABLE", "metadata", "migrate_database"]
 
 
-def migrate_database(url: str) -> None:
+def migrate_database(url: db.DatabaseUrl) -> None:
     """Upgrade ``url`` to the newest schema (``python -m priyom_identity migrate``, and tests)."""
     db.upgrade_database(MIGRATIONS_DIR, url, VERSION_TABLE)
 
