@@ -91,6 +91,25 @@ async def test_failures_are_retried_then_dead_lettered_with_reason(amqp_url: str
     assert invalid.body == b'{"not": "a contact"}'
 
 
+async def test_what_never_was_on_the_bus_is_dead_lettered_whole_with_the_same_headers(
+        amqp_url: str, cleanup_bus: str) -> None:
+    bus = make_bus(cleanup_bus)
+    await bus.start()
+    try:
+        await bus.dead_letter(b"Subject: bomb\r\n\r\n", "too deep " * 300, "imap:support",
+                              routing_key="contact.received.v1.email", content_type="message/rfc822")
+        (dead,) = await drain(amqp_url, bus.topology.dead_letter_queue, expect=1)
+    finally:
+        await bus.stop()
+    assert dead.body == b"Subject: bomb\r\n\r\n" and dead.content_type == "message/rfc822"
+    assert dead.routing_key == dead.headers["x-original-routing-key"] == "contact.received.v1.email"
+    assert dead.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert dead.headers["x-error"] == ("too deep " * 300)[:2000]
+    assert (dead.headers["x-error-kind"], dead.headers["x-attempts"]) == ("permanent", 1)
+    assert (dead.headers["x-original-queue"], dead.headers["x-failed-by"]) == ("imap:support", "kit-test")
+    assert dead.headers["x-failed-at"]
+
+
 async def test_publish_is_persistent_and_unroutable_publish_raises(amqp_url: str, cleanup_bus: str) -> None:
     bus = make_bus(cleanup_bus)
     await bus.start()  # declares the topology; no consumer registered, so messages wait in the queue

@@ -8,7 +8,9 @@ prefetch, reject-on-error with no retry). :class:`Bus` fixes each of them once f
 * every service declares the whole topology at start, so no publish can race a consumer's first start;
 * a failed delivery is retried through a per-queue delay queue with an attempt counter kept in a header
   (RabbitMQ's own delivery count changed meaning in 4.3), and after the last attempt, or at once for a
-  message that can never succeed, it goes to the dead-letter queue with ``x-error`` saying why.
+  message that can never succeed, it goes to the dead-letter queue with ``x-error`` saying why;
+* what arrived at a channel but can never become a message goes to the same queue with the same headers
+  (:meth:`Bus.dead_letter`).
 """
 
 from __future__ import annotations
@@ -221,6 +223,25 @@ class Bus:
     async def ping(self, timeout: float = 2.0) -> bool:
         return await self.broker.ping(timeout)
 
+    # -- dead letters ---------------------------------------------------------------------------------
+
+    async def dead_letter(self, body: bytes, reason: str, source: str, *, routing_key: str,
+                          content_type: str = "application/json") -> None:
+        """Keep something that arrived but can never become a message (an unreadable update, a MIME bomb)
+        whole in the dead-letter queue, confirmed, with the headers a failed delivery gets there.
+
+        It never was on the bus, so the failure policy cannot dead-letter it. ``source`` (``smtp``,
+        ``imap:<mailbox>``, ``telegram``) stands where a failed delivery names its queue; ``routing_key`` is
+        the one it would have been published with, so a person can read it and replay it. Confirm it to the
+        sender only after this returned, like a publish.
+        """
+        headers = self._failure_headers(reason, kind="permanent", attempts=1, queue=source)
+        headers["x-original-routing-key"] = routing_key
+        await self.broker.publish(
+            body, exchange=self.dead_letter_exchange, routing_key=routing_key, content_type=content_type,
+            headers=headers, persist=True, mandatory=True, timeout=self.publish_timeout_s,
+        )
+
     # -- failures -------------------------------------------------------------------------------------
 
     async def _handle_failure(self, raw: IncomingMessage, queue_name: str, exc: BaseException) -> bool:
@@ -235,16 +256,8 @@ class Bus:
         permanent = isinstance(exc, PERMANENT_ERRORS)
         reason = f"{type(exc).__name__}: {exc}"[:2000]
         if permanent or attempt >= self.max_attempts:
-            headers.update(
-                {
-                    "x-error": reason,
-                    "x-error-kind": "permanent" if permanent else "attempts-exhausted",
-                    "x-attempts": attempt,
-                    "x-original-queue": queue_name,
-                    "x-failed-at": datetime.now(UTC).isoformat(),
-                    "x-failed-by": self.service,
-                }
-            )
+            headers.update(self._failure_headers(reason, kind="permanent" if permanent else "attempts-exhausted",
+                                                 attempts=attempt, queue=queue_name))
             await self._republish(raw, headers, exchange=self.dead_letter_exchange,
                                   routing_key=routing_key)
             log.error("dead-lettered", queue=queue_name, message_id=raw.message_id, attempts=attempt,
@@ -257,6 +270,11 @@ class Bus:
         log.warning("retry scheduled", queue=queue_name, message_id=raw.message_id, attempt=attempt,
                     delay_ms=delay_ms, error=reason)
         return True
+
+    def _failure_headers(self, reason: str, *, kind: str, attempts: int, queue: str) -> dict[str, Any]:
+        """What a dead letter says about its failure; ``kind`` is ``permanent`` or ``attempts-exhausted``."""
+        return {"x-error": reason[:2000], "x-error-kind": kind, "x-attempts": attempts, "x-original-queue": queue,
+                "x-failed-at": datetime.now(UTC).isoformat(), "x-failed-by": self.service}
 
     async def _republish(self, raw: IncomingMessage, headers: dict[str, Any], *,
                          exchange: RabbitExchange | None, routing_key: str,

@@ -10,21 +10,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactReceived
+from priyom_contracts import ContactReceived, binding
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database
 
-from .dead_letters import dead_letter_publisher
 from .imap import ImapReaders
 from .ingested_sweep import IngestedSweep
-from .intake import MailIntake
+from .intake import CHANNEL, MailIntake
 from .mail.normalise import MailLimits
 from .memory import ByteBudget
 from .metrics import MailboxMetrics
@@ -66,8 +66,11 @@ def build_channel(settings: IntakeEmailSettings | None = None) -> tuple[ServiceP
     memory = ByteBudget(settings.parse_memory_bytes)
     metrics = MailboxMetrics(registry)
     metrics.watch_parse_memory(memory, registry)
-    intake = MailIntake(publish=bus.publish, dead_letter=dead_letter_publisher(bus), blobs=blobs,
-                        limits=limits, list_mail=settings.list_mail, memory=memory)
+    # Mail that can never become a contact goes to the dead-letter queue whole, as the raw message.
+    dead_letter = partial(bus.dead_letter, routing_key=binding(ContactReceived, CHANNEL),
+                          content_type="message/rfc822")
+    intake = MailIntake(publish=bus.publish, dead_letter=dead_letter, blobs=blobs, limits=limits,
+                        list_mail=settings.list_mail, memory=memory)
     register_outbound(bus, settings, blobs, SentReplies(database))
     checkpoints = Checkpoints(database)
     inbound = Inbound(SmtpEndpoint(settings, intake), ImapReaders(settings, intake, checkpoints, metrics),

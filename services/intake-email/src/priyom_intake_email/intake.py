@@ -46,6 +46,7 @@ _EMAIL = TypeAdapter(EmailStr)
 _AUTOMATED = {MailKind.AUTO_REPLY: AutomatedKind.AUTO_REPLY, MailKind.BOUNCE: AutomatedKind.BOUNCE,
               MailKind.REPORT: AutomatedKind.REPORT, MailKind.LIST: AutomatedKind.LIST}
 
+#: ``(raw, reason, source)``: the bus's :meth:`~priyom_kit.bus.Bus.dead_letter` with the routing key bound (app.py).
 DeadLetter = Callable[[bytes, str, str], Awaitable[None]]
 
 
