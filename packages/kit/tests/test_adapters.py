@@ -264,7 +264,8 @@ def test_importing_the_kit_or_a_pure_adapter_name_loads_no_broker_or_web_framewo
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-async def test_after_start_hooks_run_once_the_bus_is_up(cleanup_bus: str, amqp_url: str) -> None:
+async def test_after_start_hooks_run_once_the_bus_is_up_and_before_stop_hooks_while_it_is(
+        cleanup_bus: str, amqp_url: str) -> None:
     settings = ServiceSettings(AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus)
     registry = CollectorRegistry()
     bus = Bus(settings, "kit-hooks-test", registry)
@@ -274,7 +275,8 @@ async def test_after_start_hooks_run_once_the_bus_is_up(cleanup_bus: str, amqp_u
         seen.append((name, await bus.ping()))
 
     app = build_app(ServiceParts(name="hooks", title="hooks", settings=settings, bus=bus, registry=registry,
-                                 on_start=[lambda: note("on_start")], after_start=[lambda: note("after_start")]))
+                                 on_start=[lambda: note("on_start")], after_start=[lambda: note("after_start")],
+                                 before_stop=[lambda: note("before_stop")], on_stop=[lambda: note("on_stop")]))
     async with LifespanManager(app):
         pass
-    assert seen == [("on_start", False), ("after_start", True)]
+    assert seen == [("on_start", False), ("after_start", True), ("before_stop", True), ("on_stop", False)]

@@ -7,12 +7,9 @@ through the relay and publishes ``reply.reported.v1.email``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from functools import partial
 from datetime import timedelta
-from typing import Any
+from functools import partial
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -36,7 +33,8 @@ from .store import Checkpoints, SentReplies
 
 @dataclass
 class Inbound:
-    """The two doors mail comes in by; they open after the bus started and close before it stops."""
+    """The two doors mail comes in by. They open once a publish can be confirmed (``after_start``) and close
+    while it still can (``before_stop``), so no mail is taken in that could not be put on the bus."""
 
     smtp: SmtpEndpoint
     readers: ImapReaders
@@ -55,7 +53,7 @@ class Inbound:
         await self.ingested_sweep.stop()
 
 
-def build_channel(settings: IntakeEmailSettings | None = None) -> tuple[ServiceParts, Inbound]:
+def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
     settings = settings or IntakeEmailSettings()
     registry = CollectorRegistry()
     bus = Bus(settings, "intake-email", registry)
@@ -76,33 +74,13 @@ def build_channel(settings: IntakeEmailSettings | None = None) -> tuple[ServiceP
     inbound = Inbound(SmtpEndpoint(settings, intake), ImapReaders(settings, intake, checkpoints, metrics),
                       settings.smtp_enabled,
                       IngestedSweep(checkpoints, timedelta(days=settings.imap_ingested_retention_days)))
-    parts = ServiceParts(
+    return ServiceParts(
         name="intake-email", title="Priyom intake-email", settings=settings, bus=bus, registry=registry,
-        checks={"database": database.ping}, on_start=[database.open], on_stop=[database.close],
+        checks={"database": database.ping}, on_start=[database.open], after_start=[inbound.start],
+        before_stop=[inbound.stop], on_stop=[database.close],
         description="The email channel: SMTP endpoint and IMAP mailboxes in, replies out through a relay",
     )
-    return parts, inbound
-
-
-def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
-    return build_channel(settings)[0]
 
 
 def create_app(settings: IntakeEmailSettings | None = None) -> FastAPI:
-    parts, inbound = build_channel(settings)
-    app = build_app(parts)
-    # The kit's lifespan starts the bus after its on_start hooks; the doors must open only once a publish
-    # can be confirmed, so they are nested inside it.
-    service_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(application: Any) -> AsyncIterator[None]:
-        async with service_lifespan(application):
-            await inbound.start()
-            try:
-                yield
-            finally:
-                await inbound.stop()
-
-    app.router.lifespan_context = lifespan
-    return app
+    return build_app(build(settings))
