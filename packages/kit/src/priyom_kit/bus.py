@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from faststream import BaseMiddleware
-from faststream.exceptions import HandlerException
+from faststream.exceptions import HandlerException, SubscriberNotFound
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
@@ -99,6 +99,7 @@ class Bus:
             log_level=logging.DEBUG,  # one line per message is noise at INFO; failures are logged here
         )
         self._publishers: dict[str, RabbitPublisher] = {}
+        self._subscribers: dict[str, Any] = {}
         self._specs_by_queue = {spec.name: spec for spec in self.topology.queues.values()}
 
     # -- topology ---------------------------------------------------------------------------------------
@@ -147,10 +148,22 @@ class Bus:
 
     # -- consuming ------------------------------------------------------------------------------------
 
-    def consumer(self, key: str) -> Any:
-        """Decorator registering the handler of one topology queue (e.g. ``"identity.contacts"``)."""
-        spec = self.topology.queue(key)
-        return self.broker.subscriber(self.rabbit_queue(spec), self.exchange, title=spec.name)
+    def consumer(self, key: str, event_type: type[Event] | None = None) -> Any:
+        """Decorator registering the handler of one topology queue (e.g. ``"identity.contacts"``).
+
+        A queue bound to several message types (``"router.tickets"``) gets one typed handler per type:
+        ``@bus.consumer("router.tickets", TicketCreated)``. Each delivery goes to the handler of its AMQP
+        ``type``; one of a type no handler takes is dead-lettered at once, saying so.
+        """
+        subscriber = self._subscribers.get(key)
+        if subscriber is None:
+            spec = self.topology.queue(key)
+            subscriber = self._subscribers[key] = self.broker.subscriber(self.rabbit_queue(spec), self.exchange,
+                                                                         title=spec.name)
+        if event_type is None:
+            return subscriber
+        type_name = event_type.type_name()
+        return subscriber(filter=lambda message: message.raw_message.type == type_name)
 
     def fanout_queue(self, key: str) -> RabbitQueue:
         """This process's own queue of a :class:`~priyom_contracts.FanoutSpec`: exclusive, auto-deleted,
@@ -253,6 +266,8 @@ class Bus:
         attempt = int(headers.get(ATTEMPT_HEADER, 1))  # type: ignore[call-overload]
         # After a retry the delivery's routing key is the queue's name; keep the one it was published with.
         routing_key = str(headers.setdefault("x-original-routing-key", raw.routing_key or queue_name))
+        if isinstance(exc, SubscriberNotFound):  # a type the queue is bound to but no handler takes
+            exc = PermanentError(f"{queue_name} has no handler for message type {raw.type!r}")
         permanent = isinstance(exc, PERMANENT_ERRORS)
         reason = f"{type(exc).__name__}: {exc}"[:2000]
         if permanent or attempt >= self.max_attempts:

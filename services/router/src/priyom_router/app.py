@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
-from faststream.rabbit import RabbitMessage
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactAssigned, ContactIdentified, ContactRouted
+from priyom_contracts import (
+    ContactAssigned,
+    ContactIdentified,
+    ContactRouted,
+    TicketCreated,
+    TicketStatusChanged,
+    TicketTypeCorrected,
+)
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.db import Database
 
@@ -43,10 +47,21 @@ def build(settings: RouterSettings | None = None) -> ServiceParts:
         await handlers.on_contact_identified(event, sessions=database.sessions, rules=rules,
                                              second_opinion=second_opinion, publish=bus.publish)
 
-    @bus.consumer("router.tickets")
-    async def on_ticket_event(body: dict[str, Any], message: RabbitMessage) -> None:
-        await handlers.on_ticket_event(body, message.raw_message.type, sessions=database.sessions, rules=rules,
-                                       publish=bus.publish)
+    @bus.consumer("router.tickets", TicketCreated)
+    async def on_ticket_created(event: TicketCreated) -> None:
+        """The new ticket weighs on its assignee."""
+        await handlers.on_ticket_created(event, sessions=database.sessions)
+
+    @bus.consumer("router.tickets", TicketStatusChanged)
+    async def on_ticket_status_changed(event: TicketStatusChanged) -> None:
+        """A finished ticket frees its assignee for the next waiting contact."""
+        await handlers.on_ticket_status_changed(event, sessions=database.sessions, rules=rules,
+                                                publish=bus.publish)
+
+    @bus.consumer("router.tickets", TicketTypeCorrected)
+    async def on_ticket_type_corrected(event: TicketTypeCorrected) -> None:
+        """An agent's type correction is kept for training."""
+        await handlers.on_ticket_type_corrected(event, sessions=database.sessions)
 
     bus.publisher(ContactRouted)
     bus.publisher(ContactAssigned)
