@@ -5,6 +5,7 @@ This package imports nothing but pydantic, so any service, adapter or integrator
 
 from .base import ChannelName, Contract, Event, IdempotencyKey, TicketNumber, UtcDateTime, to_utc, utcnow
 from .calls import CallDirection, CallEvent, CallState, ClientLookupReply, ClientLookupRequest
+from .cards import ClientCard, IdentifierView, PersonRole, PersonView
 from .clients import MAX_CHANGED_CARDS, ClientChange, ClientChanged
 from .contacts import (
     CONTACT_ID_NAMESPACE,
@@ -29,6 +30,7 @@ from .contacts import (
     contact_id_for,
 )
 from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
+from .staff import Me, StaffRole
 from .tickets import TicketCreated, TicketStatus, TicketStatusChanged, TicketTypeCorrected
 from .topology import EVENT_TYPES, FanoutSpec, QueueSpec, Topology, binding
 
@@ -44,15 +46,16 @@ __all__ = [
     "CallOutcome",
     "CallState",
     "ChannelName",
+    "ClientCard",
     "ClientChange",
     "ClientChanged",
     "ClientLookupReply",
     "ClientLookupRequest",
     "ClientMatch",
     "Contact",
+    "ContactAssigned",
     "ContactIdentified",
     "ContactReceived",
-    "ContactAssigned",
     "ContactRouted",
     "ContactType",
     "Contract",
@@ -61,14 +64,19 @@ __all__ = [
     "Event",
     "FanoutSpec",
     "IdempotencyKey",
+    "IdentifierView",
     "MatchKind",
+    "Me",
     "MessengerId",
     "OutboundReply",
+    "PersonRole",
+    "PersonView",
     "QueueSpec",
     "Recipient",
     "Routing",
     "Sender",
     "ServiceContract",
+    "StaffRole",
     "ThreadHint",
     "TicketCreated",
     "TicketNumber",

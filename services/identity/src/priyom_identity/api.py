@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from priyom_contracts import ClientChange
+from priyom_contracts import ClientCard, ClientChange, PersonRole
 from priyom_kit import Principal, Role, require_roles
 from priyom_kit.db import Database
 
@@ -25,7 +25,6 @@ from . import store
 from .card_changes import CardChanges
 from .cards import (
     CardSummary,
-    ClientCard,
     ClientUpdate,
     HistoryEntry,
     Name,
@@ -33,7 +32,6 @@ from .cards import (
     NewPerson,
     OptionalText,
     PersonIdentifiers,
-    PersonRole,
 )
 from .identify import IdentifierTaken, register_card
 from .matching import Identifier, Owner, messenger_kind, parse_identifiers

@@ -13,14 +13,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from priyom_contracts import ClientChange
+from priyom_contracts import ClientCard, ClientChange
 from priyom_kit import Principal, Role, require_roles
 from priyom_kit.db import Database
 
 from . import store
 from .api import READERS, WRITERS
 from .card_changes import CardChanges
-from .cards import ClientCard, MergeRequest
+from .cards import MergeRequest
 from .csv_rows import ImportRefused, read_rows
 from .duplicates import search_token, similar_pairs, similar_to
 from .erasure import NothingToErase, erase_person

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_contracts import ServiceContract, utcnow
+from priyom_contracts import ClientCard, IdentifierView, PersonView, ServiceContract, utcnow
 from priyom_kit import db
 
-from .cards import CardSummary, ClientCard, HistoryEntry, IdentifierView, PersonView
+from .cards import CardSummary, HistoryEntry
 from .completeness import missing_fields
 from .lookup_cache import LookupHit
 from .matching import PHONE, Identifier, Owner

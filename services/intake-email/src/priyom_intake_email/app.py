@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import ContactReceived, binding
-from priyom_kit import Bus, ServiceParts, build_app
+from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database
 
@@ -71,13 +71,15 @@ def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
                         list_mail=settings.list_mail, memory=memory)
     register_outbound(bus, settings, blobs, SentReplies(database))
     checkpoints = Checkpoints(database)
-    inbound = Inbound(SmtpEndpoint(settings, intake), ImapReaders(settings, intake, checkpoints, metrics),
-                      settings.smtp_enabled,
+    # XOAUTH2 mailboxes refresh their access tokens at their providers' token endpoints through this client.
+    token_endpoints = HttpClient(timeout_s=30.0)
+    inbound = Inbound(SmtpEndpoint(settings, intake),
+                      ImapReaders(settings, intake, checkpoints, metrics, token_endpoints), settings.smtp_enabled,
                       IngestedSweep(checkpoints, timedelta(days=settings.imap_ingested_retention_days)))
     return ServiceParts(
         name="intake-email", title="Priyom intake-email", settings=settings, bus=bus, registry=registry,
-        checks={"database": database.ping}, on_start=[database.open], after_start=[inbound.start],
-        before_stop=[inbound.stop], on_stop=[database.close],
+        checks={"database": database.ping}, on_start=[database.open, token_endpoints.open],
+        after_start=[inbound.start], before_stop=[inbound.stop], on_stop=[database.close, token_endpoints.close],
         description="The email channel: SMTP endpoint and IMAP mailboxes in, replies out through a relay",
     )
 

@@ -23,7 +23,7 @@ from priyom_kit.db import Database
 from . import store
 from .active_rules import ActiveRules
 from .classify import SecondOpinion
-from .client_cards import ClientCards, ClientNotFound, IdentityUnavailable
+from .client_attributes import ClientCards, ClientNotFound, IdentityUnavailable
 from .handlers import offer_waiting_work
 from .routing import decide
 from .rules import RuleFileError, Team, parse_rule_book

@@ -13,14 +13,15 @@ from priyom_contracts import (
     TicketStatusChanged,
     TicketTypeCorrected,
 )
-from priyom_kit import Bus, ServiceParts, build_app
+from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.db import Database
+from priyom_kit.service import Hook
 
 from . import handlers
 from .active_rules import ActiveRules
 from .api import router_api
 from .classify import SecondOpinion
-from .client_cards import ClientCards
+from .client_attributes import ClientCards
 from .queue_sweep import QueueSweeper
 from .rules import default_rule_text
 from .settings import RouterSettings
@@ -39,8 +40,16 @@ def build(settings: RouterSettings | None = None) -> ServiceParts:
 
         second_opinion = ModelFile(settings.model_file)
 
-    cards = (ClientCards(settings.identity_url, settings.identity_token or settings.admin_token)
-             if settings.identity_url else None)
+    sweeper = QueueSweeper(lambda: database.sessions, rules, bus.publish, interval_s=settings.queue_sweep_seconds)
+    on_start: list[Hook] = [database.open, sweeper.start]
+    on_stop: list[Hook] = [sweeper.stop, database.close]
+    cards: ClientCards | None = None
+    if settings.identity_url:
+        identity = HttpClient(base_url=settings.identity_url, timeout_s=5.0,
+                              token=settings.identity_token or settings.admin_token)
+        cards = ClientCards(identity)
+        on_start.append(identity.open)
+        on_stop.append(identity.close)
 
     @bus.consumer("router.contacts")
     async def on_contact_identified(event: ContactIdentified) -> None:
@@ -65,12 +74,10 @@ def build(settings: RouterSettings | None = None) -> ServiceParts:
 
     bus.publisher(ContactRouted)
     bus.publisher(ContactAssigned)
-    sweeper = QueueSweeper(lambda: database.sessions, rules, bus.publish, interval_s=settings.queue_sweep_seconds)
     return ServiceParts(
         name="router", title="Priyom router", settings=settings, bus=bus, registry=registry,
         routers=[router_api(database, rules, second_opinion, bus.publish, cards)],
-        checks={"database": database.ping}, on_start=[database.open, sweeper.start],
-        on_stop=[sweeper.stop, database.close],
+        checks={"database": database.ping}, on_start=on_start, on_stop=on_stop,
         description="Classifies every identified contact by a supervisor's rule book and assigns it.",
     )
 

@@ -15,16 +15,16 @@ from priyom_contracts import (
     TicketStatusChanged,
     TicketTypeCorrected,
 )
-from priyom_kit import Bus, ServiceParts, build_app
+from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.auth import Authenticator
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database, Inbox
 
 from . import client_panel, console, handlers, popups, staff, store, workflow
 from .access import policy_from_mapping as access_policy_from_mapping
+from .agent_card import IdentityCards
 from .agent_socket import AgentSockets, extension_lookup, make_socket_router
 from .api import PUBLIC_PREFIX, UploadLimits, make_router
-from .client_cards import IdentityCards
 from .cors import PublicPathCORS
 from .notifications import outbound_channels
 from .outbox import Relay
@@ -68,8 +68,9 @@ def build(
 
     consoles = AgentSockets(registry)
     access = access_policy_from_mapping(settings.team_access)
-    cards = IdentityCards(settings.identity_url, settings.identity_token or settings.admin_token,
-                          settings.identity_timeout_s)
+    identity = HttpClient(base_url=settings.identity_url or "", timeout_s=settings.identity_timeout_s,
+                          token=settings.identity_token or settings.admin_token, follow_redirects=True)
+    cards = IdentityCards(identity if settings.identity_url else None)
 
     @bus.fanout_consumer("tickets.calls")
     async def on_call_event(event: CallEvent) -> None:
@@ -92,8 +93,8 @@ def build(
                  client_panel.make_router(database, access, cards),
                  make_socket_router(consoles, extension_lookup(database))],
         checks={"database": database.ping},
-        on_start=[database.open, scheduler.start, cards.open],
-        on_stop=[scheduler.stop, database.close, blobs.close, cards.close],
+        on_start=[database.open, scheduler.start, identity.open],
+        on_stop=[scheduler.stop, database.close, blobs.close, identity.close],
         authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token),
     )
 
