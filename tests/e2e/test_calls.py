@@ -1,7 +1,7 @@
 """Calls from the PBX to tickets through every real process: a missed call becomes a ticket with a call-back
 activity, an answered one a ticket with the call's details, each exactly once.
 
-The PBX is the fake AMI server (``tests/fakes/ami_server.py``); intake-telephony, identity, router and
+The PBX is the fake AMI server (``priyom_testing.ami_server``); intake-telephony, identity, router and
 tickets run as the processes ``make up`` starts.
 """
 
@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from priyom_contracts import contact_id_for
-from tests.fakes.ami_server import FakeAmiServer, ScriptedPbx
+from priyom_testing.ami_server import FakeAmiServer, ScriptedPbx
+from priyom_testing.calls import bridge
+from priyom_testing.stack import Stack
 
-from .calls import bridge
-from .stack import Stack
 from .test_pipeline import wait_ticket
 
 pytestmark = pytest.mark.e2e

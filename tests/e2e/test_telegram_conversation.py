@@ -1,5 +1,5 @@
 """A Telegram conversation through the real services: identity, router, tickets and intake-messenger run as
-processes, the bot polls a local fake Bot API (``tests/fakes/telegram_bot_api.py``), and the customer's
+processes, the bot polls a local fake Bot API (``priyom_testing.telegram_bot_api``), and the customer's
 updates are real ones from ``../shared/corpus/telegram/`` addressed as this test's customer.
 
 /start greets with the topics and the share-my-number button; the shared number finds the client's card; the
@@ -17,7 +17,6 @@ import itertools
 import json
 import os
 import secrets
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -30,14 +29,8 @@ import httpx
 import pytest
 
 from priyom_contracts import Topology, contact_id_for
-
-from .stack import Stack, database_urls, stack_env
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes.telegram_bot_api import BOT_ID, FakeBotAPI, FakeBotAPIThread  # noqa: E402
+from priyom_testing.stack import Stack, database_urls, stack_env
+from priyom_testing.telegram_bot_api import BOT_ID, FakeBotAPI, FakeBotAPIThread
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,8 @@ from priyom_contracts import ContactReceived, Topology
 from priyom_intake_email.app import create_app
 from priyom_intake_email.settings import IntakeEmailSettings
 from priyom_intake_email.store import migrate_database
-from priyom_intake_email.testing import Dovecot, dovecot_or_skip, free_port
+from priyom_testing.dovecot import Dovecot, dovecot_or_skip
+from priyom_testing.ports import free_port
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,8 @@ from priyom_contracts import ContactReceived, Topology
 from priyom_intake_email.mail.normalise import parse
 from priyom_intake_email.settings import IntakeEmailSettings
 from priyom_intake_email.store import open_checkpoints
-from priyom_intake_email.testing import Dovecot, free_port
+from priyom_testing.dovecot import Dovecot
+from priyom_testing.ports import free_port
 
 from .test_imap import imap, uids
 

@@ -19,8 +19,8 @@ import pytest
 
 from priyom_intake_email.oauth2 import AccessTokens, TokenError
 from priyom_intake_email.settings import ImapMailbox, IntakeEmailSettings
-from priyom_intake_email.testing import Dovecot, dovecot_or_skip
 from priyom_kit import HttpClient
+from priyom_testing.dovecot import Dovecot, dovecot_or_skip
 
 from .conftest import BusReader
 from .test_imap import append, service

@@ -12,7 +12,7 @@ from priyom_intake_messenger.jsonhook.adapter import JsonWebhookAdapter
 from priyom_kit import HttpClient
 from priyom_kit.adapters.testing import AdapterContract
 from priyom_kit.blobs import FileBlobStore
-from tests.fakes.json_webhook_peer import JsonWebhookPeer
+from priyom_testing.json_webhook_peer import JsonWebhookPeer
 
 from .conftest import PEER_SECRET, SAMPLES
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,9 +9,7 @@ import pytest
 
 from priyom_intake_telephony.channels import Extensions, endpoint
 from priyom_intake_telephony.tracker import Answered, CallTracker, Finished, Progress, Ringing, Started
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from tests.fakes.ami_server import ScriptedPbx, load_transcript  # noqa: E402
+from priyom_testing.ami_server import ScriptedPbx, load_transcript
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 
