@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 

@@ -8,6 +8,7 @@ agent's load is counted once and tickets, which drops duplicates by contact, see
 from __future__ import annotations
 
 from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import (

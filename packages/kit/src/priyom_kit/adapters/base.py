@@ -31,6 +31,7 @@ from priyom_contracts import (
     contact_id_for,
 )
 
+
 @dataclass(frozen=True)
 class FileRef:
     """A file the channel holds and the adapter can :meth:`~ChannelAdapter.fetch`."""
