@@ -15,9 +15,10 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 export VENV
 
-# Every package installed (editable) into the one environment: the two libraries, then each service that
-# has a pyproject.toml. A service appearing, or any pyproject.toml changing, triggers a re-install.
-PACKAGES := packages/contracts packages/kit \
+# Every package installed (editable) into the one environment: the two libraries, the test support that the
+# tests and bench/ import (never a service's dependency), then each service that has a pyproject.toml. A
+# service appearing, or any pyproject.toml changing, triggers a re-install.
+PACKAGES := packages/contracts packages/kit packages/testing \
 	$(patsubst %/pyproject.toml,%,$(sort $(wildcard services/*/pyproject.toml)))
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 

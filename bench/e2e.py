@@ -24,7 +24,6 @@ import multiprocessing as mp
 import os
 import secrets
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -33,12 +32,9 @@ from pathlib import Path
 import aio_pika
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from priyom_contracts import Topology  # noqa: E402
-from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
-from tests.e2e.stack import Stack, database_urls, stack_env  # noqa: E402
+from priyom_contracts import Topology
+from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database
+from priyom_testing.stack import Stack, database_urls, stack_env
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 HOPS = 4  # intake-web -> identity -> router -> tickets -> ticket.created

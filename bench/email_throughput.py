@@ -45,9 +45,9 @@ sys.path.insert(0, str(ROOT))
 from bench.e2e import raw_stage  # noqa: E402
 from priyom_contracts import Topology  # noqa: E402
 from priyom_intake_email.imap.plan import fetched_messages, uid_set  # noqa: E402
-from priyom_intake_email.testing import Dovecot, start_dovecot  # noqa: E402
 from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
-from tests.e2e.stack import Stack, stack_env  # noqa: E402
+from priyom_testing.dovecot import Dovecot, start_dovecot  # noqa: E402
+from priyom_testing.stack import Stack, stack_env  # noqa: E402
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 HOPS = 3  # contact.received -> identity -> router -> tickets -> ticket.created

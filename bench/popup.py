@@ -3,15 +3,15 @@
 Creates two throwaway PostgreSQL databases (identity's and tickets'), loads ``--persons`` persons into
 identity with ``bench/identity.py``'s COPY loader, gives tickets ``--tickets`` tickets (one message each)
 spread over the clients that will call and others, starts identity and tickets as real processes on a
-private bus prefix (``tests/e2e/stack.py``), makes ``--agents`` agents with extensions and opens one
+private bus prefix (``priyom_testing.stack``), makes ``--agents`` agents with extensions and opens one
 WebSocket console per agent, then drives ``--rate`` calls per second for ``--seconds``: each call rings one
 agent, is answered a second later and ends two seconds after that.
 
-Calls come from the fake AMI server (``tests/fakes/ami_server.py``, the scripted events of a direct call
+Calls come from the fake AMI server (``priyom_testing.ami_server``, the scripted events of a direct call
 as chan_pjsip reports it) through a real intake-telephony process, which looks the caller up in identity and
 publishes the call event. The clock starts when the server (in a process of its own, so the consoles'
 reading cannot hold it up) has written ``DialBegin``, and stops when the pop-up arrives at the console. ``--via standin`` replaces the PBX and the bridge with
-:class:`tests.e2e.calls.TelephonyStandIn` (lookup, then publish), to price the rest of the path alone. One
+:class:`priyom_testing.calls.TelephonyStandIn` (lookup, then publish), to price the rest of the path alone. One
 caller in ten is a number nobody knows. A tap on the bus splits the figure at the moment the ringing event
 is there to consume, and tickets' CPU per call is read from /proc.
 
@@ -58,10 +58,10 @@ from bench.tickets import BULK_TICKETS, STATUSES, TYPES  # noqa: E402
 from priyom_contracts import CallState  # noqa: E402
 from priyom_identity.store import migrate_database as migrate_identity  # noqa: E402
 from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
+from priyom_testing.ami_server import FakeAmiServer, ScriptedPbx  # noqa: E402
+from priyom_testing.calls import TelephonyStandIn, bridge  # noqa: E402
+from priyom_testing.stack import Stack, stack_env  # noqa: E402
 from priyom_tickets.tables import migrate_database as migrate_tickets  # noqa: E402
-from tests.e2e.calls import TelephonyStandIn, bridge  # noqa: E402
-from tests.e2e.stack import Stack, stack_env  # noqa: E402
-from tests.fakes.ami_server import FakeAmiServer, ScriptedPbx  # noqa: E402
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 UNKNOWN_SHARE = 0.1
@@ -234,7 +234,7 @@ def pbx_process(connection: Connection, username: str, secret: str) -> None:
 
 
 class RemotePbx:
-    """The parent's handle on :func:`pbx_process`, shaped as :func:`tests.e2e.calls.bridge` reads a server."""
+    """The parent's handle on :func:`pbx_process`, shaped as :func:`priyom_testing.calls.bridge` reads a server."""
 
     username = "priyom"
     secret = "bench-secret"

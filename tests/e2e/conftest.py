@@ -12,8 +12,7 @@ import pytest
 
 from priyom_contracts import Topology
 from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database
-
-from .stack import Stack, database_urls, stack_env
+from priyom_testing.stack import Stack, database_urls, stack_env
 
 pytestmark = pytest.mark.e2e
 

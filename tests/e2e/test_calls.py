@@ -1,23 +1,22 @@
 """Calls from the PBX to tickets through every real process: a missed call becomes a ticket with a call-back
 activity, an answered one a ticket with the call's details, each exactly once.
 
-The PBX is the fake AMI server (``tests/fakes/ami_server.py``); intake-telephony, identity, router and
+The PBX is the fake AMI server (``priyom_testing.ami_server``); intake-telephony, identity, router and
 tickets run as the processes ``make up`` starts.
 """
 
 from __future__ import annotations
 
 import random
-import uuid
 
 import httpx
 import pytest
 
-from priyom_kit.adapters.base import CONTACT_ID_NAMESPACE
-from tests.fakes.ami_server import FakeAmiServer, ScriptedPbx
+from priyom_contracts import contact_id_for
+from priyom_testing.ami_server import FakeAmiServer, ScriptedPbx
+from priyom_testing.calls import bridge
+from priyom_testing.stack import Stack
 
-from .calls import bridge
-from .stack import Stack
 from .test_pipeline import wait_ticket
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 def contact_of(linkedid: str) -> str:
     """The contact id intake-telephony gives a call (``INTAKE_TELEPHONY_PBX_ID`` is ``pbx`` by default)."""
-    return str(uuid.uuid5(CONTACT_ID_NAMESPACE, f"pbx:{linkedid}"))
+    return str(contact_id_for(f"pbx:{linkedid}"))
 
 
 async def test_missed_and_answered_calls_become_tickets(stack: Stack) -> None:

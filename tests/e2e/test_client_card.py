@@ -7,7 +7,8 @@ import uuid
 import httpx
 import pytest
 
-from .stack import Stack
+from priyom_testing.stack import Stack
+
 from .test_pipeline import submit, wait_ticket
 
 pytestmark = pytest.mark.e2e

@@ -25,10 +25,9 @@ import pytest
 from aioimaplib import IMAP4
 
 from priyom_contracts import Topology
-from priyom_intake_email.testing import Dovecot, dovecot_or_skip
 from priyom_kit.pytest_plugin import delete_prefixed
-
-from .stack import Stack, database_urls, stack_env
+from priyom_testing.dovecot import Dovecot, dovecot_or_skip
+from priyom_testing.stack import Stack, database_urls, stack_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 

@@ -13,8 +13,7 @@ import httpx
 import pytest
 
 from priyom_contracts import Topology
-
-from .stack import Stack
+from priyom_testing.stack import Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -3,7 +3,7 @@ and open ticket, over a real WebSocket to the real tickets process.
 
 The client becomes known the way customers do (a web form, through identity, router and tickets). The call
 comes from the fake AMI server through a real intake-telephony process (the whole path), and once more from
-the stand-in that publishes only what the bridge publishes (see :mod:`tests.e2e.calls`).
+the stand-in that publishes only what the bridge publishes (see :mod:`priyom_testing.calls`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import pytest
 from websockets.asyncio.client import connect
 
 from priyom_contracts import CallState
-from tests.fakes.ami_server import FakeAmiServer, ScriptedPbx
+from priyom_testing.ami_server import FakeAmiServer, ScriptedPbx
+from priyom_testing.calls import TelephonyStandIn, bridge
+from priyom_testing.stack import Stack
 
-from .calls import TelephonyStandIn, bridge
-from .stack import Stack
 from .test_pipeline import submit, wait_ticket
 
 pytestmark = pytest.mark.e2e

@@ -1,5 +1,5 @@
 """A Telegram conversation through the real services: identity, router, tickets and intake-messenger run as
-processes, the bot polls a local fake Bot API (``tests/fakes/telegram_bot_api.py``), and the customer's
+processes, the bot polls a local fake Bot API (``priyom_testing.telegram_bot_api``), and the customer's
 updates are real ones from ``../shared/corpus/telegram/`` addressed as this test's customer.
 
 /start greets with the topics and the share-my-number button; the shared number finds the client's card; the
@@ -17,7 +17,6 @@ import itertools
 import json
 import os
 import secrets
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -29,16 +28,9 @@ import aio_pika
 import httpx
 import pytest
 
-from priyom_contracts import Topology
-from priyom_kit.adapters import CONTACT_ID_NAMESPACE
-
-from .stack import Stack, database_urls, stack_env
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes.telegram_bot_api import BOT_ID, FakeBotAPI, FakeBotAPIThread  # noqa: E402
+from priyom_contracts import Topology, contact_id_for
+from priyom_testing.stack import Stack, database_urls, stack_env
+from priyom_testing.telegram_bot_api import BOT_ID, FakeBotAPI, FakeBotAPIThread
 
 pytestmark = pytest.mark.e2e
 
@@ -246,7 +238,7 @@ async def test_a_delivered_reply_redelivered_after_a_restart_is_not_sent_again(
 
         update = await telegram.send(corpus_update(corpus_dir, "text.json", customer,
                                                    text="Не приходит счёт за ноябрь"))
-        contact_id = uuid.uuid5(CONTACT_ID_NAMESPACE, f"tg:{BOT_ID}:{update['update_id']}")
+        contact_id = contact_id_for(f"tg:{BOT_ID}:{update['update_id']}")
 
         async def customer_ticket() -> dict[str, Any] | None:
             found = await api.get(f"{stack.url('tickets')}/api/v1/contacts/{contact_id}/ticket")

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from priyom_router.training import Example, correction_examples
+from priyom_testing.stack import Stack
 
-from .stack import Stack
 from .test_pipeline import submit, unique_email, wait_ticket
 
 pytestmark = pytest.mark.e2e

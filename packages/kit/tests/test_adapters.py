@@ -255,7 +255,7 @@ async def test_a_reply_delivered_before_a_restart_is_not_sent_again(cleanup_bus:
 
 def test_importing_the_kit_or_a_pure_adapter_name_loads_no_broker_or_web_framework() -> None:
     code = ("import sys, priyom_kit, priyom_kit.adapters\n"
-            "from priyom_kit.adapters import Inbound, CONTACT_ID_NAMESPACE, merge_parts\n"
+            "from priyom_kit.adapters import Inbound, FileRef, merge_parts\n"
             "heavy = {'faststream', 'aio_pika', 'fastapi', 'sqlalchemy', 'prometheus_client'} & set(sys.modules)\n"
             "assert not heavy, heavy\n"
             "from priyom_kit import Bus\n"
@@ -264,7 +264,8 @@ def test_importing_the_kit_or_a_pure_adapter_name_loads_no_broker_or_web_framewo
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-async def test_after_start_hooks_run_once_the_bus_is_up(cleanup_bus: str, amqp_url: str) -> None:
+async def test_after_start_hooks_run_once_the_bus_is_up_and_before_stop_hooks_while_it_is(
+        cleanup_bus: str, amqp_url: str) -> None:
     settings = ServiceSettings(AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus)
     registry = CollectorRegistry()
     bus = Bus(settings, "kit-hooks-test", registry)
@@ -274,7 +275,8 @@ async def test_after_start_hooks_run_once_the_bus_is_up(cleanup_bus: str, amqp_u
         seen.append((name, await bus.ping()))
 
     app = build_app(ServiceParts(name="hooks", title="hooks", settings=settings, bus=bus, registry=registry,
-                                 on_start=[lambda: note("on_start")], after_start=[lambda: note("after_start")]))
+                                 on_start=[lambda: note("on_start")], after_start=[lambda: note("after_start")],
+                                 before_stop=[lambda: note("before_stop")], on_stop=[lambda: note("on_stop")]))
     async with LifespanManager(app):
         pass
-    assert seen == [("on_start", False), ("after_start", True)]
+    assert seen == [("on_start", False), ("after_start", True), ("before_stop", True), ("on_stop", False)]

@@ -10,7 +10,16 @@ import pytest
 from faststream.rabbit import ExchangeType, RabbitExchange
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import Contact, ContactReceived, Sender, utcnow
+from priyom_contracts import (
+    Contact,
+    ContactReceived,
+    ContactType,
+    Sender,
+    TicketStatus,
+    TicketStatusChanged,
+    TicketTypeCorrected,
+    utcnow,
+)
 from priyom_kit import Bus, PermanentError, ServiceSettings
 
 
@@ -89,6 +98,65 @@ async def test_failures_are_retried_then_dead_lettered_with_reason(amqp_url: str
     invalid = by_kind[None]
     assert invalid.headers["x-error"].startswith("ValidationError")
     assert invalid.body == b'{"not": "a contact"}'
+
+
+async def test_a_queue_of_several_types_hands_each_to_its_typed_handler(amqp_url: str, cleanup_bus: str) -> None:
+    bus = make_bus(cleanup_bus)
+    seen: list[str] = []
+    both = asyncio.Event()
+
+    @bus.consumer("router.tickets", TicketStatusChanged)
+    async def on_changed(event: TicketStatusChanged) -> None:
+        seen.append(f"changed {event.number}")
+        if len(seen) == 2:
+            both.set()
+
+    @bus.consumer("router.tickets", TicketTypeCorrected)
+    async def on_corrected(event: TicketTypeCorrected) -> None:
+        seen.append(f"corrected {event.number}")
+        if len(seen) == 2:
+            both.set()
+
+    changed = TicketStatusChanged(correlation_id=uuid.uuid4(), channel="web", idempotency_key="c",
+                                  number="2026-000001", old_status=TicketStatus.NEW,
+                                  new_status=TicketStatus.RESOLVED, changed_by="agent")
+    await bus.start()
+    try:
+        await bus.publish(changed)
+        await bus.broker.publish(b'{"number": "2026-000002"}', exchange=bus.exchange,
+                                 routing_key="ticket.created.v1.web", message_type="ticket.created.v1",
+                                 persist=True, content_type="application/json")
+        await bus.publish(TicketTypeCorrected(
+            correlation_id=uuid.uuid4(), channel="web", idempotency_key="t", number="2026-000003",
+            contact_id=uuid.uuid4(), old_type=ContactType.SERVICE_REQUEST, new_type=ContactType.COMPLAINT,
+            corrected_by="agent"))
+        await asyncio.wait_for(both.wait(), 10)
+        (dead,) = await drain(amqp_url, bus.topology.dead_letter_queue, expect=1)
+    finally:
+        await bus.stop()
+    assert sorted(seen) == ["changed 2026-000001", "corrected 2026-000003"]
+    assert dead.headers["x-error-kind"] == "permanent" and dead.headers["x-attempts"] == 1
+    assert dead.headers["x-error"] == (f"PermanentError: {cleanup_bus}router.tickets has no handler for "
+                                       "message type 'ticket.created.v1'")
+
+
+async def test_what_never_was_on_the_bus_is_dead_lettered_whole_with_the_same_headers(
+        amqp_url: str, cleanup_bus: str) -> None:
+    bus = make_bus(cleanup_bus)
+    await bus.start()
+    try:
+        await bus.dead_letter(b"Subject: bomb\r\n\r\n", "too deep " * 300, "imap:support",
+                              routing_key="contact.received.v1.email", content_type="message/rfc822")
+        (dead,) = await drain(amqp_url, bus.topology.dead_letter_queue, expect=1)
+    finally:
+        await bus.stop()
+    assert dead.body == b"Subject: bomb\r\n\r\n" and dead.content_type == "message/rfc822"
+    assert dead.routing_key == dead.headers["x-original-routing-key"] == "contact.received.v1.email"
+    assert dead.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert dead.headers["x-error"] == ("too deep " * 300)[:2000]
+    assert (dead.headers["x-error-kind"], dead.headers["x-attempts"]) == ("permanent", 1)
+    assert (dead.headers["x-original-queue"], dead.headers["x-failed-by"]) == ("imap:support", "kit-test")
+    assert dead.headers["x-failed-at"]
 
 
 async def test_publish_is_persistent_and_unroutable_publish_raises(amqp_url: str, cleanup_bus: str) -> None:

@@ -32,3 +32,22 @@ async def test_runs_at_start_then_each_period_and_survives_a_failing_run() -> No
     count = len(runs)
     await asyncio.sleep(0.01)
     assert len(runs) == count  # stopped means stopped
+
+
+async def test_at_start_false_waits_one_period_before_the_first_run() -> None:
+    events: list[str] = []
+    ran = asyncio.Event()
+
+    async def job() -> None:
+        events.append("run")
+        ran.set()
+
+    async def wait(seconds: float) -> None:
+        events.append(f"wait {seconds:g}")
+        await asyncio.sleep(0)
+
+    periodic = Periodic("test-sweep", job, every_s=60, at_start=False, wait=wait)
+    periodic.start()
+    await asyncio.wait_for(ran.wait(), timeout=5)
+    await periodic.stop()
+    assert events[:2] == ["wait 60", "run"]

@@ -18,14 +18,16 @@ def test_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     defaults = IdentitySettings()
     assert (defaults.port, defaults.default_region) == (8001, "RU")
-    assert defaults.database_url == "sqlite+aiosqlite:///var/identity.db"
+    assert defaults.database_url.get_secret_value() == "sqlite+aiosqlite:///var/identity.db"
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://shared/db")
-    assert IdentitySettings().database_url == "postgresql+asyncpg://shared/db"
+    assert IdentitySettings().database_url.get_secret_value() == "postgresql+asyncpg://shared/db"
     monkeypatch.setenv("IDENTITY_DATABASE_URL", "postgresql+asyncpg://own/db")
     monkeypatch.setenv("IDENTITY_DEFAULT_REGION", "GB")
     monkeypatch.setenv("IDENTITY_PORT", "9001")
     own = IdentitySettings()
-    assert (own.database_url, own.default_region, own.port) == ("postgresql+asyncpg://own/db", "GB", 9001)
+    assert (own.database_url.get_secret_value(), own.default_region, own.port) == (
+        "postgresql+asyncpg://own/db", "GB", 9001)
+    assert "own/db" not in repr(own)  # a secret, like AMQP_URL: it may carry the password
 
 
 def test_migrate_command_creates_the_schema(tmp_path: Path) -> None:

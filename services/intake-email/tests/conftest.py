@@ -17,8 +17,9 @@ from fastapi import FastAPI
 from priyom_contracts import ContactReceived, Topology
 from priyom_intake_email.app import create_app
 from priyom_intake_email.settings import IntakeEmailSettings
-from priyom_intake_email.store import migrate
-from priyom_intake_email.testing import Dovecot, dovecot_or_skip, free_port
+from priyom_intake_email.store import migrate_database
+from priyom_testing.dovecot import Dovecot, dovecot_or_skip
+from priyom_testing.ports import free_port
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +37,7 @@ def mailbox_user() -> str:
 @pytest.fixture
 def database_file(tmp_path: Path) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path / 'intake-email.db'}"
-    migrate(url)
+    migrate_database(url)
     return url
 
 

@@ -18,7 +18,7 @@ from priyom_intake_email.imap.readers import PROCESSED_KEYWORD
 from priyom_intake_email.mail.parsing import parse
 from priyom_intake_email.settings import ImapMailbox, IntakeEmailSettings
 from priyom_intake_email.store import open_checkpoints
-from priyom_intake_email.testing import Dovecot
+from priyom_testing.dovecot import Dovecot
 
 from .conftest import BusReader
 

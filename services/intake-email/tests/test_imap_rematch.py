@@ -16,7 +16,7 @@ from priyom_intake_email.app import create_app
 from priyom_intake_email.imap.readers import PROCESSED_KEYWORD
 from priyom_intake_email.settings import IntakeEmailSettings
 from priyom_intake_email.store import open_checkpoints
-from priyom_intake_email.testing import Dovecot
+from priyom_testing.dovecot import Dovecot
 
 from .conftest import BusReader
 from .test_imap import append, imap, uids, with_mailbox

@@ -20,7 +20,8 @@ from priyom_contracts import ContactReceived, Topology
 from priyom_intake_email.mail.parsing import parse
 from priyom_intake_email.settings import IntakeEmailSettings
 from priyom_intake_email.store import open_checkpoints
-from priyom_intake_email.testing import Dovecot, free_port
+from priyom_testing.dovecot import Dovecot
+from priyom_testing.ports import free_port
 
 from .test_imap import imap, uids
 
@@ -38,7 +39,7 @@ def start_service(settings: IntakeEmailSettings, dovecot: Dovecot, user: str, wo
     env = dict(os.environ)
     env.update(
         AMQP_URL=settings.amqp_url.get_secret_value(), PRIYOM_BUS_PREFIX=settings.bus_prefix,
-        PRIYOM_BLOB_DIR=str(settings.blob_dir), INTAKE_EMAIL_DATABASE_URL=settings.database_url,
+        PRIYOM_BLOB_DIR=str(settings.blob_dir), INTAKE_EMAIL_DATABASE_URL=settings.database_url.get_secret_value(),
         INTAKE_EMAIL_PORT=str(free_port()), INTAKE_EMAIL_SMTP_ENABLED="false",
         INTAKE_EMAIL_IMAP_BATCH=str(BATCH), LOG_LEVEL="WARNING",
         INTAKE_EMAIL_IMAP_MAILBOXES=json.dumps([dovecot.mailbox_config(user)]),

@@ -19,7 +19,8 @@ import pytest
 
 from priyom_intake_email.oauth2 import AccessTokens, TokenError
 from priyom_intake_email.settings import ImapMailbox, IntakeEmailSettings
-from priyom_intake_email.testing import Dovecot, dovecot_or_skip
+from priyom_kit import HttpClient
+from priyom_testing.dovecot import Dovecot, dovecot_or_skip
 
 from .conftest import BusReader
 from .test_imap import append, service
@@ -195,11 +196,13 @@ async def test_access_tokens_are_kept_until_near_expiry_renewed_when_refused_and
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(provider))
     provider.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    token_endpoints = HttpClient(timeout_s=30.0)
+    await token_endpoints.open()
     try:
         box = ImapMailbox(name="m", host="127.0.0.1", username="u", auth="xoauth2",
                           oauth2_token_url=provider.url("/token"), oauth2_client_id="u",
                           oauth2_refresh_token="rt-good")
-        tokens = AccessTokens(box)
+        tokens = AccessTokens(box, token_endpoints)
         first = await tokens.get()
         assert await tokens.get() == first and provider.token_requests == 1  # kept while valid
         tokens.forget()  # the server refused it
@@ -215,4 +218,5 @@ async def test_access_tokens_are_kept_until_near_expiry_renewed_when_refused_and
         with pytest.raises(TokenError, match="answered 400"):
             await tokens.get()
     finally:
+        await token_endpoints.close()
         server.shutdown()

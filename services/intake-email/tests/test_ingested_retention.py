@@ -17,7 +17,7 @@ from priyom_intake_email.store import (
     Checkpoints,
     imap_ingested,
     key_digest,
-    migrate,
+    migrate_database,
     open_checkpoints,
 )
 
@@ -35,7 +35,7 @@ async def rows(checkpoints: Checkpoints) -> int:
 
 
 async def test_old_ingested_keys_go_and_recent_ones_stay(database_url: str) -> None:
-    await asyncio.to_thread(migrate, database_url)
+    await asyncio.to_thread(migrate_database, database_url)
     old = [f"email:<old-{i}@example.org>#{i:016x}" for i in range(23)]
     recent = [f"email:<new-{i}@example.org>#{i:016x}" for i in range(5)]
     async with open_checkpoints(database_url) as checkpoints:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from priyom_intake_email.store import Checkpoint, SentReplies, migrate, open_checkpoints
+from priyom_intake_email.store import Checkpoint, SentReplies, migrate_database, open_checkpoints
 from priyom_kit.db import Database
 
 
 async def test_checkpoints_and_sent_replies_upsert(database_url: str) -> None:
-    await asyncio.to_thread(migrate, database_url)  # Alembic runs its own loop
+    await asyncio.to_thread(migrate_database, database_url)  # Alembic runs its own loop
     async with open_checkpoints(database_url) as checkpoints:
         assert await checkpoints.load("support") is None
         await checkpoints.save("support", Checkpoint(uidvalidity=1795609805, last_uid=100))
@@ -32,7 +32,7 @@ async def test_checkpoints_and_sent_replies_upsert(database_url: str) -> None:
 
 
 async def test_ingested_keys_are_recorded_with_the_checkpoint(database_url: str) -> None:
-    await asyncio.to_thread(migrate, database_url)
+    await asyncio.to_thread(migrate_database, database_url)
     async with open_checkpoints(database_url) as checkpoints:
         key = "email:<a@example.org>#0123456789abcdef"
         await checkpoints.save("support", Checkpoint(5, 10, rematch_until=40),

@@ -1,10 +1,9 @@
-"""Fixtures: the fake Bot API and the JSON webhook peer (``tests/fakes`` at the repository root)."""
+"""Fixtures: the fake Bot API and the JSON webhook peer (``priyom_testing``)."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,8 @@ from priyom_intake_messenger.settings import IntakeMessengerSettings
 from priyom_intake_messenger.store import migrate_database
 from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.adapters.testing import bus_queues as queues_of
-
-ROOT = Path(__file__).resolve().parents[3]
-if str(ROOT) not in sys.path:  # the shared fakes live in the repository's top-level tests package
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes.json_webhook_peer import JsonWebhookPeer  # noqa: E402
-from tests.fakes.telegram_bot_api import FakeBotAPI  # noqa: E402
+from priyom_testing.json_webhook_peer import JsonWebhookPeer
+from priyom_testing.telegram_bot_api import FakeBotAPI
 
 SAMPLES = Path(__file__).parent / "samples"
 CUSTOMER = 5512345678

@@ -11,7 +11,7 @@ from priyom_contracts import MessengerId, Recipient
 from priyom_intake_messenger.telegram.adapter import TelegramAdapter, make_bot
 from priyom_kit.adapters.testing import AdapterContract
 from priyom_kit.blobs import FileBlobStore
-from tests.fakes.telegram_bot_api import FakeBotAPI
+from priyom_testing.telegram_bot_api import FakeBotAPI
 
 from .conftest import CUSTOMER, SAMPLES
 

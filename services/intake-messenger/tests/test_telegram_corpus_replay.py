@@ -19,7 +19,7 @@ from priyom_kit.adapters import Inbound
 from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.testing import dead_letter_tap
-from tests.fakes.telegram_bot_api import BOT_ID, FakeBotAPI
+from priyom_testing.telegram_bot_api import BOT_ID, FakeBotAPI
 
 from .conftest import eventually, settings_for
 

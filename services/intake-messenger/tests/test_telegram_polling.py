@@ -17,7 +17,7 @@ from priyom_intake_messenger.app import build
 from priyom_kit import build_app
 from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.blobs import FileBlobStore
-from tests.fakes.telegram_bot_api import BOT_ID, FakeBotAPI
+from priyom_testing.telegram_bot_api import BOT_ID, FakeBotAPI
 
 from .conftest import CUSTOMER, eventually, photo, private_message, settings_for
 

@@ -27,7 +27,7 @@ from priyom_intake_messenger.settings import IntakeMessengerSettings
 from priyom_kit import build_app
 from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.blobs import FileBlobStore
-from tests.fakes.json_webhook_peer import JsonWebhookPeer
+from priyom_testing.json_webhook_peer import JsonWebhookPeer
 
 from .conftest import PEER_SECRET, migrated_sqlite, publish
 

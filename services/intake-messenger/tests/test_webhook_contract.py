@@ -9,9 +9,10 @@ import pytest
 
 from priyom_contracts import MessengerId, Recipient
 from priyom_intake_messenger.jsonhook.adapter import JsonWebhookAdapter
+from priyom_kit import HttpClient
 from priyom_kit.adapters.testing import AdapterContract
 from priyom_kit.blobs import FileBlobStore
-from tests.fakes.json_webhook_peer import JsonWebhookPeer
+from priyom_testing.json_webhook_peer import JsonWebhookPeer
 
 from .conftest import PEER_SECRET, SAMPLES
 
@@ -22,9 +23,10 @@ class TestJsonWebhookAdapter(AdapterContract):
 
     @pytest.fixture
     async def adapter(self, peer: JsonWebhookPeer, tmp_path: Path) -> AsyncIterator[JsonWebhookAdapter]:
-        adapter = JsonWebhookAdapter(PEER_SECRET, peer.url, FileBlobStore(tmp_path / "blobs"))
-        yield adapter
-        await adapter.client.aclose()
+        to_peer = HttpClient(timeout_s=15.0)
+        await to_peer.open()
+        yield JsonWebhookAdapter(PEER_SECRET, peer.url, FileBlobStore(tmp_path / "blobs"), to_peer)
+        await to_peer.close()
 
     @pytest.fixture
     def recipient(self) -> Recipient:

@@ -1,12 +1,10 @@
-"""Fixtures: the fake AMI server (``tests/fakes`` at the repository root) and the service started against it."""
+"""Fixtures: the fake AMI server (``priyom_testing.ami_server``) and the service started against it."""
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,12 +16,7 @@ from priyom_intake_telephony.app import build
 from priyom_intake_telephony.settings import IntakeTelephonySettings
 from priyom_kit import ServiceParts, build_app
 from priyom_kit.testing import Tap, bus_tap
-
-ROOT = Path(__file__).resolve().parents[3]
-if str(ROOT) not in sys.path:  # the shared fakes live in the repository's top-level tests package
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes.ami_server import FakeAmiServer  # noqa: E402
+from priyom_testing.ami_server import FakeAmiServer
 
 ADMIN_TOKEN = "telephony-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from .conftest import ADMIN, ADMIN_TOKEN, FakeAmiServer, Telephony
+from priyom_testing.ami_server import ScriptedPbx
 
-from tests.fakes.ami_server import ScriptedPbx  # isort: skip
+from .conftest import ADMIN, ADMIN_TOKEN, FakeAmiServer, Telephony
 
 identity_app = pytest.importorskip("priyom_identity.app", reason="the identity service is not installed")
 identity_settings = pytest.importorskip("priyom_identity.settings")

@@ -10,10 +10,9 @@ import pytest
 from panoramisk.ami_protocol import AMIProtocol
 
 from priyom_intake_telephony.ami import AmiConnection, AmiState, Utf8AmiProtocol
+from priyom_testing.ami_server import ScriptedPbx, load_transcript, render
 
 from .conftest import FakeAmiServer
-
-from tests.fakes.ami_server import ScriptedPbx, load_transcript, render  # isort: skip
 
 
 async def session(server: FakeAmiServer) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .conftest import ADMIN, Telephony
+from priyom_testing.ami_server import FakeAmiServer, ScriptedPbx
 
-from tests.fakes.ami_server import FakeAmiServer, ScriptedPbx  # isort: skip
+from .conftest import ADMIN, Telephony
 
 
 def states(events: list[dict[str, Any]]) -> list[tuple[str, str | None]]:

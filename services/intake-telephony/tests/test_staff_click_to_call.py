@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
 from priyom_intake_telephony.staff_auth import StaffAuthenticator
+from priyom_kit import HttpClient
 
 from .conftest import ADMIN, ADMIN_TOKEN, FakeAmiServer, Telephony
 
@@ -24,31 +26,44 @@ tickets_settings = pytest.importorskip("priyom_tickets.settings")
 tickets_store = pytest.importorskip("priyom_tickets.store")
 
 
+@dataclass
+class Tickets:
+    """The tickets app: ``client`` for the test's own calls, ``for_telephony`` as telephony's client for it."""
+
+    client: httpx.AsyncClient
+    for_telephony: HttpClient
+
+
 @pytest.fixture
-async def tickets(tmp_path: Path, cleanup_bus: str, amqp_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def tickets(tmp_path: Path, cleanup_bus: str, amqp_url: str) -> AsyncIterator[Tickets]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'tickets.db'}"
     await asyncio.to_thread(tickets_store.migrate, url)
     settings = tickets_settings.TicketsSettings(TICKETS_DATABASE_URL=url, AMQP_URL=amqp_url,
                                                 PRIYOM_BUS_PREFIX=cleanup_bus, PRIYOM_ADMIN_TOKEN=ADMIN_TOKEN,
                                                 PRIYOM_BLOB_DIR=str(tmp_path / "blobs"))
     app = tickets_app.create_app(tickets_app.build(settings))
+    transport = httpx.ASGITransport(app=app)
+    for_telephony = HttpClient(base_url="http://tickets.test", transport=transport)
     async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60), \
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tickets.test") as client:
-        yield client
+            httpx.AsyncClient(transport=transport, base_url="http://tickets.test") as client:
+        await for_telephony.open()
+        try:
+            yield Tickets(client, for_telephony)
+        finally:
+            await for_telephony.close()
 
 
-async def staff_token(tickets: httpx.AsyncClient, name: str, role: str, extension: str | None) -> str:
-    response = await tickets.post("/api/v1/staff", headers=ADMIN, json={
+async def staff_token(tickets: Tickets, name: str, role: str, extension: str | None) -> str:
+    response = await tickets.client.post("/api/v1/staff", headers=ADMIN, json={
         "name": name, "role": role, "teams": ["service"], **({"extension": extension} if extension else {})})
     assert response.status_code == 201, response.text
     return response.json()["token"]
 
 
-async def test_agents_call_from_their_own_extension(tickets: httpx.AsyncClient, telephony: Telephony,
+async def test_agents_call_from_their_own_extension(tickets: Tickets, telephony: Telephony,
                                                     ami: FakeAmiServer) -> None:
     # The service's authenticator, pointed at the real tickets app (in this process, over ASGI).
-    telephony.app.state.authenticator = StaffAuthenticator(SecretStr(ADMIN_TOKEN), "http://tickets.test",
-                                                           client=tickets)
+    telephony.app.state.authenticator = StaffAuthenticator(SecretStr(ADMIN_TOKEN), tickets.for_telephony)
     agent = await staff_token(tickets, "Анна Агентова", "agent", "201")
     supervisor = await staff_token(tickets, "Олег Старший", "supervisor", None)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,9 +10,7 @@ import pytest
 from priyom_intake_telephony.channels import Extensions, endpoint
 from priyom_intake_telephony.tracker.assembly import CallTracker
 from priyom_intake_telephony.tracker.call import Answered, Finished, Progress, Ringing, Started
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from tests.fakes.ami_server import ScriptedPbx, load_transcript  # noqa: E402
+from priyom_testing.ami_server import ScriptedPbx, load_transcript
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 

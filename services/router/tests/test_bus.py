@@ -12,7 +12,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from priyom_contracts import ContactAssigned, ContactRouted, TicketCreated, TicketStatus, Topology
+from priyom_contracts import (
+    ContactAssigned,
+    ContactRouted,
+    TicketCreated,
+    TicketStatus,
+    TicketStatusChanged,
+    Topology,
+)
 from priyom_kit import ServiceParts
 from priyom_kit.testing import Tap, bus_tap, dead_letter_tap
 from priyom_router.settings import RouterSettings
@@ -62,18 +69,27 @@ async def test_ticket_events_reach_the_router_and_free_the_agent(parts: ServiceP
     assert await load() == 0
 
 
-async def test_an_unreadable_ticket_event_is_dead_lettered_with_the_reason(
-        parts: ServiceParts, dead_letters: Tap, amqp_url: str, settings: RouterSettings) -> None:
+@pytest.mark.parametrize(("number", "message_type", "routing_key", "error"), [
+    # A body its type's model cannot read.
+    ("x", TicketCreated.type_name(), f"{TicketCreated.type_name()}.web", "ValidationError"),
+    # A type the queue's bindings let in but none of its typed handlers takes.
+    ("2026-000001", "ticket.reopened.v1", f"{TicketStatusChanged.type_name()}.web",
+     "no handler for message type 'ticket.reopened.v1'"),
+], ids=["unreadable", "no-handler"])
+async def test_a_ticket_event_that_cannot_succeed_is_dead_lettered_at_once_with_the_reason(
+        parts: ServiceParts, dead_letters: Tap, amqp_url: str, settings: RouterSettings, number: str,
+        message_type: str, routing_key: str, error: str) -> None:
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         exchange = await channel.get_exchange(Topology(settings.bus_prefix).exchange)
-        await exchange.publish(aio_pika.Message(json.dumps({"number": "x"}).encode(),
-                                                type=TicketCreated.type_name(), content_type="application/json"),
-                               routing_key="ticket.created.v1.web", mandatory=True)
+        await exchange.publish(aio_pika.Message(json.dumps({"number": number}).encode(),
+                                                type=message_type, content_type="application/json"),
+                               routing_key=routing_key, mandatory=True)
     dead = await dead_letters.next()
     assert dead.headers["x-original-queue"] == f"{settings.bus_prefix}router.tickets"
-    assert dead.headers["x-error-kind"] == "permanent" and "ValidationError" in str(dead.headers["x-error"])
+    assert (dead.headers["x-error-kind"], dead.headers["x-attempts"]) == ("permanent", 1)
+    assert error in str(dead.headers["x-error"])
 
 
 async def test_an_agent_back_at_work_takes_the_waiting_contact(parts: ServiceParts, routed: Tap,

@@ -15,7 +15,6 @@ from priyom_contracts import (
     ContactAssigned,
     ContactRouted,
     Event,
-    TicketCreated,
     TicketStatus,
     TicketStatusChanged,
     utcnow,
@@ -94,8 +93,7 @@ async def test_ticket_events_keep_the_load_current(database: Database) -> None:
 
     async def ticket(routed: ContactRouted, number: str, assignee: str | None) -> None:
         created = ticket_created(routed, number, assignee=assignee)
-        await handlers.on_ticket_event(created.model_dump(mode="json"), TicketCreated.type_name(),
-                                       sessions=database.sessions, rules=RULES, publish=Published())
+        await handlers.on_ticket_created(created, sessions=database.sessions)
 
     # The tickets service reassigned the second ticket to the first agent: both now weigh on them.
     await ticket(first, "2026-000001", first.routing.assignee)
@@ -106,13 +104,11 @@ async def test_ticket_events_keep_the_load_current(database: Database) -> None:
     closed = TicketStatusChanged(correlation_id=first.correlation_id, channel="email", idempotency_key="k1",
                                  number="2026-000001", old_status=TicketStatus.NEW,
                                  new_status=TicketStatus.RESOLVED, changed_by="agent")
-    await handlers.on_ticket_event(closed.model_dump(mode="json"), TicketStatusChanged.type_name(),
-                                   sessions=database.sessions, rules=RULES, publish=Published())
+    await handlers.on_ticket_status_changed(closed, sessions=database.sessions, rules=RULES, publish=Published())
     # A stale, earlier event arriving late does not reopen it.
     stale = closed.model_copy(update={"new_status": TicketStatus.OPEN, "message_id": uuid.uuid4(),
                                       "occurred_at": closed.occurred_at.replace(year=2025)})
-    await handlers.on_ticket_event(stale.model_dump(mode="json"), TicketStatusChanged.type_name(),
-                                   sessions=database.sessions, rules=RULES, publish=Published())
+    await handlers.on_ticket_status_changed(stale, sessions=database.sessions, rules=RULES, publish=Published())
     async with database.sessions() as session:
         assert await store.open_loads(session) == {first.routing.assignee: 1}
 
@@ -200,9 +196,8 @@ async def test_finishing_a_ticket_pulls_the_next_waiting_contact(database: Datab
     closed = TicketStatusChanged(correlation_id=olegs.correlation_id, channel="email", idempotency_key="close",
                                  number="2026-000077", old_status=TicketStatus.NEW,
                                  new_status=TicketStatus.CLOSED, changed_by="agent")
-    for event in (created, closed):
-        await handlers.on_ticket_event(event.model_dump(mode="json"), event.type_name(),
-                                       sessions=database.sessions, rules=rules, publish=published)
+    await handlers.on_ticket_created(created, sessions=database.sessions)
+    await handlers.on_ticket_status_changed(closed, sessions=database.sessions, rules=rules, publish=published)
     assert [(a.contact_id, a.assignee) for a in published.assigned] == [
         (waiting.contact.contact_id, SERVICE_TEAM[0])]
 
@@ -233,8 +228,7 @@ async def test_a_contact_without_a_ticket_stops_weighing_after_the_grace(databas
     with_ticket, follow_up = published.events
     r = with_ticket.routing
     created = ticket_created(with_ticket, "2026-000123")
-    await handlers.on_ticket_event(created.model_dump(mode="json"), TicketCreated.type_name(),
-                                   sessions=database.sessions, rules=RULES, publish=published)
+    await handlers.on_ticket_created(created, sessions=database.sessions)
     later = utcnow() + store.PENDING_GRACE + timedelta(minutes=1)
     async with database.sessions() as session:
         assert await store.open_loads(session) == {r.assignee: 1, follow_up.routing.assignee: 1}

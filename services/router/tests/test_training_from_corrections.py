@@ -17,13 +17,10 @@ from priyom_contracts import ContactType, TicketTypeCorrected, utcnow
 from priyom_kit import ServiceParts
 from priyom_kit.db import Database
 from priyom_router import handlers, store
-from priyom_router.active_rules import ActiveRules
 from priyom_router.learned import as_second_opinion, fit
-from priyom_router.rules import default_rule_text
 from priyom_router.training import corpus_examples, correction_examples, distinct, main
 
 from .test_learned import LABELS
-from .test_store import Published
 
 COMPLAINTS = [
     "Курьер опоздал на три дня, коробка пришла мятая, требую вернуть деньги за доставку",
@@ -48,9 +45,7 @@ def correction(text: str, new_type: ContactType, *, contact_id: uuid.UUID | None
 
 
 async def keep(database: Database, event: TicketTypeCorrected) -> None:
-    await handlers.on_ticket_event(event.model_dump(mode="json"), TicketTypeCorrected.type_name(),
-                                   sessions=database.sessions, rules=ActiveRules(default_rule_text()),
-                                   publish=Published())
+    await handlers.on_ticket_type_corrected(event, sessions=database.sessions)
 
 
 async def test_corrections_are_kept_and_the_latest_one_wins(database: Database) -> None:

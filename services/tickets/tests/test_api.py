@@ -20,17 +20,17 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     defaults = TicketsSettings()
     assert defaults.port == 8000
-    assert defaults.database_url == "sqlite+aiosqlite:///var/tickets.db"
+    assert defaults.database_url.get_secret_value() == "sqlite+aiosqlite:///var/tickets.db"
     assert defaults.cors_origins == ["http://localhost:8002", "http://127.0.0.1:8002"]
     assert defaults.blob_dir == Path("var/blobs")
 
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://db/shared")
-    assert TicketsSettings().database_url == "postgresql+asyncpg://db/shared"
+    assert TicketsSettings().database_url.get_secret_value() == "postgresql+asyncpg://db/shared"
     monkeypatch.setenv("TICKETS_DATABASE_URL", "postgresql+asyncpg://db/tickets")
     monkeypatch.setenv("TICKETS_CORS_ORIGINS", '["https://forms.example.ru"]')
     monkeypatch.setenv("PRIYOM_BLOB_DIR", "/srv/blobs")
     settings = TicketsSettings()
-    assert settings.database_url == "postgresql+asyncpg://db/tickets"
+    assert settings.database_url.get_secret_value() == "postgresql+asyncpg://db/tickets"
     assert settings.cors_origins == ["https://forms.example.ru"]
     assert settings.blob_dir == Path("/srv/blobs")
 

@@ -3,10 +3,12 @@
 This package imports nothing but pydantic, so any service, adapter or integrator can depend on it.
 """
 
-from .base import ChannelName, Contract, Event, IdempotencyKey, TicketNumber, utcnow
+from .base import ChannelName, Contract, Event, IdempotencyKey, TicketNumber, UtcDateTime, to_utc, utcnow
 from .calls import CallDirection, CallEvent, CallState, ClientLookupReply, ClientLookupRequest
+from .cards import ClientCard, IdentifierView, PersonRole, PersonView
 from .clients import MAX_CHANGED_CARDS, ClientChange, ClientChanged
 from .contacts import (
+    CONTACT_ID_NAMESPACE,
     AttachmentRef,
     AutomatedKind,
     CallDetails,
@@ -25,12 +27,15 @@ from .contacts import (
     ServiceContract,
     ThreadHint,
     Urgency,
+    contact_id_for,
 )
 from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
+from .staff import Me, StaffRole
 from .tickets import TicketCreated, TicketStatus, TicketStatusChanged, TicketTypeCorrected
 from .topology import EVENT_TYPES, FanoutSpec, QueueSpec, Topology, binding
 
 __all__ = [
+    "CONTACT_ID_NAMESPACE",
     "EVENT_TYPES",
     "MAX_CHANGED_CARDS",
     "AttachmentRef",
@@ -41,15 +46,16 @@ __all__ = [
     "CallOutcome",
     "CallState",
     "ChannelName",
+    "ClientCard",
     "ClientChange",
     "ClientChanged",
     "ClientLookupReply",
     "ClientLookupRequest",
     "ClientMatch",
     "Contact",
+    "ContactAssigned",
     "ContactIdentified",
     "ContactReceived",
-    "ContactAssigned",
     "ContactRouted",
     "ContactType",
     "Contract",
@@ -58,14 +64,19 @@ __all__ = [
     "Event",
     "FanoutSpec",
     "IdempotencyKey",
+    "IdentifierView",
     "MatchKind",
+    "Me",
     "MessengerId",
     "OutboundReply",
+    "PersonRole",
+    "PersonView",
     "QueueSpec",
     "Recipient",
     "Routing",
     "Sender",
     "ServiceContract",
+    "StaffRole",
     "ThreadHint",
     "TicketCreated",
     "TicketNumber",
@@ -74,6 +85,9 @@ __all__ = [
     "TicketTypeCorrected",
     "Topology",
     "Urgency",
+    "UtcDateTime",
     "binding",
+    "contact_id_for",
+    "to_utc",
     "utcnow",
 ]

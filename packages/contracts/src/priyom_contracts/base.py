@@ -38,11 +38,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _to_utc(value: datetime) -> datetime:
+def to_utc(value: datetime) -> datetime:
+    """The same instant in UTC: the one normalisation of every aware timestamp, on the bus and in the
+    databases (the kit's ``UtcDateTimeColumn`` uses it too)."""
     return value.astimezone(UTC)
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+#: An aware timestamp, normalised to UTC; a naive one is refused.
+UtcDateTime = Annotated[AwareDatetime, AfterValidator(to_utc)]
 
 
 class Contract(BaseModel):
@@ -67,7 +70,7 @@ class Event(Contract):
     schema_version: int = Field(default=1, description="Major version of this message's schema")
     message_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     correlation_id: uuid.UUID
-    occurred_at: UtcDatetime = Field(default_factory=utcnow)
+    occurred_at: UtcDateTime = Field(default_factory=utcnow)
     channel: ChannelName
     idempotency_key: IdempotencyKey
 

@@ -9,9 +9,23 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from .base import ChannelName, Contract, Event, TicketNumber, UtcDatetime
+from .base import ChannelName, Contract, Event, TicketNumber, UtcDateTime
 
 ShortText = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
+
+#: Fixed namespace of contact ids derived from idempotency keys (never change it): a re-sent update, mail or
+#: call gets the same ``contact_id`` in any process, after a restart too, with no state kept by the channel.
+CONTACT_ID_NAMESPACE = uuid.UUID("0b5c4f7e-9d0a-5e43-8a41-6c2f1d7e8b90")
+
+
+def contact_id_for(idempotency_key: str, *, namespace: uuid.UUID = CONTACT_ID_NAMESPACE) -> uuid.UUID:
+    """The contact id of what arrived with ``idempotency_key`` (uuid5 of the key): every channel derives it
+    here, so what arrives twice is the same contact on the bus, not merely the same key.
+
+    ``namespace`` is for the web form alone, whose ids were derived in a namespace of its own before the
+    channels shared this one; changing it would give a retried submission a new id.
+    """
+    return uuid.uuid5(namespace, idempotency_key)
 
 
 class MessengerId(Contract):
@@ -95,9 +109,9 @@ class CallDetails(Contract):
     agents: list[ShortText] = Field(default_factory=list, max_length=50,
                                     description="Every extension that answered, in order (transfers)")
     queue: ShortText | None = None
-    started_at: UtcDatetime
-    answered_at: UtcDatetime | None = None
-    ended_at: UtcDatetime
+    started_at: UtcDateTime
+    answered_at: UtcDateTime | None = None
+    ended_at: UtcDateTime
     duration_s: int = Field(default=0, ge=0, description="Talk time: answer to hangup, 0 when unanswered")
     recording: Annotated[str, StringConstraints(max_length=1024)] | None = Field(
         default=None, description="The recording file the PBX reported (MixMonitor or CDR), a path on the PBX")
@@ -108,7 +122,7 @@ class Contact(Contract):
     """One customer contact, normalised to the same shape whatever channel it came from."""
 
     contact_id: uuid.UUID
-    received_at: UtcDatetime
+    received_at: UtcDateTime
     sender: Sender
     subject: Annotated[str, StringConstraints(max_length=998)] | None = None
     body: Annotated[str, StringConstraints(max_length=100_000)] = ""
@@ -186,8 +200,8 @@ class Routing(Contract):
     team: ShortText
     assignee: ShortText | None = None
     reason: ShortText = Field(description="Why this assignee: the rule that decided, for the supervisor")
-    first_response_due_at: UtcDatetime
-    resolution_due_at: UtcDatetime
+    first_response_due_at: UtcDateTime
+    resolution_due_at: UtcDateTime
     priority: int | None = Field(default=None, ge=1, description="1 is the most urgent; from SLA tier and type")
     product: ShortText | None = None
     rule: ShortText | None = Field(default=None, description="The rule that classified the contact")

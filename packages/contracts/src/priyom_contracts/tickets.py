@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from .base import Event, TicketNumber, UtcDatetime
+from .base import Event, TicketNumber, UtcDateTime
 from .contacts import ContactType, ShortText, Urgency
 
 
@@ -46,8 +46,8 @@ class TicketCreated(Event):
     status: TicketStatus
     team: ShortText
     assignee: ShortText | None = None
-    first_response_due_at: UtcDatetime
-    resolution_due_at: UtcDatetime
+    first_response_due_at: UtcDateTime
+    resolution_due_at: UtcDateTime
 
 
 class TicketStatusChanged(Event):

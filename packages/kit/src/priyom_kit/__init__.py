@@ -14,13 +14,16 @@ if TYPE_CHECKING:
     from .auth import Principal, Role, require_roles
     from .bus import Bus, Publish
     from .errors import PermanentError, PriyomError, TransientError
+    from .http_client import HttpClient
     from .logging import configure_logging, get_logger, mask_pii
     from .service import ServiceParts, build_app
-    from .settings import ServiceSettings
+    from .settings import DatabaseSettings, ServiceSettings
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
     "Bus": "bus",
+    "DatabaseSettings": "settings",
+    "HttpClient": "http_client",
     "PermanentError": "errors",
     "Publish": "bus",
     "Principal": "auth",
@@ -38,6 +41,8 @@ _EXPORTS = {
 
 __all__ = [
     "Bus",
+    "DatabaseSettings",
+    "HttpClient",
     "PermanentError",
     "Publish",
     "Principal",

@@ -8,7 +8,9 @@ prefetch, reject-on-error with no retry). :class:`Bus` fixes each of them once f
 * every service declares the whole topology at start, so no publish can race a consumer's first start;
 * a failed delivery is retried through a per-queue delay queue with an attempt counter kept in a header
   (RabbitMQ's own delivery count changed meaning in 4.3), and after the last attempt, or at once for a
-  message that can never succeed, it goes to the dead-letter queue with ``x-error`` saying why.
+  message that can never succeed, it goes to the dead-letter queue with ``x-error`` saying why;
+* what arrived at a channel but can never become a message goes to the same queue with the same headers
+  (:meth:`Bus.dead_letter`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from faststream import BaseMiddleware
-from faststream.exceptions import HandlerException
+from faststream.exceptions import HandlerException, SubscriberNotFound
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
@@ -97,6 +99,7 @@ class Bus:
             log_level=logging.DEBUG,  # one line per message is noise at INFO; failures are logged here
         )
         self._publishers: dict[str, RabbitPublisher] = {}
+        self._subscribers: dict[str, Any] = {}
         self._specs_by_queue = {spec.name: spec for spec in self.topology.queues.values()}
 
     # -- topology ---------------------------------------------------------------------------------------
@@ -145,10 +148,22 @@ class Bus:
 
     # -- consuming ------------------------------------------------------------------------------------
 
-    def consumer(self, key: str) -> Any:
-        """Decorator registering the handler of one topology queue (e.g. ``"identity.contacts"``)."""
-        spec = self.topology.queue(key)
-        return self.broker.subscriber(self.rabbit_queue(spec), self.exchange, title=spec.name)
+    def consumer(self, key: str, event_type: type[Event] | None = None) -> Any:
+        """Decorator registering the handler of one topology queue (e.g. ``"identity.contacts"``).
+
+        A queue bound to several message types (``"router.tickets"``) gets one typed handler per type:
+        ``@bus.consumer("router.tickets", TicketCreated)``. Each delivery goes to the handler of its AMQP
+        ``type``; one of a type no handler takes is dead-lettered at once, saying so.
+        """
+        subscriber = self._subscribers.get(key)
+        if subscriber is None:
+            spec = self.topology.queue(key)
+            subscriber = self._subscribers[key] = self.broker.subscriber(self.rabbit_queue(spec), self.exchange,
+                                                                         title=spec.name)
+        if event_type is None:
+            return subscriber
+        type_name = event_type.type_name()
+        return subscriber(filter=lambda message: message.raw_message.type == type_name)
 
     def fanout_queue(self, key: str) -> RabbitQueue:
         """This process's own queue of a :class:`~priyom_contracts.FanoutSpec`: exclusive, auto-deleted,
@@ -221,6 +236,25 @@ class Bus:
     async def ping(self, timeout: float = 2.0) -> bool:
         return await self.broker.ping(timeout)
 
+    # -- dead letters ---------------------------------------------------------------------------------
+
+    async def dead_letter(self, body: bytes, reason: str, source: str, *, routing_key: str,
+                          content_type: str = "application/json") -> None:
+        """Keep something that arrived but can never become a message (an unreadable update, a MIME bomb)
+        whole in the dead-letter queue, confirmed, with the headers a failed delivery gets there.
+
+        It never was on the bus, so the failure policy cannot dead-letter it. ``source`` (``smtp``,
+        ``imap:<mailbox>``, ``telegram``) stands where a failed delivery names its queue; ``routing_key`` is
+        the one it would have been published with, so a person can read it and replay it. Confirm it to the
+        sender only after this returned, like a publish.
+        """
+        headers = self._failure_headers(reason, kind="permanent", attempts=1, queue=source)
+        headers["x-original-routing-key"] = routing_key
+        await self.broker.publish(
+            body, exchange=self.dead_letter_exchange, routing_key=routing_key, content_type=content_type,
+            headers=headers, persist=True, mandatory=True, timeout=self.publish_timeout_s,
+        )
+
     # -- failures -------------------------------------------------------------------------------------
 
     async def _handle_failure(self, raw: IncomingMessage, queue_name: str, exc: BaseException) -> bool:
@@ -232,19 +266,13 @@ class Bus:
         attempt = int(headers.get(ATTEMPT_HEADER, 1))  # type: ignore[call-overload]
         # After a retry the delivery's routing key is the queue's name; keep the one it was published with.
         routing_key = str(headers.setdefault("x-original-routing-key", raw.routing_key or queue_name))
+        if isinstance(exc, SubscriberNotFound):  # a type the queue is bound to but no handler takes
+            exc = PermanentError(f"{queue_name} has no handler for message type {raw.type!r}")
         permanent = isinstance(exc, PERMANENT_ERRORS)
         reason = f"{type(exc).__name__}: {exc}"[:2000]
         if permanent or attempt >= self.max_attempts:
-            headers.update(
-                {
-                    "x-error": reason,
-                    "x-error-kind": "permanent" if permanent else "attempts-exhausted",
-                    "x-attempts": attempt,
-                    "x-original-queue": queue_name,
-                    "x-failed-at": datetime.now(UTC).isoformat(),
-                    "x-failed-by": self.service,
-                }
-            )
+            headers.update(self._failure_headers(reason, kind="permanent" if permanent else "attempts-exhausted",
+                                                 attempts=attempt, queue=queue_name))
             await self._republish(raw, headers, exchange=self.dead_letter_exchange,
                                   routing_key=routing_key)
             log.error("dead-lettered", queue=queue_name, message_id=raw.message_id, attempts=attempt,
@@ -257,6 +285,11 @@ class Bus:
         log.warning("retry scheduled", queue=queue_name, message_id=raw.message_id, attempt=attempt,
                     delay_ms=delay_ms, error=reason)
         return True
+
+    def _failure_headers(self, reason: str, *, kind: str, attempts: int, queue: str) -> dict[str, Any]:
+        """What a dead letter says about its failure; ``kind`` is ``permanent`` or ``attempts-exhausted``."""
+        return {"x-error": reason[:2000], "x-error-kind": kind, "x-attempts": attempts, "x-original-queue": queue,
+                "x-failed-at": datetime.now(UTC).isoformat(), "x-failed-by": self.service}
 
     async def _republish(self, raw: IncomingMessage, headers: dict[str, Any], *,
                          exchange: RabbitExchange | None, routing_key: str,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import (
     JSON,
     Column,
@@ -31,6 +32,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from priyom_contracts import to_utc
+
 #: Named constraints: Alembic's batch mode on SQLite can only alter constraints it can name.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -41,13 +44,23 @@ NAMING_CONVENTION = {
 }
 
 
+#: A database URL as the settings hold it (a secret: it may carry the password) or as a test spells it.
+DatabaseUrl = str | SecretStr
+
+
+def plain_url(url: DatabaseUrl) -> str:
+    """The URL itself, for SQLAlchemy, Alembic or a driver: the one place a database URL is unwrapped."""
+    return url.get_secret_value() if isinstance(url, SecretStr) else url
+
+
 def make_metadata() -> MetaData:
     """The metadata every data-owning service declares its tables on."""
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC in, aware UTC out, on both databases (SQLite keeps no offset and returns naive values)."""
+class UtcDateTimeColumn(TypeDecorator[datetime]):
+    """The column type of :data:`priyom_contracts.UtcDateTime`: aware UTC in, aware UTC out, on both databases
+    (SQLite keeps no offset and returns naive values, which were stored as UTC)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -57,16 +70,21 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: every timestamp Priyom stores is aware")
-        return value.astimezone(UTC)
+        return to_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return to_utc(value.replace(tzinfo=UTC) if value.tzinfo is None else value)
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+#: The column type's former name, kept while tickets' ``store.py`` still spells it so (to be removed then).
+UtcDateTime = UtcDateTimeColumn
+
+
+def make_engine(url: DatabaseUrl, **kwargs: Any) -> AsyncEngine:
     """An async engine; for SQLite it turns on WAL, a busy timeout and foreign keys on every connection."""
+    url = plain_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -109,8 +127,8 @@ class Database:
     """One engine and its session factory for the life of the process, opened when the service starts
     (so nothing connects at import or build time)."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: DatabaseUrl) -> None:
+        self.url = url if isinstance(url, SecretStr) else SecretStr(url)
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
 
@@ -122,6 +140,11 @@ class Database:
         if self._engine is not None:
             await self._engine.dispose()
         self._engine = self._sessions = None
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``: for the few statements the two dialects spell differently."""
+        return make_url(plain_url(self.url)).get_backend_name()
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -187,13 +210,13 @@ class Inbox:
         return bool(result.rowcount)
 
 
-def upgrade_database(migrations_dir: Path, url: str, version_table: str) -> None:
+def upgrade_database(migrations_dir: Path, url: DatabaseUrl, version_table: str) -> None:
     """Run the service's Alembic migrations to head (used by ``python -m priyom_<svc> migrate`` and tests)."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", plain_url(url).replace("%", "%%"))
     config.attributes["version_table"] = version_table
     command.upgrade(config, "head")

@@ -1,4 +1,5 @@
-"""A job run in the background at start and then every so often, for housekeeping such as retention sweeps.
+"""A job run in the background at start and then every so often, for housekeeping such as retention sweeps
+(or only after the first period, for a job that has nothing to do at start, such as the router's queue sweep).
 
 Each service had grown its own copy of the same task loop (create, log and survive a failure, sleep, cancel
 on stop). A failed run is logged by its exception's type only (the message may carry personal data) and
@@ -17,13 +18,18 @@ log = get_logger("priyom.periodic")
 
 
 class Periodic:
-    """``Periodic("journal-sweep", sweep, every_s=3600).start()``; ``await ….stop()`` on shutdown."""
+    """``Periodic("journal-sweep", sweep, every_s=3600).start()``; ``await ….stop()`` on shutdown.
+
+    ``at_start=False`` waits one period before the first run. ``wait`` is what waits (a test passes its own
+    to move time instead of sleeping).
+    """
 
     def __init__(self, name: str, job: Callable[[], Awaitable[object]], *, every_s: float,
-                 wait: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
+                 at_start: bool = True, wait: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
         self.name = name
         self.job = job
         self.every_s = every_s
+        self.at_start = at_start
         self.wait = wait
         self._task: asyncio.Task[None] | None = None
 
@@ -43,6 +49,8 @@ class Periodic:
             self._task = None
 
     async def _run(self) -> None:
+        if not self.at_start:
+            await self.wait(self.every_s)
         while True:
             try:
                 await self.job()

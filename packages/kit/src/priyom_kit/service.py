@@ -41,6 +41,9 @@ class ServiceParts:
     #: Run once the bus is up (``on_start`` runs before it): what must be able to publish at once, such as
     #: a channel registering its webhook or starting to poll.
     after_start: Sequence[Hook] = ()
+    #: Run before the bus stops (``on_stop`` runs after it): closing what receives and publishes, such as
+    #: a listening port, while the publishes still in flight can be confirmed.
+    before_stop: Sequence[Hook] = ()
     authenticator: Authenticator | None = None
     description: str = ""
     #: Set on ``app.state`` by name: what module-level routes read through their dependencies.
@@ -61,7 +64,11 @@ def build_app(parts: ServiceParts) -> FastAPI:
             await hook()
         log.info("started", service=parts.name, port=parts.settings.port)
         try:
-            yield
+            try:
+                yield
+            finally:
+                for hook in parts.before_stop:
+                    await hook()
         finally:
             await parts.bus.stop()
             for hook in parts.on_stop:

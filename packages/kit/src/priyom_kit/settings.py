@@ -2,14 +2,16 @@
 
 Shared names (``AMQP_URL``, ``PRIYOM_BUS_PREFIX``, ``PRIYOM_ADMIN_TOKEN``, ``LOG_LEVEL``) are the same for
 all services so one ``.env`` configures a whole deployment; each service adds its own fields under its own
-prefix (``IDENTITY_PORT``, ``TICKETS_DATABASE_URL``, …) by subclassing :class:`ServiceSettings`.
+prefix (``IDENTITY_PORT``, ``TICKETS_DATABASE_URL``, …) by subclassing :class:`ServiceSettings`, or
+:class:`DatabaseSettings` when it owns data.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -70,3 +72,23 @@ class ServiceSettings(BaseSettings):
     log_json: bool = Field(default=False, validation_alias="LOG_JSON", description="JSON log lines")
     host: str = Field(default="127.0.0.1", description="HTTP listen address")
     port: int = Field(default=8000, description="HTTP listen port")
+
+
+def database_url_field(env_prefix: str, default: str, description: str) -> Any:
+    """The ``database_url`` field of a :class:`DatabaseSettings` subclass: read from ``<env_prefix>DATABASE_URL``,
+    else from ``DATABASE_URL`` (one database shared by every service of a small deployment)."""
+    return Field(default=SecretStr(default),
+                 validation_alias=AliasChoices(f"{env_prefix}DATABASE_URL", "DATABASE_URL"),
+                 description=description)
+
+
+class DatabaseSettings(ServiceSettings):
+    """The settings of a service that owns data: the shared fields and its database's URL.
+
+    The URL is a secret, like ``AMQP_URL``, because it may carry the password; the kit's
+    :class:`~priyom_kit.db.Database` and :func:`~priyom_kit.db.upgrade_database` take it as it is, so no caller
+    unwraps it. Each subclass declares the field again with :func:`database_url_field`, for its own variable
+    name and default file.
+    """
+
+    database_url: SecretStr = Field(description="SQLAlchemy async URL (sqlite+aiosqlite or postgresql+asyncpg)")

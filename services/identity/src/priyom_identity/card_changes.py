@@ -11,16 +11,15 @@ which is what bounds staleness in the first place, so the failure is logged rath
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 
 from priyom_contracts import MAX_CHANGED_CARDS, ClientChange, ClientChanged
-from priyom_kit import get_logger
+from priyom_kit import Publish, get_logger
 
 from .lookup.cache import LookupCache
 
 log = get_logger("priyom.identity.changes")
 
-Publish = Callable[[ClientChanged], Awaitable[None]]
 #: The channel of a change a person made through the API.
 API_CHANNEL = "api"
 

@@ -1,4 +1,5 @@
-"""The client card as the HTTP API shows and accepts it. Pydantic only: no SQL, no HTTP here."""
+"""What the HTTP API accepts and shows of client cards, beside the card itself (``priyom_contracts.ClientCard``,
+which other services read too). Pydantic only: no SQL, no HTTP here."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from priyom_contracts import MessengerId, ServiceContract
+from priyom_contracts import MessengerId, PersonRole, ServiceContract
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 OptionalText = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)] | None
@@ -16,50 +17,6 @@ RawPhone = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_w
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 LegalId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z-]{4,32}$")]
 Notes = Annotated[str, StringConstraints(max_length=10_000)]
-PersonRole = Literal["representative", "consumer"]
-
-
-class IdentifierView(BaseModel):
-    id: uuid.UUID
-    kind: str = Field(description='"phone", "email" or "messenger:<channel>"')
-    value: str = Field(description="The normalised value identity matches on (E.164, lower-case email)")
-    extension: str | None = None
-    person_id: uuid.UUID | None = Field(default=None, description="None: the identifier is the card's own")
-    undeliverable_at: datetime | None = Field(
-        default=None, description="Mail to this address failed for good (reported then); it still identifies")
-    undeliverable_reason: str | None = None
-
-
-class PersonView(BaseModel):
-    id: uuid.UUID
-    full_name: str | None
-    position: str | None
-    role: PersonRole | None = Field(default=None, description="representative (may sign) or consumer")
-    erased: bool = Field(default=False, description="Personal data removed on request (152-FZ / GDPR)")
-
-
-class ClientCard(BaseModel):
-    """A client with its contact persons and every identifier identity recognises it by."""
-
-    id: uuid.UUID
-    kind: Literal["org", "person"]
-    name: str
-    sla_tier: str
-    account_manager: str | None
-    provisional: bool = Field(description="Created from a first contact; not yet confirmed by a person")
-    first_contact_at: datetime | None
-    last_contact_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    legal_id: str | None = Field(default=None, description="INN or another registration number")
-    region: str | None = None
-    tags: list[str] = Field(default_factory=list)
-    notes: str | None = None
-    contracts: list[ServiceContract] = Field(default_factory=list)
-    persons: list[PersonView]
-    identifiers: list[IdentifierView]
-    missing_fields: list[str] = Field(default_factory=list,
-                                      description="Required fields an agent still has to fill in")
 
 
 class PersonIdentifiers(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .cards import ClientCard
+from priyom_contracts import ClientCard
 
 #: What a complete card of each kind has. An organisation is billed and contracted by its legal id and
 #: served by its account manager; a private person needs at least a name we can address them by.

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from priyom_kit import ServiceSettings
+from priyom_kit.settings import DatabaseSettings, database_url_field
 
 from .canonical_identifiers import DEFAULT_EMAIL_RULES, EmailRules
 from .policy import FREE_MAIL_DOMAINS, MatchPolicy
 
 
-class IdentitySettings(ServiceSettings):
+class IdentitySettings(DatabaseSettings):
     """Identity owns the client cards, so it has a database; the region decides how local phones parse."""
 
     model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore")
 
     port: int = 8001
-    database_url: str = Field(
-        default="sqlite+aiosqlite:///var/identity.db",
-        validation_alias=AliasChoices("IDENTITY_DATABASE_URL", "DATABASE_URL"),
-        description="SQLAlchemy async URL (sqlite+aiosqlite or postgresql+asyncpg)",
+    database_url: SecretStr = database_url_field(
+        "IDENTITY_", "sqlite+aiosqlite:///var/identity.db",
+        "SQLAlchemy async URL (sqlite+aiosqlite or postgresql+asyncpg)",
     )
     default_region: str = Field(
         default="RU", min_length=2, max_length=2,

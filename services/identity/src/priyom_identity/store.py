@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_contracts import ServiceContract, utcnow
+from priyom_contracts import ClientCard, IdentifierView, PersonView, ServiceContract, utcnow
 from priyom_kit import db
 
-from .cards import CardSummary, ClientCard, HistoryEntry, IdentifierView, PersonView
+from .cards import CardSummary, HistoryEntry
 from .completeness import missing_fields
 from .lookup.cache import LookupHit
 from .matching import PHONE, Identifier, Owner
@@ -41,7 +41,7 @@ VERSION_TABLE = "alembic_version_identity"
 __all__ = ["MIGRATIONS_DIR", "VERSION_TABLE", "metadata", "migrate_database"]
 
 
-def migrate_database(url: str) -> None:
+def migrate_database(url: db.DatabaseUrl) -> None:
     """Upgrade ``url`` to the newest schema (``python -m priyom_identity migrate``, and tests)."""
     db.upgrade_database(MIGRATIONS_DIR, url, VERSION_TABLE)
 

@@ -27,7 +27,7 @@ from sqlalchemy import (
     false,
 )
 
-from priyom_kit.db import UtcDateTime, inbox_table, make_metadata
+from priyom_kit.db import UtcDateTimeColumn, inbox_table, make_metadata
 
 metadata = make_metadata()
 
@@ -43,10 +43,10 @@ clients = Table(
     Column("sla_tier", String(64), nullable=False, server_default="standard"),
     Column("account_manager", String(500), nullable=True),
     Column("provisional", Boolean, nullable=False, server_default=false()),
-    Column("first_contact_at", UtcDateTime, nullable=True),
-    Column("last_contact_at", UtcDateTime, nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    Column("first_contact_at", UtcDateTimeColumn, nullable=True),
+    Column("last_contact_at", UtcDateTimeColumn, nullable=True),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
+    Column("updated_at", UtcDateTimeColumn, nullable=False),
     # 0002: the rest of the card an agent completes.
     Column("legal_id", String(32), nullable=True),
     Column("region", String(100), nullable=True),
@@ -64,10 +64,10 @@ contact_persons = Table(
     Column("client_id", Uuid, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("full_name", String(500), nullable=True),
     Column("position", String(500), nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
     # 0002: "representative" (may sign, order) or "consumer" (uses the services); erased_at after 152-FZ erasure.
     Column("role", String(32), nullable=True),
-    Column("erased_at", UtcDateTime, nullable=True),
+    Column("erased_at", UtcDateTimeColumn, nullable=True),
 )
 
 identifiers = Table(
@@ -81,11 +81,11 @@ identifiers = Table(
     Column("value", String(320), nullable=False),
     Column("raw", String(512), nullable=False),
     Column("extension", String(40), nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
     # 0002: the domain of an email, so "who at this company writes to us" is one indexed query.
     Column("domain", String(255), nullable=True, index=True),
     # 0004: mail to this address failed for good (a bounce reported by the email channel). Still matched.
-    Column("undeliverable_at", UtcDateTime, nullable=True),
+    Column("undeliverable_at", UtcDateTimeColumn, nullable=True),
     Column("undeliverable_reason", String(500), nullable=True),
     UniqueConstraint("kind", "value", name="uq_identifiers_kind_value"),
 )
@@ -98,7 +98,7 @@ contact_history = Table(
     Column("person_id", Uuid, ForeignKey("contact_persons.id", ondelete="SET NULL"), nullable=True),
     Column("channel", String(32), nullable=False),
     Column("contact_id", Uuid, nullable=False, index=True),
-    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("occurred_at", UtcDateTimeColumn, nullable=False),
     Column("ticket_number", String(20), nullable=True),  # 0003: from ticket.created (2026-000123)
     Index("ix_contact_history_client_occurred", "client_id", "occurred_at"),
 )
@@ -124,7 +124,7 @@ card_audit = Table(
     Column("client_id", Uuid, nullable=False, index=True),
     Column("other_id", Uuid, nullable=True, index=True),
     Column("actor", String(200), nullable=False),
-    Column("at", UtcDateTime, nullable=False),
+    Column("at", UtcDateTimeColumn, nullable=False),
     Column("detail", JSON, nullable=False),
 )
 
@@ -138,11 +138,11 @@ card_merges = Table(
     Column("target_id", Uuid, nullable=False, index=True),
     Column("source_id", Uuid, nullable=False, index=True),
     Column("actor", String(200), nullable=False),
-    Column("merged_at", UtcDateTime, nullable=False),
+    Column("merged_at", UtcDateTimeColumn, nullable=False),
     Column("source_card", JSON, nullable=False),
     Column("target_before", JSON, nullable=False),
     Column("moved", JSON, nullable=False),
-    Column("undone_at", UtcDateTime, nullable=True),
+    Column("undone_at", UtcDateTimeColumn, nullable=True),
 )
 
 inbox = inbox_table(metadata, "identity_inbox")

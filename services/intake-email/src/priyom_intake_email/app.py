@@ -7,24 +7,21 @@ through the relay and publishes ``reply.reported.v1.email``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from functools import partial
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactReceived
-from priyom_kit import Bus, ServiceParts, build_app
+from priyom_contracts import ContactReceived, binding
+from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database
 
-from .dead_letters import dead_letter_publisher
 from .imap.ingested_sweep import IngestedSweep
 from .imap.readers import ImapReaders
-from .intake import MailIntake
+from .intake import CHANNEL, MailIntake
 from .mail.parsing import MailLimits
 from .memory import ByteBudget
 from .metrics import MailboxMetrics
@@ -36,7 +33,8 @@ from .store import Checkpoints, SentReplies
 
 @dataclass
 class Inbound:
-    """The two doors mail comes in by; they open after the bus started and close before it stops."""
+    """The two doors mail comes in by. They open once a publish can be confirmed (``after_start``) and close
+    while it still can (``before_stop``), so no mail is taken in that could not be put on the bus."""
 
     smtp: SmtpEndpoint
     readers: ImapReaders
@@ -55,7 +53,7 @@ class Inbound:
         await self.ingested_sweep.stop()
 
 
-def build_channel(settings: IntakeEmailSettings | None = None) -> tuple[ServiceParts, Inbound]:
+def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
     settings = settings or IntakeEmailSettings()
     registry = CollectorRegistry()
     bus = Bus(settings, "intake-email", registry)
@@ -66,40 +64,25 @@ def build_channel(settings: IntakeEmailSettings | None = None) -> tuple[ServiceP
     memory = ByteBudget(settings.parse_memory_bytes)
     metrics = MailboxMetrics(registry)
     metrics.watch_parse_memory(memory, registry)
-    intake = MailIntake(publish=bus.publish, dead_letter=dead_letter_publisher(bus), blobs=blobs,
-                        limits=limits, list_mail=settings.list_mail, memory=memory)
+    # Mail that can never become a contact goes to the dead-letter queue whole, as the raw message.
+    dead_letter = partial(bus.dead_letter, routing_key=binding(ContactReceived, CHANNEL),
+                          content_type="message/rfc822")
+    intake = MailIntake(publish=bus.publish, dead_letter=dead_letter, blobs=blobs, limits=limits,
+                        list_mail=settings.list_mail, memory=memory)
     register_outbound(bus, settings, blobs, SentReplies(database))
     checkpoints = Checkpoints(database)
-    inbound = Inbound(SmtpEndpoint(settings, intake), ImapReaders(settings, intake, checkpoints, metrics),
-                      settings.smtp_enabled,
+    # XOAUTH2 mailboxes refresh their access tokens at their providers' token endpoints through this client.
+    token_endpoints = HttpClient(timeout_s=30.0)
+    inbound = Inbound(SmtpEndpoint(settings, intake),
+                      ImapReaders(settings, intake, checkpoints, metrics, token_endpoints), settings.smtp_enabled,
                       IngestedSweep(checkpoints, timedelta(days=settings.imap_ingested_retention_days)))
-    parts = ServiceParts(
+    return ServiceParts(
         name="intake-email", title="Priyom intake-email", settings=settings, bus=bus, registry=registry,
-        checks={"database": database.ping}, on_start=[database.open], on_stop=[database.close],
+        checks={"database": database.ping}, on_start=[database.open, token_endpoints.open],
+        after_start=[inbound.start], before_stop=[inbound.stop], on_stop=[database.close, token_endpoints.close],
         description="The email channel: SMTP endpoint and IMAP mailboxes in, replies out through a relay",
     )
-    return parts, inbound
-
-
-def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
-    return build_channel(settings)[0]
 
 
 def create_app(settings: IntakeEmailSettings | None = None) -> FastAPI:
-    parts, inbound = build_channel(settings)
-    app = build_app(parts)
-    # The kit's lifespan starts the bus after its on_start hooks; the doors must open only once a publish
-    # can be confirmed, so they are nested inside it.
-    service_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(application: Any) -> AsyncIterator[None]:
-        async with service_lifespan(application):
-            await inbound.start()
-            try:
-                yield
-            finally:
-                await inbound.stop()
-
-    app.router.lifespan_context = lifespan
-    return app
+    return build_app(build(settings))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,11 +27,11 @@ from priyom_contracts import (
     AutomatedKind,
     Contact,
     ContactReceived,
-    Event,
     Sender,
     ThreadHint,
+    contact_id_for,
 )
-from priyom_kit.adapters import CONTACT_ID_NAMESPACE
+from priyom_kit import Publish
 from priyom_kit.blobs import BlobStore
 from priyom_kit.logging import get_logger
 
@@ -47,7 +46,7 @@ _EMAIL = TypeAdapter(EmailStr)
 _AUTOMATED = {MailKind.AUTO_REPLY: AutomatedKind.AUTO_REPLY, MailKind.BOUNCE: AutomatedKind.BOUNCE,
               MailKind.REPORT: AutomatedKind.REPORT, MailKind.LIST: AutomatedKind.LIST}
 
-Publish = Callable[[Event], Awaitable[None]]
+#: ``(raw, reason, source)``: the bus's :meth:`~priyom_kit.bus.Bus.dead_letter` with the routing key bound (app.py).
 DeadLetter = Callable[[bytes, str, str], Awaitable[None]]
 
 
@@ -147,7 +146,7 @@ class MailIntake:
         root = (mail.references[:1] or [mail.in_reply_to or mail.message_id])[0]
         # Derived from the key (as every channel does): a mail accepted twice, by IMAP and SMTP or fetched
         # again after a crash, is the same contact on the bus, not merely the same key.
-        contact_id = uuid.uuid5(CONTACT_ID_NAMESPACE, mail.idempotency_key)
+        contact_id = contact_id_for(mail.idempotency_key)
         contact = Contact(
             contact_id=contact_id,
             received_at=datetime.now(UTC),
@@ -181,4 +180,4 @@ def _thread_hint(*, root: str | None, mail: NormalisedMail) -> ThreadHint:
 
 def _short(key: str) -> str:
     """A log-safe stand-in for an idempotency key (a Message-ID can carry an address)."""
-    return uuid.uuid5(CONTACT_ID_NAMESPACE, key).hex[:12]
+    return contact_id_for(key).hex[:12]

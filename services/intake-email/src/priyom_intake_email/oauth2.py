@@ -3,7 +3,8 @@
 A mailbox either carries a fixed access token (an operator or a sidecar keeps it fresh in the environment) or
 a refresh token, exchanged at the provider's token endpoint (RFC 6749 §6) for an access token before a login.
 The access token is kept until shortly before it expires, so reconnects do not hit the token endpoint each
-time; a refused login forgets it, so the next attempt asks for a new one. Tokens never reach the logs.
+time; a refused login forgets it, so the next attempt asks for a new one. Tokens never reach the logs. Every
+mailbox asks through the service's one client for token endpoints (``app.py``), opened at start.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import time
 
 import httpx
+
+from priyom_kit import HttpClient
 
 from .settings import ImapMailbox
 
@@ -25,11 +28,11 @@ class TokenError(Exception):
 
 
 class AccessTokens:
-    """The current access token of one mailbox."""
+    """The current access token of one mailbox, asked of its provider through ``token_endpoints``."""
 
-    def __init__(self, mailbox: ImapMailbox, timeout_s: float = 30.0) -> None:
+    def __init__(self, mailbox: ImapMailbox, token_endpoints: HttpClient) -> None:
         self.mailbox = mailbox
-        self.timeout_s = timeout_s
+        self.token_endpoints = token_endpoints
         self._token: str | None = None
         self._valid_until = 0.0
         self._refresh_token = mailbox.oauth2_refresh_token.get_secret_value() if mailbox.oauth2_refresh_token else None
@@ -54,12 +57,11 @@ class AccessTokens:
             form["client_secret"] = box.oauth2_client_secret.get_secret_value()
         if box.oauth2_scope:
             form["scope"] = box.oauth2_scope
-        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
-            try:
-                response = await client.post(str(box.oauth2_token_url), data=form,
-                                             headers={"Accept": "application/json"})
-            except httpx.HTTPError as exc:
-                raise TokenError(f"token endpoint unreachable: {type(exc).__name__}") from exc
+        try:
+            response = await self.token_endpoints.post(str(box.oauth2_token_url), data=form,
+                                                       headers={"Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise TokenError(f"token endpoint unreachable: {type(exc).__name__}") from exc
         if response.status_code != 200 or len(response.content) > MAX_TOKEN_RESPONSE_BYTES:
             # The body may name the client; only the status goes into the error.
             raise TokenError(f"token endpoint answered {response.status_code}")

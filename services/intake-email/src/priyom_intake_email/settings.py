@@ -4,10 +4,10 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from priyom_kit import ServiceSettings
+from priyom_kit.settings import DatabaseSettings, database_url_field
 
 MiB = 1024 * 1024
 
@@ -59,16 +59,15 @@ class ImapMailbox(BaseModel):
         return self
 
 
-class IntakeEmailSettings(ServiceSettings):
+class IntakeEmailSettings(DatabaseSettings):
     """Environment: ``INTAKE_EMAIL_*`` plus the shared names of :class:`~priyom_kit.ServiceSettings`."""
 
     model_config = SettingsConfigDict(env_prefix="INTAKE_EMAIL_", extra="ignore")
 
     port: int = 8005
-    database_url: str = Field(
-        default="sqlite+aiosqlite:///var/intake-email.db",
-        validation_alias=AliasChoices("INTAKE_EMAIL_DATABASE_URL", "DATABASE_URL"),
-        description="SQLAlchemy async URL of the IMAP checkpoints: SQLite (aiosqlite) or PostgreSQL (asyncpg)",
+    database_url: SecretStr = database_url_field(
+        "INTAKE_EMAIL_", "sqlite+aiosqlite:///var/intake-email.db",
+        "SQLAlchemy async URL of the IMAP checkpoints: SQLite (aiosqlite) or PostgreSQL (asyncpg)",
     )
     smtp_enabled: bool = Field(default=True, description="Run the SMTP endpoint")
     smtp_host: str = Field(default="127.0.0.1", description="SMTP listen address")

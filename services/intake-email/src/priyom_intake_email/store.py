@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, Column, Index, String, Table, Uuid, delete, s
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from priyom_kit.db import Database, UtcDateTime, make_metadata, upgrade_database
+from priyom_kit.db import Database, DatabaseUrl, UtcDateTimeColumn, make_metadata, upgrade_database
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_intake_email"
@@ -29,7 +29,7 @@ checkpoints = Table(
     Column("mailbox", String(64), primary_key=True),
     Column("uidvalidity", BigInteger, nullable=False),
     Column("last_uid", BigInteger, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTimeColumn, nullable=False),
     # After a UIDVALIDITY change, messages up to this UID may be mail already published: they are matched
     # against imap_ingested before publishing. Kept here so a crash in the middle still re-matches.
     Column("rematch_until", BigInteger, nullable=False, server_default="0"),
@@ -43,7 +43,7 @@ imap_ingested = Table(
     Column("mailbox", String(64), primary_key=True),
     Column("key_digest", String(64), primary_key=True),
     Column("message_id", String(998), nullable=True),
-    Column("ingested_at", UtcDateTime, nullable=False),
+    Column("ingested_at", UtcDateTimeColumn, nullable=False),
     # Rows older than INTAKE_EMAIL_IMAP_INGESTED_RETENTION_DAYS are pruned by this (migration 0003).
     Index("ix_imap_ingested_ingested_at", "ingested_at"),
 )
@@ -53,11 +53,11 @@ sent_replies = Table(
     metadata,
     Column("reply_id", Uuid, primary_key=True),
     Column("message_id", String(998), nullable=False),
-    Column("sent_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTimeColumn, nullable=False),
 )
 
 
-def migrate(url: str) -> None:
+def migrate_database(url: DatabaseUrl) -> None:
     """Bring the database at ``url`` to the newest schema (``python -m priyom_intake_email migrate``)."""
     upgrade_database(MIGRATIONS_DIR, url, VERSION_TABLE)
 
@@ -74,7 +74,7 @@ def key_digest(key: str) -> str:
 
 
 def _upsert(database: Database, table: Table, values: dict[str, object], key: str):  # type: ignore[no-untyped-def]
-    dialect = pg_insert if database.url.startswith("postgresql") else sqlite_insert
+    dialect = pg_insert if database.backend == "postgresql" else sqlite_insert
     statement = dialect(table).values(**values)
     return statement.on_conflict_do_update(index_elements=[key],
                                            set_={k: v for k, v in values.items() if k != key})
@@ -103,7 +103,7 @@ class Checkpoints:
         async with self.database.sessions.begin() as session:
             await session.execute(_upsert(self.database, checkpoints, values, "mailbox"))
             if rows:
-                dialect = pg_insert if self.database.url.startswith("postgresql") else sqlite_insert
+                dialect = pg_insert if self.database.backend == "postgresql" else sqlite_insert
                 await session.execute(dialect(imap_ingested).on_conflict_do_nothing(), rows)
 
     async def ingested(self, mailbox: str, key: str) -> bool:
@@ -149,7 +149,7 @@ class SentReplies:
 
 
 @asynccontextmanager
-async def open_checkpoints(url: str) -> AsyncIterator[Checkpoints]:
+async def open_checkpoints(url: DatabaseUrl) -> AsyncIterator[Checkpoints]:
     """The checkpoints of a database outside the running service (tests, the benchmark, operators)."""
     database = Database(url)
     await database.open()

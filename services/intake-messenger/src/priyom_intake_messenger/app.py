@@ -14,10 +14,11 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import ContactReceived
-from priyom_kit import Bus, ServiceParts, build_app
+from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.adapters import ChannelEdge, SqlDeliveryJournal, serve_outbound
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database
+from priyom_kit.service import Hook
 
 from .journal_sweep import JournalSweep
 from .jsonhook.adapter import JsonWebhookAdapter
@@ -27,8 +28,6 @@ from .store import deliveries
 from .telegram.adapter import TelegramAdapter, make_bot
 from .telegram.receiver import UpdateReceiver
 from .telegram.webhook import webhook_router
-
-Hook = Callable[[], Awaitable[None]]
 
 
 def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
@@ -41,6 +40,7 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     journal = SqlDeliveryJournal(lambda: database.sessions, deliveries)
     edges: list[ChannelEdge] = []
     routers: list[APIRouter] = []
+    on_start: list[Hook] = []
     after_start: list[Hook] = []
     on_stop: list[Hook] = []
     checks: dict[str, Callable[[], Awaitable[bool]]] = {}
@@ -71,12 +71,13 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
         on_stop.append(bot.session.close)
 
     if settings.webhook_secret is not None:
+        peer = HttpClient(timeout_s=15.0)
         hook = JsonWebhookAdapter(settings.webhook_secret.get_secret_value().encode(),
-                                  settings.webhook_outbound_url, blobs)
+                                  settings.webhook_outbound_url, blobs, peer)
         routers.append(json_webhook_router(edge_for(hook), hook, settings.max_request_bytes))
-        on_stop.append(hook.client.aclose)
+        on_start.append(peer.open)
+        on_stop.append(peer.close)
 
-    on_start: list[Hook] = []
     if edges:  # with no channel configured, replies wait in the queue rather than being dead-lettered
         serve_outbound(bus, "intake-messenger.outbound", edges)
         # The journal is read before any reply is sent, so the database opens before the bus consumes.

@@ -4,13 +4,13 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from priyom_kit import ServiceSettings
+from priyom_kit.settings import DatabaseSettings, database_url_field
 
 
-class IntakeMessengerSettings(ServiceSettings):
+class IntakeMessengerSettings(DatabaseSettings):
     """Environment: ``INTAKE_MESSENGER_*``, the unprefixed ``TELEGRAM_*`` names the Telegram issue pins, and
     the shared names of :class:`~priyom_kit.ServiceSettings`.
 
@@ -21,10 +21,9 @@ class IntakeMessengerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_MESSENGER_", extra="ignore")
 
     port: int = 8003
-    database_url: str = Field(
-        default="sqlite+aiosqlite:///var/intake-messenger.db",
-        validation_alias=AliasChoices("INTAKE_MESSENGER_DATABASE_URL", "DATABASE_URL"),
-        description="SQLAlchemy async URL of the journal of delivered replies (sqlite+aiosqlite or postgresql+asyncpg)",
+    database_url: SecretStr = database_url_field(
+        "INTAKE_MESSENGER_", "sqlite+aiosqlite:///var/intake-messenger.db",
+        "SQLAlchemy async URL of the journal of delivered replies (sqlite+aiosqlite or postgresql+asyncpg)",
     )
     journal_retention_days: int = Field(
         default=30, ge=1, le=3650,

@@ -19,6 +19,6 @@ metadata = db.make_metadata()
 deliveries = delivery_journal_table(metadata)
 
 
-def migrate_database(url: str) -> None:
+def migrate_database(url: db.DatabaseUrl) -> None:
     """Upgrade ``url`` to the newest schema (``python -m priyom_intake_messenger migrate``, and tests)."""
     db.upgrade_database(MIGRATIONS_DIR, url, VERSION_TABLE)

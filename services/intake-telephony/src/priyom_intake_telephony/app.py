@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import CallEvent, ContactReceived
-from priyom_kit import Bus, ServiceParts, build_app, get_logger
+from priyom_kit import Bus, HttpClient, ServiceParts, build_app, get_logger
 from priyom_kit.rpc import RpcClient
 
 from .ami import AmiConnection, AmiState
@@ -62,14 +62,15 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
             return
         await ami.start()
 
-    authenticator = StaffAuthenticator(settings.admin_token, settings.tickets_url)
+    tickets = HttpClient(base_url=settings.tickets_url or "", timeout_s=5.0)
+    authenticator = StaffAuthenticator(settings.admin_token, tickets if settings.tickets_url else None)
 
     async def stop() -> None:
         if ami is not None:
             await ami.stop()
         await bridge.drain()
         await rpc.close()
-        await authenticator.close()
+        await tickets.close()
 
     checks = {}
     if ami is not None:
@@ -84,7 +85,7 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
         cti_router(settings.cti_secret, CtiCalls(), bridge),
     ]
     parts = ServiceParts(name="intake-telephony", title="Priyom intake-telephony", settings=settings, bus=bus,
-                         registry=registry, routers=routers, checks=checks, on_start=[rpc.connect],
+                         registry=registry, routers=routers, checks=checks, on_start=[rpc.connect, tickets.open],
                          after_start=[start_ami], on_stop=[stop], authenticator=authenticator,
                          description="The telephony channel: Asterisk AMI and CTI webhook calls become caller "
                                      "pop-ups (call.event.v1.phone) and contacts (contact.received.v1.phone)")

@@ -19,14 +19,13 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry, Counter
 
 from priyom_contracts import CallState, ClientMatch, Event
-from priyom_kit import get_logger
+from priyom_kit import Publish, get_logger
 
 from .messages import CallMessages
 from .tracker.call import Answered, Call, Finished, Progress, Ringing, Started
 
 log = get_logger("priyom.intake-telephony.bridge")
 
-Publish = Callable[[Event], Awaitable[None]]
 Lookup = Callable[[str], Awaitable[ClientMatch | None]]
 #: Attempts to publish a finished call's contact before it is given up (logged): the broker is down.
 CONTACT_ATTEMPTS = 5

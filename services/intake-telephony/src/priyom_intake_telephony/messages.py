@@ -25,8 +25,8 @@ from priyom_contracts import (
     ContactReceived,
     MatchKind,
     Sender,
+    contact_id_for,
 )
-from priyom_kit.adapters.base import CONTACT_ID_NAMESPACE
 
 from .channels import Extensions
 from .tracker.call import Call
@@ -54,7 +54,7 @@ def contact_key(pbx_id: str, call: Call) -> str:
 
 
 def contact_id(pbx_id: str, call: Call) -> uuid.UUID:
-    return uuid.uuid5(CONTACT_ID_NAMESPACE, contact_key(pbx_id, call))
+    return contact_id_for(contact_key(pbx_id, call))
 
 
 def client_match(reply: ClientLookupReply) -> ClientMatch | None:

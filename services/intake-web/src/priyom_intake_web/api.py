@@ -8,7 +8,6 @@ size is enforced while reading, before anything is parsed, stored or published.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, status
@@ -17,8 +16,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
-from priyom_contracts import AttachmentRef, ContactReceived, utcnow
-from priyom_kit import get_logger
+from priyom_contracts import AttachmentRef, utcnow
+from priyom_kit import Publish, get_logger
 from priyom_kit.adapters.http import read_capped
 from priyom_kit.blobs import BlobStore
 
@@ -36,8 +35,6 @@ from .intake import BadIdempotencyKey, contact_received, identify
 from .settings import IntakeWebSettings
 
 log = get_logger("priyom.intake_web")
-
-Publish = Callable[[ContactReceived], Awaitable[None]]
 
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 

@@ -17,14 +17,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field, StringConstraints
 
 from priyom_contracts import ClientMatch, Contact, ContactType, MatchKind, Sender, ServiceContract, utcnow
-from priyom_kit import Principal, Role, require_roles
+from priyom_kit import Principal, Publish, Role, require_roles
 from priyom_kit.db import Database
 
 from . import store
 from .active_rules import ActiveRules
-from .client_cards import ClientCards, ClientNotFound, IdentityUnavailable
+from .client_attributes import ClientCards, ClientNotFound, IdentityUnavailable
 from .contact_type import SecondOpinion
-from .handlers import Publish, offer_waiting_work
+from .handlers import offer_waiting_work
 from .routing import decide
 from .rules import RuleFileError, Team, parse_rule_book
 

@@ -7,9 +7,7 @@ agent's load is counted once and tickets, which drops duplicates by contact, see
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,14 +15,13 @@ from priyom_contracts import (
     ContactAssigned,
     ContactIdentified,
     ContactRouted,
-    Event,
     Routing,
     TicketCreated,
     TicketStatusChanged,
     TicketTypeCorrected,
     utcnow,
 )
-from priyom_kit import PermanentError, get_logger
+from priyom_kit import Publish, get_logger
 
 from . import store
 from .active_rules import ActiveRules
@@ -33,7 +30,6 @@ from .contact_type import SecondOpinion, within
 from .routing import decide
 
 log = get_logger("priyom.router.handlers")
-Publish = Callable[[Event], Awaitable[None]]
 
 
 async def route_and_record(session: AsyncSession, event: ContactIdentified, rules: ActiveRules,
@@ -90,33 +86,42 @@ async def on_contact_identified(event: ContactIdentified, *, sessions: async_ses
     return routed
 
 
-async def on_ticket_event(body: dict[str, Any], message_type: str | None, *,
-                          sessions: async_sessionmaker[AsyncSession], rules: ActiveRules,
-                          publish: Publish) -> None:
-    """Keep each agent's load current from the tickets service's lifecycle events (an agent whose ticket
-    is finished takes the next contact waiting in their teams' queues), and keep agents' type corrections as
-    training examples."""
-    if message_type == TicketCreated.type_name():
-        created = TicketCreated.model_validate(body)
-        await _on_ticket_created(created, sessions)
-    elif message_type == TicketStatusChanged.type_name():
-        changed = TicketStatusChanged.model_validate(body)
-        async with sessions() as session, session.begin():
-            known, assignee = await store.ticket_status(session, str(changed.number), changed.new_status,
-                                                        changed.occurred_at)
-        if not known:
-            # A status change can overtake its ticket.created (they come from separate publishes): retry.
-            raise LookupError(f"ticket {changed.number} is not known to the router yet")
-        if assignee and not store.is_open(changed.new_status):
-            await offer_waiting_work(assignee, sessions=sessions, rules=rules, publish=publish)
-    elif message_type == TicketTypeCorrected.type_name():
-        corrected = TicketTypeCorrected.model_validate(body)
-        async with sessions() as session, session.begin():
-            await store.record_correction(session, corrected.contact_id, str(corrected.number), corrected.new_type,
-                                          corrected.subject, corrected.text, corrected.occurred_at)
-        log.info("type correction kept for training", type=corrected.new_type.value)
-    else:
-        raise PermanentError(f"router.tickets does not handle message type {message_type!r}")
+# -- the tickets service's lifecycle events (router.tickets): each agent's load kept current --------------
+
+
+async def on_ticket_created(event: TicketCreated, *, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The ticket a contact became weighs on its assignee (the routing recorded for it, or the ticket's own
+    when the contact was routed before this router)."""
+    async with sessions() as session, session.begin():
+        routing = await store.recorded_routing(session, event.contact_id) or Routing(
+            type=event.type, category="unknown", urgency=event.urgency, team=event.team,
+            assignee=event.assignee, reason="recorded from ticket.created (routed before this router)",
+            first_response_due_at=event.first_response_due_at, resolution_due_at=event.resolution_due_at,
+        )
+        await store.ticket_created(session, event.contact_id, str(event.number), event.team, event.assignee,
+                                   event.status, event.occurred_at, routing, event.channel)
+
+
+async def on_ticket_status_changed(event: TicketStatusChanged, *, sessions: async_sessionmaker[AsyncSession],
+                                   rules: ActiveRules, publish: Publish) -> None:
+    """An agent whose ticket is finished takes the next contact waiting in their teams' queues."""
+    async with sessions() as session, session.begin():
+        known, assignee = await store.ticket_status(session, str(event.number), event.new_status,
+                                                    event.occurred_at)
+    if not known:
+        # A status change can overtake its ticket.created (they come from separate publishes): retry.
+        raise LookupError(f"ticket {event.number} is not known to the router yet")
+    if assignee and not store.is_open(event.new_status):
+        await offer_waiting_work(assignee, sessions=sessions, rules=rules, publish=publish)
+
+
+async def on_ticket_type_corrected(event: TicketTypeCorrected, *,
+                                   sessions: async_sessionmaker[AsyncSession]) -> None:
+    """An agent's type correction is kept as a training example for the learned classifier."""
+    async with sessions() as session, session.begin():
+        await store.record_correction(session, event.contact_id, str(event.number), event.new_type,
+                                      event.subject, event.text, event.occurred_at)
+    log.info("type correction kept for training", type=event.new_type.value)
 
 
 async def offer_waiting_work(agent: str, *, sessions: async_sessionmaker[AsyncSession], rules: ActiveRules,
@@ -156,14 +161,3 @@ async def announce_assignment(waiting: store.Waiting, agent: str, why: str, publ
     await publish(assigned)
     log.info("assigned from queue", contact_id=str(waiting.contact_id), team=waiting.team)
     return assigned
-
-
-async def _on_ticket_created(event: TicketCreated, sessions: async_sessionmaker[AsyncSession]) -> None:
-    async with sessions() as session, session.begin():
-        routing = await store.recorded_routing(session, event.contact_id) or Routing(
-            type=event.type, category="unknown", urgency=event.urgency, team=event.team,
-            assignee=event.assignee, reason="recorded from ticket.created (routed before this router)",
-            first_response_due_at=event.first_response_due_at, resolution_due_at=event.resolution_due_at,
-        )
-        await store.ticket_created(session, event.contact_id, str(event.number), event.team, event.assignee,
-                                   event.status, event.occurred_at, routing, event.channel)

@@ -15,20 +15,20 @@ The clock is passed in, so tests move time instead of waiting for it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import ContactAssigned, utcnow
-from priyom_kit import get_logger
+from priyom_kit import Publish, get_logger
+from priyom_kit.periodic import Periodic
 
 from . import store
 from .active_rules import ActiveRules
 from .assignment import pick_agent
 from .contact_type import within
-from .handlers import Publish, announce_assignment
+from .handlers import announce_assignment
 from .rules import RuleBook, Team
 
 log = get_logger("priyom.router.queue_sweep")
@@ -82,32 +82,22 @@ async def _hand_over_next(sessions: async_sessionmaker[AsyncSession], book: Rule
 
 
 class QueueSweeper:
-    """Runs :func:`sweep_queues` every ``interval_s`` seconds between the service's start and stop."""
+    """Runs :func:`sweep_queues` every ``interval_s`` seconds between the service's start and stop, the first
+    round one interval after the start (0: never), on the kit's :class:`~priyom_kit.periodic.Periodic`."""
 
     def __init__(self, sessions: Callable[[], async_sessionmaker[AsyncSession]], rules: ActiveRules,
                  publish: Publish, *, interval_s: float, clock: Clock = utcnow, wait: Wait = asyncio.sleep) -> None:
-        self._sessions, self._rules, self._publish = sessions, rules, publish
-        self._interval_s, self._clock, self._wait = interval_s, clock, wait
-        self._task: asyncio.Task[None] | None = None
+        self._sessions, self._rules, self._publish, self._clock = sessions, rules, publish, clock
+        self._loop = (Periodic("router-queue-sweep", self.tick, every_s=interval_s, at_start=False, wait=wait)
+                      if interval_s > 0 else None)
 
     async def start(self) -> None:
-        if self._interval_s > 0:
-            self._task = asyncio.create_task(self._run(), name="router-queue-sweep")
+        if self._loop is not None:
+            self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._loop is not None:
+            await self._loop.stop()
 
     async def tick(self) -> list[ContactAssigned]:
         return await sweep_queues(self._sessions(), self._rules, self._publish, self._clock())
-
-    async def _run(self) -> None:
-        while True:
-            await self._wait(self._interval_s)
-            try:
-                await self.tick()
-            except Exception as exc:  # noqa: BLE001 - the next round tries again
-                log.warning("queue sweep failed", error=f"{type(exc).__name__}: {exc}"[:500])

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from priyom_kit import ServiceSettings
+from priyom_kit.settings import DatabaseSettings, database_url_field
 
 
-class RouterSettings(ServiceSettings):
+class RouterSettings(DatabaseSettings):
     """The router keeps rule book versions, agent states and loads, so it has a database."""
 
     model_config = SettingsConfigDict(env_prefix="ROUTER_", extra="ignore")
 
     port: int = 8006
-    database_url: str = Field(
-        default="sqlite+aiosqlite:///var/router.db",
-        validation_alias=AliasChoices("ROUTER_DATABASE_URL", "DATABASE_URL"),
-        description="SQLAlchemy async URL (sqlite+aiosqlite or postgresql+asyncpg)",
+    database_url: SecretStr = database_url_field(
+        "ROUTER_", "sqlite+aiosqlite:///var/router.db",
+        "SQLAlchemy async URL (sqlite+aiosqlite or postgresql+asyncpg)",
     )
     rules_file: Path | None = Field(
         default=None,

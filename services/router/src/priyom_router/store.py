@@ -43,7 +43,7 @@ def is_open(status: TicketStatus) -> bool:
 __all__ = ["MIGRATIONS_DIR", "VERSION_TABLE", "metadata", "migrate_database"]
 
 
-def migrate_database(url: str) -> None:
+def migrate_database(url: db.DatabaseUrl) -> None:
     """Upgrade ``url`` to the newest schema (``python -m priyom_router migrate``, and tests)."""
     db.upgrade_database(MIGRATIONS_DIR, url, VERSION_TABLE)
 

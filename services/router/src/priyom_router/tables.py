@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, Uuid, false
 
-from priyom_kit.db import UtcDateTime, make_metadata
+from priyom_kit.db import UtcDateTimeColumn, make_metadata
 
 metadata = make_metadata()
 
@@ -31,7 +31,7 @@ rule_versions = Table(
     Column("text", Text, nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("comment", String(500), nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
 )
 
 agents = Table(
@@ -39,7 +39,7 @@ agents = Table(
     metadata,
     Column("name", String(500), primary_key=True),
     Column("available", Boolean, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTimeColumn, nullable=False),
 )
 
 assignments = Table(
@@ -54,9 +54,9 @@ assignments = Table(
     Column("open", Boolean, nullable=False),
     Column("priority", Integer, nullable=False),
     Column("ticket_number", String(64), nullable=True, unique=True),
-    Column("status_at", UtcDateTime, nullable=True),
+    Column("status_at", UtcDateTimeColumn, nullable=True),
     Column("routing", JSON, nullable=False),
-    Column("routed_at", UtcDateTime, nullable=False),
+    Column("routed_at", UtcDateTimeColumn, nullable=False),
     Column("channel", String(32), nullable=True),
     Index("ix_assignments_assignee_open", "assignee", "open"),
     Index("ix_assignments_waiting_team", "waiting", "team"),
@@ -84,5 +84,5 @@ type_corrections = Table(
     Column("type", String(32), nullable=False),
     Column("subject", Text, nullable=True),
     Column("text", Text, nullable=False),
-    Column("corrected_at", UtcDateTime, nullable=False),
+    Column("corrected_at", UtcDateTimeColumn, nullable=False),
 )

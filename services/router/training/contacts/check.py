@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = {
         "ok": not errors,
-        "files": {split: str((args.dir / f"{split}.jsonl")) for split in SPLITS},
+        "files": {split: str(args.dir / f"{split}.jsonl") for split in SPLITS},
         "total": len(everything),
         "by_split": {split: len(valid[split]) for split in SPLITS},
         "type_x_lang": {split: table(valid[split]) for split in SPLITS},

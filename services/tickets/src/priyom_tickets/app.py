@@ -16,7 +16,7 @@ from priyom_contracts import (
     TicketStatusChanged,
     TicketTypeCorrected,
 )
-from priyom_kit import Bus, ServiceParts, build_app
+from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.auth import Authenticator
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database, Inbox
@@ -24,9 +24,9 @@ from priyom_kit.periodic import Periodic
 
 from . import client_panel, console, handlers, popups, staff, tables
 from .access import policy_from_mapping as access_policy_from_mapping
+from .agent_card import IdentityCards
 from .agent_socket import AgentSockets, extension_lookup, make_socket_router
 from .api import PUBLIC_PREFIX, ROUTERS, ApiParts, UploadLimits
-from .client_cards import IdentityCards
 from .cors import PublicPathCORS
 from .lifecycle import IllegalTransition
 from .notifications import outbound_channels
@@ -75,8 +75,9 @@ def build(
 
     consoles = AgentSockets(registry)
     access = access_policy_from_mapping(settings.team_access)
-    cards = IdentityCards(settings.identity_url, settings.identity_token or settings.admin_token,
-                          settings.identity_timeout_s)
+    identity = HttpClient(base_url=settings.identity_url or "", timeout_s=settings.identity_timeout_s,
+                          token=settings.identity_token or settings.admin_token, follow_redirects=True)
+    cards = IdentityCards(identity if settings.identity_url else None)
 
     @bus.fanout_consumer("tickets.calls")
     async def on_call_event(event: CallEvent) -> None:
@@ -101,10 +102,10 @@ def build(
                  client_panel.make_router(database, access, cards),
                  make_socket_router(consoles, extension_lookup(database))],
         checks={"database": database.ping},
-        on_start=[database.open, cards.open],
+        on_start=[database.open, identity.open],
         # The first round also sends what a crash left in the outbox, so it needs the bus.
         after_start=[start_scheduler],
-        on_stop=[scheduler.stop, database.close, blobs.close, cards.close],
+        on_stop=[scheduler.stop, database.close, blobs.close, identity.close],
         authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token),
         state={"tickets": ApiParts(database, blobs, relay, policy, access, limits)},
     )

@@ -1,7 +1,7 @@
 """``GET /api/v1/tickets/{number}/client``: identity's card of the ticket's client, for the agent console.
 
 Whoever may view the ticket may view its client's card (the same 404 as the ticket for everyone else, so
-numbers reveal nothing); tickets fetches the card from identity with its own token (:mod:`.client_cards`).
+numbers reveal nothing); tickets fetches the card from identity with its own token (:mod:`.agent_card`).
 """
 
 # No ``from __future__ import annotations``: FastAPI resolves the Annotated aliases at route definition.
@@ -14,7 +14,7 @@ from priyom_kit.db import Database
 
 from . import store
 from .access import AccessPolicy, staff_of
-from .client_cards import ClientPanel, IdentityCards
+from .agent_card import ClientPanel, IdentityCards
 
 Number = Annotated[str, Path(pattern=r"^[0-9]{4}-[0-9]{6,9}$", max_length=14)]
 

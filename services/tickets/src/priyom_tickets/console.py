@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from priyom_contracts import Me
 from priyom_kit import Principal, Role, require_roles
 from priyom_kit.db import Database
 
-from .access import SEES_ALL, StaffRole, staff_of
+from .access import SEES_ALL, staff_of
 from .tables import staff
 
 STATIC = Path(__file__).with_name("static")
@@ -44,16 +44,6 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
-
-
-class Me(BaseModel):
-    """Who the token belongs to: what the console shows and which queues it offers."""
-
-    name: str
-    role: StaffRole
-    teams: list[str]
-    sees_all: bool = Field(description="Supervisors and admins see every team's tickets")
-    extension: str | None = Field(None, description="The phone extension whose calls pop up for this agent")
 
 
 def make_router(database: Database) -> APIRouter:

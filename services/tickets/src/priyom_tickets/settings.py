@@ -4,22 +4,21 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from priyom_kit import ServiceSettings
+from priyom_kit.settings import DatabaseSettings, database_url_field
 
 
-class TicketsSettings(ServiceSettings):
+class TicketsSettings(DatabaseSettings):
     """Environment: ``TICKETS_*`` plus the shared names of :class:`~priyom_kit.ServiceSettings`."""
 
     model_config = SettingsConfigDict(env_prefix="TICKETS_", extra="ignore")
 
     port: int = 8000
-    database_url: str = Field(
-        default="sqlite+aiosqlite:///var/tickets.db",
-        validation_alias=AliasChoices("TICKETS_DATABASE_URL", "DATABASE_URL"),
-        description="SQLAlchemy async URL: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) in production",
+    database_url: SecretStr = database_url_field(
+        "TICKETS_", "sqlite+aiosqlite:///var/tickets.db",
+        "SQLAlchemy async URL: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) in production",
     )
     cors_origins: list[str] = Field(
         default=["http://localhost:8002", "http://127.0.0.1:8002"],

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .base import (
-        CONTACT_ID_NAMESPACE,
         ChannelAdapter,
         Delivered,
         DeliveryError,
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
-    "CONTACT_ID_NAMESPACE": "base",
     "ChannelAdapter": "base",
     "Delivered": "base",
     "DeliveryError": "base",
@@ -50,7 +48,6 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "CONTACT_ID_NAMESPACE",
     "ChannelAdapter",
     "ChannelEdge",
     "Delivered",

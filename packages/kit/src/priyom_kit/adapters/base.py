@@ -21,11 +21,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
-from priyom_contracts import AttachmentRef, Contact, ContactReceived, OutboundReply, Sender, ThreadHint
-
-#: Fixed namespace of contact ids derived from idempotency keys (never change it): a re-sent update gets the
-#: same ``contact_id`` in any process, after a restart too, with no state kept in the adapter.
-CONTACT_ID_NAMESPACE = uuid.UUID("0b5c4f7e-9d0a-5e43-8a41-6c2f1d7e8b90")
+from priyom_contracts import (
+    AttachmentRef,
+    Contact,
+    ContactReceived,
+    OutboundReply,
+    Sender,
+    ThreadHint,
+    contact_id_for,
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class Inbound:
 
     @property
     def contact_id(self) -> uuid.UUID:
-        return uuid.uuid5(CONTACT_ID_NAMESPACE, self.idempotency_key)
+        return contact_id_for(self.idempotency_key)
 
     def to_event(self, channel: str, attachments: Sequence[AttachmentRef] = ()) -> ContactReceived:
         """The bus event, once the files are stored as ``attachments``."""

@@ -12,7 +12,6 @@ import asyncio
 import weakref
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter
 
@@ -22,6 +21,7 @@ from priyom_contracts import (
     DeliveryReported,
     DeliveryStatus,
     OutboundReply,
+    binding,
 )
 
 from ..blobs import BlobStore
@@ -99,20 +99,12 @@ class ChannelEdge:
 
     async def dead_letter(self, raw: bytes, reason: str, *, source: str,
                           content_type: str = "application/json") -> None:
-        """Keep something that arrived but can never become a contact, whole, in the dead-letter queue.
-
-        It never was on the bus, so the bus's failure policy cannot dead-letter it; this writes the same
-        headers (``x-error``, ``x-error-kind``, …) so a person can read it and replay it. Confirm it to the
-        channel only after this returned, like a contact.
+        """Keep something that arrived but can never become a contact, whole, in the dead-letter queue
+        (:meth:`Bus.dead_letter <priyom_kit.bus.Bus.dead_letter>`, under this channel's contact routing key).
+        Confirm it to the channel only after this returned, like a contact.
         """
-        routing_key = f"{ContactReceived.type_name()}.{self.channel}"
-        await self.bus.broker.publish(
-            raw, exchange=self.bus.dead_letter_exchange, routing_key=routing_key, content_type=content_type,
-            headers={"x-error": reason[:2000], "x-error-kind": "permanent", "x-attempts": 1,
-                     "x-original-queue": source, "x-original-routing-key": routing_key,
-                     "x-failed-at": datetime.now(UTC).isoformat(), "x-failed-by": self.bus.service},
-            persist=True, mandatory=True, timeout=self.bus.publish_timeout_s,
-        )
+        await self.bus.dead_letter(raw, reason, source, routing_key=binding(ContactReceived, self.channel),
+                                   content_type=content_type)
         # The reason may quote what the customer sent: it stays in the dead-letter queue, not in the log.
         log.error("dead-lettered what arrived", channel=self.channel, source=source)
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import DeliveryReported
 
-from ..db import UtcDateTime
+from ..db import UtcDateTimeColumn
 
 DEFAULT_TABLE = "channel_deliveries"
 
@@ -67,7 +67,7 @@ def delivery_journal_table(metadata: MetaData, name: str = DEFAULT_TABLE) -> Tab
         Column("reply_id", String(36), primary_key=True),
         Column("channel", String(32), nullable=False),
         Column("report", JSON, nullable=False),
-        Column("delivered_at", UtcDateTime(), nullable=False),
+        Column("delivered_at", UtcDateTimeColumn(), nullable=False),
     )
 
 

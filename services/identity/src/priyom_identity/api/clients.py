@@ -11,14 +11,14 @@ from fastapi.responses import RedirectResponse
 from pydantic import EmailStr
 from sqlalchemy.exc import IntegrityError
 
-from priyom_contracts import ClientChange
+from priyom_contracts import ClientCard, ClientChange
 from priyom_kit import Principal
 from priyom_kit.db import Database
 
 from .. import store
 from ..canonical_identifiers import InvalidIdentifier, normalise_messenger_id
 from ..card_changes import CardChanges
-from ..cards import CardSummary, ClientCard, ClientUpdate, HistoryEntry, NewClient
+from ..cards import CardSummary, ClientUpdate, HistoryEntry, NewClient
 from ..identify import IdentifierTaken, register_card
 from ..matching import Identifier, messenger_kind, parse_identifiers
 from ..policy import MatchPolicy

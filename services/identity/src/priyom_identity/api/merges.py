@@ -8,13 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from priyom_contracts import ClientChange
+from priyom_contracts import ClientCard, ClientChange
 from priyom_kit import Principal
 from priyom_kit.db import Database
 
 from .. import store
 from ..card_changes import CardChanges
-from ..cards import ClientCard, MergeRequest
+from ..cards import MergeRequest
 from ..merging import CardGone, MergeRefused, NothingToUndo, merge_cards, undo_merge
 from .roles import WRITERS
 

@@ -11,14 +11,14 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from priyom_contracts import ClientChange
+from priyom_contracts import ClientCard, ClientChange, PersonRole
 from priyom_kit import Principal
 from priyom_kit.db import Database
 
 from .. import store
 from ..canonical_identifiers import InvalidIdentifier
 from ..card_changes import CardChanges
-from ..cards import ClientCard, Name, NewPerson, OptionalText, PersonIdentifiers, PersonRole
+from ..cards import Name, NewPerson, OptionalText, PersonIdentifiers
 from ..identify import IdentifierTaken
 from ..matching import Owner, parse_identifiers
 from ..policy import MatchPolicy

@@ -17,6 +17,8 @@ import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from priyom_kit.db import DatabaseUrl, plain_url
+
 from .. import store
 from ..matching import Identifier
 from ..tables import clients, identifiers
@@ -68,8 +70,8 @@ class SessionLookupReader:
 class PostgresLookupReader:
     """A dedicated asyncpg pool and one prepared statement (see the module docstring for why)."""
 
-    def __init__(self, database_url: str, pool_size: int = POOL_SIZE) -> None:
-        url = make_url(database_url).set(drivername="postgresql")
+    def __init__(self, database_url: DatabaseUrl, pool_size: int = POOL_SIZE) -> None:
+        url = make_url(plain_url(database_url)).set(drivername="postgresql")
         self._dsn = url.render_as_string(hide_password=False)
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
@@ -100,8 +102,8 @@ async def _nothing_to_reset(_: asyncpg.Connection) -> None:
     statement outside any transaction, so they leave nothing to reset."""
 
 
-def lookup_reader(database_url: str, new_session: Callable[[], AsyncSession]) -> LookupReader:
+def lookup_reader(database_url: DatabaseUrl, new_session: Callable[[], AsyncSession]) -> LookupReader:
     """The fastest reader for ``database_url``; ``new_session`` opens a session of the service's database."""
-    if make_url(database_url).get_backend_name() == "postgresql":
+    if make_url(plain_url(database_url)).get_backend_name() == "postgresql":
         return PostgresLookupReader(database_url)
     return SessionLookupReader(new_session)

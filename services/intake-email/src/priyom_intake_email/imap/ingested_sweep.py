@@ -4,10 +4,8 @@ The keys exist to recognise mail already published when a mailbox comes back wit
 recreated or migrated mailbox). Past the retention (``INTAKE_EMAIL_IMAP_INGESTED_RETENTION_DAYS``, 180 days by
 default) that protection ends: such a mailbox would publish its older mail again, and tickets' inbox, which
 drops a contact whose idempotency key it already saw, is what stops a second ticket. The sweep runs at start and
-then hourly in the background, in small batches, never holding up a mailbox.
-
-The kit has no shared periodic helper; the other services' sweeps (tickets' scheduler, router's queue sweep,
-intake-messenger's journal sweep) are each bound to their own store, so this one is as small as theirs.
+then hourly in the background (the kit's :class:`~priyom_kit.periodic.Periodic`), in small batches, never holding
+up a mailbox.
 """
 
 from __future__ import annotations

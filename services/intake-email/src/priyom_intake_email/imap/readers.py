@@ -28,6 +28,7 @@ import time
 
 from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH
 
+from priyom_kit import HttpClient
 from priyom_kit.logging import get_logger
 
 from ..intake import Accepted, MailIntake, Outcome
@@ -50,14 +51,14 @@ class MailboxReader:
     """Reads one mailbox for as long as the service runs."""
 
     def __init__(self, mailbox: ImapMailbox, settings: IntakeEmailSettings, intake: MailIntake,
-                 checkpoints: Checkpoints, metrics: MailboxMetrics) -> None:
+                 checkpoints: Checkpoints, metrics: MailboxMetrics, token_endpoints: HttpClient) -> None:
         self.mailbox = mailbox
         self.metrics = metrics
         self.settings = settings
         self.intake = intake
         self.checkpoints = checkpoints
         self.source = f"imap:{mailbox.name}"
-        self.tokens = AccessTokens(mailbox) if mailbox.auth == "xoauth2" else None
+        self.tokens = AccessTokens(mailbox, token_endpoints) if mailbox.auth == "xoauth2" else None
 
     async def run(self) -> None:
         delay = 1.0
@@ -244,11 +245,13 @@ class MailboxReader:
 
 
 class ImapReaders:
-    """One task per configured mailbox."""
+    """One task per configured mailbox. ``token_endpoints`` is the client XOAUTH2 mailboxes get their access
+    tokens through."""
 
     def __init__(self, settings: IntakeEmailSettings, intake: MailIntake, checkpoints: Checkpoints,
-                 metrics: MailboxMetrics) -> None:
-        self.readers = [MailboxReader(box, settings, intake, checkpoints, metrics) for box in settings.imap_mailboxes]
+                 metrics: MailboxMetrics, token_endpoints: HttpClient) -> None:
+        self.readers = [MailboxReader(box, settings, intake, checkpoints, metrics, token_endpoints)
+                        for box in settings.imap_mailboxes]
         self.tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:

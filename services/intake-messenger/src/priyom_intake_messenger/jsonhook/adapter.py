@@ -29,6 +29,7 @@ import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from priyom_contracts import MessengerId, OutboundReply, Sender, ThreadHint
+from priyom_kit import HttpClient
 from priyom_kit.adapters import ChannelAdapter, Delivered, DeliveryError, FileRef, Inbound
 from priyom_kit.blobs import BlobStore
 
@@ -77,14 +78,15 @@ def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
 
 
 class JsonWebhookAdapter(ChannelAdapter):
+    """``peer`` is the service's client for the webhook peer (``app.py`` opens and closes it)."""
+
     channel = CHANNEL
 
-    def __init__(self, secret: bytes, outbound_url: str | None, blobs: BlobStore,
-                 client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, secret: bytes, outbound_url: str | None, blobs: BlobStore, peer: HttpClient) -> None:
         self.secret = secret
         self.outbound_url = outbound_url
         self.blobs = blobs
-        self.client = client or httpx.AsyncClient(timeout=15)
+        self.peer = peer
 
     def normalise(self, raw: Mapping[str, Any]) -> list[Inbound]:
         message = WebhookMessage.model_validate(raw)
@@ -122,7 +124,7 @@ class JsonWebhookAdapter(ChannelAdapter):
             "attachments": attachments,
         }, ensure_ascii=False).encode()
         try:
-            response = await self.client.post(self.outbound_url, content=body, headers={
+            response = await self.peer.post(self.outbound_url, content=body, headers={
                 "Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, body),
                 "Idempotency-Key": str(reply.reply_id)})
         except httpx.HTTPError as exc:

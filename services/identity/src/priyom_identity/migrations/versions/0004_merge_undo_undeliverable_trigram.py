@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from priyom_kit.db import UtcDateTime
+from priyom_kit.db import UtcDateTimeColumn
 from priyom_kit.migrations import create_extension_or_warn
 
 revision = "0004"
@@ -36,17 +36,17 @@ def upgrade() -> None:
         sa.Column("target_id", sa.Uuid(), nullable=False),
         sa.Column("source_id", sa.Uuid(), nullable=False),
         sa.Column("actor", sa.String(200), nullable=False),
-        sa.Column("merged_at", UtcDateTime(), nullable=False),
+        sa.Column("merged_at", UtcDateTimeColumn(), nullable=False),
         sa.Column("source_card", sa.JSON(), nullable=False),
         sa.Column("target_before", sa.JSON(), nullable=False),
         sa.Column("moved", sa.JSON(), nullable=False),
-        sa.Column("undone_at", UtcDateTime(), nullable=True),
+        sa.Column("undone_at", UtcDateTimeColumn(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_card_merges"),
     )
     op.create_index("ix_card_merges_target_id", "card_merges", ["target_id"])
     op.create_index("ix_card_merges_source_id", "card_merges", ["source_id"])
     with op.batch_alter_table("identifiers") as batch:
-        batch.add_column(sa.Column("undeliverable_at", UtcDateTime(), nullable=True))
+        batch.add_column(sa.Column("undeliverable_at", UtcDateTimeColumn(), nullable=True))
         batch.add_column(sa.Column("undeliverable_reason", sa.String(500), nullable=True))
     if not create_extension_or_warn("pg_trgm", "name search stays unindexed and exact"):
         return

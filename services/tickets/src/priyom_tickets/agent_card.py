@@ -13,15 +13,17 @@ Nothing here logs a card or an identifier, only the outcome.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, ValidationError
 
+from priyom_contracts import ClientCard, ServiceContract
+from priyom_kit import HttpClient
 from priyom_kit.logging import get_logger
 
-log = get_logger("priyom.tickets.client_cards")
+log = get_logger("priyom.tickets.agent_card")
 
 #: Why a card is missing: no ``TICKETS_IDENTITY_URL``; identity did not answer (or answered an error);
 #: identity has no such card; identity refused tickets' token.
@@ -49,13 +51,6 @@ class Person(BaseModel):
     contacts: list[ContactPoint] = Field(default_factory=list)
 
 
-class Contract(BaseModel):
-    number: str
-    service: str | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
-
-
 class AgentCard(BaseModel):
     """The fields of identity's card an agent needs next to a ticket (no audit or matching internals)."""
 
@@ -68,34 +63,31 @@ class AgentCard(BaseModel):
     provisional: bool = Field(description="Made from a first contact; nobody has confirmed it yet")
     tags: list[str] = Field(default_factory=list)
     notes: str | None = None
-    contracts: list[Contract] = Field(default_factory=list)
+    contracts: list[ServiceContract] = Field(default_factory=list)
     persons: list[Person] = Field(default_factory=list)
     contacts: list[ContactPoint] = Field(default_factory=list, description="The card's own, of no person")
     undeliverable: bool = Field(default=False, description="Some email address of the card bounces for good")
     last_contact_at: datetime | None = None
 
     @classmethod
-    def from_identity(cls, card: dict[str, Any]) -> AgentCard:
-        """Identity's ``ClientCard`` JSON, with each identifier put under the person it belongs to."""
-        points: dict[str | None, list[ContactPoint]] = {}
-        for ident in card.get("identifiers") or []:
-            point = ContactPoint(kind=ident["kind"], value=ident["value"], extension=ident.get("extension"),
-                                 undeliverable=ident.get("undeliverable_at") is not None,
-                                 undeliverable_reason=ident.get("undeliverable_reason"))
-            points.setdefault(ident.get("person_id"), []).append(point)
-        persons = [Person(full_name=p.get("full_name"), position=p.get("position"), role=p.get("role"),
-                          erased=bool(p.get("erased")), contacts=points.pop(p["id"], []))
-                   for p in card.get("persons") or []]
+    def from_identity(cls, card: ClientCard) -> AgentCard:
+        """Identity's card, with each identifier put under the person it belongs to."""
+        points: dict[uuid.UUID | None, list[ContactPoint]] = {}
+        for ident in card.identifiers:
+            point = ContactPoint(kind=ident.kind, value=ident.value, extension=ident.extension,
+                                 undeliverable=ident.undeliverable_at is not None,
+                                 undeliverable_reason=ident.undeliverable_reason)
+            points.setdefault(ident.person_id, []).append(point)
+        persons = [Person(full_name=p.full_name, position=p.position, role=p.role, erased=p.erased,
+                          contacts=points.pop(p.id, [])) for p in card.persons]
         own = points.pop(None, [])
         own += [point for rest in points.values() for point in rest]  # a person identity did not list
         everything = own + [c for p in persons for c in p.contacts]
-        return cls(kind=card["kind"], name=card["name"], legal_id=card.get("legal_id"), region=card.get("region"),
-                   sla_tier=card.get("sla_tier") or "standard", account_manager=card.get("account_manager"),
-                   provisional=bool(card.get("provisional")), tags=list(card.get("tags") or []),
-                   notes=card.get("notes"),
-                   contracts=[Contract.model_validate(c) for c in card.get("contracts") or []],
-                   persons=persons, contacts=own, undeliverable=any(c.undeliverable for c in everything),
-                   last_contact_at=card.get("last_contact_at"))
+        return cls(kind=card.kind, name=card.name, legal_id=card.legal_id, region=card.region,
+                   sla_tier=card.sla_tier or "standard", account_manager=card.account_manager,
+                   provisional=card.provisional, tags=list(card.tags), notes=card.notes,
+                   contracts=list(card.contracts), persons=persons, contacts=own,
+                   undeliverable=any(c.undeliverable for c in everything), last_contact_at=card.last_contact_at)
 
 
 class ClientPanel(BaseModel):
@@ -108,38 +100,20 @@ class ClientPanel(BaseModel):
 
 
 class IdentityCards:
-    """Reads cards from identity: ``GET <identity>/api/v1/clients/{id}`` with a token holding a reader role.
-
-    One ``httpx.AsyncClient`` for the process (kept-alive connections), made by :meth:`open` when the app
-    starts and closed by :meth:`close`; with no ``base_url`` it never makes one and every card is
+    """Reads cards from identity: ``GET <identity>/api/v1/clients/{id}`` through the service's client for
+    identity, whose token holds a reader role there and which follows a merged card's 308 to the card it
+    became (same origin, so the token follows). Without a client (no ``TICKETS_IDENTITY_URL``) every card is
     ``not_configured``.
     """
 
-    def __init__(self, base_url: str | None, token: SecretStr | None, timeout_s: float = 2.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.base_url = base_url.rstrip("/") if base_url else None
-        self.token = token
-        self.timeout_s = timeout_s
-        self.transport = transport
-        self.http: httpx.AsyncClient | None = None
-
-    async def open(self) -> None:
-        if self.base_url and self.http is None:
-            headers = {"Authorization": f"Bearer {self.token.get_secret_value()}"} if self.token else {}
-            # Merged cards answer 308 to the card they became; same origin, so the token follows.
-            self.http = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=self.timeout_s,
-                                          follow_redirects=True, max_redirects=3, transport=self.transport)
-
-    async def close(self) -> None:
-        if self.http is not None:
-            await self.http.aclose()
-            self.http = None
+    def __init__(self, identity: HttpClient | None) -> None:
+        self.identity = identity
 
     async def panel(self, client_id: uuid.UUID) -> ClientPanel:
-        if self.http is None:
+        if self.identity is None:
             return ClientPanel(client_id=client_id, available=False, reason="not_configured")
         try:
-            response = await self.http.get(f"/api/v1/clients/{client_id}")
+            response = await self.identity.get(f"/api/v1/clients/{client_id}")
         except httpx.HTTPError as exc:
             log.warning("identity card unavailable", reason="unreachable", error=type(exc).__name__)
             return ClientPanel(client_id=client_id, available=False, reason="unreachable")
@@ -152,8 +126,8 @@ class IdentityCards:
             log.warning("identity card unavailable", reason="unreachable", status=response.status_code)
             return ClientPanel(client_id=client_id, available=False, reason="unreachable")
         try:
-            card = AgentCard.from_identity(response.json())
-        except (ValueError, KeyError, TypeError) as exc:
+            card = AgentCard.from_identity(ClientCard.model_validate_json(response.content))
+        except ValidationError as exc:
             log.warning("identity card unreadable", error=type(exc).__name__)
             return ClientPanel(client_id=client_id, available=False, reason="unreachable")
         return ClientPanel(client_id=client_id, available=True, card=card)

@@ -1,6 +1,8 @@
-"""A throwaway Dovecot IMAP server on a high port (LIBRARY-NOTES §4), for the tests and ``bench/email.py``.
+"""A throwaway Dovecot IMAP server on a high port (LIBRARY-NOTES §4), for intake-email's tests, the e2e tests
+and ``bench/email.py``.
 
-Not used by the service itself. Dovecot refuses to run its login process as root, so as root the login and
+Dovecot is run as a separate program and spoken to over IMAP only: nothing here imports aioimaplib or the
+GPL-3.0 intake-email service, so this harness is Apache-2.0 like the rest of ``priyom_testing``. Dovecot refuses to run its login process as root, so as root the login and
 internal users are Dovecot's own and mail belongs to ``nobody``; otherwise everything runs as the caller.
 Every user logs in with the one generated password; a new user name is a new, empty mailbox.
 """
@@ -10,16 +12,16 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .ports import free_port, wait_port
 
 DOVECOT_CONF = """
 protocols = imap
@@ -84,22 +86,6 @@ active_value = true
 
 class DovecotMissing(RuntimeError):
     """Dovecot is not installed here."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Calls for end-to-end tests and ``bench/popup.py``: the real telephony bridge on a fake PBX, or a stand-in.
 
 :func:`bridge` runs ``python -m priyom_intake_telephony`` as a process logged in to a
-:class:`~tests.fakes.ami_server.FakeAmiServer`: calls then go the whole way, AMI events in, pop-ups out.
+:class:`~priyom_testing.ami_server.FakeAmiServer`: calls then go the whole way, AMI events in, pop-ups out.
 :class:`TelephonyStandIn` does only the bridge's bus side when a phone starts ringing, through the same
 public surfaces (identity's ``identity.lookup`` request/reply, then a confirmed ``call.event.v1.phone``),
 for measuring the rest of the path apart from the bridge. Neither knows anything of tickets.
@@ -31,9 +31,10 @@ from priyom_contracts import (
 )
 from priyom_kit import Bus, ServiceSettings
 from priyom_kit.rpc import RpcClient
-from tests.fakes.ami_server import FakeAmiServer
 
-from .stack import ENV_PREFIX, Stack, free_port
+from .ami_server import FakeAmiServer
+from .ports import free_port
+from .stack import ENV_PREFIX, Stack
 
 
 def _spawn(env: dict[str, str], workdir: Path, name: str) -> subprocess.Popen[bytes]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from .ports import free_port
 
 SERVICES: dict[str, str] = {
     "tickets": "priyom_tickets",
@@ -27,12 +28,6 @@ SERVICES: dict[str, str] = {
 }
 ENV_PREFIX = {name: name.upper().replace("-", "_") + "_" for name in SERVICES}
 MIGRATED = ("identity", "tickets", "router", "intake-email", "intake-messenger")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -1,0 +1,34 @@
+"""Staff as the tickets service knows them: who a staff token belongs to (``GET /api/v1/me`` on tickets).
+
+Tickets answers with :class:`Me`; a service that accepts staff tokens (intake-telephony's click-to-call) asks
+tickets with the caller's own token and reads the same model, so a revoked token stops working at once.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from .base import Contract
+
+
+class StaffRole(StrEnum):
+    """A staff member's role in the tickets service."""
+
+    AGENT = "agent"  # first line: registers, answers, routes
+    ENGINEER = "engineer"  # second line: investigates and fixes
+    TEAM_HEAD = "team_head"
+    SALES = "sales"
+    SUPERVISOR = "supervisor"  # and directors: see all, act on all
+    ADMIN = "admin"
+
+
+class Me(Contract):
+    """Who the token belongs to: what the console shows and which queues it offers."""
+
+    name: str
+    role: StaffRole
+    teams: list[str]
+    sees_all: bool = Field(description="Supervisors and admins see every team's tickets")
+    extension: str | None = Field(None, description="The phone extension whose calls pop up for this agent")
