@@ -23,7 +23,7 @@ from .conftest import ADMIN, ADMIN_TOKEN, FakeAmiServer, Telephony
 
 tickets_app = pytest.importorskip("priyom_tickets.app", reason="the tickets service is not installed")
 tickets_settings = pytest.importorskip("priyom_tickets.settings")
-tickets_store = pytest.importorskip("priyom_tickets.store")
+tickets_tables = pytest.importorskip("priyom_tickets.tables")
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Tickets:
 @pytest.fixture
 async def tickets(tmp_path: Path, cleanup_bus: str, amqp_url: str) -> AsyncIterator[Tickets]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'tickets.db'}"
-    await asyncio.to_thread(tickets_store.migrate, url)
+    await asyncio.to_thread(tickets_tables.migrate_database, url)
     settings = tickets_settings.TicketsSettings(TICKETS_DATABASE_URL=url, AMQP_URL=amqp_url,
                                                 PRIYOM_BUS_PREFIX=cleanup_bus, PRIYOM_ADMIN_TOKEN=ADMIN_TOKEN,
                                                 PRIYOM_BLOB_DIR=str(tmp_path / "blobs"))

@@ -10,20 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from priyom_contracts import StaffRole
 from priyom_kit import Principal, Role
-
-
-class StaffRole(StrEnum):
-    AGENT = "agent"  # first line: registers, answers, routes
-    ENGINEER = "engineer"  # second line: investigates and fixes
-    TEAM_HEAD = "team_head"
-    SALES = "sales"
-    SUPERVISOR = "supervisor"  # and directors: see all, act on all
-    ADMIN = "admin"
-
 
 #: Roles that see and may act on every ticket, whatever its team.
 SEES_ALL = frozenset({StaffRole.SUPERVISOR, StaffRole.ADMIN})

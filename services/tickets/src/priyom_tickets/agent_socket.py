@@ -1,10 +1,5 @@
-"""The agent's live channel: ``ws://…/ws/agent?extension=N&token=T``, and the sockets this process holds.
-
-Authentication happens before the socket is accepted and registered, so nothing reaches an unauthenticated
-console. A refused console is still accepted and then closed at once with 4401 (bad token) or 4403 (not your
-extension): a browser's WebSocket sees close codes, never the HTTP status of a refused handshake. An agent's
-token opens only the extension on their staff record; an admin token (the environment's, or a staff admin's)
-opens any, for supervisors' wallboards and for tests.
+"""The sockets of the agent's live channel (``ws://…/ws/agent?extension=N&token=T``, routed in
+:mod:`priyom_tickets.api.console`) that this process holds.
 
 Each tickets process keeps its own registry, extension → open sockets. It remembers which extensions a call
 popped up on (so an answer elsewhere or the hang-up closes them) and the pop-up an extension is ringing with
@@ -18,18 +13,12 @@ import asyncio
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import WebSocket
 from prometheus_client import CollectorRegistry, Gauge, Histogram
-from sqlalchemy import select
 
-from priyom_kit import Role, get_logger
-from priyom_kit.auth import Authenticator
-from priyom_kit.db import Database
-
-from .tables import staff
+from priyom_kit import get_logger
 
 log = get_logger("priyom.tickets.agent_socket")
 
@@ -138,57 +127,6 @@ class AgentSockets:
                 log.warning("console dropped", error=type(result).__name__)
                 for extension in [e for e, held in self._sockets.items() if socket in held]:
                     self.remove(extension, socket)
-
-
-ExtensionOf = Callable[[str], Awaitable[str | None]]
-
-
-def extension_lookup(database: Database) -> ExtensionOf:
-    """The extension on a staff member's record, by name."""
-
-    async def extension_of(name: str) -> str | None:
-        async with database.sessions() as session:
-            return (await session.execute(select(staff.c.extension).where(staff.c.name == name))).scalar()
-
-    return extension_of
-
-
-def make_socket_router(sockets: AgentSockets, extension_of: ExtensionOf) -> APIRouter:
-    router = APIRouter()
-
-    @router.websocket("/ws/agent")
-    async def agent_console(websocket: WebSocket, extension: str = "", token: str = "") -> None:
-        """Pop-ups for one extension, as JSON text messages (see :mod:`priyom_tickets.popups`)."""
-        authenticate: Authenticator = websocket.app.state.authenticator
-        principal = await authenticate(token) if token else None
-        if principal is None:
-            await refuse(websocket, CLOSE_BAD_TOKEN, "invalid token")
-            return
-        if not EXTENSION_RE.fullmatch(extension):
-            await refuse(websocket, CLOSE_NOT_YOURS, "no such extension")
-            return
-        if Role.ADMIN not in principal.roles and await extension_of(principal.name) != extension:
-            await refuse(websocket, CLOSE_NOT_YOURS, "not your extension")
-            return
-        if sockets.count(extension) >= MAX_CONSOLES_PER_EXTENSION:
-            await refuse(websocket, CLOSE_TOO_MANY, "too many consoles for this extension")
-            return
-        await websocket.accept()
-        await sockets.add(extension, websocket)
-        try:
-            while True:  # the console has nothing to say yet: read keep-alives until it goes
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                if len(message.get("text") or message.get("bytes") or "") > MAX_CLIENT_MESSAGE:
-                    await websocket.close(1009, "message too big")
-                    break
-        except WebSocketDisconnect:
-            pass
-        finally:
-            sockets.remove(extension, websocket)
-
-    return router
 
 
 async def refuse(websocket: WebSocket, code: int, reason: str) -> None:

@@ -22,10 +22,10 @@ from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database, Inbox
 from priyom_kit.periodic import Periodic
 
-from . import client_panel, console, handlers, popups, staff, tables
+from . import handlers, popups, staff, tables
 from .access import policy_from_mapping as access_policy_from_mapping
 from .agent_card import IdentityCards
-from .agent_socket import AgentSockets, extension_lookup, make_socket_router
+from .agent_socket import AgentSockets
 from .api import PUBLIC_PREFIX, ROUTERS, ApiParts, UploadLimits
 from .cors import PublicPathCORS
 from .lifecycle import IllegalTransition
@@ -97,17 +97,14 @@ def build(
         settings=settings,
         bus=bus,
         registry=registry,
-        routers=[*ROUTERS,
-                 console.make_router(database),
-                 client_panel.make_router(database, access, cards),
-                 make_socket_router(consoles, extension_lookup(database))],
+        routers=ROUTERS,
         checks={"database": database.ping},
         on_start=[database.open, identity.open],
         # The first round also sends what a crash left in the outbox, so it needs the bus.
         after_start=[start_scheduler],
         on_stop=[scheduler.stop, database.close, blobs.close, identity.close],
         authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token),
-        state={"tickets": ApiParts(database, blobs, relay, policy, access, limits)},
+        state={"tickets": ApiParts(database, blobs, relay, policy, access, limits, cards, consoles)},
     )
 
 

@@ -45,6 +45,11 @@ async def set_extension(session: AsyncSession, name: str, extension: str | None)
     return (await session.execute(_public().where(staff.c.name == name))).mappings().first()
 
 
+async def extension_of(session: AsyncSession, name: str) -> str | None:
+    """The phone extension on a staff member's record, by name."""
+    return (await session.execute(select(staff.c.extension).where(staff.c.name == name))).scalar()
+
+
 def _public() -> Select[Any]:
     return select(staff.c.name, staff.c.role, staff.c.teams, staff.c.extension, staff.c.created_at)
 

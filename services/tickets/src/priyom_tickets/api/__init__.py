@@ -2,12 +2,12 @@
 
 from fastapi import APIRouter
 
-from . import activities, ratings, replies, reports, staff, tickets
+from . import activities, client_panel, console, ratings, replies, reports, staff, tickets
 from .deps import ApiParts, UploadLimits
 from .ratings import PUBLIC_PREFIX
 
 #: Every router of the API, in the order their routes are matched.
 ROUTERS: tuple[APIRouter, ...] = (tickets.router, replies.router, activities.router, ratings.router,
-                                  reports.router, staff.router)
+                                  reports.router, staff.router, client_panel.router, console.router)
 
 __all__ = ["PUBLIC_PREFIX", "ROUTERS", "ApiParts", "UploadLimits"]

@@ -24,6 +24,8 @@ from priyom_kit.db import Database
 
 from .. import lifecycle, store
 from ..access import AccessPolicy, staff_of
+from ..agent_card import IdentityCards
+from ..agent_socket import AgentSockets
 from ..outbox import Relay
 from ..policy import Policy
 
@@ -50,6 +52,10 @@ class ApiParts:
     policy: Policy
     access: AccessPolicy
     limits: UploadLimits
+    #: Identity's cards for the console's client panel.
+    cards: IdentityCards
+    #: The agent consoles' sockets this process holds (caller pop-ups).
+    consoles: AgentSockets
 
 
 def parts_of(request: Request) -> ApiParts:
