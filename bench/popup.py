@@ -58,8 +58,9 @@ from bench.tickets import BULK_TICKETS, STATUSES, TYPES  # noqa: E402
 from priyom_contracts import CallState  # noqa: E402
 from priyom_identity.store import migrate_database as migrate_identity  # noqa: E402
 from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
-from priyom_testing.ami_server import FakeAmiServer, ScriptedPbx  # noqa: E402
+from priyom_testing.ami_server import FakeAmiServer  # noqa: E402
 from priyom_testing.calls import TelephonyStandIn, bridge  # noqa: E402
+from priyom_testing.scripted_pbx import ScriptedPbx  # noqa: E402
 from priyom_testing.stack import Stack, stack_env  # noqa: E402
 from priyom_tickets.tables import migrate_database as migrate_tickets  # noqa: E402
 

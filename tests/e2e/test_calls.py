@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from priyom_contracts import contact_id_for
-from priyom_testing.ami_server import FakeAmiServer, ScriptedPbx
+from priyom_testing.ami_server import FakeAmiServer
 from priyom_testing.calls import bridge
+from priyom_testing.scripted_pbx import ScriptedPbx
 from priyom_testing.stack import Stack
 
 from .test_pipeline import wait_ticket

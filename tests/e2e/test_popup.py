@@ -19,8 +19,9 @@ import pytest
 from websockets.asyncio.client import connect
 
 from priyom_contracts import CallState
-from priyom_testing.ami_server import FakeAmiServer, ScriptedPbx
+from priyom_testing.ami_server import FakeAmiServer
 from priyom_testing.calls import TelephonyStandIn, bridge
+from priyom_testing.scripted_pbx import ScriptedPbx
 from priyom_testing.stack import Stack
 
 from .test_pipeline import submit, wait_ticket

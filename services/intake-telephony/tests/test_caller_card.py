@@ -14,7 +14,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from priyom_testing.ami_server import ScriptedPbx
+from priyom_testing.scripted_pbx import ScriptedPbx
 
 from .conftest import ADMIN, ADMIN_TOKEN, FakeAmiServer, Telephony
 

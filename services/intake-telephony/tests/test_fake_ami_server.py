@@ -10,7 +10,8 @@ import pytest
 from panoramisk.ami_protocol import AMIProtocol
 
 from priyom_intake_telephony.ami import AmiConnection, AmiState, Utf8AmiProtocol
-from priyom_testing.ami_server import ScriptedPbx, load_transcript, render
+from priyom_testing.ami_server import load_transcript, render
+from priyom_testing.scripted_pbx import ScriptedPbx
 
 from .conftest import FakeAmiServer
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from priyom_testing.ami_server import FakeAmiServer, ScriptedPbx
+from priyom_testing.ami_server import FakeAmiServer
+from priyom_testing.scripted_pbx import ScriptedPbx
 
 from .conftest import ADMIN, Telephony
 

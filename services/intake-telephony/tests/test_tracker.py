@@ -10,7 +10,8 @@ import pytest
 from priyom_intake_telephony.channels import Extensions, endpoint
 from priyom_intake_telephony.tracker.assembly import CallTracker
 from priyom_intake_telephony.tracker.call import Answered, Finished, Progress, Ringing, Started
-from priyom_testing.ami_server import ScriptedPbx, load_transcript
+from priyom_testing.ami_server import load_transcript
+from priyom_testing.scripted_pbx import ScriptedPbx
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 

@@ -78,9 +78,6 @@ class UtcDateTimeColumn(TypeDecorator[datetime]):
         return to_utc(value.replace(tzinfo=UTC) if value.tzinfo is None else value)
 
 
-#: The column type's former name, kept while tickets' ``store.py`` still spells it so (to be removed then).
-UtcDateTime = UtcDateTimeColumn
-
 
 def make_engine(url: DatabaseUrl, **kwargs: Any) -> AsyncEngine:
     """An async engine; for SQLite it turns on WAL, a busy timeout and foreign keys on every connection."""

@@ -32,7 +32,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from priyom_kit.db import UtcDateTime, inbox_table, make_metadata, upgrade_database
+from priyom_kit.db import UtcDateTimeColumn, inbox_table, make_metadata, upgrade_database
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_tickets"
@@ -61,31 +61,31 @@ tickets = Table(
     Column("assignee", String(500)),
     Column("subject", Text),
     Column("routing_reason", String(500), nullable=False),
-    Column("first_response_due_at", UtcDateTime, nullable=False),
-    Column("resolution_due_at", UtcDateTime, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    Column("first_response_due_at", UtcDateTimeColumn, nullable=False),
+    Column("resolution_due_at", UtcDateTimeColumn, nullable=False),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
+    Column("updated_at", UtcDateTimeColumn, nullable=False),
     # The lifecycle: the latest decision (a dictionary code and free text), the result, and the clocks.
     Column("decision", String(64)),
     Column("decision_text", Text),
     Column("result", Text),
-    Column("status_changed_at", UtcDateTime),
-    Column("first_responded_at", UtcDateTime),
-    Column("resolved_at", UtcDateTime),
-    Column("closed_at", UtcDateTime),
+    Column("status_changed_at", UtcDateTimeColumn),
+    Column("first_responded_at", UtcDateTimeColumn),
+    Column("resolved_at", UtcDateTimeColumn),
+    Column("closed_at", UtcDateTimeColumn),
     # SLA: the tier the deadlines were computed for, when the scheduler found the ticket late, and the
     # escalation on record (team head, second line, an outside vendor) with whom it went to.
     Column("sla_tier", String(500)),
-    Column("overdue_at", UtcDateTime),
+    Column("overdue_at", UtcDateTimeColumn),
     Column("escalation", String(32)),
     Column("escalated_to", String(500)),
-    Column("escalated_at", UtcDateTime),
+    Column("escalated_at", UtcDateTimeColumn),
     # The client card's name as identity sent it (the queue shows it without asking identity per row).
     Column("client_name", String(500)),
     # What only some types need (type_fields.py): a complaint's claimed amount, a contract number, a budget.
     Column("type_fields", JSON),
     # A reply of ours bounced: the ticket is flagged until someone reaches the customer another way.
-    Column("delivery_failed_at", UtcDateTime),
+    Column("delivery_failed_at", UtcDateTimeColumn),
     UniqueConstraint("channel", "idempotency_key"),
     Index(None, "number", unique=True),
     Index(None, "status"),
@@ -112,7 +112,7 @@ ticket_messages = Table(
     Column("thread", JSON),
     Column("subject", Text),
     Column("body", Text, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
     # The adapter's conversation key (chat id, e-mail thread root): a follow-up carrying it joins this ticket.
     Column("thread_key", String(512)),
     # The channel's id of this message (inbound: its key; outbound: what the adapter reported it sent as),
@@ -146,7 +146,7 @@ ticket_history = Table(
     # A counter, not a UUID: lines written in one transaction share a timestamp and must keep their order.
     Column("id", Integer, Identity(), primary_key=True),
     Column("ticket_seq", Integer, ForeignKey("tickets.seq", ondelete="CASCADE"), nullable=False),
-    Column("at", UtcDateTime, nullable=False),
+    Column("at", UtcDateTimeColumn, nullable=False),
     Column("actor", String(500), nullable=False),
     Column("action", String(64), nullable=False),
     Column("from_status", String(32)),
@@ -177,11 +177,11 @@ ticket_activities = Table(
     Column("kind", String(16), nullable=False),
     Column("title", String(500), nullable=False),
     Column("owner", String(500), nullable=False),
-    Column("due_at", UtcDateTime, nullable=False),
-    Column("done_at", UtcDateTime),
+    Column("due_at", UtcDateTimeColumn, nullable=False),
+    Column("done_at", UtcDateTimeColumn),
     Column("created_by", String(500), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
+    Column("updated_at", UtcDateTimeColumn, nullable=False),
     Index(None, "ticket_seq"),
     Index(None, "owner", "due_at"),
 )
@@ -195,7 +195,7 @@ ticket_ratings = Table(
     Column("rating", SmallInteger, nullable=False),
     Column("comment", Text),
     Column("channel", String(32), nullable=False),
-    Column("rated_at", UtcDateTime, nullable=False),
+    Column("rated_at", UtcDateTimeColumn, nullable=False),
     CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
 )
 
@@ -207,7 +207,7 @@ staff = Table(
     Column("role", String(16), nullable=False),
     Column("teams", JSON, nullable=False),
     Column("token_sha256", String(64), nullable=False, unique=True),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
     # The agent's phone extension: its ringing pops the caller's card up on their console (popups.py).
     Column("extension", String(32)),
     Index(None, "extension", unique=True),
@@ -220,8 +220,8 @@ ticket_outbox = Table(
     Column("id", Integer, Identity(), primary_key=True),
     Column("event_type", String(64), nullable=False),
     Column("payload", JSON, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("published_at", UtcDateTime),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
+    Column("published_at", UtcDateTimeColumn),
     Index(None, "published_at"),
     sqlite_autoincrement=True,
 )

@@ -4,7 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-25
 
-Timestamps are plain ``DateTime(timezone=True)`` here; the application's ``UtcDateTime`` only converts values
+Timestamps are plain ``DateTime(timezone=True)`` here; the application's ``UtcDateTimeColumn`` only converts values
 in Python and changes nothing in the database.
 """
 
