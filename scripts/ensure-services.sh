@@ -59,8 +59,73 @@ amqp_answers() {  # host port
 }
 
 rabbitmq_ready() {  # host port: say so, or fail saying why
-  amqp_answers "$1" "$2" && { say "RabbitMQ answers on $1:$2"; return 0; }
+  if amqp_answers "$1" "$2"; then
+    say "RabbitMQ answers on $1:$2"
+    if is_local "$1" && command -v rabbitmq-server >/dev/null; then widen_rabbitmq "$1" "$2"; fi
+    return 0
+  fi
+  if is_local "$1" && command -v rabbitmq-server >/dev/null && restart_stuck_rabbitmq "$1" "$2" \
+    && amqp_answers "$1" "$2"; then
+    say "RabbitMQ answers on $1:$2 after a restart"
+    return 0
+  fi
   fail "RabbitMQ accepts connections on $1:$2 but does not answer the AMQP handshake within 10 s: the node is stuck. Restart it ('rabbitmqctl stop_app; rabbitmqctl start_app', or stop the node and 'rabbitmq-server -detached'); see /var/log/rabbitmq/."
+}
+
+# A wedged local node (it has happened on a test machine, and the next run then failed before any test) is
+# restarted rather than reported: stop it politely, kill its Erlang VM if that hangs, start it again. Only the
+# default node (its pid file under /var/lib/rabbitmq/mnesia) is touched, never the chaos run's private one.
+# The local node gets as many open files as this shell may have. Debian's rabbitmq-server switches to its user
+# through su, which applies PAM's soft limit of 1024: the parallel test run (several services per worker, each
+# with its connections, and hundreds of quorum queues with their files) ran the node out of them, and it
+# stalled for minutes. As root, the node is started as its user by setpriv instead, which keeps the limits.
+start_rabbitmq_node() {
+  if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id rabbitmq >/dev/null 2>&1; then
+    (cd /var/lib/rabbitmq && HOME=/var/lib/rabbitmq USER=rabbitmq LOGNAME=rabbitmq \
+      setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups rabbitmq-server -detached) || true
+  else
+    rabbitmq-server -detached || true
+  fi
+}
+
+rabbitmq_open_files() {  # the running local node's soft limit of open files (empty if unknown)
+  local pidfile
+  for pidfile in /var/lib/rabbitmq/mnesia/rabbit@*.pid; do
+    [ -f "$pidfile" ] && awk '/^Max open files/ {print $4}' "/proc/$(cat "$pidfile")/limits" 2>/dev/null
+  done | head -n 1
+}
+
+# A healthy local node started with PAM's 1024 files is restarted once with more (see start_rabbitmq_node).
+widen_rabbitmq() {  # host port
+  local files hard
+  files=$(rabbitmq_open_files); hard=$(ulimit -Hn)
+  [ "$(id -u)" = 0 ] && [ -n "$files" ] && [ "$files" != unlimited ] && [ "$files" -lt 16384 ] || return 0
+  [ "$hard" = unlimited ] || [ "$hard" -ge 16384 ] || return 0
+  say "RabbitMQ may open only $files files: restarting it with more (as its user, without PAM's limit)"
+  restart_local_rabbitmq "$1" "$2" || fail "RabbitMQ on $1:$2 does not answer after its restart: see /var/log/rabbitmq/."
+  say "RabbitMQ answers on $1:$2 with $(rabbitmq_open_files) files"
+}
+
+restart_stuck_rabbitmq() {  # host port
+  say "RabbitMQ on $1:$2 accepts connections but does not answer the AMQP handshake: restarting the local node"
+  restart_local_rabbitmq "$1" "$2"
+}
+
+restart_local_rabbitmq() {  # host port: stop politely, kill the Erlang VM if that hangs, start, wait for AMQP
+  timeout 60 rabbitmqctl -q stop >/dev/null 2>&1 || true
+  if port_open "$1" "$2"; then
+    say "the node did not stop within 60 s: killing its Erlang VM"
+    local pidfile
+    for pidfile in /var/lib/rabbitmq/mnesia/rabbit@*.pid; do
+      [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+    done
+    sleep 2
+  fi
+  start_rabbitmq_node
+  wait_port "$1" "$2" 120 || return 1
+  local deadline=$((SECONDS + 60))
+  while ((SECONDS < deadline)); do amqp_answers "$1" "$2" && return 0; sleep 2; done
+  return 1
 }
 
 is_local() { case $1 in 127.* | localhost | ::1 | 0.0.0.0) return 0 ;; *) return 1 ;; esac; }
@@ -87,7 +152,7 @@ ensure_rabbitmq() {
     fail "a local RabbitMQ node runs but does not answer on $host:$port: check AMQP_URL against its listeners ('rabbitmq-diagnostics listeners')."
   fi
   say "starting RabbitMQ (rabbitmq-server -detached)"
-  rabbitmq-server -detached || true   # exits non-zero when a node is already booting; the port decides
+  start_rabbitmq_node   # exits non-zero when a node is already booting; the port decides
   wait_port "$host" "$port" 60 \
     || fail "RabbitMQ did not open $host:$port within 60 s: see /var/log/rabbitmq/ (or 'rabbitmq-diagnostics status')."
   rabbitmq_ready "$host" "$port"

@@ -14,11 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, SecretStr
+from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from priyom_kit import ServiceSettings
+from priyom_kit.secret_files import env_names
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Per service only: the shared class has them too, but each service reads them under its own prefix.
@@ -26,15 +27,6 @@ PER_SERVICE = {"host", "port"}
 #: Meanings for fields declared without a description.
 FALLBACK = {"port": "HTTP listen port", "host": "HTTP listen address",
             "log_level": "Log level: DEBUG, INFO, WARNING or ERROR"}
-
-
-def env_names(name: str, info: FieldInfo, prefix: str) -> list[str]:
-    alias = info.validation_alias
-    if isinstance(alias, str):
-        return [alias]
-    if isinstance(alias, AliasChoices):
-        return [str(choice) for choice in alias.choices]
-    return [f"{prefix}{name}".upper()]
 
 
 def default_of(info: FieldInfo) -> str:

@@ -10,10 +10,12 @@ import importlib
 import json
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from faststream.specification import AsyncAPI
 
-from priyom_contracts import EVENT_TYPES
+from priyom_contracts import EVENT_TYPES, ClientLookupReply, ClientLookupRequest, Contract, Topology
+from priyom_identity.lookup.responder import LOOKUP_REQUEST_TTL_MS
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Every service whose bus endpoints are documented, in flow order.
@@ -36,7 +38,69 @@ def asyncapi_document() -> dict:
         "<type>.v<major>.<channel>; failed messages end in priyom.dead-letters with x-error."))
     for broker in brokers[1:]:
         spec.add_broker(broker)
-    return json.loads(spec.to_specification().to_json())
+    document = json.loads(spec.to_specification().to_json())
+    add_identity_lookup(document)
+    return document
+
+
+def add_identity_lookup(document: dict) -> None:
+    """Document ``identity.lookup``, the request/reply the caller pop-up waits on.
+
+    Identity answers it on a consumer of its own, outside faststream (``lookup/responder.py``: a ringing
+    phone cannot wait for the full consumer pipeline), so faststream cannot describe it: it is written here,
+    from the same contracts and queue name, as an AsyncAPI 3 operation with a ``reply``.
+    """
+    queue = Topology().identity_lookup_queue
+    reply_channel = f"{queue} (reply)"
+    messages = document["components"].setdefault("messages", {})
+    for name, model in (("Request", ClientLookupRequest), ("Reply", ClientLookupReply)):
+        messages[f"{queue}:{name}"] = {
+            "title": f"{queue}:{name}", "payload": {"$ref": _component_schema(document, model)},
+            # The requester matches the reply to its question by the AMQP correlation id it chose.
+            "correlationId": {"location": "$message.header#/correlation_id"},
+        }
+    server = [{"$ref": "#/servers/development"}]
+    document["channels"][queue] = {
+        "address": queue, "servers": server,
+        "description": (f"Ask identity for a caller's card by phone, email or messenger id. Published to the "
+                        f"default exchange with reply_to and correlation_id; the queue drops a request after "
+                        f"{LOOKUP_REQUEST_TTL_MS} ms (x-message-ttl): the call it was for has stopped ringing."),
+        "bindings": {"amqp": {"bindingVersion": "0.3.0", "is": "queue", "queue": {
+            "name": queue, "durable": True, "exclusive": False, "autoDelete": False, "vhost": "/"}}},
+        "messages": {"Request": {"$ref": f"#/components/messages/{_escape(queue)}:Request"}},
+    }
+    document["channels"][reply_channel] = {
+        "address": None, "servers": server,  # null: the requester's reply_to, known only at run time
+        "description": ("The requester's reply_to (RabbitMQ direct reply-to, amq.rabbitmq.reply-to), through "
+                        "the default exchange. At most once, never persisted: a late answer is useless."),
+        "messages": {"Reply": {"$ref": f"#/components/messages/{_escape(queue)}:Reply"}},
+    }
+    document["operations"][queue] = {
+        "action": "receive", "channel": {"$ref": f"#/channels/{_escape(queue)}"},
+        "messages": [{"$ref": f"#/channels/{_escape(queue)}/messages/Request"}],
+        "bindings": {"amqp": {"bindingVersion": "0.3.0", "ack": True}},
+        "reply": {
+            "address": {"location": "$message.header#/reply_to",
+                        "description": "The AMQP reply_to property of the request"},
+            "channel": {"$ref": f"#/channels/{_escape(reply_channel)}"},
+            "messages": [{"$ref": f"#/channels/{_escape(reply_channel)}/messages/Reply"}],
+        },
+    }
+
+
+def _component_schema(document: dict, model: type[Contract]) -> str:
+    """Put ``model``'s JSON Schema (and those it refers to) among the document's schemas; its reference."""
+    schemas = document["components"].setdefault("schemas", {})
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, nested in schema.pop("$defs", {}).items():
+        schemas.setdefault(name, nested)
+    schemas[model.__name__] = schema
+    return f"#/components/schemas/{model.__name__}"
+
+
+def _escape(name: str) -> str:
+    """A channel or message name inside a JSON reference, escaped as faststream writes its own."""
+    return quote(name, safe=":")
 
 
 def message_schemas() -> dict[str, dict]:

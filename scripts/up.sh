@@ -24,12 +24,37 @@ if [ -z "${PRIYOM_ADMIN_TOKEN:-}" ]; then
   PRIYOM_ADMIN_TOKEN=$(<var/admin-token)
 fi
 export PRIYOM_ADMIN_TOKEN
-# route/explain given only a client_id reads the card from identity, with the admin token.
+# The key of the web form's status link (shared by intake-web and tickets): generated once likewise.
+if [ -z "${PRIYOM_PUBLIC_LINK_SECRET:-}" ]; then
+  if [ ! -s var/public-link-secret ]; then
+    (umask 077 && python -c 'import secrets; print(secrets.token_urlsafe(32))' >var/public-link-secret)
+  fi
+  PRIYOM_PUBLIC_LINK_SECRET=$(<var/public-link-secret)
+fi
+export PRIYOM_PUBLIC_LINK_SECRET
+# Each service's own credential for calling the others (never the admin token), generated once likewise.
+if [ -z "${PRIYOM_SERVICE_TOKENS:-}" ]; then
+  if [ ! -s var/service-tokens.json ]; then
+    (umask 077 && python -c 'import json, secrets; print(json.dumps({s: secrets.token_urlsafe(32)
+      for s in ("identity", "router", "tickets")}))' >var/service-tokens.json)
+  fi
+  PRIYOM_SERVICE_TOKENS=$(<var/service-tokens.json)
+fi
+export PRIYOM_SERVICE_TOKENS
+# route/explain given only a client_id reads the card from identity, with the router's credential.
 export ROUTER_IDENTITY_URL=${ROUTER_IDENTITY_URL:-http://127.0.0.1:${IDENTITY_PORT:-8001}}
-# click-to-call checks staff tokens (and their extensions) with tickets.
-export INTAKE_TELEPHONY_TICKETS_URL=${INTAKE_TELEPHONY_TICKETS_URL:-http://127.0.0.1:${TICKETS_PORT:-8000}}
-# the console's client panel reads the full card from identity, with the admin token.
+# the router's classifier: the model `make train-router` wrote (it learned the agents' corrections), else
+# the router's built-in one.
+if [ -z "${ROUTER_MODEL_FILE:-}" ] && [ -s var/router-model.json ]; then
+  export ROUTER_MODEL_FILE=$PWD/var/router-model.json
+fi
+# Where every other service checks a staff token (tickets' GET /api/v1/me): click-to-call, identity's cards.
+export PRIYOM_STAFF_URL=${PRIYOM_STAFF_URL:-http://127.0.0.1:${TICKETS_PORT:-8000}}
+# the console's client panel reads the full card from identity, with tickets' credential.
 export TICKETS_IDENTITY_URL=${TICKETS_IDENTITY_URL:-http://127.0.0.1:${IDENTITY_PORT:-8001}}
+# a subject access export gathers the person's tickets and type corrections, with identity's credential.
+export IDENTITY_TICKETS_URL=${IDENTITY_TICKETS_URL:-http://127.0.0.1:${TICKETS_PORT:-8000}}
+export IDENTITY_ROUTER_URL=${IDENTITY_ROUTER_URL:-http://127.0.0.1:${ROUTER_PORT:-8006}}
 
 # The services that exist now: a folder under services/ with its __main__.py and a line in the Procfile.
 declare -A DEFAULT_PORT=([tickets]=8000 [identity]=8001 [intake-web]=8002 [intake-email]=8005
@@ -52,7 +77,7 @@ port_of() {
   echo "${!var:-${DEFAULT_PORT[$1]:-?}}"
 }
 
-for name in identity tickets router intake-email intake-messenger; do
+for name in identity tickets router intake-email intake-messenger intake-telephony; do
   if [[ " ${running[*]} " == *" $name "* ]]; then
     echo "up: migrating $name"
     python -m "priyom_${name//-/_}" migrate || { echo "up: the migration of $name failed" >&2; exit 1; }
@@ -67,6 +92,7 @@ banner() {
  Priyom is running. Ctrl-C stops every service.
    web form        http://localhost:$w/
    agent console   http://localhost:$t/console   (log in with the admin token or an agent's token from var/agent-tokens.json)
+   dead letters    http://localhost:$t/console/dead-letters   (admins: replay or discard what failed)
    tickets API     http://localhost:$t/api/v1/tickets   (OpenAPI: http://localhost:$t/docs)
    identity API    http://localhost:$i/docs
    telephony       AMI from AMI_HOST/AMI_PORT/AMI_USERNAME/AMI_SECRET when set; CTI webhook per docs/telephony.md

@@ -32,3 +32,30 @@ def test_asyncapi_documents_every_consumer_queue() -> None:
     channels = document["channels"]
     for queue in ("identity.contacts", "router.contacts", "tickets.contacts"):
         assert queue in channels, f"{queue} is not documented"
+
+
+def test_asyncapi_documents_the_identity_lookup_request_and_its_reply() -> None:
+    """The caller pop-up's lookup runs outside faststream, so the exporter describes it by hand: the request
+    queue, the reply to the requester's reply_to, and both messages' schemas from the contracts."""
+    import json
+
+    from priyom_contracts import ClientLookupReply, ClientLookupRequest
+
+    document = json.loads((ROOT / "docs" / "asyncapi.json").read_text(encoding="utf-8"))
+    channels, operations = document["channels"], document["operations"]
+    messages, schemas = document["components"]["messages"], document["components"]["schemas"]
+
+    assert channels["identity.lookup"]["address"] == "identity.lookup"
+    assert channels["identity.lookup"]["bindings"]["amqp"]["queue"]["name"] == "identity.lookup"
+    lookup = operations["identity.lookup"]
+    assert lookup["action"] == "receive"
+    assert lookup["messages"] == [{"$ref": "#/channels/identity.lookup/messages/Request"}]
+    assert lookup["reply"]["address"]["location"] == "$message.header#/reply_to"
+    assert lookup["reply"]["channel"] == {"$ref": "#/channels/identity.lookup%20%28reply%29"}
+    assert channels["identity.lookup (reply)"]["messages"]["Reply"] == {
+        "$ref": "#/components/messages/identity.lookup:Reply"}
+    for name, model in (("Request", ClientLookupRequest), ("Reply", ClientLookupReply)):
+        assert messages[f"identity.lookup:{name}"]["payload"] == {"$ref": f"#/components/schemas/{model.__name__}"}
+        assert set(schemas[model.__name__]["properties"]) == set(model.model_fields), model.__name__
+    assert schemas["ClientLookupRequest"]["properties"]["messenger"]["anyOf"][0] == {
+        "$ref": "#/components/schemas/MessengerId"}

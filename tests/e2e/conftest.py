@@ -12,13 +12,35 @@ import pytest
 
 from priyom_contracts import Topology
 from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database
+from priyom_testing.ports import free_port
+from priyom_testing.smtp_sink import MailSink, running_sink
 from priyom_testing.stack import Stack, database_urls, stack_env
 
 pytestmark = pytest.mark.e2e
 
 
+HERE = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the group marks into node ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``pytest -n`` (``make test``), the tests on the shared ``stack`` run on one worker, so the seven
+    services start once per backend rather than once per worker; the rest spread as usual."""
+    for item in items:
+        if item.path.is_relative_to(HERE) and "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("e2e-stack"))
+
+
+@pytest.fixture(scope="session")
+def mail_sink() -> Iterator[MailSink]:
+    """The SMTP relay the stack's intake-email sends replies and notices to: what the customers receive."""
+    with running_sink(free_port()) as sink:
+        yield sink
+
+
 @pytest.fixture(scope="session", params=["postgresql", "sqlite"])
-def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          mail_sink: MailSink) -> Iterator[Stack]:
     """All seven services as real processes on a private bus prefix, once per database backend."""
     backend = request.param
     workdir = tmp_path_factory.mktemp(f"stack-{backend}")
@@ -26,6 +48,7 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     urls = database_urls(backend, workdir, lambda: asyncio.run(create_pg_database()))
     env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(24),
                     database_urls=urls)
+    env.update(INTAKE_EMAIL_RELAY_PORT=str(mail_sink.port), INTAKE_EMAIL_RELAY_STARTTLS="false")
     running = Stack(env=env, workdir=workdir)
     try:
         running.migrate()

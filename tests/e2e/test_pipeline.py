@@ -11,8 +11,10 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from priyom_contracts import Topology
+from priyom_kit.public_links import link_key
 from priyom_testing.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -27,10 +29,12 @@ async def submit(client: httpx.AsyncClient, stack: Stack, **fields: Any) -> http
 
 
 async def wait_ticket(client: httpx.AsyncClient, stack: Stack, contact_id: str, timeout: float = 30) -> dict:
-    """Poll the public registration endpoint like the form page does, then read the full ticket."""
+    """Poll the public registration endpoint like the form page does (with the link's key), then read the full
+    ticket."""
     deadline = asyncio.get_running_loop().time() + timeout
+    key = link_key(SecretStr(stack.env["PRIYOM_PUBLIC_LINK_SECRET"]), uuid.UUID(contact_id))
     while True:
-        response = await client.get(f"{stack.url('tickets')}/api/v1/contacts/{contact_id}/ticket")
+        response = await client.get(f"{stack.url('tickets')}/api/v1/contacts/{contact_id}/ticket?key={key}")
         if response.status_code == 200:
             number = response.json()["number"]
             full = await client.get(f"{stack.url('tickets')}/api/v1/tickets/{number}", headers=stack.admin_headers)
@@ -70,6 +74,10 @@ async def test_form_submission_becomes_one_ticket(stack: Stack) -> None:
         assert ticket["type"] == "service_request"
         assert ticket["client_id"]
         assert ticket["created_at"]
+        # The link the form's page polls opens this ticket; the contact id without its key opens nothing.
+        status_url = response.json()["status_url"]
+        assert (await client.get(status_url)).json()["number"] == ticket["number"]
+        assert (await client.get(status_url.split("?")[0])).status_code == 404
         await asyncio.sleep(0.5)  # give a duplicate, if any, the time to appear
         assert await count_tickets(client, stack, client_id=ticket["client_id"]) == 1
 
@@ -154,7 +162,8 @@ async def test_multipart_attachment_reaches_the_ticket(stack: Stack) -> None:
 async def test_unprocessable_message_lands_in_dead_letter_queue_with_reason(
     stack: Stack, amqp_url: str, topology: Topology
 ) -> None:
-    """A contact.identified that router cannot read is dead-lettered, with the reason, not lost or looped."""
+    """A contact.identified that router cannot read is dead-lettered, with the reason, not lost or looped;
+    tickets, the keeper of the dead-letter queue, lists it for an admin."""
     marker = str(uuid.uuid4())
     connection = await aio_pika.connect(amqp_url)
     async with connection:
@@ -166,20 +175,12 @@ async def test_unprocessable_message_lands_in_dead_letter_queue_with_reason(
                              delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
             routing_key="contact.identified.v1.web", mandatory=True,
         )
-        dead = await channel.declare_queue(topology.dead_letter_queue, passive=True)
-        deadline = asyncio.get_running_loop().time() + 20
-        found = None
-        while found is None and asyncio.get_running_loop().time() < deadline:
-            message = await dead.get(fail=False)
-            if message is None:
-                await asyncio.sleep(0.1)
-                continue
-            if message.message_id == marker:
-                found = message
-                await message.ack()
-            else:
-                await message.nack(requeue=True)
-    assert found is not None, "the bad message did not reach the dead-letter queue"
-    assert found.headers["x-original-queue"] == topology.queue("router.contacts").name
-    assert "ValidationError" in found.headers["x-error"]
-    assert found.headers["x-error-kind"] == "permanent"
+    found = None
+    deadline = asyncio.get_running_loop().time() + 20
+    while found is None and asyncio.get_running_loop().time() < deadline:
+        found = next((d for d in stack.dead_letters() if d["message_id"] == marker), None)
+        await asyncio.sleep(0 if found else 0.1)
+    assert found is not None, "the bad message did not reach the dead letters"
+    assert found["source"] == topology.queue("router.contacts").name
+    assert "ValidationError" in found["reason"]
+    assert found["error_kind"] == "permanent"

@@ -46,6 +46,7 @@ def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
 
 
+@pytest.mark.exclusive  # every other test's connections would drop with the broker
 @pytest.mark.skipif(shutil.which("rabbitmqctl") is None or os.geteuid() != 0,
                     reason="restarting the broker needs the local rabbitmq-server and root")
 async def test_broker_restart_mid_stream_loses_nothing(stack: Stack) -> None:

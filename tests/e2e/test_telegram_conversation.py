@@ -241,7 +241,7 @@ async def test_a_delivered_reply_redelivered_after_a_restart_is_not_sent_again(
         contact_id = contact_id_for(f"tg:{BOT_ID}:{update['update_id']}")
 
         async def customer_ticket() -> dict[str, Any] | None:
-            found = await api.get(f"{stack.url('tickets')}/api/v1/contacts/{contact_id}/ticket")
+            found = await api.get(f"{stack.url('tickets')}/api/v1/contacts/{contact_id}/ticket", headers=stack.admin_headers)
             return found.json() if found.status_code == 200 else None
 
         ticket = await eventually(customer_ticket, "the customer's ticket")

@@ -12,7 +12,6 @@ from typing import Any
 
 import aio_pika
 import pytest
-from asgi_lifespan import LifespanManager
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import MetaData
 
@@ -43,6 +42,7 @@ from priyom_kit.adapters import (
 from priyom_kit.adapters.testing import QueueReader, bus_queues
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.db import Database
+from priyom_testing.apps import started
 
 WHEN = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -277,6 +277,6 @@ async def test_after_start_hooks_run_once_the_bus_is_up_and_before_stop_hooks_wh
     app = build_app(ServiceParts(name="hooks", title="hooks", settings=settings, bus=bus, registry=registry,
                                  on_start=[lambda: note("on_start")], after_start=[lambda: note("after_start")],
                                  before_stop=[lambda: note("before_stop")], on_stop=[lambda: note("on_stop")]))
-    async with LifespanManager(app):
+    async with started(app):
         pass
     assert seen == [("on_start", False), ("after_start", True), ("before_stop", True), ("on_stop", False)]

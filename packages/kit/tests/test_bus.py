@@ -7,10 +7,13 @@ import uuid
 
 import aio_pika
 import pytest
-from faststream.rabbit import ExchangeType, RabbitExchange
+from aiormq.exceptions import DeliveryError
+from faststream.rabbit import ExchangeType, RabbitExchange, RabbitMessage
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import (
+    ClientChange,
+    ClientChanged,
     Contact,
     ContactReceived,
     ContactType,
@@ -188,12 +191,15 @@ async def test_health_ping(cleanup_bus: str) -> None:
         await bus.stop()
 
 
-async def test_every_publish_is_kept_in_the_journal_stream(amqp_url: str, cleanup_bus: str) -> None:
-    """A broadcast event nobody consumes yet is still routable, and replayable from the journal."""
+async def test_what_names_no_person_is_kept_in_the_journal_stream(amqp_url: str, cleanup_bus: str) -> None:
+    """A broadcast event nobody consumes yet is still routable, and replayable from the journal; a message
+    with personal data (a contact) is not kept there, since nothing can erase one message from a stream."""
     bus = make_bus(cleanup_bus)
     await bus.start()
     try:
-        event = contact_event("web:journal")
+        await bus.publish(contact_event("web:journal"))
+        event = ClientChanged(correlation_id=uuid.uuid4(), channel="api", idempotency_key="client-changed:journal",
+                              change=ClientChange.EDITED, client_ids=[uuid.uuid4()])
         await bus.publish(event)
         connection = await aio_pika.connect(amqp_url)
         async with connection:
@@ -204,7 +210,48 @@ async def test_every_publish_is_kept_in_the_journal_stream(amqp_url: str, cleanu
             await journal.consume(got.put, arguments={"x-stream-offset": "first"})
             message = await asyncio.wait_for(got.get(), 10)
             await message.ack()
-        assert message.message_id == str(event.message_id)
-        assert message.routing_key == "contact.received.v1.web"
+        assert message.message_id == str(event.message_id), "the contact before it is not in the journal"
+        assert message.routing_key == "client.changed.v1.api"
     finally:
         await bus.stop()
+
+
+async def test_a_dead_letter_redelivered_goes_to_the_one_queue_that_failed_it_without_its_failure(
+        amqp_url: str, cleanup_bus: str) -> None:
+    """The keeper is handed the body undecoded (a mail is no JSON) and acknowledges it itself; a redelivery
+    reaches only the queue named, starts at attempt one and keeps the routing key it was published with."""
+    bus = make_bus(cleanup_bus)
+    kept: asyncio.Queue[tuple[bytes, dict]] = asyncio.Queue()
+
+    @bus.dead_letter_consumer()
+    async def keep(body: bytes, message: RabbitMessage) -> None:
+        await kept.put((body, dict(message.raw_message.headers)))
+        await message.ack()
+
+    await bus.start()
+    try:
+        await bus.dead_letter(b"Subject: not json\r\n\r\n{", "unreadable", "smtp",
+                              routing_key="contact.received.v1.email", content_type="application/json")
+        body, headers = await asyncio.wait_for(kept.get(), 10)
+        assert body == b"Subject: not json\r\n\r\n{" and headers["x-original-queue"] == "smtp"
+
+        event = contact_event("web:redelivered")
+        failed = {"x-idempotency-key": event.idempotency_key, "x-error": "boom", "x-error-kind": "permanent",
+                  "x-attempts": 3, "x-priyom-attempt": 3, "x-original-queue": "q", "x-failed-at": "t",
+                  "x-failed-by": "identity", "x-original-routing-key": event.routing_key}
+        target = bus.topology.queue("identity.contacts").name
+        await bus.redeliver(event.model_dump_json().encode(), queue=target, headers=failed,
+                            content_type="application/json", message_id=str(event.message_id),
+                            correlation_id=str(event.correlation_id), message_type=event.type_name())
+        (message,) = await drain(amqp_url, target, expect=1)
+        assert await drain(amqp_url, bus.topology.queue("router.contacts").name, expect=1, timeout=0.3) == []
+        with pytest.raises(DeliveryError):  # the queue is gone: the broker returned it
+            await bus.redeliver(b"{}", queue=f"{cleanup_bus}no.such.queue", headers={}, content_type=None,
+                                message_id=None, correlation_id=None, message_type=None)
+    finally:
+        await bus.stop()
+    assert ContactReceived.model_validate_json(message.body) == event
+    assert (message.message_id, message.type) == (str(event.message_id), "contact.received.v1")
+    headers = {k: v for k, v in message.headers.items() if k != "x-delivery-count"}  # the quorum queue's own
+    assert headers == {"x-idempotency-key": event.idempotency_key, "x-original-routing-key": event.routing_key}
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT

@@ -9,15 +9,16 @@ from datetime import datetime
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
+from alembic.config import Config
 from fastapi import FastAPI
 
 from priyom_contracts import Contact, ContactReceived, MessengerId, Sender, utcnow
 from priyom_identity.app import build
 from priyom_identity.settings import IdentitySettings
-from priyom_identity.store import migrate_database
+from priyom_identity.store import MIGRATIONS_DIR, VERSION_TABLE, migrate_database
 from priyom_kit import ServiceParts, build_app
 from priyom_kit.db import Database
+from priyom_testing.apps import started
 
 
 def contact_event(*, email: str | None = None, phone: str | None = None, telegram: str | None = None,
@@ -35,6 +36,15 @@ def contact_event(*, email: str | None = None, phone: str | None = None, telegra
             body="Здравствуйте, у меня вопрос",
         ),
     )
+
+
+def migrations_at(database_url: str) -> Config:
+    """Alembic's config for identity's migrations on ``database_url``, to upgrade step by step in a test."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["version_table"] = VERSION_TABLE
+    return config
 
 
 def unique_email() -> str:
@@ -76,7 +86,7 @@ async def app(parts: ServiceParts) -> AsyncIterator[FastAPI]:
     """The service exactly as ``python -m priyom_identity`` runs it, started (database and bus)."""
     app = build_app(parts)
     # Generous timeouts: the broker and PostgreSQL are shared with other suites running at the same time.
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+    async with started(app):
         yield app
 
 

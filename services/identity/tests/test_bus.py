@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from priyom_contracts import ContactIdentified, ContactReceived, MatchKind, Topology
+from priyom_contracts import ContactIdentified, MatchKind, Topology
 from priyom_identity.settings import IdentitySettings
 from priyom_kit import ServiceParts
 from priyom_kit.testing import Tap as KitTap
@@ -85,17 +85,16 @@ async def test_redelivered_duplicate_republishes_the_same_outcome(
     await identified.assert_empty()
 
 
-async def test_contact_without_identifier_is_dead_lettered_with_the_reason(
+async def test_contact_without_identifier_is_identified_as_an_unknown_sender(
     parts: ServiceParts, identified: Tap, dead_letters: Tap
 ) -> None:
-    hopeless = contact_event(phone="101")
-    await parts.bus.publish(hopeless)
-    dead = await dead_letters.next()
-    assert dead.headers["x-error-kind"] == "permanent"
-    assert "no usable identifier" in str(dead.headers["x-error"])
-    assert "internal PBX extension" in str(dead.headers["x-error"])
-    assert ContactReceived.model_validate_json(dead.body).idempotency_key == hopeless.idempotency_key
-    await identified.assert_empty(0.2)
+    """Accepted by its channel, so never refused here: it goes on to a ticket on the unknown-sender card."""
+    anonymous = contact_event(phone="101")  # an internal extension: no identifier identity can use
+    await parts.bus.publish(anonymous)
+    outcome = await identified.identified()
+    assert outcome.idempotency_key == anonymous.idempotency_key
+    assert outcome.client.match is MatchKind.UNKNOWN_SENDER
+    await dead_letters.assert_empty(0.2)
 
 
 async def test_registered_card_reaches_the_router_with_its_account_manager(

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from priyom_contracts import ContactIdentified, MatchKind, ServiceContract, utcnow
+from priyom_contracts import ClientChanged, ContactIdentified, Event, MatchKind, ServiceContract, utcnow
 from priyom_identity.card_changes import CardChanges
 from priyom_identity.cards import NewClient, NewPerson
 from priyom_identity.erasure import ERASED_NAME, NothingToErase, erase_person
@@ -28,10 +28,13 @@ POLICY = MatchPolicy(region="RU")
 
 
 async def identify(database: Database, policy: MatchPolicy = POLICY, cache: LookupCache | None = None,
-                   **sender: object) -> ContactIdentified:
+                   announced: list[ClientChanged] | None = None, **sender: object) -> ContactIdentified:
+    async def publish(event: Event) -> None:
+        assert announced is not None and isinstance(event, ClientChanged)
+        announced.append(event)
+    changes = CardChanges(cache, publish if announced is not None else None) if cache is not None else None
     return await identify_recorded(contact_event(**sender), sessions=database.sessions,  # type: ignore[arg-type]
-                                   inbox=Inbox(inbox, "test"), policy=policy,
-                                   changes=CardChanges(cache) if cache is not None else None)
+                                   inbox=Inbox(inbox, "test"), policy=policy, changes=changes)
 
 
 async def register(database: Database, new: NewClient) -> uuid.UUID:
@@ -80,8 +83,12 @@ async def test_telegram_user_sharing_their_phone_is_linked_to_the_card_with_that
     stale = LookupHit(first.client.client_id, first.client.person_id, "Петя", None, "standard", None)
     cache.put(("messenger:telegram", telegram), stale, cache.generation)
 
-    shared = await identify(database, cache=cache, telegram=telegram, phone="8 (916) 710-00-02",
-                            channel="telegram")
+    announced: list[ClientChanged] = []
+    shared = await identify(database, cache=cache, announced=announced, telegram=telegram,
+                            phone="8 (916) 710-00-02", channel="telegram")
+    # Services that keep rows per client (tickets) learn which card went into which.
+    assert [(m.source_id, m.target_id) for c in announced for m in c.merges] == [
+        (first.client.client_id, client_id)]
     assert shared.client.client_id == client_id and shared.client.match is MatchKind.EXACT_PHONE
     assert shared.client.possible_duplicates == [] and shared.client.first_contact is False
     assert cache.get(("messenger:telegram", telegram)) is None, "the absorbed card left the lookup cache"
@@ -171,8 +178,18 @@ async def test_erasure_removes_personal_data_and_keeps_statistics(database: Data
                              telegram="710000006")
     await identify(database, email=email)
     async with database.sessions() as session, session.begin():
-        client_id = await erase_person(session, private.client.person_id, actor="dpo")
+        request = await erase_person(session, private.client.person_id, actor="dpo")
+    client_id = request.client_id
     assert client_id == private.client.client_id
+    # What the other stores are told: the two contacts and digests of the identifiers, no identifier in clear.
+    assert request.message.type_name() == "client.erased.v1" and len(request.message.contact_ids) == 2
+    assert request.counts["identity.identity_inbox"] == 2 and request.counts["identity.identifiers"] == 3
+    told = request.message.model_dump_json()
+    # Each identifier in every written form (a bare "710" also occurs by chance in the hex of ids and digests).
+    assert not [clear for clear in (email, "9167100006", "916 710-00-06", "710000006") if clear in told]
+    async with database.sessions() as session, session.begin():
+        again = await erase_person(session, private.client.person_id, actor="dpo")
+    assert again.id == request.id, "a repeated erasure is the same request"
     async with database.sessions() as session:
         card = await load_card(session, client_id)
         history = (await session.execute(select(contact_history).where(
@@ -218,15 +235,11 @@ async def test_concurrent_contact_shares_merge_once(database: Database) -> None:
 
 async def test_migration_0002_fills_search_names_and_email_domains_of_existing_cards(database_url: str) -> None:
     from alembic import command
-    from alembic.config import Config
     from sqlalchemy import text
 
-    from priyom_identity.store import MIGRATIONS_DIR, VERSION_TABLE
+    from .conftest import migrations_at
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    config.attributes["version_table"] = VERSION_TABLE
+    config = migrations_at(database_url)
     await asyncio.to_thread(command.upgrade, config, "0001")
     db = Database(database_url)
     await db.open()

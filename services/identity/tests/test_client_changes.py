@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from priyom_contracts import ClientChange, ClientChanged
@@ -22,6 +21,7 @@ from priyom_identity.matching import PHONE
 from priyom_identity.settings import IdentitySettings
 from priyom_kit import ServiceParts, build_app
 from priyom_kit.testing import Tap, bus_tap
+from priyom_testing.apps import started
 
 from .conftest import ADMIN
 
@@ -42,7 +42,7 @@ async def instances(settings: IdentitySettings) -> AsyncIterator[list[Instance]]
         for _ in range(2):
             cache = LookupCache(1000, 600)  # a long TTL: only the event can explain an entry going
             app = build_app(build(settings, cache=cache))
-            await stack.enter_async_context(LifespanManager(app, startup_timeout=60, shutdown_timeout=60))
+            await stack.enter_async_context(started(app))
             client = await stack.enter_async_context(httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://identity.test"))
             running.append(Instance(client, cache))
@@ -100,6 +100,7 @@ async def test_merge_erasure_and_import_are_announced(instances: list[Instance],
     assert merged.status_code == 200
     change = await next_change(changes_tap)
     assert change.change is ClientChange.MERGED and set(map(str, change.client_ids)) == {a["id"], b["id"]}
+    assert [(str(m.source_id), str(m.target_id)) for m in change.merges] == [(b["id"], a["id"])]
 
     erased = await first.client.post(f"/api/v1/persons/{a['persons'][0]['id']}/erase", headers=ADMIN)
     assert erased.status_code == 200

@@ -88,15 +88,32 @@ async def test_lookup_by_email_and_messenger_id(client: httpx.AsyncClient, telep
     from .test_bus import open_tap
 
     email = unique_email()
-    card = await create(client, name="Анна Смирнова", kind="person", emails=[email])
+    card = await create(client, name="Анна Смирнова", kind="person", emails=[email], phones=["+7 916 730-00-02"])
     assert (await telephony.ask(ClientLookupRequest(email=email.upper()))).client_id == uuid.UUID(card["id"])
     async for tap in open_tap(parts.settings.amqp_url.get_secret_value(), parts.settings.bus_prefix,
                               "contact.identified.v1.*"):
-        await parts.bus.publish(contact_event(email=email, telegram="730000002", channel="telegram"))
+        # The user shares their own number in Telegram: proven, so their Telegram id joins the card verified.
+        await parts.bus.publish(contact_event(phone="+7 916 730-00-02", telegram="730000002", channel="telegram"))
         await tap.identified()
     by_telegram = await telephony.ask(ClientLookupRequest(
         messenger=MessengerId(channel="telegram", user_id="730000002")))
     assert by_telegram.found and by_telegram.client_id == uuid.UUID(card["id"])
+
+
+async def test_a_phone_a_web_form_claimed_on_a_card_fills_no_popup(client: httpx.AsyncClient, telephony: Telephony,
+                                                                   parts: ServiceParts) -> None:
+    """Issue 15, finding 2, over the bus: the victim's e-mail and the attacker's phone on the form."""
+    from .conftest import contact_event
+    from .test_bus import open_tap
+
+    email = unique_email()
+    await create(client, name="Вера Жертвова", kind="person", emails=[email])
+    async for tap in open_tap(parts.settings.amqp_url.get_secret_value(), parts.settings.bus_prefix,
+                              "contact.identified.v1.*"):
+        await parts.bus.publish(contact_event(email=email, phone="+7 916 730-00-03", channel="web"))
+        await tap.identified()
+    popup = await telephony.ask(ClientLookupRequest(phone="8 916 730-00-03"))
+    assert popup.found is False and popup.client_id is None and popup.display_name is None
 
 
 async def test_bad_requests_get_a_reply_with_the_reason(telephony: Telephony) -> None:

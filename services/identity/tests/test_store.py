@@ -14,10 +14,11 @@ from priyom_contracts import ContactIdentified, MatchKind, utcnow
 from priyom_identity.cards import NewClient, NewPerson
 from priyom_identity.handlers import identify_recorded
 from priyom_identity.identify import IdentifierTaken, identify_contact, register_card
-from priyom_identity.matching import NoUsableIdentifier
+from priyom_identity.matching import NoUsableIdentifier, sender_identifiers
 from priyom_identity.policy import MatchPolicy
-from priyom_identity.store import VERSION_TABLE, load_card
+from priyom_identity.store import VERSION_TABLE, load_card, update_client
 from priyom_identity.tables import clients, contact_history, identifiers, inbox, metadata
+from priyom_identity.undeliverable import flag_undeliverable
 from priyom_kit.db import Database, Inbox
 
 from .conftest import contact_event, unique_email
@@ -137,10 +138,37 @@ async def test_same_idempotency_key_gives_the_recorded_outcome(database: Databas
     assert await count(database, clients) == 2
 
 
-async def test_sender_without_identifier_is_refused(database: Database) -> None:
-    async with database.sessions() as session:
-        with pytest.raises(NoUsableIdentifier):
-            await identify_contact(session, contact_event(name="Аноним").contact, "web", POLICY)
+async def test_sender_without_identifier_is_filed_on_the_unknown_sender_card(database: Database) -> None:
+    """A mail with no usable address anywhere was accepted by its channel: it must still reach a ticket."""
+    async with database.sessions() as session, session.begin():
+        first = await identify_contact(session, contact_event(name="Аноним").contact, "email", POLICY)
+        second = await identify_contact(session, contact_event(phone="101").contact, "phone", POLICY)
+    assert first.match is MatchKind.UNKNOWN_SENDER and not first.first_contact
+    assert first.display_name == "Неизвестный отправитель" and "unknown-sender" in first.tags
+    assert second.client_id == first.client_id, "one shared card, not one per anonymous contact"
+    assert await count(database, contact_history) >= 2
+    with pytest.raises(NoUsableIdentifier):  # the pure step still says why no identifier was usable
+        sender_identifiers(contact_event(phone="101").contact.sender, POLICY.region, POLICY.email)
+
+
+async def test_identification_says_where_the_client_can_be_answered(database: Database) -> None:
+    """ClientMatch.reach: the writer's own e-mail before the company's, no bounced address, the preference."""
+    own, office, bounced = unique_email(), unique_email(), unique_email()
+    new = NewClient(name="ООО Вектор", emails=[office], phones=["+7 495 700-00-15"],
+                    persons=[NewPerson(full_name="Нина", phones=["+79167000015"], emails=[own, bounced])])
+    async with database.sessions() as session, session.begin():
+        client_id = await register_card(session, new, POLICY)
+        await flag_undeliverable(session, [bounced], reason="bounce", at=utcnow(), rules=POLICY.email)
+    by_phone = await identify(database, phone="+7 916 700-00-15")
+    assert by_phone.client.client_id == client_id
+    assert (by_phone.client.reach.email, by_phone.client.reach.phone) == (own, "+79167000015")
+    assert by_phone.client.reach.prefers is None
+    async with database.sessions() as session, session.begin():
+        await update_client(session, client_id, {"reply_channel": "telegram"})
+    again = await identify(database, phone="+7 916 700-00-15")
+    assert again.client.reach.prefers == "telegram"
+    company = await identify(database, phone="+7 495 700-00-15")
+    assert company.client.reach.email in (own, office)
 
 
 async def test_registered_card_is_matched_with_its_account_manager(database: Database) -> None:

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import aio_pika
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from priyom_contracts import ContactReceived, Topology
 from priyom_intake_email.app import create_app
 from priyom_intake_email.settings import IntakeEmailSettings
 from priyom_intake_email.store import migrate_database
+from priyom_kit.blobs import open_blob_store
+from priyom_testing.apps import started
 from priyom_testing.dovecot import Dovecot, dovecot_or_skip
 from priyom_testing.ports import free_port
 
@@ -48,14 +49,21 @@ def settings(cleanup_bus: str, amqp_url: str, tmp_path: Path, database_file: str
         INTAKE_EMAIL_DATABASE_URL=database_file, smtp_port=free_port(), SMTP_DOMAINS="priyom.local,example.org",
         smtp_recipients="help@partner.example", smtp_max_bytes=1024 * 1024, imap_idle_s=30, imap_poll_s=0.5,
         relay_port=free_port(), PRIYOM_RETRY_DELAY_MS=50, PRIYOM_MAX_ATTEMPTS=3,
+        check_senders=False,  # no DNS here; test_sender_auth.py checks senders with answers of its own
     )
 
 
 @pytest.fixture
 async def running(settings: IntakeEmailSettings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    async with started(app):
         yield app
+
+
+async def original_of(settings: IntakeEmailSettings, event: ContactReceived, name: str = "original.eml") -> bytes:
+    """The original mail a contact carries as an attachment, from the service's blob store."""
+    [ref] = [a for a in event.contact.attachments if a.filename == name]
+    return await open_blob_store(settings).get(ref.blob_key)
 
 
 class BusReader:

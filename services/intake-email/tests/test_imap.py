@@ -11,13 +11,13 @@ from pathlib import Path
 
 import aiosmtplib
 from aioimaplib import IMAP4
-from asgi_lifespan import LifespanManager
 
 from priyom_intake_email.app import create_app
 from priyom_intake_email.imap.readers import PROCESSED_KEYWORD
 from priyom_intake_email.mail.parsing import parse
 from priyom_intake_email.settings import ImapMailbox, IntakeEmailSettings
 from priyom_intake_email.store import open_checkpoints
+from priyom_testing.apps import started
 from priyom_testing.dovecot import Dovecot
 
 from .conftest import BusReader
@@ -55,7 +55,7 @@ def with_mailbox(settings: IntakeEmailSettings, dovecot: Dovecot, user: str, **e
 @asynccontextmanager
 async def service(settings: IntakeEmailSettings) -> AsyncIterator[None]:
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    async with started(app):
         yield
 
 

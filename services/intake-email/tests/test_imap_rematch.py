@@ -10,22 +10,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from asgi_lifespan import LifespanManager
 
 from priyom_intake_email.app import create_app
 from priyom_intake_email.imap.readers import PROCESSED_KEYWORD
 from priyom_intake_email.settings import IntakeEmailSettings
 from priyom_intake_email.store import open_checkpoints
+from priyom_testing.apps import started
 from priyom_testing.dovecot import Dovecot
 
-from .conftest import BusReader
+from .conftest import BusReader, original_of
 from .test_imap import append, imap, uids, with_mailbox
 
 
 @asynccontextmanager
 async def service_with_metrics(settings: IntakeEmailSettings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    async with started(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as client:
             yield client
 
@@ -92,16 +92,19 @@ async def test_a_message_over_the_limit_is_not_fetched_whole(
            + (b"x" * 76 + b"\r\n") * (limit // 78 + 100))
     await append(dovecot, mailbox_user, [mail(0), big, mail(2)])
     async with service_with_metrics(with_mailbox(settings, dovecot, mailbox_user)) as client:
-        events = await bus_reader.contacts(2)
-        [dead] = await bus_reader.dead_letters(1)
+        events = await bus_reader.contacts(3)
         box = {"mailbox": mailbox_user}
         assert await metric(client, "priyom_email_imap_messages_total", outcome="oversized", **box) == 1
         fetched = await metric(client, "priyom_email_imap_fetched_bytes_total", **box)
-    assert sorted(e.contact.body for e in events) == ["body 0", "body 2"]
-    assert f"exceeds the limit of {limit}" in dead.headers["x-error"]
-    assert "stays in INBOX" in dead.headers["x-error"] and "UID 2" in dead.headers["x-error"]
-    assert dead.body.startswith(b"From: a@example.org") and b"Message-ID: <huge@example.org>" in dead.body
-    assert len(dead.body) < 1000 and fetched < 2000  # the header only, never the megabyte
+    [huge] = [e for e in events if e.contact.unread_reason]
+    assert sorted(e.contact.body for e in events if e is not huge) == ["body 0", "body 2"]
+    reason = huge.contact.unread_reason or ""
+    assert f"exceeds the limit of {limit}" in reason and "stays in INBOX" in reason and "UID 2" in reason
+    assert huge.contact.subject == "huge scan" and huge.contact.sender.email == "a@example.org"
+    headers = await original_of(settings, huge, "original-headers.eml")
+    assert headers.startswith(b"From: a@example.org") and b"Message-ID: <huge@example.org>" in headers
+    assert len(headers) < 1000 and fetched < 2000  # the header only, never the megabyte
+    assert await bus_reader.dead_letters(1, timeout=0.2) == []
     assert await uids(dovecot, mailbox_user, "INBOX") == [1, 2, 3]  # still there, flagged, never deleted
     assert await uids(dovecot, mailbox_user, "INBOX", f"UNKEYWORD {PROCESSED_KEYWORD}") == []
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select, update
 
 from priyom_intake_email.app import create_app
@@ -20,6 +19,7 @@ from priyom_intake_email.store import (
     migrate_database,
     open_checkpoints,
 )
+from priyom_testing.apps import started
 
 
 async def age(checkpoints: Checkpoints, keys: list[str], days: float) -> None:
@@ -58,8 +58,7 @@ async def test_the_service_prunes_at_start(settings: IntakeEmailSettings) -> Non
     async with open_checkpoints(settings.database_url) as checkpoints:
         await checkpoints.save("support", Checkpoint(5, 2), [(old, None), (recent, None)])
         await age(checkpoints, [old], days=31)
-    async with LifespanManager(create_app(settings.model_copy(update={"imap_ingested_retention_days": 30})),
-                               startup_timeout=30):
+    async with started(create_app(settings.model_copy(update={"imap_ingested_retention_days": 30}))):
         async with open_checkpoints(settings.database_url) as checkpoints:
             for _ in range(100):
                 if not await checkpoints.ingested("support", old):

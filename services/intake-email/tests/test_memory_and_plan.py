@@ -7,7 +7,6 @@ import asyncio
 
 import aiosmtplib
 import pytest
-from asgi_lifespan import LifespanManager
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,8 +14,9 @@ from priyom_intake_email.app import create_app
 from priyom_intake_email.imap.plan import FetchBatch, fetch_batches, fetched_sizes
 from priyom_intake_email.memory import ByteBudget, OverBudget
 from priyom_intake_email.settings import IntakeEmailSettings
+from priyom_testing.apps import started
 
-from .conftest import BusReader
+from .conftest import BusReader, original_of
 
 MiB = 1024 * 1024
 
@@ -79,21 +79,24 @@ def test_fetch_batches_are_bounded_by_count_and_bytes_and_oversized_mail_goes_al
     assert fetch_batches([1], {1: 5000}, max_count=10, max_bytes=100, max_message_bytes=10_000) == [FetchBatch([1])]
 
 
-async def test_smtp_mail_over_the_parse_memory_budget_is_dead_lettered_with_the_reason(
+async def test_smtp_mail_over_the_parse_memory_budget_is_a_contact_with_the_reason(
         settings: IntakeEmailSettings, bus_reader: BusReader) -> None:
     config = settings.model_copy(update={"smtp_max_bytes": 4 * MiB, "parse_memory_bytes": 16 * MiB})
     big = (b"From: a@example.org\r\nTo: support@priyom.local\r\nSubject: scan\r\nMessage-ID: <scan@example.org>\r\n\r\n"
            + (b"z" * 76 + b"\r\n") * (2 * MiB // 78))
     app = create_app(config)
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    async with started(app):
         errors, answer = await aiosmtplib.send(big, sender="a@example.org", recipients=["support@priyom.local"],
                                                hostname="127.0.0.1", port=config.smtp_port, start_tls=False,
                                                timeout=30)
-        [dead] = await bus_reader.dead_letters(1)
-    assert errors == {} and "Accepted for review" in answer  # safe in the dead-letter queue: never lost
-    assert "parse memory budget" in dead.headers["x-error"]
-    assert dead.body.replace(b"\r\n", b"\n") == big.replace(b"\r\n", b"\n")
-    assert await bus_reader.contacts(1, timeout=0.2) == []
+        [event] = await bus_reader.contacts(1)
+        original = await original_of(config, event)
+    assert errors == {} and "queued" in answer  # told 250, and it is a contact: an agent will see it
+    assert "parse memory budget" in (event.contact.unread_reason or "")
+    assert "parse memory budget" in event.contact.body and event.contact.subject == "scan"
+    assert event.contact.sender.email == "a@example.org"
+    assert original.replace(b"\r\n", b"\n") == big.replace(b"\r\n", b"\n")  # never parsed, kept whole
+    assert await bus_reader.dead_letters(1, timeout=0.2) == []
 
 
 @settings(max_examples=300, deadline=None)

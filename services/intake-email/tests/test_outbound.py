@@ -9,42 +9,20 @@ from collections.abc import Iterator
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
 from priyom_contracts import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
 from priyom_intake_email.settings import IntakeEmailSettings
+from priyom_testing.smtp_sink import MailSink as Sink
+from priyom_testing.smtp_sink import running_sink
 
 from .conftest import BusReader
 
 
-class Sink:
-    """A relay that keeps what it accepted, or refuses every recipient with ``refuse``."""
-
-    def __init__(self, refuse: str | None = None) -> None:
-        self.refuse = refuse
-        self.messages: list[bytes] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, N802
-        if self.refuse:
-            return self.refuse
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 @pytest.fixture
 def sink(settings: IntakeEmailSettings, request: pytest.FixtureRequest) -> Iterator[Sink]:
-    handler = Sink(getattr(request, "param", None))
-    controller = Controller(handler, hostname="127.0.0.1", port=settings.relay_port)
-    controller.start()
-    try:
+    with running_sink(settings.relay_port, getattr(request, "param", None)) as handler:
         yield handler
-    finally:
-        controller.stop()
 
 
 def reply(**overrides: object) -> OutboundReply:

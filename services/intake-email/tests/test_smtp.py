@@ -10,7 +10,6 @@ from pathlib import Path
 import aio_pika
 import aiosmtplib
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import SecretStr
 
@@ -18,8 +17,9 @@ from priyom_contracts import AutomatedKind, Topology
 from priyom_intake_email.app import create_app
 from priyom_intake_email.mail.parsing import parse
 from priyom_intake_email.settings import IntakeEmailSettings
+from priyom_testing.apps import started
 
-from .conftest import BusReader
+from .conftest import BusReader, original_of
 
 MAIL = (b"From: Ivan Petrov <ivan@example.ru>\r\nTo: support@priyom.local\r\nSubject: =?koi8-r?B?896j1CDOxSDQ0snbo8w=?=\r\n"
         b"Message-ID: <smtp-1@example.ru>\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n"
@@ -81,28 +81,31 @@ async def test_451_while_the_broker_cannot_confirm_then_250(running: FastAPI, se
     assert event.idempotency_key == parse(MAIL).idempotency_key
 
 
-async def test_hostile_mail_goes_to_the_dead_letter_queue_with_the_reason(
+async def test_hostile_mail_is_a_contact_with_the_reason_and_the_original(
         running: FastAPI, settings: IntakeEmailSettings, bus_reader: BusReader) -> None:
+    """Refused by the parser after the 250 could be given: never parsed, still a contact an agent sees, the
+    sender taken from the SMTP envelope since the mail names none."""
     bomb = b"Subject: bomb\r\nMessage-ID: <bomb@x>\r\n" + b"".join(
         f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'.encode() for i in range(300))
     errors, answer = await send(settings, bomb)
-    assert errors == {} and "review" in answer
-    [dead] = await bus_reader.dead_letters(1)
-    assert "multipart containers" in dead.headers["x-error"]
-    assert dead.headers["x-original-queue"] == "smtp" and dead.headers["x-failed-by"] == "intake-email"
-    assert dead.body.startswith(b"Subject: bomb")
-    assert await bus_reader.contacts(1, timeout=0.5) == []
+    assert errors == {} and "queued" in answer
+    [event] = await bus_reader.contacts(1)
+    assert "multipart containers" in (event.contact.unread_reason or "")
+    assert event.contact.subject == "bomb" and "original.eml" in event.contact.body
+    assert event.contact.sender.email == "ivan@example.ru"  # the envelope sender
+    assert (await original_of(settings, event)).startswith(b"Subject: bomb")
+    assert await bus_reader.dead_letters(1, timeout=0.5) == []
 
 
 async def test_auth_is_required_when_configured(settings: IntakeEmailSettings, bus_reader: BusReader) -> None:
-    app = create_app(settings.model_copy(update={"smtp_auth": SecretStr("relay:s3cret:x")}))
-    async with LifespanManager(app, startup_timeout=30):
+    app = create_app(settings.model_copy(update={"smtp_auth": SecretStr("relay:s3cret:x-smtp-relay-test")}))
+    async with started(app):
         with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
             await send(settings, MAIL)
         assert refused.value.code == 530
         with pytest.raises(aiosmtplib.SMTPAuthenticationError):
             await send(settings, MAIL, username="relay", password="wrong")
-        errors, _ = await send(settings, MAIL, username="relay", password="s3cret:x")
+        errors, _ = await send(settings, MAIL, username="relay", password="s3cret:x-smtp-relay-test")
         assert errors == {}
     assert len(await bus_reader.contacts(1)) == 1
     assert await bus_reader.contacts(1, timeout=0.5) == []
@@ -144,13 +147,13 @@ async def test_starttls_and_auth_only_over_tls(settings: IntakeEmailSettings, bu
                                                certificate: tuple[Path, Path]) -> None:
     cert, key = certificate
     tls = settings.model_copy(update={"smtp_tls_cert": cert, "smtp_tls_key": key,
-                                      "smtp_auth": SecretStr("forwarder:pa55")})
-    async with LifespanManager(create_app(tls), startup_timeout=30):
+                                      "smtp_auth": SecretStr("forwarder:pa55-forwarder-test-login")})
+    async with started(create_app(tls)):
         with pytest.raises(aiosmtplib.SMTPException):  # AUTH is not even offered before STARTTLS
-            await send(tls, MAIL, username="forwarder", password="pa55")
+            await send(tls, MAIL, username="forwarder", password="pa55-forwarder-test-login")
         errors, _ = await aiosmtplib.send(MAIL, sender="ivan@example.ru", recipients=["support@priyom.local"],
                                           hostname="127.0.0.1", port=tls.smtp_port, start_tls=True,
-                                          validate_certs=False, username="forwarder", password="pa55")
+                                          validate_certs=False, username="forwarder", password="pa55-forwarder-test-login")
         assert errors == {}
     [event] = await bus_reader.contacts(1)
     assert event.contact.body == "Добрый день, счёт не пришёл."
@@ -167,7 +170,7 @@ OUT_OF_OFFICE = (b"From: Ivan <ivan@example.ru>\r\nTo: support@priyom.local\r\nS
 @pytest.mark.parametrize(("list_mail", "expected"), [("attach", AutomatedKind.LIST), ("ticket", None)])
 async def test_mailing_lists_are_configurable(settings: IntakeEmailSettings, bus_reader: BusReader,
                                               list_mail: str, expected: AutomatedKind | None) -> None:
-    async with LifespanManager(create_app(settings.model_copy(update={"list_mail": list_mail})), startup_timeout=30):
+    async with started(create_app(settings.model_copy(update={"list_mail": list_mail}))):
         await send(settings, LIST_MAIL)
         await send(settings, OUT_OF_OFFICE)
         listed, away = await bus_reader.contacts(2)

@@ -9,10 +9,10 @@ import tracemalloc
 
 import aiosmtplib
 import pytest
-from asgi_lifespan import LifespanManager
 
 from priyom_intake_email.app import create_app
 from priyom_intake_email.settings import IntakeEmailSettings
+from priyom_testing.apps import started
 
 from .conftest import BusReader
 from .test_smtp import MAIL, send
@@ -35,7 +35,7 @@ async def dialogue(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
 async def test_sessions_beyond_the_bound_get_421_and_a_freed_one_lets_the_next_in(
         settings: IntakeEmailSettings, bus_reader: BusReader) -> None:
     bounded = settings.model_copy(update={"smtp_max_sessions": 2})
-    async with LifespanManager(create_app(bounded), startup_timeout=30):
+    async with started(create_app(bounded)):
         first, second = aiosmtplib.SMTP(hostname="127.0.0.1", port=bounded.smtp_port, start_tls=False), \
             aiosmtplib.SMTP(hostname="127.0.0.1", port=bounded.smtp_port, start_tls=False)
         await first.connect()

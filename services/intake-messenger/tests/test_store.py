@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import inspect, update
+from sqlalchemy import insert, inspect, update
 
 from priyom_contracts import DeliveryReported, DeliveryStatus
-from priyom_intake_messenger.journal_sweep import JournalSweep
-from priyom_intake_messenger.store import deliveries, metadata, migrate_database
+from priyom_intake_messenger.retention import retention_rules
+from priyom_intake_messenger.settings import IntakeMessengerSettings
+from priyom_intake_messenger.store import album_parts, deliveries, metadata, migrate_database
 from priyom_kit.adapters import SqlDeliveryJournal
+from priyom_kit.retention import RetentionSweep
 from priyom_kit.testing import migrated_database
 
 
@@ -35,6 +37,7 @@ async def test_migration_matches_the_tables_and_the_journal_round_trips(database
 
 
 async def test_the_sweep_forgets_only_records_past_the_retention(database_url: str) -> None:
+    """Delivery records and album parts, each past its own window; the kit's sweep, as every service's."""
     async with migrated_database(database_url, migrate_database) as database:
         journal = SqlDeliveryJournal(lambda: database.sessions, deliveries)
         old, recent = uuid.uuid4(), uuid.uuid4()
@@ -47,6 +50,14 @@ async def test_the_sweep_forgets_only_records_past_the_retention(database_url: s
                                   .values(delivered_at=datetime.now(UTC) - timedelta(days=31)))
             await session.commit()
 
-        assert await JournalSweep(journal, timedelta(days=30)).sweep() == 1
+        async with database.sessions() as session:
+            await session.execute(insert(album_parts), [
+                {"album": "chat:1:album:9", "part": str(n), "contact_key": "tg:bot:1", "recorded_at": at}
+                for n, at in ((1, datetime.now(UTC) - timedelta(days=8)), (2, datetime.now(UTC)))])
+            await session.commit()
+
+        settings = IntakeMessengerSettings(INTAKE_MESSENGER_DATABASE_URL=database_url)
+        sweep = RetentionSweep("intake-messenger", lambda: database.sessions(), retention_rules(settings))
+        assert await sweep.sweep() == {"channel_deliveries": 1, "telegram_album_parts": 1}
         assert await journal.delivered(old) is None
         assert await journal.delivered(recent) is not None

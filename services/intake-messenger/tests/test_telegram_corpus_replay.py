@@ -9,8 +9,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from asgi_lifespan import LifespanManager
-
 from priyom_contracts import ContactReceived, Topology
 from priyom_intake_messenger.app import build
 from priyom_intake_messenger.telegram import mapping
@@ -19,6 +17,7 @@ from priyom_kit.adapters import Inbound
 from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.testing import dead_letter_tap
+from priyom_testing.apps import started
 from priyom_testing.telegram_bot_api import BOT_ID, FakeBotAPI
 
 from .conftest import eventually, settings_for
@@ -54,7 +53,7 @@ async def test_every_corpus_update_through_polling(fake_bot: FakeBotAPI, cleanup
     settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
 
     app = build_app(build(settings))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    async with started(app):
         contacts = await bus_queues("identity.contacts")
         published: dict[str, ContactReceived] = {}
         for _ in expected:

@@ -158,3 +158,64 @@ def test_mapping_imports_no_broker_http_or_bot_library() -> None:
         foreign = {name for name in imported if name.split(".")[0] not in sys.stdlib_module_names
                    and name not in ("priyom_contracts", "priyom_kit.adapters.base")}
         assert foreign == set(), (module, foreign)
+
+
+def sticker_message(**sticker: Any) -> dict[str, Any]:
+    chat = {"id": 5, "type": "private"}
+    base = {"file_id": "CAACAgIAAxkBAAIstk", "file_unique_id": "AgADstk", "width": 512, "height": 512,
+            "type": "regular", "is_animated": False, "is_video": False, "file_size": 2048}
+    return {"update_id": 7, "message": {"message_id": 9, "from": {"id": 5, "is_bot": False, "first_name": "A"},
+                                        "chat": chat, "date": 1764065100, "sticker": {**base, **sticker}}}
+
+
+def test_a_sticker_is_its_file_in_its_own_format_and_its_emoji_as_text() -> None:
+    static = contact(sticker_message(emoji="👍"))
+    animated = contact(sticker_message(emoji="😡", is_animated=True))
+    video = contact(sticker_message(emoji="🙏", is_video=True))
+
+    assert [(f.filename, f.content_type) for s in (static, animated, video) for f in s.files] == [
+        ("sticker_9.webp", "image/webp"), ("sticker_9.tgs", "application/x-tgsticker"),
+        ("sticker_9.webm", "video/webm")]
+    assert [s.body for s in (static, animated, video)] == ["Стикер: 👍", "Стикер: 😡", "Стикер: 🙏"]
+    assert static.files[0].ref == "CAACAgIAAxkBAAIstk" and static.files[0].size == 2048  # the limit sees it
+
+
+def test_a_sticker_without_emoji_or_flags_is_still_a_webp_file_named_as_a_sticker() -> None:
+    update = sticker_message()
+    for legacy in ("emoji", "is_animated", "is_video", "type", "file_unique_id", "file_size"):
+        update["message"]["sticker"].pop(legacy, None)
+
+    item = contact(update)
+
+    assert item.body == "Стикер"
+    assert [(f.filename, f.content_type, f.size) for f in item.files] == [("sticker_9.webp", "image/webp", None)]
+
+
+def test_paid_media_the_bot_may_open_is_fetched_and_a_preview_is_named() -> None:
+    update = sticker_message()
+    message = update["message"]
+    del message["sticker"]
+    message["caption"] = "Фото повреждения"
+    message["paid_media"] = {"star_count": 1, "paid_media": [
+        {"type": "photo", "photo": [{"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
+                                    {"file_id": "large", "file_unique_id": "l", "width": 900, "height": 900}]},
+        {"type": "video", "video": {"file_id": "clip", "file_unique_id": "c", "width": 1, "height": 1,
+                                    "duration": 3}}]}
+    preview = json.loads(json.dumps(update))
+    preview["message"]["paid_media"]["paid_media"] = [{"type": "preview", "duration": 3}]
+
+    paid = contact(update)
+    unopened = contact(preview)
+
+    assert [(f.ref, f.filename, f.content_type) for f in paid.files] == [
+        ("large", "paid_photo_9_1.jpg", "image/jpeg"), ("clip", "paid_video_9_2.mp4", "video/mp4")]
+    assert paid.body == "Фото повреждения"
+    assert unopened.files == ()
+    assert unopened.body.startswith("Фото повреждения\n[платные фото или видео")
+
+
+def test_contents_without_a_customers_file_say_what_they_were(corpus_dir: Path) -> None:
+    dice = contact(corpus_update(corpus_dir, "nutgram/Updates/dice.json"))
+
+    assert dice.files == ()
+    assert dice.body == "[сообщение без текста: dice]"

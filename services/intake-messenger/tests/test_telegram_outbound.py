@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asgi_lifespan import LifespanManager
 
 from priyom_contracts import (
     AttachmentRef,
@@ -24,6 +23,7 @@ from priyom_intake_messenger.app import build
 from priyom_kit import build_app
 from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.blobs import FileBlobStore
+from priyom_testing.apps import started
 from priyom_testing.telegram_bot_api import BOT_ID, FakeBotAPI
 
 from .conftest import CUSTOMER, eventually, publish, settings_for
@@ -35,7 +35,7 @@ Queues = Callable[[str], Awaitable[QueueReader]]
 async def service(fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> AsyncIterator[None]:
     settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
     app = build_app(build(settings))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    async with started(app):
         yield
 
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from priyom_contracts import ContactReceived
 from priyom_intake_messenger.app import build
 from priyom_kit import build_app
 from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.blobs import FileBlobStore
+from priyom_testing.apps import started
 from priyom_testing.telegram_bot_api import BOT_ID, FakeBotAPI
 
 from .conftest import CUSTOMER, eventually, photo, private_message, settings_for
@@ -53,7 +53,7 @@ async def test_backlog_is_replayed_and_confirmed_after_publishing(
     contacts = None
 
     app = build_app(build(settings))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(
+    async with started(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://messenger.test") as client:
         contacts = await contacts_by_key(await bus_queues("identity.contacts"), 3)
         await eventually(lambda: not fake_bot.pending())
@@ -105,7 +105,7 @@ async def test_an_update_is_not_confirmed_until_its_contact_is_published(
     settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
 
     app = build_app(build(settings))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    async with started(app):
         queue = await bus_queues("identity.contacts")
         published = await contacts_by_key(queue, 2)
         await eventually(lambda: not fake_bot.pending())
@@ -123,7 +123,7 @@ async def test_topic_button_asks_for_the_request_and_the_answer_carries_the_topi
         fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path, bus_queues: Queues) -> None:
     settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
     app = build_app(build(settings))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    async with started(app):
         await fake_bot.add_update(_button_press("topic:complaint"))
         await eventually(lambda: any(s["method"] == "sendMessage" for s in fake_bot.sent))
         prompt = fake_bot.sent[-1]["result"]
@@ -161,7 +161,7 @@ async def test_an_expired_file_is_named_in_the_contact_and_the_token_never_logge
     settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
 
     app = build_app(build(settings))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    async with started(app):
         event, _ = await (await bus_queues("identity.contacts")).next(ContactReceived, timeout=10)
         await eventually(lambda: not fake_bot.pending())
 
@@ -178,7 +178,7 @@ async def test_with_the_broker_gone_nothing_is_confirmed(
     settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling",
                                   PRIYOM_PUBLISH_TIMEOUT_S=1)
     app = build_app(build(settings))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    async with started(app):
         await eventually(lambda: offsets(fake_bot) != [])  # polling runs
         await app.state.parts.bus.stop()  # the broker connection is gone
         update = await fake_bot.add_update(private_message(text="Пока брокер недоступен"))
@@ -193,7 +193,7 @@ async def test_health_reports_polling_that_stopped_getting_answers(
         fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> None:
     settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
     app = build_app(build(settings))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+    async with started(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://messenger.test") as client:
         await eventually(lambda: len(offsets(fake_bot)) >= 1)
         healthy = await client.get("/health")
@@ -221,9 +221,36 @@ async def test_polling_survives_a_bot_api_outage_at_start(
     settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
 
     app = build_app(build(settings))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    async with started(app):
         event, _ = await (await bus_queues("identity.contacts")).next(ContactReceived, timeout=15)
         await eventually(lambda: not fake_bot.pending())
 
     assert event.idempotency_key == f"tg:{BOT_ID}:{update['update_id']}"
     assert [m for m, _ in fake_bot.calls[:4]] == ["deleteWebhook", "deleteWebhook", "getUpdates", "getUpdates"]
+
+
+async def test_an_album_part_in_a_later_batch_becomes_a_follow_up_not_a_repeat(
+        fake_bot: FakeBotAPI, cleanup_bus: str, amqp_url: str, tmp_path: Path, bus_queues: Queues) -> None:
+    """The album's contact is out when its last part arrives: that part goes out as a contact of its own
+    (its own key, the same chat), which the tickets service adds to the album's ticket."""
+    for n in (1, 2):
+        fake_bot.add_file(f"AgACAgIAAxkBAAIalb{n}", f"photo {n}".encode(), f"photos/file_2{n}.jpg")
+    first = private_message(media_group_id="5550001", photo=photo("AgACAgIAAxkBAAIalb1", 7), caption="Чек")
+    late = private_message(media_group_id="5550001", photo=photo("AgACAgIAAxkBAAIalb2", 7))
+    settings = await settings_for(fake_bot, cleanup_bus, amqp_url, tmp_path, TELEGRAM_MODE="polling")
+    app = build_app(build(settings))
+    async with started(app):
+        queue = await bus_queues("identity.contacts")
+        await fake_bot.add_update(first)
+        album, _ = await queue.next(ContactReceived, timeout=10)
+        await eventually(lambda: not fake_bot.pending())
+        await fake_bot.add_update(late)  # the next getUpdates batch
+        follow_up, _ = await queue.next(ContactReceived, timeout=10)
+        await eventually(lambda: not fake_bot.pending())
+        await queue.assert_empty()
+
+    assert album.idempotency_key == f"tg:{BOT_ID}:album:5550001"
+    assert album.contact.body == "Чек" and len(album.contact.attachments) == 1
+    assert follow_up.idempotency_key.startswith(f"tg:{BOT_ID}:album:5550001:")
+    assert len(follow_up.contact.attachments) == 1
+    assert follow_up.contact.thread.external_thread_id == album.contact.thread.external_thread_id == f"tg:{CUSTOMER}"

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from priyom_contracts import (
     ContactReceived,
@@ -27,6 +26,7 @@ from priyom_intake_messenger.settings import IntakeMessengerSettings
 from priyom_kit import build_app
 from priyom_kit.adapters.testing import QueueReader
 from priyom_kit.blobs import FileBlobStore
+from priyom_testing.apps import started
 from priyom_testing.json_webhook_peer import JsonWebhookPeer
 
 from .conftest import PEER_SECRET, migrated_sqlite, publish
@@ -47,7 +47,7 @@ async def client(peer: JsonWebhookPeer, cleanup_bus: str, amqp_url: str,
                                        PRIYOM_BLOB_DIR=tmp_path / "blobs", webhook_secret=PEER_SECRET.decode(),
                                        webhook_outbound_url=peer.url, max_request_bytes=4096)
     app = build_app(build(settings))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+    async with started(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://messenger.test") as c:
         yield c
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
+from priyom_testing.apps import started
 from priyom_testing.scripted_pbx import ScriptedPbx
 
 from .conftest import ADMIN, ADMIN_TOKEN, FakeAmiServer, Telephony
@@ -32,7 +32,7 @@ async def identity(tmp_path: Path, cleanup_bus: str, amqp_url: str) -> AsyncIter
     from priyom_kit import build_app
 
     app = build_app(identity_app.build(settings))
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60), \
+    async with started(app), \
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://identity.test") as client:
         yield client
 

@@ -154,3 +154,35 @@ async def test_an_unanswered_ping_closes_the_connection_and_it_comes_back() -> N
         pings = sum(1 for a in server.actions if a.get("Action") == "Ping")
         await connection.stop()
     assert pings >= 1 and connection.logins >= 1
+
+
+async def test_the_watchdog_survives_any_error_and_reconnects() -> None:
+    """A ping that fails with something other than a timeout (here panoramisk raising on a broken protocol)
+    closes the connection like an unanswered one, and the watchdog keeps pinging afterwards."""
+    async with FakeAmiServer() as server:
+        connection = AmiConnection(host="127.0.0.1", port=server.port, username="priyom", secret="s3cret",
+                                   events="call", on_event=lambda _: None, ping_interval_s=0.2,
+                                   backoff_min_s=0.1, backoff_max_s=0.2)
+        await connection.start()
+        await server.wait_for_login()
+        assert connection.manager is not None
+        send_action = connection.manager.send_action
+        failures = 0
+
+        def broken(*args: object, **kwargs: object) -> object:
+            nonlocal failures
+            failures += 1
+            raise RuntimeError("protocol is gone")
+
+        connection.manager.send_action = broken  # type: ignore[method-assign]
+        for _ in range(100):
+            if failures >= 1:
+                break
+            await asyncio.sleep(0.05)
+        connection.manager.send_action = send_action  # type: ignore[method-assign]
+        await server.wait_for_login(2, timeout=10)
+        pings_before = sum(1 for a in server.actions if a.get("Action") == "Ping")
+        await asyncio.sleep(0.6)
+        pings_after = sum(1 for a in server.actions if a.get("Action") == "Ping")
+        await connection.stop()
+    assert failures >= 1 and pings_after > pings_before

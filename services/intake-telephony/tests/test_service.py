@@ -4,9 +4,11 @@ and exactly one contact; reconnects; click-to-call reaches the PBX."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
-from priyom_testing.ami_server import FakeAmiServer
+from priyom_intake_telephony.settings import IntakeTelephonySettings
+from priyom_testing.ami_server import FakeAmiServer, load_transcript
 from priyom_testing.scripted_pbx import ScriptedPbx
 
 from .conftest import ADMIN, Telephony
@@ -74,7 +76,7 @@ async def test_a_transferred_call_is_one_contact(telephony: Telephony, ami: Fake
 
 async def test_reconnects_after_the_pbx_drops_the_connection(telephony: Telephony, ami: FakeAmiServer) -> None:
     health = await telephony.client.get("/health")
-    assert health.json()["checks"] == {"broker": True, "ami": True}
+    assert health.json()["checks"] == {"broker": True, "database": True, "ami": True}
     await ami.drop_clients()
     await ami.wait_for_login(2, timeout=15)
     for _ in range(50):  # the login callback runs just after the server counted the login
@@ -129,3 +131,40 @@ async def test_a_call_that_ended_during_a_reconnect_is_still_published(telephony
     await ami.send(goes_on[ringing_at:])  # the call that survived the gap goes on as usual
     assert states(await telephony.call_events(2)) == [("answered", "105"), ("ended", "105")]
     assert (await telephony.contact())["contact"]["call"]["outcome"] == "answered"
+
+
+async def test_a_call_between_two_extensions_pops_up_but_is_no_contact(telephony: Telephony, ami: FakeAmiServer,
+                                                                        corpus_dir: Path) -> None:
+    """A colleague calling is not a customer contact (Zammad logs it, opens no ticket): identity would refuse
+    the extension as a phone number, so such a contact could only ever be a dead letter."""
+    await ami.send(load_transcript(corpus_dir / "ami/sweeney-asterisk-mqtt/answered-internal.raw"))
+    assert states(await telephony.call_events(3)) == [("ringing", "1986"), ("answered", "1986"), ("ended", "1986")]
+    await telephony.contacts.assert_empty()
+    assert "internal_contacts" not in IntakeTelephonySettings.model_fields
+
+
+async def test_a_picked_up_call_leaves_nothing_to_end_after_a_reconnect(telephony: Telephony, ami: FakeAmiServer,
+                                                                        corpus_dir: Path) -> None:
+    """The recorded star-code pickup: 150010003 takes the call ringing at 150010002 (a colleague's call, so no
+    contact). The picking-up phone's own call merged into the picked one, so the reconnect that follows finds
+    no stray call to end as "missed"."""
+    await ami.send(load_transcript(corpus_dir / "ami/voipgrid-cacofonisk/xfer_misc/star_pickup.json"))
+    assert states(await telephony.call_events(4)) == [("ringing", "150010002"), ("ringing", "150010003"),
+                                                      ("answered", "150010003"), ("ended", "150010003")]
+    assert not telephony.parts.tracker.calls  # type: ignore[attr-defined]
+    await ami.drop_clients()
+    await ami.wait_for_login(2, timeout=15)
+    await telephony.calls.assert_empty()
+    await telephony.contacts.assert_empty()
+
+
+async def test_the_call_back_of_an_abandoned_call_says_the_queue_only_the_abandon_named(
+        telephony: Telephony, ami: FakeAmiServer) -> None:
+    """A PBX that names the queue only in ``QueueCallerAbandon`` (no join, members rung by plain dials)."""
+    _, events = ScriptedPbx().queue_call("+79161230008", ["101"], answered_by=None, abandon=True)
+    await ami.send([e for e in events if e["Event"] not in {"QueueCallerJoin", "AgentCalled", "QueueCallerLeave"}])
+    assert states(await telephony.call_events(2)) == [("ringing", "101"), ("missed", None)]
+    contact = (await telephony.contact())["contact"]
+    assert (contact["call"]["queue"], contact["call"]["outcome"], contact["call"]["call_back"]) == (
+        "support", "abandoned", True)
+    assert "Queue: support." in contact["body"]

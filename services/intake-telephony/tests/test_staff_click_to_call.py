@@ -13,11 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
-from priyom_intake_telephony.staff_auth import StaffAuthenticator
 from priyom_kit import HttpClient
+from priyom_kit.staff_auth import StaffVerifier
+from priyom_testing.apps import started
 
 from .conftest import ADMIN, ADMIN_TOKEN, FakeAmiServer, Telephony
 
@@ -44,7 +44,7 @@ async def tickets(tmp_path: Path, cleanup_bus: str, amqp_url: str) -> AsyncItera
     app = tickets_app.create_app(tickets_app.build(settings))
     transport = httpx.ASGITransport(app=app)
     for_telephony = HttpClient(base_url="http://tickets.test", transport=transport)
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60), \
+    async with started(app), \
             httpx.AsyncClient(transport=transport, base_url="http://tickets.test") as client:
         await for_telephony.open()
         try:
@@ -63,7 +63,8 @@ async def staff_token(tickets: Tickets, name: str, role: str, extension: str | N
 async def test_agents_call_from_their_own_extension(tickets: Tickets, telephony: Telephony,
                                                     ami: FakeAmiServer) -> None:
     # The service's authenticator, pointed at the real tickets app (in this process, over ASGI).
-    telephony.app.state.authenticator = StaffAuthenticator(SecretStr(ADMIN_TOKEN), tickets.for_telephony)
+    telephony.app.state.authenticator = StaffVerifier(admin_token=SecretStr(ADMIN_TOKEN), service_tokens={},
+                                                      staff=tickets.for_telephony)
     agent = await staff_token(tickets, "Анна Агентова", "agent", "201")
     supervisor = await staff_token(tickets, "Олег Старший", "supervisor", None)
 

@@ -175,3 +175,24 @@ def test_the_reader_keeps_exactly_the_events_the_tracker_reads() -> None:
     from priyom_intake_telephony.tracker.assembly import HANDLERS
 
     assert frozenset(HANDLERS) == TRACKED_EVENTS
+
+
+def test_a_click_to_call_resumed_after_a_gap_still_knows_whom_it_called(corpus_dir: Path) -> None:
+    """Killed three events into a click-to-call, back when the number is being dialled: the saved call knows
+    nothing of the dial, ``CoreShowChannels`` does; the call ends as an outbound call to that number."""
+    from priyom_intake_telephony.tracker.call_state import call_from_json, call_to_json
+    from priyom_testing.ami_server import FakeAmiServer
+
+    events = load_transcript(corpus_dir / "ami/voipgrid-cacofonisk/originate/ctd-account-world.json")
+    before, _ = replay(events[:3])
+    pbx = FakeAmiServer()
+    for event in events[:75]:
+        pbx._follow(event)  # what the PBX lists after the gap  # noqa: SLF001
+    after = CallTracker()
+    for call in before.calls.values():
+        after.restore(call_from_json(call_to_json(call)))
+    progress = after.adopt(pbx.live_channels, NOW) + after.reconcile(set(pbx.live_channels), NOW)
+    for event in events[75:]:
+        progress += after.feed(event, NOW)
+    [finished] = [p.call for p in progress if isinstance(p, Finished)]
+    assert (finished.outbound, finished.internal, finished.called) == (True, False, "+31260010001")

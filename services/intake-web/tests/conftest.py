@@ -10,13 +10,16 @@ import aio_pika
 import httpx
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from priyom_contracts import ContactReceived, Topology
 from priyom_intake_web.app import build
 from priyom_intake_web.settings import IntakeWebSettings
 from priyom_kit import build_app
+from priyom_testing.apps import started
+
+#: The public links' key tickets checks; here only to see that the status link carries its HMAC.
+LINK_SECRET = "web-form-link-secret-for-tests"
 
 
 @pytest.fixture
@@ -25,13 +28,16 @@ def settings(cleanup_bus: str, amqp_url: str, tmp_path: Path) -> IntakeWebSettin
         AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus, PRIYOM_BLOB_DIR=tmp_path / "blobs",
         tickets_public_url="http://tickets.test/", max_message_chars=500, max_attachments=3,
         max_attachment_bytes=1000, max_request_bytes=20_000,
+        # The guards have their own tests (test_attacks.py); here every submission is a trusted one.
+        challenge="none", rate_limit_per_ip="1000/minute", rate_limit_per_identifier="1000/minute",
+        PRIYOM_PUBLIC_LINK_SECRET=LINK_SECRET,
     )
 
 
 @pytest.fixture
 async def app(settings: IntakeWebSettings) -> AsyncIterator[FastAPI]:
     app = build_app(build(settings))
-    async with LifespanManager(app):
+    async with started(app):
         yield app
 
 

@@ -7,11 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 
+from priyom_intake_web.app import build
 from priyom_intake_web.settings import IntakeWebSettings
+from priyom_kit import build_app
 from priyom_kit.blobs import FileBlobStore
+from priyom_kit.public_links import link_key
+from priyom_testing.apps import started
 
-from .conftest import ContactsQueue
+from .conftest import LINK_SECRET, ContactsQueue
 
 VALID = {
     "name": "Иван Петров",
@@ -35,7 +40,8 @@ async def test_json_contact_is_published_before_202(client: httpx.AsyncClient,
 
     assert response.status_code == 202, response.text
     contact_id = uuid.UUID(response.json()["contact_id"])
-    assert response.json()["status_url"] == f"http://tickets.test/api/v1/contacts/{contact_id}/ticket"
+    key = link_key(SecretStr(LINK_SECRET), contact_id)
+    assert response.json()["status_url"] == f"http://tickets.test/api/v1/contacts/{contact_id}/ticket?key={key}"
     event, message = await contacts.next()
     assert message.type == "contact.received.v1"
     assert message.routing_key == "contact.received.v1.web"
@@ -163,3 +169,14 @@ async def test_health(client: httpx.AsyncClient) -> None:
     response = await client.get("/health")
     assert response.status_code == 200
     assert response.json()["checks"] == {"broker": True}
+
+
+async def test_without_a_link_secret_the_answer_carries_no_status_link(settings: IntakeWebSettings) -> None:
+    """Public links off (PRIYOM_PUBLIC_LINK_SECRET empty): no link, rather than one tickets would refuse."""
+    off = settings.model_copy(update={"public_link_secret": None})
+    app = build_app(build(off))
+    async with started(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                       base_url="http://web.test") as client:
+        response = await client.post("/api/v1/contacts", json=VALID)
+    assert response.status_code == 202, response.text
+    assert response.json()["status_url"] is None and uuid.UUID(response.json()["contact_id"])

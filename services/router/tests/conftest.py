@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from priyom_contracts import (
@@ -30,6 +29,7 @@ from priyom_router.app import build
 from priyom_router.rules import RuleBook, default_rule_text, parse_rule_book
 from priyom_router.settings import RouterSettings
 from priyom_router.store import migrate_database
+from priyom_testing.apps import started
 
 #: A Wednesday, 12:00 in Moscow (UTC+3): inside every team's hours in the default book.
 WEDNESDAY_NOON = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -100,7 +100,7 @@ def parts(settings: RouterSettings) -> ServiceParts:
 async def app(parts: ServiceParts) -> AsyncIterator[FastAPI]:
     """The service exactly as ``python -m priyom_router`` runs it, started (database and bus)."""
     app = build_app(parts)
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+    async with started(app):
         yield app
 
 

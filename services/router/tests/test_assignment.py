@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 from priyom_contracts import ContactType, Urgency
 from priyom_router.assignment import Roster, assign, pick_agent
-from priyom_router.contact_type import Classification
+from priyom_router.contact_type import TRIAGE_RULE, Classification
+from priyom_router.learned import Guess
 from priyom_router.routing import decide, priority_of
 from priyom_router.rules import RuleBook
+from priyom_router.text_match import Text
 
 from .books import book
 from .conftest import WEDNESDAY_NOON, client, contact
@@ -144,10 +146,40 @@ def test_priority_from_type_tier_and_urgency(default_book: RuleBook) -> None:
 
 
 def test_full_decision_carries_rule_trail_priority_and_deadlines(default_book: RuleBook) -> None:
-    decision = decide(contact("СРОЧНО: терминал сломался"), "email", client(tier="premium"), default_book,
+    decision = decide(contact("СРОЧНО: терминал не запускается"), "email", client(tier="premium"), default_book,
                       Roster(), version=7)
     r = decision.routing
     assert (r.type, r.rule, r.team, r.urgency, r.priority, r.rules_version) == (
-        ContactType.SERVICE_REQUEST, "service-without-contract", "service", Urgency.HIGH, 1, 7)
+        ContactType.SERVICE_REQUEST, "fault", "service", Urgency.HIGH, 1, 7)
     assert r.first_response_due_at == WEDNESDAY_NOON.replace(minute=15)  # premium × high: 15 minutes
-    assert r.trail[0].startswith("rule service-without-contract fired")
+    assert r.trail[0].startswith("rule fault fired")
+
+
+UNSURE = Guess(((ContactType.PURCHASE_INTEREST, 0.41), (ContactType.SERVICE_REQUEST, 0.38),
+                (ContactType.INFORMATION_REQUEST, 0.12), (ContactType.COMPLAINT, 0.09)))
+
+
+def test_an_unsure_type_goes_to_triage_before_any_step_with_both_guesses(default_book: RuleBook) -> None:
+    unsure = Classification(ContactType.PURCHASE_INTEREST, "sales", None, Urgency.NORMAL, TRIAGE_RULE, guess=UNSURE)
+    # Even with an account manager: nobody should act on a type nobody is sure of.
+    placed = assign(unsure, client(manager="Ирина Соколова"), default_book, Roster(), NOON)
+    assert (placed.team, placed.assignee, placed.step) == ("triage", "Наталья Гордеева", "triage")
+    assert placed.trail[0] == ("type uncertain (triage: purchase_interest 0.41 or service_request 0.38): "
+                               "to triage")
+
+
+def test_triage_is_the_first_line_when_the_book_names_no_triage_team() -> None:
+    unsure = Classification(ContactType.PURCHASE_INTEREST, "sales", None, Urgency.NORMAL, TRIAGE_RULE, guess=UNSURE)
+    placed = assign(unsure, client(), make(), Roster(), NOON)
+    assert (placed.team, placed.step) == ("support", "triage") and placed.assignee in {"Анна", "Павел"}
+
+
+def test_a_triaged_contact_carries_both_guesses_in_its_routing_reason(default_book: RuleBook) -> None:
+    def unsure_model(text: Text) -> Guess:
+        return UNSURE
+
+    decision = decide(contact("Добрый день, у нас вопрос по серверу"), "email", client(), default_book, Roster(),
+                      second_opinion=unsure_model)
+    r = decision.routing
+    assert (r.type, r.rule, r.team) == (ContactType.PURCHASE_INTEREST, "triage", "triage")
+    assert r.reason.endswith("(triage: purchase_interest 0.41 or service_request 0.38)")

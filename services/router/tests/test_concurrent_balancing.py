@@ -40,7 +40,7 @@ from .test_store import Published
 #: picks in one team must see the contacts the other just gave him.
 OVERLAPPING = default_rule_text().replace("members: [Ирина Соколова, Елена Белова]",
                                           "members: [Ирина Соколова, Елена Белова, Игорь Ким]", 1)
-TEXTS = ["Терминал №{i} сломался", "Пишу жалобу №{i}: курьер нагрубил", "Подскажите, как оплатить счёт №{i}?"]
+TEXTS = ["Терминал №{i} не запускается", "Пишу жалобу №{i}: курьер нагрубил", "Подскажите, как оплатить счёт №{i}?"]
 
 
 async def picks_in_order(database: Database) -> list[tuple[str, str, str]]:
@@ -70,7 +70,7 @@ async def test_many_concurrent_contacts_never_give_an_agent_two_while_another_ha
     events = [identified(TEXTS[i % 3].format(i=i)) for i in range(60)]
     published = Published()
     await asyncio.gather(*(handlers.on_contact_identified(e, sessions=database.sessions, rules=rules,
-                                                          second_opinion=None, publish=published)
+                                                          second_opinion=None, relay=published.relay(database))
                            for e in events))
     assert len(published.events) == 60
     picks = await picks_in_order(database)
@@ -102,7 +102,7 @@ def postgres_url(database_url: str) -> str:
 def two_routers(postgres_url: str, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> Iterator[list[str]]:
     migrate_database(postgres_url)
     env = {**os.environ, "ROUTER_DATABASE_URL": postgres_url, "AMQP_URL": amqp_url,
-           "PRIYOM_BUS_PREFIX": cleanup_bus, "PRIYOM_ADMIN_TOKEN": "t",
+           "PRIYOM_BUS_PREFIX": cleanup_bus, "PRIYOM_ADMIN_TOKEN": "router-balancing-admin-token",
            "ROUTER_QUEUE_SWEEP_SECONDS": "0", "LOG_LEVEL": "WARNING"}
     processes, urls = [], []
     try:
@@ -147,7 +147,7 @@ async def test_two_router_processes_balance_as_one(two_routers: list[str], postg
     settings = RouterSettings(AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus)
     publisher = Bus(settings, "router-test", CollectorRegistry())
     await publisher.start()
-    events: list[ContactIdentified] = [identified(f"Терминал №{i} сломался") for i in range(45)]
+    events: list[ContactIdentified] = [identified(f"Терминал №{i} не запускается") for i in range(45)]
     try:
         async with bus_tap(amqp_url, cleanup_bus, "contact.routed.v1.*") as routed:
             await asyncio.gather(*(publisher.publish(e) for e in events))
@@ -167,9 +167,9 @@ async def test_round_robin_under_concurrent_contacts_takes_strict_turns(database
     text = default_rule_text().replace("balancing: least_loaded", "balancing: round_robin", 1)
     assert "balancing: round_robin" in text
     rules, published = ActiveRules(text), Published()
-    await asyncio.gather(*(handlers.on_contact_identified(identified(f"Терминал №{i} сломался"),
+    await asyncio.gather(*(handlers.on_contact_identified(identified(f"Терминал №{i} не запускается"),
                                                           sessions=database.sessions, rules=rules,
-                                                          second_opinion=None, publish=published)
+                                                          second_opinion=None, relay=published.relay(database))
                            for i in range(30)))
     picks = [a for _, a, _ in await picks_in_order(database)]
     # Each pick continued from the one recorded before it: the team's members in file order, over and over.

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -15,14 +16,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from priyom_kit import build_app
 from priyom_router.app import build
 from priyom_router.settings import RouterSettings
 from priyom_router.store import migrate_database
+from priyom_testing.apps import started
 
 from .conftest import ADMIN, ADMIN_TOKEN
+
+#: The router reads identity's cards with its own credential, as in a deployment (never the admin token).
+SERVICE_TOKENS = json.dumps({"router": "router-credential-for-tests"})
 
 
 def _free_port() -> int:
@@ -35,7 +39,8 @@ def _free_port() -> int:
 def identity(tmp_path: Path, cleanup_bus: str, amqp_url: str) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "IDENTITY_PORT": str(port), "AMQP_URL": amqp_url, "PRIYOM_BUS_PREFIX": cleanup_bus,
-           "PRIYOM_ADMIN_TOKEN": ADMIN_TOKEN, "IDENTITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/id.db"}
+           "PRIYOM_ADMIN_TOKEN": ADMIN_TOKEN, "IDENTITY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/id.db",
+           "PRIYOM_SERVICE_TOKENS": SERVICE_TOKENS}
     subprocess.run([sys.executable, "-m", "priyom_identity", "migrate"], env=env, cwd=tmp_path, check=True,
                    capture_output=True, timeout=120)
     log = open(tmp_path / "identity.log", "wb")  # noqa: SIM115 - closed below
@@ -67,9 +72,10 @@ async def router_http(identity: str, cleanup_bus: str, amqp_url: str,
     url = f"sqlite+aiosqlite:///{tmp_path}/router.db"
     await asyncio.to_thread(migrate_database, url)
     settings = RouterSettings(ROUTER_DATABASE_URL=url, AMQP_URL=amqp_url, PRIYOM_BUS_PREFIX=cleanup_bus,
-                              PRIYOM_ADMIN_TOKEN=ADMIN_TOKEN, identity_url=identity)
+                              PRIYOM_ADMIN_TOKEN=ADMIN_TOKEN, identity_url=identity,
+                              PRIYOM_SERVICE_TOKENS=SERVICE_TOKENS)
     app = build_app(build(settings))
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+    async with started(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router.test",
                                      headers=ADMIN) as client:
             yield client
@@ -81,12 +87,12 @@ async def test_explain_reads_the_card_of_client_id(identity: str, router_http: h
             "name": "ООО «Северный ветер»", "sla_tier": "premium", "account_manager": "Ирина Соколова",
             "contracts": [{"number": "СО-17", "valid_to": "2099-12-31"}]})
     assert card.status_code == 201, card.text
-    body = {"channel": "email", "subject": "Авария", "body": "Терминал сломался",
+    body = {"channel": "email", "subject": "Авария", "body": "Терминал не запускается",
             "received_at": "2026-11-25T09:00:00+00:00", "client_id": card.json()["id"]}
     decision = (await router_http.post("/api/v1/route/explain", json=body)).json()
     # Premium tier, a service request (3), urgent by «авария» (-1), premium (-1): priority 1.
-    assert (decision["rule"], decision["assignee"], decision["priority"]) == (
-        "service-under-contract", "Ирина Соколова", 1)
+    assert (decision["rule"], decision["category"], decision["assignee"], decision["priority"]) == (
+        "fault", "service", "Ирина Соколова", 1)
     assert "service under contract СО-17" in decision["trail"]
 
     missing = await router_http.post("/api/v1/route/explain",

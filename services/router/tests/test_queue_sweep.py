@@ -27,11 +27,11 @@ MONDAY_0900 = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 
 
 async def route_leads(database: Database, published: Published, n: int) -> list:
-    events = [identified(f"Хотим приобрести {10 + i} лицензий, пришлите стоимость", received_at=SATURDAY_NOON)
+    events = [identified(f"Сколько стоит {10 + i} лицензий?", received_at=SATURDAY_NOON)
               for i in range(n)]
     for event in events:
         await handlers.on_contact_identified(event, sessions=database.sessions, rules=RULES, second_opinion=None,
-                                             publish=published)
+                                             relay=published.relay(database))
     return events
 
 
@@ -42,9 +42,9 @@ async def test_leads_waiting_over_the_weekend_are_assigned_when_sales_opens(data
     assert "waits in its queue" in published.events[0].routing.trail[-1]
 
     for moment in (SATURDAY_NOON.replace(hour=10), MONDAY_0859):
-        assert await sweep_queues(database.sessions, RULES, published, moment) == []
+        assert await sweep_queues(database.sessions, RULES, published.relay(database), moment) == []
 
-    assigned = await sweep_queues(database.sessions, RULES, published, MONDAY_0900)
+    assigned = await sweep_queues(database.sessions, RULES, published.relay(database), MONDAY_0900)
     assert [a.contact_id for a in assigned] == [e.contact.contact_id for e in events]  # oldest first
     assert [a.assignee for a in assigned] == [SALES[0], SALES[1], SALES[0]]  # balanced, as if just arrived
     assert {a.team for a in assigned} == {"sales"} and published.assigned == assigned
@@ -54,7 +54,7 @@ async def test_leads_waiting_over_the_weekend_are_assigned_when_sales_opens(data
         routing = await store.recorded_routing(session, events[1].contact.contact_id)
         assert routing is not None and routing.assignee == SALES[1] and routing.trail[-1] == assigned[1].reason
     # Taken once: a second round, or another instance's, finds the queue empty.
-    assert await sweep_queues(database.sessions, RULES, published, MONDAY_0900) == []
+    assert await sweep_queues(database.sessions, RULES, published.relay(database), MONDAY_0900) == []
 
 
 async def test_nobody_available_at_opening_keeps_the_contact_waiting(database: Database) -> None:
@@ -63,10 +63,10 @@ async def test_nobody_available_at_opening_keeps_the_contact_waiting(database: D
     async with database.sessions() as session, session.begin():
         for name in SALES:
             await store.set_availability(session, name, False)
-    assert await sweep_queues(database.sessions, RULES, published, MONDAY_0900) == []
+    assert await sweep_queues(database.sessions, RULES, published.relay(database), MONDAY_0900) == []
     async with database.sessions() as session, session.begin():
         await store.set_availability(session, SALES[1], True)
-    [assigned] = await sweep_queues(database.sessions, RULES, published, MONDAY_0900)
+    [assigned] = await sweep_queues(database.sessions, RULES, published.relay(database), MONDAY_0900)
     assert (assigned.contact_id, assigned.assignee) == (event.contact.contact_id, SALES[1])
 
 
@@ -83,7 +83,7 @@ async def test_the_sweeper_runs_rounds_on_its_clock(database: Database) -> None:
         waiting_again.set()
         await rounds.get()
 
-    sweeper = QueueSweeper(lambda: database.sessions, RULES, published, interval_s=60, clock=lambda: now[0],
+    sweeper = QueueSweeper(lambda: database.sessions, RULES, published.relay(database), interval_s=60, clock=lambda: now[0],
                            wait=wait)
     await sweeper.start()
     try:
@@ -111,13 +111,13 @@ async def test_a_contact_waiting_in_hours_for_a_free_agent_is_left_to_the_agents
         for name in SALES:
             await store.set_availability(session, name, False)
     tuesday = MONDAY_0900.replace(day=1, month=12)  # Tuesday 09:00 in Moscow, sales at work
-    event = identified("Хотим приобрести лицензии, пришлите стоимость", received_at=tuesday)
+    event = identified("Сколько стоят лицензии?", received_at=tuesday)
     await handlers.on_contact_identified(event, sessions=database.sessions, rules=RULES, second_opinion=None,
-                                         publish=published)
+                                         relay=published.relay(database))
     assert published.events[0].routing.assignee is None
     async with database.sessions() as session, session.begin():
         await store.set_availability(session, SALES[0], True)
-    assert await sweep_queues(database.sessions, RULES, published, tuesday.replace(hour=7)) == []
+    assert await sweep_queues(database.sessions, RULES, published.relay(database), tuesday.replace(hour=7)) == []
     taken = await handlers.offer_waiting_work(SALES[0], sessions=database.sessions, rules=RULES,
-                                              publish=published, now=tuesday.replace(hour=7))
+                                              relay=published.relay(database), now=tuesday.replace(hour=7))
     assert taken is not None and taken.contact_id == event.contact.contact_id

@@ -48,6 +48,15 @@ def test_bad_regular_expression_is_refused_with_the_reason() -> None:
     assert "bad regular expression" in caught.value.reason
 
 
+def test_backtracking_only_syntax_is_refused_with_the_reason() -> None:
+    """Back-references and look-arounds need a backtracking engine; the book says so instead of freezing later."""
+    for pattern in (r"(a)\1", "foo(?=bar)"):
+        text = _broken("  - name: complaint\n    when:\n", f"  - name: complaint\n    when:\n      regex: ['{pattern}']\n")
+        with pytest.raises(RuleFileError) as caught:
+            parse_rule_book(text)
+        assert "bad regular expression" in caught.value.reason and "RE2" in caught.value.reason
+
+
 def test_unknown_type_code_is_refused() -> None:
     text = _broken("then: {type: complaint, category: quality}", "then: {type: grievance, category: quality}")
     with pytest.raises(RuleFileError) as caught:
@@ -65,7 +74,7 @@ def test_assignment_must_name_existing_teams() -> None:
 
 def test_repeated_rule_names_and_missing_sla_are_refused() -> None:
     with pytest.raises(RuleFileError, match="repeated: complaint"):
-        parse_rule_book(_broken("  - name: service-under-contract\n", "  - name: complaint\n"))
+        parse_rule_book(_broken("  - name: fault\n", "  - name: complaint\n"))
     with pytest.raises(RuleFileError, match="no target for: critical"):
         parse_rule_book(_broken("    critical: {first_response_minutes: 5, resolution_minutes: 120}\n", ""))
 

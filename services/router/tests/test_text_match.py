@@ -55,3 +55,18 @@ def test_yo_is_e() -> None:
 def test_keywords_that_would_match_everything_or_nothing_are_refused(bad: str) -> None:
     with pytest.raises(ValueError):
         Keyword.parse(bad)
+
+
+def test_a_keyword_does_not_hit_the_word_after_a_negation() -> None:
+    assert not Text("Не срочно, когда будет время").has(Keyword.parse("срочно"))
+    assert Text("Срочно, касса стоит").has(Keyword.parse("срочно"))
+    assert not Text("Касса не работает").has(Keyword.parse("работает"))
+    assert Text("Касса не работает").has(Keyword.parse("не работает"))
+    assert not Text("it is not urgent").has(Keyword.parse("urgent"))
+    assert Text("договора нет").has(Keyword.parse("договор"))  # a denial after the word is the rule's to list
+
+
+def test_lemmas_hit_forms_a_stemmer_cannot_reach() -> None:
+    # Snowball gives «пришел» and «прийт»: different stems. pymorphy3 gives «прийти» for both.
+    assert Text("счёт так и не пришёл, а акт пришёл").has(Keyword.parse("прийти"))
+    assert Text("документы по договору ИТС").has(Keyword.parse("договор ИТС"))

@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
+from pydantic import SecretStr
 
 from priyom_contracts import (
     AttachmentRef,
@@ -34,7 +34,9 @@ from priyom_contracts import (
 from priyom_kit import Principal, Role, ServiceParts
 from priyom_kit.blobs import FileBlobStore
 from priyom_kit.db import Database, Inbox
+from priyom_kit.public_links import KEY_PARAM, link_key
 from priyom_kit.pytest_plugin import create_pg_database, drop_pg_database, pg_admin_url
+from priyom_testing.apps import started
 from priyom_tickets import handlers, tables
 from priyom_tickets.access import Staff, StaffRole
 from priyom_tickets.app import build, create_app
@@ -148,6 +150,16 @@ def make_routed() -> MakeRouted:
     return make
 
 
+#: The public links' key, shared with intake-web in a deployment; and a limit the tests can reach.
+LINK_SECRET = SecretStr("public-link-secret-for-tests")
+LINK_RATE = "30/minute"
+
+
+def public_link(contact_id: uuid.UUID, what: str = "ticket") -> str:
+    """The link intake-web hands the customer: the contact's path with its key."""
+    return f"/api/v1/contacts/{contact_id}/{what}?{KEY_PARAM}={link_key(LINK_SECRET, contact_id)}"
+
+
 TOKENS = {
     # A first-line agent of the two teams the tests route to; access rules are tested in test_access.py.
     "agent-token": Staff("Иванова", frozenset({Role.AGENT}), StaffRole.AGENT, frozenset({"service", "sales"})),
@@ -182,10 +194,13 @@ class Tickets:
 async def tickets(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: Path,
                   database: Database, inbox: Inbox) -> AsyncIterator[Tickets]:
     settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
-                               AMQP_URL=amqp_url, PRIYOM_BLOB_DIR=str(tmp_path / "blobs"))
+                               AMQP_URL=amqp_url, PRIYOM_BLOB_DIR=str(tmp_path / "blobs"),
+                               PRIYOM_PUBLIC_LINK_SECRET=LINK_SECRET.get_secret_value(),
+                               public_link_rate=LINK_RATE)
     parts = build(settings, authenticator=authenticate)
     app = create_app(parts)
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                       base_url="http://tickets.test") as client:
+    # The default 5 s shutdown is too short on a busy machine (a stop flushes the outbox and the tracer).
+    async with started(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://tickets.test") as client:
         policy = Policy(zone=settings.zone, outbound_channels=outbound_channels(Topology(cleanup_bus)))
         yield Tickets(client, database, inbox, FileBlobStore(settings.blob_dir), policy, cleanup_bus, parts)

@@ -3,18 +3,20 @@ what each role may see and do, and every refusal."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from priyom_kit.db import Database, Inbox
+from priyom_testing.apps import started
 from priyom_tickets.access import AccessPolicy, Staff, StaffRole, TeamRule, policy_from_mapping
 from priyom_tickets.app import build, create_app
 from priyom_tickets.arrivals import register_contact
+from priyom_tickets.popups import caller_history
 from priyom_tickets.settings import TicketsSettings
 
 ADMIN = "access-test-admin-token"
@@ -43,7 +45,7 @@ async def office(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: P
                                PRIYOM_BLOB_DIR=str(tmp_path / "blobs"), PRIYOM_ADMIN_TOKEN=ADMIN,
                                team_access=TEAM_ACCESS)
     app = create_app(build(settings))  # the service's own authenticator: staff accounts and the admin token
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+    async with started(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://tickets.test") as client:
         tokens = {}
         for key, (name, role, teams) in ACCOUNTS.items():
@@ -168,3 +170,41 @@ def test_the_rules_alone() -> None:
     assert AccessPolicy().rule("anything") == TeamRule(AccessPolicy().default.view, AccessPolicy().default.act)
     with pytest.raises(ValueError):
         policy_from_mapping({"quality": {"view": ["wizard"]}})
+
+
+async def test_a_team_head_reads_anothers_list_only_for_their_own_teams(office: Office) -> None:
+    """The attack: the quality head lists the engineer's activities and learns of service tickets she may not
+    see. The engineer (service and quality) has one activity on each."""
+    for team in ("service", "quality"):
+        made = await office.client.post(f"/api/v1/tickets/{office.numbers[team]}/activities",
+                                        headers=office.tokens["supervisor"],
+                                        json={"kind": "task", "title": f"Проверить {team}", "owner": "Инженеров",
+                                              "due_at": "2030-01-01T10:00:00Z"})
+        assert made.status_code == 201, made.text
+    others = "/api/v1/activities?owner=Инженеров"
+    as_head = (await office.client.get(others, headers=office.tokens["team_head"])).json()
+    assert [a["number"] for a in as_head] == [office.numbers["quality"]]
+    as_supervisor = (await office.client.get(others, headers=office.tokens["supervisor"])).json()
+    assert sorted(a["number"] for a in as_supervisor) == sorted(office.numbers[t] for t in ("service", "quality"))
+    own = (await office.client.get("/api/v1/activities", headers=office.tokens["engineer"])).json()
+    assert len(own) == 2  # one's own list is whole
+
+
+async def test_a_pop_up_lists_only_the_tickets_its_agent_may_see(database: Database, make_routed, inbox: Inbox
+                                                                ) -> None:
+    """The attack: a sales agent's phone rings for a client with a quality complaint; the pop-up must not
+    list it (nor its messages), while the sales ticket and one assigned to the agent are shown."""
+    client_id = uuid.uuid4()
+    seen = {}
+    for team, extra in (("quality", {"type": "complaint"}), ("sales", {}), ("service", {"assignee": "Продажин"})):
+        created, _ = await register_contact(database.sessions, inbox, make_routed(
+            client_id=client_id, team=team, first_contact=False, subject=f"Тема {team}", **extra))
+        seen[team] = created.number
+    sales = Staff("Продажин", staff_role=StaffRole.SALES, teams=frozenset({"sales"}))
+    policy = policy_from_mapping(TEAM_ACCESS)
+    async with database.sessions() as session:
+        shown = await caller_history(session, client_id, policy.viewer(sales))
+        everything = await caller_history(session, client_id, None)
+    assert {t.number for t in shown.open_tickets} == {seen["sales"], seen["service"]}
+    assert {c.ticket_number for c in shown.last_contacts} == {seen["sales"], seen["service"]}
+    assert {t.number for t in everything.open_tickets} == set(seen.values())  # a supervisor's pop-up

@@ -11,6 +11,8 @@ import pytest
 from priyom_contracts import AttachmentRef, ContactType, utcnow
 from priyom_tickets.settings import TicketsSettings
 
+from .conftest import public_link
+
 AGENT = {"Authorization": "Bearer agent-token"}
 FORM_ORIGIN = "http://localhost:8002"
 
@@ -107,7 +109,8 @@ async def test_ticket_detail_has_messages_and_attachments(tickets, make_routed) 
     assert ticket["status"] == "new"
     assert ticket["subject"] == event.contact.subject
     assert ticket["routing_reason"] == event.routing.reason
-    [message] = ticket["messages"]
+    message, *notices = ticket["messages"]
+    assert [(n["kind"], n["channel"]) for n in notices] == [("notice", "email")]  # to the e-mail left on the form
     assert (message["direction"], message["body_text"]) == ("inbound", event.contact.body)
     assert message["author_name"] == "Анна Петрова"
     [attachment] = message["attachments"]
@@ -131,14 +134,14 @@ async def test_ticket_detail_has_messages_and_attachments(tickets, make_routed) 
 
 async def test_public_lookup_is_404_until_the_ticket_exists(tickets, make_routed) -> None:
     event = make_routed()
-    path = f"/api/v1/contacts/{event.contact.contact_id}/ticket"
+    path = public_link(event.contact.contact_id)
 
     missing = await tickets.client.get(path)
     assert missing.status_code == 404
     assert missing.headers["cache-control"] == "no-store"
 
     created = await tickets.register(event)
-    found = await tickets.client.get(path)  # no token: the contact id is the capability
+    found = await tickets.client.get(path)  # no token: the link's key is the capability
     assert found.status_code == 200
     assert found.headers["cache-control"] == "no-store"
     body = found.json()
@@ -147,10 +150,21 @@ async def test_public_lookup_is_404_until_the_ticket_exists(tickets, make_routed
     assert (await tickets.client.get("/api/v1/contacts/not-a-uuid/ticket")).status_code == 422
 
 
+async def test_public_links_are_rate_limited_per_address(tickets, make_routed) -> None:
+    """A guesser's thousands of tries stop at the limit (LINK_RATE, 30 a minute here) with Retry-After."""
+    answers = [await tickets.client.get(f"/api/v1/contacts/{uuid.uuid4()}/ticket") for _ in range(31)]
+    assert {a.status_code for a in answers[:30]} == {404}
+    assert answers[30].status_code == 429
+    assert 1 <= int(answers[30].headers["retry-after"]) <= 60
+    event = make_routed()
+    await tickets.register(event)
+    assert (await tickets.client.get(public_link(event.contact.contact_id))).status_code == 429  # even with a key
+
+
 async def test_cors_opens_only_the_public_lookup_to_the_form_origin(tickets, make_routed) -> None:
     event = make_routed()
     await tickets.register(event)
-    path = f"/api/v1/contacts/{event.contact.contact_id}/ticket"
+    path = public_link(event.contact.contact_id)
 
     allowed = await tickets.client.get(path, headers={"Origin": FORM_ORIGIN})
     assert allowed.headers["access-control-allow-origin"] == FORM_ORIGIN
@@ -172,6 +186,15 @@ async def test_openapi_documents_the_routes(tickets) -> None:
     assert {"/api/v1/tickets", "/api/v1/tickets/{number}", "/api/v1/contacts/{contact_id}/ticket"} <= set(
         schema["paths"])
     assert (await tickets.client.get("/docs")).status_code == 200
+
+
+async def test_the_root_sends_a_browser_to_the_console(tickets) -> None:
+    """Port 8000's root is what an agent types: it opens the console, a public page, with no token asked."""
+    root = await tickets.client.get("/", follow_redirects=False)
+    assert root.status_code == 307 and root.headers["location"] == "/console"
+    assert (await tickets.client.get("/", follow_redirects=True)).url.path == "/console"
+    schema = (await tickets.client.get("/openapi.json")).json()
+    assert schema["paths"]["/"]["get"]["x-priyom-roles"] == "public"
 
 
 async def test_list_by_type_overdue_and_text(tickets, make_routed) -> None:

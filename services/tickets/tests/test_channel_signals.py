@@ -21,7 +21,7 @@ from priyom_contracts import (
 from priyom_kit import TransientError
 from priyom_kit.db import Inbox
 from priyom_tickets import handlers, tables
-from priyom_tickets.arrivals import Appended, Ignored, register_contact
+from priyom_tickets.arrivals import Appended, register_contact
 
 AGENT = {"Authorization": "Bearer agent-token"}
 
@@ -140,14 +140,23 @@ async def test_auto_reply_is_threaded_without_moving_or_answering_the_ticket(tic
     assert after["history"][-1]["action"] == "automated_message"
 
 
-async def test_machine_mail_that_answers_no_ticket_opens_none(tickets, make_routed) -> None:
+async def test_machine_mail_that_answers_no_ticket_opens_none_and_is_kept(tickets, make_routed) -> None:
+    """Not a ticket of its own (no queue, no notice), not dropped either: the day's closed collector keeps it."""
     stray = machine(make_routed(channel="email", subject="Out of office", body="I am away."),
                     AutomatedKind.AUTO_REPLY)
     outcome, new = await register_contact(tickets.database.sessions, tickets.inbox, stray, tickets.policy)
-    assert new and outcome == Ignored(str(stray.contact.contact_id), "auto_reply")
+    assert new and isinstance(outcome, Appended)
     again, new = await register_contact(tickets.database.sessions, tickets.inbox, stray, tickets.policy)
     assert (again, new) == (outcome, False)
-    assert await count_tickets(tickets) == 0
+    bounce = machine(make_routed(channel="email", subject="Undelivered Mail Returned to Sender"),
+                     AutomatedKind.BOUNCE, undeliverable=["nobody@example.ru"])
+    second, _ = await register_contact(tickets.database.sessions, tickets.inbox, bounce, tickets.policy)
+    assert second == Appended(outcome.number, str(bounce.contact.contact_id))  # one collector a day
+    assert await count_tickets(tickets) == 1
+    collector = await detail(tickets, outcome.number)
+    assert (collector["status"], collector["channel"]) == ("closed", "machine-mail")
+    assert [m["automated"] for m in collector["messages"]] == [None, "auto_reply", "bounce"]
+    assert all(m["direction"] == "inbound" for m in collector["messages"])  # nothing answered a machine
 
 
 async def test_bounce_fails_the_reply_it_names_and_flags_the_ticket_until_a_reply_arrives(
@@ -217,4 +226,4 @@ async def test_bounce_from_the_postmaster_finds_the_ticket_by_our_message_id(tic
     stranger = machine(make_routed(channel="email", subject=f"Автоответ: [{created.number}]",
                                    thread=ThreadHint(ticket_number=created.number)), AutomatedKind.AUTO_REPLY)
     outcome, _ = await register_contact(tickets.database.sessions, tickets.inbox, stranger, tickets.policy)
-    assert isinstance(outcome, Ignored)
+    assert isinstance(outcome, Appended) and outcome.number != created.number  # the day's machine mail

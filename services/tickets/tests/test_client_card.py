@@ -9,6 +9,7 @@ is down or not configured the answer is ``available: false`` and the ticket itse
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -20,16 +21,18 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import uvicorn
-from asgi_lifespan import LifespanManager
 
-from priyom_contracts import utcnow
+from priyom_contracts import Contact, Sender, utcnow
 from priyom_identity.app import build as build_identity
 from priyom_identity.canonical_identifiers import DEFAULT_EMAIL_RULES
+from priyom_identity.identify import identify_contact
+from priyom_identity.policy import MatchPolicy
 from priyom_identity.settings import IdentitySettings
 from priyom_identity.store import migrate_database
 from priyom_identity.undeliverable import flag_undeliverable
 from priyom_kit import Principal, Role, build_app
 from priyom_kit.db import Database, Inbox
+from priyom_testing.apps import started
 from priyom_tickets import handlers, tables
 from priyom_tickets.access import Staff, StaffRole
 from priyom_tickets.app import build, create_app
@@ -71,13 +74,19 @@ class Identity:
     http: httpx.AsyncClient
 
 
+#: The deployment's service credentials: tickets calls identity with its own entry, never the admin token.
+SERVICE_TOKENS = json.dumps({"tickets": "tickets-credential-for-tests"})
+
+
 @asynccontextmanager
 async def serve_identity(database_url: str, bus_prefix: str, amqp_url: str,
                          admin_token: str = ADMIN) -> AsyncIterator[str]:
-    """Identity's own app under uvicorn on a free port, on a freshly migrated database; its base URL."""
+    """Identity's own app under uvicorn on a free port, on a freshly migrated database; its base URL. It takes
+    tickets' own credential (SERVICE_TOKENS), as in a deployment."""
     await asyncio.to_thread(migrate_database, database_url)  # Alembic's env runs its own event loop
     settings = IdentitySettings(IDENTITY_DATABASE_URL=database_url, AMQP_URL=amqp_url,
-                                PRIYOM_BUS_PREFIX=bus_prefix, PRIYOM_ADMIN_TOKEN=admin_token)
+                                PRIYOM_BUS_PREFIX=bus_prefix, PRIYOM_ADMIN_TOKEN=admin_token,
+                                PRIYOM_SERVICE_TOKENS=SERVICE_TOKENS)
     server = uvicorn.Server(uvicorn.Config(build_app(build_identity(settings)), host="127.0.0.1", port=0,
                                            lifespan="on", log_config=None, access_log=False))
     task = asyncio.create_task(server.serve())
@@ -108,12 +117,13 @@ async def tickets_app(tmp_path: Path, bus_prefix: str, amqp_url: str,
         await asyncio.to_thread(tables.migrate_database, url)
     settings = TicketsSettings(TICKETS_DATABASE_URL=url, PRIYOM_BUS_PREFIX=bus_prefix, AMQP_URL=amqp_url,
                                PRIYOM_BLOB_DIR=str(tmp_path / "blobs"), PRIYOM_ADMIN_TOKEN=ADMIN,
-                               identity_url=identity_url, identity_timeout_s=2)
+                               identity_url=identity_url, PRIYOM_SERVICE_TOKENS=SERVICE_TOKENS,
+                               identity_timeout_s=2)
     app = create_app(build(settings, authenticator=authenticate))
     database = Database(url)
     await database.open()
     try:
-        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60), httpx.AsyncClient(
+        async with started(app), httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://tickets.test") as client:
             yield client, database
     finally:
@@ -153,6 +163,9 @@ async def test_the_card_comes_from_identity_with_persons_contacts_contracts_and_
         async with database.sessions() as session, session.begin():
             await flag_undeliverable(session, ["igor@romashka.example"], reason="550 mailbox unavailable",
                                      at=utcnow(), rules=DEFAULT_EMAIL_RULES)
+            # Anna's address on the web form with a phone nobody proved: a claim on her card.
+            await identify_contact(session, Contact(contact_id=uuid.uuid4(), received_at=utcnow(), sender=Sender(
+                email="anna.petrova@romashka.example", phone="+7 916 555-44-00")), "web", MatchPolicy(region="RU"))
     finally:
         await database.close()
 
@@ -161,7 +174,7 @@ async def test_the_card_comes_from_identity_with_persons_contacts_contracts_and_
         answer = await client.get(f"/api/v1/tickets/{number}/client", headers=bearer("agent"))
         assert answer.status_code == 200, answer.text
         panel = answer.json()
-        assert panel["available"] is True and panel["reason"] is None
+        assert panel["available"] is True and panel["reason"] is None, panel
         assert panel["client_id"] == str(client_id)
         card = panel["card"]
         assert card["name"] == CARD["name"]  # as entered: the console escapes, the API does not
@@ -174,8 +187,9 @@ async def test_the_card_comes_from_identity_with_persons_contacts_contracts_and_
         anna, igor = sorted(card["persons"], key=lambda p: p["full_name"])
         assert (anna["full_name"], anna["position"], anna["role"]) == (
             "Анна Петрова", "главный бухгалтер", "representative")
-        assert {(c["kind"], c["value"]) for c in anna["contacts"]} == {
-            ("phone", "+79165554433"), ("email", "anna.petrova@romashka.example"), ("messenger:telegram", "4242")}
+        assert {(c["kind"], c["value"], c["verified"]) for c in anna["contacts"]} == {
+            ("phone", "+79165554433", True), ("email", "anna.petrova@romashka.example", True),
+            ("messenger:telegram", "4242", True), ("phone", "+79165554400", False)}
         assert not any(c["undeliverable"] for c in anna["contacts"])
         (igor_mail,) = igor["contacts"]
         assert igor_mail["undeliverable"] is True and igor_mail["undeliverable_reason"] == "550 mailbox unavailable"

@@ -30,7 +30,7 @@ from priyom_tickets import tables
 from priyom_tickets.app import build, create_app
 from priyom_tickets.settings import TicketsSettings
 
-from .test_client_card import serve_identity
+from .test_client_card import SERVICE_TOKENS, serve_identity
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (requirements-dev)")
 expect = playwright_api.expect
@@ -62,7 +62,8 @@ class Served:
         event = kwargs.pop("make")(**kwargs)
         await self.parts.bus.publish(event)
         for _ in range(300):
-            found = await self.http.get(f"/api/v1/contacts/{event.contact.contact_id}/ticket")
+            found = await self.http.get(f"/api/v1/contacts/{event.contact.contact_id}/ticket",
+                                         headers={"Authorization": f"Bearer {ADMIN}"})
             if found.status_code == 200:
                 return found.json()["number"]
             await asyncio.sleep(0.05)
@@ -80,7 +81,8 @@ async def served(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: P
                  database: Database, identity_url: str | None) -> AsyncIterator[Served]:
     settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
                                AMQP_URL=amqp_url, PRIYOM_BLOB_DIR=str(tmp_path / "blobs"),
-                               PRIYOM_ADMIN_TOKEN=ADMIN, timezone="UTC", identity_url=identity_url)
+                               PRIYOM_ADMIN_TOKEN=ADMIN, timezone="UTC", identity_url=identity_url,
+                               PRIYOM_SERVICE_TOKENS=SERVICE_TOKENS)
     parts = build(settings)
     server = uvicorn.Server(uvicorn.Config(create_app(parts), host="127.0.0.1", port=0, lifespan="on",
                                            log_config=None, access_log=False))
@@ -192,6 +194,8 @@ async def test_agent_logs_in_opens_a_ticket_replies_and_moves_it_on(
     actions = await page.eval_on_selector_all("#action-buttons button", "bs => bs.map(b => b.dataset.action)")
     assert sorted(actions) == ["accept", "cancel"]
 
+    # Before the agent writes: where the reply goes.
+    await expect(page.locator("#reply-path")).to_have_text(re.compile("^Ответ уйдёт: email → anna@example.ru"))
     await page.fill("#reply-body", "Здравствуйте! Проверяем выгрузку, ответим до вечера.")
     await page.click("#reply-send")
     await expect(page.locator("#reply-status")).to_have_text("Ответ отправлен")
@@ -292,6 +296,14 @@ async def test_ringing_extension_pops_the_caller_up_with_a_button_to_the_open_ti
     await card.wait_for(timeout=WAIT_MS)
     assert await card.locator(".caller").text_content() == "Анна <b> · +79160000000"
     assert "Клиент: ООО Ромашка" in await card.text_content()
+    # The page confirmed it showed the pop-up: tickets timed ringing → shown.
+    async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        for _ in range(50):
+            metrics = (await http.get("/metrics")).text
+            if "priyom_popup_shown_seconds_count 1.0" in metrics:
+                break
+            await asyncio.sleep(0.1)
+    assert "priyom_popup_shown_seconds_count 1.0" in metrics
     await card.locator(f'button.open-ticket[data-number="{number}"]').click()
     await expect(page.locator("#t-number")).to_have_text(number)
     assert page.errors == []
@@ -390,3 +402,124 @@ class TestClientPanelWithIdentity:
         await expect(page.locator("#t-card-persons")).to_contain_text("+79165554433")
         assert await page.locator("#t-card b").count() == 0
         assert page.errors == []
+
+
+async def replies_on(served: Served, number: str) -> list[dict]:
+    ticket = (await served.http.get(f"/api/v1/tickets/{number}", headers={"Authorization": f"Bearer {ADMIN}"})).json()
+    return [m for m in ticket["messages"] if m["kind"] == "reply"]
+
+
+async def test_a_double_click_and_a_retry_after_a_lost_answer_each_send_one_reply(
+    served: Served, browser, make_routed
+) -> None:
+    number = await served.ticket(make=make_routed, channel="email", team="service", assignee="Иванова")
+    page, _ = await log_in(browser, served, "Иванова")
+    await page.goto(f"{served.url}/console#/ticket/{number}")
+    await expect(page.locator("#reply-path")).to_have_text(re.compile("^Ответ уйдёт"))
+    keys: list[str] = []
+    page.on("request", lambda r: keys.append(r.headers.get("idempotency-key")) if r.url.endswith("/replies")
+            else None)
+
+    await page.fill("#reply-body", "Первый ответ")
+    await page.dblclick("#reply-send")
+    await expect(page.locator("#reply-status")).to_have_text("Ответ отправлен")
+    await page.wait_for_selector("#t-thread li.outbound >> text=Первый ответ", timeout=WAIT_MS)
+    assert [m["body_text"] for m in await replies_on(served, number)] == ["Первый ответ"]
+
+    # The server made the reply but its answer never reached the browser: Send again names the same key.
+    lost: list[int] = []
+
+    async def lose_the_answer(route) -> None:  # noqa: ANN001 - playwright's Route
+        if not lost:
+            lost.append((await route.fetch()).status)
+            await route.abort("connectionreset")
+        else:
+            await route.continue_()
+
+    await page.route("**/replies", lose_the_answer)
+    await page.fill("#reply-body", "Второй ответ")
+    await page.click("#reply-send")
+    await expect(page.locator("#reply-status")).to_have_text(re.compile("^Не отправлено"))
+    await expect(page.locator("#reply-send")).to_be_enabled()
+    await page.click("#reply-send")
+    await expect(page.locator("#reply-status")).to_have_text("Ответ отправлен")
+    assert lost == [202]
+    assert [m["body_text"] for m in await replies_on(served, number)] == ["Первый ответ", "Второй ответ"]
+    assert len(keys) == 3 and keys[0] and keys[1] == keys[2] != keys[0], keys
+    assert await page.input_value("#reply-body") == ""
+
+
+async def test_a_note_is_shown_as_internal_and_its_mention_reaches_the_colleagues_console(
+    served: Served, browser, make_routed
+) -> None:
+    number = await served.ticket(make=make_routed, channel="email", team="service", assignee="Иванова")
+    async with served.database.sessions() as session:
+        await session.execute(tables.staff.update().where(tables.staff.c.name == "Иванова").values(extension="101"))
+        await session.commit()
+    agent, _ = await log_in(browser, served, "Иванова")
+    await expect(agent.locator("#popup-status")).to_contain_text("на связи")
+    assert await agent.locator("#mentions").is_hidden()
+
+    supervisor, _ = await log_in(browser, served, "Смирнов")
+    await supervisor.goto(f"{served.url}/console#/ticket/{number}")
+    await expect(supervisor.locator("#t-number")).to_have_text(number)
+    await supervisor.fill("#note-body", "@Иванова клиент просил не звонить до обеда")
+    await supervisor.click("#note-add")
+    await expect(supervisor.locator("#note-status")).to_have_text("Заметка добавлена, упомянуты: Иванова")
+    note = supervisor.locator("#t-thread li.internal")
+    await expect(note).to_have_count(1)
+    assert "внутренняя заметка · Смирнов" in await note.locator(".meta").text_content()
+    assert await note.evaluate("n => getComputedStyle(n).borderTopStyle") == "dashed"
+    outbound = await supervisor.locator("#t-thread li.outbound").all_text_contents()
+    assert outbound and not any("не звонить до обеда" in m for m in outbound), "nothing went to the customer"
+
+    # Her console hears of it over its socket at once (the half-minute poll is the fallback).
+    mention = agent.locator("#mention-list li")
+    await expect(mention).to_have_count(1, timeout=5_000)
+    assert "Смирнов: @Иванова клиент просил" in await mention.text_content()
+    await mention.locator("a.mention-open").click()
+    await expect(agent.locator("#t-number")).to_have_text(number)
+    await expect(agent.locator("#t-thread li.internal .body")).to_have_text(
+        "@Иванова клиент просил не звонить до обеда")
+    await mention.locator("button.mention-seen").click()
+    await expect(agent.locator("#mentions")).to_be_hidden()
+
+    # An agent of another team can neither write nor read the ticket's notes.
+    other = {"Authorization": f"Bearer {served.tokens['Петров']}"}
+    assert (await served.http.post(f"/api/v1/tickets/{number}/notes", headers=other, json={"body": "x"})
+            ).status_code == 404
+    assert (await served.http.get(f"/api/v1/tickets/{number}/notes", headers=other)).status_code == 404
+    assert [m for m in (await served.http.get(f"/api/v1/tickets/{number}",
+                                              headers={"Authorization": f"Bearer {ADMIN}"})).json()["messages"]
+            if m["kind"] == "reply"] == []
+    assert agent.errors == [] and supervisor.errors == []
+
+
+async def test_an_agent_takes_a_ticket_then_transfers_it_to_another_team(
+    served: Served, browser, make_routed
+) -> None:
+    from priyom_contracts import TicketAssigned  # noqa: PLC0415 - only this test reads the outbox's events
+
+    number = await served.ticket(make=make_routed, channel="email", team="service", subject="Касса не печатает")
+    page, _ = await log_in(browser, served, "Иванова")
+    await page.goto(f"{served.url}/console#/ticket/{number}")
+    await expect(page.locator("#t-assignee")).to_have_text("не назначен")
+    await page.click("#take")
+    await expect(page.locator("#t-assignee")).to_have_text("Иванова")
+    await expect(page.locator("#assign-status")).to_have_text("Исполнитель: Иванова (service)")
+
+    await page.fill("#assign-to", "Петров")
+    await page.fill("#assign-team", "sales")
+    await page.click("#assign-send")
+    # Another team's ticket is no longer hers to see: the console goes back to her queue.
+    await expect(page.locator("#queue")).to_be_visible()
+    ticket = (await served.http.get(f"/api/v1/tickets/{number}", headers={"Authorization": f"Bearer {ADMIN}"})).json()
+    assert (ticket["assignee"], ticket["team"]) == ("Петров", "sales")
+    async with served.database.sessions() as session:
+        events = [r["payload"] for r in (await session.execute(tables.ticket_outbox.select())).mappings()
+                  if r["event_type"] == TicketAssigned.type_name()]
+    assert [(e["old_assignee"], e["assignee"], e["team"]) for e in events] == [
+        (None, "Иванова", "service"), ("Иванова", "Петров", "sales")], "the router hears each move"
+
+    other, _ = await log_in(browser, served, "Петров")
+    await expect(other.locator(f'#tickets tr[data-number="{number}"]')).to_have_count(1)

@@ -14,20 +14,21 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import update
+from sqlalchemy import select, update
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from priyom_contracts import CallEvent, CallState, ClientMatch, MatchKind
+from priyom_contracts import CallEvent, CallState, ClientMatch, MatchKind, utcnow
 from priyom_kit import ServiceParts
 from priyom_kit.db import Database
-from priyom_tickets import tables
-from priyom_tickets.agent_socket import MAX_CONSOLES_PER_EXTENSION
+from priyom_tickets import tables, ws_tickets
+from priyom_tickets.agent_socket import ACK_WAIT_S, MAX_CONSOLES_PER_EXTENSION
 from priyom_tickets.app import build, create_app
 from priyom_tickets.arrivals import register_contact
 from priyom_tickets.notifications import outbound_channels
@@ -90,8 +91,14 @@ class Desk:
     tokens: dict[str, str]
     register: Callable[..., Awaitable[str]]
 
-    def url(self, extension: str, token: str, server: Server | None = None) -> str:
-        return f"{(server or self.server).ws}?extension={extension}&token={token}"
+    async def url(self, extension: str, token: str, server: Server | None = None) -> str:
+        """The socket's URL with a fresh one-time ticket issued to ``token``'s holder (as the console asks)."""
+        server = server or self.server
+        async with httpx.AsyncClient(base_url=server.http) as http:
+            issued = await http.post("/api/v1/ws-tickets", headers={"Authorization": f"Bearer {token}"})
+        assert issued.status_code == 201, issued.text
+        assert issued.json()["expires_in"] == 60
+        return f"{server.ws}?extension={extension}&ticket={issued.json()['ticket']}"
 
     async def ring(self, call_id: str, agent: str, *, caller: str = "+79161234567", state: CallState =
                    CallState.RINGING, client: ClientMatch | None = None, caller_name: str | None = None) -> None:
@@ -143,7 +150,7 @@ async def test_known_caller_pops_up_with_open_tickets_and_last_contacts(desk: De
                               .values(status="closed"))
         await session.commit()
 
-    async with connect(desk.url("101", desk.tokens["101"])) as console:
+    async with connect(await desk.url("101", desk.tokens["101"])) as console:
         await desk.ring("1700000000.1", "101", client=known(client_id), caller_name='Anna "Office" <ext 5>')
         popup = await receive(console)
 
@@ -161,7 +168,7 @@ async def test_known_caller_pops_up_with_open_tickets_and_last_contacts(desk: De
 
 
 async def test_unknown_number_pops_up_as_a_new_caller(desk: Desk) -> None:
-    async with connect(desk.url("101", desk.tokens["101"])) as console:
+    async with connect(await desk.url("101", desk.tokens["101"])) as console:
         await desk.ring("1700000000.2", "101", caller="200", caller_name="Reception")
         popup = await receive(console)
     assert popup == {"type": "incoming_call", "call_id": "1700000000.2", "caller_number": "200",
@@ -179,7 +186,7 @@ async def test_unknown_number_pops_up_as_a_new_caller(desk: Desk) -> None:
 
 async def test_known_client_without_tickets_is_a_first_contact(desk: Desk) -> None:
     client_id = uuid.uuid4()
-    async with connect(desk.url("101", desk.tokens["101"])) as console:
+    async with connect(await desk.url("101", desk.tokens["101"])) as console:
         await desk.ring("1700000000.3", "101", client=known(client_id))
         popup = await receive(console)
     assert popup["client"]["id"] == str(client_id)
@@ -187,8 +194,8 @@ async def test_known_client_without_tickets_is_a_first_contact(desk: Desk) -> No
 
 
 async def test_answer_and_hang_up_close_every_pop_up_of_the_call(desk: Desk) -> None:
-    admin_url = desk.url("102", ADMIN)  # the admin token opens any extension
-    async with connect(desk.url("101", desk.tokens["101"])) as first, connect(admin_url) as second:
+    admin_url = await desk.url("102", ADMIN)  # the admin token opens any extension
+    async with connect(await desk.url("101", desk.tokens["101"])) as first, connect(admin_url) as second:
         # A queue rings both phones; the second agent answers, then the caller hangs up.
         await desk.ring("1700000000.4", "101")
         await desk.ring("1700000000.4", "102")
@@ -204,8 +211,8 @@ async def test_answer_and_hang_up_close_every_pop_up_of_the_call(desk: Desk) -> 
 
 async def test_a_missed_call_closes_every_pop_up_it_made(desk: Desk) -> None:
     """Missed is how a call nobody answered ends (telephony names the last extension it rang, or none)."""
-    async with connect(desk.url("101", desk.tokens["101"])) as first, connect(
-            desk.url("102", desk.tokens["102"])) as second:
+    async with connect(await desk.url("101", desk.tokens["101"])) as first, connect(
+            await desk.url("102", desk.tokens["102"])) as second:
         await desk.ring("1700000000.5", "101")
         await desk.ring("1700000000.5", "102")
         await receive(first)
@@ -217,23 +224,29 @@ async def test_a_missed_call_closes_every_pop_up_it_made(desk: Desk) -> None:
         assert (await receive(second))["call_id"] == "1700000000.6"
 
 
-async def test_bad_token_and_another_agent_s_token_are_refused(desk: Desk) -> None:
-    cases = [(desk.url("101", "not-a-token"), 4401), (desk.url("101", ""), 4401),
-             (desk.url("102", desk.tokens["101"]), 4403), (desk.url("../x", desk.tokens["101"]), 4403)]
+async def test_bad_tickets_tokens_in_urls_and_another_agent_s_ticket_are_refused(desk: Desk) -> None:
+    used = await desk.url("101", desk.tokens["101"])
+    async with connect(used):
+        pass
+    cases = [(f"{desk.server.ws}?extension=101&ticket=not-a-ticket", 4401), (f"{desk.server.ws}?extension=101", 4401),
+             (used, 4401),  # one-time: redeemed already
+             # A long-lived token in the URL is refused even when it is valid: URLs end up in logs.
+             (f"{desk.server.ws}?extension=101&token={desk.tokens['101']}", 4401),
+             (await desk.url("102", desk.tokens["101"]), 4403), (await desk.url("../x", desk.tokens["101"]), 4403)]
     for url, code in cases:
         async with connect(url) as console:
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(console.recv(), 10)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == code, url
     # A refused console was never registered: a ring at 102 reaches only 102's own console.
-    async with connect(desk.url("102", desk.tokens["102"])) as own:
+    async with connect(await desk.url("102", desk.tokens["102"])) as own:
         await desk.ring("1700000000.7", "102")
         assert (await receive(own))["call_id"] == "1700000000.7"
 
 
 async def test_every_console_of_the_extension_gets_it_and_no_other_does(desk: Desk) -> None:
-    async with connect(desk.url("101", desk.tokens["101"])) as desk_phone, connect(
-            desk.url("101", desk.tokens["101"])) as laptop, connect(desk.url("102", desk.tokens["102"])) as other:
+    async with connect(await desk.url("101", desk.tokens["101"])) as desk_phone, connect(
+            await desk.url("101", desk.tokens["101"])) as laptop, connect(await desk.url("102", desk.tokens["102"])) as other:
         await desk.ring("1700000000.8", "101")
         assert (await receive(desk_phone))["call_id"] == "1700000000.8"
         assert (await receive(laptop))["call_id"] == "1700000000.8"
@@ -242,14 +255,14 @@ async def test_every_console_of_the_extension_gets_it_and_no_other_does(desk: De
 
 
 async def test_a_console_connecting_mid_ring_still_gets_the_pop_up(desk: Desk) -> None:
-    async with connect(desk.url("101", desk.tokens["101"])) as early:
+    async with connect(await desk.url("101", desk.tokens["101"])) as early:
         await desk.ring("1700000000.10", "101", caller="+74951112233")
         await receive(early)
-        async with connect(desk.url("101", desk.tokens["101"])) as late:
+        async with connect(await desk.url("101", desk.tokens["101"])) as late:
             assert (await receive(late))["caller_number"] == "+74951112233"
         await desk.ring("1700000000.10", "101", state=CallState.ANSWERED)
         await receive(early)
-    async with connect(desk.url("101", desk.tokens["101"])) as after_answer:
+    async with connect(await desk.url("101", desk.tokens["101"])) as after_answer:
         await desk.ring("1700000000.11", "101")
         assert (await receive(after_answer))["call_id"] == "1700000000.11"  # the answered call is not offered
 
@@ -258,8 +271,8 @@ async def test_each_tickets_process_serves_the_consoles_it_holds(desk: Desk, mig
                                                                   cleanup_bus: str, amqp_url: str) -> None:
     """Two processes on one bus: a shared queue would hand each event to one of them at random."""
     async with serve(migrated_url, cleanup_bus, amqp_url) as other_process:
-        async with connect(desk.url("101", desk.tokens["101"])) as here, connect(
-                desk.url("102", desk.tokens["102"], other_process)) as there:
+        async with connect(await desk.url("101", desk.tokens["101"])) as here, connect(
+                await desk.url("102", desk.tokens["102"], other_process)) as there:
             for n in range(6):
                 await desk.ring(f"1700000001.{n}", "101")
                 await desk.ring(f"1700000001.{n}", "102")
@@ -281,22 +294,84 @@ async def test_extensions_are_set_changed_and_unique(desk: Desk) -> None:
         agent = await admin.patch("/api/v1/staff/Иванова", json={"extension": None},
                                   headers={"Authorization": f"Bearer {desk.tokens['102']}"})
         assert agent.status_code == 403
-    async with connect(desk.url("101", desk.tokens["101"])) as old:  # her old extension is no longer hers
+    async with connect(await desk.url("101", desk.tokens["101"])) as old:  # her old extension is no longer hers
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(old.recv(), 10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
-    async with connect(desk.url("111", desk.tokens["101"])) as new:
+    async with connect(await desk.url("111", desk.tokens["101"])) as new:
         await desk.ring("1700000002.1", "111")
         assert (await receive(new))["call_id"] == "1700000002.1"
 
 
 async def test_an_extension_holds_a_bounded_number_of_consoles(desk: Desk) -> None:
-    url = desk.url("101", desk.tokens["101"])
+    async def url() -> str:
+        return await desk.url("101", desk.tokens["101"])
+
     async with contextlib.AsyncExitStack() as stack:
-        consoles = [await stack.enter_async_context(connect(url)) for _ in range(MAX_CONSOLES_PER_EXTENSION)]
-        async with connect(url) as one_too_many:
+        consoles = [await stack.enter_async_context(connect(await url())) for _ in range(MAX_CONSOLES_PER_EXTENSION)]
+        async with connect(await url()) as one_too_many:
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(one_too_many.recv(), 10)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
         await desk.ring("1700000003.1", "101")
         assert [(await receive(c))["call_id"] for c in consoles] == ["1700000003.1"] * MAX_CONSOLES_PER_EXTENSION
+
+
+async def metric(server: Server, name: str) -> float:
+    async with httpx.AsyncClient(base_url=server.http) as client:
+        text = (await client.get("/metrics")).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + " "))
+
+
+async def test_a_confirmed_pop_up_is_timed_and_not_sent_again(desk: Desk) -> None:
+    async with connect(await desk.url("101", desk.tokens["101"])) as console:
+        await desk.ring("1700000000.20", "101")
+        popup = await receive(console)
+        await console.send(json.dumps({"type": "popup_shown", "call_id": popup["call_id"]}))
+        for _ in range(50):
+            if await metric(desk.server, "priyom_popup_shown_seconds_count") == 1:
+                break
+            await asyncio.sleep(0.1)
+        assert await metric(desk.server, "priyom_popup_shown_seconds_count") == 1
+        with pytest.raises(TimeoutError):  # confirmed: nothing comes again
+            await receive(console, timeout=ACK_WAIT_S + 1)
+    assert await metric(desk.server, "priyom_popup_resent_total") == 0
+
+
+async def test_an_unconfirmed_pop_up_is_sent_again_once_then_counted(desk: Desk) -> None:
+    async with connect(await desk.url("101", desk.tokens["101"])) as silent:
+        await desk.ring("1700000000.21", "101")
+        first = await receive(silent)
+        again = await receive(silent, timeout=ACK_WAIT_S + 5)
+        assert again == first  # the same pop-up, to the extension's consoles
+        with pytest.raises(TimeoutError):
+            await receive(silent, timeout=ACK_WAIT_S + 1)
+    assert await metric(desk.server, "priyom_popup_resent_total") == 1
+    assert await metric(desk.server, "priyom_popup_unconfirmed_total") == 1
+    # A console that does confirm, after a first one that said nothing: the re-send reaches it.
+    async with connect(await desk.url("102", desk.tokens["102"])) as lost:
+        await desk.ring("1700000000.22", "102")
+        await receive(lost)
+        async with connect(await desk.url("102", desk.tokens["102"])) as desk_two:
+            await receive(desk_two)  # the ringing pop-up offered to a console connecting mid-ring
+            resent = await receive(desk_two, timeout=ACK_WAIT_S + 5)
+            await desk_two.send(json.dumps({"type": "popup_shown", "call_id": resent["call_id"]}))
+            for _ in range(50):
+                if await metric(desk.server, "priyom_popup_shown_seconds_count") == 1:
+                    break
+                await asyncio.sleep(0.1)
+    assert await metric(desk.server, "priyom_popup_shown_seconds_count") == 1
+
+
+async def test_a_ticket_opens_a_socket_once_and_only_within_its_minute(desk: Desk) -> None:
+    now = utcnow()
+    async with desk.database.sessions() as session:
+        stale = await ws_tickets.issue(session, name="Иванова", admin=False, now=now - timedelta(seconds=61))
+        fresh = await ws_tickets.issue(session, name="Иванова", admin=False, now=now)
+        await session.commit()
+    async with desk.database.sessions() as session:
+        assert await ws_tickets.redeem(session, stale, now=now) is None  # expired (and pruned by the next issue)
+        assert await ws_tickets.redeem(session, fresh, now=now) == ws_tickets.Holder("Иванова", admin=False)
+        assert await ws_tickets.redeem(session, fresh, now=now) is None  # once
+        stored = (await session.execute(select(tables.ws_tickets.c.ticket_sha256))).scalars().all()
+    assert fresh not in stored and stale not in stored  # only digests are kept

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from priyom_contracts import AttachmentRef
 from priyom_kit.blobs import FileBlobStore, open_blob_store
+from priyom_testing.apps import started
 from priyom_tickets.app import build, create_app
 from priyom_tickets.settings import TicketsSettings
 
@@ -82,6 +82,9 @@ async def test_put_get_size_and_a_missing_key(bucket: str, s3_endpoint: str, tmp
             await store.get(absent)
         with pytest.raises(KeyError):
             await store.get("not-a-key")
+        # An erasure request: the object goes, and a second delete is harmless.
+        assert await store.delete(key) is True
+        assert await store.size(key) is None and await store.delete(key) is False
     finally:
         await store.close()
 
@@ -112,7 +115,7 @@ async def test_tickets_keeps_uploads_in_the_bucket_and_serves_them_back(
     app = create_app(parts)
     from priyom_tickets.handlers import register_contact  # noqa: PLC0415
 
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+    async with started(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://tickets.test", timeout=60) as client:
         # A customer's attachment, written by an intake service to the same bucket.
         s3 = S3BlobStore(bucket, endpoint_url=s3_endpoint, prefix=settings.blob_s3_prefix)

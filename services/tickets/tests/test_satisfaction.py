@@ -5,12 +5,16 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
-from priyom_contracts import ThreadHint
+from priyom_contracts import ThreadHint, contact_id_for
+from priyom_kit.public_links import KEY_PARAM, link_key
 from priyom_tickets import tables
 from priyom_tickets.arrivals import Appended, register_contact
 from priyom_tickets.satisfaction import parse_rating
+
+from .conftest import LINK_SECRET, public_link
 
 AGENT = {"Authorization": "Bearer agent-token"}
 
@@ -89,11 +93,29 @@ async def test_rating_through_the_api_and_the_public_link(tickets, make_routed) 
 
     event = make_routed()
     from_form = await tickets.register(event)
-    public = f"/api/v1/contacts/{event.contact.contact_id}/satisfaction"
+    public = public_link(event.contact.contact_id, "satisfaction")
     assert (await tickets.client.post(public, json={"rating": 5})).status_code == 409
     await close(tickets, from_form.number)
     answered = await tickets.client.post(public, json={"rating": 5, "comment": "Спасибо"})
     assert answered.status_code == 201, answered.text
     assert answered.json()["channel"] == "web"
-    assert (await tickets.client.post(f"/api/v1/contacts/{uuid.uuid4()}/satisfaction",
+    assert (await tickets.client.post(public_link(uuid.uuid4(), "satisfaction"),
                                       json={"rating": 5})).status_code == 404
+
+
+async def test_predictable_contact_id_opens_nothing_without_the_key(tickets, make_routed) -> None:
+    """The attack: Telegram and phone contact ids are uuid5 of channel keys anyone can guess
+    (``tg:<bot>:<update_id>``); with the id alone one read the status and rated the ticket before its owner."""
+    guessed = contact_id_for("tg:7000000001:123456789")
+    event = make_routed(contact_id=guessed)
+    created = await tickets.register(event)
+    await close(tickets, created.number)
+    bare = f"/api/v1/contacts/{guessed}"
+    for key in ("", f"?{KEY_PARAM}=", f"?{KEY_PARAM}={link_key(SecretStr('another-deployment-key'), guessed)}",
+                f"?{KEY_PARAM}={link_key(LINK_SECRET, uuid.uuid4())}"):
+        assert (await tickets.client.get(f"{bare}/ticket{key}")).status_code == 404
+        assert (await tickets.client.post(f"{bare}/satisfaction{key}", json={"rating": 1})).status_code == 404
+    # Staff look up without a key, but only the link's holder rates as the customer.
+    assert (await tickets.client.get(f"{bare}/ticket", headers=AGENT)).json()["number"] == created.number
+    assert (await tickets.client.post(f"{bare}/satisfaction", headers=AGENT, json={"rating": 1})).status_code == 404
+    assert (await tickets.client.get(public_link(guessed))).json()["number"] == created.number

@@ -12,11 +12,11 @@ from sqlalchemy import func, select, text
 
 from priyom_contracts import AttachmentRef, TicketCreated, TicketStatus, Urgency
 from priyom_kit.db import Database, Inbox
+from priyom_kit.outbox import Relay
 from priyom_tickets import store, tables
 from priyom_tickets.arrivals import inbox_key, register_contact
 from priyom_tickets.handlers import on_contact_routed
 from priyom_tickets.numbering import parse_number
-from priyom_tickets.outbox import Relay
 
 
 async def count(database: Database, table) -> int:
@@ -121,7 +121,7 @@ async def test_ticket_keeps_the_contact_the_routing_and_the_attachments(
     async def publish(message) -> None:
         published.append(message)
 
-    relay = Relay(lambda: database.sessions, publish)
+    relay = Relay(lambda: database.sessions, publish, tables.ticket_outbox)
     created = await on_contact_routed(event, sessions=database.sessions, inbox=inbox, relay=relay)
 
     assert published == [created]  # through the outbox, flushed once the contact was recorded

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from priyom_contracts import ContactType, OutboundReply, ThreadHint, utcnow
+from priyom_contracts import ContactType, OutboundReply, Reach, Sender, ThreadHint, utcnow
 from priyom_tickets import changes, tables
 from priyom_tickets.arrivals import Appended, register_contact
 from priyom_tickets.sla import load_policy
@@ -140,21 +140,43 @@ async def test_customer_hears_of_registration_and_changes_on_their_channel(ticke
     assert email.number in notices[0]["body_text"] and "зарегистрировано" in notices[0]["body_text"]
     assert "принято" in notices[1]["body_text"]
     assert all(m["delivery_status"] == "queued" for m in notices)
-    # The web form has no way back: no notices there, and none staged for it.
-    assert [m["direction"] for m in (await ticket(tickets, web.number))["messages"]] == ["inbound"]
+    # The web form has no way back, but the customer left an e-mail on it: the notices go there.
+    web_thread = (await ticket(tickets, web.number))["messages"]
+    assert [(m["direction"], m["channel"]) for m in web_thread] == [("inbound", "web"), ("outbound", "email"),
+                                                                    ("outbound", "email")]
     replies = [OutboundReply.model_validate(e["payload"]) for e in await staged(tickets)
                if e["event_type"] == "reply.outbound.v1"]
-    assert [(r.ticket_number, r.channel) for r in replies] == [(email.number, "email")] * 2
-    assert replies[0].recipient.email == "anna@example.ru"
-    assert replies[0].recipient.external_thread_id == "<q1@mail.example.ru>"
-    assert replies[0].in_reply_to == "<q1@mail.example.ru>"
-    assert replies[0].subject.startswith(f"[{email.number}]")
+    assert sorted((r.ticket_number, r.channel) for r in replies) == sorted(
+        [(email.number, "email")] * 2 + [(web.number, "email")] * 2)
+    on_email = [r for r in replies if r.ticket_number == email.number]
+    assert on_email[0].recipient.email == "anna@example.ru"
+    assert on_email[0].recipient.external_thread_id == "<q1@mail.example.ru>"
+    assert on_email[0].in_reply_to == "<q1@mail.example.ru>"
+    # Plain: the e-mail channel puts the number in once, as [#2026-000123] (it used to be there twice).
+    assert on_email[0].subject == "Выгрузка отчётов"
+    on_web = [r for r in replies if r.ticket_number == web.number]
+    assert on_web[0].recipient.email == "anna@example.ru" and on_web[0].in_reply_to is None
     assert all(r.automatic and not r.survey for r in replies)  # notices, not the closing survey
+
+
+async def test_a_caller_whose_card_has_an_email_hears_of_the_ticket_by_email(tickets, make_routed) -> None:
+    call = make_routed(channel="phone", sender=Sender(phone="+79160000002"))
+    call = call.model_copy(update={"client": call.client.model_copy(
+        update={"reach": Reach(email="oleg@example.ru", phone="+79160000002")})})
+    created = await tickets.register(call)
+    await move(tickets, created.number, "accept")
+    notices = [m for m in (await ticket(tickets, created.number))["messages"] if m["direction"] == "outbound"]
+    assert [(m["kind"], m["channel"]) for m in notices] == [("notice", "email")] * 2
+    replies = [OutboundReply.model_validate(e["payload"]) for e in await staged(tickets)
+               if e["event_type"] == "reply.outbound.v1" and e["payload"]["ticket_number"] == created.number]
+    assert {r.recipient.email for r in replies} == {"oleg@example.ru"}
 
 
 async def test_agent_reply_goes_on_the_tickets_channel(tickets, make_routed) -> None:
     email = await tickets.register(make_routed(channel="email"))
     web = await tickets.register(make_routed(channel="web"))
+    phone_only = await tickets.register(make_routed(channel="web", sender=Sender(name="Олег", phone="+79160000001")))
+    nothing = await tickets.register(make_routed(channel="web", sender=Sender(name="Аноним")))
     sent = await tickets.client.post(f"/api/v1/tickets/{email.number}/replies", headers=AGENT,
                                      json={"body": "Добрый день! Проверили, выгрузка работает."})
     assert sent.status_code == 202, sent.text
@@ -167,12 +189,54 @@ async def test_agent_reply_goes_on_the_tickets_channel(tickets, make_routed) -> 
     staged_ids = [e["payload"]["reply_id"] for e in await staged(tickets) if e["event_type"] == "reply.outbound.v1"]
     assert sent.json()["reply_id"] in staged_ids
 
-    no_way_back = await tickets.client.post(f"/api/v1/tickets/{web.number}/replies", headers=AGENT,
+    # The web form has no way back: the e-mail the customer left on it carries the reply.
+    path = (await tickets.client.get(f"/api/v1/tickets/{web.number}/reply-path", headers=AGENT)).json()
+    assert (path["channel"], path["address"], path["call_back"]) == ("email", "anna@example.ru", False)
+    by_mail = await tickets.client.post(f"/api/v1/tickets/{web.number}/replies", headers=AGENT,
+                                        json={"body": "Ответ"})
+    assert by_mail.status_code == 202 and by_mail.json()["channel"] == "email"
+    # Only a phone: a call-back activity carries the reply, in the agent's list.
+    path = (await tickets.client.get(f"/api/v1/tickets/{phone_only.number}/reply-path", headers=AGENT)).json()
+    assert (path["channel"], path["address"], path["call_back"]) == ("phone", "+79160000001", True)
+    called = await tickets.client.post(f"/api/v1/tickets/{phone_only.number}/replies", headers=AGENT,
+                                       json={"body": "Перезвоним и расскажем"})
+    assert called.status_code == 202 and called.json()["channel"] == "phone" and called.json()["call_back"]
+    activities = (await ticket(tickets, phone_only.number))["activities"]
+    assert [(a["kind"], a["owner"]) for a in activities] == [("call_back", "Иванова")]
+    assert "+79160000001" in activities[0]["title"]
+    # No address of any kind: nothing can carry it, and the console is told so before the agent writes.
+    assert (await tickets.client.get(f"/api/v1/tickets/{nothing.number}/reply-path",
+                                     headers=AGENT)).json()["channel"] is None
+    no_way_back = await tickets.client.post(f"/api/v1/tickets/{nothing.number}/replies", headers=AGENT,
                                             json={"body": "Ответ"})
     assert no_way_back.status_code == 409
     for bad in ({"body": ""}, {"body": "x" * 100_001}, {}):
         assert (await tickets.client.post(f"/api/v1/tickets/{email.number}/replies", headers=AGENT,
                                           json=bad)).status_code == 422
+
+
+async def test_customer_answer_to_a_resolved_ticket_reopens_or_confirms_it(tickets, make_routed) -> None:
+    """By any channel: a web-form ticket answered by e-mail (the number quoted, as the notice asks)."""
+    client = uuid.uuid4()
+    numbers = []
+    for _ in range(2):
+        created = await tickets.register(make_routed(client_id=client, channel="web"))
+        await move(tickets, created.number, "accept")
+        await move(tickets, created.number, "resolve", decision="fixed")
+        numbers.append(created.number)
+    doubting, confirming = numbers
+
+    async def answer(number: str, body: str) -> None:
+        outcome, _ = await register_contact(tickets.database.sessions, tickets.inbox, make_routed(
+            client_id=client, channel="email", body=body, thread=ThreadHint(ticket_number=number)), tickets.policy)
+        assert outcome == Appended(number, str(outcome.contact_id))
+
+    await answer(doubting, "Спасибо, но выгрузка всё ещё не работает")
+    await answer(confirming, "Спасибо, всё работает!")
+    reopened, confirmed = await ticket(tickets, doubting), await ticket(tickets, confirming)
+    assert reopened["status"] == "open" and reopened["history"][-1]["action"] == "reopen"
+    assert confirmed["status"] == "closed" and confirmed["history"][-1]["action"] == "close"
+    assert confirmed["history"][-1]["actor"] == "customer"
 
 
 async def test_follow_up_contacts_join_the_open_ticket_of_the_same_client(tickets, make_routed) -> None:
@@ -207,7 +271,7 @@ async def test_follow_up_contacts_join_the_open_ticket_of_the_same_client(ticket
     assert [m["channel"] for m in inbound] == ["telegram", "telegram", "email"]
     assert [h["action"] for h in after["history"]][-3:] == ["customer_message", "customer_replied",
                                                             "customer_message"]
-    lookup = await tickets.client.get(f"/api/v1/contacts/{quoted.contact.contact_id}/ticket")
+    lookup = await tickets.client.get(f"/api/v1/contacts/{quoted.contact.contact_id}/ticket", headers=AGENT)
     assert lookup.json()["number"] == first.number
     # A redelivered follow-up changes nothing.
     again, new = await register_contact(tickets.database.sessions, tickets.inbox, in_chat, tickets.policy)

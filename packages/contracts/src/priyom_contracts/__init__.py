@@ -6,10 +6,11 @@ This package imports nothing but pydantic, so any service, adapter or integrator
 from .base import ChannelName, Contract, Event, IdempotencyKey, TicketNumber, UtcDateTime, to_utc, utcnow
 from .calls import CallDirection, CallEvent, CallState, ClientLookupReply, ClientLookupRequest
 from .cards import ClientCard, IdentifierView, PersonRole, PersonView
-from .clients import MAX_CHANGED_CARDS, ClientChange, ClientChanged
+from .clients import MAX_CHANGED_CARDS, CardMerge, ClientChange, ClientChanged
 from .contacts import (
     CONTACT_ID_NAMESPACE,
     AttachmentRef,
+    AuthVerdict,
     AutomatedKind,
     CallDetails,
     CallOutcome,
@@ -22,33 +23,51 @@ from .contacts import (
     ContactType,
     MatchKind,
     MessengerId,
+    Reach,
     Routing,
     Sender,
+    SenderAuthentication,
     ServiceContract,
     ThreadHint,
     Urgency,
     contact_id_for,
 )
+from .erasure import (
+    ERASURE_REPORTERS,
+    MAX_ERASED_REFERENCES,
+    ClientErased,
+    Erasure,
+    ErasureReported,
+    PersonErased,
+    PersonRecords,
+    SubjectExport,
+    identifier_digest,
+)
 from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
-from .staff import Me, StaffRole
-from .tickets import TicketCreated, TicketStatus, TicketStatusChanged, TicketTypeCorrected
-from .topology import EVENT_TYPES, FanoutSpec, QueueSpec, Topology, binding
+from .staff import Me, StaffExtension, StaffRole
+from .tickets import TicketAssigned, TicketCreated, TicketStatus, TicketStatusChanged, TicketTypeCorrected
+from .topology import EVENT_TYPES, FanoutSpec, QueueSpec, Topology, binding, journal_bindings
 
 __all__ = [
     "CONTACT_ID_NAMESPACE",
+    "ERASURE_REPORTERS",
     "EVENT_TYPES",
     "MAX_CHANGED_CARDS",
+    "MAX_ERASED_REFERENCES",
     "AttachmentRef",
+    "AuthVerdict",
     "AutomatedKind",
     "CallDetails",
     "CallDirection",
     "CallEvent",
     "CallOutcome",
     "CallState",
+    "CardMerge",
     "ChannelName",
     "ClientCard",
     "ClientChange",
     "ClientChanged",
+    "ClientErased",
     "ClientLookupReply",
     "ClientLookupRequest",
     "ClientMatch",
@@ -61,6 +80,8 @@ __all__ = [
     "Contract",
     "DeliveryReported",
     "DeliveryStatus",
+    "Erasure",
+    "ErasureReported",
     "Event",
     "FanoutSpec",
     "IdempotencyKey",
@@ -69,15 +90,22 @@ __all__ = [
     "Me",
     "MessengerId",
     "OutboundReply",
+    "PersonErased",
+    "PersonRecords",
     "PersonRole",
     "PersonView",
     "QueueSpec",
+    "Reach",
     "Recipient",
     "Routing",
     "Sender",
+    "SenderAuthentication",
     "ServiceContract",
+    "StaffExtension",
     "StaffRole",
+    "SubjectExport",
     "ThreadHint",
+    "TicketAssigned",
     "TicketCreated",
     "TicketNumber",
     "TicketStatus",
@@ -88,6 +116,8 @@ __all__ = [
     "UtcDateTime",
     "binding",
     "contact_id_for",
+    "identifier_digest",
+    "journal_bindings",
     "to_utc",
     "utcnow",
 ]

@@ -66,6 +66,9 @@ class Event(Contract):
     event_type: ClassVar[str]
     #: The major version of the schema, also set by each subclass.
     major_version: ClassVar[int] = 1
+    #: Whether the message may name a person (text, addresses, numbers). Only messages without personal data
+    #: are kept in the journal stream, which nothing can erase a single message from.
+    carries_personal_data: ClassVar[bool] = True
 
     schema_version: int = Field(default=1, description="Major version of this message's schema")
     message_id: uuid.UUID = Field(default_factory=uuid.uuid4)

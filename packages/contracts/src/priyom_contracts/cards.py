@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Contract
+from .base import ChannelName, Contract
 from .contacts import ServiceContract
 
 #: What a contact person is to their organisation: may sign for it, or only uses the service.
@@ -30,6 +30,11 @@ class IdentifierView(Contract):
     undeliverable_at: datetime | None = Field(
         default=None, description="Mail to this address failed for good (reported then); it still identifies")
     undeliverable_reason: str | None = None
+    verified: bool = Field(
+        default=True, description="False: an unverified claim (typed into the web form, a mail's From, the JSON "
+        "webhook); it identifies no caller and fills no pop-up until an agent confirms it or a channel proves it")
+    verified_by: str | None = Field(
+        default=None, description='Who verified it: "channel:<name>" for a proof, the agent for a confirmation')
 
 
 class PersonView(Contract):
@@ -59,6 +64,9 @@ class ClientCard(Contract):
     region: str | None = None
     tags: list[str] = Field(default_factory=list)
     notes: str | None = None
+    reply_channel: ChannelName | None = Field(
+        default=None, description="Where the client wants answers when their own channel has no way back "
+        "(email, telegram); None: the deployment's order")
     contracts: list[ServiceContract] = Field(default_factory=list)
     persons: list[PersonView]
     identifiers: list[IdentifierView]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import ClassVar
 
 from pydantic import Field
 
-from .base import Event
+from .base import Contract, Event
 
 #: Cards named in one message at most; a bigger change (an import) is published in several messages.
 MAX_CHANGED_CARDS = 1000
@@ -26,6 +27,13 @@ class ClientChange(StrEnum):
     FLAGGED = "flagged"  # an identifier flagged (an email address mail to it bounces from)
 
 
+class CardMerge(Contract):
+    """One card taken into another: ``source_id`` is gone and whatever named it now belongs to ``target_id``."""
+
+    source_id: uuid.UUID
+    target_id: uuid.UUID
+
+
 class ClientChanged(Event):
     """Client cards changed (``client.changed.v1.<channel>``): drop what you cached about them.
 
@@ -36,7 +44,14 @@ class ClientChanged(Event):
     """
 
     event_type = "client.changed"
+    carries_personal_data: ClassVar[bool] = False
 
     change: ClientChange
     client_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_CHANGED_CARDS,
                                         description="The cards whose lookups may now answer differently")
+    # Added within v1 (optional, empty by default): ``client_ids`` alone cannot say which card survived, and
+    # a service that keeps rows per client (tickets) must move them from the merged-away card to the survivor.
+    merges: list[CardMerge] = Field(
+        default_factory=list, max_length=MAX_CHANGED_CARDS,
+        description="merged, or identified when identification absorbed a card: which card went into which; "
+                    "unmerged: the merges undone (the source card is back)")

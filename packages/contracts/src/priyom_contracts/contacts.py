@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import EmailStr, Field, StringConstraints
 
@@ -84,6 +84,29 @@ class AutomatedKind(StrEnum):
     LIST = "list"  # mailing-list traffic, when the channel is configured to flag it
 
 
+class AuthVerdict(StrEnum):
+    """One sender-authentication mechanism's result, reduced to what a decision needs."""
+
+    PASS = "pass"
+    FAIL = "fail"  # includes SPF softfail and a DKIM signature that does not verify
+    NONE = "none"  # not checked, nothing to check, or not conclusive (neutral, temporary error)
+
+
+class SenderAuthentication(Contract):
+    """How far an e-mail's ``From`` is proven (SPF, DKIM, DMARC), and who judged it.
+
+    The channel takes an ``Authentication-Results`` header only from the receiving hosts it trusts (a sender
+    can write any such header), else checks what it can itself. ``Contact.sender_authenticated`` is the
+    overall verdict derived from these."""
+
+    spf: AuthVerdict = AuthVerdict.NONE
+    dkim: AuthVerdict = AuthVerdict.NONE
+    dmarc: AuthVerdict = AuthVerdict.NONE
+    authority: ShortText | None = Field(
+        default=None, description="Who judged: the authserv-id of a trusted Authentication-Results header, or "
+        "the channel's own name when it checked the mail itself")
+
+
 class CallOutcome(StrEnum):
     """How a phone call ended, for the ticket and for call-backs."""
 
@@ -139,15 +162,26 @@ class Contact(Contract):
         description="Addresses a bounce reports as undeliverable (automated is bounce)")
     call: CallDetails | None = Field(
         default=None, description="Set on telephony contacts: direction, agent, times, recording, outcome")
+    unread_reason: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        default=None, description="Why the channel could not read this contact whole (a mail over a parse "
+        "limit): the body says so, the original is attached, and the agent is shown this reason")
+    sender_authenticated: bool | None = Field(
+        default=None, description="E-mail: true when SPF, DKIM or DMARC proves the From domain, false when "
+        "they fail it, null when no verdict is available (nothing checked or nothing conclusive). A claim of "
+        "a known client's address that is not proven cannot rate, close or reopen a ticket by itself")
+    sender_auth: SenderAuthentication | None = Field(
+        default=None, description="E-mail: each mechanism's result behind sender_authenticated")
 
 
 class MatchKind(StrEnum):
-    """How identity recognised the sender, strongest first."""
+    """How identity recognised the sender, strongest first; ``unknown_sender``: the contact gave no identifier
+    identity can use (a mail without any address), so it is filed on the shared "unknown sender" card."""
 
     MESSENGER_ID = "messenger_id"
     EXACT_PHONE = "exact_phone"
     EXACT_EMAIL = "exact_email"
     NEW = "new"
+    UNKNOWN_SENDER = "unknown_sender"
 
 
 class ServiceContract(Contract):
@@ -157,6 +191,17 @@ class ServiceContract(Contract):
     service: ShortText | None = None
     valid_from: date | None = None
     valid_to: date | None = None
+
+
+class Reach(Contract):
+    """Where the client can be answered, from their card: the contact person's own identifiers first, then the
+    card's. Lets tickets answer a customer who wrote on a channel with no way back (the web form, a phone
+    call) by e-mail or messenger, or plan a call-back. Addresses mail no longer reaches are left out."""
+
+    email: EmailStr | None = None
+    messenger: MessengerId | None = None
+    phone: Annotated[str, StringConstraints(max_length=64)] | None = Field(default=None, description="E.164")
+    prefers: ChannelName | None = Field(default=None, description="The channel the card asks answers to go to")
 
 
 class ClientMatch(Contract):
@@ -173,6 +218,7 @@ class ClientMatch(Contract):
     organisation: ShortText | None = None
     tags: list[ShortText] = Field(default_factory=list)
     contracts: list[ServiceContract] = Field(default_factory=list)
+    reach: Reach = Field(default_factory=Reach, description="Where the client can be answered, from the card")
 
 
 class ContactType(StrEnum):
@@ -239,6 +285,7 @@ class ContactAssigned(Event):
     the ticket's assignee. ``idempotency_key`` is ``<contact_id>:<assignee>``."""
 
     event_type = "contact.assigned"
+    carries_personal_data: ClassVar[bool] = False
 
     contact_id: uuid.UUID
     ticket_number: ShortText | None = Field(default=None, description="The ticket, when the router knows it")

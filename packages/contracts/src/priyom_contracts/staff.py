@@ -2,6 +2,7 @@
 
 Tickets answers with :class:`Me`; a service that accepts staff tokens (intake-telephony's click-to-call) asks
 tickets with the caller's own token and reads the same model, so a revoked token stops working at once.
+Services read who is on which phone extension as :class:`StaffExtension` (``GET /api/v1/staff/extensions``).
 """
 
 from __future__ import annotations
@@ -32,3 +33,12 @@ class Me(Contract):
     teams: list[str]
     sees_all: bool = Field(description="Supervisors and admins see every team's tickets")
     extension: str | None = Field(None, description="The phone extension whose calls pop up for this agent")
+
+
+class StaffExtension(Contract):
+    """A member of staff reachable on a phone extension. A PBX integration that names agents instead of
+    extensions (Zammad's generic CTI sends their real names in ``user[]``) finds here the extension their
+    pop-ups go to; tickets keeps the extension on the staff record, so there is no second list to maintain."""
+
+    name: str
+    extension: str

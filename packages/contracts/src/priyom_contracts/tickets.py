@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -36,6 +37,7 @@ class TicketCreated(Event):
     """A contact became a new ticket (``ticket.created.v1.<channel>``)."""
 
     event_type = "ticket.created"
+    carries_personal_data: ClassVar[bool] = False
 
     number: TicketNumber
     contact_id: uuid.UUID
@@ -54,11 +56,28 @@ class TicketStatusChanged(Event):
     """A ticket moved through its lifecycle (``ticket.status-changed.v1.<channel>``)."""
 
     event_type = "ticket.status-changed"
+    carries_personal_data: ClassVar[bool] = False
 
     number: TicketNumber
     old_status: TicketStatus
     new_status: TicketStatus
     changed_by: ShortText
+
+
+class TicketAssigned(Event):
+    """An agent took, handed over or transferred a ticket (``ticket.assigned.v1.<channel>``): the router moves
+    the ticket's weight from ``old_assignee`` to ``assignee`` (None: back to ``team``'s queue), so its load
+    counters stay right. ``idempotency_key`` is ``<number>:<history line>``. The router's own assignments
+    (``contact.assigned``) are not announced again."""
+
+    event_type = "ticket.assigned"
+    carries_personal_data: ClassVar[bool] = False
+
+    number: TicketNumber
+    team: ShortText
+    assignee: ShortText | None = Field(default=None, description="None: the ticket waits in the team's queue")
+    old_assignee: ShortText | None = None
+    assigned_by: ShortText
 
 
 class TicketTypeCorrected(Event):

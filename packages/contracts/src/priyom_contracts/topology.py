@@ -16,8 +16,9 @@ from .base import Event
 from .calls import CallEvent
 from .clients import ClientChanged
 from .contacts import ContactAssigned, ContactIdentified, ContactReceived, ContactRouted
+from .erasure import ClientErased, ErasureReported, PersonErased
 from .replies import DeliveryReported, OutboundReply
-from .tickets import TicketCreated, TicketStatusChanged, TicketTypeCorrected
+from .tickets import TicketAssigned, TicketCreated, TicketStatusChanged, TicketTypeCorrected
 
 #: Every published message type, for schema export and documentation.
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -28,11 +29,22 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TicketCreated,
     TicketStatusChanged,
     TicketTypeCorrected,
+    TicketAssigned,
     OutboundReply,
     DeliveryReported,
     CallEvent,
     ClientChanged,
+    PersonErased,
+    ClientErased,
+    ErasureReported,
 )
+
+
+def journal_bindings() -> tuple[str, ...]:
+    """What the journal stream keeps: every message type that names no person. A stream can only lose whole
+    segments by age, never one person's messages, so personal data stays out of it altogether (the consumer
+    queues, emptied as they are read, carry it; the stores that keep it redact it on erasure)."""
+    return tuple(binding(event) for event in EVENT_TYPES if not event.carries_personal_data)
 
 
 def binding(event: type[Event], channel: str = "*") -> str:
@@ -85,13 +97,16 @@ class Topology:
             "router.contacts": QueueSpec(f"{p}router.contacts", (binding(ContactIdentified),)),
             "identity.tickets": QueueSpec(f"{p}identity.tickets", (binding(TicketCreated),)),
             "router.tickets": QueueSpec(f"{p}router.tickets", (binding(TicketCreated), binding(TicketStatusChanged),
-                                                              binding(TicketTypeCorrected))),
+                                                              binding(TicketTypeCorrected), binding(TicketAssigned))),
             "tickets.contacts": QueueSpec(f"{p}tickets.contacts", (binding(ContactRouted),)),
             "tickets.deliveries": QueueSpec(f"{p}tickets.deliveries", (binding(DeliveryReported),)),
             # Failed email deliveries: identity flags the address on the card as undeliverable.
             "identity.deliveries": QueueSpec(f"{p}identity.deliveries", (binding(DeliveryReported, "email"),)),
             # A contact that waited in a team queue got its agent: the ticket's assignee follows.
             "tickets.assignments": QueueSpec(f"{p}tickets.assignments", (binding(ContactAssigned),)),
+            # Cards merged (tickets follow the surviving card) or flagged (notices avoid a dead address):
+            # durable, unlike identity's cache fan-out, because a missed merge would leave tickets orphaned.
+            "tickets.client-changes": QueueSpec(f"{p}tickets.client-changes", (binding(ClientChanged),)),
             # One outbound queue per channel service: it delivers replies on the channels it serves.
             "intake-email.outbound": QueueSpec(f"{p}intake-email.outbound", (binding(OutboundReply, "email"),)),
             "intake-messenger.outbound": QueueSpec(
@@ -99,6 +114,12 @@ class Topology:
                 (binding(OutboundReply, "telegram"), binding(OutboundReply, "webhook")),
             ),
         }
+        erasures = (binding(PersonErased), binding(ClientErased))
+        # Every store of personal data redacts on erasure, from its own durable queue: a service that was
+        # down catches up when it starts. Identity gathers their reports.
+        for service in ("tickets", "router", "intake-email", "intake-messenger"):
+            specs[f"{service}.erasures"] = QueueSpec(f"{p}{service}.erasures", erasures)
+        specs["identity.erasure-reports"] = QueueSpec(f"{p}identity.erasure-reports", (binding(ErasureReported),))
         object.__setattr__(self, "queues", specs)
         fanouts = {
             # Call progress for the caller pop-ups on the agents' consoles (``/ws/agent`` on tickets): every
@@ -127,9 +148,10 @@ class Topology:
 
     @property
     def journal_queue(self) -> str:
-        """A RabbitMQ stream bound to every routing key: a replayable record of all that was published, so
-        integrators can read the event history from any offset instead of polling the REST APIs, and a
-        broadcast event (``ticket.created``) is kept even before anyone consumes it."""
+        """A RabbitMQ stream bound to every message type without personal data (:func:`journal_bindings`): a
+        replayable record of what happened, so integrators can read the event history from any offset
+        instead of polling the REST APIs, and a broadcast event (``ticket.created``) is kept even before
+        anyone consumes it."""
         return f"{self.prefix}priyom.journal"
 
     @property

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Protocol
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
@@ -81,4 +82,16 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires one of: {', '.join(sorted(wanted))}")
         return principal
 
+    dependency.required_roles = wanted  # type: ignore[attr-defined]  # read by route_roles()
     return dependency
+
+
+def route_roles(dependant: Dependant) -> frozenset[Role] | None:
+    """The roles a route's dependencies require (admins always pass), or None for a public route."""
+    for dependency in dependant.dependencies:
+        wanted = getattr(dependency.call, "required_roles", None)
+        if wanted is None:
+            wanted = route_roles(dependency)
+        if wanted is not None:
+            return wanted
+    return None

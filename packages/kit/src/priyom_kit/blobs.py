@@ -12,6 +12,8 @@ import asyncio
 import hashlib
 import os
 import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -24,6 +26,7 @@ class BlobStore(Protocol):
     async def get(self, key: str) -> bytes: ...  # KeyError when there is no such blob
     async def size(self, key: str) -> int | None: ...
     async def adopt(self, path: Path, key: str) -> None: ...  # take a spooled file whose sha256 is key
+    async def delete(self, key: str) -> bool: ...  # erasure: True when a blob was there and is gone
     async def close(self) -> None: ...
 
 
@@ -57,6 +60,18 @@ class FileBlobStore:
         target = self._path(key)
         await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
         await asyncio.to_thread(os.replace, path, target)
+
+    async def delete(self, key: str) -> bool:
+        """Remove the blob for good (an erasure request): True when it was there. Idempotent."""
+        try:
+            path = self._path(key)
+        except KeyError:
+            return False
+        try:
+            await asyncio.to_thread(path.unlink)
+        except FileNotFoundError:
+            return False
+        return True
 
     async def close(self) -> None:
         return None
@@ -95,3 +110,59 @@ def open_blob_store(settings: ServiceSettings) -> BlobStore:
         return S3BlobStore(settings.blob_s3_bucket, endpoint_url=settings.blob_s3_endpoint,
                            region=settings.blob_s3_region, prefix=settings.blob_s3_prefix)
     return FileBlobStore(settings.blob_dir)
+
+
+#: Bytes read and written per step when an upload is streamed into the store.
+CHUNK = 1 << 20
+#: Leading bytes kept for type sniffing.
+HEAD = 4096
+Read = Callable[[int], Awaitable[bytes]]
+
+
+class BlobTooLarge(Exception):
+    """The stream is over the cap; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class StreamedBlob:
+    """What :func:`store_stream` stored: the key, the size and the first :data:`HEAD` bytes."""
+
+    key: str
+    size: int
+    head: bytes
+
+
+async def store_stream(blobs: BlobStore, spool: Path, read: Read, max_bytes: int) -> StreamedBlob:
+    """Copy ``read`` (an upload's ``read(n)``) into the blob store chunk by chunk, hashing as it goes, so a
+    large file never sits in memory and one over ``max_bytes`` is refused (:class:`BlobTooLarge`) before it
+    is stored. The bytes pass through a file in ``spool`` (for the file store, its own root, so the final
+    move is a rename; for S3, uploaded part by part from there)."""
+    fd, tmp = await asyncio.to_thread(_temp_in, spool)
+    digest, size, head = hashlib.sha256(), 0, b""
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := await read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise BlobTooLarge(f"over {max_bytes} bytes")
+                if len(head) < HEAD:
+                    head += chunk[:HEAD - len(head)]
+                digest.update(chunk)
+                await asyncio.to_thread(out.write, chunk)
+            await asyncio.to_thread(_sync, out)
+        key = digest.hexdigest()
+        await blobs.adopt(Path(tmp), key)
+        return StreamedBlob(key, size, head)
+    except BaseException:
+        await asyncio.to_thread(Path(tmp).unlink, missing_ok=True)
+        raise
+
+
+def _temp_in(root: Path) -> tuple[int, str]:
+    root.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(dir=root, prefix=".upload-")
+
+
+def _sync(out: object) -> None:
+    out.flush()  # type: ignore[attr-defined]
+    os.fsync(out.fileno())  # type: ignore[attr-defined]

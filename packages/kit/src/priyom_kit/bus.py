@@ -10,7 +10,9 @@ prefetch, reject-on-error with no retry). :class:`Bus` fixes each of them once f
   (RabbitMQ's own delivery count changed meaning in 4.3), and after the last attempt, or at once for a
   message that can never succeed, it goes to the dead-letter queue with ``x-error`` saying why;
 * what arrived at a channel but can never become a message goes to the same queue with the same headers
-  (:meth:`Bus.dead_letter`).
+  (:meth:`Bus.dead_letter`);
+* one service keeps the dead letters for a person (:meth:`Bus.dead_letter_consumer`), who puts one back
+  after a fix (:meth:`Bus.redeliver`).
 """
 
 from __future__ import annotations
@@ -31,11 +33,15 @@ from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
-from priyom_contracts import Event, QueueSpec, Topology
+from priyom_contracts import Event, QueueSpec, Topology, journal_bindings
 
+from .bus_metrics import SAMPLE_EVERY_S, BusMetrics
+from .correlation import BusCorrelation
 from .errors import PermanentError
 from .logging import get_logger
+from .periodic import Periodic
 from .settings import ServiceSettings
+from .tracing import bus_middlewares
 
 if TYPE_CHECKING:
     from aio_pika import IncomingMessage
@@ -59,6 +65,13 @@ PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
     json.JSONDecodeError,
     UnicodeDecodeError,
 )
+#: Headers that describe a failure, ours (``_failure_headers``) and the broker's own (``x-death``, when a
+#: queue's delivery limit dead-lettered a message): a redelivered dead letter starts again without them.
+#: ``x-original-routing-key`` is not among them: like a retry, a redelivery keeps the key it was published with.
+FAILURE_HEADERS = frozenset({"x-error", "x-error-kind", "x-attempts", "x-original-queue", "x-failed-at",
+                             "x-failed-by", ATTEMPT_HEADER, "x-death", "x-first-death-exchange",
+                             "x-first-death-queue", "x-first-death-reason", "x-last-death-exchange",
+                             "x-last-death-queue", "x-last-death-reason", "x-delivery-count"})
 
 
 def _named_url(url: str, service: str) -> str:
@@ -88,7 +101,10 @@ class Bus:
             default_channel=Channel(prefetch_count=settings.prefetch, on_return_raises=True),
             ack_policy=AckPolicy.NACK_ON_ERROR,
             graceful_timeout=15,
+            # Tracing first, so it is the outermost: every log line and retry of a delivery is in its span.
             middlewares=[
+                *bus_middlewares(settings),
+                BusCorrelation,
                 RabbitPrometheusMiddleware(registry=registry, app_name=service),
                 _failure_policy(self),
             ],
@@ -101,6 +117,9 @@ class Bus:
         self._publishers: dict[str, RabbitPublisher] = {}
         self._subscribers: dict[str, Any] = {}
         self._specs_by_queue = {spec.name: spec for spec in self.topology.queues.values()}
+        self.metrics = BusMetrics(registry)
+        self._sampling_channel = Channel(publisher_confirms=False)
+        self._depth_sampler = Periodic(f"{service}-queue-depth", self._sample_queues, every_s=SAMPLE_EVERY_S)
 
     # -- topology ---------------------------------------------------------------------------------------
 
@@ -131,20 +150,25 @@ class Bus:
         """Declare every exchange and queue of the deployment. Idempotent; each service runs it at start."""
         exchange = await self.broker.declare_exchange(self.exchange)
         dlx = await self.broker.declare_exchange(self.dead_letter_exchange)
-        dead = await self.broker.declare_queue(
-            RabbitQueue(self.topology.dead_letter_queue, durable=True, queue_type=QueueType.QUORUM)
-        )
+        dead = await self.broker.declare_queue(self._dead_letter_queue())
         await dead.bind(dlx, routing_key="#")
         journal = await self.broker.declare_queue(
             RabbitQueue(self.topology.journal_queue, durable=True, queue_type=QueueType.STREAM,
                         arguments={"x-max-age": JOURNAL_MAX_AGE, "x-max-length-bytes": JOURNAL_MAX_BYTES})
         )
-        await journal.bind(exchange, routing_key="#")
+        # Only what names no person (an erasure cannot reach into a stream); a journal declared before that
+        # was bound to everything, and loses that binding here.
+        await journal.unbind(exchange, routing_key="#")
+        for pattern in journal_bindings():
+            await journal.bind(exchange, routing_key=pattern)
         for spec in self.topology.queues.values():
             queue = await self.broker.declare_queue(self.rabbit_queue(spec))
             for pattern in spec.bindings:
                 await queue.bind(exchange, routing_key=pattern)
             await self.broker.declare_queue(self._retry_queue(spec))
+
+    def _dead_letter_queue(self) -> RabbitQueue:
+        return RabbitQueue(self.topology.dead_letter_queue, durable=True, queue_type=QueueType.QUORUM)
 
     # -- consuming ------------------------------------------------------------------------------------
 
@@ -192,6 +216,20 @@ class Bus:
         return self.broker.subscriber(self.fanout_queue(key), self.exchange, title=f"{spec.purpose} (per process)",
                                       ack_policy=AckPolicy.ACK)
 
+    def dead_letter_consumer(self) -> Any:
+        """Decorator registering the deployment's one keeper of dead letters (tickets, which shows them to a
+        person): ``async def keep(body: bytes, message: RabbitMessage)``.
+
+        The body arrives undecoded, because what an intake kept whole (a mail, an unreadable update) may be
+        no JSON at all. The keeper acknowledges itself (``await message.ack()``) once the letter is stored:
+        a dead letter has nowhere further to go, so nothing here retries or dead-letters it, and a keeper
+        that cannot store it must wait and try again while holding it rather than fail.
+        """
+        return self.broker.subscriber(
+            self._dead_letter_queue(), title=self.topology.dead_letter_queue, ack_policy=AckPolicy.MANUAL,
+            decoder=_undecoded, description="Every dead letter, as it failed (the reason in x-error): kept for a "
+            "person, who replays or discards it")
+
     # -- publishing -----------------------------------------------------------------------------------
 
     def publisher(self, event_type: type[Event]) -> RabbitPublisher:
@@ -222,6 +260,7 @@ class Bus:
             mandatory=True,
             timeout=self.publish_timeout_s,
         )
+        self.metrics.published.labels(event.type_name(), event.channel).inc()
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -229,9 +268,17 @@ class Bus:
         await self.broker.connect()
         await self.declare()
         await self.broker.start()
+        self._depth_sampler.start()
 
     async def stop(self) -> None:
+        await self._depth_sampler.stop()
         await self.broker.stop()
+
+    async def _sample_queues(self) -> None:
+        # On a channel of its own: a look that times out or fails closes that one, never the publishing one.
+        channel = await self.broker.config.channel_manager.get_channel(self._sampling_channel)
+        names = [self.topology.queue(key).name for key in self._subscribers]
+        await self.metrics.sample_queues(names, channel, timeout=self.publish_timeout_s)
 
     async def ping(self, timeout: float = 2.0) -> bool:
         return await self.broker.ping(timeout)
@@ -254,6 +301,24 @@ class Bus:
             body, exchange=self.dead_letter_exchange, routing_key=routing_key, content_type=content_type,
             headers=headers, persist=True, mandatory=True, timeout=self.publish_timeout_s,
         )
+        self.metrics.dead_lettered.labels(source, "permanent").inc()
+
+    async def redeliver(self, body: bytes, *, queue: str, headers: dict[str, Any], content_type: str | None,
+                        message_id: str | None, correlation_id: str | None, message_type: str | None,
+                        timestamp: datetime | None = None) -> None:
+        """Put a dead letter back on the consumer queue that gave up on it, confirmed, as it was published but
+        without the failure headers, so it starts again at attempt one.
+
+        Only that queue gets it (the default exchange routes by queue name, as a retry does): the other
+        subscribers of its routing key had it already. Raises when the queue no longer exists.
+        """
+        await self.broker.publish(
+            body, exchange=None, routing_key=queue,
+            headers={name: value for name, value in headers.items() if name not in FAILURE_HEADERS},
+            content_type=content_type, message_id=message_id, correlation_id=correlation_id,
+            message_type=message_type, timestamp=timestamp, persist=True, mandatory=True,
+            timeout=self.publish_timeout_s,
+        )
 
     # -- failures -------------------------------------------------------------------------------------
 
@@ -271,10 +336,11 @@ class Bus:
         permanent = isinstance(exc, PERMANENT_ERRORS)
         reason = f"{type(exc).__name__}: {exc}"[:2000]
         if permanent or attempt >= self.max_attempts:
-            headers.update(self._failure_headers(reason, kind="permanent" if permanent else "attempts-exhausted",
-                                                 attempts=attempt, queue=queue_name))
+            kind = "permanent" if permanent else "attempts-exhausted"
+            headers.update(self._failure_headers(reason, kind=kind, attempts=attempt, queue=queue_name))
             await self._republish(raw, headers, exchange=self.dead_letter_exchange,
                                   routing_key=routing_key)
+            self.metrics.dead_lettered.labels(queue_name, kind).inc()
             log.error("dead-lettered", queue=queue_name, message_id=raw.message_id, attempts=attempt,
                       error=reason, where="".join(traceback.format_exception(exc, limit=-2)[-3:]).strip())
             return True
@@ -309,6 +375,11 @@ class Bus:
             mandatory=True,
             timeout=self.publish_timeout_s,
         )
+
+
+async def _undecoded(message: Any) -> bytes:
+    """The body as it arrived: the dead-letter keeper stores bytes, whatever their content type says."""
+    return bytes(message.body)
 
 
 def _failure_policy(bus: Bus) -> type[BaseMiddleware]:

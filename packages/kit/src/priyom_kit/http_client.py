@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from .tracing import instrument_httpx
+
 #: Most redirects followed where following is on (identity answers a merged card with one 308).
 MAX_REDIRECTS = 3
 
@@ -43,6 +45,7 @@ class HttpClient:
             self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=self.timeout_s,
                                              follow_redirects=self.follow_redirects, max_redirects=MAX_REDIRECTS,
                                              transport=self.transport)
+            instrument_httpx(self._client)  # a span and a traceparent per request, when tracing is on
 
     async def close(self) -> None:
         if self._client is not None:

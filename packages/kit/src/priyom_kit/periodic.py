@@ -41,6 +41,10 @@ class Periodic:
         if not self.running:
             self._task = asyncio.create_task(self._run(), name=self.name)
 
+    async def launch(self) -> None:
+        """:meth:`start` as a service's lifecycle hook (``ServiceParts.after_start``, which awaits)."""
+        self.start()
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

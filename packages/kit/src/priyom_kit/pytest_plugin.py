@@ -63,11 +63,12 @@ def pg_admin_url() -> str:
     return os.environ.get("PRIYOM_TEST_PG_URL", DEFAULT_PG_ADMIN_URL)
 
 
-async def create_pg_database() -> str:
-    """Create an empty PostgreSQL database and return its SQLAlchemy asyncpg URL."""
+async def create_pg_database(prefix: str = "priyom_t_") -> str:
+    """Create an empty PostgreSQL database (named ``prefix`` and a random part) and return its SQLAlchemy
+    asyncpg URL."""
     import asyncpg
 
-    name = f"priyom_t_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(pg_admin_url())
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')

@@ -17,6 +17,8 @@ import uuid
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
+from .tracing import SpanKind, current_carrier, traced
+
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 
 
@@ -69,14 +71,16 @@ class RpcClient:
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
         try:
-            await self._channel.default_exchange.publish(
-                aio_pika.Message(body, content_type=content_type, correlation_id=correlation_id,
-                                 reply_to=DIRECT_REPLY_TO, expiration=self.request_ttl_ms / 1000,
-                                 delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT),
-                routing_key=queue,
-                mandatory=False,  # no confirms on this channel, so a return could not reach this call anyway
-            )
-            return await asyncio.wait_for(future, timeout)
+            with traced(f"{queue} request", SpanKind.CLIENT):  # the responder's span goes under it
+                await self._channel.default_exchange.publish(
+                    aio_pika.Message(body, content_type=content_type, correlation_id=correlation_id,
+                                     reply_to=DIRECT_REPLY_TO, expiration=self.request_ttl_ms / 1000,
+                                     delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
+                                     headers=current_carrier()),
+                    routing_key=queue,
+                    mandatory=False,  # no confirms on this channel, so a return could not reach this call
+                )
+                return await asyncio.wait_for(future, timeout)
         except TimeoutError:
             raise RpcTimeout(f"no reply from {queue} within {timeout} s") from None
         finally:

@@ -17,9 +17,13 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from aiobotocore.session import get_session
-from botocore.config import Config
-from botocore.exceptions import ClientError
+try:
+    from aiobotocore.session import get_session
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+except ImportError as missing:  # an optional extra: say which one, not just the module's name
+    raise ImportError("PRIYOM_BLOB_S3_BUCKET is set but the S3 client is not installed: pip install "
+                      "'priyom-kit[s3]' (images: docker build --build-arg KIT_EXTRAS=s3)") from missing
 
 #: Files up to this size go in one PUT; larger ones as parts of this size (S3's minimum part is 5 MiB).
 PART_BYTES = 8 * 1024 * 1024
@@ -82,6 +86,14 @@ class S3BlobStore:
             raise
         async with answer["Body"] as body:
             return await body.read()
+
+    async def delete(self, key: str) -> bool:
+        """Remove the object for good (an erasure request): True when it was there. Idempotent; a versioned
+        bucket keeps older versions, which its own lifecycle rules must expire."""
+        if await self.size(key) is None:
+            return False
+        await (await self._s3()).delete_object(Bucket=self.bucket, Key=self.object_name(key))
+        return True
 
     async def size(self, key: str) -> int | None:
         """The stored object's size, or None when there is none under that key."""

@@ -1,4 +1,5 @@
-"""The HTTP shell every service runs in: FastAPI with the bus in its lifespan, ``/health`` and ``/metrics``.
+"""The HTTP shell every service runs in: FastAPI with the bus in its lifespan, ``/health``, ``/livez`` and
+``/metrics``.
 
 Consumers and HTTP routes live in one process per service so one readiness check covers both, and so a
 service is started, stopped and supervised the same way whether it consumes, publishes or serves.
@@ -14,12 +15,16 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from .auth import Authenticator, admin_token_authenticator
+from .auth import Authenticator, route_roles
 from .bus import Bus
+from .http_observability import observe_http
 from .logging import configure_logging, get_logger
 from .settings import ServiceSettings
+from .staff_auth import verifier_for
+from .tracing import shutdown_tracing
 
 Check = Callable[[], Awaitable[bool]]
 Hook = Callable[[], Awaitable[None]]
@@ -68,18 +73,23 @@ def build_app(parts: ServiceParts) -> FastAPI:
                 yield
             finally:
                 for hook in parts.before_stop:
-                    await hook()
+                    await _bounded(hook(), hook, log)
         finally:
-            await parts.bus.stop()
+            await _bounded(parts.bus.stop(), parts.bus.stop, log)
             for hook in parts.on_stop:
-                await hook()
+                await _bounded(hook(), hook, log)
+            if (close := getattr(app.state.authenticator, "close", None)) is not None:
+                await _bounded(close(), close, log)
             log.info("stopped", service=parts.name)
+            shutdown_tracing()
 
     app = FastAPI(title=parts.title, description=parts.description, version="0.1.0", lifespan=lifespan)
     app.state.parts = parts
+    observe_http(app, parts.name, parts.settings, parts.registry)
     for name, value in parts.state.items():
         setattr(app.state, name, value)
-    app.state.authenticator = parts.authenticator or admin_token_authenticator(parts.settings.admin_token)
+    # The admin token, the services' credentials, and staff tokens checked at tickets (staff_auth.py).
+    app.state.authenticator = parts.authenticator or verifier_for(parts.settings)
     checks: dict[str, Check] = {"broker": parts.bus.ping, **parts.checks}
 
     @app.get("/health", tags=["operations"], summary="Readiness: broker and database reachable")
@@ -90,13 +100,49 @@ def build_app(parts: ServiceParts) -> FastAPI:
         return JSONResponse({"status": "ok" if ok else "unavailable", "service": parts.name, "checks": detail},
                             status_code=200 if ok else 503)
 
+    @app.get("/livez", tags=["operations"], summary="Liveness: this process's event loop answers")
+    async def livez() -> JSONResponse:
+        # Deliberately checks nothing outside the process: a broker or database outage makes every pod
+        # unready (/health) but must not make the orchestrator restart them all. Being async, this answers
+        # only while the event loop turns, so a wedged loop still fails the probe and is restarted.
+        return JSONResponse({"status": "alive", "service": parts.name})
+
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(parts.registry), media_type=CONTENT_TYPE_LATEST)
 
+    document_roles(app.routes)
     for router in parts.routers:
+        document_roles(router.routes)
         app.include_router(router)
     return app
+
+
+def document_roles(routes: Sequence[Any]) -> None:
+    """Write each route's roles into the OpenAPI document (``x-priyom-roles``: the roles, or ``public``), so an
+    integrator reads who may call what, and the role matrix test checks every route of a running service.
+    Done on the routers' own routes, before they are included (FastAPI builds the app's copies from them)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            roles = route_roles(route.dependant)
+            marker = sorted(roles) if roles is not None else "public"
+            route.openapi_extra = {**(route.openapi_extra or {}), "x-priyom-roles": marker}
+        elif (inner := getattr(route, "original_router", None)) is not None:  # a router included in a router
+            document_roles(inner.routes)
+
+
+#: The longest one step of a shutdown may take (the bus alone gives its handlers 15 s to finish).
+STOP_STEP_S = 20.0
+
+
+async def _bounded(step: Awaitable[None], what: Callable[..., Any], log: Any) -> None:
+    """One step of a shutdown, given :data:`STOP_STEP_S`: a step that hangs (a peer that never answers a
+    close) must not keep the others (the database, the bus) from closing, nor the process from exiting
+    before its orchestrator's kill; the step is named in the log, so the hang can be found."""
+    try:
+        await asyncio.wait_for(step, STOP_STEP_S)
+    except TimeoutError:
+        log.warning("shutdown step overran", step=getattr(what, "__qualname__", repr(what)), limit_s=STOP_STEP_S)
 
 
 async def _safe(check: Check) -> bool:

@@ -8,17 +8,73 @@ prefix (``IDENTITY_PORT``, ``TICKETS_DATABASE_URL``, …) by subclassing :class:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from priyom_kit.secret_files import SecretFilesSource
+
+#: The shortest secret a service accepts for a key or token that guards one of its own doors.
+MIN_SECRET_CHARS = 16
+
+
+def _empty_is_unset(value: object) -> object:
+    """``NAME=`` (an empty or blank value, as compose files and ``.env`` templates pass an unset variable)
+    means the feature is off: an empty string must never become an HMAC key or a token anyone can send."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _long_enough(value: SecretStr | None) -> SecretStr | None:
+    if value is not None and len(value.get_secret_value()) < MIN_SECRET_CHARS:
+        # The message names the rule, never the value: settings errors end up in logs.
+        raise ValueError(f"a secret must be at least {MIN_SECRET_CHARS} characters (or empty to turn its "
+                         "feature off)")
+    return value
+
+
+#: A key or token Priyom checks what arrives against (an HMAC key, a bearer token, a webhook secret): empty
+#: means off, shorter than :data:`MIN_SECRET_CHARS` refuses to start, so a guessable one never goes live.
+Secret = Annotated[SecretStr | None, BeforeValidator(_empty_is_unset), AfterValidator(_long_enough)]
+
+#: A credential Priyom presents to someone else's server (a mailbox or PBX password, a relay password):
+#: empty means off, but its length is that server's rule, not ours, so none is imposed here.
+Credential = Annotated[SecretStr | None, BeforeValidator(_empty_is_unset)]
+
+
+def _service_tokens(value: object) -> object:
+    """The environment's JSON object; empty (``PRIYOM_SERVICE_TOKENS=``) is none."""
+    if isinstance(value, str):
+        return json.loads(value) if value.strip() else {}
+    return value
+
+
+def _each_long_enough(value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+    for token in value.values():
+        _long_enough(token)
+    return value
+
+
+#: ``PRIYOM_SERVICE_TOKENS``: each calling service's own credential, by service name.
+ServiceTokens = Annotated[dict[str, SecretStr], NoDecode, BeforeValidator(_service_tokens),
+                          AfterValidator(_each_long_enough)]
 
 
 class ServiceSettings(BaseSettings):
-    """Fields every service has. Subclasses set ``model_config`` with their own ``env_prefix``."""
+    """Fields every service has. Subclasses set ``model_config`` with their own ``env_prefix``.
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    Every variable may also be given as a file, ``NAME_FILE=/run/secrets/name`` (:mod:`priyom_kit.secret_files`).
+    """
+
+    # hide_input_in_errors: a refused value (a short token, a URL with its password) never reaches the log
+    # through the validation error that stops the service. Subclasses' model_config is merged with this one.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
 
     amqp_url: SecretStr = Field(
         default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
@@ -46,9 +102,26 @@ class ServiceSettings(BaseSettings):
         default=10.0, gt=0, validation_alias="PRIYOM_PUBLISH_TIMEOUT_S",
         description="How long a publish waits for the broker's confirm before failing (503 at the edges)",
     )
-    admin_token: SecretStr | None = Field(
+    admin_token: Secret = Field(
         default=None, validation_alias="PRIYOM_ADMIN_TOKEN",
-        description="Bearer token with the admin role; without it the authenticated APIs refuse everyone",
+        description="Bearer token with the admin role (at least 16 characters); empty: the authenticated APIs "
+                    "refuse everyone",
+    )
+    service_tokens: ServiceTokens = Field(
+        default_factory=dict, validation_alias="PRIYOM_SERVICE_TOKENS",
+        description='Service credentials, JSON {"tickets": "…", "router": "…"} (each at least 16 characters): a '
+                    "service calls the others with its own entry, and each entry is accepted with the service role "
+                    "only (cards and internal exports, never admin); empty: services call each other with none",
+    )
+    staff_url: str | None = Field(
+        default=None, validation_alias="PRIYOM_STAFF_URL",
+        description="Tickets' address, where the other services check a staff token (GET /api/v1/me); empty: "
+                    "they accept only the admin and service tokens",
+    )
+    staff_cache_s: float = Field(
+        default=30.0, ge=0, le=3600, validation_alias="PRIYOM_STAFF_CACHE_S",
+        description="How long a checked staff token is trusted before tickets is asked again: a revoked or "
+                    "expired token stops working within this time (0: ask every time)",
     )
     blob_dir: Path = Field(
         default=Path("var/blobs"), validation_alias="PRIYOM_BLOB_DIR",
@@ -70,8 +143,27 @@ class ServiceSettings(BaseSettings):
         description="Key prefix of the attachment objects in the bucket")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     log_json: bool = Field(default=False, validation_alias="LOG_JSON", description="JSON log lines")
+    otlp_endpoint: Annotated[str | None, BeforeValidator(_empty_is_unset)] = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT",
+        description="OpenTelemetry collector's OTLP/HTTP base URL (traces go to <url>/v1/traces); empty: no "
+                    "tracing, at no cost (docs/observability.md)",
+    )
+    otel_service_name: Annotated[str | None, BeforeValidator(_empty_is_unset)] = Field(
+        default=None, validation_alias="OTEL_SERVICE_NAME",
+        description="Service name on the spans; empty: the service's own (intake-web, identity, …)",
+    )
     host: str = Field(default="127.0.0.1", description="HTTP listen address")
     port: int = Field(default=8000, description="HTTP listen port")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment, then ``NAME_FILE`` files (never both for one name), then pydantic's own."""
+        return (init_settings, env_settings, SecretFilesSource(settings_cls), dotenv_settings,
+                file_secret_settings)
 
 
 def database_url_field(env_prefix: str, default: str, description: str) -> Any:

@@ -8,6 +8,9 @@
 ``telegram_bot_api``  a local Telegram Bot API server
 ``json_webhook_peer`` the far end of the JSON webhook channel
 ``ports``             free local ports, and waiting for one to listen
+``browser``           Chromium for Playwright (``CHROMIUM``, ``needs_chromium``) and an ASGI app on a real
+                      port (``served``)
+``chaos``             the chaos run: four channels of customers, services killed, the broker restarted
 
 The fakes speak the real protocols of what cannot run here; nothing is a mock of Priyom's own code. The
 services never import this package (``.importlinter``), and it knows no service's internals: it starts them

@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 Event = dict[str, str]
+#: The fields of a channel's snapshot, as events carry them and ``CoreShowChannels`` lists them.
+SNAPSHOT = ("Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName", "ConnectedLineNum",
+            "ConnectedLineName", "Context", "Exten", "Priority", "Linkedid")
 OnSent = Callable[[Mapping[str, str], float], None]
 
 
@@ -141,11 +144,19 @@ class FakeAmiServer:
                     self.on_sent(event, time.time())
 
     def _follow(self, event: Mapping[str, Any]) -> None:
+        """Keep each live channel as Asterisk would list it now: every event carries a snapshot of its
+        channel (and a ``Dest``-prefixed one of the other party), whose fields replace the listed ones."""
         name, uniqueid = event.get("Event"), event.get("Uniqueid")
         if name == "Newchannel" and uniqueid:
             self.live_channels[str(uniqueid)] = {k: str(v) for k, v in event.items() if k not in ("Event", "Privilege")}
-        elif name == "Hangup" and uniqueid:
+            return
+        if name == "Hangup" and uniqueid:
             self.live_channels.pop(str(uniqueid), None)
+            return
+        for prefix in ("", "Dest"):
+            listed = self.live_channels.get(str(event.get(f"{prefix}Uniqueid", "")))
+            if listed is not None:
+                listed.update({key: str(event[f"{prefix}{key}"]) for key in SNAPSHOT if f"{prefix}{key}" in event})
 
     async def _write(self, client: _Client, wire: bytes) -> None:
         try:

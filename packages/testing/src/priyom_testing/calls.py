@@ -47,8 +47,13 @@ def _spawn(env: dict[str, str], workdir: Path, name: str) -> subprocess.Popen[by
 async def bridge(stack: Stack, ami: FakeAmiServer, name: str = "telephony-ami") -> AsyncIterator[int]:
     """One more intake-telephony process on the stack's bus, with its AMI bridge logged in to ``ami``."""
     port = free_port()
+    # Its own database: the calls a bridge keeps are resumed by that bridge alone.
+    database = f"sqlite+aiosqlite:///{stack.workdir / name}.db"
     env = {**stack.env, f"{ENV_PREFIX['intake-telephony']}PORT": str(port), "AMI_HOST": "127.0.0.1",
-           "AMI_PORT": str(ami.port), "AMI_USERNAME": ami.username, "AMI_SECRET": ami.secret}
+           "AMI_PORT": str(ami.port), "AMI_USERNAME": ami.username, "AMI_SECRET": ami.secret,
+           f"{ENV_PREFIX['intake-telephony']}DATABASE_URL": database}
+    await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "priyom_intake_telephony", "migrate"], env=env,
+                            cwd=stack.workdir, check=True, capture_output=True, timeout=120)
     process = await asyncio.to_thread(_spawn, env, stack.workdir, name)
     try:
         await ami.wait_for_login(timeout=60)

@@ -187,6 +187,43 @@ class ScriptedPbx:
                   self._cdr(trunk, b["Channel"], "ANSWERED", 60, None)]
         return linkedid, events
 
+    def picked_up_call(self, caller: str, rung: str, picker: str, *,
+                       order: Sequence[str] = ("pickup", "hangup", "dialend", "bridge"),
+                       feature_code: str = "*8") -> tuple[str, list[Event]]:
+        """A call ringing on ``rung`` that ``picker`` takes with a pickup feature code (``Pickup()``).
+
+        The picker's phone first has a call of its own (the code it dialled, its own ``Linkedid``). Then
+        Asterisk 12-22 masquerades (``ast_do_pickup`` -> ``ast_channel_move``): the picker's channel takes the
+        rung channel's place in the ``Dial`` (the two swap ``Uniqueid``/``Linkedid``), the rung phone's
+        channel hangs up with cause 26, and the steps of ``order`` follow in that order: ``pickup`` (the
+        ``Pickup`` event; left out when a PBX's event filter drops it), ``hangup`` (the rung channel's),
+        ``dialend`` (the ``Dial`` answered by the picker's channel) and ``bridge`` (picker and caller
+        bridged; the picker's channel takes the caller's ``Linkedid`` there)."""
+        trunk = self.inbound(caller)
+        linkedid = trunk["Uniqueid"]
+        ringing = self._phone(rung, linkedid, caller, "")
+        own = self._channel(picker, linkedid=None, num=picker, name=f"Agent {picker}", exten=feature_code,
+                            context="from-internal", state=4)
+        events = [self._event("Newchannel", ("", trunk)), self._event("Newchannel", ("", ringing)),
+                  self._event("DialBegin", ("", trunk), ("Dest", ringing), DialString=rung),
+                  self._state(ringing, 5), self._event("Newchannel", ("", own)), self._state(own, 6)]
+        picking = dict(own)  # the snapshot the Pickup event carries: the picker before the masquerade
+        bridge = f"{self.system}-bridge-{next(self._ids)}"
+        steps = {
+            "pickup": [self._event("Pickup", ("", picking), ("Target", ringing))],
+            "hangup": [self._hangup(ringing, 26)],
+            "dialend": [self._event("DialEnd", ("", trunk), ("Dest", own), DialStatus="ANSWER")],
+            "bridge": [self._bridge(bridge, {**own, "Linkedid": linkedid}), self._bridge(bridge, trunk)],
+        }
+        for step in order:
+            events += steps[step]
+        if "hangup" not in order:
+            events.append(self._hangup(ringing, 26))
+        own["Linkedid"] = linkedid
+        events += [self._bridge(bridge, trunk, leave=True), self._bridge(bridge, own, leave=True),
+                   self._hangup(own), self._hangup(trunk)]
+        return linkedid, events
+
     def originated_call(self, agent: str, number: str) -> tuple[str, list[Event]]:
         """What an ``Originate`` of ``PJSIP/<agent>`` to ``number`` produces: the agent's phone rings first,
         then the number is dialled out through the trunk and answers."""

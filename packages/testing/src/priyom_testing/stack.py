@@ -4,7 +4,9 @@ benchmarks. Nothing here knows a service's internals: it uses the same commands 
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -27,15 +29,17 @@ SERVICES: dict[str, str] = {
     "router": "priyom_router",
 }
 ENV_PREFIX = {name: name.upper().replace("-", "_") + "_" for name in SERVICES}
-MIGRATED = ("identity", "tickets", "router", "intake-email", "intake-messenger")
+MIGRATED = ("identity", "tickets", "router", "intake-email", "intake-messenger", "intake-telephony")
 
 
 @dataclass
 class Stack:
-    """A running set of services. ``url(name)`` is each service's base URL."""
+    """A running set of services. ``url(name)`` is each service's base URL. ``python`` names the interpreter
+    of a service installed apart (its own virtualenv, scripts/check_deploy_venvs.py); others run on this one."""
 
     env: dict[str, str]
     workdir: Path
+    python: dict[str, str] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -50,25 +54,48 @@ class Stack:
         path = self.workdir / f"{service}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def dead_letters(self, **filters: str | int) -> list[dict]:
+        """The dead letters tickets keeps (``GET /api/v1/dead-letters``, every state unless ``state`` is
+        given), newest first. Tickets drains the broker's dead-letter queue into its table, so a test that
+        asserts what was or was not dead-lettered reads it here, not from the queue."""
+        params = {"state": "all", "limit": 200, **filters}
+        response = httpx.get(f"{self.url('tickets')}/api/v1/dead-letters", params=params,
+                             headers=self.admin_headers, timeout=10)
+        response.raise_for_status()
+        return response.json()["items"]
+
+    def console_url(self, extension: str, token: str) -> str:
+        """``/ws/agent`` for ``extension`` with a fresh one-time ticket issued to ``token``'s holder, as the
+        console asks for it (the socket takes no bearer token)."""
+        issued = httpx.post(f"{self.url('tickets')}/api/v1/ws-tickets",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        issued.raise_for_status()
+        ws = self.url("tickets").replace("http://", "ws://")
+        return f"{ws}/ws/agent?extension={extension}&ticket={issued.json()['ticket']}"
+
     def migrate(self) -> None:
         for service in MIGRATED:
-            subprocess.run([sys.executable, "-m", SERVICES[service], "migrate"], env=self.env, check=True,
-                           cwd=self.workdir, capture_output=True, timeout=120)
+            subprocess.run([self.python.get(service, sys.executable), "-m", SERVICES[service], "migrate"],
+                           env=self.env, check=True, cwd=self.workdir, capture_output=True, timeout=120)
 
     def start(self, services: Iterable[str] = SERVICES, timeout: float = 60) -> None:
         services = list(services)
-        if "identity" in services and "identity" not in self.ports:  # tickets, started first, reads its cards
-            self.ports["identity"] = free_port()
-            self.env["IDENTITY_PORT"] = str(self.ports["identity"])
+        # Every port first: services started early call ones started later (tickets reads identity's cards,
+        # identity gathers tickets' and the router's parts of a subject export).
         for service in services:
             if service not in self.ports:
                 self.ports[service] = free_port()
                 self.env[f"{ENV_PREFIX[service]}PORT"] = str(self.ports[service])
+        for service in services:
             self.env["INTAKE_WEB_TICKETS_PUBLIC_URL"] = self.url("tickets") if "tickets" in self.ports else ""
             self.env["TICKETS_IDENTITY_URL"] = self.url("identity") if "identity" in self.ports else ""
+            self.env["IDENTITY_TICKETS_URL"] = self.url("tickets") if "tickets" in self.ports else ""
+            self.env["IDENTITY_ROUTER_URL"] = self.url("router") if "router" in self.ports else ""
+            self.env["PRIYOM_STAFF_URL"] = self.url("tickets") if "tickets" in self.ports else ""
             log = open(self.workdir / f"{service}.log", "ab")  # noqa: SIM115 - closed with the process
             self.processes[service] = subprocess.Popen(
-                [sys.executable, "-m", SERVICES[service], "serve"], env=self.env, cwd=self.workdir,
+                [self.python.get(service, sys.executable), "-m", SERVICES[service], "serve"], env=self.env,
+                cwd=self.workdir,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         for service in services:
@@ -109,6 +136,11 @@ def database_urls(backend: str, workdir: Path, create_pg: Callable[[], str]) -> 
     return {service: f"sqlite+aiosqlite:///{workdir / service}.db" for service in MIGRATED}
 
 
+#: The services that call another service's API (tickets and the router read identity's cards; identity
+#: gathers tickets' and the router's parts of a subject export).
+SERVICE_CALLERS = ("identity", "router", "tickets")
+
+
 def stack_env(base: Mapping[str, str], *, workdir: Path, prefix: str, admin_token: str,
               database_urls: Mapping[str, str]) -> dict[str, str]:
     env = dict(base)
@@ -119,6 +151,17 @@ def stack_env(base: Mapping[str, str], *, workdir: Path, prefix: str, admin_toke
         PRIYOM_RETRY_DELAY_MS="200",
         LOG_LEVEL="INFO",
         INTAKE_EMAIL_SMTP_PORT=str(free_port()),  # 2525 may be taken by another stack on this machine
+        INTAKE_EMAIL_CHECK_SENDERS="false",  # no DNS here: every lookup would only wait for its timeout
+        # The tests and benchmarks post hundreds of contacts from one address without a browser: the form's
+        # bot check and rate limits (tested in services/intake-web) would stop them.
+        INTAKE_WEB_CHALLENGE="none",
+        INTAKE_WEB_RATE_LIMIT_PER_IP="1000000/minute",
+        INTAKE_WEB_RATE_LIMIT_PER_IDENTIFIER="1000000/minute",
+        INTAKE_WEB_MAX_CONCURRENT_SUBMISSIONS="1000",
+        PRIYOM_PUBLIC_LINK_SECRET=secrets.token_urlsafe(24),
+        # Each service calls the others with its own credential, never the admin token.
+        PRIYOM_SERVICE_TOKENS=json.dumps({name: secrets.token_urlsafe(24) for name in SERVICE_CALLERS}),
+        TICKETS_PUBLIC_LINK_RATE="1000000/minute",
     )
     env.update({f"{ENV_PREFIX[service]}DATABASE_URL": url for service, url in database_urls.items()})
     return env

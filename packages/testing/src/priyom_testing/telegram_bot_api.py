@@ -6,9 +6,11 @@ aiogram is pointed at it with ``TelegramAPIServer.from_base(fake.base_url)``. It
 ``{"ok": true, "result": …}`` answers and the real error envelopes (401 Unauthorized, 400 Bad Request,
 403 Forbidden: bot was blocked by the user, 409 Conflict while a webhook is set, 429 with
 ``parameters.retry_after``). ``getUpdates`` confirms every update below ``offset`` and long-polls for
-``timeout`` seconds, as the real one does; files are served at ``GET /file/bot<token>/<file_path>``.
+``timeout`` seconds, as the real one does; files are served at ``GET /file/bot<token>/<file_path>`` after
+``getFile`` (which refuses, as the real one does, files over the cloud Bot API's 20 MB download limit).
 
-Tests queue updates with :meth:`FakeBotAPI.add_update`, push them to a webhook with :meth:`push_webhook`
+Tests queue updates with :meth:`FakeBotAPI.add_update`, add files with :meth:`add_file` (a sticker, in the
+Bot API's own shape, with :meth:`add_sticker`), push an update to a webhook with :meth:`push_webhook`
 (as Telegram does, with ``X-Telegram-Bot-Api-Secret-Token``), read what the bot sent in :attr:`sent`, and
 make the next call of a method fail with :meth:`fail_next`. :class:`FakeBotAPIThread` serves it from a thread
 of its own, for a bot running in another process.
@@ -35,6 +37,10 @@ TOKEN = f"{BOT_ID}:AAH-fake-token-for-tests-only_0123456789"
 T = TypeVar("T")
 #: How long ``getUpdates`` may hold a request, whatever ``timeout`` asks (keeps tests fast).
 MAX_POLL_S = 2.0
+#: The largest file the cloud Bot API lets a bot download; ``getFile`` refuses bigger ones.
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+#: A sticker's file format follows its flags, and Telegram's ``file_path`` says it with the extension.
+_STICKER_EXTENSIONS = {(False, False): "webp", (True, False): "tgs", (False, True): "webm"}
 
 
 @dataclass
@@ -107,6 +113,20 @@ class FakeBotAPI:
     def add_file(self, file_id: str, data: bytes, file_path: str) -> None:
         """A file the bot may ``getFile`` and download (``file_path`` like ``photos/file_1.jpg``)."""
         self.files[file_id] = StoredFile(file_id, f"u{file_id[-12:]}", file_path, data)
+
+    def add_sticker(self, file_id: str, data: bytes, *, emoji: str | None = "🙂", is_animated: bool = False,
+                    is_video: bool = False, set_name: str = "PriyomTest") -> dict[str, Any]:
+        """A sticker the bot may download, as ``getFile`` serves it (``stickers/file_<n>.webp|tgs|webm``);
+        returns the ``Sticker`` object of the Bot API to put in a message."""
+        extension = _STICKER_EXTENSIONS[(is_animated, is_video)]
+        self.add_file(file_id, data, f"stickers/file_{len(self.files)}.{extension}")
+        sticker: dict[str, Any] = {
+            "width": 512, "height": 512, "is_animated": is_animated, "is_video": is_video, "type": "regular",
+            "set_name": set_name, "file_id": file_id, "file_unique_id": self.files[file_id].file_unique_id,
+            "file_size": len(data)}
+        if emoji is not None:
+            sticker["emoji"] = emoji
+        return sticker
 
     def fail_next(self, method: str, error_code: int, description: str, *, retry_after: int | None = None,
                   times: int = 1) -> None:
@@ -210,6 +230,8 @@ class FakeBotAPI:
         stored = self.files.get(str(params.get("file_id")))
         if stored is None:
             raise ApiError(400, "Bad Request: wrong file_id or the file is temporarily unavailable")
+        if len(stored.data) > MAX_DOWNLOAD_BYTES:
+            raise ApiError(400, "Bad Request: file is too big")
         return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
                 "file_size": len(stored.data), "file_path": stored.file_path}
 

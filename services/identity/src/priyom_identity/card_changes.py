@@ -11,9 +11,9 @@ which is what bounds staleness in the first place, so the failure is logged rath
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from priyom_contracts import MAX_CHANGED_CARDS, ClientChange, ClientChanged
+from priyom_contracts import MAX_CHANGED_CARDS, CardMerge, ClientChange, ClientChanged
 from priyom_kit import Publish, get_logger
 
 from .lookup.cache import LookupCache
@@ -32,9 +32,11 @@ class CardChanges:
         self._publish = publish
 
     async def committed(self, change: ClientChange, client_ids: Iterable[uuid.UUID], *,
-                        channel: str = API_CHANNEL) -> None:
+                        channel: str = API_CHANNEL, merges: Sequence[CardMerge] = ()) -> None:
         """Call after the transaction that changed ``client_ids`` committed (never before: a process that
-        reloads between the announcement and the commit would cache the old answer again)."""
+        reloads between the announcement and the commit would cache the old answer again). ``merges`` says
+        which card went into which, for the services that keep rows per client (they travel in the first
+        message of a long change)."""
         ids = list(dict.fromkeys(client_ids))
         if not ids:
             return
@@ -44,7 +46,8 @@ class CardChanges:
         for start in range(0, len(ids), MAX_CHANGED_CARDS):
             key = uuid.uuid4()
             event = ClientChanged(correlation_id=key, channel=channel, idempotency_key=f"client-changed:{key}",
-                                  change=change, client_ids=ids[start:start + MAX_CHANGED_CARDS])
+                                  change=change, client_ids=ids[start:start + MAX_CHANGED_CARDS],
+                                  merges=list(merges) if start == 0 else [])
             try:
                 await self._publish(event)
             except Exception as exc:  # noqa: BLE001 - the change is committed; caches expire by their TTL

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from priyom_contracts import MessengerId, PersonRole, ServiceContract
+from priyom_contracts import ChannelName, MessengerId, PersonRole, ServiceContract
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 OptionalText = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)] | None
@@ -76,6 +76,9 @@ class ClientUpdate(BaseModel):
     contracts: list[ServiceContract] | None = Field(default=None, max_length=200,
                                                     description="Replaces the card's contracts")
     provisional: Literal[False] | None = Field(default=None, description="false: an agent confirmed the card")
+    reply_channel: ChannelName | None = Field(
+        default=None, description="Where the client wants answers when their own channel has no way back: "
+        "telegram or email; null: the deployment's order")
 
 
 class HistoryEntry(BaseModel):

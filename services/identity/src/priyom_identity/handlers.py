@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import (
     AutomatedKind,
+    CardMerge,
     ClientChange,
     ClientChanged,
     ClientLookupReply,
@@ -17,15 +18,19 @@ from priyom_contracts import (
     ContactReceived,
     DeliveryReported,
     DeliveryStatus,
+    ErasureReported,
     TicketCreated,
 )
-from priyom_kit import Bus, PermanentError, TransientError, get_logger
+from priyom_kit import Bus, TransientError, get_logger
 from priyom_kit.db import Inbox
 
+from . import erasure_reports
+from .canonical_identifiers import normalise_email
 from .card_changes import CardChanges
+from .erasure_outbox import request_by_id
 from .identify import identify_contact
 from .lookup.client_lookup import ClientLookup, request_id_of
-from .matching import NoUsableIdentifier, sender_identifiers
+from .mail_replies import record_sent
 from .merging import CardGone
 from .policy import MatchPolicy
 from .store import note_ticket
@@ -50,10 +55,6 @@ async def on_contact_received(event: ContactReceived, *, sessions: async_session
     commit: a crash in between leaves the outcome in the inbox, and the redelivery publishes it again
     (same ``message_id``), so downstream sees one identification however often this runs.
     """
-    try:
-        sender_identifiers(event.contact.sender, policy.region, policy.email)  # refuse hopeless ones early
-    except NoUsableIdentifier as exc:
-        raise PermanentError(str(exc)) from None
     identified = await identify_recorded(event, sessions=sessions, inbox=inbox, policy=policy, changes=changes)
     if event.contact.automated is AutomatedKind.BOUNCE and event.contact.undeliverable:
         await note_bounce(event, sessions=sessions, policy=policy, changes=changes)
@@ -75,12 +76,13 @@ async def identify_recorded(event: ContactReceived, *, sessions: async_sessionma
     """
     for _ in range(RACE_ATTEMPTS):
         changed: set[UUID] = set()
+        merges: list[CardMerge] = []
         try:
             async with sessions() as session, session.begin():
                 recorded = await inbox.recall(session, event.idempotency_key)
                 if recorded is not None:
                     return ContactIdentified.model_validate(recorded)
-                client = await identify_contact(session, event.contact, event.channel, policy, changed)
+                client = await identify_contact(session, event.contact, event.channel, policy, changed, merges)
                 identified = ContactIdentified(
                     correlation_id=event.correlation_id, channel=event.channel,
                     idempotency_key=event.idempotency_key, contact=event.contact, client=client,
@@ -88,7 +90,7 @@ async def identify_recorded(event: ContactReceived, *, sessions: async_sessionma
                 if not await inbox.record(session, event.idempotency_key, identified.model_dump(mode="json")):
                     raise _InboxRaced
             if changes is not None:
-                await changes.committed(ClientChange.IDENTIFIED, changed, channel=event.channel)
+                await changes.committed(ClientChange.IDENTIFIED, changed, channel=event.channel, merges=merges)
             return identified
         except (IntegrityError, CardGone, _InboxRaced):
             # Another contact claimed one of these identifiers (or this very message) first: read again.
@@ -127,7 +129,8 @@ async def note_bounce(event: ContactReceived, *, sessions: async_sessionmaker[As
 
 async def on_delivery_reported(event: DeliveryReported, *, sessions: async_sessionmaker[AsyncSession],
                                policy: MatchPolicy, changes: CardChanges | None = None) -> None:
-    """The email channel's result for a reply: a final failure flags the address, a delivery clears it.
+    """The email channel's result for a reply: a final failure flags the address, a delivery clears it and
+    remembers the Message-ID, whose answer proves the address.
 
     Idempotent by nature, so no inbox: a redelivered report finds the flag already as it leaves it.
     """
@@ -140,6 +143,10 @@ async def on_delivery_reported(event: DeliveryReported, *, sessions: async_sessi
         else:
             changed = await clear_undeliverable(session, str(event.recipient_email),
                                                 delivered_at=event.occurred_at, rules=policy.email)
+            if event.external_message_id:
+                # Its answer, quoting this Message-ID, will prove the address (mail_replies.py).
+                await record_sent(session, event.external_message_id,
+                                  normalise_email(str(event.recipient_email), policy.email), event.occurred_at)
     if changed:
         log.info("email deliverability changed", status=event.status.value, cards=len(changed),
                  reply_id=str(event.reply_id))
@@ -162,3 +169,10 @@ async def on_ticket_created(event: TicketCreated, *, sessions: async_sessionmake
         noted = await note_ticket(session, event.contact_id, event.number)
     if not noted:
         log.info("ticket for a contact not in the history", contact_id=str(event.contact_id))
+
+
+async def on_erasure_reported(event: ErasureReported, *, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """A service redacted what it held for an erasure: keep its counts as part of the erasure's report."""
+    async with sessions() as session, session.begin():
+        await erasure_reports.record(session, event, await request_by_id(session, event.erasure_id))
+    log.info("erasure reported", erasure_id=str(event.erasure_id), service=event.service)

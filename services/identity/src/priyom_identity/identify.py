@@ -9,37 +9,64 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_contracts import ClientMatch, Contact
+from priyom_contracts import CardMerge, ClientMatch, Contact, MatchKind
 
 from . import store
 from .cards import NewClient
-from .matching import EMAIL, Decision, Identifier, Owner, decide, parse_identifiers, sender_identifiers
+from .claims import as_sent_by
+from .identifier_claims import take_proven_claims
+from .mail_replies import prove_replies
+from .matching import (
+    EMAIL,
+    Decision,
+    Identifier,
+    NoUsableIdentifier,
+    Owner,
+    decide,
+    parse_identifiers,
+    sender_identifiers,
+)
 from .merging import fold_person, merge_cards
 from .policy import MatchPolicy
+from .reach import reach_of
 
 #: Who the audit records as the author of what identification did on its own.
 IDENTITY_ACTOR = "identity"
 #: The card of machine-written contacts from unknown addresses, and the reserved identifier that finds it.
 MACHINE_SENDERS_NAME = "Автоматические отправители"
 MACHINE_SENDERS = Identifier("system", "automated-senders", "automated-senders")
+#: The card of contacts that gave no identifier at all (a mail with no usable address anywhere): they still
+#: become tickets, an agent sees who they are from only in the message, and may move them to the right card.
+UNKNOWN_SENDERS_NAME = "Неизвестный отправитель"
+UNKNOWN_SENDERS = Identifier("system", "unknown-senders", "unknown-senders")
 
 
 async def identify_contact(session: AsyncSession, contact: Contact, channel: str, policy: MatchPolicy,
-                           changed: set[uuid.UUID] | None = None) -> ClientMatch:
+                           changed: set[uuid.UUID] | None = None,
+                           merges: list[CardMerge] | None = None) -> ClientMatch:
     """Match ``contact`` to a card, or create a provisional one; record the contact on the card.
 
-    Cards whose lookup answer this changes (a provisional card absorbed by Telegram contact sharing) are
-    added to ``changed``, so the caller can drop them from its cache once the transaction commits.
-    Raises :class:`~priyom_identity.matching.NoUsableIdentifier` when the sender cannot be identified.
+    Identifiers the channel does not prove are stored as claims (see :mod:`.claims`). Cards whose lookup
+    answer this changes (a provisional card absorbed by Telegram contact sharing, a claim a call proved) are
+    added to ``changed``, so the caller can drop them from its cache once the transaction commits; an absorbed
+    card is added to ``merges`` too, so the announcement tells services with rows per client where they go.
+    A sender with no usable identifier is filed on the shared "unknown sender" card (never refused: after a
+    channel accepted the contact, refusing it here would lose it).
     """
     changed = set() if changed is None else changed
-    wanted = sender_identifiers(contact.sender, policy.region, policy.email)
+    try:
+        wanted = as_sent_by(channel, sender_identifiers(contact.sender, policy.region, policy.email))
+    except NoUsableIdentifier:
+        return await _unknown_sender(session, contact, channel)
+    wanted = await prove_replies(session, channel, contact.thread, wanted)
     owners = await store.owners_of(session, wanted)
     decision = decide(wanted, owners)
     owner = decision.owner
     if decision.absorb is not None and owner is not None:
         owner = await _absorb_shared_contact(session, decision, owner, wanted, owners)
         changed.update({decision.absorb, owner.client_id})
+        if merges is not None:
+            merges.append(CardMerge(source_id=decision.absorb, target_id=owner.client_id))
     # A machine we have never heard of (a mailer daemon's bounce, an unknown address's auto-reply) gets no
     # card of its own, nor are its addresses kept: a person who later writes from one is a new client.
     machine = owner is None and contact.automated is not None
@@ -49,7 +76,10 @@ async def identify_contact(session: AsyncSession, contact: Contact, channel: str
         owner = await _colleague(session, contact, wanted, policy) or await _provisional_card(
             session, contact, wanted)
     if not machine:
-        await store.add_identifiers(session, owner, decision.new_identifiers)
+        proof = f"channel:{channel}"
+        changed.update(await take_proven_claims(session, owner, decision.proven_claims, verified_by=proof,
+                                                actor=IDENTITY_ACTOR))
+        await store.add_identifiers(session, owner, decision.new_identifiers, verified_by=proof)
     await store.record_contact(session, owner, channel=channel, contact_id=contact.contact_id,
                                occurred_at=contact.received_at)
     for other in decision.possible_duplicates:
@@ -61,6 +91,7 @@ async def identify_contact(session: AsyncSession, contact: Contact, channel: str
         account_manager=summary.account_manager,
         sla_tier=summary.sla_tier, possible_duplicates=decision.possible_duplicates,
         organisation=summary.organisation, tags=list(summary.tags), contracts=list(summary.contracts),
+        reach=await reach_of(session, owner.client_id, owner.person_id),
     )
 
 
@@ -79,17 +110,30 @@ async def _absorb_shared_contact(session: AsyncSession, decision: Decision, owne
 
 
 async def _machine_senders(session: AsyncSession) -> Owner:
-    """The one card that collects contacts machines wrote from addresses no card has, made on first use.
+    """The one card that collects contacts machines wrote from addresses no card has."""
+    return await _shared_card(session, MACHINE_SENDERS, MACHINE_SENDERS_NAME, tag="automated")
 
-    Found by a reserved identifier, so ``UNIQUE(kind, value)`` keeps two concurrent first bounces from
+
+async def _unknown_sender(session: AsyncSession, contact: Contact, channel: str) -> ClientMatch:
+    owner = await _shared_card(session, UNKNOWN_SENDERS, UNKNOWN_SENDERS_NAME, tag="unknown-sender")
+    await store.record_contact(session, owner, channel=channel, contact_id=contact.contact_id,
+                               occurred_at=contact.received_at)
+    summary = await store.client_summary(session, owner.client_id)
+    return ClientMatch(client_id=owner.client_id, display_name=summary.name, first_contact=False,
+                       match=MatchKind.UNKNOWN_SENDER, sla_tier=summary.sla_tier, tags=list(summary.tags))
+
+
+async def _shared_card(session: AsyncSession, reserved: Identifier, name: str, *, tag: str) -> Owner:
+    """A card that collects contacts of senders who have none of their own, made on first use.
+
+    Found by a reserved identifier, so ``UNIQUE(kind, value)`` keeps two concurrent first contacts from
     making two (the loser's transaction fails and is retried, and finds the winner's card).
     """
-    owners = await store.owners_of(session, [MACHINE_SENDERS])
-    if MACHINE_SENDERS.key in owners:
-        return Owner(owners[MACHINE_SENDERS.key].client_id, None)
-    client_id = await store.create_client(session, kind="org", name=MACHINE_SENDERS_NAME, provisional=False,
-                                          tags=["automated"])
-    await store.add_identifiers(session, Owner(client_id, None), [MACHINE_SENDERS])
+    owners = await store.owners_of(session, [reserved])
+    if reserved.key in owners:
+        return Owner(owners[reserved.key].client_id, None)
+    client_id = await store.create_client(session, kind="org", name=name, provisional=False, tags=[tag])
+    await store.add_identifiers(session, Owner(client_id, None), [reserved])
     return Owner(client_id, None)
 
 

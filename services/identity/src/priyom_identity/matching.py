@@ -1,8 +1,9 @@
 """Which client card a contact belongs to: the decision, given who owns each identifier. Pure.
 
 The store answers "who owns these identifiers"; this module decides what that means, so the rules
-(strongest identifier wins, the rest are reported as possible duplicates, unknown identifiers join the
-matched person) are tested without a database.
+(strongest verified identifier wins, the rest are reported as possible duplicates, unknown identifiers join
+the matched person as claims unless the channel proves them, a proof takes an identifier away from a mere
+claim) are tested without a database. Which channel proves what is :mod:`.claims`.
 
 Strength order: a messenger id is issued by the messenger to one account and cannot be typed wrong; a
 phone is personal more often than not; an email is the easiest to share (``info@``) and to mistype.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from priyom_contracts import MatchKind, MessengerId, Sender
 
@@ -47,6 +48,8 @@ class Identifier:
     value: str
     raw: str
     extension: str | None = None
+    #: The channel proved it is the sender's (a caller's number, a Telegram id); False: only claimed.
+    verified: bool = True
 
     @property
     def key(self) -> tuple[str, str]:
@@ -71,6 +74,8 @@ class Owner:
     client_id: uuid.UUID
     person_id: uuid.UUID | None
     provisional: bool = False
+    #: The identifier is on the card as proven or agent-confirmed; False: an unverified claim.
+    verified: bool = True
 
 
 class NoUsableIdentifier(ValueError):
@@ -127,7 +132,12 @@ def parse_identifiers(phones: list[str], emails: list[str], policy: MatchPolicy,
 
 @dataclass(frozen=True)
 class Decision:
-    """What to do with a contact: link it to ``owner`` (None: create a card) and add ``new_identifiers``."""
+    """What to do with a contact: link it to ``owner`` (None: create a card) and add ``new_identifiers``.
+
+    ``new_identifiers`` carry ``verified`` as they are to be stored; ``proven_claims`` are identifiers some
+    card holds as an unverified claim that this contact's channel proves: they become the contact's card's,
+    verified (confirmed in place, or taken from the card that only claimed them).
+    """
 
     match: MatchKind
     owner: Owner | None
@@ -135,6 +145,7 @@ class Decision:
     possible_duplicates: list[uuid.UUID] = field(default_factory=list)
     #: A provisional card that turned out to be this client's (merged into ``owner``'s card).
     absorb: uuid.UUID | None = None
+    proven_claims: list[Identifier] = field(default_factory=list)
 
     @property
     def first_contact(self) -> bool:
@@ -147,15 +158,28 @@ def decide(identifiers: Sequence[Identifier], owners: Mapping[tuple[str, str], O
     ``identifiers`` must be strongest first (as :func:`sender_identifiers` returns them). Identifiers
     nobody owns are to be added to the matched person; those owned by another card stay where they are,
     because moving them would silently merge two customers on a guess.
+
+    A claim (an identifier on a card unverified) never identifies a contact whose channel proves that
+    identifier: a caller's number that a web form once typed onto a card is the caller's, not evidence that
+    the caller is that card's client. The proof takes the identifier (``proven_claims``) and the card that
+    claimed it is reported as a possible duplicate. A contact that is itself only a claim (a web form, a
+    mail) may still thread into the card its same claim made before, but only when no verified identifier
+    of the contact is known: a card's verified identifiers always come first.
     """
-    known = [(identifier, owners[identifier.key]) for identifier in identifiers if identifier.key in owners]
+    claimed = [(i, owners[i.key]) for i in identifiers if i.key in owners and not owners[i.key].verified]
+    proven_claims = [(i, o) for i, o in claimed if i.verified]
+    verified_known = [(i, owners[i.key]) for i in identifiers if i.key in owners and owners[i.key].verified]
+    known = verified_known + [(i, o) for i, o in claimed if not i.verified]
     unknown = [identifier for identifier in identifiers if identifier.key not in owners]
+    taken_from = list(dict.fromkeys(o.client_id for _, o in proven_claims))
+    proven = [i for i, _ in proven_claims]
     if not known:
-        return Decision(match=MatchKind.NEW, owner=None, new_identifiers=unknown)
+        return Decision(match=MatchKind.NEW, owner=None, new_identifiers=unknown, possible_duplicates=taken_from,
+                        proven_claims=proven)
     strongest, owner = known[0]
-    shared = _shared_phone(known, unknown)
+    shared = _shared_phone(verified_known, unknown)
     if shared is not None:
-        return shared
+        return _with_proven(shared, proven, taken_from)
     duplicates: list[uuid.UUID] = []
     for _, other in known[1:]:
         if other.client_id != owner.client_id and other.client_id not in duplicates:
@@ -163,9 +187,20 @@ def decide(identifiers: Sequence[Identifier], owners: Mapping[tuple[str, str], O
     if owner.person_id is None:
         # Matched on a card-level identifier (the office line); a person matched by a weaker one is better.
         person = next((o.person_id for _, o in known if o.client_id == owner.client_id and o.person_id), None)
-        owner = Owner(owner.client_id, person)
-    return Decision(match=strongest.match_kind, owner=owner, new_identifiers=unknown,
-                    possible_duplicates=duplicates)
+        owner = Owner(owner.client_id, person, owner.provisional, owner.verified)
+    # What joins a card matched on a claim is itself a claim, whatever the channel proved about it.
+    trusted = strongest.verified and owner.verified
+    new = unknown if trusted else [replace(i, verified=False) for i in unknown]
+    decision = Decision(match=strongest.match_kind, owner=owner, new_identifiers=new,
+                        possible_duplicates=duplicates)
+    return _with_proven(decision, proven, taken_from)
+
+
+def _with_proven(decision: Decision, proven: list[Identifier], taken_from: list[uuid.UUID]) -> Decision:
+    """``decision`` also taking the proven claims; the cards they are taken from become possible duplicates."""
+    assert decision.owner is not None
+    others = [c for c in taken_from if c != decision.owner.client_id and c not in decision.possible_duplicates]
+    return replace(decision, proven_claims=proven, possible_duplicates=[*decision.possible_duplicates, *others])
 
 
 def _shared_phone(known: Sequence[tuple[Identifier, Owner]], unknown: list[Identifier]) -> Decision | None:
@@ -177,7 +212,8 @@ def _shared_phone(known: Sequence[tuple[Identifier, Owner]], unknown: list[Ident
     A confirmed messenger card is never merged on this evidence: an agent decided about it.
     """
     messenger = next(((i, o) for i, o in known if i.kind.startswith(MESSENGER_PREFIX)), None)
-    phone = next(((i, o) for i, o in known if i.kind == PHONE), None)
+    # Only a phone the messenger itself vouches for (Telegram's "share my number") is evidence enough.
+    phone = next(((i, o) for i, o in known if i.kind == PHONE and i.verified), None)
     if messenger is None or phone is None:
         return None
     (_, by_messenger), (_, by_phone) = messenger, phone

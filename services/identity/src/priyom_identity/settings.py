@@ -50,6 +50,33 @@ class IdentitySettings(DatabaseSettings):
     import_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0,
                                   description="Largest CSV client import accepted, in bytes")
 
+    inbox_retention_days: float = Field(
+        default=30.0, gt=0,
+        description="Days an identification (the whole contact: text and addresses) is kept in identity_inbox to "
+                    "answer a redelivery with the same outcome (pruned hourly in batches); a redelivery later than "
+                    "this is identified again")
+    audit_retention_days: float = Field(
+        default=1095.0, gt=0,
+        description="Days the card audit (merges, erasures: ids and counts, no personal data) and the erasure "
+                    "requests and reports are kept")
+    tickets_url: str | None = Field(
+        default=None,
+        description="Tickets' address: a subject access export gathers the person's tickets there (empty: the "
+                    "export says tickets' part is missing)")
+    tickets_token: SecretStr | None = Field(
+        default=None, description="Bearer token identity reads tickets' subject export with; empty: identity's "
+                                  "own entry in PRIYOM_SERVICE_TOKENS")
+    router_url: str | None = Field(
+        default=None,
+        description="The router's address: a subject access export gathers the agents' type corrections of the "
+                    "person's tickets there (empty: the export says the router's part is missing)")
+    router_token: SecretStr | None = Field(
+        default=None, description="Bearer token identity reads the router's subject export with; empty: "
+                                  "identity's own entry in PRIYOM_SERVICE_TOKENS")
+    erasure_resend_s: float = Field(
+        default=30.0, gt=0,
+        description="How often erasure requests the broker has not confirmed yet are published again (seconds)")
+
     def policy(self) -> MatchPolicy:
         """The matching rules these settings describe."""
         return MatchPolicy(

@@ -56,11 +56,11 @@ async def owners_of(session: AsyncSession, wanted: Iterable[Identifier]) -> dict
         return {}
     rows = await session.execute(
         select(identifiers.c.kind, identifiers.c.value, identifiers.c.client_id, identifiers.c.person_id,
-               clients.c.provisional)
+               clients.c.provisional, identifiers.c.verified)
         .join(clients, clients.c.id == identifiers.c.client_id)
         .where(or_(*conditions))
     )
-    return {(r.kind, r.value): Owner(r.client_id, r.person_id, r.provisional) for r in rows}
+    return {(r.kind, r.value): Owner(r.client_id, r.person_id, r.provisional, r.verified) for r in rows}
 
 
 async def organisation_of_domain(session: AsyncSession, domain: str) -> uuid.UUID | None:
@@ -159,15 +159,17 @@ _CREATE_CLIENT = clients.insert()
 _CREATE_PERSON = contact_persons.insert()
 
 
-async def add_identifiers(session: AsyncSession, owner: Owner, new: Sequence[Identifier]) -> None:
-    """Attach ``new`` to the card (and person). Raises ``IntegrityError`` if another card got one first."""
+async def add_identifiers(session: AsyncSession, owner: Owner, new: Sequence[Identifier],
+                          verified_by: str | None = None) -> None:
+    """Attach ``new`` to the card (and person), each verified or a claim as it says; ``verified_by`` names
+    the proof of the verified ones. Raises ``IntegrityError`` if another card got one first."""
     if not new:
         return
     now = utcnow()
     await session.execute(identifiers.insert(), [
         {"id": uuid.uuid4(), "client_id": owner.client_id, "person_id": owner.person_id, "kind": i.kind,
          "value": i.value, "raw": i.raw[:512], "extension": i.extension, "created_at": now,
-         "domain": i.domain}
+         "domain": i.domain, "verified": i.verified, "verified_by": verified_by if i.verified else None}
         for i in new
     ])
 
@@ -217,7 +219,8 @@ async def load_card(session: AsyncSession, client_id: uuid.UUID) -> ClientCard |
                             erased=p.erased_at is not None) for p in persons],
         identifiers=[IdentifierView(id=i.id, kind=i.kind, value=i.value, extension=i.extension,
                                     person_id=i.person_id, undeliverable_at=i.undeliverable_at,
-                                    undeliverable_reason=i.undeliverable_reason) for i in idents],
+                                    undeliverable_reason=i.undeliverable_reason, verified=i.verified,
+                                    verified_by=i.verified_by) for i in idents],
     )
     return card.model_copy(update={"missing_fields": missing_fields(card)})
 
@@ -339,11 +342,14 @@ _LOOKUP_COLUMNS = (identifiers.c.kind, identifiers.c.value, identifiers.c.client
                    clients.c.sla_tier)
 #: The usual telephony question (one number), built once: building a statement costs more than running it.
 _LOOKUP_ONE = (select(*_LOOKUP_COLUMNS).join(clients, clients.c.id == identifiers.c.client_id)
-               .where(identifiers.c.kind == bindparam("kind"), identifiers.c.value == bindparam("value")))
+               .where(identifiers.c.kind == bindparam("kind"), identifiers.c.value == bindparam("value"),
+                      identifiers.c.verified.is_(True)))
 
 
 async def lookup_hits(session: AsyncSession, wanted: Sequence[Identifier]) -> dict[tuple[str, str], LookupHit]:
-    """The card behind each known identifier of ``wanted``, in one indexed query (the telephony fast path)."""
+    """The card behind each verified identifier of ``wanted``, in one indexed query (the telephony fast path).
+
+    A claim is left out: an unverified phone must never fill a caller's pop-up (see claims.py)."""
     if not wanted:
         return {}
     if len(wanted) == 1:
@@ -351,7 +357,8 @@ async def lookup_hits(session: AsyncSession, wanted: Sequence[Identifier]) -> di
     else:
         rows = await session.execute(
             select(*_LOOKUP_COLUMNS).join(clients, clients.c.id == identifiers.c.client_id)
-            .where(or_(*(and_(identifiers.c.kind == i.kind, identifiers.c.value == i.value) for i in wanted))))
+            .where(or_(*(and_(identifiers.c.kind == i.kind, identifiers.c.value == i.value) for i in wanted)),
+                   identifiers.c.verified.is_(True)))
     return {(r.kind, r.value): LookupHit(r.client_id, r.person_id, r.name, r.account_manager, r.sla_tier,
                                          r.name if r.client_kind == "org" else None) for r in rows}
 

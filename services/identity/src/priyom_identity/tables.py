@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    true,
 )
 
 from priyom_kit.db import UtcDateTimeColumn, inbox_table, make_metadata
@@ -52,6 +53,8 @@ clients = Table(
     Column("region", String(100), nullable=True),
     Column("tags", JSON, nullable=False, server_default="[]"),
     Column("notes", Text, nullable=True),
+    # 0005: where the client wants answers when their own channel has none (email, telegram; None: default).
+    Column("reply_channel", String(32), nullable=True),
     # Lower-case copy of ``name`` for search: SQLite's lower() folds ASCII only, Cyrillic names need Python's.
     Column("search_name", String(500), nullable=True, index=True),
     CheckConstraint("kind IN ('org', 'person')", name="kind"),
@@ -87,6 +90,11 @@ identifiers = Table(
     # 0004: mail to this address failed for good (a bounce reported by the email channel). Still matched.
     Column("undeliverable_at", UtcDateTimeColumn, nullable=True),
     Column("undeliverable_reason", String(500), nullable=True),
+    # 0007: False for a claim (what a web form, a mail or the webhook said); it identifies no caller until an
+    # agent confirms it or a channel proves it (see claims.py). Rows from before 0007 count as verified.
+    Column("verified", Boolean, nullable=False, server_default=true()),
+    # Who made it verified: "channel:<name>" for a proof, the agent's name for a confirmation.
+    Column("verified_by", String(200), nullable=True),
     UniqueConstraint("kind", "value", name="uq_identifiers_kind_value"),
 )
 
@@ -146,3 +154,42 @@ card_merges = Table(
 )
 
 inbox = inbox_table(metadata, "identity_inbox")
+
+#: 0007: the mail we delivered, so a customer's answer quoting it (In-Reply-To / References) proves its From
+#: address (mail_replies.py). Only a digest of the Message-ID with the recipient's address: no address in
+#: clear, and nothing to find without the Message-ID, which only the recipient's mailbox has.
+sent_mail = Table(
+    "sent_mail",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("sent_at", UtcDateTimeColumn, nullable=False, index=True),
+)
+
+#: 0006: each erasure request, which is also the outbox of its ``person.erased`` / ``client.erased`` message:
+#: written in the erasing transaction, published after the commit and again by a periodic resend until the
+#: broker confirmed (``published_at``), so a crash between the commit and the publish loses nothing. The
+#: message holds references only (contact ids, ticket numbers, identifier digests), no personal data.
+erasure_requests = Table(
+    "erasure_requests",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("person_id", Uuid, nullable=False, unique=True),
+    Column("client_id", Uuid, nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("requested_at", UtcDateTimeColumn, nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("message", JSON, nullable=False),
+    Column("published_at", UtcDateTimeColumn, nullable=True),
+    # What identity erased itself (counts per store), the first part of the report.
+    Column("counts", JSON, nullable=False),
+)
+
+#: 0006: what each service reported it redacted for an erasure (``erasure.reported.v1``): counts, never data.
+erasure_reports = Table(
+    "erasure_reports",
+    metadata,
+    Column("erasure_id", Uuid, primary_key=True),
+    Column("service", String(64), primary_key=True),
+    Column("counts", JSON, nullable=False),
+    Column("reported_at", UtcDateTimeColumn, nullable=False),
+)

@@ -18,7 +18,10 @@ from priyom_contracts import ContactReceived, binding
 from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database
+from priyom_kit.erasure import serve_erasures
+from priyom_kit.retention import RetentionRule, RetentionSweep
 
+from . import erasure_redaction
 from .imap.ingested_sweep import IngestedSweep
 from .imap.readers import ImapReaders
 from .intake import CHANNEL, MailIntake
@@ -26,9 +29,11 @@ from .mail.parsing import MailLimits
 from .memory import ByteBudget
 from .metrics import MailboxMetrics
 from .outbound import register_outbound
+from .sender_auth import SenderAuthenticator
+from .sender_checks import Dns
 from .settings import IntakeEmailSettings
 from .smtp import SmtpEndpoint
-from .store import Checkpoints, SentReplies
+from .store import Checkpoints, SentReplies, sent_replies
 
 
 @dataclass
@@ -68,18 +73,24 @@ def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
     dead_letter = partial(bus.dead_letter, routing_key=binding(ContactReceived, CHANNEL),
                           content_type="message/rfc822")
     intake = MailIntake(publish=bus.publish, dead_letter=dead_letter, blobs=blobs, limits=limits,
-                        list_mail=settings.list_mail, memory=memory)
+                        list_mail=settings.list_mail, memory=memory, authenticator=SenderAuthenticator(
+                            trusted_authserv_ids=settings.trusted_authserv_ids, check_senders=settings.check_senders,
+                            dns=Dns(timeout_s=settings.sender_dns_timeout_s), relays=settings.sender_relays))
     register_outbound(bus, settings, blobs, SentReplies(database))
     checkpoints = Checkpoints(database)
+    serve_erasures(bus, "intake-email", partial(erasure_redaction.redact, database))
     # XOAUTH2 mailboxes refresh their access tokens at their providers' token endpoints through this client.
     token_endpoints = HttpClient(timeout_s=30.0)
     inbound = Inbound(SmtpEndpoint(settings, intake),
                       ImapReaders(settings, intake, checkpoints, metrics, token_endpoints), settings.smtp_enabled,
                       IngestedSweep(checkpoints, timedelta(days=settings.imap_ingested_retention_days)))
+    retention = RetentionSweep("intake-email", lambda: database.sessions(), [RetentionRule(
+        sent_replies, "sent_at", timedelta(days=settings.sent_replies_retention_days))])
     return ServiceParts(
         name="intake-email", title="Priyom intake-email", settings=settings, bus=bus, registry=registry,
         checks={"database": database.ping}, on_start=[database.open, token_endpoints.open],
-        after_start=[inbound.start], before_stop=[inbound.stop], on_stop=[database.close, token_endpoints.close],
+        after_start=[inbound.start, retention.launch], before_stop=[inbound.stop],
+        on_stop=[retention.stop, database.close, token_endpoints.close],
         description="The email channel: SMTP endpoint and IMAP mailboxes in, replies out through a relay",
     )
 

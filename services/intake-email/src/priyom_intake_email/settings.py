@@ -1,13 +1,22 @@
 from __future__ import annotations
 
 import json
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from priyom_kit.settings import DatabaseSettings, database_url_field
+from priyom_kit.settings import MIN_SECRET_CHARS, Credential, DatabaseSettings, Secret, database_url_field
 
 MiB = 1024 * 1024
 
@@ -22,6 +31,8 @@ class ImapMailbox(BaseModel):
     token exchanged at ``oauth2_token_url`` for a fresh access token before each login.
     """
 
+    model_config = ConfigDict(hide_input_in_errors=True)  # a refused mailbox never prints its password
+
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Stable name: the checkpoint's key")
     host: str
     port: int = 993
@@ -29,12 +40,12 @@ class ImapMailbox(BaseModel):
     tls_ca_file: Path | None = Field(default=None, description="PEM CA bundle to trust instead of the system's")
     username: str
     auth: Literal["password", "xoauth2"] = "password"
-    password: SecretStr | None = None
-    oauth2_token: SecretStr | None = Field(default=None, description="A fixed XOAUTH2 access token")
+    password: Credential = None
+    oauth2_token: Credential = Field(default=None, description="A fixed XOAUTH2 access token")
     oauth2_token_url: str | None = Field(default=None, description="OAuth2 token endpoint (refresh_token grant)")
     oauth2_client_id: str | None = None
-    oauth2_client_secret: SecretStr | None = None
-    oauth2_refresh_token: SecretStr | None = None
+    oauth2_client_secret: Credential = None
+    oauth2_refresh_token: Credential = None
     oauth2_scope: str | None = Field(default=None, description="e.g. https://mail.google.com/")
     folder: str = "INBOX"
     processed_folder: str | None = Field(
@@ -84,14 +95,19 @@ class IntakeEmailSettings(DatabaseSettings):
         default=64, ge=1, description="Most SMTP sessions at once; one more is greeted with 421 and closed. "
         "aiosmtpd holds a session's DATA in memory before parsing, so this times INTAKE_EMAIL_SMTP_MAX_BYTES "
         "bounds the memory SMTP can take")
-    smtp_auth: SecretStr | None = Field(
-        default=None, description="user:password[,user:password…]: require SMTP AUTH with these logins")
+    smtp_auth: Secret = Field(
+        default=None, description="user:password[,user:password…]: require SMTP AUTH with these logins "
+        "(each password at least 16 characters); empty: no AUTH")
     smtp_tls_cert: Path | None = Field(default=None, description="PEM certificate: offer STARTTLS")
     smtp_tls_key: Path | None = Field(default=None, description="PEM key of the STARTTLS certificate")
     imap_mailboxes: list[ImapMailbox] = Field(
         default=[], description="Mailboxes to read (JSON list of {name, host, port, tls (implicit, starttls, none), "
         "tls_ca_file, username, auth (password, xoauth2), password, oauth2_token or oauth2_token_url, "
         "oauth2_client_id, oauth2_client_secret, oauth2_refresh_token, oauth2_scope, folder, processed_folder})")
+    sent_replies_retention_days: float = Field(
+        default=30.0, gt=0,
+        description="Days the Message-ID of a reply handed to the relay is remembered, so a redelivered reply is not "
+        "sent twice (pruned hourly in batches)")
     imap_ingested_retention_days: float = Field(
         default=180.0, gt=0,
         description="Days the keys of ingested IMAP mail are kept to re-match a mailbox whose UIDVALIDITY changed "
@@ -105,6 +121,22 @@ class IntakeEmailSettings(DatabaseSettings):
     imap_fetch_bytes: int = Field(
         default=32 * MiB, ge=MiB, description="Most bytes fetched per IMAP round trip (one larger mail alone)")
     imap_backoff_max_s: float = Field(default=60.0, gt=0, description="Longest wait between reconnects")
+    trusted_authserv_ids: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Authserv-ids of our own receiving hosts (comma-separated, e.g. mx.example.ru or "
+        "mx.google.com for a Gmail mailbox): their Authentication-Results header gives the sender's SPF/DKIM/DMARC "
+        "verdict; such headers from any other host are ignored (senders can write them). The host must remove "
+        "incoming headers that carry its id (RFC 8601 §5)")
+    check_senders: bool = Field(
+        default=True, description="Check DKIM, SPF (SMTP only) and DMARC here, with DNS lookups, for mail no trusted "
+        "Authentication-Results header judged; false: such mail carries no verdict")
+    sender_relays: Annotated[list[str], NoDecode] = Field(
+        default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+        description="Addresses or networks (comma-separated CIDR) of our own mail servers that hand mail to the SMTP "
+        "endpoint: SPF is not judged from them (their address is not the sender's); DKIM and DMARC still are. "
+        "Internet senders never connect from private addresses")
+    sender_dns_timeout_s: float = Field(
+        default=5.0, gt=0, le=30, description="Longest one DNS lookup of the sender checks may take (a check that "
+        "outlasts four of them gives no verdict)")
     list_mail: Literal["attach", "ticket"] = Field(
         default="attach", description="Mailing-list mail: attach (flagged, opens no ticket) or ticket (as a person)")
     parse_memory_bytes: int = Field(
@@ -115,14 +147,35 @@ class IntakeEmailSettings(DatabaseSettings):
     relay_host: str = Field(default="127.0.0.1", description="SMTP relay for replies and notices")
     relay_port: int = Field(default=25, description="SMTP relay port")
     relay_username: str | None = Field(default=None, description="SMTP relay login")
-    relay_password: SecretStr | None = Field(default=None, description="SMTP relay password")
-    relay_starttls: bool | None = Field(
+    relay_password: Credential = Field(default=None, description="SMTP relay password")
+    # BeforeValidator: an empty value (compose's `${INTAKE_EMAIL_RELAY_STARTTLS:-}`) is "when offered", not an error.
+    relay_starttls: Annotated[bool | None, BeforeValidator(lambda v: None if v == "" else v)] = Field(
         default=None, description="STARTTLS to the relay: true, false, or empty to use it when offered")
     relay_timeout_s: float = Field(default=30.0, gt=0, description="SMTP relay timeout per attempt")
     from_address: str = Field(default="support@priyom.local", description="From address of replies")
     from_name: str = Field(default="Priyom support", description="Display name of replies")
 
-    @field_validator("smtp_domains", "smtp_recipients", mode="before")
+    @field_validator("smtp_auth")
+    @classmethod
+    def _smtp_passwords_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # Each login's password guards the endpoint, not the list as a whole.
+        logins = value.get_secret_value().split(",") if value is not None else []
+        if any(len(item.split(":", 1)[1]) < MIN_SECRET_CHARS for item in logins if ":" in item):
+            raise ValueError(f"each INTAKE_EMAIL_SMTP_AUTH password must be at least {MIN_SECRET_CHARS} characters")
+        return value
+
+    @field_validator("sender_relays")
+    @classmethod
+    def _relays_are_networks(cls, value: list[str]) -> list[str]:
+        # Refused at start with the bad entry, rather than when the first mail arrives.
+        for item in value:
+            try:
+                ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"INTAKE_EMAIL_SENDER_RELAYS: {item!r} is no address or network") from exc
+        return value
+
+    @field_validator("smtp_domains", "smtp_recipients", "trusted_authserv_ids", "sender_relays", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         # SMTP_DOMAINS=a.example,b.example reads more naturally than a JSON list; both work.

@@ -18,9 +18,11 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from priyom_kit.gate import Gate
 from priyom_kit.logging import get_logger
 
 from .intake import MailIntake, Outcome
+from .sender_checks import SmtpClient
 from .settings import IntakeEmailSettings
 
 log = get_logger("priyom.intake-email.smtp")
@@ -50,7 +52,7 @@ class MailHandler:
         content = envelope.original_content or envelope.content
         raw = content if isinstance(content, bytes) else str(content).encode("utf-8", "surrogateescape")
         try:
-            outcome = (await self.intake.accept(raw, "smtp")).outcome
+            outcome = (await self.intake.accept(raw, "smtp", client=smtp_client(session, envelope))).outcome
         except Exception as exc:  # noqa: BLE001 - whatever failed, the sender must keep the mail and retry
             log.warning("mail not accepted, sender told to retry", error=type(exc).__name__)
             return "451 4.3.0 Temporary failure, please try again later"
@@ -59,31 +61,34 @@ class MailHandler:
         return "250 2.0.0 OK: queued"
 
 
+def smtp_client(session: Session, envelope: Envelope) -> SmtpClient:
+    """What SPF judges: the connecting host's address, its HELO name and the envelope sender."""
+    peer = session.peer
+    ip = peer[0] if isinstance(peer, tuple) and peer else ""
+    return SmtpClient(ip=str(ip), helo=session.host_name or "", mail_from=envelope.mail_from or "")
+
+
 class LenientSMTP(SMTP):
-    """RFC 5321 allows 1000-octet lines, but real senders (and MXs that forward to us) exceed it; a helpdesk
-    must not bounce a customer's mail for that, so lines up to 64 KiB are taken (the size limit still holds)."""
+    """RFC 5321 allows 1000-octet lines, but real senders (and MXs that forward to us) exceed it, and Postfix
+    accepts them (it stores a long line in pieces and joins them on delivery). A helpdesk must not bounce a
+    customer's mail for that, so a line of any length within the message size limit is taken whole; aiosmtpd
+    would answer ``500 Line too long`` after 1001 octets. Commands keep their 512-octet limit (aiosmtpd's
+    ``command_size_limit``), checked once the line is read."""
 
     line_length_limit = 64 * 1024
 
+    def __init__(self, handler: Any, **kwargs: Any) -> None:
+        # aiosmtpd sizes the stream reader (made in its __init__) and its DATA line check by this one number:
+        # a line may be as long as the whole message may be (BoundedSMTP ends a session whose line outgrows
+        # even that).
+        self.line_length_limit = max(type(self).line_length_limit, (kwargs.get("data_size_limit") or 0) + 2)
+        super().__init__(handler, **kwargs)
 
-class SessionGate:
-    """How many SMTP sessions are open, against the most allowed (``INTAKE_EMAIL_SMTP_MAX_SESSIONS``).
 
-    aiosmtpd keeps each session's DATA in memory until the end of data, so without a bound a crowd of
-    slow senders could hold any amount of memory before the parse budget (:mod:`.memory`) ever sees it."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.open = 0
-
-    def enter(self) -> bool:
-        if self.open >= self.limit:
-            return False
-        self.open += 1
-        return True
-
-    def leave(self) -> None:
-        self.open -= 1
+#: How many SMTP sessions are open, against the most allowed (``INTAKE_EMAIL_SMTP_MAX_SESSIONS``). aiosmtpd
+#: keeps each session's DATA in memory until the end of data, so without a bound a crowd of slow senders
+#: could hold any amount of memory before the parse budget (:mod:`.memory`) ever sees it.
+SessionGate = Gate
 
 
 TOO_MANY_CONNECTIONS = b"421 4.3.2 Too many connections, try later\r\n"

@@ -8,24 +8,26 @@ journal in the service's database (:mod:`.store`) remembers which were delivered
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactReceived
+from priyom_contracts import ContactReceived, Erasure
 from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.adapters import ChannelEdge, SqlDeliveryJournal, serve_outbound
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database
+from priyom_kit.erasure import serve_erasures
+from priyom_kit.retention import RetentionSweep
 from priyom_kit.service import Hook
 
-from .journal_sweep import JournalSweep
 from .jsonhook.adapter import JsonWebhookAdapter
 from .jsonhook.api import json_webhook_router
+from .retention import retention_rules
 from .settings import IntakeMessengerSettings
 from .store import deliveries
 from .telegram.adapter import TelegramAdapter, make_bot
+from .telegram.album_parts import AlbumParts
 from .telegram.receiver import UpdateReceiver
 from .telegram.webhook import webhook_router
 
@@ -59,7 +61,8 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
         telegram = edge_for(TelegramAdapter(bot, blobs, webhook_url=settings.telegram_webhook_url if webhook else None,
                                             webhook_secret=secret if webhook else None))
         receiver = UpdateReceiver(bot, telegram.accept, telegram.dead_letter,
-                                  album_wait_s=settings.telegram_album_wait_ms / 1000, registry=registry,
+                                  album_wait_s=settings.telegram_album_wait_ms / 1000,
+                                  album_parts=AlbumParts(lambda: database.sessions), registry=registry,
                                   poll_timeout_s=settings.telegram_poll_timeout_s)
         if webhook:
             assert secret is not None  # checked by the settings
@@ -78,14 +81,20 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
         on_start.append(peer.open)
         on_stop.append(peer.close)
 
+    async def redact(erasure: Erasure) -> dict[str, int]:
+        return {"intake-messenger.delivery_journal": await journal.redact_tickets(erasure.ticket_numbers)}
+
+    # Erasures are served with or without a channel: the journal may hold records from when one was set.
+    serve_erasures(bus, "intake-messenger", redact)
+    # The journal is read before any reply is sent, so the database opens before the bus consumes.
+    on_start.append(database.open)
+    checks["database"] = database.ping
     if edges:  # with no channel configured, replies wait in the queue rather than being dead-lettered
         serve_outbound(bus, "intake-messenger.outbound", edges)
-        # The journal is read before any reply is sent, so the database opens before the bus consumes.
-        on_start.append(database.open)
-        sweep = JournalSweep(journal, timedelta(days=settings.journal_retention_days))
-        after_start.append(sweep.start)
-        on_stop.extend([sweep.stop, database.close])
-        checks["database"] = database.ping
+    retention = RetentionSweep("intake-messenger", lambda: database.sessions(), retention_rules(settings))
+    after_start.append(retention.launch)
+    on_stop.append(retention.stop)
+    on_stop.append(database.close)
     return ServiceParts(name="intake-messenger", title="Priyom intake-messenger", settings=settings, bus=bus,
                         registry=registry, routers=routers, checks=checks, on_start=on_start,
                         after_start=after_start, on_stop=on_stop,

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from priyom_kit.settings import DatabaseSettings, database_url_field
+from priyom_kit.settings import Credential, DatabaseSettings, Secret, database_url_field
 
 
 class IntakeMessengerSettings(DatabaseSettings):
@@ -29,7 +29,12 @@ class IntakeMessengerSettings(DatabaseSettings):
         default=30, ge=1, le=3650,
         description="Days a delivered reply is remembered (a redelivery after that would be sent again)",
     )
-    telegram_bot_token: SecretStr | None = Field(
+    album_parts_retention_days: int = Field(
+        default=7, ge=1, le=3650,
+        description="Days the contact each Telegram album part went into is remembered (Telegram re-sends an "
+                    "unconfirmed update within hours, never after days)",
+    )
+    telegram_bot_token: Credential = Field(
         default=None, validation_alias="TELEGRAM_BOT_TOKEN",
         description="Bot token from @BotFather; without it the Telegram channel is off",
     )
@@ -41,7 +46,7 @@ class IntakeMessengerSettings(DatabaseSettings):
         default="https://api.telegram.org", validation_alias="TELEGRAM_API_BASE",
         description="Bot API server: the real one, a self-hosted telegram-bot-api, or a test fake",
     )
-    telegram_webhook_secret: SecretStr | None = Field(
+    telegram_webhook_secret: Secret = Field(
         default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET",
         description="secret_token Telegram sends in X-Telegram-Bot-Api-Secret-Token; required in webhook mode",
     )
@@ -61,9 +66,10 @@ class IntakeMessengerSettings(DatabaseSettings):
     )
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024,
                                    description="Largest webhook request body accepted (413 above)")
-    webhook_secret: SecretStr | None = Field(
+    webhook_secret: Secret = Field(
         default=None,
-        description="HMAC-SHA256 key of the JSON webhook channel (X-Priyom-Signature); without it the channel is off",
+        description="HMAC-SHA256 key of the JSON webhook channel (X-Priyom-Signature), at least 16 characters; "
+                    "empty: the channel is off",
     )
     webhook_outbound_url: str | None = Field(
         default=None, description="Where the JSON webhook channel POSTs replies (signed the same way)",

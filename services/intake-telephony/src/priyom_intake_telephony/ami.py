@@ -7,7 +7,9 @@
 * **Wrong secret**: panoramisk only sets ``authenticated = False``; here it is logged once, as an error, and
   the state shows in ``/health``.
 * **Half-open TCP**: panoramisk's keep-alive never reads the Pong; a watchdog pings and closes the transport
-  when no answer comes, which starts the reconnect.
+  when no answer comes, which starts the reconnect. Whatever fails in a round, the watchdog goes on.
+* **Gaps**: events sent while the service was down or reconnecting are lost; after every login (the first
+  one too: calls were resumed from the database) ``CoreShowChannels`` says which channels exist.
 * **Ordering**: coroutine callbacks run unordered; events go through a synchronous callback into one queue
   that one task reads, so the tracker sees them in the order Asterisk sent them, and the reader never waits.
 """
@@ -35,18 +37,22 @@ log = get_logger("priyom.intake-telephony.ami")
 #: The events the tracker reads; everything else is dropped in the reader (RTCP, Newexten, …).
 TRACKED_EVENTS = frozenset({
     "newchannel", "newcallerid", "dialbegin", "dialend", "agentcalled", "agentconnect", "agentringnoanswer",
-    "queuecallerjoin", "queuecallerabandon", "bridgeenter", "bridgeleave", "attendedtransfer", "varset",
-    "hangup", "cdr",
+    "queuecallerjoin", "queuecallerabandon", "queuecallerleave", "bridgeenter", "bridgeleave", "attendedtransfer",
+    "pickup", "varset", "hangup", "cdr",
 })
 #: Bound of events waiting for the tracker: far above any burst, small enough to stay in memory.
 MAX_BACKLOG = 100_000
 
 
+#: A channel as ``CoreShowChannels`` lists it: its fields (``Uniqueid``, ``Linkedid``, ``Channel``, …).
+ChannelFields = Mapping[str, str]
+
+
 @dataclass(frozen=True)
 class Resync:
-    """Queued after a re-login, in order with the events: the channels Asterisk still has."""
+    """Queued after a login, in order with the events: the channels Asterisk has, by ``Uniqueid``."""
 
-    live: frozenset[str]
+    channels: Mapping[str, ChannelFields]
 
 
 class AmiState(StrEnum):
@@ -112,7 +118,7 @@ class AmiConnection:
 
     def __init__(self, *, host: str, port: int, username: str, secret: str, events: str,
                  on_event: Callable[[Mapping[str, Any]], None],
-                 on_resync: Callable[[frozenset[str]], None] | None = None, ping_interval_s: float = 10.0,
+                 on_resync: Callable[[Mapping[str, ChannelFields]], None] | None = None, ping_interval_s: float = 10.0,
                  backoff_min_s: float = 1.0, backoff_max_s: float = 60.0) -> None:
         self.config = dict(host=host, port=port, username=username, secret=secret, events=events)
         self.on_event = on_event
@@ -181,7 +187,7 @@ class AmiConnection:
         self.manager.reset_backoff()
         log.info("AMI logged in", host=self.config["host"], port=self.config["port"],
                  version=getattr(manager.protocol, "version", None))
-        if self.logins > 1 and self.on_resync is not None:
+        if self.on_resync is not None:
             self._tasks.append(asyncio.create_task(self._resync()))
 
     def _login_result(self, login: Callable[[Any], bool]) -> Callable[[Any], bool]:
@@ -203,8 +209,8 @@ class AmiConnection:
     # -- tasks --------------------------------------------------------------------------------------------
 
     async def _resync(self) -> None:
-        """Events of the reconnect gap are lost: ask which channels still exist, so calls that ended in the
-        gap are finished instead of waiting for ever."""
+        """Events of the gap are lost: ask which channels exist, so calls that ended in the gap are finished
+        instead of waiting for ever, and calls that started in it are followed from now on."""
         assert self.manager is not None
         try:
             listing = await asyncio.wait_for(
@@ -213,8 +219,8 @@ class AmiConnection:
             log.warning("AMI resync failed", error=type(exc).__name__)
             return
         items = listing if isinstance(listing, list) else [listing]
-        live = frozenset(str(item.get("Uniqueid")) for item in items
-                         if str(item.get("Event", "")).lower() == "coreshowchannel")
+        live = {str(item.get("Uniqueid")): {str(k): str(v) for k, v in dict(item).items()} for item in items
+                if str(item.get("Event", "")).lower() == "coreshowchannel"}
         self._queue.put_nowait(Resync(live))
 
     async def _consume(self) -> None:
@@ -223,21 +229,29 @@ class AmiConnection:
             try:
                 if isinstance(message, Resync):
                     if self.on_resync is not None:
-                        self.on_resync(message.live)
+                        self.on_resync(message.channels)
                     continue
                 self.on_event(message)
             except Exception:  # noqa: BLE001 - one odd event must not stop the tracker
                 log.exception("AMI event not understood", ami_event=str(message.get("Event")))
 
     async def _watchdog(self) -> None:
-        """Ping; no answer in time means a dead connection: close it, panoramisk reconnects."""
+        """Ping; no answer in time, or any failure to ask, means a dead connection: close it, panoramisk
+        reconnects. The loop itself never ends but by :meth:`stop`: a watchdog that died would leave a
+        half-open connection unnoticed for good."""
         while True:
             await asyncio.sleep(self.ping_interval_s)
-            if self.state is not AmiState.CONNECTED or self.manager is None:
-                continue
             try:
-                await asyncio.wait_for(self.manager.send_action({"Action": "Ping"}), self.ping_interval_s / 2)
-            except TimeoutError:
-                log.warning("AMI ping unanswered: closing the connection to reconnect")
-                with contextlib.suppress(Exception):
-                    self.manager.protocol.transport.close()
+                await self._ping()
+            except Exception:  # noqa: BLE001 - logged; the next round pings again
+                log.exception("AMI watchdog round failed")
+
+    async def _ping(self) -> None:
+        if self.state is not AmiState.CONNECTED or self.manager is None:
+            return
+        try:
+            await asyncio.wait_for(self.manager.send_action({"Action": "Ping"}), self.ping_interval_s / 2)
+        except Exception as exc:  # noqa: BLE001 - unanswered, refused or broken: the connection is not usable
+            log.warning("AMI ping failed: closing the connection to reconnect", error=type(exc).__name__)
+            with contextlib.suppress(Exception):
+                self.manager.protocol.transport.close()

@@ -17,8 +17,10 @@ from priyom_kit import Principal, Role, get_logger, require_roles
 
 from .ami import AmiConnection, AmiState
 from .bridge import CallBridge
+from .call_journal import CTI
 from .channels import Extensions
-from .cti import CtiCalls, CtiError
+from .cti import CtiCalls, CtiError, call_id_of, validate
+from .cti_answer import CtiAnswers
 from .staff_auth import may_call_from
 
 log = get_logger("priyom.intake-telephony.api")
@@ -86,9 +88,15 @@ def calls_router(ami: AmiConnection | None, extensions: Extensions, *, context: 
     return router
 
 
-def cti_router(secret: SecretStr | None, cti: CtiCalls, bridge: CallBridge,
+def cti_router(secret: SecretStr | None, cti: CtiCalls, bridge: CallBridge, answers: CtiAnswers | None = None,
                now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> APIRouter:
-    """``POST /api/v1/cti/{secret}`` or ``POST /api/v1/cti`` with ``X-CTI-Secret``: Zammad's generic CTI."""
+    """``POST /api/v1/cti/{secret}`` or ``POST /api/v1/cti`` with ``X-CTI-Secret``: Zammad's generic CTI.
+
+    The answer is 2xx only once what the post said is in the database (the call in progress, or the finished
+    call's contact in the outbox): a PBX that got no answer posts again, and the repeat changes nothing. Its
+    body is Zammad's (:mod:`.cti_answer`): a reject for a blocked caller, a caller id to dial out with, or
+    ``{}``."""
+    answers = answers or CtiAnswers()
     router = APIRouter(prefix="/api/v1", tags=["cti"])
 
     async def receive(request: Request, given: str | None) -> dict[str, Any]:
@@ -98,13 +106,21 @@ def cti_router(secret: SecretStr | None, cti: CtiCalls, bridge: CallBridge,
             raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong CTI secret")
         params = await _params(request)
         try:
-            progress = cti.feed(params, now())
+            validate(params)
         except CtiError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-        bridge.handle(progress, cdr_wait_s=0.0)
+        answer = answers.answer(params)
+        if answers.refuses(params) and call_id_of(params) not in cti.calls:  # a call followed before goes on
+            log.info("CTI post of a blocked caller left aside", call_id=call_id_of(params), answer=answer)
+            return answer
+        progress = cti.feed(params, now())
+        bridge.handle(progress, cdr_wait_s=0.0, source=CTI)
+        call = cti.calls.get(call_id_of(params) or "")
+        if call is not None:
+            await bridge.journal.save(call, CTI)
         if progress:
             await bridge.settled(progress[0].call.call_id)
-        return {}
+        return answer
 
     @router.post("/cti/{secret_in_path}", summary="CTI webhook (secret in the path)")
     async def cti_in_path(request: Request, secret_in_path: str) -> dict[str, Any]:

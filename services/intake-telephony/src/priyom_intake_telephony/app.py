@@ -1,8 +1,9 @@
 """Wiring: the only place intake-telephony's parts meet.
 
 AMI events -> :class:`~.tracker.assembly.CallTracker` -> :class:`~.bridge.CallBridge` (identity lookup over
-the bus, ``call.event.v1.phone`` and ``contact.received.v1.phone``); the CTI webhook feeds the same bridge.
-Without ``AMI_HOST`` the AMI side is off and the webhook alone serves calls.
+the bus, ``call.event.v1.phone``, and ``contact.received.v1.phone`` through the outbox); the CTI webhook feeds
+the same bridge. The :class:`~.call_journal.CallJournal` keeps both sides' calls in the database and
+resumes them at start. Without ``AMI_HOST`` the AMI side is off and the webhook alone serves calls.
 """
 
 from __future__ import annotations
@@ -14,19 +15,27 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import CallEvent, ContactReceived
-from priyom_kit import Bus, HttpClient, ServiceParts, build_app, get_logger
+from priyom_kit import Bus, ServiceParts, build_app, get_logger
+from priyom_kit.db import Database
+from priyom_kit.http_client import HttpClient
+from priyom_kit.outbox import Relay
+from priyom_kit.periodic import Periodic
 from priyom_kit.rpc import RpcClient
 
-from .ami import AmiConnection, AmiState
+from .ami import AmiConnection, AmiState, ChannelFields
 from .api import calls_router, cti_router
 from .bridge import CallBridge
+from .call_journal import AMI, CTI, CallJournal, Source
 from .caller_lookup import IdentityLookup
 from .channels import Extensions
 from .cti import CtiCalls
+from .cti_answer import CtiAnswers
 from .messages import CallMessages
 from .settings import IntakeTelephonySettings
-from .staff_auth import StaffAuthenticator
+from .staff_directory import StaffDirectory
+from .store import telephony_outbox
 from .tracker.assembly import CallTracker
+from .tracker.call import Call
 
 log = get_logger("priyom.intake-telephony")
 
@@ -40,21 +49,53 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
     extensions = Extensions(settings.extension_pattern)
     rpc = RpcClient(settings.amqp_url.get_secret_value(), request_ttl_s=max(1.0, settings.lookup_timeout_ms / 1000))
     lookup = IdentityLookup(rpc, bus.topology.identity_lookup_queue, settings.lookup_timeout_ms / 1000)
-    bridge = CallBridge(CallMessages(settings.pbx_id, settings.default_region, extensions), bus.publish, lookup,
-                        registry, cdr_wait_s=settings.cdr_wait_s, internal_contacts=settings.internal_contacts)
+    database = Database(settings.database_url)
+    relay = Relay(lambda: database.sessions, bus.publish, telephony_outbox, keep_sent=False)
+    # Unlimited retry: a contact the broker refused stays staged and goes out at one of the next rounds.
+    resend = Periodic("telephony-outbox", relay.flush, every_s=settings.outbox_retry_s)
     tracker = CallTracker(extensions)
+    staff_http = HttpClient(base_url=settings.staff_url or "", timeout_s=5.0,
+                            token=settings.service_tokens.get("intake-telephony"))
+    directory = StaffDirectory(staff_http if settings.staff_url else None)
+    read_directory = Periodic("telephony-staff-directory", directory.refresh, every_s=settings.staff_refresh_s)
+    cti_calls = CtiCalls(extensions, directory.extension_of)
+    journal = CallJournal(database, relay, {AMI: tracker.calls, CTI: cti_calls.calls})
+    bridge = CallBridge(CallMessages(settings.pbx_id, settings.default_region, extensions), bus.publish, lookup,
+                        registry, journal, cdr_wait_s=settings.cdr_wait_s)
 
     def on_event(event: Mapping[str, Any]) -> None:
         bridge.handle(tracker.feed(event))
+        journal.changed(tracker.take_changed())
+
+    def on_resync(channels: Mapping[str, ChannelFields]) -> None:
+        """After a login: calls that started in the gap are taken in, calls that ended in it finished."""
+        bridge.handle(tracker.adopt(channels) + tracker.reconcile(set(channels)))
+        journal.changed(tracker.take_changed())
+
+    def restore(call: Call, source: Source) -> None:
+        if source == CTI:
+            cti_calls.calls[call.call_id] = call
+        else:
+            tracker.restore(call)
+
+    async def recover() -> None:
+        """Resume the calls saved before a stop or a crash (the contacts of finished ones are staged), then
+        keep saving and start sending what the outbox holds."""
+        await journal.recover(restore, bridge.contact)
+        journal.start()
 
     ami: AmiConnection | None = None
     if settings.ami_host:
         ami = AmiConnection(host=settings.ami_host, port=settings.ami_port, username=settings.ami_username,
                             secret=settings.ami_secret.get_secret_value() if settings.ami_secret else "",
                             events=settings.ami_events, on_event=on_event,
-                            on_resync=lambda live: bridge.handle(tracker.reconcile(set(live))),
+                            on_resync=on_resync,
                             ping_interval_s=settings.ping_interval_s, backoff_min_s=settings.reconnect_min_s,
                             backoff_max_s=settings.reconnect_max_s)
+
+    async def start_sending() -> None:
+        resend.start()
+        read_directory.start()
 
     async def start_ami() -> None:
         if ami is None:
@@ -62,17 +103,21 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
             return
         await ami.start()
 
-    tickets = HttpClient(base_url=settings.tickets_url or "", timeout_s=5.0)
-    authenticator = StaffAuthenticator(settings.admin_token, tickets if settings.tickets_url else None)
-
-    async def stop() -> None:
+    async def stop_receiving() -> None:
+        """Before the bus stops: no more events in, what they started saved and sent."""
         if ami is not None:
             await ami.stop()
         await bridge.drain()
-        await rpc.close()
-        await tickets.close()
+        await journal.stop()
+        await resend.stop()
+        await read_directory.stop()
 
-    checks = {}
+    async def stop() -> None:
+        await staff_http.close()
+        await rpc.close()
+        await database.close()
+
+    checks = {"database": database.ping}
     if ami is not None:
         async def ami_connected() -> bool:
             return ami.state is AmiState.CONNECTED
@@ -82,16 +127,20 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
     routers = [
         calls_router(ami, extensions, context=settings.originate_context,
                      channel_template=settings.originate_channel, timeout_s=settings.originate_timeout_s),
-        cti_router(settings.cti_secret, CtiCalls(), bridge),
+        cti_router(settings.cti_secret, cti_calls, bridge,
+                   CtiAnswers(settings.cti_blocked_callers, settings.cti_outbound_caller_id, settings.default_region)),
     ]
     parts = ServiceParts(name="intake-telephony", title="Priyom intake-telephony", settings=settings, bus=bus,
-                         registry=registry, routers=routers, checks=checks, on_start=[rpc.connect, tickets.open],
-                         after_start=[start_ami], on_stop=[stop], authenticator=authenticator,
+                         registry=registry, routers=routers, checks=checks,
+                         on_start=[database.open, recover, rpc.connect, staff_http.open],
+                         after_start=[start_sending, start_ami], before_stop=[stop_receiving], on_stop=[stop],
                          description="The telephony channel: Asterisk AMI and CTI webhook calls become caller "
                                      "pop-ups (call.event.v1.phone) and contacts (contact.received.v1.phone)")
     parts.tracker = tracker  # type: ignore[attr-defined]  # for tests and the bench: what the service follows
     parts.bridge = bridge  # type: ignore[attr-defined]
     parts.ami = ami  # type: ignore[attr-defined]
+    parts.journal = journal  # type: ignore[attr-defined]
+    parts.staff_directory = directory  # type: ignore[attr-defined]
     return parts
 
 

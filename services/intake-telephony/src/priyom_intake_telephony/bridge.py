@@ -6,8 +6,15 @@ The tracker (or the CTI webhook) says what happened; this decides what to publis
   queue run, or at the first ``Ringing`` at the latest; every ringing extension of the call reuses its
   answer, so a queue ringing five agents costs one lookup;
 * each call's messages go out one after another (ringing before answered before ended), calls in parallel;
-* at hangup the ``ended``/``missed`` event goes out at once, the contact after ``cdr_wait_s``, so a CDR
-  that follows the hangup can still add the recording and the billed seconds.
+* at hangup the finished call is saved (:mod:`.call_journal`) before the ``ended``/``missed`` event goes
+  out, and the contact is staged in the outbox after ``cdr_wait_s``, so a CDR that follows the hangup can
+  still add the recording and the billed seconds; the outbox publishes it, however long the broker is down;
+* a call between two extensions pops up (the colleague sees who calls) and is announced as ended, but it
+  never becomes a contact. Zammad keeps internal calls in its caller log only and opens no ticket for them;
+  Chatwoot's conversations are with contacts, never between agents. A contact is a customer reaching the
+  company: identity files it on a customer's card and refuses an extension as a phone number, so a setting
+  that made internal calls into contacts (``INTAKE_TELEPHONY_INTERNAL_CONTACTS``, removed) only ever
+  produced dead letters. Internal calls still pop up and their end is still announced (``call.event``).
 """
 
 from __future__ import annotations
@@ -18,17 +25,16 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter
 
-from priyom_contracts import CallState, ClientMatch, Event
+from priyom_contracts import CallState, ClientMatch, ContactReceived, Event
 from priyom_kit import Publish, get_logger
 
+from .call_journal import AMI, CallJournal, Source
 from .messages import CallMessages
 from .tracker.call import Answered, Call, Finished, Progress, Ringing, Started
 
 log = get_logger("priyom.intake-telephony.bridge")
 
 Lookup = Callable[[str], Awaitable[ClientMatch | None]]
-#: Attempts to publish a finished call's contact before it is given up (logged): the broker is down.
-CONTACT_ATTEMPTS = 5
 #: Lookups remembered for calls in progress (the tracker follows at most as many calls).
 MAX_LOOKUPS = 20_000
 
@@ -37,12 +43,12 @@ class CallBridge:
     """Publishes what calls do. Built once in ``app.py``; :meth:`handle` is called with each event's progress."""
 
     def __init__(self, messages: CallMessages, publish: Publish, lookup: Lookup, registry: CollectorRegistry,
-                 *, cdr_wait_s: float = 1.0, internal_contacts: bool = False) -> None:
+                 journal: CallJournal, *, cdr_wait_s: float = 1.0) -> None:
         self.messages = messages
         self.publish = publish
+        self.journal = journal
         self.lookup = lookup
         self.cdr_wait_s = cdr_wait_s
-        self.internal_contacts = internal_contacts
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._lookups: dict[str, tuple[str, asyncio.Task[ClientMatch | None]]] = {}
         self._published = Counter("priyom_telephony_call_events_total", "Call events published", ["state"],
@@ -50,10 +56,12 @@ class CallBridge:
         self._contacts = Counter("priyom_telephony_contacts_total", "Calls published as contacts", ["outcome"],
                                  registry=registry)
 
-    def handle(self, progress: Iterable[Progress], *, cdr_wait_s: float | None = None) -> None:
+    def handle(self, progress: Iterable[Progress], *, cdr_wait_s: float | None = None,
+               source: Source = AMI) -> None:
         """Schedule what ``progress`` asks for; returns at once (the AMI reader must never wait).
 
-        ``cdr_wait_s`` overrides the wait for a CDR after hangup (the CTI webhook has no CDRs)."""
+        ``cdr_wait_s`` overrides the wait for a CDR after hangup (the CTI webhook has no CDRs); ``source``
+        says which calls these are, for the journal."""
         for item in progress:
             call = item.call
             if isinstance(item, Started):
@@ -65,8 +73,9 @@ class CallBridge:
                 self._then(call, self._send(self.messages.call_event(call, CallState.ANSWERED, agent=item.agent)))
             elif isinstance(item, Finished):
                 self._lookups.pop(call.call_id, None)
+                self.journal.finishing(call.call_id)
                 wait = self.cdr_wait_s if cdr_wait_s is None else cdr_wait_s
-                self._then(call, self._finished(item, wait))
+                self._then(call, self._finished(item, wait, source))
 
     async def settled(self, call_id: str) -> None:
         """Wait until what was scheduled for one call so far is published (the CTI webhook answers then)."""
@@ -121,23 +130,25 @@ class CallBridge:
         await self.publish(event)
         self._published.labels(getattr(event, "state", "other")).inc()
 
-    async def _finished(self, finished: Finished, cdr_wait_s: float) -> None:
+    def contact(self, call: Call) -> ContactReceived:
+        """The finished call as a contact (also for a call that had finished before a restart)."""
+        return self.messages.contact(call, datetime.now(UTC))
+
+    async def _finished(self, finished: Finished, cdr_wait_s: float, source: Source) -> None:
         call = finished.call
-        await self._send(self.messages.finished_event(call))
-        if call.internal and not self.internal_contacts:
+        makes_contact = not call.internal  # see the module docstring: a colleague is not a customer
+        if makes_contact:
+            await self.journal.finish(call, source)  # durable before the end is announced
+        else:
+            await self.journal.forget(call.call_id)
+        try:
+            await self._send(self.messages.finished_event(call))
+        except Exception as exc:  # noqa: BLE001 - the pop-up's end only; the contact is kept either way
+            log.warning("call end not announced", call_id=call.call_id, error=type(exc).__name__)
+        if not makes_contact:
             return
         await asyncio.sleep(cdr_wait_s)
-        contact = self.messages.contact(call, datetime.now(UTC))
-        for attempt in range(1, CONTACT_ATTEMPTS + 1):
-            try:
-                await self.publish(contact)
-                break
-            except Exception as exc:  # noqa: BLE001 - retried, then logged: the broker is unreachable
-                if attempt == CONTACT_ATTEMPTS:
-                    log.error("call contact lost: the broker refused it", call_id=call.call_id,
-                              error=type(exc).__name__)
-                    return
-                await asyncio.sleep(2 ** (attempt - 1))
+        await self.journal.to_contact(call.call_id, self.contact(call))
         self._contacts.labels(call.outcome).inc()
-        log.info("call published as a contact", call_id=call.call_id, outcome=call.outcome,
+        log.info("call staged as a contact", call_id=call.call_id, outcome=call.outcome,
                  direction="outbound" if call.outbound else "inbound")

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from priyom_kit import ServiceSettings
+from priyom_kit.settings import Secret
 
 MiB = 1024 * 1024
 
@@ -27,3 +30,63 @@ class IntakeWebSettings(ServiceSettings):
     require_consent: bool = Field(
         default=True, description="Refuse submissions without consent to personal data processing (152-FZ)"
     )
+    allowed_origins: list[str] = Field(
+        default=[],
+        description='Pages of other origins that may POST the form and read its answers (CORS), JSON '
+                    '["https://www.example.ru"]; the form\'s own origin (the Host it is reached at) always may, a '
+                    "browser page of any other site is refused",
+    )
+    frame_ancestors: list[str] = Field(
+        default=[],
+        description='Sites that may show the form in a frame (CSP frame-ancestors, JSON ["https://www.example.ru"]); '
+                    "empty: none",
+    )
+    rate_limit_per_ip: str = Field(
+        default="10/minute;60/hour",
+        description="Submissions one address may POST (limits' notation, ';' between windows); above: 429",
+    )
+    rate_limit_per_identifier: str = Field(
+        default="5/hour;20/day",
+        description="Accepted submissions per e-mail and per phone number; above: 429",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the counters live: memory:// (this process only) or redis://host:6379/0, shared by "
+                    "every process of the form",
+    )
+    max_concurrent_submissions: int = Field(
+        default=16, ge=1, description="Submissions handled at once; one more is answered 503 with Retry-After")
+    challenge: Literal["pow", "none"] = Field(
+        default="pow", description="Bot check each submission must pass: pow (proof of work the page solves) "
+                                   "or none (trusted callers only)")
+    challenge_difficulty: int = Field(
+        default=16, ge=1, le=28,
+        description="Leading zero bits the proof of work needs: 16 is about 65 000 hashes, a second in a browser")
+    challenge_ttl_s: int = Field(default=900, ge=30, le=86_400,
+                                 description="How long an issued challenge may be solved and used, in seconds")
+    challenge_key: Secret = Field(
+        default=None,
+        description="HMAC key signing challenges (at least 16 characters); empty: a random key per process, so "
+                    "several processes behind one address must share one",
+    )
+
+    public_link_secret: Secret = Field(
+        default=None, validation_alias="PRIYOM_PUBLIC_LINK_SECRET",
+        description="Key of the status link the form returns, shared with tickets (shared variable, no prefix); "
+                    "empty: the answer carries no status link and the page shows no ticket number",
+    )
+
+    @field_validator("rate_limit_per_ip", "rate_limit_per_identifier")
+    @classmethod
+    def _limits_parse(cls, value: str) -> str:
+        from limits import parse_many  # refused at start, not at the first submission
+
+        parse_many(value)
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _known_storage(cls, value: str) -> str:
+        if value.split("://", 1)[0] not in ("memory", "redis", "rediss"):
+            raise ValueError("INTAKE_WEB_RATE_LIMIT_STORAGE must be memory:// or redis://host:port/db")
+        return value

@@ -17,13 +17,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field, StringConstraints
 
 from priyom_contracts import ClientMatch, Contact, ContactType, MatchKind, Sender, ServiceContract, utcnow
-from priyom_kit import Principal, Publish, Role, require_roles
+from priyom_kit import Principal, Role, require_roles
 from priyom_kit.db import Database
+from priyom_kit.outbox import Relay
 
 from . import store
 from .active_rules import ActiveRules
 from .client_attributes import ClientCards, ClientNotFound, IdentityUnavailable
-from .contact_type import SecondOpinion
+from .contact_type import Classification, SecondOpinion
 from .handlers import offer_waiting_work
 from .routing import decide
 from .rules import RuleFileError, Team, parse_rule_book
@@ -55,6 +56,26 @@ class ExplainRequest(BaseModel):
     registered_by: Text500 | None = None
 
 
+class TypeGuess(BaseModel):
+    type: ContactType
+    probability: float
+
+
+class WeighedTerm(BaseModel):
+    term: str = Field(description="A lemma, a pair of lemmas, «не_…» after a negation, or a __signal")
+    weight: float = Field(description="How much it added to the chosen type's score")
+
+
+class ClassifierView(BaseModel):
+    """The learned model's answer, when no rule fired."""
+
+    confidence: float
+    threshold: float
+    triage: bool = Field(description="Below the threshold: the contact goes to triage with both guesses")
+    guesses: list[TypeGuess] = Field(description="Every type, likeliest first")
+    terms: list[WeighedTerm] = Field(description="The terms that weighed most for the first guess")
+
+
 class ExplainResponse(BaseModel):
     type: ContactType
     category: str
@@ -68,6 +89,7 @@ class ExplainResponse(BaseModel):
     rules_version: int
     first_response_due_at: datetime
     resolution_due_at: datetime
+    classifier: ClassifierView | None = Field(default=None, description="Set when the model decided")
 
 
 class RuleVersionOut(BaseModel):
@@ -93,8 +115,17 @@ def _rejected(exc: RuleFileError) -> JSONResponse:
                         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
+def _view(kind: Classification, threshold: float) -> ClassifierView | None:
+    guess = kind.guess
+    if guess is None:
+        return None
+    return ClassifierView(confidence=round(guess.confidence, 3), threshold=threshold, triage=kind.triage,
+                          guesses=[TypeGuess(type=t, probability=round(p, 3)) for t, p in guess.ranked],
+                          terms=[WeighedTerm(term=t, weight=w) for t, w in guess.terms])
+
+
 def router_api(database: Database, rules: ActiveRules, second_opinion: SecondOpinion | None,
-               publish: Publish, cards: ClientCards | None = None) -> APIRouter:
+               relay: Relay, cards: ClientCards | None = None) -> APIRouter:
     """``/api/v1``: every route needs a bearer token (admins pass every role check)."""
     api = APIRouter(prefix="/api/v1")
 
@@ -126,7 +157,8 @@ def router_api(database: Database, rules: ActiveRules, second_opinion: SecondOpi
                                team=r.team, assignee=r.assignee, priority=decision.priority,
                                rule=decision.classification.rule, trail=trail, rules_version=version,
                                first_response_due_at=r.first_response_due_at,
-                               resolution_due_at=r.resolution_due_at)
+                               resolution_due_at=r.resolution_due_at,
+                               classifier=_view(decision.classification, book.classifier_threshold))
 
     async def _card(client_id: uuid.UUID | None) -> ExplainClient | None:
         """The client's attributes from identity, when only an id was given and identity is configured."""
@@ -241,6 +273,6 @@ def router_api(database: Database, rules: ActiveRules, second_opinion: SecondOpi
         async with database.sessions() as session, session.begin():
             await store.set_availability(session, name, body.available)
         if body.available:
-            await offer_waiting_work(name, sessions=database.sessions, rules=rules, publish=publish)
+            await offer_waiting_work(name, sessions=database.sessions, rules=rules, relay=relay)
 
     return api

@@ -16,6 +16,9 @@ from priyom_contracts import ClientMatch, ContactType
 from .contact_type import Classification, within
 from .rules import RuleBook, Step, Team
 
+#: The step of a contact whose type the model was unsure of (not configurable: it precedes every step).
+TRIAGE_STEP = "triage"
+
 
 @dataclass(frozen=True)
 class AgentState:
@@ -61,6 +64,10 @@ def assign(kind: Classification, client: ClientMatch | None, book: RuleBook, ros
     """Try each configured step in order; the skills step (or the default team) always decides."""
     trail: list[str] = []
     config = book.assignment
+    if kind.triage:
+        # Before every step: the sales or skills team of a guessed type would act on a guess.
+        return _to_team(_team(book, config.triage_team or config.first_line_team),
+                        f"type uncertain ({kind.note}): to triage", TRIAGE_STEP, book, roster, local_time, trail)
     skills_team = book.team_for_category(kind.category) or book.team(config.default_team)
     assert skills_team is not None  # the rule book validates that the default team exists
     for step in config.order:
@@ -73,20 +80,20 @@ def assign(kind: Classification, client: ClientMatch | None, book: RuleBook, ros
                 return Assignment(skills_team.name, manager, step.value, trail=trail)
             trail.append(f"account manager {manager} is not available")
         elif step is Step.SALES and kind.type is ContactType.PURCHASE_INTEREST:
-            return _to_team(_team(book, config.sales_team), "purchase interest goes to sales", step, book,
+            return _to_team(_team(book, config.sales_team), "purchase interest goes to sales", step.value, book,
                             roster, local_time, trail)
         elif step is Step.FIRST_LINE and kind.type is ContactType.INFORMATION_REQUEST:
             if registered_by:
                 trail.append(f"information request stays with {registered_by}, who registered it")
                 return Assignment(config.first_line_team, registered_by, step.value, trail=trail)
             return _to_team(_team(book, config.first_line_team), "information request to the first line",
-                            step, book, roster, local_time, trail)
+                            step.value, book, roster, local_time, trail)
         elif step is Step.SKILLS:
             why = (f"team {skills_team.name} has the skill {kind.category}"
                    if kind.category in skills_team.skills else f"no team has the skill {kind.category}: default team")
-            return _to_team(skills_team, why, step, book, roster, local_time, trail)
+            return _to_team(skills_team, why, step.value, book, roster, local_time, trail)
     default = _team(book, config.default_team)
-    return _to_team(default, "no step decided: default team", Step.SKILLS, book, roster, local_time, trail)
+    return _to_team(default, "no step decided: default team", Step.SKILLS.value, book, roster, local_time, trail)
 
 
 def _team(book: RuleBook, name: str) -> Team:
@@ -95,7 +102,7 @@ def _team(book: RuleBook, name: str) -> Team:
     return team
 
 
-def _to_team(team: Team, why: str, step: Step, book: RuleBook, roster: Roster, local_time: datetime,
+def _to_team(team: Team, why: str, step: str, book: RuleBook, roster: Roster, local_time: datetime,
              trail: list[str]) -> Assignment:
     trail.append(why)
     if team.hours is not None and not within(team.hours, local_time):
@@ -103,17 +110,17 @@ def _to_team(team: Team, why: str, step: Step, book: RuleBook, roster: Roster, l
         on_duty_closed = on_duty.hours is not None and not within(on_duty.hours, local_time)
         if team.after_hours == "queue" or on_duty is team or on_duty_closed:
             trail.append(f"outside {team.name}'s hours ({local_time:%a %H:%M}): waits in its queue")
-            return Assignment(team.name, None, step.value, waiting=True, until_opening=True, trail=trail)
+            return Assignment(team.name, None, step, waiting=True, until_opening=True, trail=trail)
         return _to_team(on_duty, f"outside {team.name}'s hours ({local_time:%a %H:%M}): on-duty team "
                         f"{on_duty.name}", step, book, roster, local_time, trail)
     agent = pick_agent(team, book, roster)
     if agent is None:
         trail.append(f"nobody in {team.name} is available: waits in the team queue")
-        return Assignment(team.name, None, step.value, waiting=True, trail=trail)
+        return Assignment(team.name, None, step, waiting=True, trail=trail)
     load = roster.state(agent, book.assignment.available_by_default).open_tickets
     how = "fewest open tickets" if book.assignment.balancing == "least_loaded" else "round robin"
     trail.append(f"{agent} in {team.name} ({how}, {load} open)")
-    return Assignment(team.name, agent, step.value, balanced=True, trail=trail)
+    return Assignment(team.name, agent, step, balanced=True, trail=trail)
 
 
 def pick_agent(team: Team, book: RuleBook, roster: Roster) -> str | None:

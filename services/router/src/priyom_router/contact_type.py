@@ -1,25 +1,28 @@
-"""What a contact is: the rule book's first matching rule, else the learned second opinion, else the default.
+"""What a contact is: the rule book's first matching rule, else the learned model, else triage.
 
-Every decision carries a trail of plain sentences (which rule fired and on what word, why the classifier was
-or was not used), because a supervisor who disagrees with a decision must be able to see which line of the
-rule file to change.
+The rules decide where they fire (the built-in book keeps only rules that are precise on the labelled set);
+where none fires the learned model decides if it is at least ``classifier_threshold`` sure, and below that
+the contact goes to triage with the model's two likeliest types: a person decides, nothing falls silently
+to a default type. The category of a type the model chose comes from the book's ``categories`` rules.
+
+Every decision carries a trail of plain sentences (which rule fired and on what word, which terms weighed
+for the model's guess and how sure it was), because a supervisor who disagrees with a decision must be able
+to see which line of the rule file to change, or which words misled the model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from priyom_contracts import ClientMatch, ContactType, ServiceContract, Urgency
 
+from .learned import Guess, SecondOpinion
 from .rules import Hours, RuleBook, When
 from .text_match import Text
 
-#: A learned model's guess for a text: the type and its probability.
-SecondOpinion = Callable[[str], tuple[ContactType, float]]
-
 CLASSIFIER_RULE = "classifier"
+TRIAGE_RULE = "triage"
 DEFAULT_RULE = "default"
 
 
@@ -115,6 +118,21 @@ class Classification:
     rule: str
     contract: str | None = None
     trail: list[str] = field(default_factory=list)
+    #: The model's answer when it was asked (no rule fired).
+    guess: Guess | None = None
+
+    @property
+    def triage(self) -> bool:
+        """The model was not sure enough: a person in the triage team decides."""
+        return self.rule == TRIAGE_RULE
+
+    @property
+    def note(self) -> str:
+        """The rule's name, or the guesses a triage contact carries to the agent's screen."""
+        if self.triage and self.guess is not None:
+            (first, p1), (second, p2) = self.guess.ranked[:2]
+            return f"triage: {first.value} {p1:.2f} or {second.value} {p2:.2f}"
+        return self.rule
 
 
 def classify(book: RuleBook, facts: Facts, second_opinion: SecondOpinion | None = None) -> Classification:
@@ -127,8 +145,10 @@ def classify(book: RuleBook, facts: Facts, second_opinion: SecondOpinion | None 
         if why is not None:
             then = rule.then
             trail.append(f"rule {rule.name} fired" + (f": {'; '.join(why)}" if why else ""))
-            result = Classification(then.type, then.category, then.product, then.urgency or Urgency.NORMAL,
-                                    rule.name, trail=trail)
+            category, product = ((then.category, then.product) if then.category is not None
+                                 else _category(book, then.type, facts, trail))
+            result = Classification(then.type, category, then.product or product,
+                                    then.urgency or Urgency.NORMAL, rule.name, trail=trail)
             urgency_set = then.urgency is not None
             break
     if result is None:
@@ -149,16 +169,34 @@ def _second_opinion(book: RuleBook, facts: Facts, model: SecondOpinion | None,
     default = book.default
     if model is None:
         trail.append("no classifier loaded: default type")
-    else:
-        guess, confidence = model(facts.text.raw)
-        if confidence >= book.classifier_threshold:
-            trail.append(f"classifier: {guess.value} at {confidence:.2f} ≥ {book.classifier_threshold:.2f}")
-            category = default.category if guess is default.type else guess.value
-            return Classification(guess, category, None, Urgency.NORMAL, CLASSIFIER_RULE, trail=trail)
-        trail.append(f"classifier unsure ({guess.value} at {confidence:.2f} < {book.classifier_threshold:.2f}):"
-                     " default type")
-    return Classification(default.type, default.category, default.product, default.urgency or Urgency.NORMAL,
-                          DEFAULT_RULE, trail=trail)
+        category, product = ((default.category, default.product) if default.category is not None
+                             else _category(book, default.type, facts, trail))
+        return Classification(default.type, category, product, default.urgency or Urgency.NORMAL, DEFAULT_RULE,
+                              trail=trail)
+    guess = model(facts.text)
+    (first, p1), (second, p2) = guess.ranked[:2]
+    terms = ", ".join(f"«{t}» {w:+.2f}" for t, w in guess.terms) or "none"
+    trail.append(f"classifier: {first.value} {p1:.2f}, then {second.value} {p2:.2f}; weighed most: {terms}")
+    category, product = _category(book, first, facts, trail)
+    if p1 >= book.classifier_threshold:
+        trail.append(f"classifier sure ({p1:.2f} ≥ {book.classifier_threshold:.2f}): {first.value}")
+        return Classification(first, category, product, Urgency.NORMAL, CLASSIFIER_RULE, trail=trail, guess=guess)
+    trail.append(f"classifier unsure ({p1:.2f} < {book.classifier_threshold:.2f}): to triage with both guesses, "
+                 f"{first.value} or {second.value}")
+    return Classification(first, category, product, Urgency.NORMAL, TRIAGE_RULE, trail=trail, guess=guess)
+
+
+def _category(book: RuleBook, kind: ContactType, facts: Facts, trail: list[str]) -> tuple[str, str | None]:
+    """The category of a type no rule gave: the book's first ``categories`` rule for it that holds."""
+    for rule in book.categories:
+        if rule.type is kind:
+            why = check(rule.when, facts)
+            if why is not None:
+                trail.append(f"category {rule.category} by {rule.name}" + (f": {'; '.join(why)}" if why else ""))
+                return rule.category, rule.product
+    if kind is book.default.type and book.default.category is not None:
+        return book.default.category, book.default.product
+    return kind.value, None
 
 
 def _urgency(book: RuleBook, facts: Facts, trail: list[str]) -> Urgency:

@@ -1,8 +1,11 @@
 """One function per consumed message type; thin, the decisions are in :mod:`priyom_router.routing`.
 
 A contact is decided and its assignment recorded in one transaction (a balanced pick under its team group's
-lock), and published after the commit. A redelivery finds the recorded decision and publishes it again (same routing), so the
-agent's load is counted once and tickets, which drops duplicates by contact, sees one decision.
+lock), with its ``contact.routed`` staged in the outbox of the same transaction and sent after the commit (and
+by the relay's periodic round, or at the next start, when that send failed or the process died first). A
+redelivery finds the recorded decision and stages it again (same routing, same key), so the agent's load is
+counted once and tickets, which drops duplicates by contact, sees one decision. A queue hand-over
+(``contact.assigned``) is staged in the transaction that takes the contact from the queue, the same way.
 """
 
 from __future__ import annotations
@@ -16,18 +19,21 @@ from priyom_contracts import (
     ContactIdentified,
     ContactRouted,
     Routing,
+    TicketAssigned,
     TicketCreated,
     TicketStatusChanged,
     TicketTypeCorrected,
     utcnow,
 )
-from priyom_kit import Publish, get_logger
+from priyom_kit import get_logger
+from priyom_kit.outbox import Relay, stage_events
 
 from . import store
 from .active_rules import ActiveRules
 from .assignment import Roster
 from .contact_type import SecondOpinion, within
 from .routing import decide
+from .tables import router_outbox
 
 log = get_logger("priyom.router.handlers")
 
@@ -69,18 +75,19 @@ async def route_and_record(session: AsyncSession, event: ContactIdentified, rule
 
 async def on_contact_identified(event: ContactIdentified, *, sessions: async_sessionmaker[AsyncSession],
                                 rules: ActiveRules, second_opinion: SecondOpinion | None,
-                                publish: Publish) -> ContactRouted:
+                                relay: Relay) -> ContactRouted:
     async with sessions() as session, session.begin():
         routing = await route_and_record(session, event, rules, second_opinion)
-    routed = ContactRouted(
-        correlation_id=event.correlation_id,
-        channel=event.channel,
-        idempotency_key=event.idempotency_key,
-        contact=event.contact,
-        client=event.client,
-        routing=routing,
-    )
-    await publish(routed)
+        routed = ContactRouted(
+            correlation_id=event.correlation_id,
+            channel=event.channel,
+            idempotency_key=event.idempotency_key,
+            contact=event.contact,
+            client=event.client,
+            routing=routing,
+        )
+        await stage_events(session, router_outbox, [routed])
+    await relay.flush_quietly()
     log.info("routed", contact_id=str(event.contact.contact_id), type=routing.type.value, rule=routing.rule,
              team=routing.team, assigned=routing.assignee is not None)
     return routed
@@ -103,7 +110,7 @@ async def on_ticket_created(event: TicketCreated, *, sessions: async_sessionmake
 
 
 async def on_ticket_status_changed(event: TicketStatusChanged, *, sessions: async_sessionmaker[AsyncSession],
-                                   rules: ActiveRules, publish: Publish) -> None:
+                                   rules: ActiveRules, relay: Relay) -> None:
     """An agent whose ticket is finished takes the next contact waiting in their teams' queues."""
     async with sessions() as session, session.begin():
         known, assignee = await store.ticket_status(session, str(event.number), event.new_status,
@@ -112,7 +119,19 @@ async def on_ticket_status_changed(event: TicketStatusChanged, *, sessions: asyn
         # A status change can overtake its ticket.created (they come from separate publishes): retry.
         raise LookupError(f"ticket {event.number} is not known to the router yet")
     if assignee and not store.is_open(event.new_status):
-        await offer_waiting_work(assignee, sessions=sessions, rules=rules, publish=publish)
+        await offer_waiting_work(assignee, sessions=sessions, rules=rules, relay=relay)
+
+
+async def on_ticket_assigned(event: TicketAssigned, *, sessions: async_sessionmaker[AsyncSession],
+                             rules: ActiveRules, relay: Relay) -> None:
+    """An agent took, handed over or transferred a ticket: the load follows it, and the agent it left for a
+    colleague takes the next contact waiting, as on finishing one. A ticket put back in the queue is not offered
+    to anyone here (the one who put it back would pull it again): the next agent to free up takes it."""
+    async with sessions() as session, session.begin():
+        if not await store.ticket_assigned(session, str(event.number), event.team, event.assignee):
+            raise LookupError(f"ticket {event.number} is not known to the router yet")  # overtook ticket.created
+    if event.old_assignee and event.assignee and event.old_assignee != event.assignee:
+        await offer_waiting_work(event.old_assignee, sessions=sessions, rules=rules, relay=relay)
 
 
 async def on_ticket_type_corrected(event: TicketTypeCorrected, *,
@@ -125,7 +144,7 @@ async def on_ticket_type_corrected(event: TicketTypeCorrected, *,
 
 
 async def offer_waiting_work(agent: str, *, sessions: async_sessionmaker[AsyncSession], rules: ActiveRules,
-                             publish: Publish, now: datetime | None = None) -> ContactAssigned | None:
+                             relay: Relay, now: datetime | None = None) -> ContactAssigned | None:
     """Give ``agent`` the contact that has waited longest (most urgent first) in the queue of a team of
     theirs that is at work ``now``, if they are available; announce it for the tickets service.
 
@@ -147,17 +166,20 @@ async def offer_waiting_work(agent: str, *, sessions: async_sessionmaker[AsyncSe
         if waiting is None:
             return None
         why = f"{agent} freed up and took it from the {waiting.team} queue"
-        await store.take_waiting(session, waiting, agent, why)
-    return await announce_assignment(waiting, agent, why, publish)
+        assigned = await hand_over(session, waiting, agent, why)
+    await relay.flush_quietly()
+    return assigned
 
 
-async def announce_assignment(waiting: store.Waiting, agent: str, why: str, publish: Publish) -> ContactAssigned:
-    """Tell the tickets service that a contact which waited in a queue now has an agent (after the commit)."""
+async def hand_over(session: AsyncSession, waiting: store.Waiting, agent: str, why: str) -> ContactAssigned:
+    """Take a contact that waited in a queue for ``agent`` and stage, in the same transaction, the
+    ``contact.assigned`` that tells the tickets service (sent by the relay once the caller committed)."""
+    await store.take_waiting(session, waiting, agent, why)
     assigned = ContactAssigned(
         correlation_id=waiting.contact_id, channel=waiting.channel or "router",
         idempotency_key=f"{waiting.contact_id}:{agent}", contact_id=waiting.contact_id,
         ticket_number=waiting.ticket_number, team=waiting.team, assignee=agent, reason=why,
     )
-    await publish(assigned)
+    await stage_events(session, router_outbox, [assigned])
     log.info("assigned from queue", contact_id=str(waiting.contact_id), team=waiting.team)
     return assigned

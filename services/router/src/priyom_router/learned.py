@@ -1,96 +1,123 @@
-"""The learned second opinion: TF-IDF on character n-grams and a linear model, trained on confirmed types.
+"""The learned second opinion: a linear model over :func:`~priyom_router.signals.model_terms`, kept as JSON.
 
-Character n-grams (within word boundaries) need no tokeniser or stemmer and survive Russian inflection,
-typos and mixed languages; a logistic regression gives calibrated-enough probabilities for the rule book's
-``classifier_threshold``. The model is asked only when no rule fires (see :mod:`priyom_router.contact_type`).
+The model is a multinomial logistic regression on TF-IDF weighted terms, trained by
+:mod:`priyom_router.training` with scikit-learn and written out as plain numbers: every term's IDF and its
+weight for each type. Reading it back needs no scikit-learn and no pickle (a JSON file cannot run code when
+loaded), answers in microseconds, and gives ``explain`` what a supervisor needs to disagree with it: the
+terms that weighed most for the type it chose, and how sure it was.
+
+The built-in model (``contact_model.json`` beside this module) is trained on
+``services/router/training/contacts/train.jsonl`` and records that file's SHA-256; the router's tests retrain
+it and compare, so a change of the data without a retrained model (or the reverse) fails the build.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
-
-import joblib
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from typing import Any
 
 from priyom_contracts import ContactType
-from priyom_kit import get_logger
 
-from .contact_type import SecondOpinion
+from .signals import model_terms
+from .text_match import Text
 
-log = get_logger("priyom.router.learned")
-
-#: Longest text the model reads: the start of a message says what it is about; quoted history does not.
-MAX_CHARS = 4000
-
-
-def new_pipeline() -> Pipeline:
-    return Pipeline([
-        ("tfidf", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), lowercase=True, sublinear_tf=True,
-                                  max_features=50_000)),
-        ("model", LogisticRegression(max_iter=2000, class_weight="balanced", C=10.0)),
-    ])
+BUILT_IN = "contact_model.json"
+FORMAT = 1
+#: How many of the deciding terms a guess carries for ``explain`` and the trail.
+TOP_TERMS = 6
 
 
-def fit(texts: Sequence[str], labels: Sequence[ContactType]) -> Pipeline:
-    pipeline = new_pipeline()
-    pipeline.fit([t[:MAX_CHARS] for t in texts], [label.value for label in labels])
-    return pipeline
+@dataclass(frozen=True)
+class Guess:
+    """The model's answer: its types from the likeliest down, each with its probability, and the terms that
+    weighed most for the first."""
+
+    ranked: tuple[tuple[ContactType, float], ...]
+    terms: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def type(self) -> ContactType:
+        return self.ranked[0][0]
+
+    @property
+    def confidence(self) -> float:
+        return self.ranked[0][1]
+
+    @property
+    def runner_up(self) -> tuple[ContactType, float]:
+        return self.ranked[1]
 
 
-def as_second_opinion(pipeline: Pipeline) -> SecondOpinion:
-    """The pipeline as the classifier :func:`~priyom_router.contact_type.classify` consults."""
-    classes = [ContactType(c) for c in pipeline.classes_]
-
-    def predict(text: str) -> tuple[ContactType, float]:
-        probabilities = pipeline.predict_proba([text[:MAX_CHARS]])[0]
-        best = int(probabilities.argmax())
-        return classes[best], float(probabilities[best])
-
-    return predict
+#: What :func:`~priyom_router.contact_type.classify` consults when no rule fires.
+SecondOpinion = Callable[[Text], Guess]
 
 
-def save_model(pipeline: Pipeline, path: Path) -> None:
+@dataclass
+class ContactModel:
+    """Term weights per type; ``terms[t] = (idf, weight for each of classes)``."""
+
+    classes: tuple[ContactType, ...]
+    intercepts: tuple[float, ...]
+    terms: dict[str, tuple[float, tuple[float, ...]]]
+    trained_on: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, text: Text) -> Guess:
+        counts = Counter(t for t in model_terms(text) if t in self.terms)
+        # sublinear TF-IDF, L2-normalised: exactly what the trainer's TfidfVectorizer computed.
+        values = {t: (1.0 + math.log(n)) * self.terms[t][0] for t, n in counts.items()}
+        norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
+        scores = list(self.intercepts)
+        for t, v in values.items():
+            for k, w in enumerate(self.terms[t][1]):
+                scores[k] += v / norm * w
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        ranked = sorted(((c, e / total) for c, e in zip(self.classes, exps, strict=True)),
+                        key=lambda pair: -pair[1])
+        best = self.classes.index(ranked[0][0])
+        weighed = sorted(((t, v / norm * self.terms[t][1][best]) for t, v in values.items()),
+                         key=lambda pair: -pair[1])
+        return Guess(tuple(ranked), tuple((t, round(w, 3)) for t, w in weighed[:TOP_TERMS] if w > 0))
+
+    def to_json(self) -> str:
+        """One term a line, sorted, weights rounded: a retrained model reads as a diff."""
+        head = {"format": FORMAT, "classes": [c.value for c in self.classes],
+                "intercepts": [round(b, 6) for b in self.intercepts], "trained_on": self.trained_on}
+        lines = [json.dumps(t, ensure_ascii=False) + ": " + json.dumps([round(idf, 6), [round(w, 6) for w in ws]])
+                 for t, (idf, ws) in sorted(self.terms.items())]
+        body = json.dumps(head, ensure_ascii=False, indent=1)[:-2]
+        return body + ',\n "terms": {\n' + ",\n".join(lines) + "\n }\n}\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> ContactModel:
+        data = json.loads(text)
+        if data.get("format") != FORMAT:
+            raise ValueError(f"model format {data.get('format')!r}, this router reads {FORMAT}")
+        return cls(tuple(ContactType(c) for c in data["classes"]), tuple(data["intercepts"]),
+                   {t: (idf, tuple(ws)) for t, (idf, ws) in data["terms"].items()}, data.get("trained_on", {}))
+
+
+def save_model(model: ContactModel, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(pipeline, path)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(model.to_json(), encoding="utf-8")
+    temporary.replace(path)  # a router reading it meanwhile sees the old file or the new, never half
 
 
-def load_model(path: Path) -> SecondOpinion:
-    """Load a model written by ``make train-router``. It is a pickle: load only files you produced."""
-    return as_second_opinion(joblib.load(path))
+def load_model(path: Path) -> ContactModel:
+    """A model written by ``make train-router`` (or any JSON of the same format)."""
+    return ContactModel.from_json(path.read_text(encoding="utf-8"))
 
 
-class ModelFile:
-    """The model in ``path``, loaded again when the file changes: a ``make train-router`` that learned from
-    the latest corrections takes effect at the next contact, without a restart. A file that cannot be
-    loaded (half written, say) leaves the previous model answering and is tried again when it changes."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._stamp: tuple[int, int] | None = None
-        self._model: SecondOpinion | None = None
-        self._refresh()
-        if self._model is None:
-            raise FileNotFoundError(f"no usable model at {path}")
-
-    def _refresh(self) -> None:
-        try:
-            stat = self.path.stat()
-        except OSError:
-            return
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        if stamp == self._stamp:
-            return
-        self._stamp = stamp
-        try:
-            self._model = load_model(self.path)
-            log.info("classifier model loaded", path=str(self.path))
-        except Exception as exc:  # noqa: BLE001 - any unreadable file: keep answering with the previous model
-            log.error("classifier model not loaded, keeping the previous one", error=f"{type(exc).__name__}: {exc}"[:300])
-
-    def __call__(self, text: str) -> tuple[ContactType, float]:
-        self._refresh()
-        assert self._model is not None
-        return self._model(text)
+@cache
+def built_in_model() -> ContactModel:
+    """The model shipped with the router, trained on the project's labelled contacts (read once a process)."""
+    return ContactModel.from_json(resources.files(__package__).joinpath(BUILT_IN).read_text(encoding="utf-8"))

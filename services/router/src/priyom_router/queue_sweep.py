@@ -7,7 +7,8 @@ finish work. But nobody frees up at 09:00 on Monday: the team simply starts work
 looks at every team with working hours that is at work now, and hands the contacts that were routed while it
 was closed, most urgent and oldest first, to its available members by the book's balancing, as if they had
 just arrived. Each hand-over is its own short transaction under the team group's lock, so several router
-instances may sweep at once (a contact leaves the queue once) and new contacts are never held up for long.
+instances may sweep at once (a contact leaves the queue once) and new contacts are never held up for long;
+its ``contact.assigned`` is staged in the outbox in that transaction and sent after the commit.
 
 The clock is passed in, so tests move time instead of waiting for it.
 """
@@ -21,14 +22,15 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import ContactAssigned, utcnow
-from priyom_kit import Publish, get_logger
+from priyom_kit import get_logger
+from priyom_kit.outbox import Relay
 from priyom_kit.periodic import Periodic
 
 from . import store
 from .active_rules import ActiveRules
 from .assignment import pick_agent
 from .contact_type import within
-from .handlers import announce_assignment
+from .handlers import hand_over
 from .rules import RuleBook, Team
 
 log = get_logger("priyom.router.queue_sweep")
@@ -40,7 +42,7 @@ Wait = Callable[[float], Awaitable[None]]
 ROUND_LIMIT = 200
 
 
-async def sweep_queues(sessions: async_sessionmaker[AsyncSession], rules: ActiveRules, publish: Publish,
+async def sweep_queues(sessions: async_sessionmaker[AsyncSession], rules: ActiveRules, relay: Relay,
                        now: datetime, *, limit: int = ROUND_LIMIT) -> list[ContactAssigned]:
     """One round at ``now``: every team at work gives the contacts that waited for its opening to its
     available members."""
@@ -52,17 +54,18 @@ async def sweep_queues(sessions: async_sessionmaker[AsyncSession], rules: Active
         if not team.members or team.hours is None or not within(team.hours, local):
             continue  # a team without hours never opens: its queue drains as agents free up
         while len(assigned) < limit:
-            handed = await _hand_over_next(sessions, book, team, publish, local)
+            handed = await _hand_over_next(sessions, book, team, local)
             if handed is None:
                 break
             assigned.append(handed)
+            await relay.flush_quietly()
     if assigned:
         log.info("queues swept", assigned=len(assigned))
     return assigned
 
 
 async def _hand_over_next(sessions: async_sessionmaker[AsyncSession], book: RuleBook, team: Team,
-                          publish: Publish, local: datetime) -> ContactAssigned | None:
+                          local: datetime) -> ContactAssigned | None:
     group = book.balancing_group(team.name)
     async with sessions() as session, session.begin():
         await store.lock_group(session, group.key)
@@ -77,8 +80,7 @@ async def _hand_over_next(sessions: async_sessionmaker[AsyncSession], book: Rule
             return None
         load = roster.state(agent, book.assignment.available_by_default).open_tickets
         why = f"{team.name} at work ({local:%a %H:%M}): {agent} took it from the queue ({load} open)"
-        await store.take_waiting(session, waiting, agent, why)
-    return await announce_assignment(waiting, agent, why, publish)
+        return await hand_over(session, waiting, agent, why)
 
 
 class QueueSweeper:
@@ -86,8 +88,8 @@ class QueueSweeper:
     round one interval after the start (0: never), on the kit's :class:`~priyom_kit.periodic.Periodic`."""
 
     def __init__(self, sessions: Callable[[], async_sessionmaker[AsyncSession]], rules: ActiveRules,
-                 publish: Publish, *, interval_s: float, clock: Clock = utcnow, wait: Wait = asyncio.sleep) -> None:
-        self._sessions, self._rules, self._publish, self._clock = sessions, rules, publish, clock
+                 relay: Relay, *, interval_s: float, clock: Clock = utcnow, wait: Wait = asyncio.sleep) -> None:
+        self._sessions, self._rules, self._relay, self._clock = sessions, rules, relay, clock
         self._loop = (Periodic("router-queue-sweep", self.tick, every_s=interval_s, at_start=False, wait=wait)
                       if interval_s > 0 else None)
 
@@ -100,4 +102,4 @@ class QueueSweeper:
             await self._loop.stop()
 
     async def tick(self) -> list[ContactAssigned]:
-        return await sweep_queues(self._sessions(), self._rules, self._publish, self._clock())
+        return await sweep_queues(self._sessions(), self._rules, self._relay, self._clock())

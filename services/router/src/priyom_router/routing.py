@@ -13,8 +13,8 @@ from priyom_contracts import ClientMatch, Contact, Routing
 
 from .assignment import Assignment, Roster, assign
 from .contact_type import Classification, Facts, SecondOpinion, classify
+from .own_text import reading
 from .rules import RuleBook
-from .text_match import Text
 
 
 @dataclass
@@ -47,7 +47,7 @@ def decide(contact: Contact, channel: str, client: ClientMatch | None, book: Rul
     roster (under the balancing lock) must not classify twice."""
     local_time = contact.received_at.astimezone(book.zone)
     if kind is None:
-        facts = Facts(channel=channel, text=Text(contact.subject, contact.body), client=client,
+        facts = Facts(channel=channel, text=reading(contact.subject, contact.body), client=client,
                       local_time=local_time)
         kind = classify(book, facts, second_opinion)
     if contact.automated is not None:
@@ -70,7 +70,7 @@ def decide(contact: Contact, channel: str, client: ClientMatch | None, book: Rul
         urgency=kind.urgency,
         team=placed.team,
         assignee=placed.assignee,
-        reason=f"{placed.reason} ({kind.rule})"[:500],
+        reason=f"{placed.reason} ({kind.note})"[:500],
         priority=priority,
         rule=kind.rule,
         trail=[line[:500] for line in trail],

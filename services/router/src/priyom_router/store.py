@@ -22,6 +22,7 @@ from priyom_contracts import ContactType, Routing, TicketStatus, utcnow
 from priyom_kit import db
 
 from .assignment import Roster
+from .erasure_redaction import ERASED
 from .tables import agents, assignments, metadata, roster_locks, rule_versions, team_cursors, type_corrections
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -230,6 +231,14 @@ async def ticket_status(session: AsyncSession, number: str, status: TicketStatus
     return True, known.assignee
 
 
+async def ticket_assigned(session: AsyncSession, number: str, team: str, assignee: str | None) -> bool:
+    """An agent moved the ticket in the console: its weight goes to ``assignee`` (None: it waits in ``team``'s
+    queue). False when the ticket is not known here yet."""
+    result = await session.execute(update(assignments).where(assignments.c.ticket_number == number)
+                                   .values(team=team, assignee=assignee, waiting=assignee is None))
+    return bool(result.rowcount)
+
+
 @dataclass(frozen=True)
 class Waiting:
     contact_id: uuid.UUID
@@ -323,5 +332,7 @@ async def record_correction(session: AsyncSession, contact_id: uuid.UUID, ticket
 
 
 async def corrections(session: AsyncSession) -> list[Correction]:
-    rows = await session.execute(select(type_corrections).order_by(type_corrections.c.corrected_at))
+    # An erased example (its text redacted on an erasure request) teaches nothing.
+    rows = await session.execute(select(type_corrections).where(type_corrections.c.text != ERASED)
+                                 .order_by(type_corrections.c.corrected_at))
     return [Correction(r.ticket_number, ContactType(r.type), r.subject, r.text) for r in rows]

@@ -11,6 +11,8 @@
 * ``team_cursors``: each team's last assignee, for round robin.
 * ``type_corrections``: the type an agent gave a ticket in place of the router's, with the text judged (the
   latest correction of a contact wins): labelled examples for ``make train-router``.
+* ``router_outbox``: the decisions to announce (``contact.routed``, ``contact.assigned`` for a queue
+  hand-over), written in the transaction that made them and sent after its commit (the kit's outbox).
 * ``roster_locks``: one row per balancing group (teams sharing members), written first by every balanced
   pick in the group, which serialises those picks across processes (a row lock on PostgreSQL, the write lock
   on SQLite) while picks in unrelated groups, and everything else a decision does, run in parallel.
@@ -21,6 +23,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, Uuid, false
 
 from priyom_kit.db import UtcDateTimeColumn, make_metadata
+from priyom_kit.outbox import outbox_table
 
 metadata = make_metadata()
 
@@ -86,3 +89,5 @@ type_corrections = Table(
     Column("text", Text, nullable=False),
     Column("corrected_at", UtcDateTimeColumn, nullable=False),
 )
+
+router_outbox = outbox_table(metadata, "router_outbox")

@@ -1,17 +1,19 @@
-"""``make train-router``: train the learned classifier and print its accuracy on a held-out split.
+"""``make train-router``: train the learned classifier, print its held-out figures, write the model.
 
-Sources of labelled examples, both optional:
+Sources of labelled examples:
 
+* ``--contacts FILE`` (repeatable): JSON lines with ``subject``, ``body`` and ``type``: the project's
+  labelled contacts (``services/router/training/contacts/train.jsonl``, see its LABELLING.md), or confirmed
+  ticket types exported from elsewhere (``--tickets`` is the former name).
 * ``--database URL``: the router's own database, where it keeps every ``ticket.type-corrected`` an agent
   caused (the corrected type and the text judged). These are the examples the rules and the model got
   wrong, so each one teaches most.
-* ``--tickets FILE``: JSON lines ``{"subject", "body", "type"}``, confirmed ticket types exported by other
-  means (a migration from an older helpdesk, say).
 * ``--corpus DIR --labels CSV``: corpus e-mails (``../shared/corpus``) with labels reviewed by hand, kept
   in the repository as ``(path, label, why)`` only; the mail itself is never copied into the repository.
 
-Identical texts are kept once before the split, so a message and its twin (the corpus has CRLF/LF pairs)
-cannot sit on both sides of it.
+``--heldout FILE`` is never trained on: the model, and the router's whole decision (the rule book first, the
+model where no rule fires), are judged on it, with accuracy and each type's precision and recall. Identical
+texts are kept once, so a message and its twin cannot sit on both sides.
 """
 
 from __future__ import annotations
@@ -24,24 +26,27 @@ import html
 import json
 import re
 import sys
+import uuid
 from collections import Counter
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from priyom_contracts import ContactType
+from priyom_contracts import ClientMatch, ContactType, MatchKind
 
-from .learned import fit, save_model
+from .contact_type import Facts, classify
+from .learned import ContactModel, save_model
+from .model_fit import Decide, Example, Report, evaluate, file_digest, fit, model_decision
+from .own_text import reading
+from .rules import RuleBook, default_rule_text, parse_rule_book
 
 _TAG = re.compile(r"<[^>]+>")
+#: The labelled set says "telephony" for an agent's note of a call; the services publish "phone".
+CHANNELS = {"telephony": "phone"}
 
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    label: ContactType
-    source: str
+__all__ = ["Example", "correction_examples", "corpus_examples", "distinct", "labelled_examples", "main",
+           "read_mail", "rule_book_decision"]
 
 
 def _part_text(part: EmailMessage) -> str:
@@ -64,7 +69,7 @@ def read_mail(path: Path) -> tuple[str, str]:
     router gets text that intake-email already extracted)."""
     message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     subject = str(message.get("subject", "") or "")
-    texts = [_part_text(p) for p in message.walk() if p.get_content_maintype() == "text"]  # type: ignore[arg-type]
+    texts = [_part_text(p) for p in message.walk() if p.get_content_maintype() == "text"]
     return subject, "\n".join(texts)
 
 
@@ -73,17 +78,19 @@ def corpus_examples(corpus: Path, labels: Path) -> list[Example]:
     with labels.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             subject, body = read_mail(corpus / "email" / row["path"])
-            examples.append(Example(f"{subject}\n{body}", ContactType(row["label"]), row["path"]))
+            examples.append(Example(subject, body, ContactType(row["label"]), row["path"]))
     return examples
 
 
-def ticket_examples(path: Path) -> list[Example]:
+def labelled_examples(path: Path) -> list[Example]:
+    """JSON lines ``{"subject", "body", "type", "channel"?}``."""
     examples = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
             record = json.loads(line)
-            examples.append(Example(f"{record.get('subject') or ''}\n{record.get('body') or ''}",
-                                    ContactType(record["type"]), f"{path.name}:{n}"))
+            channel = CHANNELS.get(record.get("channel") or "email", record.get("channel") or "email")
+            examples.append(Example(record.get("subject"), record.get("body") or "", ContactType(record["type"]),
+                                    f"{path.name}:{n}", channel))
     return examples
 
 
@@ -110,7 +117,7 @@ def correction_examples(url: str) -> list[Example]:
                 found = await corrections(session)
         finally:
             await database.close()
-        return [Example(f"{c.subject or ''}\n{c.text}", c.type, f"ticket {c.ticket_number}") for c in found]
+        return [Example(c.subject, c.text, c.type, f"ticket {c.ticket_number}") for c in found]
 
     return asyncio.run(read())
 
@@ -126,50 +133,36 @@ def distinct(examples: list[Example]) -> list[Example]:
     return kept
 
 
-@dataclass
-class Evaluation:
-    examples: int
-    held_out: int
-    accuracy: float
-    baseline: float
-    macro_f1: float
-    cv_accuracy: float
-    report: str
+def rule_book_decision(book: RuleBook, model: ContactModel) -> Decide:
+    """The router's whole classification of an example (rules first, then the model; no client card)."""
+    received = datetime(2026, 11, 25, 12, 0, tzinfo=UTC).astimezone(book.zone)
+
+    def decide(example: Example) -> tuple[ContactType, bool]:
+        client = ClientMatch(client_id=uuid.UUID(int=0), first_contact=False,
+                             match=MatchKind.EXACT_EMAIL)
+        facts = Facts(channel=example.channel, text=reading(example.subject, example.body), client=client,
+                      local_time=received)
+        kind = classify(book, facts, model)
+        return kind.type, kind.triage
+
+    return decide
 
 
-def evaluate(examples: list[Example], test_size: float = 0.3, seed: int = 0, folds: int = 5) -> Evaluation:
-    """Held-out accuracy on a stratified split, and ``folds``-fold cross-validated accuracy (0: skipped) for a
-    steadier figure on so few examples."""
-    from sklearn.metrics import accuracy_score, classification_report, f1_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
-
-    from .learned import MAX_CHARS, new_pipeline
-
-    texts = [e.text for e in examples]
-    labels = [e.label for e in examples]
-    train_x, test_x, train_y, test_y = train_test_split(texts, labels, test_size=test_size, random_state=seed,
-                                                        stratify=[label.value for label in labels])
-    model = fit(train_x, train_y)
-    predicted = model.predict([t[:MAX_CHARS] for t in test_x])
-    truth = [label.value for label in test_y]
-    cv_accuracy = float("nan")
-    if folds:
-        splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-        cv_accuracy = float(cross_val_score(new_pipeline(), [t[:MAX_CHARS] for t in texts],
-                                            [label.value for label in labels], cv=splits, scoring="accuracy").mean())
-    majority = Counter(truth).most_common(1)[0][1] / len(truth)
-    return Evaluation(len(examples), len(test_x), float(accuracy_score(truth, predicted)), majority,
-                      float(f1_score(truth, predicted, average="macro")), cv_accuracy,
-                      classification_report(truth, predicted, zero_division=0))
+def _print(title: str, report: Report) -> None:
+    print(title)
+    for line in report.lines():
+        print("  " + line)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m priyom_router.training", description=__doc__.split("\n")[0])
+    parser.add_argument("--contacts", "--tickets", type=Path, action="append", default=[],
+                        help="JSON lines of labelled contacts (subject, body, type); repeatable")
+    parser.add_argument("--heldout", type=Path, help="JSON lines never trained on: the figures are measured here")
     parser.add_argument("--corpus", type=Path, help="the shared corpus folder (with email/)")
     parser.add_argument("--labels", type=Path, help="CSV of (path, label, why) under corpus/email")
     parser.add_argument("--database", help="the router's database URL, for agents' type corrections")
-    parser.add_argument("--tickets", type=Path, help="JSON lines of confirmed ticket types")
-    parser.add_argument("--out", type=Path, default=Path("var/router-model.joblib"))
+    parser.add_argument("--out", type=Path, default=Path("var/router-model.json"))
     args = parser.parse_args(argv)
 
     examples: list[Example] = []
@@ -177,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         corrected = correction_examples(args.database)
         print(f"{len(corrected)} type corrections from the router's database")
         examples += corrected
-    if args.tickets:
-        examples += ticket_examples(args.tickets)
+    for path in args.contacts:
+        examples += labelled_examples(path)
     if args.corpus and args.labels:
         if not (args.corpus / "email").is_dir():
             print(f"corpus not found at {args.corpus}", file=sys.stderr)
@@ -186,18 +179,23 @@ def main(argv: list[str] | None = None) -> int:
         examples += corpus_examples(args.corpus, args.labels)
     examples = distinct(examples)  # first kept: an agent's correction wins over a hand label of the same text
     if len({e.label for e in examples}) < 2:
-        print("need labelled examples of at least two types (--tickets, or --corpus with --labels)",
+        print("need labelled examples of at least two types (--contacts, or --corpus with --labels)",
               file=sys.stderr)
         return 2
     counts = Counter(e.label.value for e in examples)
     print(f"{len(examples)} distinct labelled examples: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    result = evaluate(examples)
-    print(f"held-out accuracy: {result.accuracy:.3f} on {result.held_out} examples (always guessing the "
-          f"commonest type: {result.baseline:.3f}; macro F1 {result.macro_f1:.3f}); "
-          f"5-fold cross-validated accuracy {result.cv_accuracy:.3f}")
-    print(result.report)
-    save_model(fit([e.text for e in examples], [e.label for e in examples]), args.out)
-    print(f"model trained on all {len(examples)} examples written to {args.out} (set ROUTER_MODEL_FILE to use it)")
+    trained_on = {"files": {p.name: file_digest(p) for p in args.contacts}}
+    model = fit(examples, trained_on)
+    if args.heldout:
+        book = parse_rule_book(default_rule_text())
+        held_out = labelled_examples(args.heldout)
+        _print("the model alone, on the held-out contacts:", evaluate(model_decision(model, book.classifier_threshold), held_out,
+                                             book.classifier_threshold))
+        _print("the router (built-in rule book first, the model where no rule fires), on the held-out contacts:",
+               evaluate(rule_book_decision(book, model), held_out, book.classifier_threshold))
+    save_model(model, args.out)
+    print(f"model of {len(model.terms)} terms trained on all {len(examples)} examples written to {args.out} "
+          "(ROUTER_MODEL_FILE names it; without it the router uses its built-in model)")
     return 0
 
 

@@ -212,13 +212,13 @@ def main(argv: list[str] | None = None) -> int:
     heldout_share = len(valid["heldout"]) / total
     if not 0.6 <= ru_share <= 0.8:
         warnings.append(f"ru share {ru_share:.2f} (aimed at about 0.70)")
-    if not 0.2 <= heldout_share <= 0.3:
-        warnings.append(f"held-out share {heldout_share:.2f} (aimed at about 0.25)")
+    if not 0.15 <= heldout_share <= 0.3:  # 0.25 at the split; training contacts were added since
+        warnings.append(f"held-out share {heldout_share:.2f} (0.25 at the split, lower as train grows)")
     for t in CONTACT_TYPES:
         for lang in LANGS:
             cell = [r for r in everything if r["type"] == t and r["lang"] == lang]
             share = sum(1 for r in cell if r in valid["heldout"]) / (len(cell) or 1)
-            if cell and not 0.15 <= share <= 0.35:
+            if cell and not 0.1 <= share <= 0.35:
                 warnings.append(f"{t}/{lang}: held-out share {share:.2f} (stratified at about 0.25)")
     drift(errors, notes)
 

@@ -18,12 +18,6 @@ from priyom_kit import Principal, Role
 #: Roles that see and may act on every ticket, whatever its team.
 SEES_ALL = frozenset({StaffRole.SUPERVISOR, StaffRole.ADMIN})
 
-#: The kit role each staff role authenticates as (the kit knows agents, supervisors and admins).
-KIT_ROLE: Mapping[StaffRole, Role] = {
-    StaffRole.AGENT: Role.AGENT, StaffRole.ENGINEER: Role.AGENT, StaffRole.TEAM_HEAD: Role.AGENT,
-    StaffRole.SALES: Role.AGENT, StaffRole.SUPERVISOR: Role.SUPERVISOR, StaffRole.ADMIN: Role.ADMIN,
-}
-
 
 @dataclass(frozen=True)
 class Staff(Principal):
@@ -31,6 +25,8 @@ class Staff(Principal):
 
     staff_role: StaffRole = StaffRole.AGENT
     teams: frozenset[str] = frozenset()
+    #: A staff account's token (not the environment's admin token or a service's credential).
+    account: bool = False
 
 
 def staff_of(principal: Principal) -> Staff:
@@ -78,11 +74,24 @@ class AccessPolicy:
             return True
         return ticket["team"] in staff.teams and staff.staff_role in pick(self.rule(ticket["team"]))
 
+    def viewer(self, staff: Staff) -> Viewer:
+        """What a list shown to ``staff`` may hold: their visible teams' tickets and those assigned to them."""
+        return Viewer(staff.name, self.visible_teams(staff))
+
     def visible_teams(self, staff: Staff) -> frozenset[str] | None:
         """Teams whose tickets ``staff`` sees in lists; None means every team."""
         if staff.staff_role in SEES_ALL:
             return None
         return frozenset(t for t in staff.teams if staff.staff_role in self.rule(t).view)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Whose eyes a list is for, as a query filter: tickets of ``teams`` (None: every team) or assigned to
+    ``name``. Used where a list is pushed rather than asked for (the caller pop-up)."""
+
+    name: str
+    teams: frozenset[str] | None
 
 
 def policy_from_mapping(data: Mapping[str, Mapping[str, Iterable[str]]]) -> AccessPolicy:

@@ -41,6 +41,8 @@ class ContactPoint(BaseModel):
     extension: str | None = None
     undeliverable: bool = Field(default=False, description="Mail to this address failed for good")
     undeliverable_reason: str | None = None
+    verified: bool = Field(default=True, description="False: only claimed by a web form, a mail or the webhook; "
+                           "it identifies no caller until an agent confirms it in identity")
 
 
 class Person(BaseModel):
@@ -76,7 +78,7 @@ class AgentCard(BaseModel):
         for ident in card.identifiers:
             point = ContactPoint(kind=ident.kind, value=ident.value, extension=ident.extension,
                                  undeliverable=ident.undeliverable_at is not None,
-                                 undeliverable_reason=ident.undeliverable_reason)
+                                 undeliverable_reason=ident.undeliverable_reason, verified=ident.verified)
             points.setdefault(ident.person_id, []).append(point)
         persons = [Person(full_name=p.full_name, position=p.position, role=p.role, erased=p.erased,
                           contacts=points.pop(p.id, [])) for p in card.persons]

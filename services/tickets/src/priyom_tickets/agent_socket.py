@@ -5,20 +5,28 @@ Each tickets process keeps its own registry, extension → open sockets. It reme
 popped up on (so an answer elsewhere or the hang-up closes them) and the pop-up an extension is ringing with
 (so a second console, or one reconnecting after a drop, still gets a pop-up this process already showed;
 a ring that came while no console of the extension was open here is not kept), both bounded.
+
+A console confirms each pop-up it showed (``{"type": "popup_shown", "call_id": …}``): the time from the ring to
+that confirmation is the latency the agent sees (``priyom_popup_shown_seconds``). A pop-up no console of the
+extension confirmed within ``ack_wait_s`` is sent again to every console the extension has open then (one that
+reconnected meanwhile, another desk), once; one still unconfirmed is counted, never silently lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 
 from fastapi import WebSocket
-from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from priyom_kit import get_logger
+
+from .access import Viewer
 
 log = get_logger("priyom.tickets.agent_socket")
 
@@ -36,6 +44,9 @@ MAX_CLIENT_MESSAGE = 4096
 #: Consoles one extension may hold open in one process (a desk, a laptop, a wallboard, reconnect overlap).
 MAX_CONSOLES_PER_EXTENSION = 8
 
+#: Seconds a console has to confirm a pop-up before it is sent again to the extension's consoles.
+ACK_WAIT_S = 1.5
+
 CLOSE_BAD_TOKEN = 4401
 CLOSE_NOT_YOURS = 4403
 CLOSE_TOO_MANY = 4429
@@ -49,8 +60,19 @@ class AgentSockets:
     watched in production rather than only in the bench.
     """
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, ack_wait_s: float = ACK_WAIT_S) -> None:
         self._sockets: dict[str, set[WebSocket]] = {}
+        self._viewers: dict[str, Viewer | None] = {}
+        self.ack_wait_s = ack_wait_s
+        #: (extension, call_id) → (pop-up, ring time, sends so far): shown to nobody yet.
+        self._unconfirmed: dict[tuple[str, str], tuple[str, datetime | None, int]] = {}
+        self.shown = Histogram("priyom_popup_shown_seconds",
+                               "From the ringing call event to a console's confirmation that it showed the pop-up",
+                               buckets=(0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=registry)
+        self.resent = Counter("priyom_popup_resent", "Pop-ups sent again because no console confirmed them",
+                              registry=registry)
+        self.unconfirmed = Counter("priyom_popup_unconfirmed",
+                                   "Pop-ups no console confirmed, even after sending them again", registry=registry)
         self.consoles = Gauge("priyom_agent_consoles", "Open /ws/agent sockets in this process",
                               registry=registry)
         self.delay = Histogram("priyom_popup_delay_seconds",
@@ -62,10 +84,16 @@ class AgentSockets:
     def serves(self, extension: str) -> bool:
         return bool(self._sockets.get(extension))
 
+    def viewer(self, extension: str) -> Viewer | None:
+        """Whose access rules a pop-up on ``extension`` follows (None: it may show every team's tickets)."""
+        return self._viewers.get(extension)
+
     def count(self, extension: str) -> int:
         return len(self._sockets.get(extension, ()))
 
-    async def add(self, extension: str, socket: WebSocket) -> None:
+    async def add(self, extension: str, socket: WebSocket, viewer: Viewer | None = None) -> None:
+        """Register a console; ``viewer``: the access of the staff member whose extension it is."""
+        self._viewers[extension] = viewer
         self._sockets.setdefault(extension, set()).add(socket)
         self.consoles.inc()
         ringing = self._ringing.get(extension)
@@ -79,6 +107,7 @@ class AgentSockets:
             self.consoles.dec()
             if not sockets:
                 del self._sockets[extension]
+                self._viewers.pop(extension, None)
 
     # -- call progress (popups.Consoles) --------------------------------------------------------------
 
@@ -88,9 +117,33 @@ class AgentSockets:
         while len(self._calls) > CALLS_KEPT:
             self._calls.popitem(last=False)
         self._ringing[extension] = (call_id, text, time.monotonic())
+        self._unconfirmed[(extension, call_id)] = (text, published, 1)
         await self._to({extension}, text)
         if published is not None:
             self.delay.observe(max(0.0, (datetime.now(UTC) - published).total_seconds()))
+        asyncio.get_running_loop().call_later(self.ack_wait_s, self._check, extension, call_id)
+
+    def confirmed(self, extension: str, call_id: str) -> None:
+        """A console of ``extension`` showed the pop-up of ``call_id`` (the first confirmation counts)."""
+        waiting = self._unconfirmed.pop((extension, call_id), None)
+        if waiting is not None and waiting[1] is not None:
+            self.shown.observe(max(0.0, (datetime.now(UTC) - waiting[1]).total_seconds()))
+
+    def _check(self, extension: str, call_id: str) -> None:
+        waiting = self._unconfirmed.get((extension, call_id))
+        if waiting is None:
+            return
+        text, published, sends = waiting
+        if sends >= 2 or not self.serves(extension):
+            del self._unconfirmed[(extension, call_id)]
+            self.unconfirmed.inc()
+            log.warning("pop-up not confirmed by any console", call_id=call_id, sends=sends)
+            return
+        self._unconfirmed[(extension, call_id)] = (text, published, sends + 1)
+        self.resent.inc()
+        resend = asyncio.ensure_future(self._to({extension}, text))
+        resend.add_done_callback(lambda _: asyncio.get_running_loop().call_later(
+            self.ack_wait_s, self._check, extension, call_id))
 
     async def answered(self, extension: str | None, call_id: str, text: str) -> None:
         extensions = set(self._calls.get(call_id, ()))
@@ -111,8 +164,15 @@ class AgentSockets:
     # -- sending --------------------------------------------------------------------------------------
 
     def _stop_ringing(self, extension: str, call_id: str) -> None:
+        # Answered or ended: a pop-up nobody confirmed by now is past showing, not to be sent again.
+        self._unconfirmed.pop((extension, call_id), None)
         if self._ringing.get(extension, ("",))[0] == call_id:
             del self._ringing[extension]
+
+    async def tell(self, extension: str, text: str) -> None:
+        """Send the consoles of ``extension`` in this process a message that is no call (a note's mention): the
+        console reads the record behind it over the API, so a console on another instance loses nothing."""
+        await self._to({extension}, text)
 
     async def _to(self, extensions: set[str], text: str) -> None:
         await self._send([s for e in extensions for s in self._sockets.get(e, ())], text)
@@ -127,6 +187,17 @@ class AgentSockets:
                 log.warning("console dropped", error=type(result).__name__)
                 for extension in [e for e, held in self._sockets.items() if socket in held]:
                     self.remove(extension, socket)
+
+
+def shown_call(text: str | None) -> str | None:
+    """The call id of a console's ``{"type": "popup_shown", "call_id": …}``; None for anything else."""
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        return None
+    if isinstance(data, dict) and data.get("type") == "popup_shown" and isinstance(data.get("call_id"), str):
+        return data["call_id"][:128]
+    return None
 
 
 async def refuse(websocket: WebSocket, code: int, reason: str) -> None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from faststream.rabbit import RabbitMessage
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import (
     CallEvent,
+    ClientChanged,
     ContactAssigned,
     ContactRouted,
     DeliveryReported,
+    Erasure,
     OutboundReply,
     TicketCreated,
     TicketStatusChanged,
@@ -20,21 +25,27 @@ from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.auth import Authenticator
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database, Inbox
+from priyom_kit.erasure import serve_erasures
+from priyom_kit.outbox import Relay
 from priyom_kit.periodic import Periodic
+from priyom_kit.retention import RetentionSweep
 
 from . import handlers, popups, staff, tables
 from .access import policy_from_mapping as access_policy_from_mapping
 from .agent_card import IdentityCards
 from .agent_socket import AgentSockets
 from .api import PUBLIC_PREFIX, ROUTERS, ApiParts, UploadLimits
+from .api.public_gate import PublicGate
 from .cors import PublicPathCORS
+from .dead_letters import DeadLetterDesk
 from .lifecycle import IllegalTransition
 from .notifications import outbound_channels
-from .outbox import Relay
 from .policy import Policy
+from .retention import retention_rules
 from .scheduler import tick
 from .settings import TicketsSettings
 from .sla import load_policy
+from .sla_metrics import SlaMetrics
 
 DESCRIPTION = "Numbered tickets made from routed contacts: agents read them, customers see the number."
 
@@ -51,12 +62,17 @@ def build(
     inbox = Inbox(tables.inbox, handlers.CONSUMER)
     deliveries = Inbox(tables.inbox, handlers.DELIVERIES)
     assignments = Inbox(tables.inbox, handlers.ASSIGNMENTS)
+    client_changes = Inbox(tables.inbox, handlers.CLIENT_CHANGES)
     policy = Policy(zone=settings.zone, outbound_channels=outbound_channels(bus.topology),
-                    sla=load_policy(settings.sla_file, settings.zone), team_heads=settings.team_heads)
-    relay = Relay(lambda: database.sessions, bus.publish)
+                    sla=load_policy(settings.sla_file, settings.zone), team_heads=settings.team_heads,
+                    reply_fallback=tuple(settings.reply_fallback),
+                    trust_mail_without_verdict=settings.trust_mail_without_verdict)
+    relay = Relay(lambda: database.sessions, bus.publish, tables.ticket_outbox)
+
+    sla_metrics = SlaMetrics(registry)
 
     async def scheduler_round() -> None:
-        await tick(database.sessions, relay, silence=settings.silence, policy=policy)
+        await tick(database.sessions, relay, silence=settings.silence, policy=policy, metrics=sla_metrics)
 
     scheduler = Periodic("tickets-scheduler", scheduler_round, every_s=settings.scheduler_interval_s)
 
@@ -73,22 +89,44 @@ def build(
     async def on_contact_assigned(event: ContactAssigned) -> None:
         await handlers.on_contact_assigned(event, sessions=database.sessions, inbox=assignments)
 
+    async def redact(erasure: Erasure) -> dict[str, int]:
+        return await handlers.on_erasure(erasure, sessions=database.sessions, blobs=blobs)
+
+    serve_erasures(bus, "tickets", redact)
+
     consoles = AgentSockets(registry)
     access = access_policy_from_mapping(settings.team_access)
     identity = HttpClient(base_url=settings.identity_url or "", timeout_s=settings.identity_timeout_s,
-                          token=settings.identity_token or settings.admin_token, follow_redirects=True)
+                          token=settings.identity_token or settings.service_tokens.get("tickets"), follow_redirects=True)
     cards = IdentityCards(identity if settings.identity_url else None)
+
+    @bus.consumer("tickets.client-changes")
+    async def on_client_changed(event: ClientChanged) -> None:
+        await handlers.on_client_changed(event, sessions=database.sessions, inbox=client_changes, cards=cards)
 
     @bus.fanout_consumer("tickets.calls")
     async def on_call_event(event: CallEvent) -> None:
         await popups.on_call_event(event, consoles=consoles, sessions=lambda: database.sessions)
 
+    # The deployment's dead letters are kept here, where the console and the roles are (dead_letters.py).
+    desk = DeadLetterDesk(lambda: database.sessions, topology=bus.topology, redeliver=bus.redeliver,
+                          publish=bus.publish, registry=registry)
+    dead_letter_gauge = Periodic("dead-letter-gauge", desk.refresh_gauge, every_s=settings.scheduler_interval_s)
+
+    @bus.dead_letter_consumer()
+    async def on_dead_letter(body: bytes, message: RabbitMessage) -> None:
+        await desk.on_dead_letter(body, message)
+
     for published in (TicketCreated, TicketStatusChanged, TicketTypeCorrected, OutboundReply):
         bus.publisher(published)
     limits = UploadLimits(settings.blob_dir, settings.max_attachment_bytes, settings.max_attachments)
 
+    retention = RetentionSweep("tickets", lambda: database.sessions(), retention_rules(settings))
+
     async def start_scheduler() -> None:
         scheduler.start()
+        dead_letter_gauge.start()
+        await retention.launch()
 
     return ServiceParts(
         name="tickets",
@@ -102,9 +140,13 @@ def build(
         on_start=[database.open, identity.open],
         # The first round also sends what a crash left in the outbox, so it needs the bus.
         after_start=[start_scheduler],
-        on_stop=[scheduler.stop, database.close, blobs.close, identity.close],
-        authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token),
-        state={"tickets": ApiParts(database, blobs, relay, policy, access, limits, cards, consoles)},
+        on_stop=[scheduler.stop, dead_letter_gauge.stop, retention.stop, database.close, blobs.close, identity.close],
+        authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token,
+                                                                   settings.service_tokens),
+        state={"tickets": ApiParts(database, blobs, relay, policy, access, limits, cards, consoles),
+               "dead_letters": desk,
+               "public_gate": PublicGate.build(settings.public_link_secret, settings.public_link_rate),
+               "staff_token_lifetime": timedelta(days=settings.staff_token_days)},
     )
 
 

@@ -55,7 +55,8 @@ class Appended:
 
 @dataclass(frozen=True)
 class Ignored:
-    """A machine-written contact (auto-reply, bounce) that answers no ticket we know: it opens none."""
+    """A machine-written contact that answered no ticket, as versions before the machine-mail collector
+    recorded it (they dropped it); still read back from the inbox for a redelivery of such a contact."""
 
     contact_id: str
     automated: str
@@ -108,10 +109,9 @@ async def _change(session: AsyncSession, event: ContactRouted, policy: Policy,
     """The change the contact makes, and the outcome the inbox keeps for its repeats."""
     if event.contact.automated is not None:
         ticket = await ticket_of_automated(session, event)
-        if ticket is None:
-            kind = event.contact.automated.value
-            return Ignored(str(event.contact.contact_id), kind), {"ignored": kind,
-                                                                  "contact_id": str(event.contact.contact_id)}
+        if ticket is None:  # kept on the day's machine-mail ticket: it opens none (see machine_mail.py)
+            filed = await changes.file_unanswered_automated(session, event, policy=policy, now=now)
+            return _appended(filed["number"], event)
         await changes.file_automated(session, ticket, event, now)
         return _appended(ticket["number"], event)
     ongoing = await open_ticket_continued_by(session, event)
@@ -133,7 +133,8 @@ async def _survey_answer(session: AsyncSession, event: ContactRouted, policy: Po
     if answer is None:
         return None
     closed = await closed_ticket_answered_by(session, event, closed_after=now - policy.survey_window)
-    if closed is None or not await changes.answer_survey(session, closed, event, *answer, now=now):
+    if closed is None or not await changes.answer_survey(session, closed, event, *answer, policy=policy,
+                                                                 now=now):
         return None
     return closed["number"]
 

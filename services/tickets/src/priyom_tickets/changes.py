@@ -1,10 +1,9 @@
 """Every way a ticket changes: the application layer of tickets.
 
-Each function is one change, run in the caller's transaction: it decides with the pure modules (lifecycle,
-type_correction, activities, call_backs, notifications, sla), writes the rows through :mod:`.store`, writes
-the history line that says who did what, and stages what the bus must hear in the outbox (:mod:`.outbox`),
-so an event goes out if, and only if, the change commits. The API, the bus handlers and the scheduler change
-tickets through here and nowhere else (a test holds every other module to that).
+Each function is one change in the caller's transaction: it decides with the pure modules (lifecycle, sla,
+type_correction, …), writes the rows through :mod:`.store` with the history line saying who did what, and
+stages in the kit's outbox what the bus must hear (sent if, and only if, the change commits). The API, the bus
+handlers and the scheduler change tickets through here and nowhere else (a test holds every other module to that).
 """
 
 from __future__ import annotations
@@ -20,25 +19,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from priyom_contracts import (
     AttachmentRef,
     AutomatedKind,
-    ContactAssigned,
     ContactRouted,
     ContactType,
     DeliveryReported,
     Event,
-    OutboundReply,
     TicketCreated,
     TicketStatus,
     TicketStatusChanged,
     TicketTypeCorrected,
 )
 
-from . import lifecycle, notifications, store, type_correction
+from . import lifecycle, notifications, sender_trust, store, type_correction
 from .activities import ActivityKind, edit
+from .announcements import ticket_assigned, ticket_created
 from .call_backs import call_back_for
 from .decisions import decision_title
 from .followups import named_ids
 from .lifecycle import Actor, Change, Escalation
+from .machine_mail import CHANNEL, collector_event, collector_id, collector_key
 from .policy import Policy
+from .reply_paths import Sent, dead_addresses, reach_of, reply_path
 
 #: The most of the first message the router is sent to learn from (the contract's limit).
 TRAINING_TEXT_CHARS = 4000
@@ -62,24 +62,14 @@ async def _stage(session: AsyncSession, now: datetime, *events: Event) -> None:
 # -- contacts from the customer ----------------------------------------------------------------------------
 
 
-def ticket_created(event: ContactRouted, number: str) -> TicketCreated:
-    """The event announcing a new ticket; it shares the contact's correlation id, channel and key."""
-    routing = event.routing
-    return TicketCreated(
-        correlation_id=event.correlation_id, channel=event.channel, idempotency_key=event.idempotency_key,
-        number=number, contact_id=event.contact.contact_id, client_id=event.client.client_id,
-        first_contact=event.client.first_contact, type=routing.type, urgency=routing.urgency,
-        status=TicketStatus.NEW, team=routing.team, assignee=routing.assignee,
-        first_response_due_at=routing.first_response_due_at, resolution_due_at=routing.resolution_due_at)
-
-
 async def register(session: AsyncSession, event: ContactRouted, *, policy: Policy, now: datetime
                    ) -> tuple[RowMapping, TicketCreated]:
     """A new ticket from a contact: its first history line, its announcement, the registration notice and,
     for a missed call, the call-back."""
     routing = event.routing
     due = policy.sla.due(event.client.sla_tier, routing.type.value, now) if policy.sla else None
-    ticket = await store.insert_ticket(session, event, now, now.astimezone(policy.zone).year, due)
+    flag = sender_trust.message_flag(event, policy)
+    ticket = await store.insert_ticket(session, event, now, now.astimezone(policy.zone).year, due, flag=flag)
     details: dict[str, Any] = {"team": routing.team, "assignee": routing.assignee, "reason": routing.reason,
                                "sla": "business hours" if due else "router"}
     if due:
@@ -88,6 +78,8 @@ async def register(session: AsyncSession, event: ContactRouted, *, policy: Polic
                   details=details)
     created = ticket_created(event, ticket["number"])
     await _stage(session, now, created)
+    if flag:
+        await flag_unproven_sender(session, ticket, event, now)
     body = notifications.registration_text(ticket["number"], ticket["resolution_due_at"], policy.zone)
     await _send_to_customer(session, ticket, body=body, kind="notice", author=None, policy=policy, now=now)
     await schedule_call_back(session, ticket, event, now)
@@ -95,8 +87,7 @@ async def register(session: AsyncSession, event: ContactRouted, *, policy: Polic
 
 
 async def announce_again(session: AsyncSession, created: TicketCreated, now: datetime) -> None:
-    """Stage a ticket's announcement again (same message id) for a redelivered or replayed contact, so a
-    subscriber that missed it gets it and one that saw it drops the repeat."""
+    """Stage a ticket's announcement again (same message id): a subscriber that missed it gets it."""
     await _stage(session, now, created)
 
 
@@ -104,10 +95,16 @@ async def append_followup(session: AsyncSession, ticket: Mapping[str, Any], even
                           policy: Policy, now: datetime) -> TicketStatusChanged | None:
     """A further contact from the customer on an open ticket: one more message, and the move it implies
     (a customer who answers a ticket waiting for them puts it back in work)."""
-    await store.insert_inbound_message(session, ticket["seq"], event)
-    await _record(session, ticket, now, "customer", "customer_message", values={"updated_at": now},
+    flag = sender_trust.message_flag(event, policy)
+    await store.insert_inbound_message(session, ticket["seq"], event, flag=flag)
+    # The card's addresses as identity sent them now: an agent may have added an e-mail since the last contact.
+    await _record(session, ticket, now, "customer", "customer_message",
+                  values={"updated_at": now, "reach": reach_of(event.client) or ticket.get("reach")},
                   details={"channel": event.channel, "contact_id": str(event.contact.contact_id)})
-    follow = lifecycle.ON_CUSTOMER_MESSAGE.get(TicketStatus(ticket["status"]))
+    follow = lifecycle.on_customer_message(TicketStatus(ticket["status"]), event.contact.body)
+    if flag:  # an unproven sender's word closes or reopens nothing: the agent decides (see sender_trust)
+        follow, withheld = sender_trust.screen(follow)
+        await flag_unproven_sender(session, ticket, event, now, **withheld)
     moved = None if follow is None else await transition(
         session, ticket, Change(follow), actor=Actor.CUSTOMER, actor_name="customer", policy=policy, now=now)
     await schedule_call_back(session, ticket, event, now)
@@ -115,13 +112,39 @@ async def append_followup(session: AsyncSession, ticket: Mapping[str, Any], even
 
 
 async def answer_survey(session: AsyncSession, ticket: Mapping[str, Any], event: ContactRouted,
-                        rating: int, comment: str | None, now: datetime) -> bool:
+                        rating: int, comment: str | None, *, policy: Policy, now: datetime) -> bool:
     """The customer's answer to the closing survey: the rating and the message on the closed ticket; False
-    when the ticket is already rated (the message is then not taken as an answer)."""
-    if not await rate(session, ticket, rating, comment, channel=event.channel, actor="customer", now=now):
+    when the ticket is already rated (the message is then not taken as an answer). An unproven sender's
+    answer is kept and flagged, unrated, for an agent to decide (:mod:`.sender_trust`)."""
+    flag = sender_trust.message_flag(event, policy)
+    if not flag and not await rate(session, ticket, rating, comment, channel=event.channel, actor="customer",
+                                   now=now):
         return False
-    await store.insert_inbound_message(session, ticket["seq"], event)
+    await store.insert_inbound_message(session, ticket["seq"], event, flag=flag)
+    if flag:
+        await flag_unproven_sender(session, ticket, event, now, withheld="rate", rating=rating, comment=comment)
     return True
+
+
+async def flag_unproven_sender(session: AsyncSession, ticket: Mapping[str, Any], event: ContactRouted,
+                               now: datetime, **withheld: Any) -> None:
+    """Tell the agent in the ticket's history: a mail claims a known client without proof (``withheld``)."""
+    await _record(session, ticket, now, "tickets", sender_trust.FLAG,
+                  details=sender_trust.flag_details(event, withheld))
+
+
+async def file_unanswered_automated(session: AsyncSession, event: ContactRouted, *, policy: Policy,
+                                    now: datetime) -> RowMapping:
+    """A machine's message that answers no ticket, on the day's collector (:mod:`.machine_mail`), made closed
+    on first use: no queue, no notice, no announcement. Returns the collector."""
+    day = now.astimezone(policy.zone).date()
+    collector = await store.ticket_of_arrival(session, collector_id(day), CHANNEL, collector_key(day))
+    if collector is None:
+        collector = await store.insert_ticket(session, collector_event(event, day, policy.zone), now, day.year)
+        await _record(session, collector, now, "tickets", "registered", to_status=TicketStatus.CLOSED.value,
+                      values={"status": TicketStatus.CLOSED.value, "closed_at": now}, details={"collects": CHANNEL})
+    await file_automated(session, collector, event, now)
+    return collector
 
 
 async def file_automated(session: AsyncSession, ticket: Mapping[str, Any], event: ContactRouted,
@@ -163,15 +186,7 @@ async def transition(session: AsyncSession, ticket: Mapping[str, Any], change: C
     """Make the move if the ticket type's state machine allows it; raises ``IllegalTransition`` otherwise."""
     move = lifecycle.plan(ContactType(ticket["type"]), TicketStatus(ticket["status"]), change.action,
                           actor=actor, has_decision=change.decision is not None)
-    values: dict[str, Any] = {"status": move.target.value, "status_changed_at": now, "updated_at": now}
-    if change.decision is not None:
-        values |= {"decision": change.decision, "decision_text": change.decision_text}
-    if change.result is not None:
-        values["result"] = change.result
-    if move.target in (TicketStatus.RESOLVED, TicketStatus.AWAITING_CONFIRMATION, TicketStatus.REJECTED):
-        values["resolved_at"] = now
-    if move.target in lifecycle.FINAL:
-        values["closed_at"] = now
+    values = lifecycle.move_values(move, change, now)
     details = {k: v for k, v in (("decision", change.decision), ("decision_text", change.decision_text),
                                  ("result", change.result), ("note", change.note), ("by", actor.value)) if v}
     history_id = await _record(session, ticket, now, actor_name, move.name, values=values, details=details,
@@ -224,16 +239,17 @@ async def mark_overdue(session: AsyncSession, *, policy: Policy, now: datetime, 
     return [t["number"] for t in rows]
 
 
-async def assign(session: AsyncSession, ticket: Mapping[str, Any], event: ContactAssigned, now: datetime) -> bool:
-    """The router gave the ticket's contact to an agent: assignee and team follow, unless the ticket is
-    finished or already theirs. Whether anything changed."""
-    if TicketStatus(ticket["status"]) in lifecycle.FINAL or (ticket["assignee"], ticket["team"]) == (
-            event.assignee, event.team):
+async def assign(session: AsyncSession, ticket: Mapping[str, Any], *, team: str, assignee: str | None, reason: str,
+                 now: datetime, by: str = "router") -> bool:
+    """The ticket's assignee and team change (False: finished, or already so): the router gave its contact to
+    an agent, or an agent (``by``) took, handed over or transferred it, which the router hears to move the load."""
+    if TicketStatus(ticket["status"]) in lifecycle.FINAL or (ticket["assignee"], ticket["team"]) == (assignee, team):
         return False
-    await _record(session, ticket, now, "router", "assigned",
-                  values={"assignee": event.assignee, "team": event.team, "updated_at": now},
-                  details={"from": ticket["assignee"], "to": event.assignee, "team": event.team,
-                           "reason": event.reason})
+    history_id = await _record(session, ticket, now, by, "assigned",
+                               values={"assignee": assignee, "team": team, "updated_at": now},
+                               details={"from": ticket["assignee"], "to": assignee, "team": team, "reason": reason})
+    if by != "router":
+        await _stage(session, now, ticket_assigned(ticket, history_id, team=team, assignee=assignee, by=by))
     return True
 
 
@@ -283,39 +299,47 @@ async def correct_type(session: AsyncSession, ticket: Mapping[str, Any], correct
 
 
 async def _send_to_customer(session: AsyncSession, ticket: Mapping[str, Any], *, body: str, kind: str,
-                            author: str | None, policy: Policy, now: datetime,
-                            attachments: Sequence[AttachmentRef] = (), survey: bool = False
-                            ) -> OutboundReply | None:
-    """Put a reply or notice on the thread and stage it for the channel; None when the channel cannot deliver
-    or the customer left no address on it (the message is then not recorded either)."""
-    if ticket["channel"] not in policy.outbound_channels:
+                            author: str | None, policy: Policy, now: datetime, key: str | None = None,
+                            attachments: Sequence[AttachmentRef] = (), survey: bool = False) -> Sent | None:
+    """Put a reply or notice on the thread and stage it where :mod:`.reply_paths` says it reaches the customer;
+    None when nothing can (not recorded then; a phone only makes a reply a call-back, a notice unsent). A notice
+    kept from addresses identity flagged dead flags the ticket, so the agent knows the customer was not told."""
+    path = await reply_path(session, ticket, deliverable=policy.outbound_channels, fallback=policy.reply_fallback)
+    if path is None or (path.call_back and kind != "reply"):
+        if kind == "notice" and (dead := await dead_addresses(session, ticket)):
+            await _record(session, ticket, now, "tickets", "not_notified", values={"delivery_failed_at": now},
+                          details={"undeliverable": dead, "note": "Клиент не уведомлён: адрес не доставляется"})
         return None
-    last = await store.latest_inbound(session, ticket["seq"], ticket["channel"])
-    if last is None:
-        return None
-    reply = notifications.outbound(ticket, notifications.recipient_of(last), reply_id=uuid.uuid4(), body=body,
-                                   in_reply_to=last["external_message_id"], attachments=attachments,
+    reply = notifications.outbound(ticket, path.recipient, channel=path.channel, reply_id=uuid.uuid4(), body=body,
+                                   in_reply_to=path.in_reply_to, attachments=attachments,
                                    automatic=kind == "notice", survey=survey)
     message_id = await store.insert_outbound_message(
-        session, ticket["seq"], channel=ticket["channel"], author_name=author, subject=reply.subject, body=body,
-        created_at=now, thread_key=last["thread_key"], reply_id=reply.reply_id, kind=kind,
-        delivery_status="queued")
+        session, ticket["seq"], channel=path.channel, author_name=author, subject=reply.subject, body=body,
+        created_at=now, thread_key=path.recipient.external_thread_id, reply_id=reply.reply_id, kind=kind,
+        delivery_status="call_back" if path.call_back else "queued", reply_key=key)
     await store.insert_attachments(session, message_id, attachments)
-    await _stage(session, now, reply)
-    return reply
+    if not path.call_back:
+        await _stage(session, now, reply)
+        return Sent(reply.reply_id, path.channel)
+    activity = await schedule_activity(
+        session, ticket, kind=ActivityKind.CALL_BACK, title=f"Перезвонить {path.recipient.phone}: передать ответ",
+        owner=author or ticket["assignee"] or ticket["team"], due_at=now + policy.call_back_within,
+        actor=author or "tickets", now=now)
+    return Sent(reply.reply_id, path.channel, activity)
 
 
 async def reply(session: AsyncSession, ticket: Mapping[str, Any], body: str, *, author: str, policy: Policy,
-                now: datetime, attachments: Sequence[AttachmentRef] = ()) -> OutboundReply | None:
-    """An agent's answer to the customer; the first one stops the first-response clock."""
+                now: datetime, attachments: Sequence[AttachmentRef] = (), key: str | None = None) -> Sent | None:
+    """An agent's answer to the customer (``key``: see :mod:`.reply_keys`); the first stops the first-response clock."""
     sent = await _send_to_customer(session, ticket, body=body, kind="reply", author=author, policy=policy,
-                                   now=now, attachments=attachments)
+                                   now=now, attachments=attachments, key=key)
     if sent is None:
         return None
     values: dict[str, Any] = {"updated_at": now}
     if ticket["first_responded_at"] is None:
         values["first_responded_at"] = now
-    await _record(session, ticket, now, author, "reply", values=values, details={"reply_id": str(sent.reply_id)})
+    await _record(session, ticket, now, author, "reply", values=values,
+                  details={"reply_id": str(sent.reply_id), "channel": sent.channel})
     return sent
 
 

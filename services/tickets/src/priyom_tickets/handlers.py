@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from priyom_contracts import ContactAssigned, ContactRouted, DeliveryReported, utcnow
+from priyom_contracts import ClientChanged, ContactAssigned, ContactRouted, DeliveryReported, Erasure, utcnow
 from priyom_kit import PermanentError, TransientError, get_logger
+from priyom_kit.blobs import BlobStore
 from priyom_kit.db import Inbox
+from priyom_kit.outbox import Relay
 
-from . import changes, store
+from . import card_changes, changes, erasure_redaction, store
+from .agent_card import IdentityCards
 from .arrivals import Appended, Ignored, Registered, inbox_key, register_contact
-from .outbox import Relay
 from .policy import QUIET, Policy
 
 log = get_logger("priyom.tickets.handlers")
@@ -21,6 +23,7 @@ log = get_logger("priyom.tickets.handlers")
 CONSUMER = "tickets.contacts"
 DELIVERIES = "tickets.deliveries"
 ASSIGNMENTS = "tickets.assignments"
+CLIENT_CHANGES = "tickets.client-changes"
 
 
 async def on_contact_routed(event: ContactRouted, *, sessions: async_sessionmaker[AsyncSession], inbox: Inbox,
@@ -72,12 +75,33 @@ async def on_contact_assigned(event: ContactAssigned, *, sessions: async_session
         ticket = await store.ticket_of_assigned_contact(session, event.contact_id, event.ticket_number)
         if ticket is None:
             raise TransientError(f"contact {event.contact_id} has no ticket yet to assign")
-        changed = await changes.assign(session, ticket, event, utcnow())
+        changed = await changes.assign(session, ticket, team=event.team, assignee=event.assignee,
+                                       reason=event.reason, now=utcnow())
         if not await _commit_once(session, inbox, key, {"number": ticket["number"], "assignee": event.assignee}):
             return False
         log.info("ticket assigned" if changed else "assignment left the ticket as it was",
                  number=ticket["number"], correlation_id=str(event.correlation_id))
         return changed
+
+
+async def on_client_changed(event: ClientChanged, *, sessions: async_sessionmaker[AsyncSession], inbox: Inbox,
+                            cards: IdentityCards) -> list[str]:
+    """Identity changed cards: tickets follow a merge (once, by the inbox), then the copies of the cards'
+    addresses are read again (idempotent, so on every delivery; see :mod:`.card_changes`). The numbers moved."""
+    key = inbox_key(event.channel, event.idempotency_key)
+    moved: list[str] = []
+    async with sessions() as session:
+        if event.merges and await inbox.recall(session, key) is None:
+            moved = await card_changes.follow_merges(session, event, utcnow())
+            if await _commit_once(session, inbox, key, {"moved": moved}) and moved:
+                log.info("tickets followed a card merge", change=event.change.value, tickets=len(moved))
+    async with sessions() as session:
+        wanted = await card_changes.with_open_tickets(session, card_changes.cards_to_read(event))
+    read = await card_changes.read_cards(cards, wanted)
+    async with sessions() as session, session.begin():
+        await card_changes.forget_erased(session, event)
+        await card_changes.keep_cards(session, read, utcnow())
+    return moved
 
 
 async def _commit_once(session: AsyncSession, inbox: Inbox, key: str, outcome: dict[str, object]) -> bool:
@@ -87,3 +111,13 @@ async def _commit_once(session: AsyncSession, inbox: Inbox, key: str, outcome: d
         return False
     await session.commit()
     return True
+
+
+async def on_erasure(erasure: Erasure, *, sessions: async_sessionmaker[AsyncSession],
+                     blobs: BlobStore) -> dict[str, int]:
+    """Redact the person's tickets, then delete the files only they sent (after the commit: a rollback must
+    leave no row naming a file that is gone)."""
+    async with sessions() as session, session.begin():
+        counts, blob_keys = await erasure_redaction.redact(session, erasure)
+    counts["blobs"] = await erasure_redaction.delete_blobs(blobs, blob_keys)
+    return counts

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from priyom_contracts import ContactType
 from priyom_contracts import TicketStatus as S
+
+from .customer_word import confirms
 
 
 class Actor(StrEnum):
@@ -96,6 +100,21 @@ ON_CUSTOMER_MESSAGE: Mapping[S, str] = {
     S.NEEDS_INFO: "info_received",
 }
 
+#: Statuses waiting for the customer's confirmation: (the move if the message confirms, the move if not).
+ON_CUSTOMER_VERDICT: Mapping[S, tuple[str, str]] = {
+    S.RESOLVED: ("close", "reopen"),
+    S.AWAITING_CONFIRMATION: ("close", "customer_declined"),
+}
+
+
+def on_customer_message(status: S, text: str) -> str | None:
+    """The move a customer's message makes, by any channel: back to work from a wait, and on a resolved ticket
+    either the confirmation the lifecycle asks for (it closes) or a reopening (:mod:`.customer_word`)."""
+    verdict = ON_CUSTOMER_VERDICT.get(status)
+    if verdict is not None:
+        return verdict[0] if confirms(text) else verdict[1]
+    return ON_CUSTOMER_MESSAGE.get(status)
+
 
 @dataclass(frozen=True)
 class Change:
@@ -106,6 +125,20 @@ class Change:
     decision_text: str | None = None
     result: str | None = None
     note: str | None = None
+
+
+def move_values(move: Action, change: Change, now: datetime) -> dict[str, Any]:
+    """The ticket columns a move writes: its status and the times it starts or stops, and the agent's record."""
+    values: dict[str, Any] = {"status": move.target.value, "status_changed_at": now, "updated_at": now}
+    if change.decision is not None:
+        values |= {"decision": change.decision, "decision_text": change.decision_text}
+    if change.result is not None:
+        values["result"] = change.result
+    if move.target in (S.RESOLVED, S.AWAITING_CONFIRMATION, S.REJECTED):
+        values["resolved_at"] = now
+    if move.target in FINAL:
+        values["closed_at"] = now
+    return values
 
 
 class Escalation(StrEnum):

@@ -46,9 +46,10 @@ def recipient_of(message: Mapping[str, Any]) -> Recipient:
                      external_thread_id=message.get("thread_key"))
 
 
-def subject_line(number: str, subject: str | None) -> str:
-    """``[2026-000123] subject``: the number in the subject lets a reply find its ticket."""
-    return f"[{number}] {subject}" if subject else f"[{number}] Ваше обращение"
+def subject_line(subject: str | None) -> str:
+    """The ticket's subject, or a neutral one. Plain: the channel adds the ticket number in its own form (e-mail
+    writes ``[#2026-000123]``, which its parser reads back); two services each adding it doubled it."""
+    return subject or "Ваше обращение"
 
 
 def registration_text(number: str, resolution_due_at: datetime, zone: ZoneInfo) -> str:
@@ -69,13 +70,14 @@ def status_text(number: str, status: str, decision: str | None, note: str | None
 
 
 def outbound(ticket: Mapping[str, Any], recipient: Recipient, *, reply_id: uuid.UUID, body: str,
-             in_reply_to: str | None = None, attachments: Sequence[AttachmentRef] = (), automatic: bool = False,
-             survey: bool = False) -> OutboundReply:
-    """The bus envelope of anything sent to the customer on the ticket's channel. ``automatic`` marks a notice
-    (so auto-responders leave it alone), ``survey`` the closing one (channels with buttons offer 1 to 5)."""
+             channel: str | None = None, in_reply_to: str | None = None, attachments: Sequence[AttachmentRef] = (),
+             automatic: bool = False, survey: bool = False) -> OutboundReply:
+    """The bus envelope of anything sent to the customer, on ``channel`` (default: the ticket's own; another one
+    when the customer is answered where their card reaches them). ``automatic`` marks a notice (so
+    auto-responders leave it alone), ``survey`` the closing one (channels with buttons offer 1 to 5)."""
     return OutboundReply(
-        correlation_id=ticket["contact_id"], channel=ticket["channel"], idempotency_key=str(reply_id),
+        correlation_id=ticket["contact_id"], channel=channel or ticket["channel"], idempotency_key=str(reply_id),
         ticket_number=ticket["number"], reply_id=reply_id, recipient=recipient,
-        subject=subject_line(ticket["number"], ticket["subject"]), body=body, in_reply_to=in_reply_to,
+        subject=subject_line(ticket["subject"]), body=body, in_reply_to=in_reply_to,
         references=[in_reply_to] if in_reply_to else [], attachments=list(attachments), automatic=automatic,
         survey=survey)

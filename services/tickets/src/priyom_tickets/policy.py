@@ -23,6 +23,12 @@ class Policy:
     team_heads: Mapping[str, str] = field(default_factory=dict)
     #: How long after closing a customer's "1".."5" on the same conversation is taken as the survey's answer.
     survey_window: timedelta = timedelta(days=14)
+    #: Where a customer whose channel has no way back is answered, in order (see :mod:`.reply_paths`).
+    reply_fallback: tuple[str, ...] = ("email", "telegram")
+    #: How soon a call-back that carries an agent's reply to a phone-only customer is due.
+    call_back_within: timedelta = timedelta(hours=2)
+    #: Whether mail with no sender-authentication verdict may rate, close or reopen (see :mod:`.sender_trust`).
+    trust_mail_without_verdict: bool = True
 
 
 #: Without settings (tests of the registration alone): numbers in UTC years, no notices.

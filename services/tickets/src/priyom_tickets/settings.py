@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from priyom_kit.settings import DatabaseSettings, database_url_field
+from priyom_kit.settings import DatabaseSettings, Secret, database_url_field
 
 
 class TicketsSettings(DatabaseSettings):
@@ -36,10 +36,35 @@ class TicketsSettings(DatabaseSettings):
         default=7, ge=1, le=365,
         description="Days a resolved ticket waits for the customer's word before it closes by itself",
     )
+    reply_fallback: list[str] = Field(
+        default=["email", "telegram"],
+        description="Where a customer whose own channel has no way back (the web form, a phone call) is answered, "
+                    'in order, from their card: JSON ["telegram", "email"] prefers Telegram; with none of them, '
+                    "a reply becomes a call-back activity",
+    )
     scheduler_interval_s: float = Field(
         default=60.0, gt=0,
         description="How often overdue tickets are marked, silent ones closed and unsent events re-sent (seconds)",
     )
+    inbox_retention_days: float = Field(
+        default=30.0, gt=0,
+        description="Days a processed message's idempotency key and outcome are kept in tickets_inbox (pruned "
+                    "hourly in batches); a redelivery later than this is still stopped by the tickets' own unique "
+                    "contact id and channel key")
+    outbox_retention_days: float = Field(
+        default=7.0, gt=0,
+        description="Days an event that left through the outbox (a reply or notice with the customer's address "
+                    "and text) is kept after it was sent; unsent events are never pruned")
+    dead_letter_retention_days: float = Field(
+        default=30.0, gt=0,
+        description="Days a dead letter is kept (whatever its state: the TTL of what failed, which may carry "
+                    "personal data); older ones are deleted hourly in batches")
+
+    trust_mail_without_verdict: bool = Field(
+        default=True,
+        description="Whether mail with no sender-authentication verdict (no trusted Authentication-Results, nothing "
+                    "intake-email could check) may rate, close or reopen a known client's ticket by itself; false: "
+                    "it is flagged for an agent like mail whose SPF/DKIM/DMARC fails (which always is)")
 
     sla_file: Path | None = Field(
         default=None,
@@ -62,14 +87,28 @@ class TicketsSettings(DatabaseSettings):
     max_attachments: int = Field(
         default=20, ge=1, le=50, description="Most files in one upload, and on one reply")
 
+    staff_token_days: int = Field(
+        default=90, ge=1, le=3650,
+        description="Days a staff token works after it was made or rotated (POST /api/v1/staff/{name}/token, "
+                    "POST /api/v1/me/token)")
+    public_link_secret: Secret = Field(
+        default=None, validation_alias="PRIYOM_PUBLIC_LINK_SECRET",
+        description="Key of the customer's public links (the web form's status and rating link), shared with "
+                    "intake-web (shared variable, no prefix); empty: public links are off, only staff look up")
+    public_link_rate: str = Field(
+        default="120/minute;2000/hour",
+        description="Requests one address may make to the public links (limits' notation; 429 with Retry-After "
+                    "beyond)")
+
     identity_url: str | None = Field(
         default=None,
         description="Identity's address: the console's client panel reads the full card there "
                     "(empty: the panel shows only what tickets knows)",
     )
-    identity_token: SecretStr | None = Field(
+    identity_token: Secret = Field(
         default=None,
-        description="Bearer token tickets reads cards from identity with; empty: PRIYOM_ADMIN_TOKEN",
+        description="Bearer token tickets reads cards from identity with; empty: tickets' own entry in "
+                    "PRIYOM_SERVICE_TOKENS",
     )
     identity_timeout_s: float = Field(
         default=2.0, gt=0, le=30, description="Longest wait for identity's card before the panel does without it")

@@ -1,14 +1,17 @@
 """Staff accounts and the authenticator that turns a bearer token into a :class:`~.access.Staff`.
 
-Tokens are random (32 bytes), shown once when the account is made, and stored only as their SHA-256, so the
-database never holds a usable secret. The environment's admin token keeps working beside the accounts.
+Tokens are random (32 bytes), shown once when the account is made or its token rotated, and stored only as
+their SHA-256, so the database never holds a usable secret. Each expires (``TICKETS_STAFF_TOKEN_DAYS``) and can
+be revoked; rotating gives a new one and ends the old at once. The environment's admin token and the services'
+credentials are checked first, exactly as every other service checks them (:mod:`priyom_kit.staff_auth`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from pydantic import SecretStr
@@ -17,9 +20,10 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import utcnow
-from priyom_kit.auth import Authenticator, admin_token_authenticator
+from priyom_kit.auth import Authenticator
+from priyom_kit.staff_auth import KIT_ROLE, MAX_TOKEN_CHARS, StaffVerifier
 
-from .access import KIT_ROLE, Staff, StaffRole, staff_of
+from .access import Staff, StaffRole, staff_of
 from .tables import staff
 
 
@@ -27,15 +31,33 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+#: How long a token lives unless the service is told otherwise.
+DEFAULT_LIFETIME = timedelta(days=90)
+
+
 async def create(session: AsyncSession, name: str, role: StaffRole, teams: Iterable[str],
-                 extension: str | None = None) -> str:
+                 extension: str | None = None, lifetime: timedelta = DEFAULT_LIFETIME) -> str:
     """Make an account; returns its token (the only time it is seen). IntegrityError when the name or the
     extension is taken."""
-    token = secrets.token_urlsafe(32)
+    token, now = secrets.token_urlsafe(32), utcnow()
     await session.execute(staff.insert().values(name=name, role=role.value, teams=sorted(set(teams)),
-                                                token_sha256=digest(token), created_at=utcnow(),
-                                                extension=extension))
+                                                token_sha256=digest(token), created_at=now,
+                                                token_expires_at=now + lifetime, extension=extension))
     return token
+
+
+async def rotate(session: AsyncSession, name: str, lifetime: timedelta = DEFAULT_LIFETIME) -> str | None:
+    """A new token for the account (the old one stops working now); None when there is no such account."""
+    token = secrets.token_urlsafe(32)
+    result = await session.execute(staff.update().where(staff.c.name == name).values(
+        token_sha256=digest(token), token_expires_at=utcnow() + lifetime, token_revoked_at=None))
+    return token if result.rowcount else None
+
+
+async def revoke(session: AsyncSession, name: str) -> bool:
+    """End the account's token now (the account and its history stay; rotating gives it a new one)."""
+    result = await session.execute(staff.update().where(staff.c.name == name).values(token_revoked_at=utcnow()))
+    return bool(result.rowcount)
 
 
 async def set_extension(session: AsyncSession, name: str, extension: str | None) -> RowMapping | None:
@@ -50,8 +72,22 @@ async def extension_of(session: AsyncSession, name: str) -> str | None:
     return (await session.execute(select(staff.c.extension).where(staff.c.name == name))).scalar()
 
 
+async def extensions(session: AsyncSession) -> list[RowMapping]:
+    """Every member of staff who has a phone extension: name and extension, by name."""
+    result = await session.execute(select(staff.c.name, staff.c.extension)
+                                   .where(staff.c.extension.is_not(None)).order_by(staff.c.name))
+    return list(result.mappings())
+
+
+async def holder_of_extension(session: AsyncSession, extension: str) -> Staff | None:
+    """The member of staff whose extension it is (their access decides what a pop-up there shows)."""
+    row = (await session.execute(select(staff).where(staff.c.extension == extension))).mappings().first()
+    return as_staff(row) if row else None
+
+
 def _public() -> Select[Any]:
-    return select(staff.c.name, staff.c.role, staff.c.teams, staff.c.extension, staff.c.created_at)
+    return select(staff.c.name, staff.c.role, staff.c.teams, staff.c.extension, staff.c.created_at,
+                  staff.c.token_expires_at, staff.c.token_revoked_at)
 
 
 async def listing(session: AsyncSession) -> list[RowMapping]:
@@ -61,23 +97,28 @@ async def listing(session: AsyncSession) -> list[RowMapping]:
 
 def as_staff(row: RowMapping) -> Staff:
     role = StaffRole(row["role"])
-    return Staff(row["name"], frozenset({KIT_ROLE[role]}), role, frozenset(row["teams"]))
+    return Staff(row["name"], frozenset({KIT_ROLE[role]}), role, frozenset(row["teams"]), account=True)
 
 
-def authenticator(sessions: Callable[[], async_sessionmaker[AsyncSession]],
-                  admin_token: SecretStr | None) -> Authenticator:
-    """Accept the environment's admin token, then any staff account's token."""
-    admin = admin_token_authenticator(admin_token)
+def authenticator(sessions: Callable[[], async_sessionmaker[AsyncSession]], admin_token: SecretStr | None,
+                  service_tokens: Mapping[str, SecretStr] | None = None) -> Authenticator:
+    """Accept the environment's admin token and the services' credentials, then a staff account's token
+    that has neither expired nor been revoked."""
+    local = StaffVerifier(admin_token=admin_token, service_tokens=service_tokens or {}, staff=None).local
 
     async def authenticate(token: str) -> Staff | None:
-        principal = await admin(token)
+        principal = local(token)
         if principal is not None:
             return staff_of(principal)
-        if len(token) > 200:
+        if len(token) > MAX_TOKEN_CHARS:
             return None
         async with sessions()() as session:
             row = (await session.execute(select(staff).where(staff.c.token_sha256 == digest(token)))
                    ).mappings().first()
-        return as_staff(row) if row else None
+        if row is None or row["token_revoked_at"] is not None:
+            return None
+        if row["token_expires_at"] is not None and row["token_expires_at"] <= utcnow():
+            return None
+        return as_staff(row)
 
     return authenticate

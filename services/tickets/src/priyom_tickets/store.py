@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, func, select
+from sqlalchemy import BigInteger, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import AttachmentRef, ContactRouted, ContactType, Event, TicketStatus, utcnow
+from priyom_kit import outbox
 
 from .numbering import NUMBER_RE, format_number
+from .reply_paths import reach_of
+from .sender_trust import sender_auth_of
 from .tables import (
     ticket_activities,
     ticket_attachments,
@@ -75,7 +78,7 @@ async def next_number(session: AsyncSession, year: int) -> str:
 
 
 async def insert_ticket(session: AsyncSession, event: ContactRouted, now: datetime, year: int,
-                        due: tuple[datetime, datetime] | None = None) -> RowMapping:
+                        due: tuple[datetime, datetime] | None = None, *, flag: str | None = None) -> RowMapping:
     """Insert the ticket and its first message; returns the new ticket's row.
 
     ``due`` (first response, resolution) replaces the router's deadlines when tickets' own SLA policy
@@ -95,14 +98,16 @@ async def insert_ticket(session: AsyncSession, event: ContactRouted, now: dateti
         assignee=routing.assignee, subject=contact.subject, routing_reason=routing.reason,
         first_response_due_at=first_response_due_at, resolution_due_at=resolution_due_at, created_at=now,
         updated_at=now, status_changed_at=now, sla_tier=client.sla_tier,
-        client_name=client.display_name or client.organisation))
+        client_name=client.display_name or client.organisation, reach=reach_of(client)))
     ticket = result.mappings().one()
-    await insert_inbound_message(session, ticket["seq"], event)
+    await insert_inbound_message(session, ticket["seq"], event, flag=flag)
     return ticket
 
 
-async def insert_inbound_message(session: AsyncSession, seq: int, event: ContactRouted) -> uuid.UUID:
-    """A customer's contact as a message on ticket ``seq``, with its attachment references."""
+async def insert_inbound_message(session: AsyncSession, seq: int, event: ContactRouted, *,
+                                 flag: str | None = None) -> uuid.UUID:
+    """A customer's contact as a message on ticket ``seq``, with its attachment references, its sender's
+    authentication and ``flag`` (:mod:`.sender_trust`)."""
     contact, client = event.contact, event.client
     message_id = uuid.uuid4()
     await session.execute(_INSERT_MESSAGE, dict(
@@ -115,7 +120,8 @@ async def insert_inbound_message(session: AsyncSession, seq: int, event: Contact
         # The channel's own id (an e-mail's Message-ID) is what a later reply names in In-Reply-To;
         # the idempotency key stands in where the channel has none.
         external_message_id=(contact.thread.message_id or event.idempotency_key)[:998],
-        automated=contact.automated.value if contact.automated else None))
+        automated=contact.automated.value if contact.automated else None, unread_reason=contact.unread_reason,
+        sender_auth=sender_auth_of(contact), sender_flag=flag))
     await insert_attachments(session, message_id, contact.attachments)
     return message_id
 
@@ -175,10 +181,8 @@ async def insert_rating(session: AsyncSession, seq: int, **values: Any) -> None:
 
 
 async def stage_events(session: AsyncSession, events: Iterable[Event], now: datetime) -> None:
-    """Outbox rows for events to publish once the caller's transaction commits (see :mod:`.outbox`)."""
-    rows = [{"event_type": e.type_name(), "payload": e.model_dump(mode="json"), "created_at": now} for e in events]
-    if rows:
-        await session.execute(ticket_outbox.insert(), rows)
+    """Outbox rows for events to publish once the caller's transaction commits (the kit's outbox)."""
+    await outbox.stage_events(session, ticket_outbox, events, now)
 
 
 # -- reading tickets ---------------------------------------------------------------------------------------
@@ -314,14 +318,6 @@ async def first_message_body(session: AsyncSession, seq: int, contact_id: uuid.U
         ticket_messages.c.ticket_seq == seq, ticket_messages.c.contact_id == contact_id))).scalar_one_or_none()
 
 
-async def latest_inbound(session: AsyncSession, seq: int, channel: str) -> RowMapping | None:
-    """The customer's latest message on ``channel``: where replies and notices on that channel go."""
-    return (await session.execute(
-        select(ticket_messages).where(ticket_messages.c.ticket_seq == seq, ticket_messages.c.channel == channel,
-                                      ticket_messages.c.direction == "inbound")
-        .order_by(ticket_messages.c.created_at.desc(), ticket_messages.c.id).limit(1))).mappings().first()
-
-
 async def message_of_reply(session: AsyncSession, reply_id: uuid.UUID) -> RowMapping | None:
     return (await session.execute(select(ticket_messages).where(ticket_messages.c.reply_id == reply_id))
             ).mappings().first()
@@ -379,12 +375,12 @@ async def activity(session: AsyncSession, activity_id: uuid.UUID) -> RowMapping 
             ).mappings().first()
 
 
-async def activities_of_owner(session: AsyncSession, owner: str, *, done: bool | None,
-                              due_before: datetime | None, limit: int) -> list[RowMapping]:
-    """An owner's list, soonest first, with the ticket number each belongs to."""
+async def activities_of_owner(session: AsyncSession, owner: str, *, done: bool | None, due_before: datetime | None,
+                              limit: int, teams: frozenset[str] | None = None) -> list[RowMapping]:
+    """An owner's list, soonest first, with the ticket number each belongs to; ``teams``: only those teams'."""
     query = (select(ticket_activities, tickets.c.number)
              .join(tickets, tickets.c.seq == ticket_activities.c.ticket_seq)
-             .where(ticket_activities.c.owner == owner))
+             .where(ticket_activities.c.owner == owner, true() if teams is None else tickets.c.team.in_(teams)))
     if done is not None:
         query = query.where(ticket_activities.c.done_at.is_not(None) if done
                             else ticket_activities.c.done_at.is_(None))

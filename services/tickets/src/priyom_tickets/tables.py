@@ -24,6 +24,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Table,
@@ -33,6 +34,7 @@ from sqlalchemy import (
 )
 
 from priyom_kit.db import UtcDateTimeColumn, inbox_table, make_metadata, upgrade_database
+from priyom_kit.outbox import outbox_table
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version_tickets"
@@ -86,6 +88,8 @@ tickets = Table(
     Column("type_fields", JSON),
     # A reply of ours bounced: the ticket is flagged until someone reaches the customer another way.
     Column("delivery_failed_at", UtcDateTimeColumn),
+    # 0010: where the client can be answered (ClientMatch.reach, refreshed by every contact).
+    Column("reach", JSON),
     UniqueConstraint("channel", "idempotency_key"),
     Index(None, "number", unique=True),
     Index(None, "status"),
@@ -125,7 +129,16 @@ ticket_messages = Table(
     Column("delivery_detail", String(2000)),
     # Inbound only: why no person wrote it (auto_reply, bounce, report, list); it never moves the ticket.
     Column("automated", String(16)),
+    # 0010: why the channel could not read the message whole (the original is attached).
+    Column("unread_reason", String(500)),
+    # 0015, inbound e-mail: {"authenticated", "spf", "dkim", "dmarc", "authority"}, and the flag of a mail that
+    # claims a known client's address without proof (sender_trust.py).
+    Column("sender_auth", JSON),
+    Column("sender_flag", String(32)),
+    # 0017, outbound replies: the agent's Idempotency-Key, so a reply sent twice is stored and sent once.
+    Column("reply_key", String(200)),
     Index(None, "ticket_seq", "created_at"),
+    Index("ix_ticket_messages_reply_key", "ticket_seq", "reply_key", unique=True),
     Index(None, "thread_key"),
     Index(None, "external_message_id"),
     Index(None, "reply_id", unique=True),
@@ -199,6 +212,18 @@ ticket_ratings = Table(
     CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
 )
 
+#: 0016: identity's word on where a client can still be written to (card_reach.py), refreshed when a card
+#: is flagged, merged or edited: the addresses mail no longer reaches and the card's other ways.
+card_reach = Table(
+    "card_reach",
+    metadata,
+    Column("client_id", Uuid, primary_key=True),
+    Column("undeliverable", JSON, nullable=False),
+    Column("emails", JSON, nullable=False),
+    Column("messengers", JSON, nullable=False),
+    Column("refreshed_at", UtcDateTimeColumn, nullable=False),
+)
+
 #: Staff accounts (staff.py); only the token's digest is kept.
 staff = Table(
     "staff",
@@ -208,25 +233,90 @@ staff = Table(
     Column("teams", JSON, nullable=False),
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTimeColumn, nullable=False),
+    # The token stops working at its expiry, or when revoked (the account stays, its history too).
+    Column("token_expires_at", UtcDateTimeColumn),
+    Column("token_revoked_at", UtcDateTimeColumn),
     # The agent's phone extension: its ringing pops the caller's card up on their console (popups.py).
     Column("extension", String(32)),
     Index(None, "extension", unique=True),
 )
 
-#: Events to publish, written in the transaction that caused them and sent after its commit (see outbox.py).
-ticket_outbox = Table(
-    "ticket_outbox",
+#: One-time tickets for the agent's WebSocket (ws_tickets.py): hashed, valid a minute, deleted when redeemed.
+ws_tickets = Table(
+    "ws_tickets",
     metadata,
-    Column("id", Integer, Identity(), primary_key=True),
-    Column("event_type", String(64), nullable=False),
-    Column("payload", JSON, nullable=False),
-    Column("created_at", UtcDateTimeColumn, nullable=False),
-    Column("published_at", UtcDateTimeColumn),
-    Index(None, "published_at"),
-    sqlite_autoincrement=True,
+    Column("ticket_sha256", String(64), primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("admin", Boolean, nullable=False),
+    Column("expires_at", UtcDateTimeColumn, nullable=False, index=True),
 )
 
+#: Agents' internal notes on a ticket (notes.py): never on the customer's thread, never sent, never public.
+ticket_notes = Table(
+    "ticket_notes",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("ticket_seq", Integer, ForeignKey("tickets.seq", ondelete="CASCADE"), nullable=False),
+    Column("author", String(500), nullable=False),
+    Column("body", Text, nullable=False),
+    # The staff names the note @mentions (each also has a row in staff_mentions).
+    Column("mentions", JSON, nullable=False),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
+    Index("ix_ticket_notes_ticket_seq", "ticket_seq", "created_at"),
+)
+
+#: A note that @mentions a staff member, until they have seen it in their console (notes.py).
+staff_mentions = Table(
+    "staff_mentions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("staff_name", String(500), nullable=False),
+    Column("note_id", Uuid, ForeignKey("ticket_notes.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
+    Column("seen_at", UtcDateTimeColumn),
+    Index("ix_staff_mentions_staff_name", "staff_name", "seen_at"),
+)
+
+#: Events to publish, written in the transaction that caused them and sent after its commit (the kit's outbox).
+ticket_outbox = outbox_table(metadata, "ticket_outbox")
+
 inbox = inbox_table(metadata, "tickets_inbox")
+
+#: Messages no consumer could process and what intakes could not read, kept for a person (dead_letters.py):
+#: ``waiting`` until an admin replays (``replayed``) or discards (``discarded``) it, who, when and why in the
+#: ``handled_*`` columns. ``fingerprint`` makes a second delivery of the same dead letter a no-op.
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("state", String(16), nullable=False),
+    Column("failed_at", UtcDateTimeColumn, nullable=False),
+    Column("kept_at", UtcDateTimeColumn, nullable=False),
+    # x-failed-by: the service that gave up; source: the queue it gave up in, or the intake's source.
+    Column("service", String(64)),
+    Column("source", String(255), nullable=False),
+    Column("channel", String(32)),
+    Column("routing_key", String(255)),
+    Column("message_type", String(64)),
+    Column("message_id", String(255)),
+    Column("correlation_id", String(255)),
+    Column("content_type", String(255)),
+    Column("error_kind", String(32)),
+    Column("reason", Text, nullable=False),
+    Column("attempts", Integer),
+    # What the list shows, decided when the letter is kept, so a page of them never reads the bodies: a
+    # masked preview, and why the letter cannot be replayed (NULL: it can).
+    Column("preview", String(200), nullable=False),
+    Column("not_replayable", Text),
+    Column("headers", JSON, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("handled_by", String(500)),
+    Column("handled_at", UtcDateTimeColumn),
+    Column("handled_note", Text),
+    Index(None, "state", "failed_at"),
+    sqlite_autoincrement=True,
+)
 
 
 def migrate_database(url: str) -> None:

@@ -10,17 +10,11 @@ passed on as a PDF.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import os
-import tempfile
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from priyom_kit.blobs import BlobStore
-
-CHUNK = 1 << 20
+from priyom_kit.blobs import BlobStore, BlobTooLarge, Read
+from priyom_kit.blobs import store_stream as blob_stream
 
 #: Leading bytes of the types a helpdesk sees most; anything else is text (valid UTF-8) or opaque bytes.
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
@@ -70,38 +64,11 @@ class Stored:
     content_type: str
 
 
-Read = Callable[[int], Awaitable[bytes]]
-
-
 async def store_stream(blobs: BlobStore, spool: Path, read: Read, filename: str, max_bytes: int) -> Stored:
-    """Copy ``read`` (an upload's ``read(n)``) into the blob store through a file in ``spool`` (for the file
-    store, its own root, so the final move is a rename); TooLarge past ``max_bytes``."""
-    fd, tmp = await asyncio.to_thread(_temp_in, spool)
-    digest, size, head = hashlib.sha256(), 0, b""
+    """Stream ``read`` into the blob store (the kit's :func:`~priyom_kit.blobs.store_stream`) and sniff its
+    type; TooLarge past ``max_bytes``."""
     try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := await read(CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise TooLarge(f"{filename!r} is over {max_bytes} bytes")
-                if len(head) < 4096:
-                    head += chunk[:4096 - len(head)]
-                digest.update(chunk)
-                await asyncio.to_thread(out.write, chunk)
-            await asyncio.to_thread(_sync, out)
-        key = digest.hexdigest()
-        await blobs.adopt(Path(tmp), key)
-        return Stored(key, size, sniff(head, filename))
-    except BaseException:
-        await asyncio.to_thread(Path(tmp).unlink, missing_ok=True)
-        raise
-
-
-def _temp_in(root: Path) -> tuple[int, str]:
-    root.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(dir=root, prefix=".upload-")
-
-
-def _sync(out: object) -> None:
-    out.flush()  # type: ignore[attr-defined]
-    os.fsync(out.fileno())  # type: ignore[attr-defined]
+        kept = await blob_stream(blobs, spool, read, max_bytes)
+    except BlobTooLarge:
+        raise TooLarge(f"{filename!r} is over {max_bytes} bytes") from None
+    return Stored(kept.key, kept.size, sniff(kept.head, filename))

@@ -44,6 +44,15 @@ class MessageView(BaseModel):
     delivery_detail: str | None = None
     automated: str | None = Field(
         None, description="Inbound only: written by a machine (auto_reply, bounce, report, list), not a person")
+    unread_reason: str | None = Field(
+        None, description="Inbound only: why the channel could not read the message whole (the original is "
+        "attached): shown to the agent")
+    sender_auth: dict[str, Any] | None = Field(
+        None, description="Inbound e-mail: the sender's authentication, {authenticated (true, false or null), spf, "
+        "dkim, dmarc (pass, fail, none), authority (who judged)}")
+    sender_flag: str | None = Field(
+        None, description="Inbound: sender_unproven when the mail claims a known client's address without proof "
+        "(SPF/DKIM/DMARC): it could not rate, close or reopen the ticket by itself, an agent decides")
 
 
 class HistoryView(BaseModel):
@@ -237,7 +246,23 @@ class ReplyAccepted(BaseModel):
     """The reply is on the thread and on its way; its delivery shows on the message when the channel reports."""
 
     reply_id: uuid.UUID
-    channel: str
+    channel: str = Field(description="Where it went: the customer's channel, another their card reaches "
+                         "(e-mail, Telegram), or phone for a call-back")
+    call_back: uuid.UUID | None = Field(
+        default=None, description="The customer has only a phone: the call-back activity that carries the reply")
+    warning: str | None = Field(default=None, description="The customer's address it did not go to because "
+                                "identity flagged it undeliverable, and why")
+
+
+class ReplyPathView(BaseModel):
+    """Where a reply written now would go, shown before the agent sends it."""
+
+    channel: str | None = Field(description="e-mail, telegram…, phone (a call-back); None: no way at all")
+    address: str | None = Field(description="The address, chat or number it goes to")
+    call_back: bool = False
+    because: str = Field(description="Why this way, in words for the agent")
+    warning: str | None = Field(default=None, description="Addresses of the customer passed over because identity "
+                                "flagged them undeliverable (a bounce, a relay's refusal)")
 
 
 class TicketPage(BaseModel):
@@ -287,6 +312,8 @@ class StaffView(BaseModel):
     teams: list[str]
     extension: str | None = None
     created_at: datetime
+    token_expires_at: datetime | None = Field(None, description="When the account's token stops working")
+    token_revoked_at: datetime | None = Field(None, description="When the token was revoked (null: it was not)")
 
 
 class StaffCreated(BaseModel):
@@ -295,6 +322,15 @@ class StaffCreated(BaseModel):
     teams: list[str]
     extension: str | None = None
     token: str = Field(description="The bearer token; only its digest is stored, so keep it now")
+    token_expires_at: datetime = Field(description="When the token stops working (rotate it before)")
+
+
+class StaffToken(BaseModel):
+    """A rotated token: the old one already stopped working."""
+
+    name: str
+    token: str = Field(description="The new bearer token; only its digest is stored, so keep it now")
+    token_expires_at: datetime
 
 
 class PublicTicket(BaseModel):

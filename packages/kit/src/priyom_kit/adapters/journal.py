@@ -17,10 +17,11 @@ Alembic migration, like the inbox.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import JSON, Column, MetaData, String, Table, delete, select
+from sqlalchemy import JSON, Column, MetaData, String, Table, Text, cast, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -105,6 +106,28 @@ class SqlDeliveryJournal:
             result = await session.execute(delete(self.table).where(self.table.c.delivered_at < cutoff))
             await session.commit()
         return int(result.rowcount or 0)
+
+
+    async def redact_tickets(self, numbers: Sequence[str]) -> int:
+        """An erasure request: clear what a delivery record says of the recipient (the failure's detail, the
+        address, the channel's message id) for the replies on these tickets; the record itself stays, so a
+        redelivered reply is still not sent twice. How many records changed; a repeat changes none."""
+        text = cast(self.table.c.report, Text)
+        changed = 0
+        async with self._sessions()() as session:
+            for start in range(0, len(numbers), 100):
+                matches = or_(*(text.like(f'%"{number}"%') for number in numbers[start:start + 100]))
+                for row in (await session.execute(select(self.table.c.reply_id, self.table.c.report)
+                                                  .where(matches))).all():
+                    report = DeliveryReported.model_validate(row.report)
+                    redacted = report.model_copy(update={"detail": None, "recipient_email": None,
+                                                         "external_message_id": None})
+                    if redacted != report:
+                        await session.execute(update(self.table).where(self.table.c.reply_id == row.reply_id)
+                                              .values(report=redacted.model_dump(mode="json")))
+                        changed += 1
+            await session.commit()
+        return changed
 
 
 class _Sessions(Protocol):

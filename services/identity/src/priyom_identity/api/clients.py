@@ -65,8 +65,10 @@ def clients_router(database: Database, policy: MatchPolicy, changes: CardChanges
             raise unprocessable("give phone, email, or messenger and messenger_id")
         async with database.sessions() as session:
             owners = await store.owners_of(session, wanted)
-            # The strongest identifier given decides (see matching.py).
-            owner = next((owners[i.key] for i in wanted if i.key in owners), None)
+            # The strongest identifier given decides (see matching.py), a verified one before any claim; a
+            # claim still finds its card here, where the agent sees it marked as such.
+            found = sorted((i for i in wanted if i.key in owners), key=lambda i: not owners[i.key].verified)
+            owner = owners[found[0].key] if found else None
             card = await store.load_card(session, owner.client_id) if owner else None
         if card is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no client with this identifier")

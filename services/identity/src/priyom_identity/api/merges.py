@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from priyom_contracts import ClientCard, ClientChange
+from priyom_contracts import CardMerge, ClientCard, ClientChange
 from priyom_kit import Principal
 from priyom_kit.db import Database
 
@@ -34,7 +34,8 @@ def merges_router(database: Database, changes: CardChanges) -> APIRouter:
         except MergeRefused as exc:
             code = status.HTTP_422_UNPROCESSABLE_CONTENT if body.source_id == client_id else 404
             raise HTTPException(code, str(exc)) from None
-        await changes.committed(ClientChange.MERGED, [client_id, body.source_id])
+        await changes.committed(ClientChange.MERGED, [client_id, body.source_id],
+                                merges=[CardMerge(source_id=body.source_id, target_id=client_id)])
         async with database.sessions() as session:
             card = await store.load_card(session, client_id)
         assert card is not None
@@ -53,7 +54,8 @@ def merges_router(database: Database, changes: CardChanges) -> APIRouter:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
         except CardGone as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-        await changes.committed(ClientChange.UNMERGED, [client_id, source_id])
+        await changes.committed(ClientChange.UNMERGED, [client_id, source_id],
+                                merges=[CardMerge(source_id=source_id, target_id=client_id)])
         async with database.sessions() as session:
             card = await store.load_card(session, source_id)
         assert card is not None

@@ -10,3 +10,5 @@ WRITERS = require_roles(Role.SUPERVISOR, Role.SERVICE)
 EDITORS = require_roles(Role.AGENT, Role.SUPERVISOR, Role.SERVICE)
 #: Erasure is irreversible, so only supervisors (and admins) may order it.
 ERASERS = require_roles(Role.SUPERVISOR)
+#: Whether a phone or address someone typed in is really the client's is a person's judgement, not a service's.
+CLAIM_REVIEWERS = require_roles(Role.AGENT, Role.SUPERVISOR)

@@ -29,12 +29,14 @@ POOL_SIZE = 4
 
 # Written out rather than compiled from SQLAlchemy so asyncpg can prepare it once; ``tests`` check it
 # returns what :func:`store.lookup_hits` returns. ``unnest`` pairs the kinds and values: one statement for
-# one identifier or three, each pair found through ``uq_identifiers_kind_value``.
+# one identifier or three, each pair found through ``uq_identifiers_kind_value``. Verified identifiers
+# only: a claim (claims.py) must never fill a caller's pop-up.
 LOOKUP_SQL = f"""
 SELECT i.kind, i.value, i.client_id, i.person_id, c.name, c.kind AS client_kind, c.account_manager, c.sla_tier
 FROM unnest($1::text[], $2::text[]) AS w(kind, value)
 JOIN {identifiers.name} i ON i.kind = w.kind AND i.value = w.value
 JOIN {clients.name} c ON c.id = i.client_id
+WHERE i.verified
 """
 
 

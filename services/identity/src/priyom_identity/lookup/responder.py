@@ -23,6 +23,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobus
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from priyom_kit import get_logger
+from priyom_kit.tracing import SpanKind, traced
 
 log = get_logger("priyom.identity.lookup")
 
@@ -73,7 +74,8 @@ class LookupResponder:
     async def _on_request(self, message: AbstractIncomingMessage) -> None:
         started = time.perf_counter()
         try:
-            reply = await self._answer(message.body)
+            with traced(f"{self.queue} process", SpanKind.SERVER, message.headers):
+                reply = await self._answer(message.body)
             channel = self._channel
             if message.reply_to and channel is not None:
                 # Not mandatory: RabbitMQ returns direct reply-to publishes as unroutable even when it

@@ -91,13 +91,17 @@ class MailboxReader:
             yield
             log.info("imap connected", mailbox=box.name)
             self.metrics.connected.labels(box.name).set(1)
-            while not lost.is_set():
-                await self.drain(client, uidvalidity)
-                if client.has_capability("IDLE"):
-                    await self._idle(client, lost)
-                else:
-                    await asyncio.sleep(self.settings.imap_poll_s)
-                    _ok(await client.noop(), "NOOP")
+            # aioimaplib leaves a command sent just before the connection dropped (a server's BYE, a cut
+            # network) waiting for its full timeout: the loss itself ends the reading at once.
+            reading = asyncio.ensure_future(self._read(client, uidvalidity, lost))
+            watching = asyncio.ensure_future(lost.wait())
+            try:
+                await asyncio.wait({reading, watching}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (reading, watching):
+                    task.cancel()
+            if reading.done() and not reading.cancelled() and reading.exception() is not None:
+                raise reading.exception()  # type: ignore[misc]
             raise ImapError("connection lost")
         finally:
             if not lost.is_set():
@@ -105,6 +109,15 @@ class MailboxReader:
                     await asyncio.wait_for(client.logout(), 5)
                 except Exception:  # noqa: BLE001, S110 - the connection is being thrown away anyway
                     pass
+
+    async def _read(self, client: IMAP4, uidvalidity: int, lost: asyncio.Event) -> None:
+        while not lost.is_set():
+            await self.drain(client, uidvalidity)
+            if client.has_capability("IDLE"):
+                await self._idle(client, lost)
+            else:
+                await asyncio.sleep(self.settings.imap_poll_s)
+                _ok(await client.noop(), "NOOP")
 
     async def drain(self, client: IMAP4, uidvalidity: int) -> int:
         """Publish every new message, batch by batch; returns how many were handled."""

@@ -13,7 +13,9 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-_TICKET_TAG = re.compile(r"\[#\d{4}-\d{6,9}\]")
+#: Any number tag a subject already carries (ours, ``[#…]``, or ``[…]`` as earlier versions wrote it), with the
+#: ``Re:`` and ``Fwd:`` prefixes a customer's reply puts in front of it.
+_TICKET_TAG = re.compile(r"\[#?\d{4}-\d{6,9}\]")
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,9 @@ class OutgoingMail:
 
 
 def subject_with_ticket(subject: str | None, ticket_number: str) -> str:
-    """``[#2026-000123] subject``; the tag is not repeated when the subject already carries it."""
-    subject = (subject or "").strip()
+    """``[#2026-000123] subject``: the tag once, in front, whatever tags the subject already carried."""
     tag = f"[#{ticket_number}]"
-    if tag in subject:
-        return subject
-    subject = _TICKET_TAG.sub("", subject).strip()
+    subject = re.sub(r"\s{2,}", " ", _TICKET_TAG.sub("", (subject or "").strip())).strip()
     return f"{tag} {subject}" if subject else tag
 
 

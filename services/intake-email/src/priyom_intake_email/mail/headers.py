@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from email.header import decode_header
 from email.message import Message
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 
 from .charsets import decode_text
 
@@ -56,16 +56,32 @@ def header_text(message: Message, name: str) -> str:
     return decode_value(raw_header(message, name))
 
 
-def sender(message: Message) -> tuple[str, str]:
-    """(display name, address) of ``From``, falling back to ``Sender`` and ``Return-Path``."""
-    for name in ("From", "Sender", "Reply-To", "Return-Path"):
+#: Where a mail says who wrote it, in the order a reply should trust them (RFC 5322 §3.6.2; Return-Path is the
+#: envelope sender the receiving server recorded).
+SENDER_HEADERS = ("From", "Sender", "Reply-To", "Return-Path")
+
+
+def senders(message: Message) -> list[tuple[str, str]]:
+    """Every (display name, address) the sender headers give, in :data:`SENDER_HEADERS` order.
+
+    All of them, not just the first: a ``From`` may be unusable (``undisclosed``, ``user@localhost``, no
+    domain) while ``Reply-To`` or ``Return-Path`` is fine, and the caller decides which one it can use.
+    """
+    found: list[tuple[str, str]] = []
+    for name in SENDER_HEADERS:
         raw = raw_header(message, name)
         if not raw:
             continue
-        display, address = parseaddr(_FOLD.sub(" ", raw[:MAX_VALUE_CHARS]))
-        if "@" in address:
-            return decode_value(display), address.strip()
-    return "", ""
+        for display, address in getaddresses([_FOLD.sub(" ", raw[:MAX_VALUE_CHARS])]):
+            if "@" in address and (address := address.strip()) not in (a for _, a in found):
+                found.append((decode_value(display), address))
+    return found
+
+
+def sender(message: Message) -> tuple[str, str]:
+    """(display name, address) of ``From``, falling back to ``Sender``, ``Reply-To`` and ``Return-Path``."""
+    found = senders(message)
+    return found[0] if found else ("", "")
 
 
 def addresses(message: Message, name: str) -> list[str]:

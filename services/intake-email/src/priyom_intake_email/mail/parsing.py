@@ -26,8 +26,11 @@ from .machine_written import MailKind, classify, undeliverable_addresses
 from .quotes import strip_reply
 
 MiB = 1024 * 1024
-#: ``[#2026-000123]`` in a subject: the ticket a reply belongs to.
-TICKET_IN_SUBJECT = re.compile(r"\[#(\d{4}-\d{6})\]")
+#: ``[#2026-000123]`` in a subject (or ``[2026-000123]``, as notices of earlier versions wrote it): the ticket a
+#: reply belongs to. A bare number in the subject or text is found too (:func:`ticket_number_in`); tickets joins
+#: the mail to that ticket only when it is the same client's.
+TICKET_IN_SUBJECT = re.compile(r"\[#?(\d{4}-\d{6})\]")
+_BARE_TICKET_NUMBER = re.compile(r"(?<![\w-])(20\d{2}-\d{6})(?![\w-])")
 _BOUNDARY = re.compile(r"""boundary\s*=\s*"?([^";\s]+)""", re.IGNORECASE)
 
 
@@ -79,6 +82,10 @@ class NormalisedMail:
     kind: MailKind
     undeliverable: list[str] = field(default_factory=list)
     html_only: bool = False
+    #: Every (name, address) of From, Sender, Reply-To and Return-Path: the fallbacks when From is unusable.
+    senders: list[tuple[str, str]] = field(default_factory=list)
+    #: Set when the mail could not be read whole (see :mod:`.unreadable`): why, for the agent.
+    unread_reason: str | None = None
 
 
 def header_section_length(raw: bytes) -> int:
@@ -295,6 +302,16 @@ def idempotency_key(message_id: str | None, content_digest: str) -> str:
     return f"email:{message_id}#{content_digest[:16]}"
 
 
+def ticket_number_in(subject: str, text: str) -> str | None:
+    """The ticket a mail names: ``[#2026-000123]`` in the subject, else a bare ``2026-000123`` in the subject or
+    in the first lines of the text (a customer quoting the number from our notice, as it asks them to)."""
+    tagged = TICKET_IN_SUBJECT.search(subject)
+    if tagged:
+        return tagged.group(1)
+    bare = _BARE_TICKET_NUMBER.search(subject) or _BARE_TICKET_NUMBER.search(text[:2000])
+    return bare.group(1) if bare else None
+
+
 def parse(raw: bytes, limits: MailLimits | None = None) -> NormalisedMail:
     """Normalise one mail. Raises :class:`BadMail` for mail that must go to the dead-letter queue."""
     limits = limits or MailLimits()
@@ -319,7 +336,8 @@ def parse(raw: bytes, limits: MailLimits | None = None) -> NormalisedMail:
 
 
 def _normalise(message: EmailMessage, walker: _Walker, limits: MailLimits) -> NormalisedMail:
-    sender_name, sender_email = headers.sender(message)
+    senders = headers.senders(message)
+    sender_name, sender_email = senders[0] if senders else ("", "")
     subject = headers.header_text(message, "Subject")
     plain = "\n\n".join(text.strip() for text in walker.plain if text.strip())
     html_only = not plain and any(text.strip() for text in walker.html)
@@ -341,7 +359,7 @@ def _normalise(message: EmailMessage, walker: _Walker, limits: MailLimits) -> No
                 references = [*references, *headers.message_ids(headers.raw_header(enclosed, "References")),
                               original[0]][-50:]
                 break
-    ticket = TICKET_IN_SUBJECT.search(subject)
+    ticket_number = ticket_number_in(subject, full_text)
     return NormalisedMail(
         message_id=message_id,
         idempotency_key=idempotency_key(message_id, _content_digest(message, sender_email, subject)),
@@ -354,8 +372,9 @@ def _normalise(message: EmailMessage, walker: _Walker, limits: MailLimits) -> No
         files=walker.files,
         in_reply_to=in_reply_to,
         references=references,
-        ticket_number=ticket.group(1) if ticket else None,
+        ticket_number=ticket_number,
         kind=kind,
         undeliverable=undeliverable,
         html_only=html_only,
+        senders=senders,
     )

@@ -3,13 +3,15 @@
 Each part's caller (a webhook request, a polling batch) waits until the whole album is published, so no part
 is confirmed to Telegram before the contact exists. The album is published once no part arrived for
 ``wait_s``; if that publish fails every part fails, Telegram re-sends them all, and the album forms again.
+A part that comes after the album's contact went out (a later ``getUpdates`` batch) is never folded into it:
+:mod:`.album_parts` gives it a contact of its own, a follow-up message on the album's ticket.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from priyom_kit.adapters import Inbound, merge_parts
 
@@ -21,10 +23,15 @@ class _Album:
     timer: asyncio.TimerHandle | None = None
 
 
+#: Which contact (key) each part goes out in: :meth:`.album_parts.AlbumParts.contacts`.
+Contacts = Callable[[str, Sequence[Inbound]], Awaitable[list[tuple[str, list[Inbound]]]]]
+
+
 class AlbumCollector:
-    def __init__(self, publish: Callable[[Inbound], Awaitable[object]], wait_s: float) -> None:
+    def __init__(self, publish: Callable[[Inbound], Awaitable[object]], wait_s: float, contacts: Contacts) -> None:
         self.publish = publish
         self.wait_s = wait_s
+        self.contacts = contacts
         self._albums: dict[str, _Album] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -47,7 +54,8 @@ class AlbumCollector:
     async def _publish(self, group: str) -> None:
         album = self._albums.pop(group)
         try:
-            await self.publish(merge_parts(album.parts))
+            for key, parts in await self.contacts(group, album.parts):
+                await self.publish(replace(merge_parts(parts), idempotency_key=key))
         except Exception as exc:  # noqa: BLE001 - handed to every waiting part
             album.done.set_exception(exc)
         else:

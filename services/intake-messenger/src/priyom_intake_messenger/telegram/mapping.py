@@ -7,7 +7,9 @@ It reads the raw JSON of an update (a dict), not aiogram's models, so older shap
   (``update_id`` is unique per bot and the same when Telegram re-sends), and the contact id follows from it.
 * Album parts (one ``media_group_id``) share the key ``tg:<bot>:album:<media_group_id>`` and a ``group``;
   the receiver joins them into one contact.
-* Text, captions, photos (largest size), documents, voice, video, audio, location, venue and contact cards.
+* Text, captions, photos (largest size), documents, voice, video, video notes, animations, audio, stickers
+  (the file in its own format, the emoji as text), paid media the bot may open, location, venue and contact
+  cards.
   A shared contact is the customer's own phone number only when ``contact.user_id`` is the sender's id
   (the "share my number" button); anyone else's card is text, never the sender's phone, so no one can
   claim another person's client card.
@@ -169,23 +171,13 @@ def _contact(message: Mapping[str, Any], update_id: int, bot_id: int, *, edited:
 
 def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> tuple[str, list[FileRef], str | None]:
     """The message's text, its files and the customer's own phone number if they shared it."""
-    mid = message["message_id"]
     text = message.get("text") or message.get("caption") or ""
-    files: list[FileRef] = []
+    files = _files(message)
     phone = None
-    if photos := message.get("photo"):
-        largest = photos[-1]  # sizes come smallest first
-        files.append(FileRef(largest["file_id"], f"photo_{mid}.jpg", "image/jpeg", largest.get("file_size")))
-    for kind, default_name, default_type in (("document", "document_{mid}", "application/octet-stream"),
-                                             ("video", "video_{mid}.mp4", "video/mp4"),
-                                             ("audio", "audio_{mid}.mp3", "audio/mpeg"),
-                                             ("voice", "voice_{mid}.ogg", "audio/ogg"),
-                                             ("video_note", "video_note_{mid}.mp4", "video/mp4"),
-                                             ("animation", "animation_{mid}.mp4", "video/mp4")):
-        if (item := message.get(kind)) and not (kind == "document" and "animation" in message):
-            files.append(FileRef(item["file_id"], item.get("file_name") or default_name.format(mid=mid),
-                                 item.get("mime_type") or default_type, item.get("file_size")))
     extra: list[str] = []
+    if sticker := message.get("sticker"):
+        # The emoji is the sticker's meaning in words an agent reads without opening the file.
+        extra.append(f"Стикер: {sticker['emoji']}" if sticker.get("emoji") else "Стикер")
     if venue := message.get("venue"):
         extra.append(f"Место: {venue.get('title', '')}, {venue.get('address', '')}".strip(", "))
     if (location := message.get("location")) and not venue:
@@ -198,15 +190,74 @@ def _content(message: Mapping[str, Any], user: Mapping[str, Any]) -> tuple[str, 
         else:
             name = " ".join(filter(None, [contact.get("first_name"), contact.get("last_name")]))
             extra.append(f"Контакт: {name}, {contact.get('phone_number', '')}")
+    if (paid := message.get("paid_media")) and not _paid_media_files(paid, message["message_id"]):
+        # Only a preview: Telegram gives the bot no file until the media is paid for.
+        extra.append("[платные фото или видео: Telegram не даёт боту файлы без оплаты]")
     if not (text or files or extra):
         kinds = sorted(k for k in message if k in _OTHER_CONTENT)
         extra.append(f"[сообщение без текста: {', '.join(kinds) or 'неизвестного вида'}]")
     return "\n".join(filter(None, [text, *extra])), files, phone
 
 
-#: Message contents that carry no text we can read; the contact still arrives, saying what it was.
-_OTHER_CONTENT = frozenset({"sticker", "dice", "poll", "game", "story", "invoice", "web_app_data",
-                            "users_shared", "chat_shared", "checklist", "gift"})
+def _files(message: Mapping[str, Any]) -> list[FileRef]:
+    """Every file the customer sent in this message, as the Bot API references it (fetched later by file_id).
+
+    Where the Bot API gives no file name or type (photos, stickers, voice), the name and type are those of
+    the format Telegram serves, so the agent's browser opens the file as what it is.
+    """
+    mid = message["message_id"]
+    files: list[FileRef] = []
+    if photos := message.get("photo"):
+        files.append(_largest_photo(photos, f"photo_{mid}.jpg"))
+    for kind, default_name, default_type in (("document", "document_{mid}", "application/octet-stream"),
+                                             ("video", "video_{mid}.mp4", "video/mp4"),
+                                             ("audio", "audio_{mid}.mp3", "audio/mpeg"),
+                                             ("voice", "voice_{mid}.ogg", "audio/ogg"),
+                                             ("video_note", "video_note_{mid}.mp4", "video/mp4"),
+                                             ("animation", "animation_{mid}.mp4", "video/mp4")):
+        if (item := message.get(kind)) and not (kind == "document" and "animation" in message):
+            files.append(FileRef(item["file_id"], item.get("file_name") or default_name.format(mid=mid),
+                                 item.get("mime_type") or default_type, item.get("file_size")))
+    if sticker := message.get("sticker"):
+        extension, content_type = _sticker_format(sticker)
+        files.append(FileRef(sticker["file_id"], f"sticker_{mid}.{extension}", content_type,
+                             sticker.get("file_size")))
+    if paid := message.get("paid_media"):
+        files.extend(_paid_media_files(paid, mid))
+    return files
+
+
+def _largest_photo(sizes: list[Mapping[str, Any]], filename: str) -> FileRef:
+    largest = sizes[-1]  # sizes come smallest first
+    return FileRef(largest["file_id"], filename, "image/jpeg", largest.get("file_size"))
+
+
+def _sticker_format(sticker: Mapping[str, Any]) -> tuple[str, str]:
+    """Extension and content type of a sticker's file: the Bot API says which of its three formats it is
+    only by these flags (updates from before animated stickers have neither: theirs are all static WebP)."""
+    if sticker.get("is_video"):
+        return "webm", "video/webm"
+    if sticker.get("is_animated"):
+        return "tgs", "application/x-tgsticker"  # gzipped Lottie JSON, Telegram's own type
+    return "webp", "image/webp"
+
+
+def _paid_media_files(paid: Mapping[str, Any], mid: int) -> list[FileRef]:
+    """The photos and videos of paid media the bot may download; a ``preview`` (not yet paid) has no file."""
+    files: list[FileRef] = []
+    for n, media in enumerate(paid.get("paid_media") or [], start=1):
+        if media.get("type") == "photo" and media.get("photo"):
+            files.append(_largest_photo(media["photo"], f"paid_photo_{mid}_{n}.jpg"))
+        elif media.get("type") == "video" and (video := media.get("video")):
+            files.append(FileRef(video["file_id"], video.get("file_name") or f"paid_video_{mid}_{n}.mp4",
+                                 video.get("mime_type") or "video/mp4", video.get("file_size")))
+    return files
+
+
+#: Message contents that carry no file or text we can read; the contact still arrives, saying what it was.
+#: (A game's picture, a gift's sticker and a shared chat's photo are Telegram's, not the customer's.)
+_OTHER_CONTENT = frozenset({"dice", "poll", "game", "story", "invoice", "web_app_data", "users_shared",
+                            "chat_shared", "checklist", "gift", "unique_gift", "giveaway"})
 
 
 def _topic_answered(reply_to: Mapping[str, Any], bot_id: int) -> str | None:

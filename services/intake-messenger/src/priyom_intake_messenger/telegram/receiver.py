@@ -28,6 +28,7 @@ from priyom_kit.adapters import Inbound
 
 from . import conversation, mapping
 from .adapter import RawGetUpdates
+from .album_parts import AlbumParts
 from .albums import AlbumCollector
 
 log = get_logger("priyom.intake-messenger.telegram")
@@ -38,7 +39,7 @@ ALLOWED_UPDATES = mapping.ALLOWED_UPDATES
 
 class UpdateReceiver:
     def __init__(self, bot: Bot, accept: Callable[[Inbound], Awaitable[object]], dead_letter: DeadLetter, *,
-                 album_wait_s: float,
+                 album_wait_s: float, album_parts: AlbumParts,
                  registry: CollectorRegistry, poll_timeout_s: int = 25, stale_after_s: float | None = None) -> None:
         self.bot = bot
         self._updates = Counter("priyom_telegram_updates_total", "Bot API updates handled, by what they were",
@@ -51,7 +52,7 @@ class UpdateReceiver:
         self.stale_after_s = stale_after_s if stale_after_s is not None else 2 * poll_timeout_s + 10
         self._last_poll_ok: float | None = None
         self._poll_started: float | None = None
-        self.albums = AlbumCollector(accept, album_wait_s)
+        self.albums = AlbumCollector(accept, album_wait_s, album_parts.contacts)
         self.poll_timeout_s = poll_timeout_s
         self._task: asyncio.Task[None] | None = None
 

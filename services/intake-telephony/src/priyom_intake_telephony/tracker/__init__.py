@@ -19,6 +19,7 @@ The parts: ``call`` (the call as far as it got, and the progress reported about 
 :class:`~.assembly.CallTracker`: which call an event belongs to, and the dispatch to a handler per event),
 the handlers per event family (``channel_events``: channels appearing and hanging up, caller id, recording,
 CDR; ``dialling``: Dial begin and end; ``queues``: queue members rung, connected, not answering, callers
-joining and abandoning; ``transfers``: bridges and attended transfers) and ``event_fields`` (reading AMI
+joining, leaving and abandoning; ``transfers``: bridges and attended transfers; ``pickups``: a phone
+taking a call that rings elsewhere) and ``event_fields`` (reading AMI
 headers).
 """

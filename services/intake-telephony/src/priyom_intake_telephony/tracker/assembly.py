@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..channels import Extensions
-from . import channel_events, dialling, queues, transfers
+from . import channel_events, dialling, pickups, queues, transfers
 from .call import Answered, Call, Finished, Progress, Ringing
 from .event_fields import event_time, header
 
@@ -34,6 +34,8 @@ class CallTracker:
         self.finished: OrderedDict[str, Call] = OrderedDict()
         self._channel_call: dict[str, str] = {}  # Uniqueid -> call_id
         self._finished_by_channel: dict[str, str] = {}
+        #: Calls an event touched since the owner last took them (:meth:`take_changed`): what to save.
+        self.changed: set[str] = set()
 
     def feed(self, event: Mapping[str, Any], now: datetime | None = None) -> list[Progress]:
         """Apply one event (a header mapping as AMI sent it); ``now`` stamps times when the event has none."""
@@ -56,13 +58,49 @@ class CallTracker:
                 progress += self.end(call, at)
         return progress
 
+    def adopt(self, channels: Mapping[str, Mapping[str, Any]], now: datetime | None = None) -> list[Progress]:
+        """After a login: channels ``CoreShowChannels`` lists that no followed call has (they appeared while
+        the service was down or reconnecting) are taken in as if their ``Newchannel`` had arrived, the call's
+        first channel first, so a call that started in the gap is still followed to its hangup."""
+        at = now or datetime.now(UTC)
+        unknown = [fields for uniqueid, fields in channels.items() if uniqueid not in self._channel_call]
+        unknown.sort(key=lambda f: (header(f, "Uniqueid") != header(f, "Linkedid"), header(f, "Uniqueid") or ""))
+        progress: list[Progress] = []
+        for fields in unknown:
+            progress += channel_events.new_channel(self, {**fields, "Event": "Newchannel"}, at)
+        for uniqueid, fields in channels.items():
+            call = self.calls.get(self._channel_call.get(uniqueid, ""))
+            if call is not None:
+                channel_events.listed(self, call, fields)
+                self.changed.add(call.call_id)
+        return progress
+
+    def restore(self, call: Call) -> None:
+        """Follow again a call saved before a restart (its channels are checked by :meth:`reconcile`)."""
+        self.calls[call.call_id] = call
+        for uniqueid in call.channels:
+            self._channel_call[uniqueid] = call.call_id
+
+    def take_changed(self) -> set[str]:
+        """The calls touched since the last call (and forget them): the caller saves what they are now."""
+        changed, self.changed = self.changed, set()
+        return changed
+
     # -- what the handlers change a call with ---------------------------------------------------------------
 
     def call_of(self, event: Mapping[str, Any], at: datetime, *, create: bool = False) -> Call | None:
         """The call the event's channel belongs to (by its ``Linkedid`` for a channel not seen yet); a new one
-        when ``create``. The event's channel joins the call, unless the event is its hangup."""
+        when ``create``. The event's channel joins the call, unless the event is its hangup.
+
+        A channel followed in one call whose event carries the ``Linkedid`` of an older call followed too was
+        linked into that call by Asterisk (a bridge hands on the oldest ``Linkedid``: a pickup, a transfer):
+        it moves there, and its old call, left without channels, merges into it (:meth:`join`)."""
         uniqueid = header(event, "Uniqueid", "UniqueID")
-        call_id = self._channel_call.get(uniqueid or "") or header(event, "Linkedid")
+        held = self._channel_call.get(uniqueid or "")
+        linkedid = header(event, "Linkedid")
+        call_id = held or linkedid
+        if held and linkedid and linkedid != held and linkedid in self.calls and _older(linkedid, held):
+            call_id = linkedid
         if call_id is None:
             return None
         call = self.calls.get(call_id)
@@ -70,19 +108,55 @@ class CallTracker:
             call = self.calls[call_id] = Call(call_id=call_id, started_at=at)
             if len(self.calls) > MAX_CALLS:
                 self._forget(next(iter(self.calls)))
-        if call is not None and uniqueid and header(event, "Event") != "Hangup":
-            self.join(call, uniqueid)
+        if call is not None:
+            self.changed.add(call.call_id)
+            if uniqueid and (header(event, "Event") != "Hangup" or held not in (None, call.call_id)):
+                self.join(call, uniqueid)
         return call
 
+    def call_by_channel(self, uniqueid: str | None, linkedid: str | None) -> Call | None:
+        """The call followed that has the channel (else the one its ``Linkedid`` names), nothing joined."""
+        return self.calls.get(self._channel_call.get(uniqueid or "") or linkedid or "")
+
     def join(self, call: Call, uniqueid: str) -> None:
+        """The channel is part of ``call`` from now on. A channel another call had moves (a picking-up phone's
+        own call, a dialled phone that already had one): a call left without channels is no call of its own
+        any more and merges into ``call`` (:meth:`merge`), so nothing stray is left to end as "missed"."""
+        self.changed.add(call.call_id)
+        previous = self._channel_call.get(uniqueid)
         call.channels.add(uniqueid)
         self._channel_call[uniqueid] = call.call_id
+        other = self.calls.get(previous or "")
+        if other is None or other is call:
+            return
+        self.changed.add(other.call_id)
+        other.channels.discard(uniqueid)
+        for members in other.bridges.values():
+            members.discard(uniqueid)
+        if not other.channels:
+            self.merge(call, other)
+
+    def merge(self, call: Call, other: Call) -> None:
+        """``other`` becomes part of ``call`` (an attended transfer's consultation call, a pickup's own call):
+        its channels, bridges, agents and recording go over, and it is dropped without a ``Finished``."""
+        for uniqueid in other.channels:
+            call.channels.add(uniqueid)
+            self._channel_call[uniqueid] = call.call_id
+        for bridge, members in other.bridges.items():
+            call.bridges.setdefault(bridge, set()).update(members)
+        for agent in other.agents:
+            if agent not in call.agents[-1:]:
+                call.agents.append(agent)
+        call.recording = call.recording or other.recording
+        self.calls.pop(other.call_id, None)
+        self.changed.update({call.call_id, other.call_id})
 
     def leave(self, call: Call, uniqueid: str) -> None:
         call.channels.discard(uniqueid)
         self._channel_call.pop(uniqueid, None)
 
     def _forget(self, call_id: str) -> None:
+        self.changed.add(call_id)
         call = self.calls.pop(call_id)
         for uniqueid in call.channels:
             self._channel_call.pop(uniqueid, None)
@@ -110,6 +184,7 @@ class CallTracker:
         return [Answered(call, agent)]
 
     def end(self, call: Call, at: datetime) -> list[Progress]:
+        self.changed.add(call.call_id)
         call.ended_at = at
         call.ringing.clear()
         del self.calls[call.call_id]
@@ -138,10 +213,24 @@ HANDLERS: dict[str, Handler] = {
     "agentringnoanswer": queues.agent_ring_no_answer,
     "queuecallerjoin": queues.queue_caller_join,
     "queuecallerabandon": queues.queue_caller_abandon,
+    "queuecallerleave": queues.queue_caller_leave,
     "bridgeenter": transfers.bridge_enter,
     "bridgeleave": transfers.bridge_leave,
     "attendedtransfer": transfers.attended_transfer,
+    "pickup": pickups.pickup,
     "varset": channel_events.var_set,
     "hangup": channel_events.hangup,
     "cdr": channel_events.cdr,
 }
+
+
+def _older(first: str, second: str) -> bool:
+    """Whether the id ``first`` was made before ``second``. Asterisk ids are ``[system-]<epoch>.<sequence>``;
+    ids of another shape are taken as older (the event's word is then trusted)."""
+    a, b = _id_age(first), _id_age(second)
+    return a is None or b is None or a < b
+
+
+def _id_age(value: str) -> tuple[int, int] | None:
+    seconds, _, sequence = value.rsplit("-", 1)[-1].partition(".")
+    return (int(seconds), int(sequence or 0)) if seconds.isdigit() and (sequence or "0").isdigit() else None

@@ -47,11 +47,5 @@ def attended_transfer(tracker: CallTracker, event: Mapping[str, Any], at: dateti
     consult = tracker.calls.get(header(event, "SecondTransfererLinkedid") or "")
     if original is None or consult is None or original is consult:
         return []
-    for uniqueid in consult.channels:
-        tracker.join(original, uniqueid)
-    for agent in consult.agents:
-        if agent not in original.agents[-1:]:
-            original.agents.append(agent)
-    original.recording = original.recording or consult.recording
-    del tracker.calls[consult.call_id]
+    tracker.merge(original, consult)
     return []

@@ -2,12 +2,27 @@
 
 from fastapi import APIRouter
 
-from . import activities, client_panel, console, ratings, replies, reports, staff, tickets
+from . import (
+                                  activities,
+                                  assignment,
+                                  client_panel,
+                                  console,
+                                  dead_letters,
+                                  notes,
+                                  ratings,
+                                  replies,
+                                  reports,
+                                  staff,
+                                  subject_export,
+                                  tickets,
+)
 from .deps import ApiParts, UploadLimits
 from .ratings import PUBLIC_PREFIX
 
 #: Every router of the API, in the order their routes are matched.
 ROUTERS: tuple[APIRouter, ...] = (tickets.router, replies.router, activities.router, ratings.router,
-                                  reports.router, staff.router, client_panel.router, console.router)
+                                  reports.router, staff.router, staff.own_router, client_panel.router, console.router,
+                                  dead_letters.router, subject_export.router, notes.router,
+                                  assignment.router)
 
 __all__ = ["PUBLIC_PREFIX", "ROUTERS", "ApiParts", "UploadLimits"]

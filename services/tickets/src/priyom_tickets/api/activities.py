@@ -51,16 +51,20 @@ async def change_activity(activity_id: uuid.UUID, body: ActivityChange, who: Sta
     return await _view(session, activity_id)
 
 
-@router.get("/activities", summary="An owner's activities, soonest first")
+@router.get("/activities", summary="An owner's activities, soonest first (another's: only the tickets you may see)")
 async def owner_activities(
-    who: Staff, session: Session,
+    who: Staff, session: Session, parts: Parts,
     owner: Annotated[str | None, Query(max_length=500, description="Whose list; yours by default")] = None,
     done: bool | None = False,
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=store.MAX_PAGE)] = 100,
 ) -> list[ActivityView]:
-    if owner not in (None, who.name) and staff_of(who).staff_role not in LEADS:
+    viewer = staff_of(who)
+    others = owner not in (None, who.name)
+    if others and viewer.staff_role not in LEADS:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only team heads and supervisors see others' lists")
+    # A team head reads another's list for their own teams' tickets only, as they see those tickets.
     rows = await store.activities_of_owner(session, owner or who.name, done=done,
-                                           due_before=utcnow() if overdue else None, limit=limit)
+                                           due_before=utcnow() if overdue else None, limit=limit,
+                                           teams=parts.access.visible_teams(viewer) if others else None)
     return [ActivityView.model_validate(dict(r)) for r in rows]

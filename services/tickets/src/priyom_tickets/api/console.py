@@ -10,10 +10,12 @@ customer's text that slipped past the script's escaping still could not run; the
 puts data into the page as text (``textContent``), never as markup.
 
 The socket authenticates before it is accepted and registered, so nothing reaches an unauthenticated console.
-A refused console is still accepted and then closed at once with 4401 (bad token) or 4403 (not your
-extension): a browser's WebSocket sees close codes, never the HTTP status of a refused handshake. An agent's
-token opens only the extension on their staff record; an admin token (the environment's, or a staff admin's)
-opens any, for supervisors' wallboards and for tests.
+It takes a one-time ticket (``POST /api/v1/ws-tickets``, :mod:`priyom_tickets.ws_tickets`), never a bearer
+token: a URL is logged by proxies and servers, and a long-lived token in one is refused. A refused console is
+still accepted and then closed at once with 4401 (no valid ticket) or 4403 (not your extension): a browser's
+WebSocket sees close codes, never the HTTP status of a refused handshake. An agent's ticket opens only the
+extension on their staff record; an admin's (the environment's token, or a staff admin's) opens any, for
+supervisors' wallboards and for tests.
 """
 
 # No ``from __future__ import annotations``: FastAPI resolves the Annotated aliases at route definition.
@@ -21,12 +23,14 @@ from functools import cache
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Response, WebSocket, WebSocketDisconnect
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
 
-from priyom_contracts import Me
+from priyom_contracts import Me, utcnow
 from priyom_kit import Role
-from priyom_kit.auth import Authenticator
 
 from .. import staff as accounts
+from .. import ws_tickets
 from ..access import SEES_ALL, staff_of
 from ..agent_socket import (
     CLOSE_BAD_TOKEN,
@@ -36,6 +40,7 @@ from ..agent_socket import (
     MAX_CLIENT_MESSAGE,
     MAX_CONSOLES_PER_EXTENSION,
     refuse,
+    shown_call,
 )
 from .deps import Session, Staff
 
@@ -44,6 +49,9 @@ STATIC = Path(__file__).parent.with_name("static")
 #: The files the console is made of, and what each is. Nothing else under ``static/`` is served.
 ASSETS = {
     "console.js": "text/javascript; charset=utf-8",
+    "dead_letters.js": "text/javascript; charset=utf-8",
+    "notes.js": "text/javascript; charset=utf-8",
+    "assignment.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
 
@@ -64,15 +72,35 @@ HEADERS = {
 router = APIRouter()
 
 
+class WsTicket(BaseModel):
+    ticket: str
+    expires_in: int
+
+
 @cache
 def _file(name: str) -> bytes:
     return (STATIC / name).read_bytes()
+
+
+@router.get("/", tags=["console"], status_code=307, response_class=RedirectResponse,
+            summary="The service's address opens the agent console (307 to /console)")
+async def to_console() -> RedirectResponse:
+    """An agent types the host and port they were given; the API's root has nothing else to show them."""
+    return RedirectResponse("/console", status_code=307)
 
 
 @router.get("/console", tags=["console"], summary="The agent console (HTML; log in with a token)",
             response_class=Response, responses={200: {"content": {"text/html": {}}}})
 async def console_page() -> Response:
     return Response(_file("console.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
+
+
+@router.get("/console/dead-letters", tags=["console"], response_class=Response,
+            summary="The admins' dead-letter view (HTML; uses the console's login)",
+            responses={200: {"content": {"text/html": {}}}})
+async def dead_letters_page() -> Response:
+    """Its data comes from the admin-only ``/api/v1/dead-letters``: the page itself holds nothing."""
+    return Response(_file("dead_letters.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
 
 
 @router.get("/console/{asset}", tags=["console"], include_in_schema=False)
@@ -89,38 +117,56 @@ async def me(who: Staff, session: Session) -> Me:
               sees_all=viewer.staff_role in SEES_ALL, extension=await accounts.extension_of(session, viewer.name))
 
 
+@router.post("/api/v1/ws-tickets", tags=["console"], status_code=201,
+             summary="A one-time ticket that opens /ws/agent within 60 s (the socket takes no bearer token)")
+async def ws_ticket(who: Staff, session: Session) -> WsTicket:
+    admin = Role.ADMIN in who.roles
+    ticket = await ws_tickets.issue(session, name=who.name, admin=admin, now=utcnow())
+    await session.commit()
+    return WsTicket(ticket=ticket, expires_in=ws_tickets.TTL_S)
+
+
 @router.websocket("/ws/agent")
-async def agent_console(websocket: WebSocket, extension: str = "", token: str = "") -> None:
+async def agent_console(websocket: WebSocket, extension: str = "", ticket: str = "", token: str = "") -> None:
     """Pop-ups for one extension, as JSON text messages (see :mod:`priyom_tickets.popups`)."""
-    authenticate: Authenticator = websocket.app.state.authenticator
     parts = websocket.app.state.tickets
     sockets = parts.consoles
-    principal = await authenticate(token) if token else None
-    if principal is None:
-        await refuse(websocket, CLOSE_BAD_TOKEN, "invalid token")
+    if token:
+        await refuse(websocket, CLOSE_BAD_TOKEN, "no tokens in URLs: open the socket with a ticket from "
+                                                 "POST /api/v1/ws-tickets")
+        return
+    async with parts.database.sessions() as session:
+        holder = await ws_tickets.redeem(session, ticket, now=utcnow())
+        await session.commit()
+    if holder is None:
+        await refuse(websocket, CLOSE_BAD_TOKEN, "invalid or used ticket")
         return
     if not EXTENSION_RE.fullmatch(extension):
         await refuse(websocket, CLOSE_NOT_YOURS, "no such extension")
         return
-    if Role.ADMIN not in principal.roles:
-        async with parts.database.sessions() as session:
-            own = await accounts.extension_of(session, principal.name)
-        if own != extension:
+    async with parts.database.sessions() as session:
+        owner = await accounts.holder_of_extension(session, extension)
+    if not holder.admin:
+        if owner is None or owner.name != holder.name:
             await refuse(websocket, CLOSE_NOT_YOURS, "not your extension")
             return
     if sockets.count(extension) >= MAX_CONSOLES_PER_EXTENSION:
         await refuse(websocket, CLOSE_TOO_MANY, "too many consoles for this extension")
         return
     await websocket.accept()
-    await sockets.add(extension, websocket)
+    # The pop-ups follow the access of the agent whose extension it is, whoever opened the socket.
+    await sockets.add(extension, websocket, parts.access.viewer(owner) if owner is not None else None)
     try:
-        while True:  # the console has nothing to say yet: read keep-alives until it goes
+        while True:  # keep-alives, and the confirmation of each pop-up shown, until the console goes
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
             if len(message.get("text") or message.get("bytes") or "") > MAX_CLIENT_MESSAGE:
                 await websocket.close(1009, "message too big")
                 break
+            call_id = shown_call(message.get("text"))
+            if call_id is not None:
+                sockets.confirmed(extension, call_id)
     except WebSocketDisconnect:
         pass
     finally:

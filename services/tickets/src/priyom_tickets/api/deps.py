@@ -21,12 +21,12 @@ from priyom_contracts import TicketStatus
 from priyom_kit import Principal, Role, require_roles
 from priyom_kit.blobs import BlobStore
 from priyom_kit.db import Database
+from priyom_kit.outbox import Relay
 
 from .. import lifecycle, store
 from ..access import AccessPolicy, staff_of
 from ..agent_card import IdentityCards
 from ..agent_socket import AgentSockets
-from ..outbox import Relay
 from ..policy import Policy
 
 
@@ -75,6 +75,8 @@ Session = Annotated[AsyncSession, Depends(session_of)]
 Staff = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.SUPERVISOR))]
 Head = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR))]
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+#: Another Priyom service with its own credential (PRIYOM_SERVICE_TOKENS), or the admin.
+Internal = Annotated[Principal, Depends(require_roles(Role.SERVICE))]
 Number = Annotated[str, PathParam(pattern=r"^[0-9]{4}-[0-9]{6,9}$", max_length=14,
                                   description="The ticket's registration number, e.g. 2026-000123")]
 

@@ -1,10 +1,8 @@
 """Satisfaction ratings of closed tickets: recorded by an agent (given on the phone, say), or by the customer
-through the public contact link, where the random contact id the web form returned is the capability. The
+through the public contact link the web form returned (its key is the capability: public_gate.py). The
 other public route tells that customer which ticket their contact became."""
 
 # No ``from __future__ import annotations``: FastAPI resolves the Annotated aliases at route definition.
-import uuid
-
 from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +12,7 @@ from priyom_contracts import TicketStatus, utcnow
 from .. import changes, store
 from ..views import PublicTicket, RatingRequest, RatingView
 from .deps import ActedTicket, Session, Staff
+from .public_gate import CustomerContact, LookedUpContact
 
 router = APIRouter(prefix="/api/v1")
 
@@ -41,9 +40,11 @@ async def rate_ticket(body: RatingRequest, ticket: ActedTicket, who: Staff, sess
 
 
 @router.get("/contacts/{contact_id}/ticket", tags=["public"],
-            summary="The ticket a contact became (public: the contact id is the capability)",
-            responses={404: {"description": "No ticket yet: the contact is still on its way"}})
-async def ticket_of_contact(contact_id: uuid.UUID, session: Session, response: Response) -> PublicTicket:
+            summary="The ticket a contact became (public: the link's key, or a staff token, opens it)",
+            responses={404: {"description": "No ticket yet (the contact is on its way), or a key that does not "
+                                            "open this contact"},
+                       429: {"description": "Too many requests from this address: wait Retry-After seconds"}})
+async def ticket_of_contact(contact_id: LookedUpContact, session: Session, response: Response) -> PublicTicket:
     row = await store.ticket_of_contact(session, contact_id)
     response.headers["Cache-Control"] = "no-store"
     if row is None:
@@ -53,10 +54,11 @@ async def ticket_of_contact(contact_id: uuid.UUID, session: Session, response: R
 
 
 @router.post("/contacts/{contact_id}/satisfaction", tags=["public"], status_code=status.HTTP_201_CREATED,
-             summary="The customer rates their closed ticket (public: the contact id is the capability)",
-             responses={404: {"description": "No ticket for this contact"},
-                        409: {"description": "Not closed yet, or already rated"}})
-async def customer_rates(contact_id: uuid.UUID, body: RatingRequest, session: Session) -> RatingView:
+             summary="The customer rates their closed ticket (public: the link's key opens it)",
+             responses={404: {"description": "No ticket for this contact, or a key that does not open it"},
+                        409: {"description": "Not closed yet, or already rated"},
+                        429: {"description": "Too many requests from this address: wait Retry-After seconds"}})
+async def customer_rates(contact_id: CustomerContact, body: RatingRequest, session: Session) -> RatingView:
     row = await store.ticket_of_contact(session, contact_id)
     ticket = await store.get_ticket(session, row["number"], for_update=True) if row else None
     if ticket is None:

@@ -1,37 +1,52 @@
-"""``/api/v1/staff``: staff accounts, made and listed by admins (tokens are shown once, never listed)."""
+"""``/api/v1/staff``: staff accounts, made and listed by admins (tokens are shown once, never listed), and
+their tokens rotated and revoked; ``/api/v1/me/token``: a member of staff rotates their own."""
 
 # No ``from __future__ import annotations``: FastAPI resolves the Annotated aliases at route definition.
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi import Path as PathParam
 from sqlalchemy.exc import IntegrityError
 
+from priyom_contracts import StaffExtension, utcnow
+
 from .. import staff as accounts
-from ..views import StaffChange, StaffCreated, StaffRequest, StaffView
-from .deps import Admin, Session
+from ..access import Staff as StaffMember
+from ..views import StaffChange, StaffCreated, StaffRequest, StaffToken, StaffView
+from .deps import Admin, Internal, Session, Staff
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+#: The caller's own token (not under /staff, which is admins' only).
+own_router = APIRouter(prefix="/api/v1/me", tags=["staff"])
+Name = Annotated[str, PathParam(max_length=500)]
+
+
+def token_lifetime(request: Request) -> timedelta:
+    return request.app.state.staff_token_lifetime
+
+
+Lifetime = Annotated[timedelta, Depends(token_lifetime)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED,
              summary="Make a staff account; the answer holds its token, shown this once",
              responses={403: {"description": "Admins only"}, 409: {"description": "The name is taken"}})
-async def create_staff(body: StaffRequest, _: Admin, session: Session) -> StaffCreated:
+async def create_staff(body: StaffRequest, _: Admin, session: Session, lifetime: Lifetime) -> StaffCreated:
     try:
-        token = await accounts.create(session, body.name, body.role, body.teams, body.extension)
+        token = await accounts.create(session, body.name, body.role, body.teams, body.extension, lifetime)
         await session.commit()
     except IntegrityError:
         raise HTTPException(status.HTTP_409_CONFLICT,
                             f"{body.name!r} already has an account, or the extension is taken") from None
     return StaffCreated(name=body.name, role=body.role, teams=sorted(set(body.teams)), extension=body.extension,
-                        token=token)
+                        token=token, token_expires_at=utcnow() + lifetime)
 
 
 @router.patch("/{name}", summary="Set or clear a staff member's phone extension",
               responses={403: {"description": "Admins only"}, 404: {"description": "No such account"},
                          409: {"description": "Another account has this extension"}})
-async def change_staff(name: Annotated[str, PathParam(max_length=500)], body: StaffChange, _: Admin,
+async def change_staff(name: Name, body: StaffChange, _: Admin,
                        session: Session) -> StaffView:
     try:
         row = await accounts.set_extension(session, name, body.extension)
@@ -46,3 +61,43 @@ async def change_staff(name: Annotated[str, PathParam(max_length=500)], body: St
 @router.get("", summary="Staff accounts (without tokens)", responses={403: {"description": "Admins only"}})
 async def list_staff(_: Admin, session: Session) -> list[StaffView]:
     return [StaffView.model_validate(dict(r)) for r in await accounts.listing(session)]
+
+
+@router.get("/extensions", summary="Who is on which phone extension, for services: a PBX integration that "
+            "names agents (Zammad's CTI user[]) turns the names into the extensions their pop-ups go to",
+            responses={403: {"description": "Services (and admins) only"}})
+async def staff_extensions(_: Internal, session: Session) -> list[StaffExtension]:
+    return [StaffExtension(name=row["name"], extension=row["extension"])
+            for row in await accounts.extensions(session)]
+
+
+@router.post("/{name}/token", summary="Rotate an account's token: a new one, shown this once; the old one ends now",
+             responses={403: {"description": "Admins only"}, 404: {"description": "No such account"}})
+async def rotate_token(name: Name, _: Admin, session: Session, lifetime: Lifetime) -> StaffToken:
+    return await _rotated(session, name, lifetime)
+
+
+@router.delete("/{name}/token", status_code=status.HTTP_204_NO_CONTENT,
+               summary="Revoke an account's token now (a lost laptop, someone leaving); rotating gives a new one",
+               responses={403: {"description": "Admins only"}, 404: {"description": "No such account"}})
+async def revoke_token(name: Name, _: Admin, session: Session) -> Response:
+    if not await accounts.revoke(session, name):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account named {name!r}")
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@own_router.post("/token", summary="Rotate your own token: a new one, shown this once; the one you sent ends now",
+                 responses={403: {"description": "Only a staff account has a token to rotate"}})
+async def rotate_own_token(who: Staff, session: Session, lifetime: Lifetime) -> StaffToken:
+    if not isinstance(who, StaffMember) or not who.account:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the environment's tokens are rotated in the environment")
+    return await _rotated(session, who.name, lifetime)
+
+
+async def _rotated(session: Session, name: str, lifetime: timedelta) -> StaffToken:
+    token = await accounts.rotate(session, name, lifetime)
+    if token is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account named {name!r}")
+    await session.commit()
+    return StaffToken(name=name, token=token, token_expires_at=utcnow() + lifetime)

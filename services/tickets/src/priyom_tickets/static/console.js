@@ -25,12 +25,15 @@ const EVENT = {
   activity_scheduled: "задача запланирована", activity_done: "задача выполнена",
   activity_reopened: "задача возобновлена", activity_rescheduled: "задача перенесена",
   type_changed: "тип изменён", fields_dropped: "поля убраны",
+  sender_unproven: "отправитель не подтверждён: решает агент",
+  not_notified: "клиент не уведомлён: адрес не доставляется",
+  client_merged: "карточка клиента объединена", client_unmerged: "объединение карточек отменено",
 };
 // Statuses whose resolution clock has stopped (as the server's store.DONE).
 const CLOCK_STOPPED = new Set(["resolved", "closed", "cancelled", "rejected", "awaiting_confirm"]);
 
 const state = { token: null, me: null, queue: "mine", offset: 0, ticket: null, decisions: {}, fields: {},
-                socket: null, socketRetry: 0, pendingAction: null };
+                socket: null, socketRetry: 0, pendingAction: null, replyKey: null };
 
 // -- small helpers -----------------------------------------------------------------------------------
 
@@ -79,8 +82,9 @@ class ApiError extends Error {
   constructor(status, detail) { super(detail || `HTTP ${status}`); this.status = status; }
 }
 
-async function api(path, { method = "GET", body, form } = {}) {
+async function api(path, { method = "GET", body, form, key } = {}) {
   const headers = { Authorization: `Bearer ${state.token}` };
+  if (key) headers["Idempotency-Key"] = key;
   let payload;
   if (form) payload = form;
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
@@ -116,11 +120,13 @@ async function login(token) {
   $("app").hidden = false;
   $("whoami").textContent = `${me.name} · ${me.role}` + (me.teams.length ? ` · ${me.teams.join(", ")}` : "");
   $("activity-owner").value = me.name;
+  $("dead-letters-link").hidden = me.role !== "admin";
   const [decisions, fields] = await Promise.all([api("/api/v1/decisions"), api("/api/v1/ticket-fields")]);
   state.decisions = decisions;
   state.fields = fields;
   renderTabs();
   connectPopups();
+  watchMentions();
   route();
 }
 
@@ -187,11 +193,33 @@ async function loadQueue() {
 // -- one ticket ----------------------------------------------------------------------------------------
 
 async function openTicket(number) {
-  const ticket = await api(`/api/v1/tickets/${encodeURIComponent(number)}`);
+  if (!state.ticket || state.ticket.number !== number) state.replyKey = null;
+  const [ticket, notes] = await Promise.all([api(`/api/v1/tickets/${encodeURIComponent(number)}`),
+                                             api(`/api/v1/tickets/${encodeURIComponent(number)}/notes`)]);
+  ticket.notes = notes;
   state.ticket = ticket;
   renderTicket(ticket);
   loadClientTickets(ticket);
   loadClientCard(ticket);
+  loadReplyPath(ticket);
+}
+
+/** Before the agent writes: where the reply will go (the customer's channel, their card's e-mail, a call-back). */
+async function loadReplyPath(t) {
+  const label = $("reply-path");
+  label.textContent = "";
+  try {
+    const path = await api(`/api/v1/tickets/${encodeURIComponent(t.number)}/reply-path`);
+    if (state.ticket !== t) return;
+    label.textContent = path.channel === null ? `Ответить нельзя: ${path.because}`
+      : path.call_back ? `Ответ станет звонком: ${path.address} (${path.because})`
+      : `Ответ уйдёт: ${path.channel} → ${path.address || "чат клиента"} (${path.because})`;
+    if (path.warning) label.textContent += ` — недоставляемые адреса пропущены: ${path.warning}`;
+    label.dataset.channel = path.channel || "";
+    $("reply-send").disabled = path.channel === null;
+  } catch (error) {
+    if (error.status !== 401) label.textContent = `Куда уйдёт ответ, неизвестно: ${error.message}`;
+  }
 }
 
 function renderTicket(t) {
@@ -293,28 +321,43 @@ function tickSla() {
   }
 }
 
+/** The customer's thread with the agents' internal notes put in by time, each note marked as internal. */
 function renderThread(t) {
-  $("t-thread").replaceChildren(...t.messages.map((m) => {
-    const classes = [m.direction];
-    if (m.automated) classes.push("automated");
-    const meta = [when(m.created_at), m.channel, m.direction === "inbound" ? "от клиента" : "клиенту",
-                  m.author_name || ""];
-    if (m.automated) meta.push(`автоматическое (${m.automated})`);
-    const delivery = m.direction === "outbound" && m.delivery_status
-      ? el("p", { className: m.delivery_status === "failed" ? "failed delivery" : "delivery" },
-           `доставка: ${m.delivery_status}`, m.delivery_detail ? ` — ${m.delivery_detail}` : "")
-      : null;
-    const files = m.attachments.map((a) => {
-      const button = el("button", { type: "button", className: "attachment" },
-                        `Файл: ${a.filename} (${Math.ceil(a.size / 1024)} КБ)`);
-      button.addEventListener("click", () => download(t.number, a));
-      return button;
-    });
-    return el("li", { className: classes.join(" "), dataset: { id: m.id } },
-      el("p", { className: "meta" }, meta.filter(Boolean).join(" · ")),
-      m.subject ? el("p", { className: "subject" }, m.subject) : null,
-      el("p", { className: "body" }, m.body_text), files.length ? el("p", {}, files) : null, delivery);
-  }));
+  const notes = (t.notes || []).map((n) => ({ at: n.created_at, node: noteItem(n) }));
+  const messages = t.messages.map((m) => ({ at: m.created_at, node: messageItem(t, m) }));
+  const items = [...messages, ...notes].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  $("t-thread").replaceChildren(...items.map((i) => i.node));
+}
+
+function messageItem(t, m) {
+  const classes = [m.direction];
+  if (m.automated) classes.push("automated");
+  const meta = [when(m.created_at), m.channel, m.direction === "inbound" ? "от клиента" : "клиенту",
+                m.author_name || ""];
+  if (m.automated) meta.push(`автоматическое (${m.automated})`);
+  const unread = m.unread_reason
+    ? el("p", { className: "failed unread" }, `Не удалось разобрать: ${m.unread_reason}. Оригинал — во вложении.`)
+    : null;
+  const unproven = m.sender_flag
+    ? el("p", { className: "failed unproven" }, "Отправитель не подтверждён (SPF/DKIM/DMARC): письмо с адреса "
+         + "клиента не оценивает, не закрывает и не переоткрывает заявку само — решает агент.")
+    : null;
+  if (m.sender_auth) meta.push(m.sender_auth.authenticated === true ? "отправитель подтверждён"
+    : m.sender_auth.authenticated === false ? "отправитель НЕ подтверждён" : "");
+  const delivery = m.direction === "outbound" && m.delivery_status
+    ? el("p", { className: m.delivery_status === "failed" ? "failed delivery" : "delivery" },
+         `доставка: ${m.delivery_status}`, m.delivery_detail ? ` — ${m.delivery_detail}` : "")
+    : null;
+  const files = m.attachments.map((a) => {
+    const button = el("button", { type: "button", className: "attachment" },
+                      `Файл: ${a.filename} (${Math.ceil(a.size / 1024)} КБ)`);
+    button.addEventListener("click", () => download(t.number, a));
+    return button;
+  });
+  return el("li", { className: classes.join(" "), dataset: { id: m.id } },
+    el("p", { className: "meta" }, meta.filter(Boolean).join(" · ")),
+    m.subject ? el("p", { className: "subject" }, m.subject) : null,
+    unread, unproven, el("p", { className: "body" }, m.body_text), files.length ? el("p", {}, files) : null, delivery);
 }
 
 async function download(number, attachment) {
@@ -452,14 +495,19 @@ function contactLabel(kind) {
   return kind.startsWith("messenger:") ? kind.slice("messenger:".length) : kind;
 }
 
-/** One phone, email or messenger id as a list item; a bouncing address is flagged in words. */
+/** One phone, email or messenger id as a list item; a bouncing address and a mere claim are flagged in words. */
 function contactItem(c) {
-  const item = el("li", { className: c.undeliverable ? "undeliverable" : null },
+  const classes = [c.undeliverable ? "undeliverable" : null, c.verified === false ? "claimed" : null].filter(Boolean);
+  const item = el("li", { className: classes.length ? classes.join(" ") : null },
                   `${contactLabel(c.kind)} `, el("span", { className: "contact-value" }, c.value),
                   c.extension ? ` доб. ${c.extension}` : "");
   if (c.undeliverable) {
     item.append(" ", el("span", { className: "flag" },
                          `не доставляется${c.undeliverable_reason ? `: ${c.undeliverable_reason}` : ""}`));
+  }
+  if (c.verified === false) {
+    // Typed into a form or a mail by whoever wrote: not proof that this is the client's own.
+    item.append(" ", el("span", { className: "flag claim" }, "не подтверждён"));
   }
   return item;
 }
@@ -517,10 +565,23 @@ async function loadClientTickets(t) {
   }) : [el("li", { className: "muted" }, "нет других")]));
 }
 
+/** A fresh Idempotency-Key: from getRandomValues, which (unlike randomUUID) works off a secure origin too. */
+function newKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** One composed reply is one key: a double click or a retry after a lost answer names the same reply, which
+ * the server then sends once. Editing the text composes another reply (a new key). Send stays disabled while
+ * the reply is on its way. */
 async function sendReply(event) {
   event.preventDefault();
+  const send = $("reply-send");
+  if (send.disabled) return;
+  send.disabled = true;
   const number = state.ticket.number;
   const files = $("reply-files").files;
+  state.replyKey = state.replyKey || newKey();
+  let sent = false;
   try {
     let attachments = [];
     if (files.length) {
@@ -529,32 +590,51 @@ async function sendReply(event) {
       say("reply-status", "Загружаю файлы…");
       attachments = await api(`/api/v1/tickets/${number}/attachments`, { method: "POST", form });
     }
-    await api(`/api/v1/tickets/${number}/replies`, { method: "POST",
+    await api(`/api/v1/tickets/${number}/replies`, { method: "POST", key: state.replyKey,
                                                     body: { body: $("reply-body").value, attachments } });
+    state.replyKey = null;
     $("reply-body").value = "";
     $("reply-files").value = "";
     say("reply-status", "Ответ отправлен");
-    await openTicket(number);
+    sent = true;
   } catch (error) {
     if (error.status !== 401) say("reply-status", `Не отправлено: ${error.message}`, true);
+  } finally {
+    send.disabled = false;
   }
+  if (sent) await openTicket(number);
 }
 
 // -- caller pop-ups ------------------------------------------------------------------------------------
 
-function connectPopups() {
+/** The socket takes a one-time ticket, never the token: a URL ends up in logs. */
+async function connectPopups() {
   const extension = state.me && state.me.extension;
   if (!extension) { $("popup-status").textContent = "без добавочного: всплывающих звонков нет"; return; }
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const query = new URLSearchParams({ extension, token: state.token });
+  let ticket;
+  try {
+    ticket = (await api("/api/v1/ws-tickets", { method: "POST" })).ticket;
+  } catch (error) {
+    const delay = Math.min(30000, 1000 * 2 ** state.socketRetry++);
+    $("popup-status").textContent = `доб. ${extension}: нет связи (${error.message}), повтор через ${Math.round(delay / 1000)} с`;
+    if (error.status !== 401) setTimeout(() => { if (state.token) connectPopups(); }, delay);
+    return;
+  }
+  const query = new URLSearchParams({ extension, ticket });
   const socket = new WebSocket(`${scheme}://${location.host}/ws/agent?${query}`);
   state.socket = socket;
   socket.onopen = () => { state.socketRetry = 0; $("popup-status").textContent = `доб. ${extension}: на связи`; };
   socket.onmessage = (message) => {
     let data;
     try { data = JSON.parse(message.data); } catch { return; }
-    if (data && data.type === "incoming_call") showCall(data);
+    if (data && data.type === "incoming_call") {
+      showCall(data);
+      // Shown: the server times ringing → shown by this, and sends it again if no console says so.
+      socket.send(JSON.stringify({ type: "popup_shown", call_id: String(data.call_id) }));
+    }
     else if (data && (data.type === "call_answered" || data.type === "call_ended")) callMoved(data);
+    else if (data && data.type === "mention") loadMentions();
   };
   socket.onclose = () => {
     if (!state.token) return;
@@ -635,6 +715,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("page-prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); loadQueue(); });
   $("page-next").addEventListener("click", () => { state.offset += PAGE; loadQueue(); });
   $("reply-form").addEventListener("submit", sendReply);
+  $("reply-body").addEventListener("input", () => { state.replyKey = null; });
   $("fields-form").addEventListener("submit", saveFields);
   $("activity-form").addEventListener("submit", addActivity);
   $("escalation-form").addEventListener("submit", escalate);

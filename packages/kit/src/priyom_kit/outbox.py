@@ -1,0 +1,133 @@
+"""The transactional outbox: events are written with the change that caused them, and published after.
+
+A ticket's change, a router's assignment or a finished call must reach the bus if, and only if, the change
+was committed. Writing the event in the same transaction and publishing after the commit gives exactly that;
+a publish that fails (broker down, confirm timeout) leaves the row unpublished, and the next flush (after the
+next change, or the periodic one a service runs with :class:`~priyom_kit.periodic.Periodic`) sends it, for
+as long as it takes: a staged event is never given up. The same message id goes out each time, so a
+subscriber that got it twice drops the repeat.
+
+Each service keeps its own table (:func:`outbox_table`), stages rows with :func:`stage_events` inside its
+transaction, and sends them with a :class:`Relay` over that table.
+
+Each row keeps the trace context current when it was staged (``trace_context``: the W3C ``traceparent`` and
+``tracestate``, or nothing when tracing is off), and its publish runs in that context: a relayed event
+continues the trace of the delivery or request that caused it, whenever and by whichever process it goes out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Identity, Index, Integer, MetaData, String, Table, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from priyom_contracts import EVENT_TYPES, Event, utcnow
+
+from .bus import Publish
+from .db import UtcDateTimeColumn
+from .logging import get_logger
+from .tracing import current_carrier, restored
+
+log = get_logger("priyom.outbox")
+
+_TYPES = {event.type_name(): event for event in EVENT_TYPES}
+_BATCH = 100
+
+
+def outbox_table(metadata: MetaData, name: str) -> Table:
+    """A service's outbox: one row per event to publish, in the order staged; ``published_at`` once sent."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, Identity(), primary_key=True),
+        Column("event_type", String(64), nullable=False),
+        Column("payload", JSON, nullable=False),
+        Column("created_at", UtcDateTimeColumn, nullable=False),
+        Column("published_at", UtcDateTimeColumn),
+        Column("trace_context", JSON),
+        Index(None, "published_at"),
+        sqlite_autoincrement=True,
+    )
+
+
+async def stage_events(session: AsyncSession, table: Table, events: Iterable[Event],
+                       now: datetime | None = None) -> None:
+    """Outbox rows for ``events``, in the caller's transaction: they are sent once it commits."""
+    at = now or utcnow()
+    trace_context = current_carrier()
+    rows = [{"event_type": e.type_name(), "payload": e.model_dump(mode="json"), "created_at": at,
+             "trace_context": trace_context} for e in events]
+    if rows:
+        await session.execute(table.insert(), rows)
+
+
+class Relay:
+    """Publishes staged events in order. One flush at a time per process; a failure stops the flush, and the
+    event that failed is the first one the next flush sends.
+
+    Several processes may share one outbox (two router instances): on PostgreSQL each flush takes its batch
+    with ``FOR UPDATE SKIP LOCKED``, so two relays do not send the same rows at once. A process killed
+    between a publish and the commit that marks it sends that event again later, which subscribers drop as
+    a repeat (same idempotency key).
+
+    ``keep_sent=False`` deletes a row once its event is out, for an outbox whose rows have no later use: the
+    events carry the customer's contact (personal data), and a row kept would be one more copy for an erasure
+    to find and for retention to prune. Tickets keeps its sent rows a while (it announces a ticket again from
+    them, and redacts and prunes them itself)."""
+
+    def __init__(self, sessions: Callable[[], async_sessionmaker[AsyncSession]], publish: Publish,
+                 table: Table, *, keep_sent: bool = True) -> None:
+        self._sessions = sessions
+        self._publish = publish
+        self._table = table
+        self._keep_sent = keep_sent
+        self._lock = asyncio.Lock()
+
+    async def flush(self) -> int:
+        """Publish every unpublished event; returns how many went out. Raises what the publish raised."""
+        sent = 0
+        async with self._lock:
+            while True:
+                batch, failure = await self._flush_batch()
+                sent += batch
+                if failure is not None:
+                    raise failure
+                if batch < _BATCH:
+                    return sent
+
+    async def _flush_batch(self) -> tuple[int, Exception | None]:
+        """One batch in one transaction: its rows locked, published in order, marked as sent together (also
+        those sent before a publish failed)."""
+        table = self._table
+        async with self._sessions()() as session:
+            query = select(table).where(table.c.published_at.is_(None)).order_by(table.c.id).limit(_BATCH)
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).mappings().all()
+            done: list[int] = []
+            failure: Exception | None = None
+            for row in rows:
+                try:
+                    with restored(row["trace_context"]):
+                        await self._publish(_TYPES[row["event_type"]].model_validate(row["payload"]))
+                except Exception as exc:  # noqa: BLE001 - the rows before it are marked; it is retried
+                    failure = exc
+                    break
+                done.append(row["id"])
+            if done and self._keep_sent:
+                await session.execute(table.update().where(table.c.id.in_(done)).values(published_at=utcnow()))
+            elif done:
+                await session.execute(table.delete().where(table.c.id.in_(done)))
+            await session.commit()
+        return len(done), failure
+
+    async def flush_quietly(self) -> None:
+        """Flush, logging instead of raising: the change is committed, and the next flush will retry."""
+        try:
+            await self.flush()
+        except Exception as exc:  # noqa: BLE001 - the rows stay unpublished and are retried
+            log.warning("outbox flush failed, will retry", table=self._table.name,
+                        error=f"{type(exc).__name__}: {exc}"[:500])

@@ -1,0 +1,46 @@
+"""The bus's business metrics against the real RabbitMQ: events published, dead letters, queue depth."""
+
+from __future__ import annotations
+
+import asyncio
+
+from prometheus_client import CollectorRegistry
+
+from priyom_contracts import ContactReceived
+from priyom_kit import Bus, PermanentError, ServiceSettings
+
+from .test_bus import contact_event
+
+
+async def test_published_dead_lettered_and_queue_depth_are_reported(cleanup_bus: str) -> None:
+    registry = CollectorRegistry()
+    bus = Bus(ServiceSettings(PRIYOM_BUS_PREFIX=cleanup_bus), "kit-test", registry)
+    queue = bus.topology.queue("identity.contacts").name
+    handled: list[str] = []
+    done = asyncio.Event()
+
+    @bus.consumer("identity.contacts")
+    async def identify(event: ContactReceived) -> None:
+        handled.append(event.idempotency_key)
+        if len(handled) == 2:
+            done.set()
+        if event.idempotency_key == "wrong":
+            raise PermanentError("no identifier to match on")
+
+    await bus.start()
+    try:
+        for key in ("fine", "wrong"):
+            await bus.publish(contact_event(key))
+        await asyncio.wait_for(done.wait(), 15)
+        await asyncio.sleep(0.3)  # the failure policy dead-letters after the handler returned
+        await bus._sample_queues()
+    finally:
+        await bus.stop()
+
+    def value(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    assert value("priyom_events_published_total", event="contact.received.v1", channel="web") == 2
+    assert value("priyom_dead_lettered_total", queue=queue, kind="permanent") == 1
+    assert value("priyom_queue_consumers", queue=queue) == 1
+    assert value("priyom_queue_messages", queue=queue) == 0

@@ -1,0 +1,81 @@
+"""The kit's outbox on a real database (SQLite and PostgreSQL): staged events go out in order, once the
+publish works again, however many flushes failed before; nothing is given up."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from priyom_contracts import Event
+from priyom_kit.db import Database, make_metadata
+from priyom_kit.outbox import Relay, outbox_table, stage_events
+
+from .test_bus import contact_event
+
+
+async def outbox_on(database_url: str, name: str) -> tuple[Table, Database]:
+    """An outbox table created in the test's database, and the database opened."""
+    metadata = make_metadata()
+    table = outbox_table(metadata, name)
+    engine = create_async_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    await engine.dispose()
+    database = Database(database_url)
+    await database.open()
+    return table, database
+
+
+async def test_a_refused_publish_is_retried_until_it_goes_out_in_order(database_url: str) -> None:
+    table, database = await outbox_on(database_url, "test_outbox")
+    sent: list[str] = []
+    refusals = 0
+
+    async def publish(event: Event) -> None:
+        nonlocal refusals
+        if refusals < 25:  # the broker is down for many rounds: far more than any "N tries" would allow
+            refusals += 1
+            raise ConnectionError("broker down")
+        sent.append(event.idempotency_key)
+
+    try:
+        relay = Relay(lambda: database.sessions, publish, table)
+        async with database.sessions() as session:
+            await stage_events(session, table, [contact_event(f"k{i}") for i in range(3)])
+            await session.commit()
+        for _ in range(25):
+            await relay.flush_quietly()
+        assert sent == []
+        assert await relay.flush() == 3
+        assert sent == ["k0", "k1", "k2"]
+        assert await relay.flush() == 0  # sent once: a later flush has nothing left
+    finally:
+        await database.close()
+
+
+async def test_an_outbox_that_keeps_nothing_deletes_each_row_once_sent(database_url: str) -> None:
+    """The router's and telephony's outboxes carry contacts: once out, no copy stays behind."""
+    table, database = await outbox_on(database_url, "test_outbox_gone")
+    sent: list[str] = []
+
+    async def publish(event: Event) -> None:
+        if event.idempotency_key == "k1" and "k1" not in sent and len(sent) == 1:
+            sent.append("refused")
+            raise ConnectionError("broker down")
+        sent.append(event.idempotency_key)
+
+    try:
+        relay = Relay(lambda: database.sessions, publish, table, keep_sent=False)
+        async with database.sessions() as session:
+            await stage_events(session, table, [contact_event(f"k{i}") for i in range(3)])
+            await session.commit()
+        await relay.flush_quietly()  # k0 goes, k1 is refused: k0's row goes, k1 and k2 stay
+        async with database.sessions() as session:
+            left = (await session.execute(select(table.c.payload))).scalars().all()
+        assert [row["idempotency_key"] for row in left] == ["k1", "k2"]
+        assert await relay.flush() == 2
+        assert sent == ["k0", "refused", "k1", "k2"]
+        async with database.sessions() as session:
+            assert (await session.execute(select(table))).all() == []
+    finally:
+        await database.close()

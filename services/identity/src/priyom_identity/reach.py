@@ -1,0 +1,38 @@
+"""Where a client can be answered, read off their card for :class:`~priyom_contracts.Reach`.
+
+Identity publishes it with every identification, so tickets can answer a web-form or phone customer by e-mail
+or messenger (and send status notices there) without asking identity over HTTP on each notice. The person who
+wrote comes first: a reply for Ivan goes to Ivan's address, not to the company's ``info@``. Verified
+identifiers come before claims, so a reply never goes to an address someone only typed onto the card while
+one the client proved or an agent confirmed is there (a claim is still used when it is all the card has,
+as for a web-form customer's first card).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import case, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from priyom_contracts import MessengerId, Reach
+
+from .matching import EMAIL, MESSENGER_PREFIX, PHONE
+from .tables import clients, identifiers
+
+
+async def reach_of(session: AsyncSession, client_id: uuid.UUID, person_id: uuid.UUID | None) -> Reach:
+    """The first deliverable e-mail, messenger id and phone of the person, else of the card (newest first),
+    and the channel the card prefers."""
+    mine = case((identifiers.c.person_id == person_id, 0), else_=1) if person_id is not None else None
+    order = [identifiers.c.verified.desc(), *([mine] if mine is not None else [])]
+    rows = (await session.execute(
+        select(identifiers.c.kind, identifiers.c.value)
+        .where(identifiers.c.client_id == client_id, identifiers.c.undeliverable_at.is_(None))
+        .order_by(*order, identifiers.c.created_at.desc()))).all()
+    email = next((value for kind, value in rows if kind == EMAIL), None)
+    phone = next((value for kind, value in rows if kind == PHONE), None)
+    messenger = next((MessengerId(channel=kind[len(MESSENGER_PREFIX):], user_id=value)
+                      for kind, value in rows if kind.startswith(MESSENGER_PREFIX)), None)
+    prefers = (await session.execute(select(clients.c.reply_channel).where(clients.c.id == client_id))).scalar()
+    return Reach(email=email, messenger=messenger, phone=phone, prefers=prefers)

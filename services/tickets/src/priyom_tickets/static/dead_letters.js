@@ -1,0 +1,177 @@
+// The admins' view of dead letters: list, replay after a fix, discard with a reason.
+// Plain browser JavaScript, no build step. It uses the token the console keeps in this tab's sessionStorage
+// (log in at /console first). The same rule as console.js: API data reaches the page only as text.
+"use strict";
+
+const TOKEN_KEY = "priyom.token";
+const PAGE = 50;
+const STATE = { waiting: "ждёт решения", replayed: "отправлено повторно", discarded: "отклонено" };
+const OUTCOME = {
+  replayed: "отправлено", discarded: "отклонено", not_found: "не найдено", not_waiting: "уже обработано",
+  not_replayable: "нельзя отправить повторно", publish_failed: "брокер не принял",
+};
+
+const view = { token: sessionStorage.getItem(TOKEN_KEY), offset: 0 };
+const $ = (id) => document.getElementById(id);
+
+/** An element whose string children become text nodes: nothing is parsed as HTML. */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "className") node.className = value;
+    else if (name === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString("ru-RU", { dateStyle: "short", timeStyle: "medium" }) : "—";
+}
+
+async function api(path, { method = "GET", body } = {}) {
+  const headers = { Authorization: `Bearer ${view.token}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let data = null;
+  try { data = await response.json(); } catch { /* not JSON */ }
+  if (!response.ok) {
+    const detail = data && (typeof data.detail === "string" ? data.detail
+      : (data.detail || []).map((d) => d.msg || JSON.stringify(d)).join("; "));
+    const error = new Error(detail || `HTTP ${response.status}`);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+function say(text, failed = false) {
+  $("dl-status").textContent = text;
+  $("dl-status").classList.toggle("error", failed);
+}
+
+function deny(text) {
+  $("dl-view").hidden = true;
+  $("dl-denied").hidden = false;
+  $("dl-denied").replaceChildren(text, " ", el("a", { href: "/console" }, "Войти в консоль"));
+}
+
+function params() {
+  const query = new URLSearchParams({ state: $("dl-state").value, limit: PAGE, offset: view.offset });
+  if ($("dl-service").value.trim()) query.set("service", $("dl-service").value.trim());
+  if ($("dl-channel").value.trim()) query.set("channel", $("dl-channel").value.trim());
+  return query;
+}
+
+function row(letter) {
+  const pick = el("input", { type: "checkbox", className: "dl-pick", dataset: { id: letter.id },
+                             "aria-label": `выбрать ${letter.id}`, disabled: letter.state !== "waiting" });
+  const handled = letter.handled_by
+    ? el("div", { className: "muted" }, `${letter.handled_by}, ${when(letter.handled_at)}`,
+         letter.handled_note ? `: ${letter.handled_note}` : "")
+    : null;
+  const actions = el("td", { className: "actions" });
+  if (letter.state === "waiting") {
+    const replay = el("button", { type: "button", className: "dl-replay-one", disabled: !letter.replayable,
+                                  title: letter.not_replayable_reason || "" }, "Повторить");
+    replay.addEventListener("click", () => act([letter.id], "replay"));
+    const discard = el("button", { type: "button", className: "dl-discard-one" }, "Отклонить");
+    discard.addEventListener("click", () => act([letter.id], "discard"));
+    actions.append(replay, discard);
+  }
+  const save = el("button", { type: "button", className: "dl-download" }, "Скачать");
+  save.addEventListener("click", () => download(letter));
+  actions.append(save);
+  return el("tr", { dataset: { id: letter.id, state: letter.state } },
+    el("td", {}, pick), el("td", {}, when(letter.failed_at)), el("td", {}, letter.service || "—"),
+    el("td", {}, letter.source), el("td", {}, letter.channel || "—"),
+    el("td", { className: "reason" }, letter.reason,
+       letter.attempts ? el("div", { className: "muted" }, `попыток: ${letter.attempts}`) : null,
+       letter.replayable ? null : el("div", { className: "muted" }, letter.not_replayable_reason)),
+    el("td", { className: "preview" }, letter.preview),
+    el("td", {}, STATE[letter.state] || letter.state, handled),
+    actions);
+}
+
+async function load() {
+  const page = await api(`/api/v1/dead-letters?${params()}`);
+  $("dl-table").tBodies[0].replaceChildren(...page.items.map(row));
+  $("dl-all").checked = false;
+  const last = Math.min(view.offset + page.items.length, page.total);
+  $("dl-total").textContent = page.total ? `${view.offset + 1}–${last} из ${page.total}` : "нет сообщений";
+  $("dl-prev").disabled = view.offset === 0;
+  $("dl-next").disabled = last >= page.total;
+}
+
+/** The body as it arrived (a mail as .eml, to re-send once the cause is fixed), fetched with the token. */
+async function download(letter) {
+  const response = await fetch(`/api/v1/dead-letters/${letter.id}/body`,
+                               { headers: { Authorization: `Bearer ${view.token}` } });
+  if (!response.ok) { say(`Не получено: HTTP ${response.status}`, true); return; }
+  const name = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
+  const url = URL.createObjectURL(await response.blob());
+  const link = el("a", { href: url, download: name ? name[1] : `dead-letter-${letter.id}` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function chosen() {
+  return [...document.querySelectorAll(".dl-pick:checked")].map((box) => Number(box.dataset.id));
+}
+
+/** Replay or discard some letters; a discard needs its reason, which stays in the audit columns. */
+async function act(ids, action) {
+  if (!ids.length) { say("Ничего не выбрано.", true); return; }
+  const body = { ids };
+  if (action === "discard") {
+    const reason = $("dl-reason").value.trim();
+    if (reason.length < 3) { say("Укажите причину отклонения.", true); $("dl-reason").focus(); return; }
+    body.reason = reason;
+  } else if ($("dl-note").value.trim()) {
+    body.note = $("dl-note").value.trim();
+  }
+  try {
+    const answer = await api(`/api/v1/dead-letters/${action}`, { method: "POST", body });
+    const summary = answer.results.map((r) => `№${r.id}: ${OUTCOME[r.outcome] || r.outcome}`
+                                               + (r.detail ? ` (${r.detail})` : ""));
+    const failed = answer.results.some((r) => r.outcome !== "replayed" && r.outcome !== "discarded");
+    say(summary.join("; "), failed);
+  } catch (error) {
+    say(error.message, true);
+  }
+  await load();
+}
+
+async function start() {
+  if (!view.token) { deny("Нужен вход администратора."); return; }
+  let me;
+  try {
+    me = await api("/api/v1/me");
+  } catch (error) {
+    deny(error.status === 401 ? "Токен не принят." : error.message);
+    return;
+  }
+  $("whoami").textContent = `${me.name} · ${me.role}`;
+  if (me.role !== "admin") { deny("Раздел доступен только администраторам."); return; }
+  $("dl-view").hidden = false;
+  await load();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("dl-filters").addEventListener("submit", (event) => { event.preventDefault(); view.offset = 0; load(); });
+  $("dl-prev").addEventListener("click", () => { view.offset = Math.max(0, view.offset - PAGE); load(); });
+  $("dl-next").addEventListener("click", () => { view.offset += PAGE; load(); });
+  $("dl-all").addEventListener("change", () => {
+    for (const box of document.querySelectorAll(".dl-pick:not(:disabled)")) box.checked = $("dl-all").checked;
+  });
+  $("dl-replay").addEventListener("click", () => act(chosen(), "replay"));
+  $("dl-discard").addEventListener("click", () => act(chosen(), "discard"));
+  start().catch((error) => deny(error.message));
+});
