@@ -74,7 +74,7 @@ rabbitmq_ready() {  # host port: say so, or fail saying why
 
 # A wedged local node (it has happened on a test machine, and the next run then failed before any test) is
 # restarted rather than reported: stop it politely, kill its Erlang VM if that hangs, start it again. Only the
-# default node (its pid file under /var/lib/rabbitmq/mnesia) is touched, never the chaos run's private one.
+# default node (the one on the checked port) is touched, never the chaos run's private one.
 # The local node gets as many open files as this shell may have. Debian's rabbitmq-server switches to its user
 # through su, which applies PAM's soft limit of 1024: the parallel test run (several services per worker, each
 # with its connections, and hundreds of quorum queues with their files) ran the node out of them, and it
@@ -88,22 +88,33 @@ start_rabbitmq_node() {
   fi
 }
 
-rabbitmq_open_files() {  # the running local node's soft limit of open files (empty if unknown)
-  local pidfile
-  for pidfile in /var/lib/rabbitmq/mnesia/rabbit@*.pid; do
-    [ -f "$pidfile" ] && awk '/^Max open files/ {print $4}' "/proc/$(cat "$pidfile")/limits" 2>/dev/null
-  done | head -n 1
+# The Erlang VM listening on the port, however it was started (Debian's init script writes /var/run/rabbitmq/pid,
+# `rabbitmq-server -detached` a pid file under mnesia/, systemd neither), and never the chaos run's private node
+# on its own port. Without ss, the rabbitmq user's only VM.
+rabbitmq_vm_pid() {  # port
+  if command -v ss >/dev/null; then
+    ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'beam.smp",pid=[0-9]*' | head -n 1 | cut -d= -f2 || true
+  else
+    pgrep -u rabbitmq -x beam.smp 2>/dev/null | head -n 1 || true
+  fi
+}
+
+rabbitmq_open_files() {  # port: the running local node's soft limit of open files (empty if unknown)
+  local pid
+  pid=$(rabbitmq_vm_pid "$1")
+  [ -n "$pid" ] || return 0
+  awk '/^Max open files/ {print $4}' "/proc/$pid/limits" 2>/dev/null || true
 }
 
 # A healthy local node started with PAM's 1024 files is restarted once with more (see start_rabbitmq_node).
 widen_rabbitmq() {  # host port
   local files hard
-  files=$(rabbitmq_open_files); hard=$(ulimit -Hn)
+  files=$(rabbitmq_open_files "$2"); hard=$(ulimit -Hn)
   [ "$(id -u)" = 0 ] && [ -n "$files" ] && [ "$files" != unlimited ] && [ "$files" -lt 16384 ] || return 0
   [ "$hard" = unlimited ] || [ "$hard" -ge 16384 ] || return 0
   say "RabbitMQ may open only $files files: restarting it with more (as its user, without PAM's limit)"
   restart_local_rabbitmq "$1" "$2" || fail "RabbitMQ on $1:$2 does not answer after its restart: see /var/log/rabbitmq/."
-  say "RabbitMQ answers on $1:$2 with $(rabbitmq_open_files) files"
+  say "RabbitMQ answers on $1:$2 with $(rabbitmq_open_files "$2") files"
 }
 
 restart_stuck_rabbitmq() {  # host port
@@ -115,10 +126,9 @@ restart_local_rabbitmq() {  # host port: stop politely, kill the Erlang VM if th
   timeout 60 rabbitmqctl -q stop >/dev/null 2>&1 || true
   if port_open "$1" "$2"; then
     say "the node did not stop within 60 s: killing its Erlang VM"
-    local pidfile
-    for pidfile in /var/lib/rabbitmq/mnesia/rabbit@*.pid; do
-      [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null || true
-    done
+    local pid
+    pid=$(rabbitmq_vm_pid "$2")
+    [ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || true
     sleep 2
   fi
   start_rabbitmq_node
