@@ -277,6 +277,28 @@ staff_mentions = Table(
     Index("ix_staff_mentions_staff_name", "staff_name", "seen_at"),
 )
 
+#: Macros and canned answers (macros.py): personal (``owner``), a team's (``team``) or ``shared``.
+macros = Table(
+    "macros",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("owner", String(500)),
+    Column("team", String(500)),
+    # The reply text with {{variables}}, and what applying the macro changes: a lifecycle action (with its
+    # decision), the type, the type's fields. Each may be absent.
+    Column("body", Text),
+    Column("action", String(64)),
+    Column("decision", String(64)),
+    Column("set_type", String(32)),
+    Column("fields", JSON),
+    Column("created_by", String(500), nullable=False),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
+    Column("updated_at", UtcDateTimeColumn, nullable=False),
+    Index("ix_macros_scope", "scope", "team", "owner"),
+)
+
 #: Events to publish, written in the transaction that caused them and sent after its commit (the kit's outbox).
 ticket_outbox = outbox_table(metadata, "ticket_outbox")
 

@@ -8,6 +8,7 @@ from . import (
                                   client_panel,
                                   console,
                                   dead_letters,
+                                  macros,
                                   notes,
                                   ratings,
                                   replies,
@@ -23,6 +24,6 @@ from .ratings import PUBLIC_PREFIX
 ROUTERS: tuple[APIRouter, ...] = (tickets.router, replies.router, activities.router, ratings.router,
                                   reports.router, staff.router, staff.own_router, client_panel.router, console.router,
                                   dead_letters.router, subject_export.router, notes.router,
-                                  assignment.router)
+                                  assignment.router, macros.router)
 
 __all__ = ["PUBLIC_PREFIX", "ROUTERS", "ApiParts", "UploadLimits"]

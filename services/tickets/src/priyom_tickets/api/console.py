@@ -52,6 +52,7 @@ ASSETS = {
     "dead_letters.js": "text/javascript; charset=utf-8",
     "notes.js": "text/javascript; charset=utf-8",
     "assignment.js": "text/javascript; charset=utf-8",
+    "macros.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
 

@@ -127,6 +127,7 @@ async function login(token) {
   renderTabs();
   connectPopups();
   watchMentions();
+  loadMacros();
   route();
 }
 
