@@ -77,12 +77,18 @@ def identity_url() -> str | None:
 
 
 @pytest.fixture
+def telephony_url() -> str | None:
+    """No intake-telephony by default: no click-to-call (test_calls_browser.py starts one)."""
+    return None
+
+
+@pytest.fixture
 async def served(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: Path,
-                 database: Database, identity_url: str | None) -> AsyncIterator[Served]:
+                 database: Database, identity_url: str | None, telephony_url: str | None) -> AsyncIterator[Served]:
     settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
                                AMQP_URL=amqp_url, PRIYOM_BLOB_DIR=str(tmp_path / "blobs"),
                                PRIYOM_ADMIN_TOKEN=ADMIN, timezone="UTC", identity_url=identity_url,
-                               PRIYOM_SERVICE_TOKENS=SERVICE_TOKENS)
+                               telephony_url=telephony_url, PRIYOM_SERVICE_TOKENS=SERVICE_TOKENS)
     parts = build(settings)
     server = uvicorn.Server(uvicorn.Config(create_app(parts), host="127.0.0.1", port=0, lifespan="on",
                                            log_config=None, access_log=False))
@@ -400,6 +406,8 @@ class TestClientPanelWithIdentity:
         await expect(page.locator("#t-card-fields")).to_contain_text("ООО <b>Ромашка</b>")  # as text
         await expect(page.locator("#t-card-persons")).to_contain_text("Анна Петрова")
         await expect(page.locator("#t-card-persons")).to_contain_text("+79165554433")
+        # Each phone has its call button (click-to-call itself: test_calls_browser.py).
+        await expect(page.locator('#t-card-persons button.call-out[data-number="+79165554433"]')).to_have_count(1)
         assert await page.locator("#t-card b").count() == 0
         assert page.errors == []
 

@@ -99,6 +99,8 @@ def build(
     identity = HttpClient(base_url=settings.identity_url or "", timeout_s=settings.identity_timeout_s,
                           token=settings.identity_token or settings.service_tokens.get("tickets"), follow_redirects=True)
     cards = IdentityCards(identity if settings.identity_url else None)
+    # Click-to-call passes on the agent's own token (each request's header), so telephony checks the extension.
+    telephony = HttpClient(base_url=settings.telephony_url or "", timeout_s=settings.telephony_timeout_s)
 
     @bus.consumer("tickets.client-changes")
     async def on_client_changed(event: ClientChanged) -> None:
@@ -137,13 +139,15 @@ def build(
         registry=registry,
         routers=ROUTERS,
         checks={"database": database.ping},
-        on_start=[database.open, identity.open],
+        on_start=[database.open, identity.open, telephony.open],
         # The first round also sends what a crash left in the outbox, so it needs the bus.
         after_start=[start_scheduler],
-        on_stop=[scheduler.stop, dead_letter_gauge.stop, retention.stop, database.close, blobs.close, identity.close],
+        on_stop=[scheduler.stop, dead_letter_gauge.stop, retention.stop, database.close, blobs.close, identity.close,
+                 telephony.close],
         authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token,
                                                                    settings.service_tokens),
-        state={"tickets": ApiParts(database, blobs, relay, policy, access, limits, cards, consoles),
+        state={"tickets": ApiParts(database, blobs, relay, policy, access, limits, cards, consoles,
+                                   telephony if settings.telephony_url else None),
                "dead_letters": desk,
                "public_gate": PublicGate.build(settings.public_link_secret, settings.public_link_rate),
                "staff_token_lifetime": timedelta(days=settings.staff_token_days)},

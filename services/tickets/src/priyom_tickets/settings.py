@@ -112,6 +112,13 @@ class TicketsSettings(DatabaseSettings):
     )
     identity_timeout_s: float = Field(
         default=2.0, gt=0, le=30, description="Longest wait for identity's card before the panel does without it")
+    telephony_url: str | None = Field(
+        default=None,
+        description="intake-telephony's address: the console's call buttons ask it to ring the agent's extension "
+                    "and dial (empty: no click-to-call)",
+    )
+    telephony_timeout_s: float = Field(
+        default=5.0, gt=0, le=30, description="Longest wait for intake-telephony to take a click-to-call")
 
     @property
     def zone(self) -> ZoneInfo:

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from . import (
                                   activities,
                                   assignment,
+                                  calls,
                                   client_panel,
                                   console,
                                   dead_letters,
@@ -24,6 +25,6 @@ from .ratings import PUBLIC_PREFIX
 ROUTERS: tuple[APIRouter, ...] = (tickets.router, replies.router, activities.router, ratings.router,
                                   reports.router, staff.router, staff.own_router, client_panel.router, console.router,
                                   dead_letters.router, subject_export.router, notes.router,
-                                  assignment.router, macros.router)
+                                  assignment.router, macros.router, calls.router)
 
 __all__ = ["PUBLIC_PREFIX", "ROUTERS", "ApiParts", "UploadLimits"]

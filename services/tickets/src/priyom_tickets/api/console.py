@@ -53,6 +53,7 @@ ASSETS = {
     "notes.js": "text/javascript; charset=utf-8",
     "assignment.js": "text/javascript; charset=utf-8",
     "macros.js": "text/javascript; charset=utf-8",
+    "calls.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
 

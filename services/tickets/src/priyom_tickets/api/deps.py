@@ -18,7 +18,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import TicketStatus
-from priyom_kit import Principal, Role, require_roles
+from priyom_kit import HttpClient, Principal, Role, require_roles
 from priyom_kit.blobs import BlobStore
 from priyom_kit.db import Database
 from priyom_kit.outbox import Relay
@@ -56,6 +56,8 @@ class ApiParts:
     cards: IdentityCards
     #: The agent consoles' sockets this process holds (caller pop-ups).
     consoles: AgentSockets
+    #: intake-telephony, for click-to-call (None: not configured).
+    telephony: HttpClient | None = None
 
 
 def parts_of(request: Request) -> ApiParts:

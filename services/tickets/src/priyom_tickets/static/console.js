@@ -510,6 +510,7 @@ function contactItem(c) {
     // Typed into a form or a mail by whoever wrote: not proof that this is the client's own.
     item.append(" ", el("span", { className: "flag claim" }, "не подтверждён"));
   }
+  if (c.kind === "phone" && !c.undeliverable) item.append(" ", callButton(c.value, state.ticket && state.ticket.number));
   return item;
 }
 
@@ -668,6 +669,7 @@ function showCall(call) {
   const card = el("div", { className: "popup", role: "alert", dataset: { call: String(call.call_id) } },
     el("h4", {}, "Входящий звонок"), el("p", { className: "call-state muted" }, "звонит"),
     el("p", { className: "caller" }, call.caller_name ? `${call.caller_name} · ` : "", call.caller_number || "номер скрыт"),
+    call.caller_number ? el("p", {}, callButton(call.caller_number)) : null,
     el("p", {}, clientName ? `Клиент: ${clientName}` : "Клиент не найден",
        call.first_contact ? " · первое обращение" : ""),
     open.length ? el("div", {}, el("strong", {}, "Открытые обращения"), el("ul", {}, open)) : null,

@@ -19,7 +19,7 @@ async function loadMacros() {
     const item = el("li", { dataset: { macro: m.id } }, `${m.name} · ${MACRO_SCOPE[m.scope]}${m.team ? ` ${m.team}` : ""}`,
                     m.body ? el("span", { className: "muted" }, ` — ${m.body.slice(0, 80)}`) : "");
     if (m.may_edit) {
-      const remove = el("button", { type: "button", className: "macro-delete", ariaLabel: `Удалить макрос ${m.name}` },
+      const remove = el("button", { type: "button", className: "macro-delete", "aria-label": `Удалить макрос ${m.name}` },
                         "Удалить");
       remove.addEventListener("click", async () => {
         try { await api(`/api/v1/macros/${m.id}`, { method: "DELETE" }); } catch (error) {
