@@ -150,7 +150,7 @@ function renderTabs() {
   if (me.teams.length) tabs.push(["team", "Команда"]);
   tabs.push(["all", me.sees_all ? "Все" : "Все доступные"]);
   $("tabs").replaceChildren(...tabs.map(([key, title]) => {
-    const button = el("button", { type: "button", dataset: { queue: key },
+    const button = el("button", { type: "button", role: "tab", dataset: { queue: key },
                                   "aria-selected": String(state.queue === key) }, title);
     button.addEventListener("click", () => { state.queue = key; state.offset = 0; renderTabs(); loadQueue(); });
     return button;
