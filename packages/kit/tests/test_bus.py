@@ -23,7 +23,7 @@ from priyom_contracts import (
     TicketTypeCorrected,
     utcnow,
 )
-from priyom_kit import Bus, PermanentError, ServiceSettings
+from priyom_kit import Bus, PermanentError, ServiceSettings, broker_connection
 
 
 def contact_event(key: str) -> ContactReceived:
@@ -255,3 +255,33 @@ async def test_a_dead_letter_redelivered_goes_to_the_one_queue_that_failed_it_wi
     headers = {k: v for k, v in message.headers.items() if k != "x-delivery-count"}  # the quorum queue's own
     assert headers == {"x-idempotency-key": event.idempotency_key, "x-original-routing-key": event.routing_key}
     assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+
+
+async def test_a_stop_the_broker_never_answers_closes_the_connection_and_loses_nothing(
+        amqp_url: str, cleanup_bus: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A consumer cancel left unanswered (seen once in CI: the process hung in its shutdown for minutes) no
+    longer holds the stop: the connection is closed after the bound, and the message being handled goes back."""
+    monkeypatch.setattr(broker_connection, "STOP_TIMEOUT_S", 0.5)
+    bus = make_bus(cleanup_bus)
+    taken = asyncio.Event()
+
+    @bus.consumer("identity.contacts")
+    async def hold(event: ContactReceived) -> None:
+        taken.set()
+        await asyncio.Event().wait()  # still handling it when the service stops
+
+    await bus.start()
+    await bus.publish(contact_event("in-hand"))
+    await asyncio.wait_for(taken.wait(), 10)
+    unanswered = asyncio.Event()
+
+    async def stop_never_answered(*_: object) -> None:  # the broker as it was: no cancel-ok, ever
+        await unanswered.wait()
+
+    monkeypatch.setattr(bus.broker, "stop", stop_never_answered)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await bus.stop()
+    assert loop.time() - began < 5, "the stop is bounded"
+    back = await drain(amqp_url, bus.topology.queue("identity.contacts").name, 1)
+    assert [m.headers["x-idempotency-key"] for m in back] == ["in-hand"], "the message went back to its queue"

@@ -15,6 +15,7 @@ from .test_console_browser import (  # noqa: F401 - the fixtures are used by nam
     log_in,
     pytestmark,
     served,
+    telephony_url,
 )
 
 

@@ -23,7 +23,6 @@ import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from faststream import BaseMiddleware
 from faststream.exceptions import HandlerException, SubscriberNotFound
@@ -35,6 +34,7 @@ from pydantic import ValidationError
 
 from priyom_contracts import Event, QueueSpec, Topology, journal_bindings
 
+from .broker_connection import named_url, stop_within
 from .bus_metrics import SAMPLE_EVERY_S, BusMetrics
 from .correlation import BusCorrelation
 from .errors import PermanentError
@@ -74,15 +74,6 @@ FAILURE_HEADERS = frozenset({"x-error", "x-error-kind", "x-attempts", "x-origina
                              "x-last-death-queue", "x-last-death-reason", "x-delivery-count"})
 
 
-def _named_url(url: str, service: str) -> str:
-    """Add ``?name=<service>`` so ``rabbitmqctl list_connections`` shows who is connected."""
-    parts = urlsplit(url)
-    if "name=" in parts.query:
-        return url
-    query = "&".join(filter(None, [parts.query, urlencode({"name": f"priyom-{service}"})]))
-    return urlunsplit(parts._replace(query=query))
-
-
 class Bus:
     """A service's connection to the bus. Build it in the service's ``app.py``; start it in the lifespan."""
 
@@ -97,7 +88,7 @@ class Bus:
             self.topology.dead_letter_exchange, type=ExchangeType.TOPIC, durable=True
         )
         self.broker = RabbitBroker(
-            _named_url(settings.amqp_url.get_secret_value(), service),
+            named_url(settings.amqp_url.get_secret_value(), service),
             default_channel=Channel(prefetch_count=settings.prefetch, on_return_raises=True),
             ack_policy=AckPolicy.NACK_ON_ERROR,
             graceful_timeout=15,
@@ -120,6 +111,8 @@ class Bus:
         self.metrics = BusMetrics(registry)
         self._sampling_channel = Channel(publisher_confirms=False)
         self._depth_sampler = Periodic(f"{service}-queue-depth", self._sample_queues, every_s=SAMPLE_EVERY_S)
+        #: The connection ``start`` opened, closed by ``stop`` even when the consumers do not stop in time.
+        self._connection: Any = None
 
     # -- topology ---------------------------------------------------------------------------------------
 
@@ -265,14 +258,16 @@ class Bus:
     # -- lifecycle ------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.broker.connect()
+        self._connection = await self.broker.connect()
         await self.declare()
         await self.broker.start()
         self._depth_sampler.start()
 
     async def stop(self) -> None:
+        """Stop consuming and close the connection, bounded (see :mod:`.broker_connection`)."""
         await self._depth_sampler.stop()
-        await self.broker.stop()
+        await stop_within(self.broker, self._connection, self.service)
+        self._connection = None
 
     async def _sample_queues(self) -> None:
         # On a channel of its own: a look that times out or fails closes that one, never the publishing one.

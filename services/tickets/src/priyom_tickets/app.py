@@ -20,6 +20,7 @@ from priyom_contracts import (
     TicketCreated,
     TicketStatusChanged,
     TicketTypeCorrected,
+    utcnow,
 )
 from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.auth import Authenticator
@@ -39,6 +40,7 @@ from .api.public_gate import PublicGate
 from .cors import PublicPathCORS
 from .dead_letters import DeadLetterDesk
 from .lifecycle import IllegalTransition
+from .live_feed import LiveFeed
 from .notifications import outbound_channels
 from .policy import Policy
 from .retention import retention_rules
@@ -95,6 +97,8 @@ def build(
     serve_erasures(bus, "tickets", redact)
 
     consoles = AgentSockets(registry)
+    live = LiveFeed(utcnow, registry)
+    live_round = Periodic("live-feed", lambda: live.round(database.sessions), every_s=settings.live_interval_s)
     access = access_policy_from_mapping(settings.team_access)
     identity = HttpClient(base_url=settings.identity_url or "", timeout_s=settings.identity_timeout_s,
                           token=settings.identity_token or settings.service_tokens.get("tickets"), follow_redirects=True)
@@ -128,6 +132,7 @@ def build(
     async def start_scheduler() -> None:
         scheduler.start()
         dead_letter_gauge.start()
+        live_round.start()
         await retention.launch()
 
     return ServiceParts(
@@ -142,11 +147,11 @@ def build(
         on_start=[database.open, identity.open, telephony.open],
         # The first round also sends what a crash left in the outbox, so it needs the bus.
         after_start=[start_scheduler],
-        on_stop=[scheduler.stop, dead_letter_gauge.stop, retention.stop, database.close, blobs.close, identity.close,
+        on_stop=[scheduler.stop, dead_letter_gauge.stop, live_round.stop, retention.stop, database.close, blobs.close, identity.close,
                  telephony.close],
         authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token,
                                                                    settings.service_tokens),
-        state={"tickets": ApiParts(database, blobs, relay, policy, access, limits, cards, consoles,
+        state={"tickets": ApiParts(database, blobs, relay, policy, access, limits, cards, consoles, live,
                                    telephony if settings.telephony_url else None),
                "dead_letters": desk,
                "public_gate": PublicGate.build(settings.public_link_secret, settings.public_link_rate),

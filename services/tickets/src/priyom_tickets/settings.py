@@ -46,6 +46,10 @@ class TicketsSettings(DatabaseSettings):
         default=60.0, gt=0,
         description="How often overdue tickets are marked, silent ones closed and unsent events re-sent (seconds)",
     )
+    live_interval_s: float = Field(
+        default=1.0, gt=0, le=60,
+        description="How often the changed tickets are read and pushed to the open consoles (/ws/live), seconds",
+    )
     inbox_retention_days: float = Field(
         default=30.0, gt=0,
         description="Days a processed message's idempotency key and outcome are kept in tickets_inbox (pruned "

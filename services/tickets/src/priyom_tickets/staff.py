@@ -85,6 +85,12 @@ async def holder_of_extension(session: AsyncSession, extension: str) -> Staff | 
     return as_staff(row) if row else None
 
 
+async def by_name(session: AsyncSession, name: str) -> Staff | None:
+    """The staff account of ``name`` (None for the environment's admin and service credentials)."""
+    row = (await session.execute(select(staff).where(staff.c.name == name))).mappings().first()
+    return as_staff(row) if row else None
+
+
 def _public() -> Select[Any]:
     return select(staff.c.name, staff.c.role, staff.c.teams, staff.c.extension, staff.c.created_at,
                   staff.c.token_expires_at, staff.c.token_revoked_at)

@@ -106,8 +106,7 @@ async def insert_ticket(session: AsyncSession, event: ContactRouted, now: dateti
 
 async def insert_inbound_message(session: AsyncSession, seq: int, event: ContactRouted, *,
                                  flag: str | None = None) -> uuid.UUID:
-    """A customer's contact as a message on ticket ``seq``, with its attachment references, its sender's
-    authentication and ``flag`` (:mod:`.sender_trust`)."""
+    """A customer's contact as a message on ticket ``seq``, with attachments, sender authentication, flag."""
     contact, client = event.contact, event.client
     message_id = uuid.uuid4()
     await session.execute(_INSERT_MESSAGE, dict(
@@ -202,6 +201,9 @@ class TicketFilter:
     #: Past the resolution deadline and not yet resolved, closed or cancelled, as of ``now``.
     overdue: bool | None = None
     now: datetime | None = None
+    #: Still being worked (status not in DONE); nobody assigned (waiting in the team's queue).
+    working: bool | None = None
+    unassigned: bool | None = None
     #: Text search: an exact number, or words in the subject or any message.
     q: str | None = None
     #: What the viewer may see: these teams' tickets and those assigned to ``viewer``; None is everything.
@@ -218,6 +220,10 @@ class TicketFilter:
         if self.overdue is not None:
             late = overdue(self.now or utcnow())
             clauses.append(late if self.overdue else ~late)
+        if self.working is not None:
+            clauses.append(tickets.c.status.not_in(DONE) if self.working else tickets.c.status.in_(DONE))
+        if self.unassigned is not None:
+            clauses.append(tickets.c.assignee.is_(None) == self.unassigned)
         if self.q:
             clauses.append(_matches_text(self.q))
         if self.teams is not None:
@@ -226,8 +232,7 @@ class TicketFilter:
 
 
 def overdue(now: datetime) -> Any:
-    """Late as of ``now``: still being worked and past the resolution deadline, or still unanswered and past
-    the first-response deadline."""
+    """Late as of ``now``: still worked, past the resolution deadline or unanswered past the first response's."""
     working = tickets.c.status.not_in(DONE)
     unanswered = tickets.c.first_responded_at.is_(None) & (tickets.c.first_response_due_at < now)
     return working & ((tickets.c.resolution_due_at < now) | unanswered)

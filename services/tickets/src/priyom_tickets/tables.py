@@ -97,6 +97,7 @@ tickets = Table(
     Index(None, "team"),
     Index(None, "client_id"),
     Index(None, "resolution_due_at"),
+    Index(None, "updated_at"),  # the consoles' live feed (live_feed.py)
     sqlite_autoincrement=True,
 )
 

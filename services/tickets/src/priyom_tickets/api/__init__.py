@@ -8,7 +8,9 @@ from . import (
                                   calls,
                                   client_panel,
                                   console,
+                                  dashboard,
                                   dead_letters,
+                                  live,
                                   macros,
                                   notes,
                                   ratings,
@@ -22,9 +24,9 @@ from .deps import ApiParts, UploadLimits
 from .ratings import PUBLIC_PREFIX
 
 #: Every router of the API, in the order their routes are matched.
-ROUTERS: tuple[APIRouter, ...] = (tickets.router, replies.router, activities.router, ratings.router,
+ROUTERS: tuple[APIRouter, ...] = (dashboard.router, tickets.router, replies.router, activities.router, ratings.router,
                                   reports.router, staff.router, staff.own_router, client_panel.router, console.router,
                                   dead_letters.router, subject_export.router, notes.router,
-                                  assignment.router, macros.router, calls.router)
+                                  assignment.router, macros.router, calls.router, live.router)
 
 __all__ = ["PUBLIC_PREFIX", "ROUTERS", "ApiParts", "UploadLimits"]

@@ -54,6 +54,8 @@ ASSETS = {
     "assignment.js": "text/javascript; charset=utf-8",
     "macros.js": "text/javascript; charset=utf-8",
     "calls.js": "text/javascript; charset=utf-8",
+    "live.js": "text/javascript; charset=utf-8",
+    "dashboard.js": "text/javascript; charset=utf-8",
     "keyboard.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }

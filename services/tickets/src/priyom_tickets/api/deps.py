@@ -27,6 +27,7 @@ from .. import lifecycle, store
 from ..access import AccessPolicy, staff_of
 from ..agent_card import IdentityCards
 from ..agent_socket import AgentSockets
+from ..live_feed import LiveFeed
 from ..policy import Policy
 
 
@@ -56,6 +57,8 @@ class ApiParts:
     cards: IdentityCards
     #: The agent consoles' sockets this process holds (caller pop-ups).
     consoles: AgentSockets
+    #: The consoles' live channel this process holds, and the round that feeds it.
+    live: LiveFeed
     #: intake-telephony, for click-to-call (None: not configured).
     telephony: HttpClient | None = None
 

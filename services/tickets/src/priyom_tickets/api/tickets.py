@@ -45,6 +45,8 @@ async def list_tickets(
     first_contact: bool | None = None,
     type: ContactType | None = None,  # noqa: A002 - the pinned query parameter's name
     overdue: bool | None = None,
+    working: Annotated[bool | None, Query(description="Only tickets still being worked (true) or done (false)")] = None,
+    unassigned: Annotated[bool | None, Query(description="Only tickets nobody is assigned (true)")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200,
                                    description="A ticket number, or text in the subject or messages")] = None,
     limit: Annotated[int, Query(ge=1, le=store.MAX_PAGE)] = 50,
@@ -52,7 +54,8 @@ async def list_tickets(
 ) -> TicketPage:
     where = store.TicketFilter(status=status, assignee=assignee, team=team, client_id=client_id,
                                channel=channel, first_contact=first_contact, type=type, overdue=overdue,
-                               now=utcnow(), q=q, teams=parts.access.visible_teams(staff_of(who)),
+                               working=working, unassigned=unassigned, now=utcnow(), q=q,
+                               teams=parts.access.visible_teams(staff_of(who)),
                                viewer=who.name)
     rows, total = await store.list_tickets(session, where, limit=limit, offset=offset)
     return TicketPage(items=[TicketView.from_row(r) for r in rows], total=total, limit=limit, offset=offset)

@@ -121,11 +121,13 @@ async function login(token) {
   $("whoami").textContent = `${me.name} · ${me.role}` + (me.teams.length ? ` · ${me.teams.join(", ")}` : "");
   $("activity-owner").value = me.name;
   $("dead-letters-link").hidden = me.role !== "admin";
+  $("dashboard-link").hidden = !me.sees_all;
   const [decisions, fields] = await Promise.all([api("/api/v1/decisions"), api("/api/v1/ticket-fields")]);
   state.decisions = decisions;
   state.fields = fields;
   renderTabs();
   connectPopups();
+  connectLive();
   watchMentions();
   loadMacros();
   route();
@@ -152,7 +154,9 @@ function renderTabs() {
   $("tabs").replaceChildren(...tabs.map(([key, title]) => {
     const button = el("button", { type: "button", role: "tab", dataset: { queue: key },
                                   "aria-selected": String(state.queue === key) }, title);
-    button.addEventListener("click", () => { state.queue = key; state.offset = 0; renderTabs(); loadQueue(); });
+    button.addEventListener("click", () => {
+      state.queue = key; state.offset = 0; state.drill = null; renderTabs(); loadQueue();
+    });
     return button;
   }));
   const team = $("f-team");
@@ -168,6 +172,8 @@ function queueParams() {
   if ($("f-type").value) params.set("type", $("f-type").value);
   if ($("f-overdue").checked) params.set("overdue", "true");
   if ($("f-q").value.trim()) params.set("q", $("f-q").value.trim());
+  // Opened from a figure of the supervisor's dashboard: the list behind it.
+  for (const [name, value] of Object.entries(state.drill || {})) if (value) params.set(name, value);
   return params;
 }
 
@@ -676,6 +682,8 @@ function showCall(call) {
     last.length ? el("div", {}, el("strong", {}, "Последние контакты"), el("ul", {}, last)) : null,
     close);
   close.addEventListener("click", () => card.remove());
+  if (!existing) notifyDesktop("Входящий звонок", [call.caller_name, call.caller_number, clientName].filter(Boolean).join(" · "),
+                               `call-${call.call_id}`);
   if (existing) existing.replaceWith(card); else $("popups").prepend(card);
 }
 
@@ -692,6 +700,14 @@ function callMoved(progress) {
 function route() {
   if (!state.me) return;
   const match = location.hash.match(/^#\/ticket\/(\d{4}-\d{6,9})$/);
+  if (location.hash.startsWith("#/?")) {  // a dashboard figure: #/?team=…&assignee=…&overdue=1
+    const drill = new URLSearchParams(location.hash.slice(3));
+    state.queue = "all";
+    state.offset = 0;
+    state.drill = Object.fromEntries(["team", "assignee", "working", "unassigned"].map((k) => [k, drill.get(k)]));
+    $("f-overdue").checked = drill.get("overdue") === "1";
+    renderTabs();
+  }
   $("queue").hidden = Boolean(match);
   $("ticket").hidden = !match;
   const failed = (error) => { if (error.status !== 401) say("action-status", error.message, true); };
@@ -708,6 +724,8 @@ document.addEventListener("DOMContentLoaded", () => {
   fillSelect("f-type", TYPE);
   $("login-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    // Asked here, on the agent's click: browsers grant it only from a user gesture.
+    if ("Notification" in window && Notification.permission === "default") Notification.requestPermission().catch(() => {});
     login($("token").value.trim()).catch((error) => {
       if (error.status !== 401) logout(`Вход не удался: ${error.message}`);
     });
@@ -733,7 +751,6 @@ document.addEventListener("DOMContentLoaded", () => {
   $("decision-cancel").addEventListener("click", () => { $("decision-form").hidden = true; });
   window.addEventListener("hashchange", route);
   setInterval(tickSla, 1000);
-  setInterval(() => { if (state.me && !$("queue").hidden) loadQueue().catch(() => {}); }, 15000);
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) login(saved).catch(() => logout("Сессия истекла: войдите снова."));
   else $("login").hidden = false;

@@ -55,6 +55,7 @@ new MutationObserver(() => {
   for (const row of queueRows()) {
     row.tabIndex = 0;
     row.setAttribute("role", "link");
-    row.setAttribute("aria-label", `Обращение ${row.dataset.number}: ${row.cells[5].textContent || "без темы"}, ${row.cells[3].textContent}`);
+    row.setAttribute("aria-label", `Обращение ${row.dataset.number}: ${row.cells[5].textContent || "без темы"}, `
+                     + `${row.cells[3].textContent}${row.classList.contains("unread") ? ", есть новое" : ""}`);
   }
 }).observe($("tickets").tBodies[0], { childList: true });

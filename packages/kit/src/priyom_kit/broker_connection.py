@@ -1,0 +1,46 @@
+"""The bus's broker connection: named for its service, and stopped within a bound.
+
+faststream's ``RabbitBroker.stop`` cancels every consumer (a ``basic.cancel`` RPC each) and only then closes the
+connection; a cancel that fails makes it raise before closing, and one the broker never answers makes it wait
+for ever. Once in a CI run the broker left a cancel unanswered for minutes, and the process with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from faststream.rabbit import RabbitBroker
+
+from .logging import get_logger
+
+log = get_logger("priyom.bus")
+
+#: Longest a stop waits for the broker to take back the consumers before it closes the connection without them.
+STOP_TIMEOUT_S = 10.0
+
+
+def named_url(url: str, service: str) -> str:
+    """Add ``?name=<service>`` so ``rabbitmqctl list_connections`` shows who is connected."""
+    parts = urlsplit(url)
+    if "name=" in parts.query:
+        return url
+    query = "&".join(filter(None, [parts.query, urlencode({"name": f"priyom-{service}"})]))
+    return urlunsplit(parts._replace(query=query))
+
+
+async def stop_within(broker: RabbitBroker, connection: Any, service: str) -> None:
+    """Stop ``broker``; if its consumers do not stop in :data:`STOP_TIMEOUT_S`, close ``connection`` (the one
+    its ``connect`` returned) all the same. That returns the unacknowledged messages to their queues, as a crash
+    would: nothing is lost."""
+    timeout_s = STOP_TIMEOUT_S
+    try:
+        await asyncio.wait_for(broker.stop(), timeout_s)
+    except Exception as exc:  # noqa: BLE001 - TimeoutError, or faststream's "Failed to stop subscribers"
+        log.warning("consumers not cancelled cleanly: closing the connection", service=service,
+                    error=type(exc).__name__)
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), timeout_s)

@@ -1,0 +1,102 @@
+/* The console's live channel (loaded after console.js, whose helpers it uses; before keyboard.js).
+ *
+ * /ws/live tells the console, about a second after it happens anywhere, which tickets the agent may see have
+ * changed: the queue redraws, the open ticket reloads, a ticket changed while not open is marked unread until
+ * the agent opens it, and a ticket newly assigned to the agent (like a ringing call) raises a desktop
+ * notification when the agent allowed them. Nothing polls: a console that reconnects reloads what it shows. */
+"use strict";
+
+const LIVE_REDRAW_MS = 300;
+const live = { retry: 0, socket: null, assignees: new Map(), unread: new Set(), queueTimer: null, ticketTimer: null };
+
+/** A desktop notification, when the agent allowed them (asked on login, a user gesture). */
+function notifyDesktop(title, body, tag) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  try { new Notification(title, { body: body || "", tag }); } catch { /* some browsers allow it only from a worker */ }
+}
+
+function refreshShown() {
+  if (!state.me) return;
+  if (!$("queue").hidden) loadQueue().catch(() => {});
+  else if (state.ticket) openTicket(state.ticket.number).catch(() => {});
+}
+
+function onTicketsChanged(changes) {
+  const open = state.ticket && !$("ticket").hidden ? state.ticket.number : null;
+  for (const t of changes) {
+    const before = live.assignees.get(t.number);
+    live.assignees.set(t.number, t.assignee);
+    if (t.assignee === state.me.name && before !== state.me.name) {
+      notifyDesktop(`Вам назначено обращение ${t.number}`, t.subject, `ticket-${t.number}`);
+    }
+    if (t.number !== open) live.unread.add(t.number);
+  }
+  if (!$("queue").hidden) {
+    clearTimeout(live.queueTimer);
+    live.queueTimer = setTimeout(() => loadQueue().catch(() => {}), LIVE_REDRAW_MS);
+  } else if (open && changes.some((t) => t.number === open && Date.parse(t.updated_at) > Date.parse(state.ticket.updated_at))) {
+    // Newer than what the page shows (the agent's own change is already shown). Not under a half-filled
+    // decision form: the reload waits until the form is confirmed or cancelled.
+    if (!$("decision-form").hidden) { live.pendingReload = open; return; }
+    reloadOpen(open);
+  }
+}
+
+function reloadOpen(number) {
+  clearTimeout(live.ticketTimer);
+  live.ticketTimer = setTimeout(() => {
+    if (state.ticket && state.ticket.number === number) openTicket(number).catch(() => {});
+  }, LIVE_REDRAW_MS);
+}
+
+/** The socket takes a one-time ticket, never the token: a URL ends up in logs. */
+async function connectLive() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const again = () => {
+    const delay = Math.min(30000, 1000 * 2 ** live.retry++);
+    $("live-status").textContent = `обновления: нет связи, повтор через ${Math.round(delay / 1000)} с`;
+    setTimeout(() => { if (state.token) connectLive(); }, delay);
+  };
+  let ticket;
+  try {
+    ticket = (await api("/api/v1/ws-tickets", { method: "POST" })).ticket;
+  } catch (error) {
+    if (error.status !== 401) again();
+    return;
+  }
+  const socket = new WebSocket(`${scheme}://${location.host}/ws/live?${new URLSearchParams({ ticket })}`);
+  live.socket = socket;
+  socket.onopen = () => {
+    const reconnected = live.retry > 0;
+    live.retry = 0;
+    $("live-status").textContent = "обновления: на связи";
+    if (reconnected) refreshShown();  // what changed while away
+  };
+  socket.onmessage = (message) => {
+    let data;
+    try { data = JSON.parse(message.data); } catch { return; }
+    if (data && data.type === "tickets_changed" && Array.isArray(data.tickets)) onTicketsChanged(data.tickets);
+  };
+  socket.onclose = () => { if (state.token && live.socket === socket) again(); };
+}
+
+new MutationObserver(() => {
+  if ($("decision-form").hidden && live.pendingReload) {
+    reloadOpen(live.pendingReload);
+    live.pendingReload = null;
+  }
+}).observe($("decision-form"), { attributes: true, attributeFilter: ["hidden"] });
+
+window.addEventListener("hashchange", () => {
+  const match = location.hash.match(/^#\/ticket\/(\d{4}-\d{6,9})$/);
+  if (match) live.unread.delete(match[1]);
+});
+
+/* After the list is drawn: rows changed since the agent last opened them are marked (keyboard.js names them). */
+new MutationObserver(() => {
+  for (const row of $("tickets").tBodies[0].rows) {
+    const unread = live.unread.has(row.dataset.number);
+    row.classList.toggle("unread", unread);
+    live.assignees.set(row.dataset.number, row.cells[6].textContent === "—" ? null : row.cells[6].textContent);
+  }
+}).observe($("tickets").tBodies[0], { childList: true });

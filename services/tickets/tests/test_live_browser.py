@@ -1,0 +1,93 @@
+"""The console's live channel in headless Chromium (the console's fixtures, see test_console_browser.py): a
+ticket assigned to the agent appears in her open queue, marked unread, with a desktop notification; the ticket
+she has open follows a colleague's change and a customer's new message; nothing is reloaded by hand. A member
+of another team hears only of their own team's tickets."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import websockets
+
+from priyom_contracts import ThreadHint
+
+from .test_console_browser import (  # noqa: F401 - the fixtures are used by name
+    ADMIN,
+    WAIT_MS,
+    Served,
+    browser,
+    expect,
+    identity_url,
+    pytestmark,
+    served,
+    telephony_url,
+)
+
+#: Records the notifications the page raises, in place of the browser's (which a headless one cannot show).
+NOTIFICATION_SPY = """
+window.__notified = [];
+const RealNotification = window.Notification;
+window.Notification = class {
+  constructor(title, options) { window.__notified.push([title, options && options.body]); }
+  static get permission() { return RealNotification.permission; }
+  static requestPermission() { return RealNotification.requestPermission(); }
+};
+"""
+
+
+async def agent_page(chromium, service: Served, name: str):  # noqa: ANN001, ANN201 - playwright's types
+    context = await chromium.new_context(viewport={"width": 1366, "height": 900})
+    await context.grant_permissions(["notifications"], origin=service.url)
+    await context.add_init_script(NOTIFICATION_SPY)
+    page = await context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    await page.goto(f"{service.url}/console")
+    await page.fill("#token", service.tokens[name])
+    await page.click("#login-button")
+    await expect(page.locator("#live-status")).to_have_text("обновления: на связи")
+    return page
+
+
+async def test_the_queue_and_the_open_ticket_follow_changes_live(served: Served, browser, make_routed) -> None:  # noqa: F811
+    page = await agent_page(browser, served, "Иванова")
+    await expect(page.locator("#tickets tbody tr")).to_have_count(0)
+    ws_ticket = (await served.http.post("/api/v1/ws-tickets", headers={
+        "Authorization": f"Bearer {served.tokens['Петров']}"})).json()["ticket"]
+    async with websockets.connect(f"{served.url.replace('http', 'ws')}/ws/live?ticket={ws_ticket}") as sales_agent:
+        client = uuid.uuid4()
+        number = await served.ticket(make=make_routed, channel="email", team="service", assignee="Иванова",
+                                     client_id=client, subject="Касса не печатает чеки")
+        sales = await served.ticket(make=make_routed, channel="email", team="sales", subject="Хотим купить")
+
+        row = page.locator(f'#tickets tr[data-number="{number}"]')
+        await expect(row).to_have_count(1)
+        await expect(row).to_have_class("unread")
+        assert "есть новое" in await row.get_attribute("aria-label")
+        notified = await page.evaluate("() => window.__notified")
+        assert notified == [[f"Вам назначено обращение {number}", "Касса не печатает чеки"]]
+
+        told = set()
+        while sales not in told:
+            message = json.loads(await sales_agent.recv())
+            told |= {t["number"] for t in message["tickets"]}
+        assert number not in told, "another team's agent never hears of the service team's ticket"
+
+    await row.click()
+    await expect(page.locator("#t-number")).to_have_text(number)
+    await expect(page.locator("#t-status")).to_have_attribute("data-status", "new")
+    moved = await served.http.post(f"/api/v1/tickets/{number}/transitions", json={"action": "accept"},
+                                   headers={"Authorization": f"Bearer {served.tokens['Смирнов']}"})
+    assert moved.status_code == 200, moved.text
+    await expect(page.locator("#t-status")).to_have_attribute("data-status", "accepted", timeout=WAIT_MS)
+
+    await served.parts.bus.publish(make_routed(channel="email", team="service", client_id=client,
+                                               body="Чек так и не печатается, фото приложу",
+                                               thread=ThreadHint(ticket_number=number)))
+    await expect(page.locator("#t-thread")).to_contain_text("Чек так и не печатается", timeout=WAIT_MS)
+
+    await page.click("#back")
+    await expect(row).to_have_count(1)
+    await expect(row).not_to_have_class("unread")
+    assert page.errors == []
