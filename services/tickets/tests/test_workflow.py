@@ -361,7 +361,7 @@ async def test_overdue_tickets_are_marked_once_and_escalated_to_the_team_head(ti
 
 
 async def test_escalation_to_second_line_or_vendor_is_recorded(tickets, make_routed) -> None:
-    number = (await tickets.register(make_routed())).number
+    number = (await tickets.register(make_routed(assignee="Иванова"))).number
     path = f"/api/v1/tickets/{number}/escalations"
     response = await tickets.client.post(path, headers=AGENT, json={"level": "vendor", "to": "ООО Вендор, кейс 8812",
                                                                      "note": "Заводской брак платы"})
@@ -369,9 +369,43 @@ async def test_escalation_to_second_line_or_vendor_is_recorded(tickets, make_rou
     assert (response.json()["escalation"], response.json()["escalated_to"]) == ("vendor", "ООО Вендор, кейс 8812")
     assert response.json()["history"][-1]["details"] == {"level": "vendor", "to": "ООО Вендор, кейс 8812",
                                                           "note": "Заводской брак платы"}
-    assert (await tickets.client.post(path, headers=AGENT, json={"level": "second_line", "to": "L2"})
-            ).json()["escalation"] == "second_line"
+    assert response.json()["assignee"] == "Иванова", "a vendor's case stays with its agent"
     for bad in ({"level": "boss", "to": "x"}, {"level": "vendor", "to": ""}, {"level": "vendor"}):
         assert (await tickets.client.post(path, headers=AGENT, json=bad)).status_code == 422
-    await move(tickets, number, "cancel", decision="duplicate")
-    assert (await tickets.client.post(path, headers=AGENT, json={"level": "vendor", "to": "x"})).status_code == 409
+    # The second line is a team here: the ticket goes to its queue, and the first line no longer has it.
+    second = await tickets.client.post(path, headers=AGENT, json={"level": "second_line", "to": "L2"})
+    assert second.status_code == 200, second.text
+    assert (second.json()["escalation"], second.json()["team"], second.json()["assignee"]) == ("second_line", "L2",
+                                                                                                None)
+    assert second.json()["history"][-1]["details"]["reason"] == "эскалация (second_line): L2"
+    assert (await tickets.client.get(f"/api/v1/tickets/{number}", headers=AGENT)).status_code == 404
+    supervisor = {"Authorization": "Bearer supervisor-token"}
+    cancelled = await tickets.client.post(f"/api/v1/tickets/{number}/transitions", headers=supervisor,
+                                          json={"action": "cancel", "decision": "duplicate"})
+    assert cancelled.status_code == 200, cancelled.text
+    assert (await tickets.client.post(path, headers=supervisor, json={"level": "vendor", "to": "x"})
+            ).status_code == 409
+
+
+async def test_escalation_to_the_team_head_hands_the_ticket_to_the_head(tickets, make_routed) -> None:
+    admin = {"Authorization": "Bearer admin-token"}
+    for name, role in (("Петров", "team_head"), ("Сидорова", "engineer")):
+        made = await tickets.client.post("/api/v1/staff", headers=admin,
+                                         json={"name": name, "role": role, "teams": ["service"]})
+        assert made.status_code == 201, made.text
+    number = (await tickets.register(make_routed(assignee="Иванова"))).number
+    path = f"/api/v1/tickets/{number}/escalations"
+    to_head = await tickets.client.post(path, headers=AGENT, json={"level": "team_head", "to": "Петров"})
+    assert to_head.status_code == 200, to_head.text
+    assert (to_head.json()["assignee"], to_head.json()["team"]) == ("Петров", "service")
+    # A member of staff named as the second line takes it over within the team.
+    to_engineer = await tickets.client.post(path, headers={"Authorization": "Bearer supervisor-token"},
+                                            json={"level": "second_line", "to": "Сидорова"})
+    assert (to_engineer.json()["assignee"], to_engineer.json()["team"]) == ("Сидорова", "service")
+    # Nobody by that name and no head configured: recorded, and the ticket stays where it is.
+    other = (await tickets.register(make_routed(team="sales", assignee="Иванова"))).number
+    kept = await tickets.client.post(f"/api/v1/tickets/{other}/escalations", headers=AGENT,
+                                     json={"level": "team_head", "to": "Начальник продаж"})
+    assert (kept.json()["escalation"], kept.json()["assignee"]) == ("team_head", "Иванова")
+
+

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from priyom_contracts import ChannelName, ContactType, TicketStatus, utcnow
 from priyom_kit import Principal
 
-from .. import changes, lifecycle, store, type_correction, type_fields
+from .. import changes, escalation_targets, lifecycle, store, type_correction, type_fields
+from .. import staff as accounts
 from ..access import staff_of
 from ..decisions import DECISIONS
 from ..lifecycle import Actor
@@ -115,11 +116,17 @@ async def correct_type(number: Number, body: TypeCorrectionRequest, ticket: Acte
 
 
 @router.post("/tickets/{number}/escalations",
-             summary="Record an escalation: to the team head, the second line or an outside vendor",
+             summary="Escalate: the team head or the second line takes the ticket over; a vendor's case is recorded",
              responses=NOT_FOUND | {409: {"description": "The ticket is already closed or cancelled"}})
 async def escalate(number: Number, body: EscalationRequest, ticket: OpenTicket, who: Staff, session: Session,
                    parts: Parts) -> TicketDetail:
-    await changes.escalate(session, ticket, body.level, body.to, actor_name=who.name, note=body.note, now=utcnow())
+    now = utcnow()
+    await changes.escalate(session, ticket, body.level, body.to, actor_name=who.name, note=body.note, now=now)
+    active = [row["name"] for row in await accounts.listing(session) if row["token_revoked_at"] is None]
+    target = escalation_targets.target_of(body.level, body.to, ticket, staff=active, heads=parts.policy.team_heads)
+    if target is not None:
+        await changes.assign(session, ticket, team=target.team, assignee=target.assignee, by=who.name,
+                             reason=f"эскалация ({body.level.value}): {body.to}", now=now)
     return await after_change(session, parts, number, who)
 
 
