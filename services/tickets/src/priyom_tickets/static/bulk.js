@@ -1,0 +1,68 @@
+/* Bulk actions on the queue (loaded after console.js, whose helpers it uses; before keyboard.js).
+ *
+ * Each row gets a checkbox; with rows ticked the agent takes them, hands them to a colleague or a team, or
+ * moves them through a lifecycle action (one that needs no decision), in one go. Each ticket is changed through
+ * the same API call as on its own page, so each is checked, recorded and announced as if done one by one; the
+ * bar says how many changed and which were refused and why. */
+"use strict";
+
+const BULK_ACTIONS = { accept: "Принять", start: "В работу", wait_for_customer: "Ждём клиента", review: "На рассмотрение" };
+
+function ticked() {
+  return Array.from(document.querySelectorAll("#tickets tbody input.pick:checked"), (box) => box.value);
+}
+
+function showPicked() {
+  const count = ticked().length;
+  $("bulk").hidden = count === 0;
+  $("bulk-count").textContent = `Выбрано: ${count}`;
+}
+
+async function onEach(numbers, call) {
+  const refused = [];
+  for (const number of numbers) {  // one by one: each change locks its ticket, and the order is the list's
+    try { await call(encodeURIComponent(number)); } catch (error) {
+      if (error.status === 401) return;
+      refused.push(`${number}: ${error.message || error.status}`);
+    }
+  }
+  const done = numbers.length - refused.length;
+  say("bulk-status", `Изменено: ${done} из ${numbers.length}${refused.length ? `. Не изменены — ${refused.join("; ")}` : ""}`,
+      refused.length > 0);
+  await loadQueue().catch(() => {});
+  showPicked();
+}
+
+function bulkAssign(body) {
+  return onEach(ticked(), (number) => api(`/api/v1/tickets/${number}/assignment`, { method: "POST", body }));
+}
+
+$("bulk-take").addEventListener("click", () => bulkAssign({ assignee: state.me.name }));
+$("bulk-assign").addEventListener("click", () => {
+  const assignee = $("bulk-to").value.trim() || null;
+  const team = $("bulk-team").value.trim() || null;
+  if (assignee || team) bulkAssign({ assignee, team });
+});
+$("bulk-move").addEventListener("click", () => {
+  const action = $("bulk-action").value;
+  if (action) onEach(ticked(), (number) => api(`/api/v1/tickets/${number}/transitions`, { method: "POST", body: { action } }));
+});
+$("bulk-action").append(...Object.entries(BULK_ACTIONS).map(([value, title]) => el("option", { value }, title)));
+$("pick-all").addEventListener("change", () => {
+  for (const box of document.querySelectorAll("#tickets tbody input.pick")) box.checked = $("pick-all").checked;
+  showPicked();
+});
+
+/* After the list is drawn: a checkbox in each row's first cell (its clicks do not open the ticket). */
+new MutationObserver(() => {
+  $("pick-all").checked = false;
+  for (const row of $("tickets").tBodies[0].rows) {
+    if (row.querySelector("input.pick")) continue;
+    const box = el("input", { type: "checkbox", className: "pick", value: row.dataset.number,
+                              "aria-label": `Выбрать ${row.dataset.number}` });
+    box.addEventListener("click", (event) => event.stopPropagation());
+    box.addEventListener("change", showPicked);
+    row.cells[0].prepend(box, " ");
+  }
+  showPicked();
+}).observe($("tickets").tBodies[0], { childList: true });
