@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from priyom_kit.pytest_plugin import delete_prefixed
-from priyom_testing.browser import CHROMIUM, needs_chromium
+from priyom_testing.browser import chromium_page, needs_chromium
 from priyom_testing.ports import free_port
 from priyom_testing.stack import Stack, database_urls, stack_env
 
@@ -76,23 +76,15 @@ async def test_the_form_offers_articles_while_the_customer_types(form_and_portal
                 },
             )
             assert made.status_code == 201, made.text
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page()
-            problems: list[str] = []
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            await page.goto(stack.url("intake-web") + "/")
-            await page.type("#f-message", "Добрый день! У нас принтеры не печатают", delay=20)
-            offered = page.locator("#kb-suggestions li a")
-            await expect(offered).to_have_text(["Принтер не печатает"])  # the internal one is not offered
-            assert (await offered.get_attribute("href")).startswith(stack.url("portal") + "/kb/")
-            await page.click("#kb-suggestions button.helped")
-            await expect(page.locator("#kb-suggestions .kb-thanks")).to_be_visible()
-            assert [p for p in problems if not p.startswith("Failed to load resource")] == []
-        finally:
-            await browser.close()
+    async with chromium_page() as (page, problems):
+        await page.goto(stack.url("intake-web") + "/")
+        await page.type("#f-message", "Добрый день! У нас принтеры не печатают", delay=20)
+        offered = page.locator("#kb-suggestions li a")
+        await expect(offered).to_have_text(["Принтер не печатает"])  # the internal one is not offered
+        assert (await offered.get_attribute("href")).startswith(stack.url("portal") + "/kb/")
+        await page.click("#kb-suggestions button.helped")
+        await expect(page.locator("#kb-suggestions .kb-thanks")).to_be_visible()
+        assert problems == []
     async with httpx.AsyncClient(base_url=stack.url("portal")) as portal:
         for _ in range(50):  # the gauges are read from the database every PORTAL_DEFLECTION_REFRESH_S
             text = (await portal.get("/metrics")).text

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from priyom_portal.app import create_app
 from priyom_portal.settings import PortalSettings
-from priyom_testing.browser import CHROMIUM, needs_chromium, served
+from priyom_testing.browser import chromium_page, needs_chromium, served
 
 from .conftest import ADMIN, portal_parts, write
 
@@ -41,27 +41,19 @@ async def test_a_customer_finds_reads_and_rates_an_article(portal: str) -> None:
             "Принтеры не печатают — сбросить спулер.",
             visibility="internal",
         )
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page()
-            problems: list[str] = []
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            await page.goto(portal + "/kb")
-            await page.fill("input[name=q]", "принтеры не печатают")
-            await page.press("input[name=q]", "Enter")
-            results = page.locator("ol.results li a")
-            await expect(results).to_have_count(1)  # the internal article is not offered to a customer
-            await expect(results).to_have_text("Принтер не печатает")
-            await results.click()
-            await expect(page.locator("article h1")).to_have_text("Принтер не печатает")
-            await expect(page.locator("article strong")).to_have_text("бумага")
-            await page.click("button[value=yes]")
-            await expect(page.locator(".feedback")).to_have_text("Спасибо за отзыв!")
-            assert [p for p in problems if not p.startswith("Failed to load resource")] == []
-        finally:
-            await browser.close()
+    async with chromium_page() as (page, problems):
+        await page.goto(portal + "/kb")
+        await page.fill("input[name=q]", "принтеры не печатают")
+        await page.press("input[name=q]", "Enter")
+        results = page.locator("ol.results li a")
+        await expect(results).to_have_count(1)  # the internal article is not offered to a customer
+        await expect(results).to_have_text("Принтер не печатает")
+        await results.click()
+        await expect(page.locator("article h1")).to_have_text("Принтер не печатает")
+        await expect(page.locator("article strong")).to_have_text("бумага")
+        await page.click("button[value=yes]")
+        await expect(page.locator(".feedback")).to_have_text("Спасибо за отзыв!")
+        assert problems == []
     async with httpx.AsyncClient(base_url=portal) as http:
         counts = (await http.get(f"/api/v1/kb/articles/{printer}", headers=ADMIN)).json()
     assert (counts["helped"], counts["not_helped"]) == (1, 0)

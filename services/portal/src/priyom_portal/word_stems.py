@@ -10,15 +10,10 @@ configurations drop them too, and a query of only such words finds nothing rathe
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-import snowballstemmer
+from priyom_kit.word_stems import stem
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_CYRILLIC = re.compile(r"[а-я]")
-_LATIN = re.compile(r"[a-z]")
-_RUSSIAN = snowballstemmer.stemmer("russian")
-_ENGLISH = snowballstemmer.stemmer("english")
 
 #: The commonest words of both languages that carry no subject (a short list: PostgreSQL's are longer, and a
 #: word kept here only makes a query stricter on SQLite, never wrong).
@@ -41,16 +36,6 @@ doing have has had how why when where can cannot
 def normalise(text: str) -> str:
     """Lower case, «ё» folded to «е» (customers type both)."""
     return text.lower().replace("ё", "е")
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """The Snowball stem of one normalised word, in the language its letters are written in."""
-    if _CYRILLIC.search(word):
-        return _RUSSIAN.stemWord(word)
-    if _LATIN.search(word):
-        return _ENGLISH.stemWord(word)
-    return word
 
 
 def words(text: str) -> list[str]:
