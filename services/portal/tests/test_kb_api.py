@@ -183,3 +183,22 @@ async def test_feedback_is_counted(http: httpx.AsyncClient) -> None:
     assert (
         await http.post(f"/api/v1/kb/articles/{internal}/feedback", json={"helped": True})
     ).status_code == 404
+
+
+async def test_a_body_over_the_cap_is_refused_before_it_is_read(http: httpx.AsyncClient) -> None:
+    huge = {"title": "Т", "body": "ж" * 600_000, "visibility": "public", "status": "published"}
+    declared = await http.post("/api/v1/kb/articles", json=huge, headers=ADMIN)
+    assert (declared.status_code, declared.json()["detail"]) == (413, "request body too large")
+
+    async def streamed():  # no Content-Length: counted as it arrives
+        for _ in range(120):
+            yield b"x" * 10_000
+
+    chunked = await http.post(
+        "/api/v1/kb/articles", content=streamed(), headers={**ADMIN, "Content-Type": "application/json"}
+    )
+    assert chunked.status_code == 413
+    # The longest article that is allowed still is.
+    assert (
+        await http.post("/api/v1/kb/articles", headers=ADMIN, json={**huge, "body": "ж" * 100_000})
+    ).status_code == 201

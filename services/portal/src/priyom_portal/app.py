@@ -14,6 +14,7 @@ from priyom_kit.periodic import Periodic
 
 from .api import PortalParts, kb_router, pages_router
 from .api.dependencies import FeedbackLimits
+from .body_cap import BodyCap
 from .deflection import DeflectionMetrics
 from .settings import PortalSettings
 
@@ -56,5 +57,6 @@ def create_app(parts: ServiceParts | None = None) -> FastAPI:
     parts = parts or build()
     app = build_app(parts)
     settings: PortalSettings = parts.settings  # type: ignore[assignment]
+    app.add_middleware(BodyCap)
     app.add_middleware(PublicPathCORS, prefix=PUBLIC_PREFIX, origins=settings.cors_origins)
     return app
