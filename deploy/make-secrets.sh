@@ -25,7 +25,7 @@ mq="$(head -n1 "$dir/rabbitmq_password")"
 write rabbitmq_user.conf "default_user = priyom
 default_pass = $mq"
 write amqp_url "amqp://priyom:$mq@rabbitmq:5672/"
-for db in tickets identity router intake_email intake_messenger intake_telephony; do
+for db in tickets identity router intake_email intake_messenger intake_telephony portal; do
   write "${db}_database_url" "postgresql+asyncpg://priyom:$pg@postgres:5432/$db"
 done
 write admin_token "$(random)"

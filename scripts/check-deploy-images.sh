@@ -10,7 +10,7 @@ WORK="$PWD/var/check-deploy"
 BASE="${CHECK_DEPLOY_BASE:-localhost/priyom-base:bookworm}"
 MIRROR="${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\(\S*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
-SERVICES=(tickets identity router intake-web intake-email intake-messenger intake-telephony)
+SERVICES=(tickets identity router intake-web intake-email intake-messenger intake-telephony portal)
 mkdir -p "$WORK"
 say() { printf '%s\n' "$*"; }
 

@@ -48,6 +48,8 @@ export ROUTER_IDENTITY_URL=${ROUTER_IDENTITY_URL:-http://127.0.0.1:${IDENTITY_PO
 if [ -z "${ROUTER_MODEL_FILE:-}" ] && [ -s var/router-model.json ]; then
   export ROUTER_MODEL_FILE=$PWD/var/router-model.json
 fi
+# The web form offers the knowledge base's articles (the portal) while the customer types.
+export INTAKE_WEB_KB_URL=${INTAKE_WEB_KB_URL:-http://localhost:${PORTAL_PORT:-8007}}
 # Where every other service checks a staff token (tickets' GET /api/v1/me): click-to-call, identity's cards.
 export PRIYOM_STAFF_URL=${PRIYOM_STAFF_URL:-http://127.0.0.1:${TICKETS_PORT:-8000}}
 # the console's client panel reads the full card from identity, with tickets' credential.
@@ -60,7 +62,7 @@ export IDENTITY_ROUTER_URL=${IDENTITY_ROUTER_URL:-http://127.0.0.1:${ROUTER_PORT
 
 # The services that exist now: a folder under services/ with its __main__.py and a line in the Procfile.
 declare -A DEFAULT_PORT=([tickets]=8000 [identity]=8001 [intake-web]=8002 [intake-email]=8005
-  [intake-telephony]=8004 [intake-messenger]=8003 [router]=8006)
+  [intake-telephony]=8004 [intake-messenger]=8003 [router]=8006 [portal]=8007)
 running=() missing=()
 for dir in services/*/; do
   name=$(basename "$dir")
@@ -79,7 +81,7 @@ port_of() {
   echo "${!var:-${DEFAULT_PORT[$1]:-?}}"
 }
 
-for name in identity tickets router intake-email intake-messenger intake-telephony; do
+for name in identity tickets router intake-email intake-messenger intake-telephony portal; do
   if [[ " ${running[*]} " == *" $name "* ]]; then
     echo "up: migrating $name"
     python -m "priyom_${name//-/_}" migrate || { echo "up: the migration of $name failed" >&2; exit 1; }
@@ -87,7 +89,7 @@ for name in identity tickets router intake-email intake-messenger intake-telepho
 done
 
 banner() {
-  local t=${TICKETS_PORT:-8000} i=${IDENTITY_PORT:-8001} w=${INTAKE_WEB_PORT:-8002}
+  local t=${TICKETS_PORT:-8000} i=${IDENTITY_PORT:-8001} w=${INTAKE_WEB_PORT:-8002} p=${PORTAL_PORT:-8007}
   cat <<EOF
 
 ================================================================================
@@ -97,6 +99,7 @@ banner() {
    dead letters    http://localhost:$t/console/dead-letters   (admins: replay or discard what failed)
    tickets API     http://localhost:$t/api/v1/tickets   (OpenAPI: http://localhost:$t/docs)
    identity API    http://localhost:$i/docs
+   knowledge base  http://localhost:$p/kb   (API: http://localhost:$p/docs)
    telephony       AMI from AMI_HOST/AMI_PORT/AMI_USERNAME/AMI_SECRET when set; CTI webhook per docs/telephony.md
    admin token     $PRIYOM_ADMIN_TOKEN
                    curl -H "Authorization: Bearer \$(cat var/admin-token)" http://localhost:$t/api/v1/tickets
@@ -135,6 +138,9 @@ if waiting:
 EOF
   if [[ " ${running[*]} " == *" identity "* ]]; then
     python scripts/demo_data.py --wait 30 --stop-with "$honcho_pid" || [ $? -ne 130 ] || exit 0
+  fi
+  if [[ " ${running[*]} " == *" portal "* ]]; then
+    python scripts/demo_kb.py --wait 30 --stop-with "$honcho_pid" || [ $? -ne 130 ] || exit 0
   fi
   kill -0 "$honcho_pid" 2>/dev/null && banner
 ) &

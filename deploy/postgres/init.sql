@@ -6,3 +6,4 @@ CREATE DATABASE router OWNER priyom;
 CREATE DATABASE intake_email OWNER priyom;
 CREATE DATABASE intake_messenger OWNER priyom;
 CREATE DATABASE intake_telephony OWNER priyom;
+CREATE DATABASE portal OWNER priyom;

@@ -149,7 +149,7 @@ def test_the_proxy_reaches_the_public_doors() -> None:
     for service, port in upstreams:
         prefix = str(_settings(service).model_config["env_prefix"])
         assert compose["services"][service]["environment"][f"{prefix}PORT"] == port
-    assert {s for s, _ in upstreams} == {"tickets", "intake-web", "intake-messenger", "intake-telephony"}
+    assert {s for s, _ in upstreams} == {"tickets", "intake-web", "intake-messenger", "intake-telephony", "portal"}
 
 
 @pytest.mark.parametrize("service", SERVICES)

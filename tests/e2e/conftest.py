@@ -41,7 +41,7 @@ def mail_sink() -> Iterator[MailSink]:
 @pytest.fixture(scope="session", params=["postgresql", "sqlite"])
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
           mail_sink: MailSink) -> Iterator[Stack]:
-    """All seven services as real processes on a private bus prefix, once per database backend."""
+    """All eight services as real processes on a private bus prefix, once per database backend."""
     backend = request.param
     workdir = tmp_path_factory.mktemp(f"stack-{backend}")
     prefix = f"e2e{uuid.uuid4().hex[:8]}."

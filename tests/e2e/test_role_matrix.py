@@ -39,6 +39,9 @@ PUBLIC = {
     "intake-email": {"GET /health"},
     "intake-messenger": {"GET /health"},  # its webhooks check their secret or signature and are not documented
     "intake-telephony": {"GET /health", "GET /api/v1/ami", "POST /api/v1/cti", "POST /api/v1/cti/{secret_in_path}"},
+    # The knowledge base's public side: what anyone reads is the public articles (a staff token adds more).
+    "portal": {"GET /health", "GET /api/v1/kb/search", "GET /api/v1/kb/suggest", "GET /api/v1/kb/articles/{article_id}",
+               "POST /api/v1/kb/articles/{article_id}/feedback"},
 }
 #: Routes the generic call cannot judge, with the test that does.
 ELSEWHERE = {

@@ -267,3 +267,12 @@ async def test_a_limiter_that_cannot_count_keeps_the_gate_shut(client: httpx.Asy
     assert int(response.headers["retry-after"]) > 0
     assert (await client.get("/health")).json()["checks"]["rate_limits"] is False
     await contacts.assert_empty()
+
+
+@guarded(kb_url="https://help.example/")
+async def test_the_page_may_ask_only_the_configured_knowledge_base(client: httpx.AsyncClient) -> None:
+    """With INTAKE_WEB_KB_URL the page suggests articles from there: its origin joins connect-src, no other."""
+    page = await client.get("/")
+    policy = dict(part.strip().split(" ", 1) for part in page.headers["content-security-policy"].split(";"))
+    assert policy["connect-src"] == "'self' http://tickets.test https://help.example"
+    assert 'data-kb-url="https://help.example"' in page.text

@@ -45,3 +45,23 @@ async def served(app: Any) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def chromium_page() -> AsyncIterator[tuple[Any, list[str]]]:
+    """A new page in headless Chromium, and the errors it reports as they come (console errors and uncaught
+    exceptions; failed loads aside, since no test server serves a favicon). A test asserts the list is empty
+    at its end: a script or style its CSP refused shows up there."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text)
+                    if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            yield page, problems
+        finally:
+            await browser.close()

@@ -27,9 +27,10 @@ SERVICES: dict[str, str] = {
     "intake-telephony": "priyom_intake_telephony",
     "intake-messenger": "priyom_intake_messenger",
     "router": "priyom_router",
+    "portal": "priyom_portal",
 }
 ENV_PREFIX = {name: name.upper().replace("-", "_") + "_" for name in SERVICES}
-MIGRATED = ("identity", "tickets", "router", "intake-email", "intake-messenger", "intake-telephony")
+MIGRATED = ("identity", "tickets", "router", "intake-email", "intake-messenger", "intake-telephony", "portal")
 
 
 @dataclass

@@ -83,7 +83,7 @@ def contacts_router(settings: IntakeWebSettings, publish: Publish, blobs: BlobSt
                     settings.require_consent)
     tickets_url = settings.tickets_public_url.rstrip("/")
     link_secret = settings.public_link_secret
-    headers = page_headers(page, tickets_url, settings.frame_ancestors)
+    headers = page_headers(page, tickets_url, settings.frame_ancestors, settings.kb_url)
 
     def refuse(reason: str, status_code: int, detail: str, retry_after: int | None = None) -> JSONResponse:
         guards.refused.labels(reason).inc()

@@ -12,6 +12,7 @@ def render_page(settings: IntakeWebSettings) -> str:
     """Fill the template's ``{{name}}`` slots (HTML-escaped) once, at start."""
     values = {
         "tickets_url": settings.tickets_public_url.rstrip("/"),
+        "kb_url": settings.kb_url.rstrip("/"),
         "max_message_chars": str(settings.max_message_chars),
         "max_attachments": str(settings.max_attachments),
         "max_attachment_bytes": str(settings.max_attachment_bytes),

@@ -21,6 +21,11 @@ class IntakeWebSettings(ServiceSettings):
         default="http://127.0.0.1:8000",
         description="Tickets' address as a browser reaches it: the form polls the ticket number there",
     )
+    kb_url: str = Field(
+        default="",
+        description="The knowledge base's address as a browser reaches it (the portal, its PORTAL_PUBLIC_URL): "
+                    "while the customer types, the form offers its articles; empty: no suggestions",
+    )
     max_message_chars: int = Field(default=20_000, ge=1, le=100_000,
                                    description="Longest message text accepted, in characters")
     max_attachments: int = Field(default=10, ge=0, le=50, description="Most files in one submission")

@@ -16,32 +16,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
-import snowballstemmer
+from priyom_kit.word_stems import stem
 
 from .morphology import NEGATIONS, lemma
 
 _WORD = re.compile(r"[^\W_]+(?:['’][a-z]+)?", re.UNICODE)
-_CYRILLIC = re.compile(r"[а-я]")
-_LATIN = re.compile(r"[a-z]")
-_RUSSIAN = snowballstemmer.stemmer("russian")
-_ENGLISH = snowballstemmer.stemmer("english")
 
 
 def normalise(text: str) -> str:
     """Lower case with «ё» folded to «е» and the typographic apostrophe made plain."""
     return text.lower().replace("ё", "е").replace("’", "'")
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """The Snowball stem of one normalised word, in the language its letters are written in."""
-    if _CYRILLIC.search(word):
-        return _RUSSIAN.stemWord(word)
-    if _LATIN.search(word):
-        return _ENGLISH.stemWord(word)
-    return word
 
 
 def words(text: str) -> list[str]:

@@ -25,6 +25,7 @@ from priyom_contracts import (
 from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.auth import Authenticator
 from priyom_kit.blobs import open_blob_store
+from priyom_kit.cors import PublicPathCORS
 from priyom_kit.db import Database, Inbox
 from priyom_kit.erasure import serve_erasures
 from priyom_kit.outbox import Relay
@@ -37,7 +38,6 @@ from .agent_card import IdentityCards
 from .agent_socket import AgentSockets
 from .api import PUBLIC_PREFIX, ROUTERS, ApiParts, UploadLimits
 from .api.public_gate import PublicGate
-from .cors import PublicPathCORS
 from .dead_letters import DeadLetterDesk
 from .lifecycle import IllegalTransition
 from .live_feed import LiveFeed

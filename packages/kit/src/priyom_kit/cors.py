@@ -1,8 +1,9 @@
 """CORS for the public routes only.
 
-The web form, served from intake-web's origin, polls ``/api/v1/contacts/{id}/ticket`` from the customer's
-browser. Only that route is opened to those origins: the authenticated routes stay same-origin, so a page
-elsewhere cannot make an agent's browser send its token to them.
+The web form, served from intake-web's origin, polls tickets' ``/api/v1/contacts/{id}/ticket`` and asks the
+portal for knowledge-base articles while the customer types, from the customer's browser. Only the public
+routes are opened to those origins, without credentials and with no header but ``Content-Type``: the
+authenticated routes stay same-origin, so a page elsewhere cannot make an agent's browser send its token.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Priyom portal: the customers' self-service site (the knowledge base, deflection while they type)."""

@@ -1,0 +1,86 @@
+"""The knowledge base's public pages, rendered on the server: search (``/kb``) and articles (``/kb/{id}``).
+
+Pages show the public, published articles only: a browser sends no staff token, and staff read the rest
+through the API. Feedback is a plain form post answered with a redirect back to the article.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from .. import search_index, store
+from ..articles import MAX_QUERY_CHARS, PUBLIC, SearchHit
+from ..page_html import CSP, article_page, not_found_page, search_page
+from ..word_stems import snippet
+from .dependencies import Parts, Session, client_address
+from .kb import public_view
+
+pages_router = APIRouter(tags=["knowledge base pages"], include_in_schema=False)
+
+#: A feedback form's body is one short field; anything longer is not from our page.
+MAX_FORM_BYTES = 256
+_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _html(text: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(text, status_code=status_code, headers=_HEADERS)
+
+
+@pages_router.get("/kb")
+async def search_view(
+    session: Session, parts: Parts, q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)] = ""
+) -> HTMLResponse:
+    if not q.strip():
+        return _html(search_page("", None))
+    rows = await search_index.search(session, search_index.Query(q, PUBLIC, limit=20))
+    hits = [
+        SearchHit(
+            id=row.id, title=row.title, snippet=snippet(row.body_text, q), url=parts.article_url(row.id)
+        )
+        for row in rows
+    ]
+    return _html(search_page(q, hits))
+
+
+@pages_router.get("/kb/{article_id}")
+async def article_view(article_id: int, session: Session, parts: Parts, thanks: int = 0) -> HTMLResponse:
+    try:
+        row = await store.article(session, article_id, PUBLIC)
+    except store.ArticleNotFound:
+        return _html(not_found_page(), status.HTTP_404_NOT_FOUND)
+    return _html(article_page(public_view(row, parts), thanked=bool(thanks)))
+
+
+@pages_router.post("/kb/{article_id}/feedback")
+async def feedback_form(article_id: int, request: Request, session: Session, parts: Parts) -> Response:
+    body = await request.body()
+    answer = (
+        parse_qs(body.decode("utf-8", "replace")).get("helped", [""])[0]
+        if len(body) <= MAX_FORM_BYTES
+        else ""
+    )
+    if answer not in ("yes", "no"):
+        return Response("helped must be yes or no", status.HTTP_400_BAD_REQUEST, media_type="text/plain")
+    if (wait := await parts.feedback_limits.wait_s(client_address(request))) is not None:
+        return Response(
+            "too much feedback from this address",
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(wait)},
+            media_type="text/plain",
+        )
+    try:
+        async with session.begin():
+            await store.article(session, article_id, PUBLIC)
+            await store.count_feedback(session, article_id, answer == "yes")
+    except store.ArticleNotFound:
+        return _html(not_found_page(), status.HTTP_404_NOT_FOUND)
+    parts.metrics.feedback.labels(answer).inc()
+    return RedirectResponse(f"/kb/{article_id}?thanks=1", status.HTTP_303_SEE_OTHER)
