@@ -55,6 +55,12 @@ export TICKETS_IDENTITY_URL=${TICKETS_IDENTITY_URL:-http://127.0.0.1:${IDENTITY_
 # a subject access export gathers the person's tickets and type corrections, with identity's credential.
 export IDENTITY_TICKETS_URL=${IDENTITY_TICKETS_URL:-http://127.0.0.1:${TICKETS_PORT:-8000}}
 export IDENTITY_ROUTER_URL=${IDENTITY_ROUTER_URL:-http://127.0.0.1:${ROUTER_PORT:-8006}}
+# the website chat: a demo site key for intake-messenger's own demo page (/chat/demo), unless sites are set.
+if [ -z "${INTAKE_MESSENGER_CHAT_SITES:-}" ]; then
+  m=${INTAKE_MESSENGER_PORT:-8003}
+  export INTAKE_MESSENGER_CHAT_SITES="{\"demo\": [\"http://localhost:$m\", \"http://127.0.0.1:$m\"]}"
+  export INTAKE_MESSENGER_CHAT_DEMO_SITE=${INTAKE_MESSENGER_CHAT_DEMO_SITE:-demo}
+fi
 
 # The services that exist now: a folder under services/ with its __main__.py and a line in the Procfile.
 declare -A DEFAULT_PORT=([tickets]=8000 [identity]=8001 [intake-web]=8002 [intake-email]=8005
@@ -91,6 +97,7 @@ banner() {
 ================================================================================
  Priyom is running. Ctrl-C stops every service.
    web form        http://localhost:$w/
+   website chat    http://localhost:${INTAKE_MESSENGER_PORT:-8003}/chat/demo   (a demo page with the chat widget)
    agent console   http://localhost:$t/console   (log in with the admin token or an agent's token from var/agent-tokens.json)
    dead letters    http://localhost:$t/console/dead-letters   (admins: replay or discard what failed)
    tickets API     http://localhost:$t/api/v1/tickets   (OpenAPI: http://localhost:$t/docs)

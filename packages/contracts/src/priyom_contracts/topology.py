@@ -111,7 +111,7 @@ class Topology:
             "intake-email.outbound": QueueSpec(f"{p}intake-email.outbound", (binding(OutboundReply, "email"),)),
             "intake-messenger.outbound": QueueSpec(
                 f"{p}intake-messenger.outbound",
-                (binding(OutboundReply, "telegram"), binding(OutboundReply, "webhook")),
+                (binding(OutboundReply, "telegram"), binding(OutboundReply, "webhook"), binding(OutboundReply, "chat")),
             ),
         }
         erasures = (binding(PersonErased), binding(ClientErased))

@@ -15,7 +15,8 @@ class IntakeMessengerSettings(DatabaseSettings):
     the shared names of :class:`~priyom_kit.ServiceSettings`.
 
     Each channel is on when its secret is set: Telegram with ``TELEGRAM_BOT_TOKEN``, the JSON webhook
-    channel with ``INTAKE_MESSENGER_WEBHOOK_SECRET``.
+    channel with ``INTAKE_MESSENGER_WEBHOOK_SECRET``, the website chat with ``INTAKE_MESSENGER_CHAT_SITES``
+    (its site keys are public, bound to the origins allowed to use them).
     """
 
     model_config = SettingsConfigDict(env_prefix="INTAKE_MESSENGER_", extra="ignore")
@@ -74,6 +75,62 @@ class IntakeMessengerSettings(DatabaseSettings):
     webhook_outbound_url: str | None = Field(
         default=None, description="Where the JSON webhook channel POSTs replies (signed the same way)",
     )
+
+    chat_sites: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Website chat: site keys and the page origins each may be used from, JSON {"shop-1": '
+                    '["https://shop.example.ru"]}; checked on every WebSocket handshake. Empty: the chat is off',
+    )
+    chat_demo_site: str | None = Field(
+        default=None, description="A site key of INTAKE_MESSENGER_CHAT_SITES to show on the demo page /chat/demo "
+                                  "(make up sets it); empty: no demo page")
+    chat_max_text: int = Field(default=4000, ge=100, le=100_000,
+                               description="Longest chat message a visitor may send, in characters")
+    chat_max_file_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024,
+                                     description="Largest file a chat visitor may upload (the widget refuses larger)")
+    chat_max_files: int = Field(default=3, ge=0, le=10, description="Files one chat message may carry")
+    chat_rate_per_visitor: str = Field(
+        default="20/minute;300/hour",
+        description="Chat messages one visitor may send (limits' notation, ';' between windows); above: refused "
+                    "with a wait the widget shows")
+    chat_rate_per_ip: str = Field(
+        default="60/minute;1000/hour",
+        description="Chat connections and messages from one address, together (limits' notation)")
+    chat_rate_storage: str = Field(
+        default="memory://",
+        description="Where the chat's rate counters live: memory:// (this process) or redis://host:6379/0 (shared)")
+    chat_max_connections: int = Field(default=5000, ge=1,
+                                      description="Visitor WebSockets one process holds at once; above: refused")
+    chat_history_messages: int = Field(default=100, ge=1, le=1000,
+                                       description="Latest messages a returning visitor is shown")
+    chat_history_retention_days: int = Field(
+        default=90, ge=1, le=3650,
+        description="Days a chat conversation is kept for the visitor after its last message (the ticket keeps "
+                    "its own copy)")
+    chat_agents_online: bool = Field(
+        default=True,
+        description="Whether the widget says agents are online; false: it takes messages for an answer by e-mail "
+                    "(a visitor who left an e-mail is answered there)")
+
+    @field_validator("chat_rate_per_visitor", "chat_rate_per_ip")
+    @classmethod
+    def _limits_parse(cls, value: str) -> str:
+        from limits import parse_many  # refused at start, not at the first message
+
+        parse_many(value)
+        return value
+
+    @field_validator("chat_sites")
+    @classmethod
+    def _sites_are_origins(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key, origins in value.items():
+            if not re.fullmatch(r"[A-Za-z0-9_-]{3,64}", key):
+                raise ValueError(f"chat site key {key!r}: 3-64 characters of A-Z, a-z, 0-9, _ and -")
+            for origin in origins:
+                url = urlsplit(origin)
+                if url.scheme not in ("http", "https") or not url.netloc or url.path.strip("/"):
+                    raise ValueError(f"chat site {key!r}: {origin!r} is not an origin (scheme://host[:port])")
+        return value
 
     @field_validator("telegram_api_base")
     @classmethod
