@@ -72,6 +72,7 @@ async def visit(url: str) -> ClientConnection:
 
 
 async def idle_phase(url: str, count: int, hold_s: float, pid: int) -> dict[str, object]:
+    before = rss_mb(pid)
     started = time.perf_counter()
     sockets: list[ClientConnection] = []
     limit = asyncio.Semaphore(50)
@@ -102,7 +103,9 @@ async def idle_phase(url: str, count: int, hold_s: float, pid: int) -> dict[str,
         "failures": failures,
         "alive_after_hold": sum(answered),
         "hold_s": hold_s,
+        "messenger_rss_mb_before": before,
         "messenger_rss_mb": memory,
+        "rss_kb_per_socket": round((memory - before) * 1024 / max(1, len(sockets)), 1),
     }
 
 

@@ -36,8 +36,12 @@ export PRIYOM_PUBLIC_LINK_SECRET
 if [ -z "${PRIYOM_SERVICE_TOKENS:-}" ]; then
   if [ ! -s var/service-tokens.json ]; then
     (umask 077 && python -c 'import json, secrets; print(json.dumps({s: secrets.token_urlsafe(32)
-      for s in ("identity", "router", "tickets")}))' >var/service-tokens.json)
+      for s in ("identity", "router", "tickets", "intake-messenger")}))' >var/service-tokens.json)
   fi
+  # A file from before the website chat read the router's roster lacks intake-messenger's credential.
+  (umask 077 && python -c 'import json, secrets, sys; t = json.load(open(sys.argv[1]))
+if "intake-messenger" not in t:
+    t["intake-messenger"] = secrets.token_urlsafe(32); json.dump(t, open(sys.argv[1], "w"))' var/service-tokens.json)
   PRIYOM_SERVICE_TOKENS=$(<var/service-tokens.json)
 fi
 export PRIYOM_SERVICE_TOKENS
@@ -61,6 +65,8 @@ if [ -z "${INTAKE_MESSENGER_CHAT_SITES:-}" ]; then
   export INTAKE_MESSENGER_CHAT_SITES="{\"demo\": [\"http://localhost:$m\", \"http://127.0.0.1:$m\"]}"
   export INTAKE_MESSENGER_CHAT_DEMO_SITE=${INTAKE_MESSENGER_CHAT_DEMO_SITE:-demo}
 fi
+# the chat is online while any agent in the router's roster is available, read with its own credential.
+export INTAKE_MESSENGER_CHAT_ROUTER_URL=${INTAKE_MESSENGER_CHAT_ROUTER_URL:-http://127.0.0.1:${ROUTER_PORT:-8006}}
 
 # The services that exist now: a folder under services/ with its __main__.py and a line in the Procfile.
 declare -A DEFAULT_PORT=([tickets]=8000 [identity]=8001 [intake-web]=8002 [intake-email]=8005

@@ -3,7 +3,8 @@ widget in headless Chromium; identity, router, tickets and intake-messenger run 
 broker. The first message becomes a ticket, the agent's answer through the tickets API appears in the widget
 live; then intake-messenger is killed with SIGKILL mid-chat: the visitor's message written meanwhile is
 resent by the widget under the same id after the restart, and the agent's answer sent meanwhile arrives.
-Each lands once: nothing lost, nothing doubled.
+Each lands once: nothing lost, nothing doubled. When no agent in the router's roster is available, the widget
+says so, and the answer to a visitor who left an e-mail goes by e-mail.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatStack]:
     env.update(
         INTAKE_MESSENGER_CHAT_SITES=json.dumps({"shop": [page_url]}),
         INTAKE_MESSENGER_PORT=str(messenger_port),
+        INTAKE_MESSENGER_CHAT_PRESENCE_EVERY_S="1",
     )
     stack = Stack(env=env, workdir=workdir, ports={"intake-messenger": messenger_port})
     page = ThreadingHTTPServer(
@@ -145,6 +147,7 @@ async def test_a_visitor_sees_the_agents_answer_live_and_a_kill_loses_nothing(
             page.on("pageerror", lambda e: problems.append(str(e)))
             await page.goto(chat_stack.page_url + "/")
             await page.click("#launcher")
+            await expect(page.locator("#status")).to_have_text("We are online")  # an English browser
             await page.fill("#name", "Ольга Смирнова")
             await page.fill("#email", f"olga.{uuid.uuid4().hex[:6]}@example.ru")
             await page.check("#consent")
@@ -192,3 +195,71 @@ async def _ticket_of(api: httpx.AsyncClient, tickets: str, contact_id: str) -> d
 
 async def _has_once(detail: Callable[[str], Awaitable[dict[str, Any]]], number: str, body: str) -> bool:
     return [m["body_text"] for m in (await detail(number))["messages"]].count(body) == 1
+
+
+async def test_with_nobody_available_the_widget_says_so_and_the_answer_goes_by_e_mail(
+    chat_stack: ChatStack, amqp_url: str
+) -> None:
+    stack = chat_stack.stack
+    router, tickets = stack.url("router"), stack.url("tickets")
+    email = f"ivan.{uuid.uuid4().hex[:6]}@example.ru"
+    connection = await aio_pika.connect(amqp_url)
+    async with (
+        connection,
+        httpx.AsyncClient(timeout=10, headers=stack.admin_headers) as api,
+        playwright_api.async_playwright() as pw,
+    ):
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(Topology(stack.env["PRIYOM_BUS_PREFIX"]).exchange)
+        taps = {}
+        for key in ("contact.received.v1.chat", "reply.outbound.v1.email"):
+            taps[key] = await channel.declare_queue(exclusive=True, auto_delete=True)
+            await taps[key].bind(exchange, routing_key=key)
+        agents = [a["name"] for a in (await api.get(f"{router}/api/v1/agents")).json() if a["available"]]
+        assert agents, "the default rule book has agents"
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            for name in agents:
+                moved = await api.put(
+                    f"{router}/api/v1/agents/{name}/availability", json={"available": False}
+                )
+                assert moved.status_code == 204, moved.text
+            page = await browser.new_page(locale="ru-RU")  # the widget speaks the browser's language
+            await page.goto(chat_stack.page_url + "/")
+            await page.click("#launcher")
+            await expect(page.locator("#status")).to_contain_text("никого нет на месте")
+            await page.fill("#name", "Иван Петров")
+            await page.fill("#email", email)
+            await page.check("#consent")
+            await page.click("#prechat button[type=submit]")
+            await page.fill("#text", "Как вернуть товар?")
+            await page.click("#send")
+            await expect(page.locator("#log li.visitor[data-state=sent]")).to_have_count(1)
+
+            message = await eventually(
+                lambda: taps["contact.received.v1.chat"].get(no_ack=True, fail=False), "the contact"
+            )
+            contact = ContactReceived.model_validate_json(message.body).contact
+            assert (contact.sender.messenger, contact.sender.email) == (None, email)
+            found = await eventually(lambda: _ticket_of(api, tickets, str(contact.contact_id)), "the ticket")
+            answer = f"Оформите возврат в личном кабинете ({uuid.uuid4().hex[:6]})"
+            sent = await api.post(
+                f"{tickets}/api/v1/tickets/{found['number']}/replies", json={"body": answer}
+            )
+            assert sent.status_code == 202, sent.text
+
+            async def emailed() -> dict[str, Any] | None:
+                while (m := await taps["reply.outbound.v1.email"].get(no_ack=True, fail=False)) is not None:
+                    body = json.loads(m.body)
+                    if body["body"] == answer:
+                        return body
+                return None
+
+            mail = await eventually(emailed, "the answer on its way by e-mail")
+            assert mail["recipient"]["email"] == email
+            await asyncio.sleep(1)
+            assert await page.locator("#log li.agent", has_text=answer).count() == 0
+        finally:
+            for name in agents:
+                await api.put(f"{router}/api/v1/agents/{name}/availability", json={"available": True})
+            await browser.close()

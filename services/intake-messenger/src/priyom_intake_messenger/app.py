@@ -27,6 +27,7 @@ from .chat.guards import ChatLimits, SiteKeys
 from .chat.history import ChatHistory
 from .chat.live import VisitorSockets
 from .chat.pages import chat_pages_router
+from .chat.presence import Presence
 from .chat.socket import chat_socket_router
 from .jsonhook.adapter import JsonWebhookAdapter
 from .jsonhook.api import json_webhook_router
@@ -94,7 +95,16 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
         chat = ChatAdapter(history, VisitorSockets(registry))
         limits = ChatLimits(open_storage(settings.chat_rate_storage), settings.chat_rate_per_visitor,
                             settings.chat_rate_per_ip)
-        routers.append(chat_socket_router(edge_for(chat), chat, settings, sites, limits))
+        roster = None
+        if settings.chat_router_url:
+            roster = HttpClient(base_url=settings.chat_router_url, timeout_s=5.0,
+                                token=settings.chat_router_token or settings.service_tokens.get("intake-messenger"))
+            on_start.append(roster.open)
+            on_stop.append(roster.close)
+        presence = Presence(settings.chat_agents_online, roster, chat.sockets, every_s=settings.chat_presence_every_s)
+        after_start.append(presence.launch)
+        on_stop.append(presence.stop)
+        routers.append(chat_socket_router(edge_for(chat), chat, settings, sites, limits, presence))
         routers.append(chat_pages_router(settings.chat_demo_site))
 
     async def redact(erasure: Erasure) -> dict[str, int]:

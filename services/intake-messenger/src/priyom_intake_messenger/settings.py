@@ -109,8 +109,18 @@ class IntakeMessengerSettings(DatabaseSettings):
                     "its own copy)")
     chat_agents_online: bool = Field(
         default=True,
-        description="Whether the widget says agents are online; false: it takes messages for an answer by e-mail "
-                    "(a visitor who left an e-mail is answered there)")
+        description="Whether the widget says agents are online when no router is set (with one, its roster "
+                    "decides); false: it takes messages for an answer by e-mail (a visitor who left one is answered "
+                    "there)")
+    chat_router_url: str | None = Field(
+        default=None,
+        description="The router's address: the chat is online while any agent in its roster is available "
+                    "(GET /api/v1/agents); empty: INTAKE_MESSENGER_CHAT_AGENTS_ONLINE decides")
+    chat_router_token: SecretStr | None = Field(
+        default=None, description="Bearer token the chat reads the router's roster with; empty: intake-messenger's "
+                                  "own entry in PRIYOM_SERVICE_TOKENS")
+    chat_presence_every_s: float = Field(default=30.0, ge=1,
+                                         description="How often the chat asks the router who is available (seconds)")
 
     @field_validator("chat_rate_per_visitor", "chat_rate_per_ip")
     @classmethod

@@ -51,6 +51,10 @@ class VisitorSockets:
     def connected(self, visitor: str) -> bool:
         return bool(self._sockets.get(visitor))
 
+    async def broadcast(self, frame: dict[str, Any]) -> int:
+        """Send ``frame`` to every socket here; how many took it."""
+        return sum([await self.send(visitor, frame) for visitor in list(self._sockets)])
+
     async def send(self, visitor: str, frame: dict[str, Any]) -> int:
         """Send ``frame`` to every socket of ``visitor`` here; how many took it."""
         text = json.dumps(frame, ensure_ascii=False)

@@ -30,6 +30,7 @@ from .adapter import ChatAdapter
 from .frames import Hello, Message, Ping, Profile, Rating, read_frame
 from .guards import ChatLimits, SiteKeys
 from .history import Line
+from .presence import Presence
 
 log = get_logger("priyom.intake-messenger.chat")
 
@@ -56,6 +57,7 @@ def chat_socket_router(
     settings: IntakeMessengerSettings,
     sites: SiteKeys,
     limits: ChatLimits,
+    presence: Presence,
 ) -> APIRouter:
     router = APIRouter(tags=["website chat"])
     gate = Gate(settings.chat_max_connections)
@@ -91,7 +93,7 @@ def chat_socket_router(
         raw = {
             "visitor": visitor,
             "received_at": now.isoformat(),
-            "offline": not settings.chat_agents_online,
+            "offline": not presence.online,
             "profile": profile.model_dump(mode="json", exclude={"type", "consent"}) if profile else None,
             "frame": frame.model_dump(mode="json"),
         }
@@ -126,7 +128,7 @@ def chat_socket_router(
                 {
                     "type": "welcome",
                     "token": token,
-                    "online": settings.chat_agents_online,
+                    "online": presence.online,
                     "history": [line.as_frame() for line in lines],
                     "limits": {
                         "text": settings.chat_max_text,

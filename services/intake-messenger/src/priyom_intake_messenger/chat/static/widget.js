@@ -172,6 +172,9 @@
       if (node) { line({from: "visitor", id: frame.id}, false); }
     } else if (frame.type === "reply") {
       line(frame, false);
+    } else if (frame.type === "presence") {
+      online = frame.online;
+      status.textContent = online ? T.online : T.offline;
     } else if (frame.type === "refused") {
       refused(frame);
     }
