@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -37,6 +38,13 @@ pytestmark = [pytest.mark.e2e, *needs_chromium(timeout=300)]
 expect.set_options(timeout=45_000)
 
 SERVICES = ("identity", "router", "tickets", "intake-messenger")
+#: How each ticket type is taken to ``closed`` by staff (the lifecycles of the tickets service).
+PATH_TO_CLOSED = {
+    "complaint": [("review", None), ("reject", "reject_no_grounds"), ("close", None)],
+    "service_request": [("accept", None), ("resolve", "fixed"), ("close", None)],
+    "information_request": [("accept", None), ("resolve", "consulted"), ("close", None)],
+    "purchase_interest": [("accept", None), ("resolve", "offer_sent"), ("close", None)],
+}
 
 
 @dataclass
@@ -112,9 +120,11 @@ async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: fl
 
 
 async def test_a_visitor_sees_the_agents_answer_live_and_a_kill_loses_nothing(
-    chat_stack: ChatStack, amqp_url: str
+    chat_stack: ChatStack, amqp_url: str, tmp_path: Path
 ) -> None:
     stack = chat_stack.stack
+    screenshot = tmp_path / "ошибка.png"
+    screenshot.write_bytes(b"\x89PNG\r\n\x1a\n screenshot of the error")
     tickets = stack.url("tickets")
     connection = await aio_pika.connect(amqp_url)
     async with (
@@ -153,10 +163,14 @@ async def test_a_visitor_sees_the_agents_answer_live_and_a_kill_loses_nothing(
             await page.check("#consent")
             await page.click("#prechat button[type=submit]")
             await page.fill("#text", "Не проходит оплата картой на сайте")
+            await page.set_input_files("#file", str(screenshot))
             await page.click("#send")
             await expect(page.locator("#log li.visitor[data-state=sent]")).to_have_count(1)
 
             first = await next_contact()
+            assert [(a.filename, a.size) for a in first.contact.attachments] == [
+                ("ошибка.png", len(screenshot.read_bytes()))
+            ]
             found = await eventually(
                 lambda: _ticket_of(api, tickets, str(first.contact.contact_id)), "the ticket"
             )
@@ -183,6 +197,21 @@ async def test_a_visitor_sees_the_agents_answer_live_and_a_kill_loses_nothing(
                 lambda: _has_once(detail, number, "Теперь пишет «Платёж отклонён»"),
                 "the follow-up on the same ticket, once",
             )
+
+            # The ticket is closed: the closing notice offers the rating, and five stars rate the ticket.
+            for action, decision in PATH_TO_CLOSED[(await detail(number))["type"]]:
+                moved = await api.post(
+                    f"{tickets}/api/v1/tickets/{number}/transitions",
+                    json={"action": action, **({"decision": decision} if decision else {})},
+                )
+                assert moved.status_code == 200, moved.text
+            await page.click("#log .rating button[data-rating='5']")
+
+            async def rated() -> dict[str, Any] | None:
+                return (await detail(number))["satisfaction"]
+
+            rating = await eventually(rated, "the rating on the ticket")
+            assert (rating["rating"], rating["channel"]) == (5, "chat")
             assert problems == []
         finally:
             await browser.close()
