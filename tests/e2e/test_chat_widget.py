@@ -109,6 +109,19 @@ def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatStack]:
         asyncio.run(delete_prefixed(env.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), prefix))
 
 
+async def tap(
+    connection: aio_pika.abc.AbstractConnection, stack: Stack, *keys: str
+) -> dict[str, aio_pika.abc.AbstractQueue]:
+    """An exclusive queue per routing key on the stack's bus: a copy of what is published there from now on."""
+    channel = await connection.channel()
+    exchange = await channel.get_exchange(Topology(stack.env["PRIYOM_BUS_PREFIX"]).exchange)
+    queues = {}
+    for key in keys:
+        queues[key] = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queues[key].bind(exchange, routing_key=key)
+    return queues
+
+
 async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 45) -> Any:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -132,10 +145,7 @@ async def test_a_visitor_sees_the_agents_answer_live_and_a_kill_loses_nothing(
         httpx.AsyncClient(timeout=10, headers=stack.admin_headers) as api,
         playwright_api.async_playwright() as pw,
     ):
-        channel = await connection.channel()
-        exchange = await channel.get_exchange(Topology(stack.env["PRIYOM_BUS_PREFIX"]).exchange)
-        chat_contacts = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await chat_contacts.bind(exchange, routing_key="contact.received.v1.chat")
+        chat_contacts = (await tap(connection, stack, "contact.received.v1.chat"))["contact.received.v1.chat"]
 
         async def next_contact() -> ContactReceived:
             message = await eventually(lambda: chat_contacts.get(no_ack=True, fail=False), "a chat contact")
@@ -238,12 +248,7 @@ async def test_with_nobody_available_the_widget_says_so_and_the_answer_goes_by_e
         httpx.AsyncClient(timeout=10, headers=stack.admin_headers) as api,
         playwright_api.async_playwright() as pw,
     ):
-        channel = await connection.channel()
-        exchange = await channel.get_exchange(Topology(stack.env["PRIYOM_BUS_PREFIX"]).exchange)
-        taps = {}
-        for key in ("contact.received.v1.chat", "reply.outbound.v1.email"):
-            taps[key] = await channel.declare_queue(exclusive=True, auto_delete=True)
-            await taps[key].bind(exchange, routing_key=key)
+        taps = await tap(connection, stack, "contact.received.v1.chat", "reply.outbound.v1.email")
         agents = [a["name"] for a in (await api.get(f"{router}/api/v1/agents")).json() if a["available"]]
         assert agents, "the default rule book has agents"
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

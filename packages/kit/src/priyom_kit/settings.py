@@ -48,6 +48,18 @@ Secret = Annotated[SecretStr | None, BeforeValidator(_empty_is_unset), AfterVali
 Credential = Annotated[SecretStr | None, BeforeValidator(_empty_is_unset)]
 
 
+def _windows_parse(value: str) -> str:
+    from limits import parse_many  # imported here: most services' settings never need it
+
+    parse_many(value)  # raises ValueError: refused at start, not at the first request counted
+    return value
+
+
+#: Rate-limit windows in the ``limits`` notation, ``;`` between them ("20/minute;200/hour"), checked at start
+#: (:mod:`priyom_kit.rate_windows` counts them).
+RateWindows = Annotated[str, AfterValidator(_windows_parse)]
+
+
 def _service_tokens(value: object) -> object:
     """The environment's JSON object; empty (``PRIYOM_SERVICE_TOKENS=``) is none."""
     if isinstance(value, str):

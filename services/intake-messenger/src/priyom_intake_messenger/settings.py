@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from priyom_kit.settings import Credential, DatabaseSettings, Secret, database_url_field
+from priyom_kit.settings import Credential, DatabaseSettings, RateWindows, Secret, database_url_field
 
 
 class IntakeMessengerSettings(DatabaseSettings):
@@ -89,11 +89,11 @@ class IntakeMessengerSettings(DatabaseSettings):
     chat_max_file_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024,
                                      description="Largest file a chat visitor may upload (the widget refuses larger)")
     chat_max_files: int = Field(default=3, ge=0, le=10, description="Files one chat message may carry")
-    chat_rate_per_visitor: str = Field(
+    chat_rate_per_visitor: RateWindows = Field(
         default="20/minute;300/hour",
         description="Chat messages one visitor may send (limits' notation, ';' between windows); above: refused "
                     "with a wait the widget shows")
-    chat_rate_per_ip: str = Field(
+    chat_rate_per_ip: RateWindows = Field(
         default="60/minute;1000/hour",
         description="Chat connections and messages from one address, together (limits' notation)")
     chat_rate_storage: str = Field(
@@ -121,14 +121,6 @@ class IntakeMessengerSettings(DatabaseSettings):
                                   "own entry in PRIYOM_SERVICE_TOKENS")
     chat_presence_every_s: float = Field(default=30.0, ge=1,
                                          description="How often the chat asks the router who is available (seconds)")
-
-    @field_validator("chat_rate_per_visitor", "chat_rate_per_ip")
-    @classmethod
-    def _limits_parse(cls, value: str) -> str:
-        from limits import parse_many  # refused at start, not at the first message
-
-        parse_many(value)
-        return value
 
     @field_validator("chat_sites")
     @classmethod

@@ -9,6 +9,7 @@ The files are small and framework-free; any page may load them, the socket's ori
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from importlib.resources import files
 
 from fastapi import APIRouter
@@ -21,24 +22,16 @@ CACHE = "public, max-age=300"
 
 def chat_pages_router(demo_site: str | None) -> APIRouter:
     router = APIRouter(tags=["website chat"])
-    script = (STATIC / "widget.js").read_bytes()
-    style = (STATIC / "widget.css").read_bytes()
+    script = _static("widget.js", "text/javascript; charset=utf-8")
+    style = _static("widget.css", "text/css; charset=utf-8")
 
     @router.get("/chat/widget.js", summary="The chat widget, for a <script data-site-key> tag")
     async def widget_js() -> Response:
-        return Response(
-            script,
-            media_type="text/javascript; charset=utf-8",
-            headers={"Cache-Control": CACHE, "Access-Control-Allow-Origin": "*"},
-        )
+        return script()
 
     @router.get("/chat/widget.css", summary="The chat widget's style (loaded by widget.js)")
     async def widget_css() -> Response:
-        return Response(
-            style,
-            media_type="text/css; charset=utf-8",
-            headers={"Cache-Control": CACHE, "Access-Control-Allow-Origin": "*"},
-        )
+        return style()
 
     if demo_site is not None:
 
@@ -50,6 +43,13 @@ def chat_pages_router(demo_site: str | None) -> APIRouter:
             return HTMLResponse(page, headers={"Content-Security-Policy": csp})
 
     return router
+
+
+def _static(name: str, media_type: str) -> Callable[[], Response]:
+    """One of the widget's files, read once and answered to any page (the socket's origin check guards)."""
+    body = (STATIC / name).read_bytes()
+    headers = {"Cache-Control": CACHE, "Access-Control-Allow-Origin": "*"}
+    return lambda: Response(body, media_type=media_type, headers=headers)
 
 
 DEMO = """<!doctype html>
