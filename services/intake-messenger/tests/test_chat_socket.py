@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from priyom_contracts import (
+    AttachmentRef,
     ContactReceived,
     DeliveryReported,
     DeliveryStatus,
@@ -27,6 +28,7 @@ from priyom_intake_messenger.app import build
 from priyom_intake_messenger.settings import IntakeMessengerSettings
 from priyom_kit import build_app
 from priyom_kit.adapters.testing import QueueReader
+from priyom_kit.blobs import FileBlobStore
 from priyom_testing.browser import served
 
 from .conftest import migrated_sqlite, publish
@@ -136,8 +138,12 @@ async def test_messages_become_contacts_on_one_thread_and_a_resend_is_the_same_c
 
 
 async def test_a_reply_reaches_the_visitor_live_and_waits_for_them_when_they_return(
-    chat: Chat, bus_queues: Queues, amqp_url: str, cleanup_bus: str
+    chat: Chat, bus_queues: Queues, amqp_url: str, cleanup_bus: str, tmp_path: Path
 ) -> None:
+    invoice = b"%PDF-1.4 invoice"
+    key = await FileBlobStore(tmp_path / "blobs").put(
+        invoice
+    )  # the service's blob store, as tickets stored it
     contacts, deliveries = await bus_queues("identity.contacts"), await bus_queues("tickets.deliveries")
     async with chat.visitor() as (socket, welcome):
         await socket.send_json(PROFILE)
@@ -157,6 +163,7 @@ async def test_a_reply_reaches_the_visitor_live_and_waits_for_them_when_they_ret
                 ticket_number="2026-000321",
                 reply_id=reply_id,
                 body="Курьер будет завтра с 10 до 14",
+                attachments=[AttachmentRef(blob_key=key, filename="счёт.pdf", size=len(invoice))],
                 recipient=Recipient(
                     messenger=MessengerId(channel="chat", user_id=visitor),
                     external_thread_id=f"chat:{visitor}",
@@ -172,6 +179,18 @@ async def test_a_reply_reaches_the_visitor_live_and_waits_for_them_when_they_ret
         "2026-000321",
     )
     assert (report.status, report.external_message_id) == (DeliveryStatus.DELIVERED, f"chat:{reply_id}")
+    # The answer's file, by the answer's id: a download of unknown type, never rendered here.
+    assert live["files"] == ["счёт.pdf"]
+    async with httpx.AsyncClient(base_url=chat.url) as http:
+        download = await http.get(f"/chat/files/{reply_id}/0")
+        missing = [
+            (await http.get(path)).status_code
+            for path in (f"/chat/files/{reply_id}/1", f"/chat/files/{uuid.uuid4()}/0")
+        ]
+    assert (download.status_code, download.content) == (200, invoice)
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert missing == [404, 404]
 
     # The next page load: the same visitor by the token, the conversation so far, and a new token.
     async with chat.visitor(welcome["token"]) as (_, again):

@@ -71,7 +71,7 @@ async def test_the_sweep_forgets_only_records_past_the_retention(database_url: s
                  "seen_at": at} for v, at in (("a" * 32, long_ago), ("b" * 32, now))])
             await session.execute(insert(chat_messages), [
                 {"visitor_id": v, "direction": "in", "message_id": "m-00000001", "body": "…", "files": [],
-                 "ticket_number": None, "survey": False, "created_at": at}
+                 "ticket_number": None, "survey": False, "created_at": at, "blobs": []}
                 for v, at in (("a" * 32, long_ago), ("b" * 32, now))])
             await session.commit()
 

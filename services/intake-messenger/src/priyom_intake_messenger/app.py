@@ -23,6 +23,7 @@ from priyom_kit.retention import RetentionSweep
 from priyom_kit.service import Hook
 
 from .chat.adapter import ChatAdapter
+from .chat.files import chat_files_router
 from .chat.guards import ChatLimits, SiteKeys
 from .chat.history import ChatHistory
 from .chat.live import VisitorSockets
@@ -106,6 +107,7 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
         on_stop.append(presence.stop)
         routers.append(chat_socket_router(edge_for(chat), chat, settings, sites, limits, presence))
         routers.append(chat_pages_router(settings.chat_demo_site))
+        routers.append(chat_files_router(history, blobs))
 
     async def redact(erasure: Erasure) -> dict[str, int]:
         return {"intake-messenger.delivery_journal": await journal.redact_tickets(erasure.ticket_numbers),

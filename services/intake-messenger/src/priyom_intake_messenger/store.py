@@ -48,7 +48,8 @@ chat_visitors = Table(
 )
 
 #: The conversation: what the visitor sent (``in``, under the widget's own message id) and what reached them
-#: (``out``, under the reply id).
+#: (``out``, under the reply id). ``files`` are the names shown; ``blobs`` the blob keys of an answer's files,
+#: in the same order, which the visitor downloads by the reply's id (``chat/files.py``).
 chat_messages = Table(
     "chat_messages",
     metadata,
@@ -57,6 +58,7 @@ chat_messages = Table(
     Column("message_id", String(64), primary_key=True),
     Column("body", Text, nullable=False),
     Column("files", JSON, nullable=False),
+    Column("blobs", JSON, nullable=False),
     Column("ticket_number", String(20), nullable=True),
     Column("survey", Boolean, nullable=False),
     Column("created_at", db.UtcDateTimeColumn, nullable=False),

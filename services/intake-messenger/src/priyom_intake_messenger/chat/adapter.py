@@ -108,6 +108,7 @@ class ChatAdapter(ChannelAdapter):
             message_id=str(reply.reply_id),
             body=reply.body,
             files=[a.filename for a in reply.attachments],
+            blobs=[a.blob_key for a in reply.attachments],
             ticket_number=reply.ticket_number,
             survey=reply.survey,
             created_at=reply.occurred_at,

@@ -43,6 +43,8 @@ class Line:
     files: list[str] = field(default_factory=list)
     ticket_number: str | None = None
     survey: bool = False
+    #: The blob keys of an answer's files, by the index of ``files`` (the visitor's own files are not kept).
+    blobs: list[str] = field(default_factory=list)
 
     def as_frame(self) -> dict[str, Any]:
         """The line as the widget shows it."""
@@ -154,6 +156,20 @@ class ChatHistory:
                 .all()
             )
         return [Line(**{k: v for k, v in row.items() if k != "visitor_id"}) for row in reversed(rows)]
+
+    async def answer_file(self, reply_id: str, index: int) -> tuple[str, str] | None:
+        """The name and blob key of file ``index`` of the answer ``reply_id``, while its conversation is kept."""
+        async with self._sessions()() as session:
+            row = (
+                await session.execute(
+                    select(chat_messages.c.files, chat_messages.c.blobs).where(
+                        chat_messages.c.direction == "out", chat_messages.c.message_id == reply_id
+                    )
+                )
+            ).first()
+        if row is None or not 0 <= index < min(len(row.files), len(row.blobs)):
+            return None
+        return row.files[index], row.blobs[index]
 
     async def erase_tickets(self, numbers: Sequence[str]) -> int:
         """An erasure request: the whole conversation of every visitor answered on these tickets goes (the

@@ -106,7 +106,14 @@
       node = el("li", {"class": item.from === "visitor" ? "visitor" : "agent"});
       node.appendChild(el("span", {"class": "who"}, item.from === "visitor" ? T.you : T.agent));
       node.appendChild(el("p", {"class": "text"}, item.text || ""));
-      (item.files || []).forEach(function (f) { node.appendChild(el("p", {"class": "file"}, "📎 " + f)); });
+      (item.files || []).forEach(function (f, i) {
+        var file = el("p", {"class": "file"}, item.from === "visitor" ? "📎 " + f : "");
+        if (item.from !== "visitor") {  // an agent's file: a download by the answer's id
+          file.appendChild(el("a", {href: new URL("/chat/files/" + item.id + "/" + i, base).href, download: f},
+            "📎 " + f));
+        }
+        node.appendChild(file);
+      });
       node.appendChild(el("small", {"class": "state"}));
       shown[item.from + ":" + item.id] = node;
       log.appendChild(node);

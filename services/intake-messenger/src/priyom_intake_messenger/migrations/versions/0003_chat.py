@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(64), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("files", sa.JSON(), nullable=False),
+        sa.Column("blobs", sa.JSON(), nullable=False),
         sa.Column("ticket_number", sa.String(20), nullable=True),
         sa.Column("survey", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
