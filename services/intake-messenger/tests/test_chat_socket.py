@@ -278,3 +278,62 @@ async def test_the_widget_and_the_demo_page_are_served(chat: Chat) -> None:
     assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
     assert '<script src="/chat/widget.js" data-site-key="shop" defer></script>' in demo.text
     assert "script-src 'self'" in demo.headers["content-security-policy"]
+
+
+async def test_answers_delivered_by_another_process_are_shown_live(
+    cleanup_bus: str, amqp_url: str, tmp_path: Path, bus_queues: Queues
+) -> None:
+    """Two processes on one bus and one database: the visitor is connected to the first, the answers are
+    delivered by whichever process takes them from the outbound queue, and every one is shown live."""
+    first = await start_chat(cleanup_bus, amqp_url, tmp_path)
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'intake-messenger.db'}"
+    second = served(
+        build_app(
+            build(
+                IntakeMessengerSettings(
+                    AMQP_URL=amqp_url,
+                    PRIYOM_BUS_PREFIX=cleanup_bus,
+                    PRIYOM_BLOB_DIR=tmp_path / "blobs",
+                    database_url=database_url,
+                    chat_sites={"shop": [ORIGIN]},
+                )
+            )
+        )
+    )
+    async with first as url, second as other_url, aiohttp.ClientSession() as http:
+        contacts = await bus_queues("identity.contacts")
+        async with Chat(url, http).visitor() as (socket, _):
+            assert (await say(socket, message("Где мой заказ?")))["type"] == "ack"
+            event, _ = await contacts.next(ContactReceived)
+            assert event.contact.sender.messenger is not None
+            visitor = event.contact.sender.messenger.user_id
+            replies = [uuid.uuid4() for _ in range(6)]
+            for reply_id in replies:
+                await publish(
+                    amqp_url,
+                    cleanup_bus,
+                    OutboundReply(
+                        correlation_id=event.contact.contact_id,
+                        channel="chat",
+                        idempotency_key=str(reply_id),
+                        ticket_number="2026-000322",
+                        reply_id=reply_id,
+                        body=f"Ответ {reply_id}",
+                        recipient=Recipient(messenger=MessengerId(channel="chat", user_id=visitor)),
+                    ),
+                )
+            shown: set[str] = set()
+            while shown != {str(r) for r in replies}:
+                frame = await socket.receive_json(timeout=10)
+                assert frame["type"] == "reply"
+                shown.add(frame["id"])
+        async with httpx.AsyncClient(base_url=other_url) as other:
+            metrics = (await other.get("/metrics")).text
+    delivered_there = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("priyom_channel_replies_total{") and 'status="delivered"' in line
+    ]
+    assert delivered_there and float(delivered_there[0].rsplit(" ", 1)[1]) > 0, (
+        "the other process delivered some"
+    )

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactReceived, Erasure
+from priyom_contracts import ContactReceived, Erasure, OutboundReply
 from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.adapters import ChannelEdge, SqlDeliveryJournal, serve_outbound
 from priyom_kit.blobs import open_blob_store
@@ -108,6 +108,10 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
         routers.append(chat_socket_router(edge_for(chat), chat, settings, sites, limits, presence))
         routers.append(chat_pages_router(settings.chat_demo_site))
         routers.append(chat_files_router(history, blobs))
+
+        @bus.fanout_consumer("intake-messenger.chat-replies")
+        async def show_chat_reply(reply: OutboundReply) -> None:
+            await chat.show(reply)
 
     async def redact(erasure: Erasure) -> dict[str, int]:
         return {"intake-messenger.delivery_journal": await journal.redact_tickets(erasure.ticket_numbers),

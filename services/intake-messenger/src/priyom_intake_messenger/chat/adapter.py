@@ -103,20 +103,34 @@ class ChatAdapter(ChannelAdapter):
             raise DeliveryError("the recipient has no chat visitor", permanent=True)
         if not await self.history.known(visitor):
             raise DeliveryError("no such chat visitor (expired or erased)", permanent=True)
-        line = Line(
-            direction="out",
-            message_id=str(reply.reply_id),
-            body=reply.body,
-            files=[a.filename for a in reply.attachments],
-            blobs=[a.blob_key for a in reply.attachments],
-            ticket_number=reply.ticket_number,
-            survey=reply.survey,
-            created_at=reply.occurred_at,
-        )
+        line = _line_of(reply)
         await self.history.add(visitor, line)
-        # Live to the sockets this process holds; a visitor who is away reads it from the history on return.
+        # Live to the sockets this process holds (the other processes' get it from :meth:`show`); a visitor
+        # who is away reads it from the conversation on return.
         await self.sockets.send(visitor, {"type": "reply", **line.as_frame()})
         return Delivered(f"chat:{reply.reply_id}")
+
+    async def show(self, reply: OutboundReply) -> int:
+        """Show an answer on the visitor's sockets this process holds (the per-process fan-out of every chat
+        answer: the process that delivers it may not be the one the visitor is connected to); how many took
+        it. The widget shows an answer once, whichever copy comes first."""
+        visitor = visitor_of(reply.recipient)
+        if visitor is None or not self.sockets.connected(visitor):
+            return 0
+        return await self.sockets.send(visitor, {"type": "reply", **_line_of(reply).as_frame()})
+
+
+def _line_of(reply: OutboundReply) -> Line:
+    return Line(
+        direction="out",
+        message_id=str(reply.reply_id),
+        body=reply.body,
+        files=[a.filename for a in reply.attachments],
+        blobs=[a.blob_key for a in reply.attachments],
+        ticket_number=reply.ticket_number,
+        survey=reply.survey,
+        created_at=reply.occurred_at,
+    )
 
 
 def _decoded_size(data: str) -> int | None:

@@ -1,8 +1,8 @@
 """The visitors' sockets this process holds, for replies delivered live.
 
-One process sees only its own sockets: a reply delivered by another process of the service reaches a visitor
-connected here when they next connect (from the history), not live. Run one process for the chat, or put the
-sockets behind a proxy that sends each visitor to the same process.
+One process sees only its own sockets; every chat answer also reaches every process through the per-process
+fan-out ``intake-messenger.chat-replies`` (:meth:`.adapter.ChatAdapter.show`), so a visitor connected to any
+process sees it live, whichever process delivered it.
 """
 
 from __future__ import annotations
