@@ -4,7 +4,8 @@ broker. The first message becomes a ticket, the agent's answer through the ticke
 live; then intake-messenger is killed with SIGKILL mid-chat: the visitor's message written meanwhile is
 resent by the widget under the same id after the restart, and the agent's answer sent meanwhile arrives.
 Each lands once: nothing lost, nothing doubled. When no agent in the router's roster is available, the widget
-says so, and the answer to a visitor who left an e-mail goes by e-mail.
+says so, and the answer to a visitor who left an e-mail goes by e-mail. The demo page ``make up`` links runs
+the widget under its strict Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatStack]:
         database_urls=database_urls("sqlite", workdir, lambda: ""),
     )
     env.update(
-        INTAKE_MESSENGER_CHAT_SITES=json.dumps({"shop": [page_url]}),
+        INTAKE_MESSENGER_CHAT_SITES=json.dumps(
+            {"shop": [page_url], "demo": [f"http://127.0.0.1:{messenger_port}"]}
+        ),
+        INTAKE_MESSENGER_CHAT_DEMO_SITE="demo",
         INTAKE_MESSENGER_PORT=str(messenger_port),
         INTAKE_MESSENGER_CHAT_PRESENCE_EVERY_S="1",
     )
@@ -296,4 +300,30 @@ async def test_with_nobody_available_the_widget_says_so_and_the_answer_goes_by_e
         finally:
             for name in agents:
                 await api.put(f"{router}/api/v1/agents/{name}/availability", json={"available": True})
+            await browser.close()
+
+
+async def test_the_demo_page_runs_the_widget_under_its_content_security_policy(chat_stack: ChatStack) -> None:
+    """The page ``make up`` links: script, style and socket all from the service's own origin, nothing inline."""
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(locale="ru-RU")
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            await page.goto(chat_stack.stack.url("intake-messenger") + "/chat/demo")
+            await page.click("#launcher")
+            await expect(page.locator("#status")).to_have_text("Мы на связи")
+            await page.fill("#phone", "+7 916 000-00-00")
+            await page.check("#consent")
+            await page.click("#prechat button[type=submit]")
+            await page.fill("#text", "Проверка демонстрационной страницы")
+            await page.press("#text", "Enter")
+            await expect(page.locator("#log li.visitor[data-state=sent]")).to_have_count(1)
+            panel = await page.locator("#panel").bounding_box()
+            assert panel is not None and panel["width"] > 0
+            # Failed loads are expected (no favicon); a refused script, style or socket is not.
+            assert [p for p in problems if not p.startswith("Failed to load resource")] == []
+        finally:
             await browser.close()
