@@ -60,8 +60,10 @@ def _windows_parse(value: str) -> str:
 RateWindows = Annotated[str, AfterValidator(_windows_parse)]
 
 
-def _service_tokens(value: object) -> object:
-    """The environment's JSON object; empty (``PRIYOM_SERVICE_TOKENS=``) is none."""
+def json_object(value: object) -> object:
+    """An environment variable's JSON object; empty (``PRIYOM_SERVICE_TOKENS=``) is an empty one. Used as
+    ``Annotated[dict[…], NoDecode, BeforeValidator(json_object)]``, since pydantic-settings refuses an empty
+    string where it expects JSON."""
     if isinstance(value, str):
         return json.loads(value) if value.strip() else {}
     return value
@@ -74,7 +76,7 @@ def _each_long_enough(value: dict[str, SecretStr]) -> dict[str, SecretStr]:
 
 
 #: ``PRIYOM_SERVICE_TOKENS``: each calling service's own credential, by service name.
-ServiceTokens = Annotated[dict[str, SecretStr], NoDecode, BeforeValidator(_service_tokens),
+ServiceTokens = Annotated[dict[str, SecretStr], NoDecode, BeforeValidator(json_object),
                           AfterValidator(_each_long_enough)]
 
 

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
-from priyom_kit.settings import Credential, DatabaseSettings, RateWindows, Secret, database_url_field
+from priyom_kit.settings import (
+    Credential,
+    DatabaseSettings,
+    RateWindows,
+    Secret,
+    database_url_field,
+    json_object,
+)
 
 
 class IntakeMessengerSettings(DatabaseSettings):
@@ -76,7 +83,7 @@ class IntakeMessengerSettings(DatabaseSettings):
         default=None, description="Where the JSON webhook channel POSTs replies (signed the same way)",
     )
 
-    chat_sites: dict[str, list[str]] = Field(
+    chat_sites: Annotated[dict[str, list[str]], NoDecode, BeforeValidator(json_object)] = Field(
         default_factory=dict,
         description='Website chat: site keys and the page origins each may be used from, JSON {"shop-1": '
                     '["https://shop.example.ru"]}; checked on every WebSocket handshake. Empty: the chat is off',
