@@ -29,7 +29,7 @@ EXTRAS_kit := [s3,pytest]
 EXTRAS_router := [training]
 EDITABLE := $(foreach p,$(PACKAGES),-e '$(p)$(EXTRAS_$(notdir $(p)))')
 
-.PHONY: help install up test check-deploy bench bench-email bench-popup chaos docs train-router clean distclean FORCE
+.PHONY: help install up test check-deploy bench bench-email bench-popup bench-chat chaos docs train-router clean distclean FORCE
 
 help:
 	@echo "make up         install, start RabbitMQ if needed, migrate, run every service under honcho"
@@ -38,6 +38,7 @@ help:
 	@echo "make bench      end-to-end benchmark, bench/e2e.py (BENCH_ARGS=...)"
 	@echo "make bench-email  e-mail throughput, IMAP and SMTP to stored ticket, bench/email.py (BENCH_ARGS=...)"
 	@echo "make bench-popup  caller pop-up latency, AMI event to agent WebSocket, bench/popup.py (BENCH_ARGS=...)"
+	@echo "make bench-chat   idle website-chat sockets held, visitor message to ticket latency, bench/chat.py"
 	@echo "make chaos      every channel at once while services are killed and the broker restarts, bench/chaos.py"
 	@echo "make docs       regenerate docs/asyncapi.json and docs/schemas/"
 	@echo "make train-router  train the router's classifier, print held-out accuracy, precision and recall"
@@ -94,6 +95,10 @@ bench-email: install
 bench-popup: install
 	@scripts/ensure-services.sh rabbitmq postgres
 	$(BIN)/python bench/popup.py $(BENCH_ARGS)
+
+bench-chat: install
+	@scripts/ensure-services.sh rabbitmq
+	$(BIN)/python bench/chat.py $(BENCH_ARGS)
 
 # The chaos run (bench/chaos.py) on PostgreSQL. By default it starts a private RabbitMQ node
 # (scripts/chaos-broker.sh, port 5673) and restarts only that one, never a broker others share;

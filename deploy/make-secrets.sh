@@ -30,7 +30,7 @@ for db in tickets identity router intake_email intake_messenger intake_telephony
 done
 write admin_token "$(random)"
 # Each service's own credential for calling the others (the service role only, never the admin token).
-write service_tokens "{\"identity\": \"$(random)\", \"router\": \"$(random)\", \"tickets\": \"$(random)\"}"
+write service_tokens "{\"identity\": \"$(random)\", \"router\": \"$(random)\", \"tickets\": \"$(random)\", \"intake-messenger\": \"$(random)\"}"
 write intake_web_challenge_key "$(random)"
 # The key of the customers' status links, shared by intake-web (which signs them) and tickets (which opens them).
 write public_link_secret "$(random)"

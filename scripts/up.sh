@@ -36,8 +36,12 @@ export PRIYOM_PUBLIC_LINK_SECRET
 if [ -z "${PRIYOM_SERVICE_TOKENS:-}" ]; then
   if [ ! -s var/service-tokens.json ]; then
     (umask 077 && python -c 'import json, secrets; print(json.dumps({s: secrets.token_urlsafe(32)
-      for s in ("identity", "router", "tickets")}))' >var/service-tokens.json)
+      for s in ("identity", "router", "tickets", "intake-messenger")}))' >var/service-tokens.json)
   fi
+  # A file from before the website chat read the router's roster lacks intake-messenger's credential.
+  (umask 077 && python -c 'import json, secrets, sys; t = json.load(open(sys.argv[1]))
+if "intake-messenger" not in t:
+    t["intake-messenger"] = secrets.token_urlsafe(32); json.dump(t, open(sys.argv[1], "w"))' var/service-tokens.json)
   PRIYOM_SERVICE_TOKENS=$(<var/service-tokens.json)
 fi
 export PRIYOM_SERVICE_TOKENS
@@ -59,6 +63,14 @@ export TICKETS_TELEPHONY_URL=${TICKETS_TELEPHONY_URL:-http://127.0.0.1:${INTAKE_
 # a subject access export gathers the person's tickets and type corrections, with identity's credential.
 export IDENTITY_TICKETS_URL=${IDENTITY_TICKETS_URL:-http://127.0.0.1:${TICKETS_PORT:-8000}}
 export IDENTITY_ROUTER_URL=${IDENTITY_ROUTER_URL:-http://127.0.0.1:${ROUTER_PORT:-8006}}
+# the website chat: a demo site key for intake-messenger's own demo page (/chat/demo), unless sites are set.
+if [ -z "${INTAKE_MESSENGER_CHAT_SITES:-}" ]; then
+  m=${INTAKE_MESSENGER_PORT:-8003}
+  export INTAKE_MESSENGER_CHAT_SITES="{\"demo\": [\"http://localhost:$m\", \"http://127.0.0.1:$m\"]}"
+  export INTAKE_MESSENGER_CHAT_DEMO_SITE=${INTAKE_MESSENGER_CHAT_DEMO_SITE:-demo}
+fi
+# the chat is online while any agent in the router's roster is available, read with its own credential.
+export INTAKE_MESSENGER_CHAT_ROUTER_URL=${INTAKE_MESSENGER_CHAT_ROUTER_URL:-http://127.0.0.1:${ROUTER_PORT:-8006}}
 
 # The services that exist now: a folder under services/ with its __main__.py and a line in the Procfile.
 declare -A DEFAULT_PORT=([tickets]=8000 [identity]=8001 [intake-web]=8002 [intake-email]=8005
@@ -95,6 +107,7 @@ banner() {
 ================================================================================
  Priyom is running. Ctrl-C stops every service.
    web form        http://localhost:$w/
+   website chat    http://localhost:${INTAKE_MESSENGER_PORT:-8003}/chat/demo   (a demo page with the chat widget)
    agent console   http://localhost:$t/console   (log in with the admin token or an agent's token from var/agent-tokens.json)
    dead letters    http://localhost:$t/console/dead-letters   (admins: replay or discard what failed)
    tickets API     http://localhost:$t/api/v1/tickets   (OpenAPI: http://localhost:$t/docs)

@@ -9,7 +9,8 @@ import pytest
 
 from priyom_intake_web.challenge import ProofOfWork, solve
 from priyom_intake_web.origins import OriginPolicy
-from priyom_intake_web.rate_limits import SubmissionLimits, identifier_keys, open_storage
+from priyom_intake_web.rate_limits import SubmissionLimits, identifier_keys
+from priyom_kit.rate_windows import open_storage
 
 REDIS = "redis://127.0.0.1:6379/0"
 

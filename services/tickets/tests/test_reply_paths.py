@@ -57,6 +57,18 @@ def test_only_a_phone_means_a_call_back_and_nothing_means_none() -> None:
     assert choose("email", {"email": message()}, None, deliverable=DELIVERS, fallback=ORDER) is None
 
 
+def test_a_chat_visitor_is_answered_in_the_chat_unless_they_left_a_message_for_an_e_mail_answer() -> None:
+    chats = DELIVERS | {"chat"}
+    visitor = {"channel": "chat", "user_id": "9f2c41d07a3b4e5f8a6b7c8d9e0f1a2b"}
+    live = choose("chat", {"chat": message(messenger=visitor, email="olga@example.ru")}, None,
+                  deliverable=chats, fallback=ORDER)
+    assert live is not None and live.channel == "chat"
+    assert live.recipient.messenger is not None and live.recipient.messenger.user_id == visitor["user_id"]
+    # Left while no agent was online: the widget's contact carries the e-mail and no chat id.
+    away = choose("chat", {"chat": message(email="olga@example.ru")}, None, deliverable=chats, fallback=ORDER)
+    assert away is not None and (away.channel, away.recipient.email) == ("email", "olga@example.ru")
+
+
 # -- addresses identity flagged undeliverable (card_reach.py) ----------------------------------------------
 
 DEAD = CardReach(undeliverable={"ivan@example.ru": "550 mailbox unavailable"}, emails=("ivan.work@example.ru",),

@@ -44,7 +44,7 @@ from .erasure import (
     identifier_digest,
 )
 from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
-from .staff import Me, StaffExtension, StaffRole
+from .staff import AgentAvailability, Me, StaffExtension, StaffRole
 from .tickets import TicketAssigned, TicketCreated, TicketStatus, TicketStatusChanged, TicketTypeCorrected
 from .topology import EVENT_TYPES, FanoutSpec, QueueSpec, Topology, binding, journal_bindings
 
@@ -54,6 +54,7 @@ __all__ = [
     "EVENT_TYPES",
     "MAX_CHANGED_CARDS",
     "MAX_ERASED_REFERENCES",
+    "AgentAvailability",
     "AttachmentRef",
     "AuthVerdict",
     "AutomatedKind",

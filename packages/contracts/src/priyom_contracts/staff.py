@@ -2,7 +2,8 @@
 
 Tickets answers with :class:`Me`; a service that accepts staff tokens (intake-telephony's click-to-call) asks
 tickets with the caller's own token and reads the same model, so a revoked token stops working at once.
-Services read who is on which phone extension as :class:`StaffExtension` (``GET /api/v1/staff/extensions``).
+Services read who is on which phone extension as :class:`StaffExtension` (``GET /api/v1/staff/extensions``),
+and who is taking contacts now as the router's :class:`AgentAvailability` (``GET /api/v1/agents`` on the router).
 """
 
 from __future__ import annotations
@@ -42,3 +43,13 @@ class StaffExtension(Contract):
 
     name: str
     extension: str
+
+
+class AgentAvailability(Contract):
+    """A team member in the router's roster: whether they take contacts now (the website chat says "nobody is
+    online" when no one does) and how many open tickets they have."""
+
+    name: str
+    teams: list[str]
+    available: bool
+    open_tickets: int

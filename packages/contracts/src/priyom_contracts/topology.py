@@ -111,7 +111,7 @@ class Topology:
             "intake-email.outbound": QueueSpec(f"{p}intake-email.outbound", (binding(OutboundReply, "email"),)),
             "intake-messenger.outbound": QueueSpec(
                 f"{p}intake-messenger.outbound",
-                (binding(OutboundReply, "telegram"), binding(OutboundReply, "webhook")),
+                (binding(OutboundReply, "telegram"), binding(OutboundReply, "webhook"), binding(OutboundReply, "chat")),
             ),
         }
         erasures = (binding(PersonErased), binding(ClientErased))
@@ -129,6 +129,11 @@ class Topology:
             # older than a cache's TTL concerns entries that have expired anyway.
             "identity.client-changes": FanoutSpec(f"{p}identity.client-changes", (binding(ClientChanged),),
                                                   ttl_ms=60_000),
+            # The website chat's answers, to every intake-messenger process: one of them delivers each answer
+            # (from intake-messenger.outbound), and each shows it live on the visitor sockets it holds. One that
+            # comes after a minute is not worth showing: the visitor reads it from the conversation.
+            "intake-messenger.chat-replies": FanoutSpec(f"{p}intake-messenger.chat-replies",
+                                                        (binding(OutboundReply, "chat"),), ttl_ms=60_000),
         }
         object.__setattr__(self, "fanouts", fanouts)
 

@@ -48,8 +48,22 @@ Secret = Annotated[SecretStr | None, BeforeValidator(_empty_is_unset), AfterVali
 Credential = Annotated[SecretStr | None, BeforeValidator(_empty_is_unset)]
 
 
-def _service_tokens(value: object) -> object:
-    """The environment's JSON object; empty (``PRIYOM_SERVICE_TOKENS=``) is none."""
+def _windows_parse(value: str) -> str:
+    from limits import parse_many  # imported here: most services' settings never need it
+
+    parse_many(value)  # raises ValueError: refused at start, not at the first request counted
+    return value
+
+
+#: Rate-limit windows in the ``limits`` notation, ``;`` between them ("20/minute;200/hour"), checked at start
+#: (:mod:`priyom_kit.rate_windows` counts them).
+RateWindows = Annotated[str, AfterValidator(_windows_parse)]
+
+
+def json_object(value: object) -> object:
+    """An environment variable's JSON object; empty (``PRIYOM_SERVICE_TOKENS=``) is an empty one. Used as
+    ``Annotated[dict[…], NoDecode, BeforeValidator(json_object)]``, since pydantic-settings refuses an empty
+    string where it expects JSON."""
     if isinstance(value, str):
         return json.loads(value) if value.strip() else {}
     return value
@@ -62,7 +76,7 @@ def _each_long_enough(value: dict[str, SecretStr]) -> dict[str, SecretStr]:
 
 
 #: ``PRIYOM_SERVICE_TOKENS``: each calling service's own credential, by service name.
-ServiceTokens = Annotated[dict[str, SecretStr], NoDecode, BeforeValidator(_service_tokens),
+ServiceTokens = Annotated[dict[str, SecretStr], NoDecode, BeforeValidator(json_object),
                           AfterValidator(_each_long_enough)]
 
 

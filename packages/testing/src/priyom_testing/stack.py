@@ -92,6 +92,7 @@ class Stack:
             self.env["TICKETS_IDENTITY_URL"] = self.url("identity") if "identity" in self.ports else ""
             self.env["IDENTITY_TICKETS_URL"] = self.url("tickets") if "tickets" in self.ports else ""
             self.env["IDENTITY_ROUTER_URL"] = self.url("router") if "router" in self.ports else ""
+            self.env["INTAKE_MESSENGER_CHAT_ROUTER_URL"] = self.url("router") if "router" in self.ports else ""
             self.env["PRIYOM_STAFF_URL"] = self.url("tickets") if "tickets" in self.ports else ""
             log = open(self.workdir / f"{service}.log", "ab")  # noqa: SIM115 - closed with the process
             self.processes[service] = subprocess.Popen(
@@ -138,8 +139,8 @@ def database_urls(backend: str, workdir: Path, create_pg: Callable[[], str]) -> 
 
 
 #: The services that call another service's API (tickets and the router read identity's cards; identity
-#: gathers tickets' and the router's parts of a subject export).
-SERVICE_CALLERS = ("identity", "router", "tickets")
+#: gathers tickets' and the router's parts of a subject export; the website chat reads the router's roster).
+SERVICE_CALLERS = ("identity", "router", "tickets", "intake-messenger")
 
 
 def stack_env(base: Mapping[str, str], *, workdir: Path, prefix: str, admin_token: str,

@@ -1,7 +1,7 @@
 """Wiring: the only place intake-messenger's parts meet.
 
-Each channel is an adapter (``telegram/``, ``jsonhook/``) on the kit's :class:`ChannelEdge`; a channel is on
-when its secret is configured. One outbound queue carries the replies of every channel served here, and one
+Each channel is an adapter (``telegram/``, ``jsonhook/``, ``chat/``) on the kit's :class:`ChannelEdge`; a
+channel is on when its secret (the chat: its site keys) is configured. One outbound queue carries the replies of every channel served here, and one
 journal in the service's database (:mod:`.store`) remembers which were delivered, across restarts.
 """
 
@@ -12,15 +12,24 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactReceived, Erasure
+from priyom_contracts import ContactReceived, Erasure, OutboundReply
 from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.adapters import ChannelEdge, SqlDeliveryJournal, serve_outbound
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database
 from priyom_kit.erasure import serve_erasures
+from priyom_kit.rate_windows import open_storage
 from priyom_kit.retention import RetentionSweep
 from priyom_kit.service import Hook
 
+from .chat.adapter import ChatAdapter
+from .chat.files import chat_files_router
+from .chat.guards import ChatLimits, SiteKeys
+from .chat.history import ChatHistory
+from .chat.live import VisitorSockets
+from .chat.pages import chat_pages_router
+from .chat.presence import Presence
+from .chat.socket import chat_socket_router
 from .jsonhook.adapter import JsonWebhookAdapter
 from .jsonhook.api import json_webhook_router
 from .retention import retention_rules
@@ -47,7 +56,7 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     on_stop: list[Hook] = []
     checks: dict[str, Callable[[], Awaitable[bool]]] = {}
 
-    def edge_for(adapter: TelegramAdapter | JsonWebhookAdapter) -> ChannelEdge:
+    def edge_for(adapter: TelegramAdapter | JsonWebhookAdapter | ChatAdapter) -> ChannelEdge:
         edge = ChannelEdge(adapter, bus, blobs, registry, max_file_bytes=settings.max_file_bytes,
                            journal=journal)
         edges.append(edge)
@@ -81,8 +90,32 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
         on_start.append(peer.open)
         on_stop.append(peer.close)
 
+    history = ChatHistory(lambda: database.sessions)
+    sites = SiteKeys(settings.chat_sites)
+    if sites:
+        chat = ChatAdapter(history, VisitorSockets(registry))
+        limits = ChatLimits(open_storage(settings.chat_rate_storage), settings.chat_rate_per_visitor,
+                            settings.chat_rate_per_ip)
+        roster = None
+        if settings.chat_router_url:
+            roster = HttpClient(base_url=settings.chat_router_url, timeout_s=5.0,
+                                token=settings.chat_router_token or settings.service_tokens.get("intake-messenger"))
+            on_start.append(roster.open)
+            on_stop.append(roster.close)
+        presence = Presence(settings.chat_agents_online, roster, chat.sockets, every_s=settings.chat_presence_every_s)
+        after_start.append(presence.launch)
+        on_stop.append(presence.stop)
+        routers.append(chat_socket_router(edge_for(chat), chat, settings, sites, limits, presence))
+        routers.append(chat_pages_router(settings.chat_demo_site))
+        routers.append(chat_files_router(history, blobs))
+
+        @bus.fanout_consumer("intake-messenger.chat-replies")
+        async def show_chat_reply(reply: OutboundReply) -> None:
+            await chat.show(reply)
+
     async def redact(erasure: Erasure) -> dict[str, int]:
-        return {"intake-messenger.delivery_journal": await journal.redact_tickets(erasure.ticket_numbers)}
+        return {"intake-messenger.delivery_journal": await journal.redact_tickets(erasure.ticket_numbers),
+                "intake-messenger.chat_messages": await history.erase_tickets(erasure.ticket_numbers)}
 
     # Erasures are served with or without a channel: the journal may hold records from when one was set.
     serve_erasures(bus, "intake-messenger", redact)
@@ -98,7 +131,8 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     return ServiceParts(name="intake-messenger", title="Priyom intake-messenger", settings=settings, bus=bus,
                         registry=registry, routers=routers, checks=checks, on_start=on_start,
                         after_start=after_start, on_stop=on_stop,
-                        description="The messenger channels: Telegram (polling or webhook) and a JSON webhook")
+                        description="The messenger channels: Telegram (polling or webhook), a JSON webhook and "
+                                    "the website chat")
 
 
 def create_app() -> FastAPI:

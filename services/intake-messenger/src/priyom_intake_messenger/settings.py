@@ -1,13 +1,20 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
-from priyom_kit.settings import Credential, DatabaseSettings, Secret, database_url_field
+from priyom_kit.settings import (
+    Credential,
+    DatabaseSettings,
+    RateWindows,
+    Secret,
+    database_url_field,
+    json_object,
+)
 
 
 class IntakeMessengerSettings(DatabaseSettings):
@@ -15,7 +22,8 @@ class IntakeMessengerSettings(DatabaseSettings):
     the shared names of :class:`~priyom_kit.ServiceSettings`.
 
     Each channel is on when its secret is set: Telegram with ``TELEGRAM_BOT_TOKEN``, the JSON webhook
-    channel with ``INTAKE_MESSENGER_WEBHOOK_SECRET``.
+    channel with ``INTAKE_MESSENGER_WEBHOOK_SECRET``, the website chat with ``INTAKE_MESSENGER_CHAT_SITES``
+    (its site keys are public, bound to the origins allowed to use them).
     """
 
     model_config = SettingsConfigDict(env_prefix="INTAKE_MESSENGER_", extra="ignore")
@@ -74,6 +82,64 @@ class IntakeMessengerSettings(DatabaseSettings):
     webhook_outbound_url: str | None = Field(
         default=None, description="Where the JSON webhook channel POSTs replies (signed the same way)",
     )
+
+    chat_sites: Annotated[dict[str, list[str]], NoDecode, BeforeValidator(json_object)] = Field(
+        default_factory=dict,
+        description='Website chat: site keys and the page origins each may be used from, JSON {"shop-1": '
+                    '["https://shop.example.ru"]}; checked on every WebSocket handshake. Empty: the chat is off',
+    )
+    chat_demo_site: str | None = Field(
+        default=None, description="A site key of INTAKE_MESSENGER_CHAT_SITES to show on the demo page /chat/demo "
+                                  "(make up sets it); empty: no demo page")
+    chat_max_text: int = Field(default=4000, ge=100, le=100_000,
+                               description="Longest chat message a visitor may send, in characters")
+    chat_max_file_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024,
+                                     description="Largest file a chat visitor may upload (the widget refuses larger)")
+    chat_max_files: int = Field(default=3, ge=0, le=10, description="Files one chat message may carry")
+    chat_rate_per_visitor: RateWindows = Field(
+        default="20/minute;300/hour",
+        description="Chat messages one visitor may send (limits' notation, ';' between windows); above: refused "
+                    "with a wait the widget shows")
+    chat_rate_per_ip: RateWindows = Field(
+        default="60/minute;1000/hour",
+        description="Chat connections and messages from one address, together (limits' notation)")
+    chat_rate_storage: str = Field(
+        default="memory://",
+        description="Where the chat's rate counters live: memory:// (this process) or redis://host:6379/0 (shared)")
+    chat_max_connections: int = Field(default=5000, ge=1,
+                                      description="Visitor WebSockets one process holds at once; above: refused")
+    chat_history_messages: int = Field(default=100, ge=1, le=1000,
+                                       description="Latest messages a returning visitor is shown")
+    chat_history_retention_days: int = Field(
+        default=90, ge=1, le=3650,
+        description="Days a chat conversation is kept for the visitor after its last message (the ticket keeps "
+                    "its own copy)")
+    chat_agents_online: bool = Field(
+        default=True,
+        description="Whether the widget says agents are online when no router is set (with one, its roster "
+                    "decides); false: it takes messages for an answer by e-mail (a visitor who left one is answered "
+                    "there)")
+    chat_router_url: str | None = Field(
+        default=None,
+        description="The router's address: the chat is online while any agent in its roster is available "
+                    "(GET /api/v1/agents); empty: INTAKE_MESSENGER_CHAT_AGENTS_ONLINE decides")
+    chat_router_token: SecretStr | None = Field(
+        default=None, description="Bearer token the chat reads the router's roster with; empty: intake-messenger's "
+                                  "own entry in PRIYOM_SERVICE_TOKENS")
+    chat_presence_every_s: float = Field(default=30.0, ge=1,
+                                         description="How often the chat asks the router who is available (seconds)")
+
+    @field_validator("chat_sites")
+    @classmethod
+    def _sites_are_origins(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key, origins in value.items():
+            if not re.fullmatch(r"[A-Za-z0-9_-]{3,64}", key):
+                raise ValueError(f"chat site key {key!r}: 3-64 characters of A-Z, a-z, 0-9, _ and -")
+            for origin in origins:
+                url = urlsplit(origin)
+                if url.scheme not in ("http", "https") or not url.netloc or url.path.strip("/"):
+                    raise ValueError(f"chat site {key!r}: {origin!r} is not an origin (scheme://host[:port])")
+        return value
 
     @field_validator("telegram_api_base")
     @classmethod

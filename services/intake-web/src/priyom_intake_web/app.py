@@ -9,12 +9,13 @@ from priyom_contracts import ContactReceived
 from priyom_kit import Bus, ServiceParts, build_app
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.gate import Gate
+from priyom_kit.rate_windows import open_storage
 
 from .api import Guards, contacts_router
 from .challenge import Challenge, NoChallenge, ProofOfWork
 from .origins import OriginPolicy
 from .page import render_page
-from .rate_limits import SubmissionLimits, open_storage
+from .rate_limits import SubmissionLimits
 from .settings import IntakeWebSettings
 
 

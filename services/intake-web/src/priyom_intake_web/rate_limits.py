@@ -1,10 +1,8 @@
 """Per-address and per-identifier submission limits (the ``limits`` library, moving windows).
 
-Storage. ``memory://`` (the default) needs nothing, so ``make up`` works as it is; its counters belong to one
-process, so N processes behind one address allow N times the limit and forget everything on restart.
-``redis://`` shares the counters between every process of the form and keeps them across restarts, at the
-cost of one Redis round trip per check; a Redis that does not answer fails the submission (503), never opens
-the gate.
+Storage: the kit's :func:`~priyom_kit.rate_windows.open_storage` (``memory://``, the default, so ``make up``
+works as it is, or ``redis://`` shared by every process of the form); a Redis that does not answer fails the
+submission (503), never opens the gate.
 
 Keys. Addresses are counted as they are; e-mails and phone numbers are counted under a SHA-256 of their
 normalised form, so the limiter's storage (and a Redis dump) holds no personal data.
@@ -19,7 +17,6 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
 
 from priyom_kit.rate_windows import wait_s
 
@@ -29,14 +26,6 @@ class Refused:
     """Over a limit: wait ``retry_after_s`` before the next try."""
 
     retry_after_s: int
-
-
-def open_storage(uri: str) -> Storage:
-    """The async storage the URI names (``memory://`` or ``redis://…``), through redis-py for Redis."""
-    options = {"implementation": "redispy"} if uri.startswith("redis") else {}
-    storage = storage_from_string(f"async+{uri}", **options)
-    assert isinstance(storage, Storage)
-    return storage
 
 
 def identifier_keys(email: str | None, phone: str | None) -> list[str]:

@@ -6,7 +6,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from priyom_kit import ServiceSettings
-from priyom_kit.settings import Secret
+from priyom_kit.settings import RateWindows, Secret
 
 MiB = 1024 * 1024
 
@@ -46,11 +46,11 @@ class IntakeWebSettings(ServiceSettings):
         description='Sites that may show the form in a frame (CSP frame-ancestors, JSON ["https://www.example.ru"]); '
                     "empty: none",
     )
-    rate_limit_per_ip: str = Field(
+    rate_limit_per_ip: RateWindows = Field(
         default="10/minute;60/hour",
         description="Submissions one address may POST (limits' notation, ';' between windows); above: 429",
     )
-    rate_limit_per_identifier: str = Field(
+    rate_limit_per_identifier: RateWindows = Field(
         default="5/hour;20/day",
         description="Accepted submissions per e-mail and per phone number; above: 429",
     )
@@ -80,14 +80,6 @@ class IntakeWebSettings(ServiceSettings):
         description="Key of the status link the form returns, shared with tickets (shared variable, no prefix); "
                     "empty: the answer carries no status link and the page shows no ticket number",
     )
-
-    @field_validator("rate_limit_per_ip", "rate_limit_per_identifier")
-    @classmethod
-    def _limits_parse(cls, value: str) -> str:
-        from limits import parse_many  # refused at start, not at the first submission
-
-        parse_many(value)
-        return value
 
     @field_validator("rate_limit_storage")
     @classmethod

@@ -16,7 +16,16 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, sta
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field, StringConstraints
 
-from priyom_contracts import ClientMatch, Contact, ContactType, MatchKind, Sender, ServiceContract, utcnow
+from priyom_contracts import (
+    AgentAvailability,
+    ClientMatch,
+    Contact,
+    ContactType,
+    MatchKind,
+    Sender,
+    ServiceContract,
+    utcnow,
+)
 from priyom_kit import Principal, Role, require_roles
 from priyom_kit.db import Database
 from priyom_kit.outbox import Relay
@@ -101,13 +110,6 @@ class RuleVersionOut(BaseModel):
 
 class Availability(BaseModel):
     available: bool
-
-
-class AgentOut(BaseModel):
-    name: str
-    teams: list[str]
-    available: bool
-    open_tickets: int
 
 
 def _rejected(exc: RuleFileError) -> JSONResponse:
@@ -253,15 +255,15 @@ def router_api(database: Database, rules: ActiveRules, second_opinion: SecondOpi
         new_text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
         return await _store_version(new_text, principal.name, "teams replaced")
 
-    @api.get("/agents", tags=["teams"], response_model=list[AgentOut],
+    @api.get("/agents", tags=["teams"], response_model=list[AgentAvailability],
              summary="Every team member with availability and open tickets")
-    async def list_agents(_: Annotated[Principal, Depends(READERS)]) -> list[AgentOut]:
+    async def list_agents(_: Annotated[Principal, Depends(READERS)]) -> list[AgentAvailability]:
         async with database.sessions() as session:
             book, _version = await rules.current(session)
             roster = await store.roster(session)
         default = book.assignment.available_by_default
         names = list(dict.fromkeys(m for t in book.teams for m in t.members))
-        return [AgentOut(name=n, teams=[t.name for t in book.teams if n in t.members],
+        return [AgentAvailability(name=n, teams=[t.name for t in book.teams if n in t.members],
                          available=roster.state(n, default).available,
                          open_tickets=roster.state(n, default).open_tickets) for n in names]
 

@@ -64,8 +64,14 @@ def reach_of(client: ClientMatch) -> dict[str, Any] | None:
 
 
 def _usable(channel: str, recipient: Recipient) -> bool:
-    """An e-mail answer needs an address; a messenger's adapter answers the chat it knows."""
-    return channel != "email" or recipient.email is not None
+    """An e-mail answer needs an address; the website chat needs the visitor's chat id, which a message left
+    while no agent was online by a visitor who gave an e-mail does not carry (it is answered by e-mail, step 2);
+    another messenger's adapter answers the chat it knows."""
+    if channel == "email":
+        return recipient.email is not None
+    if channel == "chat":
+        return recipient.messenger is not None
+    return True
 
 
 def choose(ticket_channel: str, latest: Mapping[str, Mapping[str, Any]], reach: Mapping[str, Any] | None, *,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from priyom_kit.settings import DatabaseSettings, Secret, database_url_field
+from priyom_kit.settings import DatabaseSettings, RateWindows, Secret, database_url_field
 
 
 class TicketsSettings(DatabaseSettings):
@@ -99,7 +99,7 @@ class TicketsSettings(DatabaseSettings):
         default=None, validation_alias="PRIYOM_PUBLIC_LINK_SECRET",
         description="Key of the customer's public links (the web form's status and rating link), shared with "
                     "intake-web (shared variable, no prefix); empty: public links are off, only staff look up")
-    public_link_rate: str = Field(
+    public_link_rate: RateWindows = Field(
         default="120/minute;2000/hour",
         description="Requests one address may make to the public links (limits' notation; 429 with Retry-After "
                     "beyond)")
