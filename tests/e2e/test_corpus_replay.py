@@ -95,6 +95,8 @@ async def ticket_of(client: httpx.AsyncClient, stack: Stack, contact_id: uuid.UU
     return response.json()["number"] if response.status_code == 200 else None
 
 
+# Hundreds of real mails through SMTP or IMAP and every service: minutes on a loaded two-core machine.
+@pytest.mark.timeout(480)
 async def test_every_corpus_mail_ends_on_a_ticket(replay: tuple[str, Stack, list[Path]]) -> None:
     door, stack, files = replay
     expected = {path: parse(path.read_bytes()) for path in files}

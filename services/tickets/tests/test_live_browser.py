@@ -91,3 +91,24 @@ async def test_the_queue_and_the_open_ticket_follow_changes_live(served: Served,
     await expect(row).to_have_count(1)
     await expect(row).not_to_have_class("unread")
     assert page.errors == []
+
+
+async def test_a_change_while_the_agent_fills_a_form_is_offered_not_forced(served: Served, browser,  # noqa: F811
+                                                                           make_routed) -> None:
+    number = await served.ticket(make=make_routed, channel="email", team="service", assignee="Иванова")
+    page = await agent_page(browser, served, "Иванова")
+    await page.goto(f"{served.url}/console#/ticket/{number}")
+    await expect(page.locator("#t-status")).to_have_attribute("data-status", "new")
+    await page.click("#retype summary")
+    await page.select_option("#retype-type", "purchase_interest")  # half-way through changing the type
+
+    moved = await served.http.post(f"/api/v1/tickets/{number}/transitions", json={"action": "accept"},
+                                   headers={"Authorization": f"Bearer {served.tokens['Смирнов']}"})
+    assert moved.status_code == 200, moved.text
+    await expect(page.locator("#live-stale")).to_be_visible()
+    assert await page.input_value("#retype-type") == "purchase_interest", "what she chose is kept"
+    await expect(page.locator("#t-status")).to_have_attribute("data-status", "new")
+    await page.click("#live-stale")
+    await expect(page.locator("#t-status")).to_have_attribute("data-status", "accepted")
+    await expect(page.locator("#live-stale")).to_be_hidden()
+    assert page.errors == []

@@ -24,6 +24,7 @@ connection, a ``BYE`` or any protocol error throws the client away and reconnect
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH
@@ -45,6 +46,8 @@ log = get_logger("priyom.intake-email.imap")
 PROCESSED_KEYWORD = "$PriyomDone"
 #: aioimaplib recurses once per line of an answer (the default limit is 1,000 frames): answers stay short.
 MAX_LINES_PER_ANSWER = 200
+#: How long a stop lets a batch in hand finish (its publishes confirmed, its checkpoint and keys saved).
+FINISH_BATCH_S = 10.0
 
 
 class MailboxReader:
@@ -59,6 +62,9 @@ class MailboxReader:
         self.checkpoints = checkpoints
         self.source = f"imap:{mailbox.name}"
         self.tokens = AccessTokens(mailbox, token_endpoints) if mailbox.auth == "xoauth2" else None
+        #: Held while a batch is published and saved: a stop waits for it, so mail published is never left
+        #: without its checkpoint (after a recreated mailbox it would be published again).
+        self.busy = asyncio.Lock()
 
     async def run(self) -> None:
         delay = 1.0
@@ -146,7 +152,8 @@ class MailboxReader:
             for batch in fetch_batches(uids, sizes, max_count=self.settings.imap_batch,
                                        max_bytes=self.settings.imap_fetch_bytes,
                                        max_message_bytes=self.intake.limits.max_bytes):
-                done, checkpoint = await self._batch(client, checkpoint, batch, sizes)
+                async with self.busy:
+                    done, checkpoint = await self._batch(client, checkpoint, batch, sizes)
                 handled += done
                 self.metrics.backlog.labels(name).dec(done)
         self.metrics.last_drain.labels(name).set(time.time())
@@ -268,9 +275,17 @@ class ImapReaders:
         self.tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
+        for reader in self.readers:
+            reader.busy = asyncio.Lock()  # a stop keeps the old one
         self.tasks = [asyncio.create_task(reader.run(), name=reader.source) for reader in self.readers]
 
     async def stop(self) -> None:
+        """Stop each reader between batches (a batch in hand gets :data:`FINISH_BATCH_S` to be saved)."""
+        async def between_batches(reader: MailboxReader) -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(reader.busy.acquire(), FINISH_BATCH_S)  # held until the task is gone
+
+        await asyncio.gather(*(between_batches(reader) for reader in self.readers))
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

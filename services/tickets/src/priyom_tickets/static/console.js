@@ -204,7 +204,10 @@ async function openTicket(number) {
   const [ticket, notes] = await Promise.all([api(`/api/v1/tickets/${encodeURIComponent(number)}`),
                                              api(`/api/v1/tickets/${encodeURIComponent(number)}/notes`)]);
   ticket.notes = notes;
+  // A reload that left before a change this page made and came back after it is older than what is shown.
+  if (state.ticket && state.ticket.number === number && Date.parse(state.ticket.updated_at) > Date.parse(ticket.updated_at)) return;
   state.ticket = ticket;
+  $("live-stale").hidden = true;  // what is shown is the latest
   renderTicket(ticket);
   loadClientTickets(ticket);
   loadClientCard(ticket);

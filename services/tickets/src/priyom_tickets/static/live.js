@@ -35,14 +35,22 @@ function onTicketsChanged(changes) {
     clearTimeout(live.queueTimer);
     live.queueTimer = setTimeout(() => loadQueue().catch(() => {}), LIVE_REDRAW_MS);
   } else if (open && changes.some((t) => t.number === open && Date.parse(t.updated_at) > Date.parse(state.ticket.updated_at))) {
-    // Newer than what the page shows (the agent's own change is already shown). Not under a half-filled
-    // decision form: the reload waits until the form is confirmed or cancelled.
-    if (!$("decision-form").hidden) { live.pendingReload = open; return; }
-    reloadOpen(open);
+    // Newer than what the page shows (the agent's own change is already shown). While the agent is filling
+    // something in, a redraw would reset it: the page offers the reload instead.
+    if (editing()) $("live-stale").hidden = false;
+    else reloadOpen(open);
   }
 }
 
+/** Whether the agent is in the middle of something on the ticket's page: a field focused, a form opened. */
+function editing() {
+  const active = document.activeElement;
+  return (active && $("ticket").contains(active) && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName))
+    || !$("decision-form").hidden || $("ticket").querySelector("details[open]") !== null;
+}
+
 function reloadOpen(number) {
+  $("live-stale").hidden = true;
   clearTimeout(live.ticketTimer);
   live.ticketTimer = setTimeout(() => {
     if (state.ticket && state.ticket.number === number) openTicket(number).catch(() => {});
@@ -80,12 +88,7 @@ async function connectLive() {
   socket.onclose = () => { if (state.token && live.socket === socket) again(); };
 }
 
-new MutationObserver(() => {
-  if ($("decision-form").hidden && live.pendingReload) {
-    reloadOpen(live.pendingReload);
-    live.pendingReload = null;
-  }
-}).observe($("decision-form"), { attributes: true, attributeFilter: ["hidden"] });
+$("live-stale").addEventListener("click", () => { if (state.ticket) reloadOpen(state.ticket.number); });
 
 window.addEventListener("hashchange", () => {
   const match = location.hash.match(/^#\/ticket\/(\d{4}-\d{6,9})$/);
