@@ -110,6 +110,7 @@ banner() {
    website chat    http://localhost:${INTAKE_MESSENGER_PORT:-8003}/chat/demo   (a demo page with the chat widget)
    agent console   http://localhost:$t/console   (log in with the admin token or an agent's token from var/agent-tokens.json)
    dead letters    http://localhost:$t/console/dead-letters   (admins: replay or discard what failed)
+   dashboard       http://localhost:$t/console/dashboard   (supervisors: queues, lateness, today's SLA, agents)
    tickets API     http://localhost:$t/api/v1/tickets   (OpenAPI: http://localhost:$t/docs)
    identity API    http://localhost:$i/docs
    knowledge base  http://localhost:$p/kb   (API: http://localhost:$p/docs)
