@@ -34,13 +34,21 @@ def named_url(url: str, service: str) -> str:
 async def stop_within(broker: RabbitBroker, connection: Any, service: str) -> None:
     """Stop ``broker``; if its consumers do not stop in :data:`STOP_TIMEOUT_S`, close ``connection`` (the one
     its ``connect`` returned) all the same. That returns the unacknowledged messages to their queues, as a crash
-    would: nothing is lost."""
+    would: nothing is lost.
+
+    The stop is waited for with ``asyncio.wait``, not ``wait_for``: aiormq's RPC does not end when cancelled,
+    and ``wait_for`` waits for a cancelled task to end. Closing the connection is what ends it."""
     timeout_s = STOP_TIMEOUT_S
-    try:
-        await asyncio.wait_for(broker.stop(), timeout_s)
-    except Exception as exc:  # noqa: BLE001 - TimeoutError, or faststream's "Failed to stop subscribers"
-        log.warning("consumers not cancelled cleanly: closing the connection", service=service,
-                    error=type(exc).__name__)
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(connection.close(), timeout_s)
+    stopping = asyncio.ensure_future(broker.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=timeout_s)
+    if stopping in done and stopping.exception() is None:
+        return
+    error = stopping.exception() if stopping in done else TimeoutError()
+    log.warning("consumers not cancelled cleanly: closing the connection", service=service,
+                error=type(error).__name__)
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(connection.close(), timeout_s)
+    if not stopping.done():
+        stopping.cancel()
+        await asyncio.wait({stopping}, timeout=timeout_s)  # ended by the closed connection, or left behind

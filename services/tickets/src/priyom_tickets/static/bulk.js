@@ -8,8 +8,11 @@
 
 const BULK_ACTIONS = { accept: "Принять", start: "В работу", wait_for_customer: "Ждём клиента", review: "На рассмотрение" };
 
+/** The ticked tickets, kept across redraws of the list (the live channel redraws it under the agent's hands). */
+const picked = new Set();
+
 function ticked() {
-  return Array.from(document.querySelectorAll("#tickets tbody input.pick:checked"), (box) => box.value);
+  return [...picked];
 }
 
 function showPicked() {
@@ -26,6 +29,7 @@ async function onEach(numbers, call) {
       refused.push(`${number}: ${error.message || error.status}`);
     }
   }
+  picked.clear();
   const done = numbers.length - refused.length;
   say("bulk-status", `Изменено: ${done} из ${numbers.length}${refused.length ? `. Не изменены — ${refused.join("; ")}` : ""}`,
       refused.length > 0);
@@ -49,20 +53,27 @@ $("bulk-move").addEventListener("click", () => {
 });
 $("bulk-action").append(...Object.entries(BULK_ACTIONS).map(([value, title]) => el("option", { value }, title)));
 $("pick-all").addEventListener("change", () => {
-  for (const box of document.querySelectorAll("#tickets tbody input.pick")) box.checked = $("pick-all").checked;
+  for (const box of document.querySelectorAll("#tickets tbody input.pick")) {
+    box.checked = $("pick-all").checked;
+    if (box.checked) picked.add(box.value); else picked.delete(box.value);
+  }
   showPicked();
 });
 
 /* After the list is drawn: a checkbox in each row's first cell (its clicks do not open the ticket). */
 new MutationObserver(() => {
-  $("pick-all").checked = false;
-  for (const row of $("tickets").tBodies[0].rows) {
+  const rows = Array.from($("tickets").tBodies[0].rows);
+  for (const row of rows) {
     if (row.querySelector("input.pick")) continue;
     const box = el("input", { type: "checkbox", className: "pick", value: row.dataset.number,
-                              "aria-label": `Выбрать ${row.dataset.number}` });
+                              "aria-label": `Выбрать ${row.dataset.number}`, checked: picked.has(row.dataset.number) });
     box.addEventListener("click", (event) => event.stopPropagation());
-    box.addEventListener("change", showPicked);
+    box.addEventListener("change", () => {
+      if (box.checked) picked.add(box.value); else picked.delete(box.value);
+      showPicked();
+    });
     row.cells[0].prepend(box, " ");
   }
+  $("pick-all").checked = rows.length > 0 && rows.every((row) => picked.has(row.dataset.number));
   showPicked();
 }).observe($("tickets").tBodies[0], { childList: true });

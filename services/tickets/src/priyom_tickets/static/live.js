@@ -42,10 +42,12 @@ function onTicketsChanged(changes) {
   }
 }
 
-/** Whether the agent is in the middle of something on the ticket's page: a field focused, a form opened. */
+/** Whether the agent is in the middle of something on the ticket's page: a field focused, a text being
+ * written (a redraw would also move the button about to be clicked), a form opened. */
 function editing() {
   const active = document.activeElement;
   return (active && $("ticket").contains(active) && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName))
+    || Array.from($("ticket").querySelectorAll("textarea")).some((box) => box.value.trim() !== "")
     || !$("decision-form").hidden || $("ticket").querySelector("details[open]") !== null;
 }
 
