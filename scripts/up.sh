@@ -34,14 +34,14 @@ fi
 export PRIYOM_PUBLIC_LINK_SECRET
 # Each service's own credential for calling the others (never the admin token), generated once likewise.
 if [ -z "${PRIYOM_SERVICE_TOKENS:-}" ]; then
-  if [ ! -s var/service-tokens.json ]; then
-    (umask 077 && python -c 'import json, secrets; print(json.dumps({s: secrets.token_urlsafe(32)
-      for s in ("identity", "router", "tickets", "intake-messenger")}))' >var/service-tokens.json)
-  fi
-  # A file from before the website chat read the router's roster lacks intake-messenger's credential.
-  (umask 077 && python -c 'import json, secrets, sys; t = json.load(open(sys.argv[1]))
-if "intake-messenger" not in t:
-    t["intake-messenger"] = secrets.token_urlsafe(32); json.dump(t, open(sys.argv[1], "w"))' var/service-tokens.json)
+  # One credential per service that calls another (tickets' staff extensions for the CTI webhook, the router's
+  # roster for the website chat, cards and exports): made once, and added to a file from before a new caller.
+  (umask 077 && python -c 'import json, os, secrets, sys
+path = sys.argv[1]
+tokens = json.load(open(path)) if os.path.getsize(path) else {}
+for name in ("identity", "router", "tickets", "intake-messenger", "intake-telephony"):
+    tokens.setdefault(name, secrets.token_urlsafe(32))
+json.dump(tokens, open(path, "w"))' "$(touch var/service-tokens.json && echo var/service-tokens.json)")
   PRIYOM_SERVICE_TOKENS=$(<var/service-tokens.json)
 fi
 export PRIYOM_SERVICE_TOKENS
