@@ -38,8 +38,7 @@ class Note:
 
 async def add(session: AsyncSession, ticket: Mapping[str, Any], *, author: str, body: str, now: datetime) -> Note:
     """The note on ``ticket`` and a mention for each active colleague it @names (not the author)."""
-    names = [row["name"] for row in await accounts.listing(session) if row["token_revoked_at"] is None]
-    named = [n for n in mentioned(body, names) if n != author]
+    named = [n for n in mentioned(body, await accounts.active_names(session)) if n != author]
     note = Note(uuid.uuid4(), author, body, named, now)
     await session.execute(ticket_notes.insert().values(id=note.id, ticket_seq=ticket["seq"], author=author,
                                                        body=body, mentions=named, created_at=now))

@@ -101,6 +101,11 @@ async def listing(session: AsyncSession) -> list[RowMapping]:
     return list(result.mappings())
 
 
+async def active_names(session: AsyncSession) -> list[str]:
+    """The names of the staff accounts whose token is not revoked: who may be assigned, mentioned, escalated to."""
+    return [row["name"] for row in await listing(session) if row["token_revoked_at"] is None]
+
+
 def as_staff(row: RowMapping) -> Staff:
     role = StaffRole(row["role"])
     return Staff(row["name"], frozenset({KIT_ROLE[role]}), role, frozenset(row["teams"]), account=True)

@@ -42,8 +42,7 @@ class AssignmentView(BaseModel):
                         422: {"description": "The assignee is no active staff account"}})
 async def assign(body: AssignmentRequest, ticket: OpenTicket, who: Staff, session: Session,
                  parts: Parts) -> AssignmentView:
-    if body.assignee is not None and body.assignee not in {
-            row["name"] for row in await accounts.listing(session) if row["token_revoked_at"] is None}:
+    if body.assignee is not None and body.assignee not in await accounts.active_names(session):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{body.assignee!r} is no active staff account")
     team = body.team or ticket["team"]
     how = "took it" if body.assignee == who.name else "handed it over" if body.assignee else "sent it to the queue"

@@ -84,7 +84,7 @@ class WsTicket(BaseModel):
 
 
 @cache
-def _file(name: str) -> bytes:
+def static_file(name: str) -> bytes:
     return (STATIC / name).read_bytes()
 
 
@@ -98,7 +98,7 @@ async def to_console() -> RedirectResponse:
 @router.get("/console", tags=["console"], summary="The agent console (HTML; log in with a token)",
             response_class=Response, responses={200: {"content": {"text/html": {}}}})
 async def console_page() -> Response:
-    return Response(_file("console.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
+    return Response(static_file("console.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
 
 
 @router.get("/console/dead-letters", tags=["console"], response_class=Response,
@@ -106,14 +106,14 @@ async def console_page() -> Response:
             responses={200: {"content": {"text/html": {}}}})
 async def dead_letters_page() -> Response:
     """Its data comes from the admin-only ``/api/v1/dead-letters``: the page itself holds nothing."""
-    return Response(_file("dead_letters.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
+    return Response(static_file("dead_letters.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
 
 
 @router.get("/console/{asset}", tags=["console"], include_in_schema=False)
 async def console_asset(asset: str) -> Response:
     if asset not in ASSETS:
         raise HTTPException(404, "no such file")
-    return Response(_file(asset), media_type=ASSETS[asset], headers=HEADERS)
+    return Response(static_file(asset), media_type=ASSETS[asset], headers=HEADERS)
 
 
 @router.get("/api/v1/me", tags=["staff"], summary="The caller: name, role, teams and phone extension")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from priyom_contracts import utcnow
 
 from .. import dashboard
-from .console import HEADERS, _file
+from .console import HEADERS, static_file
 from .deps import Head, Parts, Session
 
 router = APIRouter(tags=["dashboard"])
@@ -59,4 +59,4 @@ async def supervisor_dashboard(_: Head, session: Session, parts: Parts) -> Dashb
 @router.get("/console/dashboard", response_class=Response, summary="The supervisor's dashboard (HTML; uses the "
             "console's login)", responses={200: {"content": {"text/html": {}}}})
 async def dashboard_page() -> Response:
-    return Response(_file("dashboard.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
+    return Response(static_file("dashboard.html"), media_type="text/html; charset=utf-8", headers=HEADERS)

@@ -122,8 +122,8 @@ async def escalate(number: Number, body: EscalationRequest, ticket: OpenTicket, 
                    parts: Parts) -> TicketDetail:
     now = utcnow()
     await changes.escalate(session, ticket, body.level, body.to, actor_name=who.name, note=body.note, now=now)
-    active = [row["name"] for row in await accounts.listing(session) if row["token_revoked_at"] is None]
-    target = escalation_targets.target_of(body.level, body.to, ticket, staff=active, heads=parts.policy.team_heads)
+    target = escalation_targets.target_of(body.level, body.to, ticket, staff=await accounts.active_names(session),
+                                          heads=parts.policy.team_heads)
     if target is not None:
         await changes.assign(session, ticket, team=target.team, assignee=target.assignee, by=who.name,
                              reason=f"эскалация ({body.level.value}): {body.to}", now=now)
