@@ -42,7 +42,7 @@ async def wait_ticket(client: httpx.AsyncClient, stack: Stack, contact_id: str, 
             return full.json()
         assert response.status_code == 404, response.text
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"no ticket for contact {contact_id} after {timeout}s")
+            raise AssertionError(f"no ticket for contact {contact_id} after {timeout}s\n{stack.diagnosis()}")
         await asyncio.sleep(0.1)
 
 

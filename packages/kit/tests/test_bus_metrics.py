@@ -44,3 +44,44 @@ async def test_published_dead_lettered_and_queue_depth_are_reported(cleanup_bus:
     assert value("priyom_dead_lettered_total", queue=queue, kind="permanent") == 1
     assert value("priyom_queue_consumers", queue=queue) == 1
     assert value("priyom_queue_messages", queue=queue) == 0
+
+
+async def test_a_consumer_the_broker_lost_is_noticed_and_started_again(cleanup_bus: str) -> None:
+    """The broker drops the consumer while the client still thinks it consumes (as after a broker restart that
+    cancelled it too early): the sampler sees no consumer twice, the connection is made again, and the
+    message that waited is handled."""
+    registry = CollectorRegistry()
+    bus = Bus(ServiceSettings(PRIYOM_BUS_PREFIX=cleanup_bus), "kit-test", registry)
+    queue = bus.topology.queue("identity.contacts").name
+    handled: list[str] = []
+
+    @bus.consumer("identity.contacts")
+    async def identify(event: ContactReceived) -> None:
+        handled.append(event.idempotency_key)
+
+    def consumers() -> float | None:
+        return registry.get_sample_value("priyom_queue_consumers", {"queue": queue})
+
+    await bus.start()
+    try:
+        await bus._sample_queues()
+        assert consumers() == 1
+        subscriber = bus._subscribers["identity.contacts"]
+        underlay = await subscriber._queue_obj.channel.get_underlay_channel()
+        await underlay.basic_cancel(subscriber._consumer_tag)  # behind aio-pika's back
+        await bus.publish(contact_event("waited"))
+        await asyncio.sleep(0.5)
+        assert handled == []
+
+        await bus._sample_queues()  # a fresh count, not the first sample's answer again
+        assert consumers() == 0
+        await bus._sample_queues()  # the second in a row: the connection is made again
+        for _ in range(150):
+            if handled:
+                break
+            await asyncio.sleep(0.1)
+        assert handled == ["waited"]
+        await bus._sample_queues()
+        assert consumers() == 1
+    finally:
+        await bus.stop()

@@ -36,6 +36,7 @@ from priyom_contracts import Event, QueueSpec, Topology, journal_bindings
 
 from .broker_connection import named_url, stop_within
 from .bus_metrics import SAMPLE_EVERY_S, BusMetrics
+from .consumer_watch import ConsumerWatch, reconnect
 from .correlation import BusCorrelation
 from .errors import PermanentError
 from .logging import get_logger
@@ -111,6 +112,7 @@ class Bus:
         self.metrics = BusMetrics(registry)
         self._sampling_channel = Channel(publisher_confirms=False)
         self._depth_sampler = Periodic(f"{service}-queue-depth", self._sample_queues, every_s=SAMPLE_EVERY_S)
+        self._consumer_watch = ConsumerWatch()
         #: The connection ``start`` opened, closed by ``stop`` even when the consumers do not stop in time.
         self._connection: Any = None
 
@@ -273,7 +275,9 @@ class Bus:
         # On a channel of its own: a look that times out or fails closes that one, never the publishing one.
         channel = await self.broker.config.channel_manager.get_channel(self._sampling_channel)
         names = [self.topology.queue(key).name for key in self._subscribers]
-        await self.metrics.sample_queues(names, channel, timeout=self.publish_timeout_s)
+        consumers = await self.metrics.sample_queues(names, channel, timeout=self.publish_timeout_s)
+        if lost := self._consumer_watch.lost(consumers):
+            await reconnect(self._connection, self.service, lost)
 
     async def ping(self, timeout: float = 2.0) -> bool:
         return await self.broker.ping(timeout)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aio_pika.abc import AbstractChannel
+from aio_pika.abc import AbstractRobustChannel
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 SAMPLE_EVERY_S = 15.0
@@ -34,12 +34,19 @@ class BusMetrics:
         self.queue_consumers = Gauge("priyom_queue_consumers", "Consumers attached to a consumer queue, "
                                      "sampled by the services consuming it", ["queue"], registry=registry)
 
-    async def sample_queues(self, names: Iterable[str], channel: AbstractChannel, *, timeout: float) -> None:
-        """Look at each queue (a passive declare: it changes nothing, and the broker answers with the counts);
-        a queue that cannot be read keeps its last value, and the failure goes to the caller (a
-        :class:`~priyom_kit.periodic.Periodic` logs it)."""
+    async def sample_queues(self, names: Iterable[str], channel: AbstractRobustChannel, *,
+                            timeout: float) -> dict[str, int]:
+        """Look at each queue (a passive declare: it changes nothing, and the broker answers with the counts)
+        and return its consumer count; a queue that cannot be read keeps its last value, and the failure goes
+        to the caller (a :class:`~priyom_kit.periodic.Periodic` logs it).
+
+        ``robust=False``: a robust channel keeps a queue it declared, and answers a later passive declare of
+        that name from it without asking the broker, so every sample after the first would repeat the first."""
+        consumers: dict[str, int] = {}
         for name in names:
-            queue = await channel.declare_queue(name, passive=True, timeout=timeout)
+            queue = await channel.declare_queue(name, passive=True, timeout=timeout, robust=False)
             declared = queue.declaration_result
+            consumers[name] = declared.consumer_count or 0
             self.queue_messages.labels(name).set(declared.message_count or 0)
-            self.queue_consumers.labels(name).set(declared.consumer_count or 0)
+            self.queue_consumers.labels(name).set(consumers[name])
+        return consumers

@@ -55,6 +55,26 @@ class Stack:
         path = self.workdir / f"{service}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def diagnosis(self, lines: int = 8) -> str:
+        """What a failed end-to-end test prints, so that a failure in CI can be understood from its output
+        alone: this stack's queues (messages ready, unacknowledged, consumers) and each service's last warnings
+        and errors."""
+        parts = ["queues (ready, unacknowledged, consumers):"]
+        try:
+            listed = subprocess.run(
+                ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "messages_ready",
+                 "messages_unacknowledged", "consumers"], capture_output=True, text=True, timeout=30, check=True)
+            prefix = self.env.get("PRIYOM_BUS_PREFIX", "")
+            parts += [f"  {row}" for row in listed.stdout.splitlines() if row.startswith(prefix)]
+        except (OSError, subprocess.SubprocessError) as exc:
+            parts.append(f"  not listed: {type(exc).__name__}")
+        for service in self.ports:
+            noted = [line[:240] for line in self.log(service).splitlines()
+                     if "[warning" in line or "[error" in line or "Traceback" in line]
+            parts.append(f"{service}: {len(noted)} warnings and errors, the last {min(lines, len(noted))}:")
+            parts += [f"  {line}" for line in noted[-lines:]]
+        return "\n".join(parts)
+
     def dead_letters(self, **filters: str | int) -> list[dict]:
         """The dead letters tickets keeps (``GET /api/v1/dead-letters``, every state unless ``state`` is
         given), newest first. Tickets drains the broker's dead-letter queue into its table, so a test that
