@@ -97,7 +97,7 @@ def build(
     serve_erasures(bus, "tickets", redact)
 
     consoles = AgentSockets(registry)
-    live = LiveFeed(utcnow, registry)
+    live = LiveFeed(utcnow, registry, remind_before=timedelta(seconds=settings.activity_remind_before_s))
     live_round = Periodic("live-feed", lambda: live.round(database.sessions), every_s=settings.live_interval_s)
     access = access_policy_from_mapping(settings.team_access)
     identity = HttpClient(base_url=settings.identity_url or "", timeout_s=settings.identity_timeout_s,

@@ -9,6 +9,8 @@ second, without a message per change on the bus and without the browsers polling
 A round reads back ``OVERLAP`` behind the newest time it saw, since a transaction that began earlier may commit
 a smaller ``updated_at`` after a later one; what it already told (the number and the time) it does not repeat.
 A console that reconnects reloads what it shows, so a round missed while it was away loses nothing.
+
+The same round tells each agent of their activities' reminders (:mod:`.activity_reminders`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_kit import get_logger
 
+from . import activity_reminders
 from .access import Viewer
 from .tables import tickets
 
@@ -48,8 +51,12 @@ def visible(viewer: Viewer, ticket: Mapping[str, Any]) -> bool:
 class LiveFeed:
     """This process's live consoles and the round that tells them what changed."""
 
-    def __init__(self, now: Callable[[], datetime], registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, now: Callable[[], datetime], registry: CollectorRegistry | None = None, *,
+                 remind_before: timedelta = timedelta(minutes=10)) -> None:
         self._sockets: dict[WebSocket, Viewer] = {}
+        self._now = now
+        self._remind_before = remind_before
+        self._reminded_to = now()
         self._cursor = now()
         self._told: dict[str, datetime] = {}
         self.open = Gauge("priyom_live_consoles", "Open /ws/live sockets in this process", registry=registry)
@@ -75,8 +82,12 @@ class LiveFeed:
         query = (select(tickets.c.number, tickets.c.team, tickets.c.assignee, tickets.c.status, tickets.c.subject,
                         tickets.c.updated_at)
                  .where(tickets.c.updated_at > since).order_by(tickets.c.updated_at).limit(BATCH))
+        reminded_to = self._now()
         async with sessions() as session:
             rows = list((await session.execute(query)).mappings())
+            reminders = await activity_reminders.passed_between(session, self._reminded_to, reminded_to,
+                                                                before=self._remind_before)
+        self._reminded_to = reminded_to
         fresh = [row for row in rows if self._told.get(row["number"]) != row["updated_at"]]
         if rows:
             self._cursor = max(self._cursor, rows[-1]["updated_at"])
@@ -84,17 +95,21 @@ class LiveFeed:
             self._told[row["number"]] = row["updated_at"]
         horizon = self._cursor - OVERLAP
         self._told = {number: at for number, at in self._told.items() if at > horizon}
-        if fresh and self._sockets:
-            await self._tell(fresh)
+        if (fresh or reminders) and self._sockets:
+            await self._tell(fresh, [(row["owner"], json.dumps(activity_reminders.reminder(row, reminded_to),
+                                                              ensure_ascii=False)) for row in reminders])
         return len(fresh)
 
-    async def _tell(self, rows: list[Mapping[str, Any]]) -> None:
+    async def _tell(self, rows: list[Mapping[str, Any]], reminders: list[tuple[str, str]]) -> None:
+        """Each console: its agent's reminders (``(owner, text)``), and the changes it may see in one message."""
         sends = []
         for socket, viewer in list(self._sockets.items()):
+            texts = [text for owner, text in reminders if owner == viewer.name]
             changes = [_change(row) for row in rows if visible(viewer, row)]
             if changes:
-                text = json.dumps({"type": "tickets_changed", "tickets": changes}, ensure_ascii=False)
-                sends.append((socket, asyncio.wait_for(socket.send_text(text), SEND_TIMEOUT_S)))
+                texts.append(json.dumps({"type": "tickets_changed", "tickets": changes}, ensure_ascii=False))
+            if texts:
+                sends.append((socket, asyncio.wait_for(_send_all(socket, texts), SEND_TIMEOUT_S)))
         results = await asyncio.gather(*(send for _, send in sends), return_exceptions=True)
         for (socket, _), result in zip(sends, results, strict=True):
             if isinstance(result, BaseException):  # gone or too slow: it reloads when it reconnects
@@ -106,6 +121,11 @@ class LiveFeed:
 def _change(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"number": row["number"], "team": row["team"], "assignee": row["assignee"], "status": row["status"],
             "subject": row["subject"], "updated_at": row["updated_at"].isoformat()}
+
+
+async def _send_all(socket: WebSocket, texts: list[str]) -> None:
+    for text in texts:  # one after another: a socket is written by one sender at a time
+        await socket.send_text(text)
 
 
 async def _close_quietly(socket: WebSocket) -> None:

@@ -50,6 +50,10 @@ class TicketsSettings(DatabaseSettings):
         default=1.0, gt=0, le=60,
         description="How often the changed tickets are read and pushed to the open consoles (/ws/live), seconds",
     )
+    activity_remind_before_s: float = Field(
+        default=600.0, ge=0, le=7 * 86400,
+        description="How long before an activity is due its owner's console reminds them (seconds); a second "
+                    "reminder comes when it falls overdue")
     inbox_retention_days: float = Field(
         default=30.0, gt=0,
         description="Days a processed message's idempotency key and outcome are kept in tickets_inbox (pruned "

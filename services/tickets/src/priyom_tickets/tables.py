@@ -198,6 +198,7 @@ ticket_activities = Table(
     Column("updated_at", UtcDateTimeColumn, nullable=False),
     Index(None, "ticket_seq"),
     Index(None, "owner", "due_at"),
+    Index(None, "due_at"),
 )
 
 #: The customer's 1–5 rating of a closed ticket (satisfaction.py).

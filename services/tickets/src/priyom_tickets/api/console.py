@@ -54,6 +54,7 @@ ASSETS = {
     "assignment.js": "text/javascript; charset=utf-8",
     "macros.js": "text/javascript; charset=utf-8",
     "calls.js": "text/javascript; charset=utf-8",
+    "activities.js": "text/javascript; charset=utf-8",
     "live.js": "text/javascript; charset=utf-8",
     "bulk.js": "text/javascript; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",

@@ -129,6 +129,7 @@ async function login(token) {
   connectPopups();
   connectLive();
   watchMentions();
+  loadMyActivities();
   loadMacros();
   route();
 }
@@ -451,14 +452,16 @@ async function saveFields(event) {
 
 function renderActivities(t) {
   $("t-activities").replaceChildren(...t.activities.map((a) => {
-    const item = el("li", { className: a.done_at ? "done" : "", dataset: { id: a.id } },
+    const item = el("li", { className: a.done_at ? "done" : overdue(a) ? "overdue" : "", dataset: { id: a.id } },
                     `${when(a.due_at)} · ${a.title} · ${a.owner}`);
+    if (overdue(a)) item.append(" · ", el("strong", {}, "просрочено"));
     if (!a.done_at) {
       const done = el("button", { type: "button" }, "Выполнено");
       done.addEventListener("click", async () => {
         try {
           await api(`/api/v1/activities/${a.id}`, { method: "PATCH", body: { done: true } });
           await openTicket(t.number);
+          loadMyActivities();
         } catch (error) {
           if (error.status !== 401) say("activity-status", `Не отмечено: ${error.message}`, true);
         }
@@ -480,6 +483,7 @@ async function addActivity(event) {
     $("activity-title").value = "";
     say("activity-status", "Запланировано");
     await openTicket(state.ticket.number);
+    loadMyActivities();
   } catch (error) {
     if (error.status !== 401) say("activity-status", `Не запланировано: ${error.message}`, true);
   }

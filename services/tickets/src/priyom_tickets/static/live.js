@@ -86,6 +86,7 @@ async function connectLive() {
     let data;
     try { data = JSON.parse(message.data); } catch { return; }
     if (data && data.type === "tickets_changed" && Array.isArray(data.tickets)) onTicketsChanged(data.tickets);
+    else if (data && data.type === "activity_reminder") onActivityReminder(data);
   };
   socket.onclose = () => { if (state.token && live.socket === socket) again(); };
 }
