@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from priyom_contracts import CallEvent, CallOutcome, CallState, utcnow
+from priyom_tickets.call_board import FORGET_AFTER, CallBoard
 from priyom_tickets.dashboard import start_of_day
+
+from .test_call_backs import phoned
 
 AGENT = {"Authorization": "Bearer agent-token"}
 SUPERVISOR = {"Authorization": "Bearer supervisor-token"}
@@ -38,3 +43,48 @@ async def test_the_figures_count_queues_agents_today_and_the_last_24_hours(ticke
     listed = await tickets.client.get("/api/v1/tickets", headers=SUPERVISOR,
                                       params={"team": "service", "working": "true", "unassigned": "true"})
     assert [t["number"] for t in listed.json()["items"]] == [waiting], "the list behind the waiting figure"
+
+
+async def test_today_s_calls_are_counted_answered_and_missed(tickets, make_routed) -> None:
+    """Calls that became tickets or follow-ups (call_log.py): inbound ones started today, by outcome; an
+    outbound call and one of two days ago are not counted."""
+    yesterday = utcnow() - timedelta(days=2)
+    for outcome, direction, started in ((CallOutcome.ANSWERED, "inbound", None),
+                                        (CallOutcome.ANSWERED, "inbound", None),
+                                        (CallOutcome.MISSED, "inbound", None),
+                                        (CallOutcome.ABANDONED, "inbound", None),
+                                        (CallOutcome.ANSWERED, "outbound", None),
+                                        (CallOutcome.MISSED, "inbound", yesterday)):
+        event = phoned(make_routed(channel="phone"), outcome)
+        call = event.contact.call.model_copy(update={"direction": direction, "call_id": str(uuid.uuid4())})
+        if started is not None:
+            call = call.model_copy(update={"started_at": started, "ended_at": started + timedelta(seconds=30)})
+        await tickets.register(event.model_copy(update={"contact": event.contact.model_copy(update={"call": call})}))
+    figures = (await tickets.client.get("/api/v1/dashboard", headers=SUPERVISOR)).json()
+    assert figures["calls"] == {"ringing": 0, "talking": 0, "answered": 2, "missed": 2}
+
+
+def test_the_call_board_follows_calls_from_ringing_to_their_end() -> None:
+    now = [utcnow()]
+    board = CallBoard(lambda: now[0])
+
+    def event(call_id: str, state: CallState, agent: str = "101") -> CallEvent:
+        return CallEvent(correlation_id=uuid.uuid4(), channel="phone", idempotency_key=f"{call_id}-{state}-{agent}",
+                         call_id=call_id, state=state, caller="+79161234567", agent=agent)
+
+    assert not board.take_changed()
+    board.on_event(event("a", CallState.RINGING))
+    board.on_event(event("a", CallState.RINGING, agent="102"))  # a ring group: still one call
+    board.on_event(event("b", CallState.RINGING))
+    assert board.figures() == {"ringing": 2, "talking": 0}
+    assert board.take_changed() and not board.take_changed()
+    board.on_event(event("a", CallState.ANSWERED))
+    board.on_event(event("a", CallState.RINGING, agent="103"))  # a consultation during the talk
+    assert board.figures() == {"ringing": 1, "talking": 1}
+    board.on_event(event("b", CallState.MISSED))
+    board.on_event(event("a", CallState.ENDED))
+    assert board.figures() == {"ringing": 0, "talking": 0}
+    assert board.take_changed()
+    board.on_event(event("c", CallState.RINGING))
+    now[0] += FORGET_AFTER + timedelta(seconds=1)  # its end never came
+    assert board.figures() == {"ringing": 0, "talking": 0}

@@ -38,6 +38,7 @@ from .agent_card import IdentityCards
 from .agent_socket import AgentSockets
 from .api import PUBLIC_PREFIX, ROUTERS, ApiParts, UploadLimits
 from .api.public_gate import PublicGate
+from .call_board import CallBoard
 from .dead_letters import DeadLetterDesk
 from .lifecycle import IllegalTransition
 from .live_feed import LiveFeed
@@ -97,7 +98,8 @@ def build(
     serve_erasures(bus, "tickets", redact)
 
     consoles = AgentSockets(registry)
-    live = LiveFeed(utcnow, registry, remind_before=timedelta(seconds=settings.activity_remind_before_s))
+    calls = CallBoard(utcnow)
+    live = LiveFeed(utcnow, registry, remind_before=timedelta(seconds=settings.activity_remind_before_s), calls=calls)
     live_round = Periodic("live-feed", lambda: live.round(database.sessions), every_s=settings.live_interval_s)
     access = access_policy_from_mapping(settings.team_access)
     identity = HttpClient(base_url=settings.identity_url or "", timeout_s=settings.identity_timeout_s,
@@ -112,6 +114,7 @@ def build(
 
     @bus.fanout_consumer("tickets.calls")
     async def on_call_event(event: CallEvent) -> None:
+        calls.on_event(event)
         await popups.on_call_event(event, consoles=consoles, sessions=lambda: database.sessions)
 
     # The deployment's dead letters are kept here, where the console and the roles are (dead_letters.py).

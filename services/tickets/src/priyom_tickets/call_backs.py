@@ -3,7 +3,7 @@
 The telephony channel marks such a contact with ``contact.call.call_back``; whether it opened a ticket or
 joined the caller's open one, a call-back activity is scheduled on that ticket, owned by the assignee (else
 the team), due when the first answer is due, so the caller shows up in somebody's list and is not forgotten.
-Pure: :func:`priyom_tickets.changes.schedule_call_back` schedules what :func:`call_back_for` plans.
+Pure: :func:`priyom_tickets.changes.file_call` schedules what :func:`call_back_for` plans.
 """
 
 from __future__ import annotations

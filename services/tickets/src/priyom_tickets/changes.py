@@ -29,7 +29,7 @@ from priyom_contracts import (
     TicketTypeCorrected,
 )
 
-from . import lifecycle, notifications, sender_trust, store, type_correction
+from . import call_log, lifecycle, notifications, sender_trust, store, type_correction
 from .activities import ActivityKind, edit
 from .announcements import ticket_assigned, ticket_created
 from .call_backs import call_back_for
@@ -82,7 +82,7 @@ async def register(session: AsyncSession, event: ContactRouted, *, policy: Polic
         await flag_unproven_sender(session, ticket, event, now)
     body = notifications.registration_text(ticket["number"], ticket["resolution_due_at"], policy.zone)
     await _send_to_customer(session, ticket, body=body, kind="notice", author=None, policy=policy, now=now)
-    await schedule_call_back(session, ticket, event, now)
+    await file_call(session, ticket, event, now)
     return ticket, created
 
 
@@ -107,7 +107,7 @@ async def append_followup(session: AsyncSession, ticket: Mapping[str, Any], even
         await flag_unproven_sender(session, ticket, event, now, **withheld)
     moved = None if follow is None else await transition(
         session, ticket, Change(follow), actor=Actor.CUSTOMER, actor_name="customer", policy=policy, now=now)
-    await schedule_call_back(session, ticket, event, now)
+    await file_call(session, ticket, event, now)
     return moved
 
 
@@ -167,9 +167,9 @@ async def file_automated(session: AsyncSession, ticket: Mapping[str, Any], event
                            "reply_id": str(failed["reply_id"]) if failed and failed["reply_id"] else None})
 
 
-async def schedule_call_back(session: AsyncSession, ticket: Mapping[str, Any], event: ContactRouted,
-                             now: datetime) -> bool:
-    """Schedule the call-back a missed call asks for; False when the contact asks for none."""
+async def file_call(session: AsyncSession, ticket: Mapping[str, Any], event: ContactRouted, now: datetime) -> bool:
+    """Log the contact's call (call_log.py) and schedule the call-back a missed one asks for; False: no call-back."""
+    await call_log.record(session, ticket, event)
     planned = call_back_for(ticket, event, now)
     if planned is None:
         return False

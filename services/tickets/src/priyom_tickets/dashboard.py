@@ -1,5 +1,5 @@
 """The supervisor's live picture: what waits in each team, what is late, how today's SLA went, who works on how
-much, and the last 24 hours hour by hour.
+much, the calls ringing now and today's answered and missed, and the last 24 hours hour by hour.
 
 Every figure is one grouped query over ``tickets`` (indexed on status, team, assignee, the deadlines and
 ``updated_at``), so the page stays cheap on a large desk; the console redraws it when the live feed says a ticket
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import store
+from . import call_log, store
 from .tables import tickets
 
 HOURS = 24
@@ -32,8 +32,10 @@ def _hour(column: Any, dialect: str) -> Any:
     return func.strftime("%Y-%m-%dT%H", column)
 
 
-async def picture(session: AsyncSession, now: datetime, zone: ZoneInfo, online: set[str]) -> dict[str, Any]:
-    """The dashboard's figures as of ``now``; ``online``: the staff with a live console open."""
+async def picture(session: AsyncSession, now: datetime, zone: ZoneInfo, online: set[str],
+                  calls_now: dict[str, int]) -> dict[str, Any]:
+    """The dashboard's figures as of ``now``; ``online``: the staff with a live console open; ``calls_now``: the
+    calls ringing and being talked on (:class:`~priyom_tickets.call_board.CallBoard`)."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     working = tickets.c.status.not_in(store.DONE)
     teams = await session.execute(
@@ -67,6 +69,7 @@ async def picture(session: AsyncSession, now: datetime, zone: ZoneInfo, online: 
                   for r in teams],
         "today": {"first_responses": int(sla[0] or 0), "first_responses_in_time": int(sla[1] or 0),
                   "resolved": int(sla[2] or 0), "resolved_in_time": int(sla[3] or 0)},
+        "calls": calls_now | await call_log.inbound_since(session, today),
         "agents": [{"name": name, "open": load.get(name, 0), "online": name in online}
                    for name in sorted(set(load) | online)],
         "hours": [{"hour": f"{h}:00Z", "created": created.get(h, 0), "resolved": closed.get(h, 0)} for h in hours],

@@ -10,7 +10,8 @@ A round reads back ``OVERLAP`` behind the newest time it saw, since a transactio
 a smaller ``updated_at`` after a later one; what it already told (the number and the time) it does not repeat.
 A console that reconnects reloads what it shows, so a round missed while it was away loses nothing.
 
-The same round tells each agent of their activities' reminders (:mod:`.activity_reminders`).
+The same round tells each agent of their activities' reminders (:mod:`.activity_reminders`), and the consoles
+that see every team (the supervisors' dashboards) that the calls in progress changed (:mod:`.call_board`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from priyom_kit import get_logger
 
 from . import activity_reminders
 from .access import Viewer
+from .call_board import CallBoard
 from .tables import tickets
 
 log = get_logger("priyom.tickets.live_feed")
@@ -52,10 +54,11 @@ class LiveFeed:
     """This process's live consoles and the round that tells them what changed."""
 
     def __init__(self, now: Callable[[], datetime], registry: CollectorRegistry | None = None, *,
-                 remind_before: timedelta = timedelta(minutes=10)) -> None:
+                 remind_before: timedelta = timedelta(minutes=10), calls: CallBoard | None = None) -> None:
         self._sockets: dict[WebSocket, Viewer] = {}
         self._now = now
         self._remind_before = remind_before
+        self._calls = calls
         self._reminded_to = now()
         self._cursor = now()
         self._told: dict[str, datetime] = {}
@@ -64,6 +67,10 @@ class LiveFeed:
     def names(self) -> set[str]:
         """The staff with a live console open in this process."""
         return {viewer.name for viewer in self._sockets.values()}
+
+    def calls_now(self) -> dict[str, int]:
+        """The calls ringing and being talked on, as this process's board has them."""
+        return self._calls.figures() if self._calls is not None else {"ringing": 0, "talking": 0}
 
     def count(self, name: str) -> int:
         return sum(1 for viewer in self._sockets.values() if viewer.name == name)
@@ -95,16 +102,21 @@ class LiveFeed:
             self._told[row["number"]] = row["updated_at"]
         horizon = self._cursor - OVERLAP
         self._told = {number: at for number, at in self._told.items() if at > horizon}
-        if (fresh or reminders) and self._sockets:
-            await self._tell(fresh, [(row["owner"], json.dumps(activity_reminders.reminder(row, reminded_to),
+        calls_changed = self._calls is not None and self._calls.take_changed()
+        if (fresh or reminders or calls_changed) and self._sockets:
+            await self._tell(fresh, calls_changed, [(row["owner"], json.dumps(activity_reminders.reminder(row, reminded_to),
                                                               ensure_ascii=False)) for row in reminders])
         return len(fresh)
 
-    async def _tell(self, rows: list[Mapping[str, Any]], reminders: list[tuple[str, str]]) -> None:
-        """Each console: its agent's reminders (``(owner, text)``), and the changes it may see in one message."""
+    async def _tell(self, rows: list[Mapping[str, Any]], calls_changed: bool, reminders: list[tuple[str, str]]
+                    ) -> None:
+        """Each console: its agent's reminders (``(owner, text)``), whether the calls changed (to those that see
+        every team), and the changes it may see in one message."""
         sends = []
         for socket, viewer in list(self._sockets.items()):
             texts = [text for owner, text in reminders if owner == viewer.name]
+            if calls_changed and viewer.teams is None:
+                texts.append('{"type": "calls_changed"}')
             changes = [_change(row) for row in rows if visible(viewer, row)]
             if changes:
                 texts.append(json.dumps({"type": "tickets_changed", "tickets": changes}, ensure_ascii=False))

@@ -201,6 +201,27 @@ ticket_activities = Table(
     Index(None, "due_at"),
 )
 
+#: 0022: the phone calls that became a ticket or a follow-up (call_log.py): how each ended, for the dashboard
+#: and the ticket. No number is kept here: the caller is on the ticket's message, where erasure finds it.
+ticket_calls = Table(
+    "ticket_calls",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("ticket_seq", Integer, ForeignKey("tickets.seq", ondelete="CASCADE"), nullable=False),
+    Column("call_id", String(128), nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("agent", String(500)),
+    Column("queue", String(500)),
+    Column("started_at", UtcDateTimeColumn, nullable=False),
+    Column("answered_at", UtcDateTimeColumn),
+    Column("ended_at", UtcDateTimeColumn, nullable=False),
+    Column("duration_s", Integer, nullable=False),
+    Index(None, "started_at"),
+    Index(None, "ticket_seq"),
+    sqlite_autoincrement=True,
+)
+
 #: The customer's 1–5 rating of a closed ticket (satisfaction.py).
 ticket_ratings = Table(
     "ticket_ratings",

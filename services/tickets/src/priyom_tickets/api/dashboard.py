@@ -29,6 +29,13 @@ class TodayFigures(BaseModel):
     resolved_in_time: int
 
 
+class CallFigures(BaseModel):
+    ringing: int = Field(description="Calls ringing now (no one has answered yet)")
+    talking: int = Field(description="Calls answered and not yet over")
+    answered: int = Field(description="Inbound calls answered today (the desk's time zone)")
+    missed: int = Field(description="Inbound calls today nobody answered, or the caller left the queue")
+
+
 class AgentFigures(BaseModel):
     name: str
     open: int = Field(description="Tickets assigned and still being worked")
@@ -45,6 +52,7 @@ class Dashboard(BaseModel):
     at: str
     teams: list[TeamFigures]
     today: TodayFigures
+    calls: CallFigures
     agents: list[AgentFigures]
     hours: list[HourFigures] = Field(description="The last 24 hours, oldest first")
 
@@ -52,7 +60,8 @@ class Dashboard(BaseModel):
 @router.get("/api/v1/dashboard", summary="The supervisor's live picture: queues, lateness, today's SLA, agents, "
                                          "the last 24 hours", responses={403: {"description": "Supervisors only"}})
 async def supervisor_dashboard(_: Head, session: Session, parts: Parts) -> Dashboard:
-    figures = await dashboard.picture(session, utcnow(), parts.policy.zone, parts.live.names())
+    figures = await dashboard.picture(session, utcnow(), parts.policy.zone, parts.live.names(),
+                                      parts.live.calls_now())
     return Dashboard.model_validate(figures)
 
 

@@ -711,7 +711,7 @@ function route() {
     const drill = new URLSearchParams(location.hash.slice(3));
     state.queue = "all";
     state.offset = 0;
-    state.drill = Object.fromEntries(["team", "assignee", "working", "unassigned"].map((k) => [k, drill.get(k)]));
+    state.drill = Object.fromEntries(["team", "assignee", "working", "unassigned", "channel"].map((k) => [k, drill.get(k)]));
     $("f-overdue").checked = drill.get("overdue") === "1";
     renderTabs();
   }

@@ -1,4 +1,4 @@
-// The supervisor's dashboard: queues, lateness, today's SLA, agents and the last 24 hours, each figure a link
+// The supervisor's dashboard: queues, lateness, today's SLA, calls, agents and the last 24 hours, each figure a link
 // into the console's list behind it. It uses the token the console keeps in this tab's sessionStorage (log in
 // at /console first), and redraws when its live channel (/ws/live) says a ticket changed. API data reaches
 // the page only as text.
@@ -64,6 +64,14 @@ async function draw() {
   $("db-today").replaceChildren(
     el("dt", {}, "Первый ответ в срок"), el("dd", { id: "db-first-response" }, percent(today.first_responses_in_time, today.first_responses)),
     el("dt", {}, "Решено в срок"), el("dd", { id: "db-resolution" }, percent(today.resolved_in_time, today.resolved)));
+  const calls = figures.calls;
+  const phone = { channel: "phone" };
+  $("db-calls").replaceChildren(
+    el("dt", {}, "Звонят сейчас"), el("dd", { id: "db-ringing", className: calls.ringing ? "late" : "" }, String(calls.ringing)),
+    el("dt", {}, "Разговаривают"), el("dd", { id: "db-talking" }, String(calls.talking)),
+    el("dt", {}, "Отвечено сегодня"), el("dd", { id: "db-answered" }, drill(calls.answered, phone, `Отвечено звонков сегодня: ${calls.answered}`)),
+    el("dt", {}, "Пропущено сегодня"), el("dd", { id: "db-missed", className: calls.missed ? "late" : "" },
+                                           drill(calls.missed, phone, `Пропущено звонков сегодня: ${calls.missed}`)));
   $("db-agents").tBodies[0].replaceChildren(...figures.agents.map((a) => el("tr", { dataset: { agent: a.name } },
     el("td", {}, a.name), el("td", {}, a.online ? "да" : "нет"),
     el("td", { className: "open" }, drill(a.open, { assignee: a.name, working: "true" }, `В работе у ${a.name}: ${a.open}`)))));
