@@ -387,6 +387,25 @@ async def test_escalation_to_second_line_or_vendor_is_recorded(tickets, make_rou
             ).status_code == 409
 
 
+async def test_a_vendor_s_deadline_becomes_the_agent_s_task(tickets, make_routed) -> None:
+    number = (await tickets.register(make_routed(assignee="Иванова"))).number
+    path = f"/api/v1/tickets/{number}/escalations"
+    due = (utcnow() + timedelta(days=2)).replace(microsecond=0)
+    refused = await tickets.client.post(path, headers=AGENT, json={"level": "second_line", "to": "L2",
+                                                                    "due_at": due.isoformat()})
+    assert refused.status_code == 422, "a deadline belongs to a vendor's case only"
+    response = await tickets.client.post(path, headers={"Authorization": "Bearer supervisor-token"},
+                                         json={"level": "vendor", "to": "ООО Вендор, кейс 8812",
+                                               "due_at": due.isoformat()})
+    assert response.status_code == 200, response.text
+    [task] = response.json()["activities"]
+    assert (task["kind"], task["title"], task["owner"]) == ("task", "Ответ поставщика: ООО Вендор, кейс 8812",
+                                                            "Иванова"), "the agent following the case, not the escalator"
+    assert datetime.fromisoformat(task["due_at"]) == due
+    listed = await tickets.client.get("/api/v1/activities", headers=AGENT)
+    assert [a["title"] for a in listed.json()] == ["Ответ поставщика: ООО Вендор, кейс 8812"]
+
+
 async def test_escalation_to_the_team_head_hands_the_ticket_to_the_head(tickets, make_routed) -> None:
     admin = {"Authorization": "Bearer admin-token"}
     for name, role in (("Петров", "team_head"), ("Сидорова", "engineer")):

@@ -87,7 +87,7 @@ class LiveFeed:
         """Tell the consoles about the tickets changed since the last round; how many changes were told."""
         since = self._cursor - OVERLAP
         query = (select(tickets.c.number, tickets.c.team, tickets.c.assignee, tickets.c.status, tickets.c.subject,
-                        tickets.c.updated_at)
+                        tickets.c.escalation, tickets.c.escalated_to, tickets.c.escalated_at, tickets.c.updated_at)
                  .where(tickets.c.updated_at > since).order_by(tickets.c.updated_at).limit(BATCH))
         reminded_to = self._now()
         async with sessions() as session:
@@ -131,8 +131,13 @@ class LiveFeed:
 
 
 def _change(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What a console is told of a changed ticket: enough to redraw its row and to notice an assignment or an
+    escalation that concerns its agent."""
+    escalated_at = row["escalated_at"]
     return {"number": row["number"], "team": row["team"], "assignee": row["assignee"], "status": row["status"],
-            "subject": row["subject"], "updated_at": row["updated_at"].isoformat()}
+            "subject": row["subject"], "escalation": row["escalation"], "escalated_to": row["escalated_to"],
+            "escalated_at": escalated_at.isoformat() if escalated_at else None,
+            "updated_at": row["updated_at"].isoformat()}
 
 
 async def _send_all(socket: WebSocket, texts: list[str]) -> None:

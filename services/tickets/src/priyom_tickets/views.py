@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from priyom_contracts import AttachmentRef, ContactType, TicketNumber, TicketStatus, Urgency
 
@@ -233,6 +233,16 @@ class EscalationRequest(BaseModel):
     to: Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)] = Field(
         description="Who takes it over: a person, the second-line team, the vendor's name and case number")
     note: LongText | None = None
+    due_at: AwareDatetime | None = Field(
+        default=None, description="A vendor's own deadline: by when the outside party must answer. It becomes a "
+        "task of the ticket's agent (or of whoever escalates an unassigned ticket) due then, which reminds them "
+        "and shows as overdue. Only with level vendor")
+
+    @model_validator(mode="after")
+    def _deadline_for_vendors_only(self) -> EscalationRequest:
+        if self.due_at is not None and self.level is not Escalation.VENDOR:
+            raise ValueError("due_at is a vendor's deadline: only with level vendor")
+        return self
 
 
 class ReplyRequest(BaseModel):

@@ -15,6 +15,7 @@ from priyom_kit import Principal
 from .. import changes, escalation_targets, lifecycle, store, type_correction, type_fields
 from .. import staff as accounts
 from ..access import staff_of
+from ..activities import ActivityKind
 from ..decisions import DECISIONS
 from ..lifecycle import Actor
 from ..views import (
@@ -116,7 +117,8 @@ async def correct_type(number: Number, body: TypeCorrectionRequest, ticket: Acte
 
 
 @router.post("/tickets/{number}/escalations",
-             summary="Escalate: the team head or the second line takes the ticket over; a vendor's case is recorded",
+             summary="Escalate: the team head or the second line takes the ticket over; a vendor's case is recorded, "
+                     "with its deadline as the agent's task",
              responses=NOT_FOUND | {409: {"description": "The ticket is already closed or cancelled"}})
 async def escalate(number: Number, body: EscalationRequest, ticket: OpenTicket, who: Staff, session: Session,
                    parts: Parts) -> TicketDetail:
@@ -127,6 +129,10 @@ async def escalate(number: Number, body: EscalationRequest, ticket: OpenTicket, 
     if target is not None:
         await changes.assign(session, ticket, team=target.team, assignee=target.assignee, by=who.name,
                              reason=f"эскалация ({body.level.value}): {body.to}", now=now)
+    if body.due_at is not None:  # the vendor's deadline: a task that reminds the agent following the case
+        await changes.schedule_activity(session, ticket, kind=ActivityKind.TASK, title=f"Ответ поставщика: {body.to}",
+                                        owner=ticket["assignee"] or who.name, due_at=body.due_at, actor=who.name,
+                                        now=now)
     return await after_change(session, parts, number, who)
 
 

@@ -297,11 +297,17 @@ async function escalate(event) {
   event.preventDefault();
   const body = { level: $("escalation-level").value, to: $("escalation-to").value.trim() };
   if ($("escalation-note").value.trim()) body.note = $("escalation-note").value.trim();
+  if (body.level === "vendor" && $("escalation-due").value) {
+    const due = new Date($("escalation-due").value);
+    if (Number.isNaN(due.getTime())) { say("action-status", "Укажите срок подрядчика", true); return; }
+    body.due_at = due.toISOString();
+  }
   try {
     const ticket = await api(`/api/v1/tickets/${state.ticket.number}/escalations`, { method: "POST", body });
     state.ticket = ticket;
     renderTicket(ticket);
     say("action-status", `Эскалировано: ${ticket.escalated_to}`);
+    if (body.due_at) loadMyActivities();
   } catch (error) {
     if (error.status !== 401) say("action-status", `Не эскалировано: ${error.message}`, true);
   }
@@ -747,6 +753,9 @@ document.addEventListener("DOMContentLoaded", () => {
   $("fields-form").addEventListener("submit", saveFields);
   $("activity-form").addEventListener("submit", addActivity);
   $("escalation-form").addEventListener("submit", escalate);
+  $("escalation-level").addEventListener("change", () => {
+    $("escalation-due-label").hidden = $("escalation-level").value !== "vendor";
+  });
   $("retype-form").addEventListener("submit", retype);
   $("decision-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -7,7 +7,9 @@
 "use strict";
 
 const LIVE_REDRAW_MS = 300;
-const live = { retry: 0, socket: null, assignees: new Map(), unread: new Set(), queueTimer: null, ticketTimer: null };
+const ESCALATION_FRESH_MS = 120000;
+const live = { retry: 0, socket: null, assignees: new Map(), escalations: new Map(), unread: new Set(),
+               queueTimer: null, ticketTimer: null };
 
 /** A desktop notification, when the agent allowed them (asked on login, a user gesture). */
 function notifyDesktop(title, body, tag) {
@@ -26,7 +28,14 @@ function onTicketsChanged(changes) {
   for (const t of changes) {
     const before = live.assignees.get(t.number);
     live.assignees.set(t.number, t.assignee);
-    if (t.assignee === state.me.name && before !== state.me.name) {
+    // An escalation just made (not one the console first hears of long after) that the agent takes over or
+    // that names them (the team head the scheduler escalated an overdue ticket to).
+    const escalated = Boolean(t.escalated_at) && live.escalations.get(t.number) !== t.escalated_at
+      && Date.now() - Date.parse(t.escalated_at) < ESCALATION_FRESH_MS;
+    live.escalations.set(t.number, t.escalated_at);
+    if (escalated && (t.assignee === state.me.name || t.escalated_to === state.me.name)) {
+      notifyDesktop(`Обращение ${t.number} эскалировано вам`, t.subject, `ticket-${t.number}`);
+    } else if (t.assignee === state.me.name && before !== state.me.name) {
       notifyDesktop(`Вам назначено обращение ${t.number}`, t.subject, `ticket-${t.number}`);
     }
     if (t.number !== open) live.unread.add(t.number);
