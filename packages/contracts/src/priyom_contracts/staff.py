@@ -34,6 +34,8 @@ class Me(Contract):
     teams: list[str]
     sees_all: bool = Field(description="Supervisors and admins see every team's tickets")
     extension: str | None = Field(None, description="The phone extension whose calls pop up for this agent")
+    telephony: bool = Field(False, description="Calls are handled from the console: a pop-up's caller can be "
+                            "called back and its ticket opened or chosen (tickets knows intake-telephony)")
 
 
 class StaffExtension(Contract):

@@ -26,6 +26,7 @@ from .ami import AmiConnection, AmiState, ChannelFields
 from .api import calls_router, cti_router
 from .bridge import CallBridge
 from .call_journal import AMI, CTI, CallJournal, Source
+from .call_ticket import call_ticket_router
 from .caller_lookup import IdentityLookup
 from .channels import Extensions
 from .cti import CtiCalls
@@ -127,6 +128,7 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
     routers = [
         calls_router(ami, extensions, context=settings.originate_context,
                      channel_template=settings.originate_channel, timeout_s=settings.originate_timeout_s),
+        call_ticket_router(journal, bridge),
         cti_router(settings.cti_secret, cti_calls, bridge,
                    CtiAnswers(settings.cti_blocked_callers, settings.cti_outbound_caller_id, settings.default_region)),
     ]

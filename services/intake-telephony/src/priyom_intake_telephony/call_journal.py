@@ -96,6 +96,16 @@ class CallJournal:
             await asyncio.gather(self._writer, return_exceptions=True)
         await self.save_changed()
 
+    async def open_early(self, call: Call, source: Source, contact: ContactReceived) -> None:
+        """An agent opened the call's ticket during the call (call_ticket.py): the call, marked so, and that
+        contact staged in one transaction, then sent."""
+        async def stage(session: AsyncSession) -> None:
+            await self._upsert(session, call, source, finished=False)
+            await stage_events(session, telephony_outbox, [contact])
+
+        await self._retrying("open a call's ticket", stage)
+        await self.relay.flush_quietly()
+
     # -- finished calls -----------------------------------------------------------------------------------
 
     def finishing(self, call_id: str) -> None:

@@ -25,6 +25,7 @@ from priyom_contracts import (
     ContactReceived,
     MatchKind,
     Sender,
+    ThreadHint,
     contact_id_for,
 )
 
@@ -55,6 +56,11 @@ def contact_key(pbx_id: str, call: Call) -> str:
 
 def contact_id(pbx_id: str, call: Call) -> uuid.UUID:
     return contact_id_for(contact_key(pbx_id, call))
+
+
+def thread_key(pbx_id: str, call: Call) -> str:
+    """The conversation a call's contacts share: the one opened during the call and the one at hangup."""
+    return f"call:{contact_key(pbx_id, call)}"
 
 
 def client_match(reply: ClientLookupReply) -> ClientMatch | None:
@@ -122,8 +128,28 @@ class CallMessages:
                             sender=Sender(name=None if call.outbound else call.caller_name,
                                           phone=number or None),
                             subject=_subject(call, outcome, number), body=_summary(details),
-                            registered_by=call.agent, call=details),
+                            registered_by=call.agent, call=details, thread=self._thread(call)),
         )
+
+    def opened_contact(self, call: Call, extension: str, at: datetime) -> ContactReceived:
+        """The contact an agent opens while the call goes on (a ticket to write in at once); the call's own
+        contact at hangup continues it (same thread key, same caller)."""
+        number = self.customer_number(call)
+        key = f"{contact_key(self.pbx_id, call)}:opened"
+        identifier = contact_id_for(key)
+        return ContactReceived(
+            correlation_id=identifier, channel=CHANNEL, idempotency_key=key,
+            contact=Contact(contact_id=identifier, received_at=at,
+                            sender=Sender(name=None if call.outbound else call.caller_name, phone=number or None),
+                            subject=_subject(call, CallOutcome.ANSWERED, number),
+                            body=f"Opened by the agent on extension {extension} during the call; the call's "
+                                 "details follow when it ends.",
+                            registered_by=extension, thread=ThreadHint(external_thread_id=thread_key(self.pbx_id, call))),
+        )
+
+    def _thread(self, call: Call) -> ThreadHint:
+        return ThreadHint(ticket_number=call.ticket_number,
+                          external_thread_id=thread_key(self.pbx_id, call) if call.opened_early else None)
 
 
 def _subject(call: Call, outcome: CallOutcome, number: str) -> str:

@@ -32,6 +32,10 @@ class Call:
     billed_s: int | None = None
     channels: set[str] = field(default_factory=set)
     bridges: dict[str, set[str]] = field(default_factory=dict)
+    # What an agent said of the call while it went on (call_ticket.py): the ticket it is about, or that its
+    # ticket was opened at once; its contact at hangup then joins that ticket.
+    ticket_number: str | None = None
+    opened_early: bool = False
 
     @property
     def agent(self) -> str | None:

@@ -42,7 +42,7 @@ from ..agent_socket import (
     refuse,
     shown_call,
 )
-from .deps import Session, Staff
+from .deps import Parts, Session, Staff
 
 STATIC = Path(__file__).parent.with_name("static")
 
@@ -118,10 +118,11 @@ async def console_asset(asset: str) -> Response:
 
 
 @router.get("/api/v1/me", tags=["staff"], summary="The caller: name, role, teams and phone extension")
-async def me(who: Staff, session: Session) -> Me:
+async def me(who: Staff, session: Session, parts: Parts) -> Me:
     viewer = staff_of(who)
     return Me(name=viewer.name, role=viewer.staff_role, teams=sorted(viewer.teams),
-              sees_all=viewer.staff_role in SEES_ALL, extension=await accounts.extension_of(session, viewer.name))
+              sees_all=viewer.staff_role in SEES_ALL, extension=await accounts.extension_of(session, viewer.name),
+              telephony=parts.telephony is not None)
 
 
 @router.post("/api/v1/ws-tickets", tags=["console"], status_code=201,

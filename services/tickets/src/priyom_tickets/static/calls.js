@@ -1,8 +1,11 @@
-/* Click-to-call in the agent console (loaded after console.js, whose helpers it uses).
+/* Calls in the agent console (loaded after console.js, whose helpers it uses).
  *
  * A "Позвонить" button stands by every deliverable phone of the client card and by the caller's number in a
  * pop-up. It asks tickets (the console's own origin) to start the call; tickets passes it to intake-telephony
- * with the agent's token, and the PBX rings the agent's extension first, then dials the number. */
+ * with the agent's token, and the PBX rings the agent's extension first, then dials the number.
+ *
+ * From a pop-up, one click opens the caller's open ticket (and the call's contact will join it at hangup) or
+ * starts a new ticket for the call at once, opened as soon as it is registered. */
 "use strict";
 
 async function callOut(number, ticketNumber, button) {
@@ -25,5 +28,60 @@ function callButton(number, ticketNumber = null) {
   const button = el("button", { type: "button", className: "call-out", dataset: { number },
                                 "aria-label": `Позвонить на ${number}` }, "Позвонить");
   button.addEventListener("click", () => callOut(number, ticketNumber, button));
+  return button;
+}
+
+const NEW_TICKET_WAIT_MS = 30000;
+
+function popupStatus(callId, text, failed = false) {
+  const card = document.querySelector(`#popups .popup[data-call="${CSS.escape(String(callId))}"]`);
+  const status = card && card.querySelector(".call-ticket-status");
+  if (!status) return;
+  status.textContent = text;
+  status.classList.toggle("error", failed);
+}
+
+/** The call is about this ticket: its contact at hangup joins it (nothing to do where telephony is off). */
+async function linkCall(callId, number) {
+  if (!state.me.telephony) return;
+  try {
+    await api(`/api/v1/calls/${encodeURIComponent(callId)}/ticket`, { method: "POST", body: { number } });
+    popupStatus(callId, ` звонок будет добавлен в ${number}`);
+  } catch (error) {
+    if (error.status !== 401 && error.status !== 503) popupStatus(callId, ` звонок не привязан: ${error.message}`, true);
+  }
+}
+
+/** Open the call's ticket now, and show it once it is registered (identity, the router and tickets make it). */
+async function newTicketForCall(callId, button) {
+  if (button.disabled) return;
+  button.disabled = true;
+  popupStatus(callId, " открываем обращение…");
+  try {
+    const opened = await api(`/api/v1/calls/${encodeURIComponent(callId)}/ticket`, { method: "POST", body: { new: true } });
+    const deadline = Date.now() + NEW_TICKET_WAIT_MS;
+    while (Date.now() < deadline) {
+      try {
+        const found = await api(`/api/v1/contacts/${opened.contact_id}/ticket`);
+        popupStatus(callId, ` обращение ${found.number}`);
+        location.hash = `#/ticket/${found.number}`;
+        return;
+      } catch (error) {
+        if (error.status !== 404) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    popupStatus(callId, " обращение ещё регистрируется: оно появится в очереди", true);
+  } catch (error) {
+    if (error.status !== 401) popupStatus(callId, ` не открыто: ${error.message}`, true);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function newTicketButton(callId) {
+  if (!state.me.telephony) return null;
+  const button = el("button", { type: "button", className: "new-ticket" }, "Новое обращение");
+  button.addEventListener("click", () => newTicketForCall(callId, button));
   return button;
 }

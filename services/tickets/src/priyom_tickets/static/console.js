@@ -676,7 +676,7 @@ function showCall(call) {
   const open = (call.open_tickets || []).map((item) => {
     const number = ticketNumberOf(item);
     const button = el("button", { type: "button", className: "open-ticket", dataset: { number } }, "Открыть");
-    button.addEventListener("click", () => { location.hash = `#/ticket/${number}`; });
+    button.addEventListener("click", () => { location.hash = `#/ticket/${number}`; linkCall(call.call_id, number); });
     const about = typeof item === "object" && item ? [item.status && (STATUS[item.status] || item.status),
                                                       item.subject].filter(Boolean).join(" · ") : "";
     return el("li", {}, `${number}${about ? ` · ${about}` : ""} `, button);
@@ -692,6 +692,7 @@ function showCall(call) {
     el("p", {}, clientName ? `Клиент: ${clientName}` : "Клиент не найден",
        call.first_contact ? " · первое обращение" : ""),
     open.length ? el("div", {}, el("strong", {}, "Открытые обращения"), el("ul", {}, open)) : null,
+    el("p", {}, newTicketButton(call.call_id), el("span", { className: "call-ticket-status", role: "status" })),
     last.length ? el("div", {}, el("strong", {}, "Последние контакты"), el("ul", {}, last)) : null,
     close);
   close.addEventListener("click", () => card.remove());
