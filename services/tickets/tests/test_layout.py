@@ -24,9 +24,10 @@ TABLES = {name for name, value in vars(tables).items() if hasattr(value, "c") an
 #: card addresses, and the following of a card merge (which card a ticket names, no change of its course
 #: either; see card_merges.py), and the agents' internal notes with their mentions (their own tables, nothing
 #: sent, no change of the ticket's course; see notes.py), and the macros (their own table; applying one changes
-#: a ticket through changes.py). The outbox is the kit's.
+#: a ticket through changes.py), and the call log (its own table, written by changes.py in the transaction that
+#: files a call's contact; see call_log.py). The outbox is the kit's.
 DIRECT_WRITERS = {"store.py", "staff.py", "dead_letters.py", "ws_tickets.py", "erasure_redaction.py",
-                  "card_reach.py", "card_merges.py", "notes.py", "macros.py"}
+                  "card_reach.py", "card_merges.py", "notes.py", "macros.py", "call_log.py"}
 
 
 def modules() -> list[Path]:

@@ -28,12 +28,13 @@ function onTicketsChanged(changes) {
   for (const t of changes) {
     const before = live.assignees.get(t.number);
     live.assignees.set(t.number, t.assignee);
-    // An escalation just made (not one the console first hears of long after) that the agent takes over or
-    // that names them (the team head the scheduler escalated an overdue ticket to).
+    // An escalation just made (not one the console first hears of long after) that moved the ticket to the
+    // agent or that names them (the team head the scheduler escalated an overdue ticket to). A vendor's case
+    // stays with its agent: nothing new for her.
     const escalated = Boolean(t.escalated_at) && live.escalations.get(t.number) !== t.escalated_at
       && Date.now() - Date.parse(t.escalated_at) < ESCALATION_FRESH_MS;
     live.escalations.set(t.number, t.escalated_at);
-    if (escalated && (t.assignee === state.me.name || t.escalated_to === state.me.name)) {
+    if (escalated && t.escalation !== "vendor" && (t.assignee === state.me.name || t.escalated_to === state.me.name)) {
       notifyDesktop(`Обращение ${t.number} эскалировано вам`, t.subject, `ticket-${t.number}`);
     } else if (t.assignee === state.me.name && before !== state.me.name) {
       notifyDesktop(`Вам назначено обращение ${t.number}`, t.subject, `ticket-${t.number}`);
