@@ -55,6 +55,7 @@ ASSETS = {
     "macros.js": "text/javascript; charset=utf-8",
     "calls.js": "text/javascript; charset=utf-8",
     "live.js": "text/javascript; charset=utf-8",
+    "typing.js": "text/javascript; charset=utf-8",
     "bulk.js": "text/javascript; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
     "keyboard.js": "text/javascript; charset=utf-8",
