@@ -10,7 +10,7 @@
 
 const TYPING_EVERY_MS = 2500;
 const TYPING_SHOWN_MS = 6000;
-const typing = { sentAt: 0, timer: null, watched: null };
+const chatTyping = { sentAt: 0, timer: null, watched: null };
 
 function liveSend(frame) {
   if (live.socket && live.socket.readyState === WebSocket.OPEN) live.socket.send(JSON.stringify(frame));
@@ -19,26 +19,26 @@ function liveSend(frame) {
 /** The ticket on screen, told to the server when it changes; ``again``: tell it anyway (a new socket). */
 function watchShown(again = false) {
   const number = state.ticket && !$("ticket").hidden ? state.ticket.number : null;
-  if (number === typing.watched && !again) return;
-  if (number !== typing.watched) visitorTyping(false);
-  typing.watched = number;
+  if (number === chatTyping.watched && !again) return;
+  if (number !== chatTyping.watched) visitorTyping(false);
+  chatTyping.watched = number;
   liveSend({ type: "watch", ticket: number });
 }
 
 function visitorTyping(on) {
-  clearTimeout(typing.timer);
+  clearTimeout(chatTyping.timer);
   $("visitor-typing").hidden = !on;
-  if (on) typing.timer = setTimeout(() => { $("visitor-typing").hidden = true; }, TYPING_SHOWN_MS);
+  if (on) chatTyping.timer = setTimeout(() => { $("visitor-typing").hidden = true; }, TYPING_SHOWN_MS);
 }
 
 /** A frame of /ws/live that is about typing: whether it was (live.js hands every frame here first). */
 function onTypingFrame(data) {
   if (data.type === "typing") {
-    if (data.ticket === typing.watched) visitorTyping(true);
+    if (data.ticket === chatTyping.watched) visitorTyping(true);
     return true;
   }
   if (data.type === "tickets_changed" && Array.isArray(data.tickets)
-      && data.tickets.some((t) => t.number === typing.watched)) {
+      && data.tickets.some((t) => t.number === chatTyping.watched)) {
     visitorTyping(false);  // what they were typing has arrived (or the ticket moved on): the thread shows it
   }
   return false;
@@ -47,10 +47,10 @@ function onTypingFrame(data) {
 $("reply-body").addEventListener("input", () => {
   const now = Date.now();
   if (!state.ticket || $("reply-path").dataset.channel !== "chat" || !$("reply-body").value.trim()
-      || now - typing.sentAt < TYPING_EVERY_MS) return;
-  typing.sentAt = now;
+      || now - chatTyping.sentAt < TYPING_EVERY_MS) return;
+  chatTyping.sentAt = now;
   liveSend({ type: "typing", ticket: state.ticket.number });
 });
-$("reply-form").addEventListener("submit", () => { typing.sentAt = 0; });
+$("reply-form").addEventListener("submit", () => { chatTyping.sentAt = 0; });
 window.addEventListener("hashchange", () => setTimeout(watchShown, 0));  // after route() has run
 new MutationObserver(() => watchShown()).observe($("t-number"), { childList: true, characterData: true, subtree: true });
