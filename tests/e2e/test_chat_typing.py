@@ -75,14 +75,15 @@ async def test_the_visitor_and_the_agent_each_see_the_other_typing(
             typing_there = agent.locator("#visitor-typing")
             await expect(typing_there).to_be_hidden()
 
-            # The visitor types: the agent sees it; the message arrives: the note gives way to it.
-            follow_up = f"Номер заказа {uuid.uuid4().hex[:6]}"
-            await visitor.fill("#text", follow_up)
+            # The visitor types, key by key for a few seconds: the agent sees it; the message arrives: the note
+            # gives way to it.
+            follow_up = f"Номер заказа {uuid.uuid4().hex[:6]}, оплачен картой позавчера"
+            await visitor.locator("#text").press_sequentially(follow_up, delay=100)
             await expect(typing_there).to_be_visible()
             await expect(typing_there).to_have_text("Клиент печатает…")
             await visitor.click("#send")
             await expect(agent.locator("#t-thread")).to_contain_text(follow_up)
-            await expect(typing_there).to_be_hidden()
+            await expect(typing_there).to_be_hidden(timeout=1_000)
 
             # The agent types: the widget says so, and stops saying so a few seconds after the agent stops.
             typing_here = visitor.locator("#typing")

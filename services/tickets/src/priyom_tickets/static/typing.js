@@ -8,6 +8,7 @@
  * server finds the visitor and shows "the operator is typing…" in their widget. */
 "use strict";
 
+// Sending the answer does not start the count again: the server passes on one per agent every 2 s.
 const TYPING_EVERY_MS = 2500;
 const TYPING_SHOWN_MS = 6000;
 const chatTyping = { sentAt: 0, timer: null, watched: null };
@@ -51,6 +52,5 @@ $("reply-body").addEventListener("input", () => {
   chatTyping.sentAt = now;
   liveSend({ type: "typing", ticket: state.ticket.number });
 });
-$("reply-form").addEventListener("submit", () => { chatTyping.sentAt = 0; });
 window.addEventListener("hashchange", () => setTimeout(watchShown, 0));  // after route() has run
 new MutationObserver(() => watchShown()).observe($("t-number"), { childList: true, characterData: true, subtree: true });

@@ -99,7 +99,9 @@
   var online = true;
   var limits = {text: 4000, files: 3, file_bytes: 5 * 1024 * 1024};
   var shown = {};
-  // Typing: the visitor's signals go out at most this often; an agent's is shown this long after the last one.
+  // Typing: the visitor's signals go out at most this often (sending a message does not start the count again:
+  // the server passes on one per 2 s, so a signal sent sooner would be dropped); an agent's is shown this long
+  // after the last one.
   var TYPING_EVERY_MS = 2500;
   var TYPING_SHOWN_MS = 6000;
   var typingSentAt = 0;
@@ -257,7 +259,6 @@
     }
     var frame = {type: "message", id: newId(), text: text.slice(0, limits.text), files: []};
     textIn.value = "";
-    typingSentAt = 0;  // the message ends this bout of typing: the next keystroke starts another
     fileIn.value = "";
     if (!file) { post(frame); return; }
     var reader = new FileReader();
