@@ -1,10 +1,10 @@
 """What the widget and the server say to each other over ``/chat/ws``: one JSON object per text frame. Pure.
 
 Visitor → server, in order: ``hello`` (the token the widget kept, if any), ``profile`` (the pre-chat form),
-then any number of ``message``, ``rating``, ``typing`` and ``ping``. Every ``message`` and ``rating`` carries an id the
-browser made; the server answers ``ack`` with it once the contact is published, so the widget resends what is
-not acknowledged (after a reconnect, after the service restarted) under the same id, and the contact is the
-same contact.
+then any number of ``message``, ``rating``, ``typing`` and ``ping``. Every ``message`` and ``rating`` carries
+an id the browser made; the server answers ``ack`` with it once the contact is published, so the widget resends
+what is not acknowledged (after a reconnect, after the service restarted) under the same id, and the contact is
+the same contact.
 
 Server → visitor: ``welcome`` (a new token, the conversation so far, whether agents are online), ``ack``,
 ``refused`` (with the reason, and ``retry_after`` for a rate limit), ``reply`` (an agent's answer or a notice),
