@@ -6,6 +6,7 @@ This package imports nothing but pydantic, so any service, adapter or integrator
 from .base import ChannelName, Contract, Event, IdempotencyKey, TicketNumber, UtcDateTime, to_utc, utcnow
 from .calls import CallDirection, CallEvent, CallState, ClientLookupReply, ClientLookupRequest
 from .cards import ClientCard, IdentifierView, PersonRole, PersonView
+from .chat_signals import AgentTyping, ChatVisitor, VisitorTyping, chat_thread
 from .clients import MAX_CHANGED_CARDS, CardMerge, ClientChange, ClientChanged
 from .contacts import (
     CONTACT_ID_NAMESPACE,
@@ -55,6 +56,7 @@ __all__ = [
     "MAX_CHANGED_CARDS",
     "MAX_ERASED_REFERENCES",
     "AgentAvailability",
+    "AgentTyping",
     "AttachmentRef",
     "AuthVerdict",
     "AutomatedKind",
@@ -65,6 +67,7 @@ __all__ = [
     "CallState",
     "CardMerge",
     "ChannelName",
+    "ChatVisitor",
     "ClientCard",
     "ClientChange",
     "ClientChanged",
@@ -115,7 +118,9 @@ __all__ = [
     "Topology",
     "Urgency",
     "UtcDateTime",
+    "VisitorTyping",
     "binding",
+    "chat_thread",
     "contact_id_for",
     "identifier_digest",
     "journal_bindings",

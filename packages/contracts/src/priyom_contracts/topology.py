@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .base import Event
 from .calls import CallEvent
+from .chat_signals import AgentTyping, VisitorTyping
 from .clients import ClientChanged
 from .contacts import ContactAssigned, ContactIdentified, ContactReceived, ContactRouted
 from .erasure import ClientErased, ErasureReported, PersonErased
@@ -37,7 +38,14 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PersonErased,
     ClientErased,
     ErasureReported,
+    VisitorTyping,
+    AgentTyping,
 )
+
+
+#: How long a typing signal waits in a fan-out queue before it is worth nothing (the consoles and the widget
+#: stop showing it a few seconds after the last one).
+TYPING_TTL_MS = 5_000
 
 
 def journal_bindings() -> tuple[str, ...]:
@@ -134,6 +142,14 @@ class Topology:
             # comes after a minute is not worth showing: the visitor reads it from the conversation.
             "intake-messenger.chat-replies": FanoutSpec(f"{p}intake-messenger.chat-replies",
                                                         (binding(OutboundReply, "chat"),), ttl_ms=60_000),
+            # The chat's typing indicator (chat_signals.py), each way to every process of the service that holds
+            # the sockets: a visitor's to the consoles (tickets), an agent's to the widgets (intake-messenger).
+            # A signal is stale within seconds, and a stalled process keeps only a few.
+            "tickets.chat-typing": FanoutSpec(f"{p}tickets.chat-typing", (binding(VisitorTyping, "chat"),),
+                                              ttl_ms=TYPING_TTL_MS, max_length=1_000),
+            "intake-messenger.chat-typing": FanoutSpec(f"{p}intake-messenger.chat-typing",
+                                                       (binding(AgentTyping, "chat"),), ttl_ms=TYPING_TTL_MS,
+                                                       max_length=1_000),
         }
         object.__setattr__(self, "fanouts", fanouts)
 

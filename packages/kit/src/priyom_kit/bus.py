@@ -241,8 +241,9 @@ class Bus:
             )
         return self._publishers[name]
 
-    async def publish(self, event: Event) -> None:
-        """Publish persistent, mandatory and confirmed; returns only once the broker has the message."""
+    async def publish(self, event: Event, *, durable: bool = True, timeout_s: float | None = None) -> None:
+        """Publish persistent, mandatory and confirmed; returns only once the broker has the message.
+        ``durable=False`` is a signal's way (:mod:`.signals`): transient, and dropped when nobody listens."""
         await self.publisher(type(event)).publish(
             event,
             routing_key=event.routing_key,
@@ -251,9 +252,9 @@ class Bus:
             message_type=event.type_name(),
             timestamp=event.occurred_at,
             headers={"x-idempotency-key": event.idempotency_key},
-            persist=True,
-            mandatory=True,
-            timeout=self.publish_timeout_s,
+            persist=durable,
+            mandatory=durable,
+            timeout=timeout_s or self.publish_timeout_s,
         )
         self.metrics.published.labels(event.type_name(), event.channel).inc()
 

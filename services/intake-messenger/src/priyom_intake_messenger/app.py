@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
-from priyom_contracts import ContactReceived, Erasure, OutboundReply
+from priyom_contracts import AgentTyping, ContactReceived, Erasure, OutboundReply, VisitorTyping
 from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.adapters import ChannelEdge, SqlDeliveryJournal, serve_outbound
 from priyom_kit.blobs import open_blob_store
@@ -30,6 +30,7 @@ from .chat.live import VisitorSockets
 from .chat.pages import chat_pages_router
 from .chat.presence import Presence
 from .chat.socket import chat_socket_router
+from .chat.typing_signals import TypingSignals
 from .jsonhook.adapter import JsonWebhookAdapter
 from .jsonhook.api import json_webhook_router
 from .retention import retention_rules
@@ -93,6 +94,7 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     history = ChatHistory(lambda: database.sessions)
     sites = SiteKeys(settings.chat_sites)
     if sites:
+        bus.publisher(VisitorTyping)
         chat = ChatAdapter(history, VisitorSockets(registry))
         limits = ChatLimits(open_storage(settings.chat_rate_storage), settings.chat_rate_per_visitor,
                             settings.chat_rate_per_ip)
@@ -105,13 +107,18 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
         presence = Presence(settings.chat_agents_online, roster, chat.sockets, every_s=settings.chat_presence_every_s)
         after_start.append(presence.launch)
         on_stop.append(presence.stop)
-        routers.append(chat_socket_router(edge_for(chat), chat, settings, sites, limits, presence))
+        typing = TypingSignals(bus, chat.sockets)
+        routers.append(chat_socket_router(edge_for(chat), chat, settings, sites, limits, presence, typing))
         routers.append(chat_pages_router(settings.chat_demo_site))
         routers.append(chat_files_router(history, blobs))
 
         @bus.fanout_consumer("intake-messenger.chat-replies")
         async def show_chat_reply(reply: OutboundReply) -> None:
             await chat.show(reply)
+
+        @bus.fanout_consumer("intake-messenger.chat-typing")
+        async def show_agent_typing(signal: AgentTyping) -> None:
+            await typing.show(signal)
 
     async def redact(erasure: Erasure) -> dict[str, int]:
         return {"intake-messenger.delivery_journal": await journal.redact_tickets(erasure.ticket_numbers),

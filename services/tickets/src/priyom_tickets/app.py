@@ -10,6 +10,7 @@ from faststream.rabbit import RabbitMessage
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import (
+    AgentTyping,
     CallEvent,
     ClientChanged,
     ContactAssigned,
@@ -20,6 +21,7 @@ from priyom_contracts import (
     TicketCreated,
     TicketStatusChanged,
     TicketTypeCorrected,
+    VisitorTyping,
     utcnow,
 )
 from priyom_kit import Bus, HttpClient, ServiceParts, build_app
@@ -31,6 +33,7 @@ from priyom_kit.erasure import serve_erasures
 from priyom_kit.outbox import Relay
 from priyom_kit.periodic import Periodic
 from priyom_kit.retention import RetentionSweep
+from priyom_kit.signals import publish_signal
 
 from . import handlers, popups, staff, tables
 from .access import policy_from_mapping as access_policy_from_mapping
@@ -39,6 +42,7 @@ from .agent_socket import AgentSockets
 from .api import PUBLIC_PREFIX, ROUTERS, ApiParts, UploadLimits
 from .api.public_gate import PublicGate
 from .call_board import CallBoard
+from .chat_typing import ChatTyping
 from .dead_letters import DeadLetterDesk
 from .lifecycle import IllegalTransition
 from .live_feed import LiveFeed
@@ -117,6 +121,12 @@ def build(
         calls.on_event(event)
         await popups.on_call_event(event, consoles=consoles, sessions=lambda: database.sessions)
 
+    typing = ChatTyping(lambda: database.sessions, lambda signal: publish_signal(bus, signal), policy)
+
+    @bus.fanout_consumer("tickets.chat-typing")
+    async def on_visitor_typing(signal: VisitorTyping) -> None:
+        await typing.to_consoles(signal)
+
     # The deployment's dead letters are kept here, where the console and the roles are (dead_letters.py).
     desk = DeadLetterDesk(lambda: database.sessions, topology=bus.topology, redeliver=bus.redeliver,
                           publish=bus.publish, registry=registry)
@@ -126,7 +136,7 @@ def build(
     async def on_dead_letter(body: bytes, message: RabbitMessage) -> None:
         await desk.on_dead_letter(body, message)
 
-    for published in (TicketCreated, TicketStatusChanged, TicketTypeCorrected, OutboundReply):
+    for published in (TicketCreated, TicketStatusChanged, TicketTypeCorrected, OutboundReply, AgentTyping):
         bus.publisher(published)
     limits = UploadLimits(settings.blob_dir, settings.max_attachment_bytes, settings.max_attachments)
 
@@ -154,7 +164,7 @@ def build(
                  telephony.close],
         authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token,
                                                                    settings.service_tokens),
-        state={"tickets": ApiParts(database, blobs, relay, policy, access, limits, cards, consoles, live,
+        state={"tickets": ApiParts(database, blobs, relay, policy, access, limits, cards, consoles, live, typing,
                                    telephony if settings.telephony_url else None),
                "dead_letters": desk,
                "public_gate": PublicGate.build(settings.public_link_secret, settings.public_link_rate),

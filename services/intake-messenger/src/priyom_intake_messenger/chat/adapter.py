@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from priyom_contracts import MessengerId, OutboundReply, Recipient, Sender, ThreadHint
+from priyom_contracts import MessengerId, OutboundReply, Recipient, Sender, ThreadHint, chat_thread
 from priyom_kit.adapters import ChannelAdapter, Delivered, DeliveryError, FileRef, Inbound
 
 from .frames import Message, Rating
@@ -29,11 +29,9 @@ from .history import ChatHistory, Line
 from .live import VisitorSockets
 
 CHANNEL = "chat"
-THREAD_PREFIX = "chat:"
-
-
-def thread_of(visitor: str) -> str:
-    return f"{THREAD_PREFIX}{visitor}"
+#: A thread is the contracts' ``chat_thread(visitor)``: tickets finds a visitor's ticket by it too.
+THREAD_PREFIX = chat_thread("")
+thread_of = chat_thread
 
 
 def visitor_of(recipient: Recipient) -> str | None:

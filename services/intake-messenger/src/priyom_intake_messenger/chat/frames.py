@@ -1,14 +1,17 @@
 """What the widget and the server say to each other over ``/chat/ws``: one JSON object per text frame. Pure.
 
 Visitor → server, in order: ``hello`` (the token the widget kept, if any), ``profile`` (the pre-chat form),
-then any number of ``message``, ``rating`` and ``ping``. Every ``message`` and ``rating`` carries an id the
-browser made; the server answers ``ack`` with it once the contact is published, so the widget resends what is
-not acknowledged (after a reconnect, after the service restarted) under the same id, and the contact is the
-same contact.
+then any number of ``message``, ``rating``, ``typing`` and ``ping``. Every ``message`` and ``rating`` carries
+an id the browser made; the server answers ``ack`` with it once the contact is published, so the widget resends
+what is not acknowledged (after a reconnect, after the service restarted) under the same id, and the contact is
+the same contact.
 
 Server → visitor: ``welcome`` (a new token, the conversation so far, whether agents are online), ``ack``,
 ``refused`` (with the reason, and ``retry_after`` for a rate limit), ``reply`` (an agent's answer or a notice),
-``pong``.
+``pong``, ``typing`` (an agent is writing an answer).
+
+``typing`` carries nothing, either way: no text (the widget never sends what is being typed), no name. It is
+a signal, not a message: neither acknowledged nor kept (:mod:`.typing_signals`).
 """
 
 from __future__ import annotations
@@ -69,5 +72,11 @@ class Ping(_Frame):
     type: Literal["ping"]
 
 
-VisitorFrame = Annotated[Hello | Profile | Message | Rating | Ping, Field(discriminator="type")]
-read_frame: TypeAdapter[Hello | Profile | Message | Rating | Ping] = TypeAdapter(VisitorFrame)
+class Typing(_Frame):
+    """The visitor is typing (the widget sends one every few seconds while they do)."""
+
+    type: Literal["typing"]
+
+
+VisitorFrame = Annotated[Hello | Profile | Message | Rating | Ping | Typing, Field(discriminator="type")]
+read_frame: TypeAdapter[Hello | Profile | Message | Rating | Ping | Typing] = TypeAdapter(VisitorFrame)

@@ -2,9 +2,10 @@
 
 The handshake is refused (HTTP 403) unless the page's origin is one the site key allows. Then ``hello`` opens
 the visit (a new visitor, or the one the widget's token names, with a new token), ``welcome`` sends the
-conversation, and each ``message`` or ``rating`` becomes a contact: acknowledged only after the kit published
-it with the broker's confirm, so whatever the widget holds unacknowledged it sends again, under the same id,
-and a repeat is acknowledged without being published twice.
+conversation, each ``typing`` is passed on as a signal (:mod:`.typing_signals`), and each ``message`` or
+``rating`` becomes a contact: acknowledged only after the kit published it with the broker's confirm, so
+whatever the widget holds unacknowledged it sends again, under the same id, and a repeat is acknowledged
+without being published twice.
 
 Nothing personal is logged: not the address, not the text, not the profile; a visitor is their random id.
 """
@@ -27,10 +28,11 @@ from priyom_kit.gate import Gate
 
 from ..settings import IntakeMessengerSettings
 from .adapter import ChatAdapter
-from .frames import Hello, Message, Ping, Profile, Rating, read_frame
+from .frames import Hello, Message, Ping, Profile, Rating, Typing, read_frame
 from .guards import ChatLimits, SiteKeys
 from .history import Line
 from .presence import Presence
+from .typing_signals import TypingSignals
 
 log = get_logger("priyom.intake-messenger.chat")
 
@@ -58,6 +60,7 @@ def chat_socket_router(
     sites: SiteKeys,
     limits: ChatLimits,
     presence: Presence,
+    typing: TypingSignals,
 ) -> APIRouter:
     router = APIRouter(tags=["website chat"])
     gate = Gate(settings.chat_max_connections)
@@ -170,6 +173,9 @@ def chat_socket_router(
         if isinstance(frame, Ping):
             return {"type": "pong"}
         if isinstance(frame, Hello):
+            return None
+        if isinstance(frame, Typing):
+            await typing.visitor_typing(visitor, len(text))
             return None
         try:
             await take(visitor, address, profile, frame)

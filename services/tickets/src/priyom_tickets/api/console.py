@@ -56,6 +56,7 @@ ASSETS = {
     "calls.js": "text/javascript; charset=utf-8",
     "activities.js": "text/javascript; charset=utf-8",
     "live.js": "text/javascript; charset=utf-8",
+    "typing.js": "text/javascript; charset=utf-8",
     "bulk.js": "text/javascript; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
     "keyboard.js": "text/javascript; charset=utf-8",

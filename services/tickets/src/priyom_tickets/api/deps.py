@@ -27,6 +27,7 @@ from .. import lifecycle, store
 from ..access import AccessPolicy, staff_of
 from ..agent_card import IdentityCards
 from ..agent_socket import AgentSockets
+from ..chat_typing import ChatTyping
 from ..live_feed import LiveFeed
 from ..policy import Policy
 
@@ -59,6 +60,8 @@ class ApiParts:
     consoles: AgentSockets
     #: The consoles' live channel this process holds, and the round that feeds it.
     live: LiveFeed
+    #: The chat tickets' typing indicator, for the consoles of this process.
+    typing: ChatTyping
     #: intake-telephony, for click-to-call (None: not configured).
     telephony: HttpClient | None = None
 

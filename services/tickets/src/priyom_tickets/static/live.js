@@ -1,4 +1,4 @@
-/* The console's live channel (loaded after console.js, whose helpers it uses; before keyboard.js).
+/* The console's live channel (loaded after console.js, whose helpers it uses; before typing.js and keyboard.js).
  *
  * /ws/live tells the console, about a second after it happens anywhere, which tickets the agent may see have
  * changed: the queue redraws, the open ticket reloads, a ticket changed while not open is marked unread until
@@ -90,11 +90,13 @@ async function connectLive() {
     const reconnected = live.retry > 0;
     live.retry = 0;
     $("live-status").textContent = "обновления: на связи";
+    watchShown(true);  // typing.js: which ticket this console shows
     if (reconnected) refreshShown();  // what changed while away
   };
   socket.onmessage = (message) => {
     let data;
     try { data = JSON.parse(message.data); } catch { return; }
+    if (data && onTypingFrame(data)) return;
     if (data && data.type === "tickets_changed" && Array.isArray(data.tickets)) onTicketsChanged(data.tickets);
     else if (data && data.type === "activity_reminder") onActivityReminder(data);
   };

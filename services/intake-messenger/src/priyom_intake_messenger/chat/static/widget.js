@@ -6,6 +6,10 @@
  * server rotates it on every visit), the pre-chat form, and the messages not yet acknowledged. Each message
  * gets its id here, in the browser; whatever the server has not acknowledged is sent again after a reconnect
  * under the same id, and the server makes it the same contact.
+ *
+ * Typing, both ways, is a signal and never a message: while the visitor types, {"type": "typing"} goes out at
+ * most once per TYPING_EVERY_MS (no text with it, nothing queued or resent); an agent's typing shows "the
+ * operator is typing…" until the answer arrives or TYPING_SHOWN_MS pass without another signal.
  */
 (function () {
   "use strict";
@@ -25,7 +29,7 @@
       "Укажите e-mail: ответ придёт на него", file: "Файл", sending: "отправляется…", sent: "доставлено",
       failed: "не отправлено", wait: "Слишком часто, подождите ", seconds: " с", tooLarge: "Файл больше ",
       rate: "Оцените, пожалуйста, нашу работу:", thanks: "Спасибо за оценку!", reconnecting: "Переподключение…",
-      you: "Вы", agent: "Поддержка"},
+      you: "Вы", agent: "Поддержка", typing: "Оператор печатает…"},
     en: {title: "Support", open: "Chat with support", close: "Minimise", send: "Send",
       placeholder: "Your message…", online: "We are online", offline:
       "Nobody is available right now. Leave a message and we will answer by e-mail as soon as we can.",
@@ -34,7 +38,7 @@
       "Give an e-mail: the answer goes there", file: "File", sending: "sending…", sent: "delivered",
       failed: "not sent", wait: "Too fast, wait ", seconds: " s", tooLarge: "The file is larger than ",
       rate: "Please rate our help:", thanks: "Thank you for your rating!", reconnecting: "Reconnecting…",
-      you: "You", agent: "Support"}
+      you: "You", agent: "Support", typing: "The operator is typing…"}
   }[lang];
 
   var storeKey = "priyom-chat:" + site;
@@ -73,6 +77,7 @@
   header.appendChild(hide);
   var status = el("p", {id: "status", role: "status"});
   var log = el("ol", {id: "log", "aria-live": "polite"});
+  var typingNote = el("p", {id: "typing", hidden: "", "aria-live": "polite"}, T.typing);
   var form = el("form", {id: "prechat"});
   var nameIn = el("input", {id: "name", name: "name", autocomplete: "name", placeholder: T.name, maxlength: "200"});
   var emailIn = el("input", {id: "email", name: "email", type: "email", autocomplete: "email", placeholder: T.email});
@@ -87,13 +92,20 @@
   var textIn = el("textarea", {id: "text", rows: "2", placeholder: T.placeholder, maxlength: "4000"});
   var fileIn = el("input", {id: "file", type: "file", "aria-label": T.file});
   composer.append(textIn, fileIn, el("button", {id: "send", type: "submit"}, T.send));
-  panel.append(header, status, log, form, composer);
+  panel.append(header, status, log, typingNote, form, composer);
   root.append(launcher, panel);
   (document.body || document.documentElement).appendChild(host);
 
   var online = true;
   var limits = {text: 4000, files: 3, file_bytes: 5 * 1024 * 1024};
   var shown = {};
+  // Typing: the visitor's signals go out at most this often (sending a message does not start the count again:
+  // the server passes on one per 2 s, so a signal sent sooner would be dropped); an agent's is shown this long
+  // after the last one.
+  var TYPING_EVERY_MS = 2500;
+  var TYPING_SHOWN_MS = 6000;
+  var typingSentAt = 0;
+  var typingTimer = null;
 
   function showForms() {
     var needProfile = !state.profile;
@@ -178,7 +190,10 @@
       var node = shown["visitor:" + frame.id];
       if (node) { line({from: "visitor", id: frame.id}, false); }
     } else if (frame.type === "reply") {
+      agentTyping(false);
       line(frame, false);
+    } else if (frame.type === "typing") {
+      agentTyping(true);
     } else if (frame.type === "presence") {
       online = frame.online;
       status.textContent = online ? T.online : T.offline;
@@ -196,6 +211,11 @@
     state.outbox = state.outbox.filter(function (f) { return f.id !== frame.id; });
     save();
     if (shown["visitor:" + frame.id]) { line({from: "visitor", id: frame.id}, "failed"); }
+  }
+  function agentTyping(on) {
+    clearTimeout(typingTimer);
+    typingNote.hidden = !on;
+    if (on) { typingTimer = setTimeout(function () { typingNote.hidden = true; }, TYPING_SHOWN_MS); }
   }
   function send(frame) {
     if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(frame)); }
@@ -248,6 +268,12 @@
       post(frame);
     };
     reader.readAsDataURL(file);
+  });
+  textIn.addEventListener("input", function () {
+    var now = Date.now();
+    if (!textIn.value.trim() || now - typingSentAt < TYPING_EVERY_MS) { return; }
+    typingSentAt = now;
+    send({type: "typing"});  // straight to the socket, never the outbox: a late signal is worth nothing
   });
   textIn.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); composer.requestSubmit(); }
