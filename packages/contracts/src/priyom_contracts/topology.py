@@ -17,6 +17,7 @@ from .calls import CallEvent
 from .clients import ClientChanged
 from .contacts import ContactAssigned, ContactIdentified, ContactReceived, ContactRouted
 from .erasure import ClientErased, ErasureReported, PersonErased
+from .portal import SignInCode
 from .replies import DeliveryReported, OutboundReply
 from .tickets import TicketAssigned, TicketCreated, TicketStatusChanged, TicketTypeCorrected
 
@@ -37,6 +38,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PersonErased,
     ClientErased,
     ErasureReported,
+    SignInCode,
 )
 
 
@@ -113,6 +115,9 @@ class Topology:
                 f"{p}intake-messenger.outbound",
                 (binding(OutboundReply, "telegram"), binding(OutboundReply, "webhook"), binding(OutboundReply, "chat")),
             ),
+            # The portal's sign-in codes, delivered by the service that answers customers on that channel.
+            "intake-email.sign-in": QueueSpec(f"{p}intake-email.sign-in", (binding(SignInCode, "email"),)),
+            "intake-messenger.sign-in": QueueSpec(f"{p}intake-messenger.sign-in", (binding(SignInCode, "telegram"),)),
         }
         erasures = (binding(PersonErased), binding(ClientErased))
         # Every store of personal data redacts on erasure, from its own durable queue: a service that was
