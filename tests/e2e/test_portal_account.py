@@ -1,6 +1,7 @@
 """The customer's account end to end, in headless Chromium on the whole stack (PostgreSQL and SQLite): a customer
 whose e-mail an agent entered on their card signs in to the portal with the code intake-email mailed through
-the real SMTP relay (the sink), sees their request and our reply but not the agent's internal note, replies,
+the real SMTP relay (the sink), sees their request and our reply but not the agent's internal note, replies with
+a file,
 confirms the proposed solution and rates the closed request. Each act travels as the customer's message
 (portal → identity → router → tickets), and tickets shows it."""
 
@@ -93,12 +94,16 @@ async def test_a_customer_signs_in_by_code_replies_confirms_and_rates(stack: Sta
 
             reply = f"Бумага есть, индикатор мигает ({uuid.uuid4().hex[:6]})"
             await page.fill("form.reply textarea[name=text]", reply)
+            await page.set_input_files("form.reply input[name=files]", files=[
+                {"name": "indicator.txt", "mimeType": "text/plain", "buffer": b"blinking orange"}])
             await page.click("form.reply button[type=submit]")
             await expect(page.locator("p.sent")).to_be_visible()
             landed = await wait_message(api, stack, number, reply, timeout=40)
             assert (landed["direction"], landed["channel"]) == ("inbound", "portal")
+            assert [(a["filename"], a["size"]) for a in landed["attachments"]] == [("indicator.txt", 15)]
             await page.reload()
             await expect(thread).to_contain_text(reply)
+            await expect(thread).to_contain_text("indicator.txt")
 
             # The agent resolves it; the customer confirms the solution, which closes the request.
             kind = (await read_ticket(api, stack, number))["type"]

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import aio_pika
 import httpx
@@ -79,9 +80,10 @@ def code_in(message: SignInCode) -> str:
 
 
 @pytest.fixture
-async def portal(settings: PortalSettings, amqp_url: str) -> AsyncIterator[Portal]:
+async def portal(settings: PortalSettings, amqp_url: str, tmp_path: Path) -> AsyncIterator[Portal]:
     directory = Directory()
-    parts = portal_parts(settings.model_copy(update={"session_secret": SecretStr(SECRET), "cookie_secure": False}))
+    parts = portal_parts(settings.model_copy(update={"session_secret": SecretStr(SECRET), "cookie_secure": False,
+                                                     "blob_dir": tmp_path / "blobs", "max_file_bytes": 4096}))
     peer = HttpClient(base_url="http://peers.test", transport=httpx.ASGITransport(app=directory.app()))
     account = parts.state["account"]
     account.cards, account.requests = Cards(peer), Requests(peer)
@@ -213,6 +215,22 @@ async def test_my_requests_and_another_customers_request(portal: Portal) -> None
         assert (event.channel, event.contact.thread.ticket_number) == ("portal", "2026-000101")
         assert str(event.contact.sender.email) == "anna@example.ru" and event.contact.sender_authenticated
     assert event.contact.body.startswith("Не решено: после перезагрузки")
+
+    # A reply with a file: the file is in the blob store every service shares, the message names it.
+    with_file = await portal.http.post(
+        "/account/requests/2026-000101/reply", data={"key": str(uuid.uuid4()), "text": "Фото индикатора"},
+        files={"files": ("indicator.txt", b"blinking orange", "text/plain")})
+    assert with_file.status_code == 303, with_file.text
+    message = await portal.next_message("identity.contacts")
+    assert message is not None
+    attached = ContactReceived.model_validate(json.loads(message.body)).contact.attachments
+    assert [(a.filename, a.size) for a in attached] == [("indicator.txt", 15)]
+    assert await portal.parts.state["account"].blobs.get(attached[0].blob_key) == b"blinking orange"
+    too_large = await portal.http.post(
+        "/account/requests/2026-000101/reply", data={"key": str(uuid.uuid4()), "text": "Большой файл"},
+        files={"files": ("big.bin", b"x" * 5000, "application/octet-stream")})
+    assert too_large.status_code == 413
+    assert await portal.next_message("identity.contacts", timeout=1) is None
     # Rating an open request is refused before anything is published.
     refused = await portal.http.post("/account/requests/2026-000101/rate", data={"key": str(uuid.uuid4()),
                                                                                   "rating": "5"})

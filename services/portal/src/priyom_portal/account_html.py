@@ -43,6 +43,7 @@ TEXT = {
         "you": "Вы",
         "support": "Поддержка",
         "reply": "Ответить",
+        "files": "Файлы:",
         "send": "Отправить",
         "sent": "Сообщение отправлено; оно появится в переписке через несколько секунд.",
         "resolution": "Предложенное решение",
@@ -87,6 +88,7 @@ TEXT = {
         "you": "You",
         "support": "Support",
         "reply": "Reply",
+        "files": "Files:",
         "send": "Send",
         "sent": "Your message is sent; it appears in the conversation in a few seconds.",
         "resolution": "The proposed solution",
@@ -186,11 +188,11 @@ def requests_page(language: str, items: list[CustomerTicketSummary]) -> str:
     return page(t["title"], f'{_header(language)}<h1>{t["title"]}</h1>{listing}', language)
 
 
-def _form(number: str, act: str, inner: str, button: str, name: str = "") -> str:
-    named = f' name="{name}"' if name else ""
-    return (f'<form method="post" action="/account/requests/{number}/{act}" class="{act}">'
+def _form(number: str, act: str, inner: str, button: str, files: bool = False) -> str:
+    enctype = ' enctype="multipart/form-data"' if files else ""
+    return (f'<form method="post" action="/account/requests/{number}/{act}" class="{act}"{enctype}>'
             f'<input type="hidden" name="key" value="{uuid.uuid4()}">{inner}'
-            f'<button type="submit"{named}>{button}</button></form>')
+            f'<button type="submit">{button}</button></form>')
 
 
 def _actions(language: str, ticket: CustomerTicket, final: bool) -> str:
@@ -213,7 +215,8 @@ def _actions(language: str, ticket: CustomerTicket, final: bool) -> str:
             t["send"]) + "</section>")
     if not final:
         parts.append(f'<section class="reply"><h2>{t["reply"]}</h2>' + _form(
-            n, "reply", '<textarea name="text" required maxlength="20000" rows="5"></textarea><br>', t["send"])
+            n, "reply", f'<textarea name="text" required maxlength="20000" rows="5"></textarea><br><label>{t["files"]} '
+            '<input type="file" name="files" multiple></label><br>', t["send"], files=True)
             + "</section>")
     return "".join(parts)
 

@@ -17,9 +17,11 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from pydantic import SecretStr
 
 from priyom_contracts import Event
+from priyom_kit.blobs import BlobStore
 from priyom_kit.rate_windows import wait_s
 
 from .peers import Cards, Requests
+from .reply_files import FileLimits
 
 COOKIE = "priyom_portal_session"
 COOKIE_PATH = "/account"
@@ -59,6 +61,8 @@ class AccountParts:
     code_attempts: int
     session_ttl: timedelta
     cookie_secure: bool
+    blobs: BlobStore
+    files: FileLimits
     public_url: str = ""
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -9,6 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from priyom_contracts import ContactReceived, SignInCode
 from priyom_kit import Bus, HttpClient, ServiceParts, build_app
+from priyom_kit.blobs import open_blob_store
 from priyom_kit.cors import PublicPathCORS
 from priyom_kit.db import Database
 from priyom_kit.periodic import Periodic
@@ -20,9 +22,12 @@ from .api.dependencies import FeedbackLimits
 from .body_cap import BodyCap
 from .deflection import DeflectionMetrics
 from .peers import Cards, Requests
+from .reply_files import FileLimits
 from .settings import PortalSettings
 from .tables import portal_sessions, portal_sign_in_codes
 
+#: The one route that takes files (a customer's reply): its body may be as large as the files' limits.
+UPLOAD_PATHS = re.compile(r"/account/requests/[0-9]{4}-[0-9]{6,9}/reply")
 #: The routes a customer's browser calls from the web form's origin (search, suggestions, feedback). Staff
 #: routes share the prefix but need an Authorization header, which the CORS policy does not let through.
 PUBLIC_PREFIX = "/api/v1/kb/"
@@ -51,6 +56,8 @@ def build(settings: PortalSettings | None = None) -> ServiceParts:
         limits=SignInLimits(settings.sign_in_rate_per_identifier, settings.sign_in_rate_per_ip),
         code_ttl=timedelta(seconds=settings.code_ttl_s), code_attempts=settings.code_attempts,
         session_ttl=timedelta(seconds=settings.session_ttl_s), cookie_secure=settings.cookie_secure,
+        # Files go where every service keeps them (PRIYOM_BLOB_DIR or S3): tickets reads them from there.
+        blobs=open_blob_store(settings), files=FileLimits(settings.max_files, settings.max_file_bytes),
         public_url=settings.public_url)
     # Codes and sessions are kept a day past their end (what a support question about a sign-in needs).
     retention = RetentionSweep("portal", lambda: database.sessions(), [
@@ -79,6 +86,7 @@ def create_app(parts: ServiceParts | None = None) -> FastAPI:
     parts = parts or build()
     app = build_app(parts)
     settings: PortalSettings = parts.settings  # type: ignore[assignment]
-    app.add_middleware(BodyCap)
+    account: AccountParts = parts.state["account"]
+    app.add_middleware(BodyCap, upload_paths=UPLOAD_PATHS, upload_max_bytes=account.files.max_request_bytes)
     app.add_middleware(PublicPathCORS, prefix=PUBLIC_PREFIX, origins=settings.cors_origins)
     return app

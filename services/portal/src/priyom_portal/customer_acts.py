@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from priyom_contracts import Contact, ContactReceived, ThreadHint, contact_id_for, utcnow
+from priyom_contracts import AttachmentRef, Contact, ContactReceived, ThreadHint, contact_id_for, utcnow
 
 from .sign_in import Identifier
 
@@ -55,8 +55,10 @@ def body_of(act: Act, language: str, *, text: str = "", rating: int | None = Non
     return f"{rating} — {text}" if text else str(rating)
 
 
-def customer_message(number: str, identifier: Identifier, body: str, form_key: uuid.UUID) -> ContactReceived:
-    """The customer's message on ticket ``number``, from the identifier they signed in with."""
+def customer_message(number: str, identifier: Identifier, body: str, form_key: uuid.UUID,
+                     attachments: list[AttachmentRef] | None = None) -> ContactReceived:
+    """The customer's message on ticket ``number``, from the identifier they signed in with (with the files of a
+    reply, already in the blob store)."""
     key = f"{CHANNEL}:{form_key}"
     contact_id = contact_id_for(key)
     return ContactReceived(
@@ -69,6 +71,7 @@ def customer_message(number: str, identifier: Identifier, body: str, form_key: u
             sender=identifier.sender(),
             subject=f"[#{number}]",
             body=body,
+            attachments=attachments or [],
             thread=ThreadHint(ticket_number=number),
             # Proven: the customer entered the code sent to this very identifier.
             sender_authenticated=True,

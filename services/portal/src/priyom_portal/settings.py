@@ -85,6 +85,11 @@ class PortalSettings(DatabaseSettings):
         default=True,
         description="Send the session cookie over HTTPS only; false only for a portal on plain HTTP (local tests)",
     )
+    max_files: int = Field(default=5, ge=0, le=20, description="Files a customer may attach to one reply")
+    max_file_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024,
+        description="Largest file a customer may attach (kept in the blob store, PRIYOM_BLOB_DIR or S3)",
+    )
     request_timeout_s: float = Field(
         default=5.0, gt=0, le=30, description="Longest wait for identity or tickets before a page says so"
     )

@@ -14,14 +14,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from priyom_contracts import CustomerTicket, PortalLanguage, TicketStatus
 
 from ..account_html import TEXT, notice_page, request_page, requests_page
+from ..account_parts import AccountParts
 from ..account_store import Customer
 from ..customer_acts import MAX_COMMENT, MAX_TEXT, Act, body_of, customer_message
 from ..page_html import page
 from ..peers import PeerUnavailable
+from ..reply_files import FileRefused, store_files
 from .account_deps import Account, SignedIn, form_of, html, language_of, same_origin
 
 requests_router = APIRouter(tags=["customer account pages"], include_in_schema=False)
@@ -84,25 +87,45 @@ def _refusal(act: Act, ticket: CustomerTicket, form: dict[str, str]) -> str | No
     return None
 
 
+def _text(message: str, status_code: int) -> Response:
+    return Response(message, status_code, media_type="text/plain")
+
+
 @requests_router.post("/account/requests/{number}/{act}")
 async def act_on_request(number: Number, act: Act, request: Request, customer: SignedIn,
                          parts: Account) -> Response:
     same_origin(request)
-    form = await form_of(request)
+    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+    if multipart and act is not Act.REPLY:
+        return _text("only a reply takes files", status.HTTP_400_BAD_REQUEST)
+    if multipart:  # a reply with files, read whole (capped by BodyCap); the files are closed when it is done
+        async with request.form(max_files=parts.files.max_files + 1, max_fields=10) as received:
+            fields = {k: v for k, v in received.items() if isinstance(v, str)}
+            return await _act(number, act, customer, parts, fields, received)
+    return await _act(number, act, customer, parts, await form_of(request), None)
+
+
+async def _act(number: str, act: Act, customer: Customer, parts: AccountParts, form: dict[str, str],
+               received: FormData | None) -> Response:
+    """Check the act against the request as tickets has it, store a reply's files, publish the message."""
     language = language_of(customer.language)
     try:
         key = uuid.UUID(form.get("key", ""))
         ticket = await parts.requests.one(customer.account, number)
     except ValueError:
-        return Response("the form has no key", status.HTTP_400_BAD_REQUEST, media_type="text/plain")
+        return _text("the form has no key", status.HTTP_400_BAD_REQUEST)
     except PeerUnavailable:
         return html(notice_page(language, "unavailable"), status.HTTP_503_SERVICE_UNAVAILABLE)
     if ticket is None:
         return _not_found(language)
     if (refused := _refusal(act, ticket, form)) is not None:
-        return Response(refused, status.HTTP_409_CONFLICT, media_type="text/plain")
+        return _text(refused, status.HTTP_409_CONFLICT)
+    try:
+        files = await store_files(received, parts.blobs, parts.files) if received is not None else []
+    except FileRefused as exc:
+        return _text(str(exc), status.HTTP_413_CONTENT_TOO_LARGE)
     text = form.get("text") or form.get("reason") or form.get("comment") or ""
     rating = int(form["rating"]) if act is Act.RATE else None
     await parts.publish(customer_message(number, customer.identifier, body_of(act, language, text=text,
-                                                                               rating=rating), key))
+                                                                               rating=rating), key, files))
     return RedirectResponse(f"/account/requests/{number}?sent=1", status.HTTP_303_SEE_OTHER)
