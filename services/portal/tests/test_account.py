@@ -166,7 +166,9 @@ async def test_sessions_expire_and_end_at_sign_out(portal: Portal) -> None:
     out = await portal.http.post("/account/sign-out")
     assert out.status_code == 303 and COOKIE not in portal.http.cookies
     # The old cookie sent again opens nothing: the session itself is over, not only the browser's copy.
-    again = await portal.http.get("/account", cookies={COOKIE: token})
+    portal.http.cookies.set(COOKIE, token, domain="portal.test", path="/account")
+    assert portal.http.cookies[COOKIE] == token
+    again = await portal.http.get("/account")
     assert again.status_code == 303
     async with portal.parts.state["portal"].database.sessions() as session:
         ended = (await session.execute(select(func.count()).select_from(portal_sessions)
