@@ -20,8 +20,20 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select, update
 
-from priyom_contracts import ContactReceived, SignInCode, TicketStatus, Topology, utcnow
+from priyom_contracts import (
+    ClientCard,
+    ClientErased,
+    ContactReceived,
+    Erasure,
+    PersonErased,
+    SignInCode,
+    TicketStatus,
+    Topology,
+    identifier_digest,
+    utcnow,
+)
 from priyom_kit import HttpClient, ServiceParts
+from priyom_portal import account_erasure
 from priyom_portal.account_parts import COOKIE
 from priyom_portal.app import create_app
 from priyom_portal.peers import Cards, Requests
@@ -248,3 +260,26 @@ async def test_a_representative_sees_the_organisation_and_a_colleague_only_their
     await sign_in(portal, "clerk@romashka.ru")
     await portal.http.get("/account")
     assert portal.directory.asked[-1] == {"client_id": str(clerk.id), "person_id": str(clerk.persons[0].id)}
+
+
+async def test_an_erasure_forgets_the_persons_sign_ins(portal: Portal) -> None:
+    anna = portal.directory.card("anna@example.ru")
+    clerk = portal.directory.card("clerk@romashka.ru", kind="org", role="consumer")
+    await sign_in(portal, "anna@example.ru")
+    await sign_in(portal, "clerk@romashka.ru")
+    database = portal.parts.state["portal"].database
+
+    def erasure(kind: type[Erasure], card: ClientCard, **fields: object) -> Erasure:
+        return kind(correlation_id=uuid.uuid4(), channel="api", idempotency_key=str(uuid.uuid4()),
+                    erasure_id=uuid.uuid4(), client_id=card.id, **fields)
+
+    # The clerk, erased from the organisation's card by the identifier they were known by.
+    counts = await account_erasure.redact(database.sessions, erasure(
+        PersonErased, clerk, identifier_digests=[identifier_digest("clerk@romashka.ru")]))
+    assert counts == {"portal.portal_sessions": 1, "portal.portal_sign_in_codes": 1}
+    assert (await portal.http.get("/account")).status_code == 303, "the clerk's session (the last) is gone"
+    # A private client's card is the person: everything of the card goes; a repeat finds nothing more.
+    assert await account_erasure.redact(database.sessions, erasure(ClientErased, anna)) == counts
+    assert await account_erasure.redact(database.sessions, erasure(ClientErased, anna)) == {
+        "portal.portal_sessions": 0, "portal.portal_sign_in_codes": 0}
+    assert (await portal.count(portal_sessions), await portal.count(portal_sign_in_codes)) == (0, 0)

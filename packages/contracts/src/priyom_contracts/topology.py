@@ -122,7 +122,7 @@ class Topology:
         erasures = (binding(PersonErased), binding(ClientErased))
         # Every store of personal data redacts on erasure, from its own durable queue: a service that was
         # down catches up when it starts. Identity gathers their reports.
-        for service in ("tickets", "router", "intake-email", "intake-messenger"):
+        for service in ("tickets", "router", "intake-email", "intake-messenger", "portal"):
             specs[f"{service}.erasures"] = QueueSpec(f"{p}{service}.erasures", erasures)
         specs["identity.erasure-reports"] = QueueSpec(f"{p}identity.erasure-reports", (binding(ErasureReported),))
         object.__setattr__(self, "queues", specs)

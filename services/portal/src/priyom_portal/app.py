@@ -13,9 +13,11 @@ from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.cors import PublicPathCORS
 from priyom_kit.db import Database
+from priyom_kit.erasure import serve_erasures
 from priyom_kit.periodic import Periodic
 from priyom_kit.retention import RetentionRule, RetentionSweep
 
+from . import account_erasure
 from .account_parts import AccountParts, SignInLimits
 from .api import PortalParts, kb_router, pages_router, requests_router, sign_in_router
 from .api.dependencies import FeedbackLimits
@@ -36,8 +38,8 @@ PUBLIC_PREFIX = "/api/v1/kb/"
 def build(settings: PortalSettings | None = None) -> ServiceParts:
     settings = settings or PortalSettings()
     registry = CollectorRegistry()
-    # The portal consumes nothing: it publishes the sign-in codes the channels deliver, and the signed-in
-    # customers' messages (replies, confirmations, ratings) as contacts of the "portal" channel.
+    # The portal publishes the sign-in codes the channels deliver, and the signed-in customers' messages
+    # (replies, confirmations, ratings) as contacts of the "portal" channel; it consumes only erasures.
     bus = Bus(settings, "portal", registry)
     bus.publisher(SignInCode)
     bus.publisher(ContactReceived)
@@ -59,6 +61,8 @@ def build(settings: PortalSettings | None = None) -> ServiceParts:
         # Files go where every service keeps them (PRIYOM_BLOB_DIR or S3): tickets reads them from there.
         blobs=open_blob_store(settings), files=FileLimits(settings.max_files, settings.max_file_bytes),
         public_url=settings.public_url)
+    # An erasure forgets the person's sign-ins (the only place the portal keeps an identifier).
+    serve_erasures(bus, "portal", lambda erasure: account_erasure.redact(database.sessions, erasure))
     # Codes and sessions are kept a day past their end (what a support question about a sign-in needs).
     retention = RetentionSweep("portal", lambda: database.sessions(), [
         RetentionRule(portal_sign_in_codes, "expires_at", timedelta(days=1)),
