@@ -34,10 +34,13 @@ class Directory:
 
     def card(self, email: str, *, verified: bool = True, kind: str = "person",
              role: str | None = None) -> ClientCard:
-        """A card with one e-mail, the person's when ``kind`` is org (a representative or not)."""
+        """A card with one e-mail (``telegram:<id>``: a Telegram user id), the person's when ``kind`` is org (a
+        representative or not)."""
         now = utcnow()
         person = uuid.uuid4() if kind == "org" else None
-        identifier = IdentifierView(id=uuid.uuid4(), kind="email", value=email, person_id=person, verified=verified)
+        telegram = email.startswith("telegram:")
+        identifier = IdentifierView(id=uuid.uuid4(), kind="messenger:telegram" if telegram else "email",
+                                    value=email.removeprefix("telegram:"), person_id=person, verified=verified)
         card = ClientCard(
             id=uuid.uuid4(), kind=kind, name="ООО Ромашка" if kind == "org" else "Анна Петрова",
             sla_tier="standard", account_manager=None, provisional=False, first_contact_at=now,
@@ -70,10 +73,12 @@ class Directory:
         app = FastAPI()
 
         @app.get("/api/v1/clients/lookup")
-        async def lookup(email: str | None = None) -> ClientCard:
-            if email not in self.cards:
+        async def lookup(email: str | None = None, messenger: str | None = None,
+                         messenger_id: str | None = None) -> ClientCard:
+            key = f"{messenger}:{messenger_id}" if messenger else email
+            if key not in self.cards:
                 raise HTTPException(404, "no client with this identifier")
-            return self.cards[email]
+            return self.cards[key]
 
         @app.get("/api/v1/customer/tickets")
         async def listing(client_id: uuid.UUID, person_id: uuid.UUID | None = None) -> CustomerTicketList:

@@ -142,6 +142,18 @@ async def test_a_code_goes_only_to_a_verified_identifier(portal: Portal) -> None
     assert len(stored) == 1 and code not in stored[0] and len(stored[0]) == 64  # a keyed hash, not the code
 
 
+async def test_a_code_to_a_verified_telegram_id_goes_to_the_bot(portal: Portal) -> None:
+    portal.directory.card("telegram:700123456")
+    attempt = await portal.ask_code("700123456")
+    message = await portal.next_message("intake-messenger.sign-in")
+    assert message is not None, "the code goes to intake-messenger's bot"
+    sent = SignInCode.model_validate_json(message.body)
+    assert sent.channel == "telegram" and sent.recipient.messenger is not None
+    assert (sent.recipient.messenger.channel, sent.recipient.messenger.user_id) == ("telegram", "700123456")
+    entered = await portal.http.post("/account/code", data={"attempt": attempt, "code": code_in(sent)})
+    assert entered.status_code == 303 and (await portal.http.get("/account")).status_code == 200
+
+
 async def test_wrong_codes_spend_the_code(portal: Portal) -> None:
     portal.directory.card("anna@example.ru")
     attempt = await portal.ask_code("anna@example.ru")
