@@ -295,3 +295,16 @@ async def test_an_erasure_forgets_the_persons_sign_ins(portal: Portal) -> None:
     assert await account_erasure.redact(database.sessions, erasure(ClientErased, anna)) == {
         "portal.portal_sessions": 0, "portal.portal_sign_in_codes": 0}
     assert (await portal.count(portal_sessions), await portal.count(portal_sign_in_codes)) == (0, 0)
+
+
+async def test_the_pages_and_the_message_speak_english_when_asked(portal: Portal) -> None:
+    portal.directory.card("anna@example.ru")
+    page = await portal.http.get("/account/sign-in", params={"lang": "en"})
+    assert page.status_code == 200 and "Sign in to your account" in page.text and 'lang="en"' in page.text
+    asked = await portal.http.post("/account/sign-in", data={"identifier": "anna@example.ru", "lang": "en"})
+    assert "lang=en" in asked.headers["location"]
+    sent = await portal.delivered_code()
+    assert sent.subject == "Your sign-in code" and "valid for 10 minutes" in sent.body
+    attempt = re.search(r"attempt=([0-9a-f-]{36})", asked.headers["location"])[1]  # type: ignore[index]
+    entered = await portal.http.post("/account/code", data={"attempt": attempt, "code": code_in(sent), "lang": "en"})
+    assert (await portal.http.get(entered.headers["location"])).text.count("My requests") >= 1
