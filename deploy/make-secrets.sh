@@ -30,10 +30,12 @@ for db in tickets identity router intake_email intake_messenger intake_telephony
 done
 write admin_token "$(random)"
 # Each service's own credential for calling the others (the service role only, never the admin token).
-write service_tokens "{\"identity\": \"$(random)\", \"router\": \"$(random)\", \"tickets\": \"$(random)\", \"intake-messenger\": \"$(random)\"}"
+write service_tokens "{\"identity\": \"$(random)\", \"router\": \"$(random)\", \"tickets\": \"$(random)\", \"intake-messenger\": \"$(random)\", \"portal\": \"$(random)\"}"
 write intake_web_challenge_key "$(random)"
 # The key of the customers' status links, shared by intake-web (which signs them) and tickets (which opens them).
 write public_link_secret "$(random)"
+# The key of the portal's sign-in codes' and session tokens' hashes.
+write portal_session_secret "$(random)"
 for channel in intake_email_smtp_auth intake_email_relay_password telegram_bot_token telegram_webhook_secret \
                messenger_webhook_secret ami_secret cti_secret; do
   write "$channel" ""

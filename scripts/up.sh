@@ -39,7 +39,7 @@ if [ -z "${PRIYOM_SERVICE_TOKENS:-}" ]; then
   (umask 077 && python -c 'import json, os, secrets, sys
 path = sys.argv[1]
 tokens = json.load(open(path)) if os.path.getsize(path) else {}
-for name in ("identity", "router", "tickets", "intake-messenger", "intake-telephony"):
+for name in ("identity", "router", "tickets", "intake-messenger", "intake-telephony", "portal"):
     tokens.setdefault(name, secrets.token_urlsafe(32))
 json.dump(tokens, open(path, "w"))' "$(touch var/service-tokens.json && echo var/service-tokens.json)")
   PRIYOM_SERVICE_TOKENS=$(<var/service-tokens.json)
@@ -69,6 +69,18 @@ if [ -z "${INTAKE_MESSENGER_CHAT_SITES:-}" ]; then
   export INTAKE_MESSENGER_CHAT_SITES="{\"demo\": [\"http://localhost:$m\", \"http://127.0.0.1:$m\"]}"
   export INTAKE_MESSENGER_CHAT_DEMO_SITE=${INTAKE_MESSENGER_CHAT_DEMO_SITE:-demo}
 fi
+# the customers' account on the portal: the key of its codes' and sessions' hashes (generated once), the cards
+# and requests it reads with its own credential, and its cookie over plain HTTP on this machine.
+if [ -z "${PORTAL_SESSION_SECRET:-}" ]; then
+  if [ ! -s var/portal-session-secret ]; then
+    (umask 077 && python -c 'import secrets; print(secrets.token_urlsafe(32))' >var/portal-session-secret)
+  fi
+  PORTAL_SESSION_SECRET=$(<var/portal-session-secret)
+fi
+export PORTAL_SESSION_SECRET
+export PORTAL_IDENTITY_URL=${PORTAL_IDENTITY_URL:-http://127.0.0.1:${IDENTITY_PORT:-8001}}
+export PORTAL_TICKETS_URL=${PORTAL_TICKETS_URL:-http://127.0.0.1:${TICKETS_PORT:-8000}}
+export PORTAL_COOKIE_SECURE=${PORTAL_COOKIE_SECURE:-false}
 # the chat is online while any agent in the router's roster is available, read with its own credential.
 export INTAKE_MESSENGER_CHAT_ROUTER_URL=${INTAKE_MESSENGER_CHAT_ROUTER_URL:-http://127.0.0.1:${ROUTER_PORT:-8006}}
 
@@ -114,6 +126,7 @@ banner() {
    tickets API     http://localhost:$t/api/v1/tickets   (OpenAPI: http://localhost:$t/docs)
    identity API    http://localhost:$i/docs
    knowledge base  http://localhost:$p/kb   (API: http://localhost:$p/docs)
+   my requests     http://localhost:$p/account   (customers sign in with a code sent to a verified e-mail or Telegram)
    telephony       AMI from AMI_HOST/AMI_PORT/AMI_USERNAME/AMI_SECRET when set; CTI webhook per docs/telephony.md
    admin token     $PRIYOM_ADMIN_TOKEN
                    curl -H "Authorization: Bearer \$(cat var/admin-token)" http://localhost:$t/api/v1/tickets

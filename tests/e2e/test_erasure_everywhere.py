@@ -40,10 +40,10 @@ from priyom_testing.smtp_sink import MailSink
 from priyom_testing.stack import Stack, database_urls, stack_env
 from priyom_testing.telegram_bot_api import FakeBotAPIThread
 
-# Six services of its own per backend, beside the shared stack: minutes on a busy machine.
+# Seven services of its own per backend, beside the shared stack: minutes on a busy machine.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(360)]
 
-SERVICES = ("tickets", "identity", "intake-web", "intake-email", "intake-messenger", "router")
+SERVICES = ("tickets", "identity", "intake-web", "intake-email", "intake-messenger", "router", "portal")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -311,7 +311,7 @@ async def test_an_erased_person_is_nowhere(erasure_stack: tuple[Stack, FakeBotAP
         done = await eventually(report, "every service's erasure report", 60)
         by_service = {s["service"]: s["counts"] for s in done["services"]}
         assert by_service["tickets"]["tickets.ticket_messages"] >= 4 and by_service["tickets"]["blobs"] >= 3
-        assert set(by_service) == {"identity", "tickets", "router", "intake-email", "intake-messenger"}
+        assert set(by_service) == {"identity", "tickets", "router", "intake-email", "intake-messenger", "portal"}
         again = await api.post(f"{identity}/api/v1/persons/{person_id}/erase")
         assert again.status_code == 200 and again.json()["erasure_id"] == erasure_id, "a repeat is the same erasure"
         assert "Ефросинья" not in erased.text and email not in erased.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from priyom_contracts import (
     MessengerId,
     OutboundReply,
     Recipient,
+    SignInCode,
+    utcnow,
 )
 from priyom_intake_messenger.app import build
 from priyom_kit import build_app
@@ -202,3 +205,20 @@ async def test_a_flood_limit_mid_reply_resumes_without_repeating_what_was_sent(
 
     assert statuses == [DeliveryStatus.RETRYING, DeliveryStatus.DELIVERED]
     assert [s["method"] for s in fake_bot.sent] == ["sendMessage", "sendDocument"]
+
+
+async def test_a_sign_in_code_is_sent_to_the_private_chat_and_an_expired_one_dropped(
+        service: None, fake_bot: FakeBotAPI, amqp_url: str, cleanup_bus: str) -> None:
+    """The portal's sign-in code (signin.code.v1.telegram) goes out from the same bot, to the customer's chat;
+    one that expired while it waited is not sent."""
+    def code(body: str, expires_in: timedelta) -> SignInCode:
+        attempt = uuid.uuid4()
+        return SignInCode(correlation_id=attempt, channel="telegram", idempotency_key=f"signin:{attempt}",
+                          recipient=Recipient(messenger=MessengerId(channel="telegram", user_id=str(CUSTOMER))),
+                          subject="Код для входа", body=body, expires_at=utcnow() + expires_in)
+
+    await publish(amqp_url, cleanup_bus, code("Ваш код для входа: 000111", timedelta(seconds=-1)))
+    await publish(amqp_url, cleanup_bus, code("Ваш код для входа: 482913", timedelta(minutes=10)))
+    await eventually(lambda: any(c["method"] == "sendMessage" for c in fake_bot.sent))
+    (sent,) = [c for c in fake_bot.sent if c["method"] == "sendMessage"]
+    assert int(sent["params"]["chat_id"]) == CUSTOMER and sent["params"]["text"] == "Ваш код для входа: 482913"

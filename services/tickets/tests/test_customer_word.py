@@ -32,3 +32,15 @@ def test_the_move_a_customer_message_makes() -> None:
     assert on_customer_message(S.AWAITING_CONFIRMATION, "Нет, проблема осталась") == "customer_declined"
     assert on_customer_message(S.PENDING, "Вот скриншот") == "customer_replied"
     assert on_customer_message(S.OPEN, "Спасибо") is None
+
+
+@pytest.mark.parametrize("reason", ["спасибо", "всё работает, спасибо", "thanks, resolved", "5"])
+def test_the_portals_buttons_mean_what_they_say(reason: str) -> None:
+    """The portal's confirm and decline buttons send these texts (priyom_portal.customer_acts): the confirmation
+    closes; a refusal starts with a negation, so whatever reason the customer gives, it reopens."""
+    for confirmation in ("Подтверждаю: вопрос решён.", "Confirmed: the issue is resolved."):
+        assert on_customer_message(S.RESOLVED, confirmation) == "close"
+        assert on_customer_message(S.AWAITING_CONFIRMATION, confirmation) == "close"
+    for refusal in (f"Не решено: {reason}", f"Not resolved: {reason}"):
+        assert on_customer_message(S.RESOLVED, refusal) == "reopen"
+        assert on_customer_message(S.AWAITING_CONFIRMATION, refusal) == "customer_declined"

@@ -44,6 +44,16 @@ from .erasure import (
     SubjectExport,
     identifier_digest,
 )
+from .portal import (
+    CustomerAttachment,
+    CustomerMessage,
+    CustomerStatusChange,
+    CustomerTicket,
+    CustomerTicketList,
+    CustomerTicketSummary,
+    PortalLanguage,
+    SignInCode,
+)
 from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
 from .staff import AgentAvailability, Me, StaffExtension, StaffRole
 from .tickets import TicketAssigned, TicketCreated, TicketStatus, TicketStatusChanged, TicketTypeCorrected
@@ -81,6 +91,12 @@ __all__ = [
     "ContactReceived",
     "ContactRouted",
     "ContactType",
+    "CustomerAttachment",
+    "CustomerMessage",
+    "CustomerStatusChange",
+    "CustomerTicket",
+    "CustomerTicketList",
+    "CustomerTicketSummary",
     "Contract",
     "DeliveryReported",
     "DeliveryStatus",
@@ -98,6 +114,7 @@ __all__ = [
     "PersonRecords",
     "PersonRole",
     "PersonView",
+    "PortalLanguage",
     "QueueSpec",
     "Reach",
     "Recipient",
@@ -105,6 +122,7 @@ __all__ = [
     "Sender",
     "SenderAuthentication",
     "ServiceContract",
+    "SignInCode",
     "StaffExtension",
     "StaffRole",
     "SubjectExport",

@@ -72,3 +72,6 @@ class ClientCard(Contract):
     identifiers: list[IdentifierView]
     missing_fields: list[str] = Field(default_factory=list,
                                       description="Required fields an agent still has to fill in")
+    matched_identifier: uuid.UUID | None = Field(
+        default=None, description="Lookup only: the id of the identifier the card was found by (the portal sends "
+        "a sign-in code only to that identifier, and only when it is verified)")

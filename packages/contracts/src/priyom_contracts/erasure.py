@@ -18,7 +18,7 @@ from pydantic import Field
 from .base import Contract, Event, TicketNumber
 
 #: The services that keep personal data and report an erasure: identity waits for all of them.
-ERASURE_REPORTERS: tuple[str, ...] = ("tickets", "router", "intake-email", "intake-messenger")
+ERASURE_REPORTERS: tuple[str, ...] = ("tickets", "router", "intake-email", "intake-messenger", "portal")
 
 #: Most references in one message; a person with more contacts than this is erased in several messages.
 MAX_ERASED_REFERENCES = 10_000

@@ -18,6 +18,7 @@ from .chat_signals import AgentTyping, VisitorTyping
 from .clients import ClientChanged
 from .contacts import ContactAssigned, ContactIdentified, ContactReceived, ContactRouted
 from .erasure import ClientErased, ErasureReported, PersonErased
+from .portal import SignInCode
 from .replies import DeliveryReported, OutboundReply
 from .tickets import TicketAssigned, TicketCreated, TicketStatusChanged, TicketTypeCorrected
 
@@ -40,6 +41,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ErasureReported,
     VisitorTyping,
     AgentTyping,
+    SignInCode,
 )
 
 
@@ -121,11 +123,14 @@ class Topology:
                 f"{p}intake-messenger.outbound",
                 (binding(OutboundReply, "telegram"), binding(OutboundReply, "webhook"), binding(OutboundReply, "chat")),
             ),
+            # The portal's sign-in codes, delivered by the service that answers customers on that channel.
+            "intake-email.sign-in": QueueSpec(f"{p}intake-email.sign-in", (binding(SignInCode, "email"),)),
+            "intake-messenger.sign-in": QueueSpec(f"{p}intake-messenger.sign-in", (binding(SignInCode, "telegram"),)),
         }
         erasures = (binding(PersonErased), binding(ClientErased))
         # Every store of personal data redacts on erasure, from its own durable queue: a service that was
         # down catches up when it starts. Identity gathers their reports.
-        for service in ("tickets", "router", "intake-email", "intake-messenger"):
+        for service in ("tickets", "router", "intake-email", "intake-messenger", "portal"):
             specs[f"{service}.erasures"] = QueueSpec(f"{p}{service}.erasures", erasures)
         specs["identity.erasure-reports"] = QueueSpec(f"{p}identity.erasure-reports", (binding(ErasureReported),))
         object.__setattr__(self, "queues", specs)

@@ -114,6 +114,8 @@ class Stack:
             self.env["IDENTITY_ROUTER_URL"] = self.url("router") if "router" in self.ports else ""
             self.env["INTAKE_MESSENGER_CHAT_ROUTER_URL"] = self.url("router") if "router" in self.ports else ""
             self.env["PRIYOM_STAFF_URL"] = self.url("tickets") if "tickets" in self.ports else ""
+            self.env["PORTAL_IDENTITY_URL"] = self.url("identity") if "identity" in self.ports else ""
+            self.env["PORTAL_TICKETS_URL"] = self.url("tickets") if "tickets" in self.ports else ""
             log = open(self.workdir / f"{service}.log", "ab")  # noqa: SIM115 - closed with the process
             self.processes[service] = subprocess.Popen(
                 [self.python.get(service, sys.executable), "-m", SERVICES[service], "serve"], env=self.env,
@@ -159,8 +161,9 @@ def database_urls(backend: str, workdir: Path, create_pg: Callable[[], str]) -> 
 
 
 #: The services that call another service's API (tickets and the router read identity's cards; identity
-#: gathers tickets' and the router's parts of a subject export; the website chat reads the router's roster).
-SERVICE_CALLERS = ("identity", "router", "tickets", "intake-messenger")
+#: gathers tickets' and the router's parts of a subject export; the website chat reads the router's roster;
+#: the portal reads a signing-in customer's card and their requests).
+SERVICE_CALLERS = ("identity", "router", "tickets", "intake-messenger", "portal")
 
 
 def stack_env(base: Mapping[str, str], *, workdir: Path, prefix: str, admin_token: str,
@@ -184,6 +187,9 @@ def stack_env(base: Mapping[str, str], *, workdir: Path, prefix: str, admin_toke
         # Each service calls the others with its own credential, never the admin token.
         PRIYOM_SERVICE_TOKENS=json.dumps({name: secrets.token_urlsafe(24) for name in SERVICE_CALLERS}),
         TICKETS_PUBLIC_LINK_RATE="1000000/minute",
+        # The customers' account: its key, and its cookie over the stack's plain HTTP.
+        PORTAL_SESSION_SECRET=secrets.token_urlsafe(32),
+        PORTAL_COOKIE_SECURE="false",
     )
     env.update({f"{ENV_PREFIX[service]}DATABASE_URL": url for service, url in database_urls.items()})
     return env

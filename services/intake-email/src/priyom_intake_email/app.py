@@ -28,10 +28,11 @@ from .intake import CHANNEL, MailIntake
 from .mail.parsing import MailLimits
 from .memory import ByteBudget
 from .metrics import MailboxMetrics
-from .outbound import register_outbound
+from .outbound import register_outbound, relay_sender
 from .sender_auth import SenderAuthenticator
 from .sender_checks import Dns
 from .settings import IntakeEmailSettings
+from .sign_in import register_sign_in
 from .smtp import SmtpEndpoint
 from .store import Checkpoints, SentReplies, sent_replies
 
@@ -76,7 +77,9 @@ def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
                         list_mail=settings.list_mail, memory=memory, authenticator=SenderAuthenticator(
                             trusted_authserv_ids=settings.trusted_authserv_ids, check_senders=settings.check_senders,
                             dns=Dns(timeout_s=settings.sender_dns_timeout_s), relays=settings.sender_relays))
-    register_outbound(bus, settings, blobs, SentReplies(database))
+    send = relay_sender(settings)
+    register_outbound(bus, settings, blobs, SentReplies(database), send)
+    register_sign_in(bus, settings, send)  # the portal's sign-in codes, through the same relay
     checkpoints = Checkpoints(database)
     serve_erasures(bus, "intake-email", partial(erasure_redaction.redact, database))
     # XOAUTH2 mailboxes refresh their access tokens at their providers' token endpoints through this client.

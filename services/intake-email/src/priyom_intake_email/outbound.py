@@ -52,7 +52,7 @@ def relay_sender(settings: IntakeEmailSettings) -> Send:
     return send
 
 
-def _permanent(exc: Exception) -> bool:
+def permanent(exc: Exception) -> bool:
     """A 5xx from the relay (recipient refused, message rejected) will not change by retrying."""
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         return all(getattr(r, "code", 500) >= 500 for r in exc.recipients)
@@ -83,7 +83,7 @@ class ReplySender:
             await self.send(message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             detail = f"{type(exc).__name__}: {exc}"[:2000]
-            if _permanent(exc):
+            if permanent(exc):
                 return await self._report(reply, DeliveryStatus.FAILED, detail)
             if attempt >= self.bus.max_attempts:
                 return await self._report(reply, DeliveryStatus.FAILED, f"gave up after {attempt} attempts: {detail}")

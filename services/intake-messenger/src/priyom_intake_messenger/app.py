@@ -39,6 +39,7 @@ from .store import deliveries
 from .telegram.adapter import TelegramAdapter, make_bot
 from .telegram.album_parts import AlbumParts
 from .telegram.receiver import UpdateReceiver
+from .telegram.sign_in import register_sign_in
 from .telegram.webhook import webhook_router
 
 
@@ -82,6 +83,7 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
             checks["telegram_polling"] = receiver.polling_healthy
             on_stop.append(receiver.stop_polling)
         on_stop.append(bot.session.close)
+        register_sign_in(bus, bot)  # the portal's sign-in codes, from the same bot
 
     if settings.webhook_secret is not None:
         peer = HttpClient(timeout_s=15.0)

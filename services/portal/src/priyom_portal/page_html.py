@@ -50,7 +50,7 @@ _TEXT = {
 }
 
 
-def _page(title: str, body: str, language: str = "ru") -> str:
+def page(title: str, body: str, language: str = "ru") -> str:
     return (
         f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>'
@@ -76,7 +76,7 @@ def search_page(query: str, hits: Sequence[SearchHit] | None, language: str = "r
             parts.append(f'<ol class="results">{items}</ol>')
         else:
             parts.append(f'<p class="results">{t["none"]}</p>')
-    return _page(t["kb"], "".join(parts), language)
+    return page(t["kb"], "".join(parts), language)
 
 
 def article_page(article: PublicArticle, thanked: bool) -> str:
@@ -95,11 +95,11 @@ def article_page(article: PublicArticle, thanked: bool) -> str:
         f'<p class="meta">{escape(article.category)} · {article.updated_at:%Y-%m-%d}</p>'
         f"{article.html}</article>{feedback}"
     )
-    return _page(article.title, body, article.language)
+    return page(article.title, body, article.language)
 
 
 def not_found_page(language: str = "ru") -> str:
     text = "Статья не найдена." if language == "ru" else "No such article."
-    return _page(
+    return page(
         "404", f'<h1>404</h1><p>{text}</p><p><a href="/kb">{_TEXT[language]["back"]}</a></p>', language
     )

@@ -8,6 +8,12 @@
 * ``kb_suggestion_sessions``: one row per customer session that was offered articles while typing, and the
   article that helped, if one did: the deflection rate is the share of rows with one.
 
+* ``portal_sign_in_codes``: each code sent to a customer signing in: its keyed hash (never the code), the
+  identifier it went to, the card and person that identifier belongs to, when it expires, and the wrong
+  entries so far.
+* ``portal_sessions``: a signed-in customer: the keyed hash of the cookie's token (never the token), the card,
+  the person and what they may see, the identifier they proved, and when the session ends.
+
 The full-text index is not declared here because the two databases keep it differently
 (:mod:`priyom_portal.search_index`): on PostgreSQL a ``tsvector`` column of ``kb_articles`` with a GIN index,
 on SQLite an FTS5 table ``kb_fts`` of stemmed text; migration 0001 creates whichever the database has.
@@ -15,7 +21,7 @@ on SQLite an FTS5 table ``kb_fts`` of stemmed text; migration 0001 creates which
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid
 
 from priyom_kit.db import UtcDateTimeColumn, make_metadata
 
@@ -67,4 +73,36 @@ kb_suggestion_sessions = Table(
     Column("helped_article_id", Integer, nullable=True),
     Column("helped_at", UtcDateTimeColumn, nullable=True),
     Index("ix_kb_suggestion_sessions_shown_at", "shown_at"),
+)
+
+portal_sign_in_codes = Table(
+    "portal_sign_in_codes",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("identifier_kind", String(64), nullable=False),
+    Column("identifier_value", String(320), nullable=False),
+    Column("client_id", Uuid, nullable=False),
+    Column("person_id", Uuid, nullable=True),
+    Column("sees_organisation", Boolean, nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
+    Column("expires_at", UtcDateTimeColumn, nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("used_at", UtcDateTimeColumn, nullable=True),
+)
+
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("client_id", Uuid, nullable=False),
+    Column("person_id", Uuid, nullable=True),
+    Column("sees_organisation", Boolean, nullable=False),
+    Column("identifier_kind", String(64), nullable=False),
+    Column("identifier_value", String(320), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("created_at", UtcDateTimeColumn, nullable=False),
+    Column("expires_at", UtcDateTimeColumn, nullable=False, index=True),
+    Column("ended_at", UtcDateTimeColumn, nullable=True),
 )

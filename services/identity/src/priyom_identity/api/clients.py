@@ -72,7 +72,8 @@ def clients_router(database: Database, policy: MatchPolicy, changes: CardChanges
             card = await store.load_card(session, owner.client_id) if owner else None
         if card is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no client with this identifier")
-        return card
+        matched = next((i.id for i in card.identifiers if (i.kind, i.value) == found[0].key), None)
+        return card.model_copy(update={"matched_identifier": matched})
 
     @router.get("", response_model=list[CardSummary], summary="Search cards by name (close spellings too, on PostgreSQL) or phone fragment",
                 responses={422: {"description": "Neither q nor phone given"}})

@@ -23,7 +23,7 @@ pages_router = APIRouter(tags=["knowledge base pages"], include_in_schema=False)
 
 #: A feedback form's body is one short field; anything longer is not from our page.
 MAX_FORM_BYTES = 256
-_HEADERS = {
+PAGE_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -31,7 +31,7 @@ _HEADERS = {
 
 
 def _html(text: str, status_code: int = 200) -> HTMLResponse:
-    return HTMLResponse(text, status_code=status_code, headers=_HEADERS)
+    return HTMLResponse(text, status_code=status_code, headers=PAGE_HEADERS)
 
 
 @pages_router.get("/kb")

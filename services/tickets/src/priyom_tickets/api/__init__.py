@@ -8,6 +8,7 @@ from . import (
                                   calls,
                                   client_panel,
                                   console,
+                                  customer,
                                   dashboard,
                                   dead_letters,
                                   live,
@@ -26,7 +27,7 @@ from .ratings import PUBLIC_PREFIX
 #: Every router of the API, in the order their routes are matched.
 ROUTERS: tuple[APIRouter, ...] = (dashboard.router, tickets.router, replies.router, activities.router, ratings.router,
                                   reports.router, staff.router, staff.own_router, client_panel.router, console.router,
-                                  dead_letters.router, subject_export.router, notes.router,
+                                  dead_letters.router, subject_export.router, notes.router, customer.router,
                                   assignment.router, macros.router, calls.router, live.router)
 
 __all__ = ["PUBLIC_PREFIX", "ROUTERS", "ApiParts", "UploadLimits"]
