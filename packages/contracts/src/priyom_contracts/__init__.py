@@ -44,7 +44,15 @@ from .erasure import (
     identifier_digest,
 )
 from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
-from .staff import AgentAvailability, Me, StaffExtension, StaffRole
+from .staff import (
+    AgentAvailability,
+    ConsoleLocale,
+    Me,
+    StaffExtension,
+    StaffPreferences,
+    StaffRole,
+    TimeZoneName,
+)
 from .tickets import TicketAssigned, TicketCreated, TicketStatus, TicketStatusChanged, TicketTypeCorrected
 from .topology import EVENT_TYPES, FanoutSpec, QueueSpec, Topology, binding, journal_bindings
 
@@ -72,6 +80,7 @@ __all__ = [
     "ClientLookupReply",
     "ClientLookupRequest",
     "ClientMatch",
+    "ConsoleLocale",
     "Contact",
     "ContactAssigned",
     "ContactIdentified",
@@ -103,6 +112,7 @@ __all__ = [
     "SenderAuthentication",
     "ServiceContract",
     "StaffExtension",
+    "StaffPreferences",
     "StaffRole",
     "SubjectExport",
     "ThreadHint",
@@ -112,6 +122,7 @@ __all__ = [
     "TicketStatus",
     "TicketStatusChanged",
     "TicketTypeCorrected",
+    "TimeZoneName",
     "Topology",
     "Urgency",
     "UtcDateTime",

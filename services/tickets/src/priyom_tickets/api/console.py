@@ -116,11 +116,14 @@ async def console_asset(asset: str) -> Response:
     return Response(static_file(asset), media_type=ASSETS[asset], headers=HEADERS)
 
 
-@router.get("/api/v1/me", tags=["staff"], summary="The caller: name, role, teams and phone extension")
+@router.get("/api/v1/me", tags=["staff"],
+            summary="The caller: name, role, teams, phone extension, and the console's language and time zone")
 async def me(who: Staff, session: Session) -> Me:
     viewer = staff_of(who)
+    preferences = await accounts.preferences_of(session, viewer.name)
     return Me(name=viewer.name, role=viewer.staff_role, teams=sorted(viewer.teams),
-              sees_all=viewer.staff_role in SEES_ALL, extension=await accounts.extension_of(session, viewer.name))
+              sees_all=viewer.staff_role in SEES_ALL, extension=await accounts.extension_of(session, viewer.name),
+              locale=preferences.locale, time_zone=preferences.time_zone)
 
 
 @router.post("/api/v1/ws-tickets", tags=["console"], status_code=201,
