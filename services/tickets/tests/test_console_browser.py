@@ -131,8 +131,11 @@ def artifacts(tmp_path: Path) -> Path:
     return folder
 
 
-async def log_in(browser, served: Served, name: str):  # noqa: ANN001, ANN201 - playwright's own types
-    page = await browser.new_page(viewport={"width": 1366, "height": 900})
+async def log_in(browser, served: Served, name: str, *, locale: str = "ru-RU",  # noqa: ANN001, ANN201 - playwright's
+                 timezone_id: str | None = None):
+    """A page logged in as ``name``. The browser speaks Russian unless told otherwise: an agent who never chose
+    a language gets the browser's (test_i18n_browser.py), and these tests read the Russian console."""
+    page = await browser.new_page(viewport={"width": 1366, "height": 900}, locale=locale, timezone_id=timezone_id)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

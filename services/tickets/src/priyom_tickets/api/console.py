@@ -59,6 +59,10 @@ ASSETS = {
     "dashboard.js": "text/javascript; charset=utf-8",
     "keyboard.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
+    # The languages: t() and the date formatters, then one catalogue per language (keys to sentences).
+    "i18n.js": "text/javascript; charset=utf-8",
+    "messages.ru.js": "text/javascript; charset=utf-8",
+    "messages.en.js": "text/javascript; charset=utf-8",
 }
 
 #: Only this origin's files run; ``connect-src 'self'`` covers the API and the same-origin ``/ws/agent``

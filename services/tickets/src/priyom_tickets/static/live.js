@@ -23,13 +23,13 @@ function refreshShown() {
 
 function onTicketsChanged(changes) {
   const open = state.ticket && !$("ticket").hidden ? state.ticket.number : null;
-  for (const t of changes) {
-    const before = live.assignees.get(t.number);
-    live.assignees.set(t.number, t.assignee);
-    if (t.assignee === state.me.name && before !== state.me.name) {
-      notifyDesktop(`Вам назначено обращение ${t.number}`, t.subject, `ticket-${t.number}`);
+  for (const change of changes) {
+    const before = live.assignees.get(change.number);
+    live.assignees.set(change.number, change.assignee);
+    if (change.assignee === state.me.name && before !== state.me.name) {
+      notifyDesktop(t("live.assigned", { number: change.number }), change.subject, `ticket-${change.number}`);
     }
-    if (t.number !== open) live.unread.add(t.number);
+    if (change.number !== open) live.unread.add(change.number);
   }
   if (!$("queue").hidden) {
     clearTimeout(live.queueTimer);
@@ -64,7 +64,7 @@ async function connectLive() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const again = () => {
     const delay = Math.min(30000, 1000 * 2 ** live.retry++);
-    $("live-status").textContent = `обновления: нет связи, повтор через ${Math.round(delay / 1000)} с`;
+    $("live-status").textContent = t("live.lost", { count: Math.round(delay / 1000) });
     setTimeout(() => { if (state.token) connectLive(); }, delay);
   };
   let ticket;
@@ -79,7 +79,7 @@ async function connectLive() {
   socket.onopen = () => {
     const reconnected = live.retry > 0;
     live.retry = 0;
-    $("live-status").textContent = "обновления: на связи";
+    $("live-status").textContent = t("live.connected");
     if (reconnected) refreshShown();  // what changed while away
   };
   socket.onmessage = (message) => {
