@@ -61,6 +61,7 @@ ASSETS = {
     "console.css": "text/css; charset=utf-8",
     # The languages: t() and the date formatters, then one catalogue per language (keys to sentences).
     "i18n.js": "text/javascript; charset=utf-8",
+    "preferences.js": "text/javascript; charset=utf-8",
     "messages.ru.js": "text/javascript; charset=utf-8",
     "messages.en.js": "text/javascript; charset=utf-8",
 }
