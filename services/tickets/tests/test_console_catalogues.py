@@ -19,8 +19,9 @@ CATALOGUES = {path.name.split(".")[1]: path for path in sorted(STATIC.glob("mess
 #: Cyrillic letters: what the console wrote before it had catalogues, and what a hard-coded string would be.
 CYRILLIC = re.compile(r"[\u0400-\u04FF]+")
 PLACE = re.compile(r"\{(\w+)\}")
-#: Keys a page or a script names: t("key"), and data-i18n / data-i18n-<attribute>="key" on elements.
-USED = (re.compile(r"(?<![\w.])t\(\"([a-z][\w.]*)\""), re.compile(r"data-i18n(?:-[a-z-]+)?=\"([^\"]+)\""))
+#: Keys a page or a script names: t("key"), sayMarked(node, "key"), and data-i18n / data-i18n-<attribute>="key".
+USED = (re.compile(r"(?<![\w.])t\(\"([a-z][\w.]*)\""), re.compile(r"sayMarked\([^,]+\), \"([a-z][\w.]*)\""),
+        re.compile(r"data-i18n(?:-[a-z-]+)?=\"([^\"]+)\""))
 
 
 def catalogue(path: Path) -> dict[str, str | dict[str, str]]:

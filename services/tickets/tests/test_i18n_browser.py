@@ -100,6 +100,7 @@ async def test_two_agents_each_see_their_language_and_the_same_deadline_in_their
     await english.select_option("#pref-zone", "Asia/Yekaterinburg")
     await expect(english.locator("#sla-resolution")).to_have_text(re.compile(r"\(до 15\.01\.2031, 17:00\)$"))
     await expect(english.locator("#back")).to_have_text("← к очереди")
+    await expect(english.locator("#live-status")).to_have_text("обновления: на связи")  # said before, worded again
     for name, zone in (("Иванова", "Asia/Yekaterinburg"), ("Смирнов", "Europe/Moscow")):  # hers kept, his untouched
         kept = (await served.http.get("/api/v1/me", headers={"Authorization": f"Bearer {served.tokens[name]}"})).json()
         assert (kept["locale"], kept["time_zone"]) == ("ru", zone), name

@@ -599,21 +599,21 @@ async function sendReply(event) {
 /** The socket takes a one-time ticket, never the token: a URL ends up in logs. */
 async function connectPopups() {
   const extension = state.me && state.me.extension;
-  if (!extension) { $("popup-status").textContent = t("popup.no_extension"); return; }
+  if (!extension) { sayMarked($("popup-status"), "popup.no_extension"); return; }
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   let ticket;
   try {
     ticket = (await api("/api/v1/ws-tickets", { method: "POST" })).ticket;
   } catch (error) {
     const delay = Math.min(30000, 1000 * 2 ** state.socketRetry++);
-    $("popup-status").textContent = t("popup.failed", { extension, error: error.message, count: Math.round(delay / 1000) });
+    sayMarked($("popup-status"), "popup.failed", { extension, error: error.message, count: Math.round(delay / 1000) });
     if (error.status !== 401) setTimeout(() => { if (state.token) connectPopups(); }, delay);
     return;
   }
   const query = new URLSearchParams({ extension, ticket });
   const socket = new WebSocket(`${scheme}://${location.host}/ws/agent?${query}`);
   state.socket = socket;
-  socket.onopen = () => { state.socketRetry = 0; $("popup-status").textContent = t("popup.connected", { extension }); };
+  socket.onopen = () => { state.socketRetry = 0; sayMarked($("popup-status"), "popup.connected", { extension }); };
   socket.onmessage = (message) => {
     let data;
     try { data = JSON.parse(message.data); } catch { return; }
@@ -628,7 +628,7 @@ async function connectPopups() {
   socket.onclose = () => {
     if (!state.token) return;
     const delay = Math.min(30000, 1000 * 2 ** state.socketRetry++);
-    $("popup-status").textContent = t("popup.lost", { extension, count: Math.round(delay / 1000) });
+    sayMarked($("popup-status"), "popup.lost", { extension, count: Math.round(delay / 1000) });
     setTimeout(() => { if (state.token && state.socket === socket) connectPopups(); }, delay);
   };
 }

@@ -90,7 +90,7 @@ function redrawSoon() {
 async function connectLive() {
   const again = () => {
     const delay = Math.min(30000, 1000 * 2 ** board.retry++);
-    $("db-live").textContent = t("live.lost", { count: Math.round(delay / 1000) });
+    sayMarked($("db-live"), "live.lost", { count: Math.round(delay / 1000) });
     setTimeout(connectLive, delay);
   };
   let ticket;
@@ -103,7 +103,7 @@ async function connectLive() {
   socket.onopen = () => {
     if (board.retry > 0) redrawSoon();
     board.retry = 0;
-    $("db-live").textContent = t("live.connected");
+    sayMarked($("db-live"), "live.connected");
   };
   socket.onmessage = redrawSoon;
   socket.onclose = again;

@@ -66,11 +66,21 @@ function tCode(prefix, code, fallback) {
 /** Put each marked element's sentence into it (the text, or the attribute the mark names). */
 function translatePage(root = document) {
   document.documentElement.lang = i18n.locale;
-  for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of root.querySelectorAll("[data-i18n]")) {
+    node.textContent = t(node.dataset.i18n, node.dataset.i18nVars ? JSON.parse(node.dataset.i18nVars) : {});
+  }
   for (const attribute of ["aria-label", "placeholder", "title"]) {
     const mark = `data-i18n-${attribute}`;
     for (const node of root.querySelectorAll(`[${mark}]`)) node.setAttribute(attribute, t(node.getAttribute(mark)));
   }
+}
+
+/** A status line that stays in the agent's language: its sentence, and its key and values kept on the element
+ * so that a change of language words it again (a connection's state, say, which may not change for hours). */
+function sayMarked(node, key, vars = {}) {
+  node.dataset.i18n = key;
+  node.dataset.i18nVars = JSON.stringify(vars);
+  node.textContent = t(key, vars);
 }
 
 function formatter(options) {

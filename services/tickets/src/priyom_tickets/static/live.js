@@ -64,7 +64,7 @@ async function connectLive() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const again = () => {
     const delay = Math.min(30000, 1000 * 2 ** live.retry++);
-    $("live-status").textContent = t("live.lost", { count: Math.round(delay / 1000) });
+    sayMarked($("live-status"), "live.lost", { count: Math.round(delay / 1000) });
     setTimeout(() => { if (state.token) connectLive(); }, delay);
   };
   let ticket;
@@ -79,7 +79,7 @@ async function connectLive() {
   socket.onopen = () => {
     const reconnected = live.retry > 0;
     live.retry = 0;
-    $("live-status").textContent = t("live.connected");
+    sayMarked($("live-status"), "live.connected");
     if (reconnected) refreshShown();  // what changed while away
   };
   socket.onmessage = (message) => {
