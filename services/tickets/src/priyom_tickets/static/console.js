@@ -241,7 +241,7 @@ function renderTicket(ticket) {
   renderActivities(ticket);
   renderRetype(ticket);
   $("t-history").replaceChildren(...ticket.history.map((h) => el("li", {},
-    `${when(h.at)} · ${h.actor} · ${tCode("event.", h.action)}`,
+    `${when(h.at)} · ${h.actor} · ${tCode("event.", h.action, tCode("action.", h.action))}`,
     h.action === "type_changed" && h.details
       ? `: ${typeTitle(h.details.from_type)} → ${typeTitle(h.details.to_type)}` : "",
     h.to_status ? ` → ${statusTitle(h.to_status)}` : "",
