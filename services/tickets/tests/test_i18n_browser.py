@@ -130,3 +130,20 @@ async def test_an_agent_who_never_chose_gets_the_browsers_language_and_the_dashb
     await expect(head.locator('#db-teams tr[data-team="sales"] td.open a')).to_have_attribute(
         "aria-label", "Open at sales: 1")
     assert petrov.errors == [] and head.errors == []
+
+
+async def test_the_dead_letter_page_speaks_the_admins_language(served: Served, browser) -> None:  # noqa: F811
+    made = await served.http.post("/api/v1/staff", json={"name": "Админ", "role": "admin", "teams": []},
+                                  headers={"Authorization": f"Bearer {ADMIN}"})
+    assert made.status_code == 201, made.text
+    served.tokens["Админ"] = made.json()["token"]
+    await choose(served, "Админ", "en", "UTC")
+    page, _ = await log_in(browser, served, "Админ", locale="ru-RU")
+    await page.click("#dead-letters-link")
+    await expect(page.locator("#dl-total")).to_have_text("no messages")
+    assert await page.title() == "Priyom — dead letters"
+    assert await page.get_attribute("#dl-service", "placeholder") == "any"
+    # Nothing on it is Russian any more: no letters, so every word is the page's own.
+    body = await page.inner_text("body")
+    assert "Replay the selected" in body and not re.search("[\u0400-\u04ff]", body.replace("Админ", ""))
+    assert page.errors == []
