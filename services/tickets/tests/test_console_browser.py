@@ -376,7 +376,8 @@ async def test_agent_sends_a_file_schedules_a_call_back_and_fills_the_complaint_
     await page.click("#retype-send")
     await expect(page.locator("#t-type")).to_have_text("интерес к покупке")
     await expect(page.locator("#t-history")).to_contain_text("тип изменён: рекламация → интерес к покупке")
-    await expect(page.locator("#t-history")).to_contain_text("поля убраны")
+    await expect(page.locator("#t-history")).to_contain_text(
+        "поля убраны · убраны поля, которых нет у нового типа: claimed_amount")
     assert await page.input_value("#field-product") == "Котёл КС-20"
     actions = await page.eval_on_selector_all("#action-buttons button", "bs => bs.map(b => b.dataset.action)")
     assert sorted(actions) == ["accept", "cancel"]

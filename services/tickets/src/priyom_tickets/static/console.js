@@ -245,10 +245,26 @@ function renderTicket(ticket) {
     h.action === "type_changed" && h.details
       ? `: ${typeTitle(h.details.from_type)} → ${typeTitle(h.details.to_type)}` : "",
     h.to_status ? ` → ${statusTitle(h.to_status)}` : "",
-    h.details && h.details.note ? ` · ${h.details.note}` : "")));
+    historyNote(h) ? ` · ${historyNote(h)}` : "")));
   renderClient(ticket);
   const rating = ticket.satisfaction;
   $("t-rating").textContent = rating ? t("ticket.rating", { rating: rating.rating }) + (rating.comment ? ` — ${rating.comment}` : "") : "";
+}
+
+/** What a history line adds. The service's own lines are worded here from their details, in the agent's
+ * language (their stored note is the service's language); a person's note is shown as they wrote it. */
+function historyNote(h) {
+  const details = h.details || {};
+  if (h.action === "fields_dropped" && details.fields) {  // the dropped fields with their values
+    return t("history.fields_dropped", { fields: Object.keys(details.fields).sort().join(", ") });
+  }
+  if (h.action === "not_notified" && details.undeliverable) {
+    return t("history.not_notified", { addresses: Object.keys(details.undeliverable).join(", ") });
+  }
+  if (h.action === "overdue" && details.deadline) {
+    return t("history.overdue", { deadline: t(details.deadline === "first_response" ? "sla.first_response" : "sla.resolution") });
+  }
+  return details.note || "";
 }
 
 /** The "change type" control: offered only when the server lists types this agent may correct it to. */
