@@ -131,8 +131,11 @@ def artifacts(tmp_path: Path) -> Path:
     return folder
 
 
-async def log_in(browser, served: Served, name: str):  # noqa: ANN001, ANN201 - playwright's own types
-    page = await browser.new_page(viewport={"width": 1366, "height": 900})
+async def log_in(browser, served: Served, name: str, *, locale: str = "ru-RU",  # noqa: ANN001, ANN201 - playwright's
+                 timezone_id: str | None = None):
+    """A page logged in as ``name``. The browser speaks Russian unless told otherwise: an agent who never chose
+    a language gets the browser's (test_i18n_browser.py), and these tests read the Russian console."""
+    page = await browser.new_page(viewport={"width": 1366, "height": 900}, locale=locale, timezone_id=timezone_id)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -373,7 +376,8 @@ async def test_agent_sends_a_file_schedules_a_call_back_and_fills_the_complaint_
     await page.click("#retype-send")
     await expect(page.locator("#t-type")).to_have_text("интерес к покупке")
     await expect(page.locator("#t-history")).to_contain_text("тип изменён: рекламация → интерес к покупке")
-    await expect(page.locator("#t-history")).to_contain_text("поля убраны")
+    await expect(page.locator("#t-history")).to_contain_text(
+        "поля убраны · убраны поля, которых нет у нового типа: claimed_amount")
     assert await page.input_value("#field-product") == "Котёл КС-20"
     actions = await page.eval_on_selector_all("#action-buttons button", "bs => bs.map(b => b.dataset.action)")
     assert sorted(actions) == ["accept", "cancel"]

@@ -37,7 +37,7 @@ window.Notification = class {
 
 
 async def agent_page(chromium, service: Served, name: str):  # noqa: ANN001, ANN201 - playwright's types
-    context = await chromium.new_context(viewport={"width": 1366, "height": 900})
+    context = await chromium.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
     await context.grant_permissions(["notifications"], origin=service.url)
     await context.add_init_script(NOTIFICATION_SPY)
     page = await context.new_page()

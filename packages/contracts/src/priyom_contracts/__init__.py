@@ -55,7 +55,15 @@ from .portal import (
     SignInCode,
 )
 from .replies import DeliveryReported, DeliveryStatus, OutboundReply, Recipient
-from .staff import AgentAvailability, Me, StaffExtension, StaffRole
+from .staff import (
+    AgentAvailability,
+    ConsoleLocale,
+    Me,
+    StaffExtension,
+    StaffPreferences,
+    StaffRole,
+    TimeZoneName,
+)
 from .tickets import TicketAssigned, TicketCreated, TicketStatus, TicketStatusChanged, TicketTypeCorrected
 from .topology import EVENT_TYPES, FanoutSpec, QueueSpec, Topology, binding, journal_bindings
 
@@ -85,6 +93,7 @@ __all__ = [
     "ClientLookupReply",
     "ClientLookupRequest",
     "ClientMatch",
+    "ConsoleLocale",
     "Contact",
     "ContactAssigned",
     "ContactIdentified",
@@ -124,6 +133,7 @@ __all__ = [
     "ServiceContract",
     "SignInCode",
     "StaffExtension",
+    "StaffPreferences",
     "StaffRole",
     "SubjectExport",
     "ThreadHint",
@@ -133,6 +143,7 @@ __all__ = [
     "TicketStatus",
     "TicketStatusChanged",
     "TicketTypeCorrected",
+    "TimeZoneName",
     "Topology",
     "Urgency",
     "UtcDateTime",

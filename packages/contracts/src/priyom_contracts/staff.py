@@ -8,9 +8,12 @@ and who is taking contacts now as the router's :class:`AgentAvailability` (``GET
 
 from __future__ import annotations
 
+import zoneinfo
 from enum import StrEnum
+from functools import cache
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from .base import Contract
 
@@ -26,6 +29,36 @@ class StaffRole(StrEnum):
     ADMIN = "admin"
 
 
+#: The languages the agent console speaks (its message catalogues, ``static/i18n/<locale>.js`` in tickets).
+ConsoleLocale = Literal["ru", "en"]
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _known_zone(name: str) -> str:
+    # The IANA database's own list, not ZoneInfo(name): that also opens any file a crafted name reaches.
+    if name not in _zone_names():
+        raise ValueError(f"not an IANA time zone name: {name!r} (for example Europe/Moscow)")
+    return name
+
+
+#: An IANA time zone name (``Europe/Moscow``, ``America/New_York``), checked against the zone database.
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_known_zone)]
+
+
+class StaffPreferences(Contract):
+    """How the console speaks to one agent, set by the agent (``PUT /api/v1/me/preferences`` on tickets) and
+    kept on their staff account, so it follows them from one browser to the next. ``null`` means not chosen:
+    the console then follows the browser's language and time zone."""
+
+    locale: ConsoleLocale | None = Field(None, description="The console's language: ru or en")
+    time_zone: TimeZoneName | None = Field(None, description="Every date and time the console shows is in this "
+                                                             "IANA zone (Europe/Moscow, America/New_York)")
+
+
 class Me(Contract):
     """Who the token belongs to: what the console shows and which queues it offers."""
 
@@ -36,6 +69,10 @@ class Me(Contract):
     extension: str | None = Field(None, description="The phone extension whose calls pop up for this agent")
     telephony: bool = Field(False, description="Calls are handled from the console: a pop-up's caller can be "
                             "called back and its ticket opened or chosen (tickets knows intake-telephony)")
+    locale: ConsoleLocale | None = Field(None, description="The console language the agent chose (null: the "
+                                                           "browser's)")
+    time_zone: str | None = Field(None, description="The IANA time zone the agent chose for dates (null: the "
+                                                    "browser's)")
 
 
 class StaffExtension(Contract):

@@ -47,6 +47,8 @@ class ReplyPath:
     call_back: bool = False
     #: Why this way (for the console): "the channel the customer wrote on", "the card's e-mail", …
     because: str = ""
+    #: The same as a code, which the console words in the agent's language (reply_path.because.<reason>).
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def choose(ticket_channel: str, latest: Mapping[str, Mapping[str, Any]], reach: 
         own_dead = card.is_undeliverable(recipient.email)
         if _usable(ticket_channel, recipient) and not own_dead:
             return ReplyPath(ticket_channel, recipient, own.get("external_message_id"),
-                             because="the channel the customer wrote on")
+                             because="the channel the customer wrote on", reason="own_channel")
     senders = [m.get("sender") or {} for m in latest.values()]
     prefers = reach.get("prefers")
     for channel in ([prefers] if prefers else []) + [c for c in fallback if c != prefers]:
@@ -104,7 +106,7 @@ def choose(ticket_channel: str, latest: Mapping[str, Mapping[str, Any]], reach: 
                 earlier = latest.get("email")
                 return ReplyPath("email", Recipient(email=address),
                                  earlier.get("external_message_id") if earlier else None,
-                                 because="the e-mail on the client's card")
+                                 because="the e-mail on the client's card", reason="card_email")
             continue
         messenger = next((m for m in [reach.get("messenger"), *card.messengers,
                                       *(s.get("messenger") for s in senders)]
@@ -113,11 +115,12 @@ def choose(ticket_channel: str, latest: Mapping[str, Mapping[str, Any]], reach: 
             thread = latest.get(channel)
             return ReplyPath(channel, Recipient(messenger=MessengerId.model_validate(messenger),
                                                 external_thread_id=thread.get("thread_key") if thread else None),
-                             because=f"the client's {channel} on the card")
+                             because=f"the client's {channel} on the card", reason="card_messenger")
     phone = reach.get("phone") or next((s["phone"] for s in senders if s.get("phone")), None)
     if phone:
         return ReplyPath(PHONE, Recipient(phone=phone), call_back=True,
-                         because="only a phone number is known: an agent calls the client back")
+                         because="only a phone number is known: an agent calls the client back",
+                         reason="phone_only")
     return None
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from priyom_contracts import utcnow
+from priyom_contracts import StaffPreferences, utcnow
 from priyom_kit.auth import Authenticator
 from priyom_kit.staff_auth import KIT_ROLE, MAX_TOKEN_CHARS, StaffVerifier
 
@@ -70,6 +70,21 @@ async def set_extension(session: AsyncSession, name: str, extension: str | None)
 async def extension_of(session: AsyncSession, name: str) -> str | None:
     """The phone extension on a staff member's record, by name."""
     return (await session.execute(select(staff.c.extension).where(staff.c.name == name))).scalar()
+
+
+async def preferences_of(session: AsyncSession, name: str) -> StaffPreferences:
+    """The console language and time zone a member of staff chose (both None when they never did, and for the
+    environment's admin, who has no account to keep them on)."""
+    row = (await session.execute(select(staff.c.locale, staff.c.time_zone)
+                                 .where(staff.c.name == name))).mappings().first()
+    return StaffPreferences.model_validate(dict(row)) if row else StaffPreferences()
+
+
+async def set_preferences(session: AsyncSession, name: str, preferences: StaffPreferences) -> bool:
+    """Keep an agent's console language and time zone on their account; False when there is no such account."""
+    result = await session.execute(staff.update().where(staff.c.name == name).values(
+        locale=preferences.locale, time_zone=preferences.time_zone))
+    return bool(result.rowcount)
 
 
 async def extensions(session: AsyncSession) -> list[RowMapping]:

@@ -261,6 +261,9 @@ staff = Table(
     Column("token_revoked_at", UtcDateTimeColumn),
     # The agent's phone extension: its ringing pops the caller's card up on their console (popups.py).
     Column("extension", String(32)),
+    # How the console speaks to the agent (api/preferences.py): ru or en, and an IANA zone; NULL = the browser's.
+    Column("locale", String(8)),
+    Column("time_zone", String(64)),
     Index(None, "extension", unique=True),
 )
 

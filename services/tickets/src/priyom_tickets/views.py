@@ -271,6 +271,8 @@ class ReplyPathView(BaseModel):
     address: str | None = Field(description="The address, chat or number it goes to")
     call_back: bool = False
     because: str = Field(description="Why this way, in words for the agent")
+    reason: str = Field("", description="Why this way as a code the console words in the agent's language: "
+                                        "own_channel, card_email, card_messenger, phone_only, no_way")
     warning: str | None = Field(default=None, description="Addresses of the customer passed over because identity "
                                 "flagged them undeliverable (a bounce, a relay's refusal)")
 

@@ -61,6 +61,11 @@ ASSETS = {
     "dashboard.js": "text/javascript; charset=utf-8",
     "keyboard.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
+    # The languages: t() and the date formatters, then one catalogue per language (keys to sentences).
+    "i18n.js": "text/javascript; charset=utf-8",
+    "preferences.js": "text/javascript; charset=utf-8",
+    "messages.ru.js": "text/javascript; charset=utf-8",
+    "messages.en.js": "text/javascript; charset=utf-8",
 }
 
 #: Only this origin's files run; ``connect-src 'self'`` covers the API and the same-origin ``/ws/agent``
@@ -118,12 +123,14 @@ async def console_asset(asset: str) -> Response:
     return Response(static_file(asset), media_type=ASSETS[asset], headers=HEADERS)
 
 
-@router.get("/api/v1/me", tags=["staff"], summary="The caller: name, role, teams and phone extension")
+@router.get("/api/v1/me", tags=["staff"],
+            summary="The caller: name, role, teams, phone extension, and the console's language and time zone")
 async def me(who: Staff, session: Session, parts: Parts) -> Me:
     viewer = staff_of(who)
+    preferences = await accounts.preferences_of(session, viewer.name)
     return Me(name=viewer.name, role=viewer.staff_role, teams=sorted(viewer.teams),
               sees_all=viewer.staff_role in SEES_ALL, extension=await accounts.extension_of(session, viewer.name),
-              telephony=parts.telephony is not None)
+              locale=preferences.locale, time_zone=preferences.time_zone, telephony=parts.telephony is not None)
 
 
 @router.post("/api/v1/ws-tickets", tags=["console"], status_code=201,

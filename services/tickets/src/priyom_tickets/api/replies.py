@@ -36,12 +36,14 @@ async def where_a_reply_goes(ticket: ViewedTicket, session: Session, parts: Part
     warning = undeliverable_warning(await dead_addresses(session, ticket))
     if path is None:
         return ReplyPathView(channel=None, address=None, warning=warning,
-                             because="the customer left no e-mail, messenger or phone: there is no way to answer")
+                             because="the customer left no e-mail, messenger or phone: there is no way to answer",
+                             reason="no_way")
     recipient = path.recipient
     messenger = recipient.messenger
     address = recipient.email or (f"{messenger.username or messenger.user_id}" if messenger else None)
     return ReplyPathView(channel=path.channel, address=address or recipient.phone or recipient.external_thread_id,
-                         call_back=path.call_back, because=path.because, warning=warning)
+                         call_back=path.call_back, because=path.because, reason=path.reason,
+                         warning=warning)
 
 
 def undeliverable_warning(dead: dict[str, str]) -> str | None:

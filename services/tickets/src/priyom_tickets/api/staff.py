@@ -1,5 +1,6 @@
 """``/api/v1/staff``: staff accounts, made and listed by admins (tokens are shown once, never listed), and
-their tokens rotated and revoked; ``/api/v1/me/token``: a member of staff rotates their own."""
+their tokens rotated and revoked; ``/api/v1/me/token``: a member of staff rotates their own;
+``/api/v1/me/preferences``: they choose the console's language and time zone, kept on their account."""
 
 # No ``from __future__ import annotations``: FastAPI resolves the Annotated aliases at route definition.
 from datetime import timedelta
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi import Path as PathParam
 from sqlalchemy.exc import IntegrityError
 
-from priyom_contracts import StaffExtension, utcnow
+from priyom_contracts import StaffExtension, StaffPreferences, utcnow
 
 from .. import staff as accounts
 from ..access import Staff as StaffMember
@@ -93,6 +94,21 @@ async def rotate_own_token(who: Staff, session: Session, lifetime: Lifetime) -> 
     if not isinstance(who, StaffMember) or not who.account:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the environment's tokens are rotated in the environment")
     return await _rotated(session, who.name, lifetime)
+
+
+@own_router.put("/preferences", summary="Choose your console's language (ru, en) and time zone (IANA name); "
+                "null for either follows the browser",
+                responses={403: {"description": "Only a staff account has preferences to keep"},
+                           422: {"description": "Not ru/en, or not a zone of the IANA database"}})
+async def set_own_preferences(body: StaffPreferences, who: Staff, session: Session) -> StaffPreferences:
+    """The agent's own, never another's: the account is the caller's, so there is no name in the path."""
+    if not isinstance(who, StaffMember) or not who.account:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the environment's tokens have no account to keep "
+                                                       "preferences on")
+    if not await accounts.set_preferences(session, who.name, body):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account named {who.name!r}")
+    await session.commit()
+    return body
 
 
 async def _rotated(session: Session, name: str, lifetime: timedelta) -> StaffToken:

@@ -17,11 +17,11 @@ function overdue(activity) {
 function drawMyActivities() {
   const late = mine.items.filter(overdue).length;
   $("my-activities").hidden = mine.items.length === 0;
-  $("my-activities-title").textContent = late ? `Мои задачи · просрочено: ${late}` : "Мои задачи";
+  $("my-activities-title").textContent = late ? t("activities.mine_overdue", { count: late }) : t("activities.mine");
   $("my-activity-list").replaceChildren(...mine.items.map((a) => {
     const item = el("li", { className: overdue(a) ? "overdue" : "", dataset: { id: a.id } },
                     el("a", { href: `#/ticket/${a.number}` }, a.number), ` ${when(a.due_at)} · ${a.title}`);
-    if (overdue(a)) item.append(" · ", el("strong", {}, "просрочено"));
+    if (overdue(a)) item.append(" · ", el("strong", {}, t("activities.overdue")));
     return item;
   }));
 }
@@ -37,8 +37,8 @@ async function loadMyActivities() {
 
 /** A reminder from the live feed: tell the agent, and show the list as it is now. */
 function onActivityReminder(reminder) {
-  const title = reminder.overdue ? `Просрочена задача по обращению ${reminder.number}`
-    : `Скоро срок задачи по обращению ${reminder.number}`;
+  const title = t(reminder.overdue ? "activities.reminder_overdue" : "activities.reminder_soon",
+                  { number: reminder.number });
   notifyDesktop(title, `${reminder.title} · ${when(reminder.due_at)}`, `activity-${reminder.id}-${reminder.overdue}`);
   loadMyActivities();
 }

@@ -9,12 +9,13 @@ async function moveTicket(body) {
   buttons.forEach((b) => { b.disabled = true; });
   try {
     const moved = await api(`/api/v1/tickets/${encodeURIComponent(number)}/assignment`, { method: "POST", body });
-    say("assign-status", !moved.changed ? "Без изменений"
-      : moved.assignee ? `Исполнитель: ${moved.assignee} (${moved.team})` : `В очереди команды ${moved.team}`);
+    say("assign-status", !moved.changed ? t("assign.unchanged")
+      : moved.assignee ? t("assign.done", { assignee: moved.assignee, team: moved.team })
+      : t("assign.queued", { team: moved.team }));
     $("assign-to").value = "";
     $("assign-team").value = "";
   } catch (error) {
-    if (error.status !== 401) say("assign-status", `Не передано: ${error.message}`, true);
+    if (error.status !== 401) say("assign-status", t("assign.failed", { error: error.message }), true);
     return;
   } finally {
     buttons.forEach((b) => { b.disabled = false; });

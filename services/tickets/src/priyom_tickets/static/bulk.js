@@ -6,7 +6,8 @@
  * bar says how many changed and which were refused and why. */
 "use strict";
 
-const BULK_ACTIONS = { accept: "Принять", start: "В работу", wait_for_customer: "Ждём клиента", review: "На рассмотрение" };
+/** The lifecycle actions offered in bulk (those that need no decision); their titles are action.<name>. */
+const BULK_ACTIONS = ["accept", "start", "wait_for_customer", "review"];
 
 /** The ticked tickets, kept across redraws of the list (the live channel redraws it under the agent's hands). */
 const picked = new Set();
@@ -18,7 +19,7 @@ function ticked() {
 function showPicked() {
   const count = ticked().length;
   $("bulk").hidden = count === 0;
-  $("bulk-count").textContent = `Выбрано: ${count}`;
+  $("bulk-count").textContent = t("bulk.picked", { count });
 }
 
 async function onEach(numbers, call) {
@@ -31,8 +32,8 @@ async function onEach(numbers, call) {
   }
   picked.clear();
   const done = numbers.length - refused.length;
-  say("bulk-status", `Изменено: ${done} из ${numbers.length}${refused.length ? `. Не изменены — ${refused.join("; ")}` : ""}`,
-      refused.length > 0);
+  say("bulk-status", t("bulk.done", { done, count: numbers.length })
+      + (refused.length ? t("bulk.refused", { refused: refused.join("; ") }) : ""), refused.length > 0);
   await loadQueue().catch(() => {});
   showPicked();
 }
@@ -51,7 +52,7 @@ $("bulk-move").addEventListener("click", () => {
   const action = $("bulk-action").value;
   if (action) onEach(ticked(), (number) => api(`/api/v1/tickets/${number}/transitions`, { method: "POST", body: { action } }));
 });
-$("bulk-action").append(...Object.entries(BULK_ACTIONS).map(([value, title]) => el("option", { value }, title)));
+fillSelect("bulk-action", "action.", BULK_ACTIONS);
 $("pick-all").addEventListener("change", () => {
   for (const box of document.querySelectorAll("#tickets tbody input.pick")) {
     box.checked = $("pick-all").checked;
@@ -66,7 +67,7 @@ new MutationObserver(() => {
   for (const row of rows) {
     if (row.querySelector("input.pick")) continue;
     const box = el("input", { type: "checkbox", className: "pick", value: row.dataset.number,
-                              "aria-label": `Выбрать ${row.dataset.number}`, checked: picked.has(row.dataset.number) });
+                              "aria-label": t("bulk.pick", { number: row.dataset.number }), checked: picked.has(row.dataset.number) });
     box.addEventListener("click", (event) => event.stopPropagation());
     box.addEventListener("change", () => {
       if (box.checked) picked.add(box.value); else picked.delete(box.value);

@@ -1,6 +1,6 @@
 /* Calls in the agent console (loaded after console.js, whose helpers it uses).
  *
- * A "Позвонить" button stands by every deliverable phone of the client card and by the caller's number in a
+ * A call button stands by every deliverable phone of the client card and by the caller's number in a
  * pop-up. It asks tickets (the console's own origin) to start the call; tickets passes it to intake-telephony
  * with the agent's token, and the PBX rings the agent's extension first, then dials the number.
  *
@@ -11,13 +11,13 @@
 async function callOut(number, ticketNumber, button) {
   if (button.disabled) return;
   button.disabled = true;
-  say("call-status", `Звоним на ${number}: снимите трубку своего телефона…`);
+  say("call-status", t("call.dialling", { number }));
   try {
     const started = await api("/api/v1/calls", { method: "POST",
                                                 body: ticketNumber ? { number, ticket_number: ticketNumber } : { number } });
-    say("call-status", `Звонок на ${number} начат: звонит ваш телефон (доб. ${started.extension})`);
+    say("call-status", t("call.started", { number, extension: started.extension }));
   } catch (error) {
-    if (error.status !== 401) say("call-status", `Не удалось позвонить на ${number}: ${error.message}`, true);
+    if (error.status !== 401) say("call-status", t("call.failed", { number, error: error.message }), true);
   } finally {
     button.disabled = false;
   }
@@ -26,7 +26,7 @@ async function callOut(number, ticketNumber, button) {
 /** A button that calls ``number`` (about ``ticketNumber``, when there is one). */
 function callButton(number, ticketNumber = null) {
   const button = el("button", { type: "button", className: "call-out", dataset: { number },
-                                "aria-label": `Позвонить на ${number}` }, "Позвонить");
+                                "aria-label": t("call.to", { number }) }, t("call.button"));
   button.addEventListener("click", () => callOut(number, ticketNumber, button));
   return button;
 }
@@ -46,9 +46,9 @@ async function linkCall(callId, number) {
   if (!state.me.telephony) return;
   try {
     await api(`/api/v1/calls/${encodeURIComponent(callId)}/ticket`, { method: "POST", body: { number } });
-    popupStatus(callId, ` звонок будет добавлен в ${number}`);
+    popupStatus(callId, ` ${t("popup.call_linked", { number })}`);
   } catch (error) {
-    if (error.status !== 401 && error.status !== 503) popupStatus(callId, ` звонок не привязан: ${error.message}`, true);
+    if (error.status !== 401 && error.status !== 503) popupStatus(callId, ` ${t("popup.call_not_linked", { error: error.message })}`, true);
   }
 }
 
@@ -56,14 +56,14 @@ async function linkCall(callId, number) {
 async function newTicketForCall(callId, button) {
   if (button.disabled) return;
   button.disabled = true;
-  popupStatus(callId, " открываем обращение…");
+  popupStatus(callId, ` ${t("popup.opening")}`);
   try {
     const opened = await api(`/api/v1/calls/${encodeURIComponent(callId)}/ticket`, { method: "POST", body: { new: true } });
     const deadline = Date.now() + NEW_TICKET_WAIT_MS;
     while (Date.now() < deadline) {
       try {
         const found = await api(`/api/v1/contacts/${opened.contact_id}/ticket`);
-        popupStatus(callId, ` обращение ${found.number}`);
+        popupStatus(callId, ` ${t("popup.opened", { number: found.number })}`);
         location.hash = `#/ticket/${found.number}`;
         return;
       } catch (error) {
@@ -71,9 +71,9 @@ async function newTicketForCall(callId, button) {
       }
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
-    popupStatus(callId, " обращение ещё регистрируется: оно появится в очереди", true);
+    popupStatus(callId, ` ${t("popup.still_registering")}`, true);
   } catch (error) {
-    if (error.status !== 401) popupStatus(callId, ` не открыто: ${error.message}`, true);
+    if (error.status !== 401) popupStatus(callId, ` ${t("popup.not_opened", { error: error.message })}`, true);
   } finally {
     button.disabled = false;
   }
@@ -81,7 +81,7 @@ async function newTicketForCall(callId, button) {
 
 function newTicketButton(callId) {
   if (!state.me.telephony) return null;
-  const button = el("button", { type: "button", className: "new-ticket" }, "Новое обращение");
+  const button = el("button", { type: "button", className: "new-ticket" }, t("popup.new_ticket"));
   button.addEventListener("click", () => newTicketForCall(callId, button));
   return button;
 }

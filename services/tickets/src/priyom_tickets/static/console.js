@@ -7,28 +7,13 @@
 const TOKEN_KEY = "priyom.token";
 const PAGE = 50;
 
-const STATUS = {
-  new: "новое", accepted: "принято", open: "в работе", pending: "ждём клиента", resolved: "решено",
-  closed: "закрыто", cancelled: "отменено", review: "на рассмотрении", needs_info: "нужны данные",
-  rejected: "отклонено", investigation: "расследование", action_plan: "план мероприятий",
-  awaiting_confirm: "ждёт подтверждения",
-};
-const TYPE = {
-  complaint: "рекламация", information_request: "запрос информации", service_request: "сервисная заявка",
-  purchase_interest: "интерес к покупке",
-};
-// History lines: lifecycle moves show their target status; these are the other things that happen.
-const EVENT = {
-  registered: "зарегистрировано", reply: "ответ клиенту", customer_message: "сообщение клиента",
-  automated_message: "автоматическое письмо", delivery_failed: "не доставлено", assigned: "назначено",
-  fields_changed: "поля изменены", overdue: "просрочено", escalated: "эскалация", rated: "оценка клиента",
-  activity_scheduled: "задача запланирована", activity_done: "задача выполнена",
-  activity_reopened: "задача возобновлена", activity_rescheduled: "задача перенесена",
-  type_changed: "тип изменён", fields_dropped: "поля убраны",
-  sender_unproven: "отправитель не подтверждён: решает агент",
-  not_notified: "клиент не уведомлён: адрес не доставляется",
-  client_merged: "карточка клиента объединена", client_unmerged: "объединение карточек отменено",
-};
+// Statuses, ticket types and history events are drawn from the catalogue by their codes (status.<code>,
+// type.<code>, event.<code>); these lists are the codes the filters offer.
+const STATUSES = ["new", "accepted", "open", "pending", "resolved", "closed", "cancelled", "review", "needs_info",
+                  "rejected", "investigation", "action_plan", "awaiting_confirm"];
+const TYPES = ["complaint", "information_request", "service_request", "purchase_interest"];
+const statusTitle = (code) => tCode("status.", code);
+const typeTitle = (code) => tCode("type.", code);
 // Statuses whose resolution clock has stopped (as the server's store.DONE).
 const CLOCK_STOPPED = new Set(["resolved", "closed", "cancelled", "rejected", "awaiting_confirm"]);
 
@@ -56,26 +41,21 @@ function el(tag, attrs = {}, ...children) {
 
 const $ = (id) => document.getElementById(id);
 
-function when(iso) {
-  if (!iso) return "—";
-  return new Date(iso).toLocaleString("ru-RU", { dateStyle: "short", timeStyle: "short" });
-}
-
 function span(ms) {
   const minutes = Math.floor(Math.abs(ms) / 60000);
   const days = Math.floor(minutes / 1440), hours = Math.floor((minutes % 1440) / 60), mins = minutes % 60;
-  if (days) return `${days} д ${hours} ч`;
-  if (hours) return `${hours} ч ${String(mins).padStart(2, "0")} мин`;
+  if (days) return t("span.days", { days, hours });
+  if (hours) return t("span.hours", { hours, mins: String(mins).padStart(2, "0") });
   const seconds = Math.floor(Math.abs(ms) / 1000) % 60;
-  return `${mins} мин ${String(seconds).padStart(2, "0")} с`;
+  return t("span.minutes", { mins, seconds: String(seconds).padStart(2, "0") });
 }
 
 /** Late as the server counts it: still worked and past the resolution deadline, or unanswered and past the
  * first-response one. */
-function isOverdue(t, now = Date.now()) {
-  if (CLOCK_STOPPED.has(t.status)) return false;
-  if (Date.parse(t.resolution_due_at) < now) return true;
-  return !t.first_responded_at && Date.parse(t.first_response_due_at) < now;
+function isOverdue(ticket, now = Date.now()) {
+  if (CLOCK_STOPPED.has(ticket.status)) return false;
+  if (Date.parse(ticket.resolution_due_at) < now) return true;
+  return !ticket.first_responded_at && Date.parse(ticket.first_response_due_at) < now;
 }
 
 class ApiError extends Error {
@@ -89,7 +69,7 @@ async function api(path, { method = "GET", body, form, key } = {}) {
   if (form) payload = form;
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
   const response = await fetch(path, { method, headers, body: payload });
-  if (response.status === 401) { logout("Токен не принят: войдите снова."); throw new ApiError(401); }
+  if (response.status === 401) { logout(t("login.refused")); throw new ApiError(401); }
   if (!response.ok) {
     let detail = "";
     try {
@@ -115,6 +95,8 @@ async function login(token) {
   const me = await api("/api/v1/me");
   sessionStorage.setItem(TOKEN_KEY, token);
   state.me = me;
+  setPreferences(me);
+  showPreferences();
   state.queue = me.sees_all ? "all" : "mine";
   $("login").hidden = true;
   $("app").hidden = false;
@@ -149,9 +131,9 @@ function logout(message = "") {
 
 function renderTabs() {
   const me = state.me;
-  const tabs = [["mine", "Мои"]];
-  if (me.teams.length) tabs.push(["team", "Команда"]);
-  tabs.push(["all", me.sees_all ? "Все" : "Все доступные"]);
+  const tabs = [["mine", t("queue.tab.mine")]];
+  if (me.teams.length) tabs.push(["team", t("queue.tab.team")]);
+  tabs.push(["all", me.sees_all ? t("queue.tab.all") : t("queue.tab.all_allowed")]);
   $("tabs").replaceChildren(...tabs.map(([key, title]) => {
     const button = el("button", { type: "button", role: "tab", dataset: { queue: key },
                                   "aria-selected": String(state.queue === key) }, title);
@@ -161,7 +143,7 @@ function renderTabs() {
     return button;
   }));
   const team = $("f-team");
-  team.replaceChildren(...me.teams.map((t) => el("option", { value: t }, t)));
+  team.replaceChildren(...me.teams.map((name) => el("option", { value: name }, name)));
   team.closest("label").hidden = state.queue !== "team";
 }
 
@@ -182,18 +164,18 @@ async function loadQueue() {
   if (!state.me) return;
   const page = await api(`/api/v1/tickets?${queueParams()}`);
   const now = Date.now();
-  $("tickets").tBodies[0].replaceChildren(...page.items.map((t) => {
-    const late = isOverdue(t, now);
-    const row = el("tr", { className: late ? "overdue" : "", dataset: { number: t.number } },
-      el("td", {}, t.number), el("td", {}, when(t.created_at)), el("td", {}, TYPE[t.type] || t.type),
-      el("td", {}, STATUS[t.status] || t.status), el("td", {}, t.client_name || t.client_id.slice(0, 8)),
-      el("td", {}, t.subject || ""), el("td", {}, t.assignee || "—"),
-      el("td", { className: "deadline" }, when(t.resolution_due_at), late ? " · просрочено" : ""));
-    row.addEventListener("click", () => { location.hash = `#/ticket/${t.number}`; });
+  $("tickets").tBodies[0].replaceChildren(...page.items.map((ticket) => {
+    const late = isOverdue(ticket, now);
+    const row = el("tr", { className: late ? "overdue" : "", dataset: { number: ticket.number } },
+      el("td", {}, ticket.number), el("td", {}, when(ticket.created_at)), el("td", {}, typeTitle(ticket.type)),
+      el("td", {}, statusTitle(ticket.status)), el("td", {}, ticket.client_name || ticket.client_id.slice(0, 8)),
+      el("td", {}, ticket.subject || ""), el("td", {}, ticket.assignee || "—"),
+      el("td", { className: "deadline" }, when(ticket.resolution_due_at), late ? ` · ${t("sla.overdue")}` : ""));
+    row.addEventListener("click", () => { location.hash = `#/ticket/${ticket.number}`; });
     return row;
   }));
   const last = Math.min(page.offset + page.items.length, page.total);
-  $("queue-total").textContent = page.total ? `${page.offset + 1}–${last} из ${page.total}` : "нет обращений";
+  $("queue-total").textContent = page.total ? t("queue.total", { from: page.offset + 1, to: last, count: page.total }) : t("queue.empty");
   $("page-prev").disabled = page.offset === 0;
   $("page-next").disabled = last >= page.total;
 }
@@ -216,64 +198,81 @@ async function openTicket(number) {
 }
 
 /** Before the agent writes: where the reply will go (the customer's channel, their card's e-mail, a call-back). */
-async function loadReplyPath(t) {
+async function loadReplyPath(ticket) {
   const label = $("reply-path");
   label.textContent = "";
   try {
-    const path = await api(`/api/v1/tickets/${encodeURIComponent(t.number)}/reply-path`);
-    if (state.ticket !== t) return;
-    label.textContent = path.channel === null ? `Ответить нельзя: ${path.because}`
-      : path.call_back ? `Ответ станет звонком: ${path.address} (${path.because})`
-      : `Ответ уйдёт: ${path.channel} → ${path.address || "чат клиента"} (${path.because})`;
-    if (path.warning) label.textContent += ` — недоставляемые адреса пропущены: ${path.warning}`;
+    const path = await api(`/api/v1/tickets/${encodeURIComponent(ticket.number)}/reply-path`);
+    if (state.ticket !== ticket) return;
+    const because = tCode("reply_path.because.", path.reason, path.because);
+    label.textContent = path.channel === null ? t("reply_path.none", { because })
+      : path.call_back ? t("reply_path.call_back", { address: path.address, because })
+      : t("reply_path.goes", { channel: path.channel, address: path.address || t("reply_path.chat"), because });
+    if (path.warning) label.textContent += t("reply_path.skipped", { warning: path.warning });
     label.dataset.channel = path.channel || "";
     $("reply-send").disabled = path.channel === null;
   } catch (error) {
-    if (error.status !== 401) label.textContent = `Куда уйдёт ответ, неизвестно: ${error.message}`;
+    if (error.status !== 401) label.textContent = t("reply_path.unknown", { error: error.message });
   }
 }
 
-function renderTicket(t) {
-  $("t-number").textContent = t.number;
-  $("t-subject").textContent = t.subject || "";
-  $("t-status").textContent = STATUS[t.status] || t.status;
-  $("t-status").dataset.status = t.status;
-  $("t-type").textContent = TYPE[t.type] || t.type;
-  $("t-channel").textContent = t.channel;
-  $("t-team").textContent = t.team;
-  $("t-assignee").textContent = t.assignee || "не назначен";
+function renderTicket(ticket) {
+  $("t-number").textContent = ticket.number;
+  $("t-subject").textContent = ticket.subject || "";
+  $("t-status").textContent = statusTitle(ticket.status);
+  $("t-status").dataset.status = ticket.status;
+  $("t-type").textContent = typeTitle(ticket.type);
+  $("t-channel").textContent = ticket.channel;
+  $("t-team").textContent = ticket.team;
+  $("t-assignee").textContent = ticket.assignee || t("ticket.unassigned");
   const flags = [];
-  if (isOverdue(t)) flags.push(el("span", { className: "flag", id: "t-overdue" }, "просрочено"));
-  if (t.overdue_at) flags.push(el("span", { className: "flag" }, `просрочка отмечена ${when(t.overdue_at)}`));
-  if (t.delivery_failed_at) {
+  if (isOverdue(ticket)) flags.push(el("span", { className: "flag", id: "t-overdue" }, t("sla.overdue")));
+  if (ticket.overdue_at) flags.push(el("span", { className: "flag" }, t("ticket.overdue_marked", { at: when(ticket.overdue_at) })));
+  if (ticket.delivery_failed_at) {
     flags.push(el("span", { className: "flag", id: "t-delivery-failed" },
-                  `ответ не доставлен (${when(t.delivery_failed_at)})`));
+                  t("ticket.delivery_failed", { at: when(ticket.delivery_failed_at) })));
   }
-  if (t.escalation) flags.push(el("span", { className: "flag" }, `эскалация: ${t.escalation} → ${t.escalated_to}`));
-  if (t.decision) flags.push(el("span", { className: "badge" }, `решение: ${state.decisions[t.decision] || t.decision}`));
+  if (ticket.escalation) flags.push(el("span", { className: "flag" }, t("ticket.escalated", { level: ticket.escalation, to: ticket.escalated_to })));
+  if (ticket.decision) flags.push(el("span", { className: "badge" }, t("ticket.decision", { decision: decisionTitle(ticket.decision) })));
   $("t-flags").replaceChildren(...flags);
-  renderSla(t);
-  renderThread(t);
-  renderActions(t);
-  renderFields(t);
-  renderActivities(t);
-  renderRetype(t);
-  $("t-history").replaceChildren(...t.history.map((h) => el("li", {},
-    `${when(h.at)} · ${h.actor} · ${EVENT[h.action] || h.action}`,
+  renderSla(ticket);
+  renderThread(ticket);
+  renderActions(ticket);
+  renderFields(ticket);
+  renderActivities(ticket);
+  renderRetype(ticket);
+  $("t-history").replaceChildren(...ticket.history.map((h) => el("li", {},
+    `${when(h.at)} · ${h.actor} · ${tCode("event.", h.action, tCode("action.", h.action))}`,
     h.action === "type_changed" && h.details
-      ? `: ${TYPE[h.details.from_type] || h.details.from_type} → ${TYPE[h.details.to_type] || h.details.to_type}` : "",
-    h.to_status ? ` → ${STATUS[h.to_status] || h.to_status}` : "",
-    h.details && h.details.note ? ` · ${h.details.note}` : "")));
-  renderClient(t);
-  const rating = t.satisfaction;
-  $("t-rating").textContent = rating ? `Оценка клиента: ${rating.rating} из 5${rating.comment ? ` — ${rating.comment}` : ""}` : "";
+      ? `: ${typeTitle(h.details.from_type)} → ${typeTitle(h.details.to_type)}` : "",
+    h.to_status ? ` → ${statusTitle(h.to_status)}` : "",
+    historyNote(h) ? ` · ${historyNote(h)}` : "")));
+  renderClient(ticket);
+  const rating = ticket.satisfaction;
+  $("t-rating").textContent = rating ? t("ticket.rating", { rating: rating.rating }) + (rating.comment ? ` — ${rating.comment}` : "") : "";
+}
+
+/** What a history line adds. The service's own lines are worded here from their details, in the agent's
+ * language (their stored note is the service's language); a person's note is shown as they wrote it. */
+function historyNote(h) {
+  const details = h.details || {};
+  if (h.action === "fields_dropped" && details.fields) {  // the dropped fields with their values
+    return t("history.fields_dropped", { fields: Object.keys(details.fields).sort().join(", ") });
+  }
+  if (h.action === "not_notified" && details.undeliverable) {
+    return t("history.not_notified", { addresses: Object.keys(details.undeliverable).join(", ") });
+  }
+  if (h.action === "overdue" && details.deadline) {
+    return t("history.overdue", { deadline: t(details.deadline === "first_response" ? "sla.first_response" : "sla.resolution") });
+  }
+  return details.note || "";
 }
 
 /** The "change type" control: offered only when the server lists types this agent may correct it to. */
-function renderRetype(t) {
-  const choices = t.type_choices || [];
+function renderRetype(ticket) {
+  const choices = ticket.type_choices || [];
   $("retype").hidden = !choices.length;
-  $("retype-type").replaceChildren(...choices.map((type) => el("option", { value: type }, TYPE[type] || type)));
+  $("retype-type").replaceChildren(...choices.map((type) => el("option", { value: type }, typeTitle(type))));
 }
 
 async function retype(event) {
@@ -287,9 +286,9 @@ async function retype(event) {
     $("retype-category").value = "";
     $("retype-note").value = "";
     renderTicket(ticket);
-    say("action-status", `Тип: ${TYPE[ticket.type] || ticket.type}, статус: ${STATUS[ticket.status] || ticket.status}`);
+    say("action-status", t("retype.done", { type: typeTitle(ticket.type), status: statusTitle(ticket.status) }));
   } catch (error) {
-    if (error.status !== 401) say("action-status", `Тип не изменён: ${error.message}`, true);
+    if (error.status !== 401) say("action-status", t("retype.failed", { error: error.message }), true);
   }
 }
 
@@ -298,30 +297,30 @@ async function escalate(event) {
   const body = { level: $("escalation-level").value, to: $("escalation-to").value.trim() };
   if ($("escalation-note").value.trim()) body.note = $("escalation-note").value.trim();
   if (body.level === "vendor" && $("escalation-due").value) {
-    const due = new Date($("escalation-due").value);
-    if (Number.isNaN(due.getTime())) { say("action-status", "Укажите срок подрядчика", true); return; }
+    const due = fromZoneTime($("escalation-due").value);  // typed in the agent's zone
+    if (!due) { say("action-status", t("escalation.vendor_due_missing"), true); return; }
     body.due_at = due.toISOString();
   }
   try {
     const ticket = await api(`/api/v1/tickets/${state.ticket.number}/escalations`, { method: "POST", body });
     state.ticket = ticket;
     renderTicket(ticket);
-    say("action-status", `Эскалировано: ${ticket.escalated_to}`);
+    say("action-status", t("escalation.done", { to: ticket.escalated_to }));
     if (body.due_at) loadMyActivities();
   } catch (error) {
-    if (error.status !== 401) say("action-status", `Не эскалировано: ${error.message}`, true);
+    if (error.status !== 401) say("action-status", t("escalation.failed", { error: error.message }), true);
   }
 }
 
-function renderSla(t) {
+function renderSla(ticket) {
   const rows = [];
   const clock = (label, due, stoppedAt, id) => {
     rows.push(el("dt", {}, label));
-    if (stoppedAt) rows.push(el("dd", { id }, `выполнено ${when(stoppedAt)} (срок ${when(due)})`));
+    if (stoppedAt) rows.push(el("dd", { id }, t("sla.met", { at: when(stoppedAt), due: when(due) })));
     else rows.push(el("dd", { id, dataset: { due } }, ""));
   };
-  clock("Первый ответ", t.first_response_due_at, t.first_responded_at, "sla-first-response");
-  clock("Решение", t.resolution_due_at, CLOCK_STOPPED.has(t.status) ? (t.resolved_at || t.closed_at) : null,
+  clock(t("sla.first_response"), ticket.first_response_due_at, ticket.first_responded_at, "sla-first-response");
+  clock(t("sla.resolution"), ticket.resolution_due_at, CLOCK_STOPPED.has(ticket.status) ? (ticket.resolved_at || ticket.closed_at) : null,
         "sla-resolution");
   $("t-sla").replaceChildren(...rows);
   tickSla();
@@ -332,43 +331,41 @@ function tickSla() {
   const now = Date.now();
   for (const node of document.querySelectorAll("#t-sla dd[data-due]")) {
     const left = Date.parse(node.dataset.due) - now;
-    node.textContent = left >= 0 ? `осталось ${span(left)} (до ${when(node.dataset.due)})`
-      : `просрочено на ${span(left)} (срок ${when(node.dataset.due)})`;
+    node.textContent = t(left >= 0 ? "sla.left" : "sla.late", { span: span(left), due: when(node.dataset.due) });
     node.classList.toggle("late", left < 0);
   }
 }
 
 /** The customer's thread with the agents' internal notes put in by time, each note marked as internal. */
-function renderThread(t) {
-  const notes = (t.notes || []).map((n) => ({ at: n.created_at, node: noteItem(n) }));
-  const messages = t.messages.map((m) => ({ at: m.created_at, node: messageItem(t, m) }));
+function renderThread(ticket) {
+  const notes = (ticket.notes || []).map((n) => ({ at: n.created_at, node: noteItem(n) }));
+  const messages = ticket.messages.map((m) => ({ at: m.created_at, node: messageItem(ticket, m) }));
   const items = [...messages, ...notes].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   $("t-thread").replaceChildren(...items.map((i) => i.node));
 }
 
-function messageItem(t, m) {
+function messageItem(ticket, m) {
   const classes = [m.direction];
   if (m.automated) classes.push("automated");
-  const meta = [when(m.created_at), m.channel, m.direction === "inbound" ? "от клиента" : "клиенту",
+  const meta = [when(m.created_at), m.channel, t(m.direction === "inbound" ? "message.inbound" : "message.outbound"),
                 m.author_name || ""];
-  if (m.automated) meta.push(`автоматическое (${m.automated})`);
+  if (m.automated) meta.push(t("message.automated", { kind: m.automated }));
   const unread = m.unread_reason
-    ? el("p", { className: "failed unread" }, `Не удалось разобрать: ${m.unread_reason}. Оригинал — во вложении.`)
+    ? el("p", { className: "failed unread" }, t("message.unread", { reason: m.unread_reason }))
     : null;
   const unproven = m.sender_flag
-    ? el("p", { className: "failed unproven" }, "Отправитель не подтверждён (SPF/DKIM/DMARC): письмо с адреса "
-         + "клиента не оценивает, не закрывает и не переоткрывает заявку само — решает агент.")
+    ? el("p", { className: "failed unproven" }, t("message.unproven"))
     : null;
-  if (m.sender_auth) meta.push(m.sender_auth.authenticated === true ? "отправитель подтверждён"
-    : m.sender_auth.authenticated === false ? "отправитель НЕ подтверждён" : "");
+  if (m.sender_auth) meta.push(m.sender_auth.authenticated === true ? t("message.sender_proven")
+    : m.sender_auth.authenticated === false ? t("message.sender_not_proven") : "");
   const delivery = m.direction === "outbound" && m.delivery_status
     ? el("p", { className: m.delivery_status === "failed" ? "failed delivery" : "delivery" },
-         `доставка: ${m.delivery_status}`, m.delivery_detail ? ` — ${m.delivery_detail}` : "")
+         t("message.delivery", { status: tCode("message.delivery.", m.delivery_status) }), m.delivery_detail ? ` — ${m.delivery_detail}` : "")
     : null;
   const files = m.attachments.map((a) => {
     const button = el("button", { type: "button", className: "attachment" },
-                      `Файл: ${a.filename} (${Math.ceil(a.size / 1024)} КБ)`);
-    button.addEventListener("click", () => download(t.number, a));
+                      t("message.file", { name: a.filename, kb: Math.ceil(a.size / 1024) }));
+    button.addEventListener("click", () => download(ticket.number, a));
     return button;
   });
   return el("li", { className: classes.join(" "), dataset: { id: m.id } },
@@ -380,7 +377,7 @@ function messageItem(t, m) {
 async function download(number, attachment) {
   const response = await fetch(`/api/v1/tickets/${encodeURIComponent(number)}/attachments/${attachment.id}`,
                                { headers: { Authorization: `Bearer ${state.token}` } });
-  if (!response.ok) { say("reply-status", `Файл не получен: HTTP ${response.status}`, true); return; }
+  if (!response.ok) { say("reply-status", t("message.file_failed", { status: response.status }), true); return; }
   const url = URL.createObjectURL(await response.blob());
   const link = el("a", { href: url, download: attachment.filename });
   document.body.append(link);
@@ -389,10 +386,10 @@ async function download(number, attachment) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-function renderActions(t) {
+function renderActions(ticket) {
   $("decision-form").hidden = true;
-  $("action-buttons").replaceChildren(...t.actions.map((action) => {
-    const button = el("button", { type: "button", dataset: { action: action.name } }, action.title);
+  $("action-buttons").replaceChildren(...ticket.actions.map((action) => {
+    const button = el("button", { type: "button", dataset: { action: action.name } }, actionTitle(action));
     button.addEventListener("click", () => {
       if (action.needs_decision) askDecision(action);
       else transition({ action: action.name });
@@ -403,9 +400,9 @@ function renderActions(t) {
 
 function askDecision(action) {
   state.pendingAction = action;
-  $("decision-action").textContent = action.title;
+  $("decision-action").textContent = actionTitle(action);
   $("decision").replaceChildren(...Object.entries(state.decisions).map(([code, title]) =>
-    el("option", { value: code }, title)));
+    el("option", { value: code }, decisionTitle(code, title))));
   $("decision-text").value = "";
   $("decision-result").value = "";
   $("decision-form").hidden = false;
@@ -416,25 +413,25 @@ async function transition(body) {
     const ticket = await api(`/api/v1/tickets/${state.ticket.number}/transitions`, { method: "POST", body });
     state.ticket = ticket;
     renderTicket(ticket);
-    say("action-status", `Статус: ${STATUS[ticket.status] || ticket.status}`);
+    say("action-status", t("action.done", { status: statusTitle(ticket.status) }));
   } catch (error) {
-    if (error.status !== 401) say("action-status", `Не выполнено: ${error.message}`, true);
+    if (error.status !== 401) say("action-status", t("action.failed", { error: error.message }), true);
   }
 }
 
-function renderFields(t) {
+function renderFields(ticket) {
   const form = $("fields-form");
-  const defs = state.fields[t.type] || [];
-  const values = t.type_fields || {};
-  if (!defs.length) { form.replaceChildren(el("p", { className: "muted" }, "У этого типа нет своих полей.")); return; }
+  const defs = state.fields[ticket.type] || [];
+  const values = ticket.type_fields || {};
+  if (!defs.length) { form.replaceChildren(el("p", { className: "muted" }, t("fields.none"))); return; }
   const inputs = defs.map((d) => {
     const type = d.kind === "date" ? "date" : d.kind === "number" ? "number" : "text";
     const attrs = { id: `field-${d.name}`, name: d.name, type, value: values[d.name] ?? "" };
     if (d.kind === "number") attrs.step = "0.01";
     if (d.max_length) attrs.maxlength = d.max_length;
-    return el("label", {}, d.title, el("input", attrs));
+    return el("label", {}, tCode(`field.${ticket.type}.`, d.name, d.title), el("input", attrs));
   });
-  form.replaceChildren(...inputs, el("button", { type: "submit", id: "fields-save" }, "Сохранить поля"));
+  form.replaceChildren(...inputs, el("button", { type: "submit", id: "fields-save" }, t("fields.save")));
 }
 
 async function saveFields(event) {
@@ -450,26 +447,26 @@ async function saveFields(event) {
     const ticket = await api(`/api/v1/tickets/${state.ticket.number}/fields`, { method: "PUT", body });
     state.ticket = ticket;
     renderTicket(ticket);
-    say("fields-status", "Поля сохранены");
+    say("fields-status", t("fields.saved"));
   } catch (error) {
-    if (error.status !== 401) say("fields-status", `Не сохранено: ${error.message}`, true);
+    if (error.status !== 401) say("fields-status", t("fields.failed", { error: error.message }), true);
   }
 }
 
-function renderActivities(t) {
-  $("t-activities").replaceChildren(...t.activities.map((a) => {
+function renderActivities(ticket) {
+  $("t-activities").replaceChildren(...ticket.activities.map((a) => {
     const item = el("li", { className: a.done_at ? "done" : overdue(a) ? "overdue" : "", dataset: { id: a.id } },
                     `${when(a.due_at)} · ${a.title} · ${a.owner}`);
-    if (overdue(a)) item.append(" · ", el("strong", {}, "просрочено"));
+    if (overdue(a)) item.append(" · ", el("strong", {}, t("activities.overdue")));
     if (!a.done_at) {
-      const done = el("button", { type: "button" }, "Выполнено");
+      const done = el("button", { type: "button" }, t("activity.done"));
       done.addEventListener("click", async () => {
         try {
           await api(`/api/v1/activities/${a.id}`, { method: "PATCH", body: { done: true } });
-          await openTicket(t.number);
+          await openTicket(ticket.number);
           loadMyActivities();
         } catch (error) {
-          if (error.status !== 401) say("activity-status", `Не отмечено: ${error.message}`, true);
+          if (error.status !== 401) say("activity-status", t("activity.done_failed", { error: error.message }), true);
         }
       });
       item.append(" ", done);
@@ -480,37 +477,34 @@ function renderActivities(t) {
 
 async function addActivity(event) {
   event.preventDefault();
-  const due = new Date($("activity-due").value);
-  if (Number.isNaN(due.getTime())) { say("activity-status", "Укажите срок", true); return; }
+  const due = fromZoneTime($("activity-due").value);  // typed in the agent's zone, like every date shown
+  if (!due) { say("activity-status", t("activity.due_missing"), true); return; }
   try {
     await api(`/api/v1/tickets/${state.ticket.number}/activities`, { method: "POST", body: {
       kind: $("activity-kind").value, title: $("activity-title").value, owner: $("activity-owner").value,
       due_at: due.toISOString() } });
     $("activity-title").value = "";
-    say("activity-status", "Запланировано");
+    say("activity-status", t("activity.added"));
     await openTicket(state.ticket.number);
     loadMyActivities();
   } catch (error) {
-    if (error.status !== 401) say("activity-status", `Не запланировано: ${error.message}`, true);
+    if (error.status !== 401) say("activity-status", t("activity.failed", { error: error.message }), true);
   }
 }
 
-function renderClient(t) {
-  const rows = [["Клиент", t.client_name || "—"], ["ID клиента", t.client_id], ["Контакт", t.person_id || "—"],
-                ["Первое обращение", t.first_contact ? "да" : "нет"], ["Уровень SLA", t.sla_tier || "—"],
-                ["Канал", t.channel], ["Маршрут", t.routing_reason]];
-  $("t-client").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+function renderClient(ticket) {
+  const rows = [["client.client", ticket.client_name || "—"], ["client.id", ticket.client_id],
+                ["client.person", ticket.person_id || "—"], ["client.first_contact", t(ticket.first_contact ? "yes" : "no")],
+                ["client.sla_tier", ticket.sla_tier || "—"], ["client.channel", ticket.channel],
+                ["client.route", ticket.routing_reason]];
+  $("t-client").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, t(k)), el("dd", {}, v)]));
 }
 
-// Identity's full card, read by tickets server-side; without it the panel keeps what tickets knows.
-const CARD_UNAVAILABLE = {
-  not_configured: "сервис клиентов не подключён", unreachable: "сервис клиентов не отвечает",
-  not_found: "карточки нет в базе клиентов", refused: "сервис клиентов отказал в доступе",
-};
-const PERSON_ROLE = { representative: "представитель", consumer: "потребитель" };
+// Identity's full card, read by tickets server-side; without it the panel keeps what tickets knows. Why it is
+// missing (card.unavailable.<reason>) and a person's role (card.role.<role>) come from the catalogue.
 
 function contactLabel(kind) {
-  if (kind === "phone") return "тел.";
+  if (kind === "phone") return t("card.phone");
   if (kind === "email") return "email";
   return kind.startsWith("messenger:") ? kind.slice("messenger:".length) : kind;
 }
@@ -520,56 +514,56 @@ function contactItem(c) {
   const classes = [c.undeliverable ? "undeliverable" : null, c.verified === false ? "claimed" : null].filter(Boolean);
   const item = el("li", { className: classes.length ? classes.join(" ") : null },
                   `${contactLabel(c.kind)} `, el("span", { className: "contact-value" }, c.value),
-                  c.extension ? ` доб. ${c.extension}` : "");
+                  c.extension ? ` ${t("card.extension", { extension: c.extension })}` : "");
   if (c.undeliverable) {
     item.append(" ", el("span", { className: "flag" },
-                         `не доставляется${c.undeliverable_reason ? `: ${c.undeliverable_reason}` : ""}`));
+                         t("card.undeliverable") + (c.undeliverable_reason ? `: ${c.undeliverable_reason}` : "")));
   }
   if (c.verified === false) {
     // Typed into a form or a mail by whoever wrote: not proof that this is the client's own.
-    item.append(" ", el("span", { className: "flag claim" }, "не подтверждён"));
+    item.append(" ", el("span", { className: "flag claim" }, t("card.claimed")));
   }
   if (c.kind === "phone" && !c.undeliverable) item.append(" ", callButton(c.value, state.ticket && state.ticket.number));
   return item;
 }
 
-async function loadClientCard(t) {
+async function loadClientCard(ticket) {
   const box = $("t-card");
-  box.replaceChildren(el("p", { className: "muted" }, "Загружаю карточку клиента…"));
+  box.replaceChildren(el("p", { className: "muted" }, t("card.loading")));
   let panel;
   try {
-    panel = await api(`/api/v1/tickets/${encodeURIComponent(t.number)}/client`);
+    panel = await api(`/api/v1/tickets/${encodeURIComponent(ticket.number)}/client`);
   } catch (error) {
     if (error.status === 401) return;
     panel = { available: false, reason: "unreachable" };
   }
-  if (!state.ticket || state.ticket.number !== t.number) return;  // another ticket was opened meanwhile
+  if (!state.ticket || state.ticket.number !== ticket.number) return;  // another ticket was opened meanwhile
   if (!panel.available) {
     box.replaceChildren(el("p", { className: "muted", id: "t-card-unavailable" },
-                           `Полная карточка недоступна: ${CARD_UNAVAILABLE[panel.reason] || panel.reason}`));
+                           t("card.unavailable", { reason: tCode("card.unavailable.", panel.reason) })));
     return;
   }
   const c = panel.card;
-  const rows = [["Организация", c.kind === "org" ? c.name : "—"], ["Клиент", c.kind === "person" ? c.name : null],
-                ["ИНН", c.legal_id], ["Регион", c.region], ["Менеджер", c.account_manager || "—"],
-                ["Уровень SLA", c.sla_tier], ["Теги", c.tags.length ? c.tags.join(", ") : null],
-                ["Заметки", c.notes]].filter(([, v]) => v !== null && v !== undefined && v !== "");
+  const rows = [["card.organisation", c.kind === "org" ? c.name : "—"], ["client.client", c.kind === "person" ? c.name : null],
+                ["card.legal_id", c.legal_id], ["card.region", c.region], ["card.manager", c.account_manager || "—"],
+                ["client.sla_tier", c.sla_tier], ["card.tags", c.tags.length ? c.tags.join(", ") : null],
+                ["card.notes", c.notes]].filter(([, v]) => v !== null && v !== undefined && v !== "");
   const parts = [el("dl", { className: "card", id: "t-card-fields" },
-                    ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]))];
+                    ...rows.flatMap(([k, v]) => [el("dt", {}, t(k)), el("dd", {}, v)]))];
   const flags = [];
-  if (c.provisional) flags.push(el("span", { className: "badge" }, "карточка не подтверждена"));
-  if (c.undeliverable) flags.push(el("span", { className: "flag", id: "t-card-undeliverable" }, "есть недоставляемый email"));
+  if (c.provisional) flags.push(el("span", { className: "badge" }, t("card.provisional")));
+  if (c.undeliverable) flags.push(el("span", { className: "flag", id: "t-card-undeliverable" }, t("card.has_undeliverable")));
   if (flags.length) parts.push(el("p", {}, ...flags));
   if (c.contacts.length) parts.push(el("ul", { className: "contacts" }, ...c.contacts.map(contactItem)));
-  parts.push(el("h4", {}, "Контактные лица"));
+  parts.push(el("h4", {}, t("card.persons")));
   parts.push(el("ul", { className: "plain", id: "t-card-persons" }, ...(c.persons.length ? c.persons.map((p) => el("li", {},
-    el("strong", {}, p.erased ? "данные удалены" : p.full_name || "без имени"),
-    [p.position, PERSON_ROLE[p.role] || p.role].filter(Boolean).length
-      ? ` · ${[p.position, PERSON_ROLE[p.role] || p.role].filter(Boolean).join(", ")}` : "",
+    el("strong", {}, p.erased ? t("card.erased") : p.full_name || t("card.no_name")),
+    [p.position, p.role && tCode("card.role.", p.role)].filter(Boolean).length
+      ? ` · ${[p.position, p.role && tCode("card.role.", p.role)].filter(Boolean).join(", ")}` : "",
     el("ul", { className: "contacts" }, ...p.contacts.map(contactItem))))
-    : [el("li", { className: "muted" }, "нет")])));
+    : [el("li", { className: "muted" }, t("card.no_persons"))])));
   if (c.contracts.length) {
-    parts.push(el("h4", {}, "Договоры"));
+    parts.push(el("h4", {}, t("card.contracts")));
     parts.push(el("ul", { className: "plain", id: "t-card-contracts" }, ...c.contracts.map((k) => el("li", {},
       k.number, k.service ? ` · ${k.service}` : "",
       k.valid_from || k.valid_to ? ` · ${k.valid_from || "…"} — ${k.valid_to || "…"}` : ""))));
@@ -577,13 +571,13 @@ async function loadClientCard(t) {
   box.replaceChildren(...parts);
 }
 
-async function loadClientTickets(t) {
-  const page = await api(`/api/v1/tickets?client_id=${t.client_id}&limit=10`);
-  const others = page.items.filter((o) => o.number !== t.number);
+async function loadClientTickets(ticket) {
+  const page = await api(`/api/v1/tickets?client_id=${ticket.client_id}&limit=10`);
+  const others = page.items.filter((o) => o.number !== ticket.number);
   $("t-client-tickets").replaceChildren(...(others.length ? others.map((o) => {
     const link = el("a", { href: `#/ticket/${o.number}` }, o.number);
-    return el("li", {}, link, ` · ${STATUS[o.status] || o.status} · ${o.subject || ""}`);
-  }) : [el("li", { className: "muted" }, "нет других")]));
+    return el("li", {}, link, ` · ${statusTitle(o.status)} · ${o.subject || ""}`);
+  }) : [el("li", { className: "muted" }, t("client.no_other_tickets"))]));
 }
 
 /** A fresh Idempotency-Key: from getRandomValues, which (unlike randomUUID) works off a secure origin too. */
@@ -608,7 +602,7 @@ async function sendReply(event) {
     if (files.length) {
       const form = new FormData();
       for (const file of files) form.append("files", file, file.name);
-      say("reply-status", "Загружаю файлы…");
+      say("reply-status", t("reply.uploading"));
       attachments = await api(`/api/v1/tickets/${number}/attachments`, { method: "POST", form });
     }
     await api(`/api/v1/tickets/${number}/replies`, { method: "POST", key: state.replyKey,
@@ -616,10 +610,10 @@ async function sendReply(event) {
     state.replyKey = null;
     $("reply-body").value = "";
     $("reply-files").value = "";
-    say("reply-status", "Ответ отправлен");
+    say("reply-status", t("reply.sent"));
     sent = true;
   } catch (error) {
-    if (error.status !== 401) say("reply-status", `Не отправлено: ${error.message}`, true);
+    if (error.status !== 401) say("reply-status", t("reply.failed", { error: error.message }), true);
   } finally {
     send.disabled = false;
   }
@@ -631,21 +625,21 @@ async function sendReply(event) {
 /** The socket takes a one-time ticket, never the token: a URL ends up in logs. */
 async function connectPopups() {
   const extension = state.me && state.me.extension;
-  if (!extension) { $("popup-status").textContent = "без добавочного: всплывающих звонков нет"; return; }
+  if (!extension) { sayMarked($("popup-status"), "popup.no_extension"); return; }
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   let ticket;
   try {
     ticket = (await api("/api/v1/ws-tickets", { method: "POST" })).ticket;
   } catch (error) {
     const delay = Math.min(30000, 1000 * 2 ** state.socketRetry++);
-    $("popup-status").textContent = `доб. ${extension}: нет связи (${error.message}), повтор через ${Math.round(delay / 1000)} с`;
+    sayMarked($("popup-status"), "popup.failed", { extension, error: error.message, count: Math.round(delay / 1000) });
     if (error.status !== 401) setTimeout(() => { if (state.token) connectPopups(); }, delay);
     return;
   }
   const query = new URLSearchParams({ extension, ticket });
   const socket = new WebSocket(`${scheme}://${location.host}/ws/agent?${query}`);
   state.socket = socket;
-  socket.onopen = () => { state.socketRetry = 0; $("popup-status").textContent = `доб. ${extension}: на связи`; };
+  socket.onopen = () => { state.socketRetry = 0; sayMarked($("popup-status"), "popup.connected", { extension }); };
   socket.onmessage = (message) => {
     let data;
     try { data = JSON.parse(message.data); } catch { return; }
@@ -660,7 +654,7 @@ async function connectPopups() {
   socket.onclose = () => {
     if (!state.token) return;
     const delay = Math.min(30000, 1000 * 2 ** state.socketRetry++);
-    $("popup-status").textContent = `доб. ${extension}: нет связи, повтор через ${Math.round(delay / 1000)} с`;
+    sayMarked($("popup-status"), "popup.lost", { extension, count: Math.round(delay / 1000) });
     setTimeout(() => { if (state.token && state.socket === socket) connectPopups(); }, delay);
   };
 }
@@ -675,28 +669,28 @@ function showCall(call) {
   const clientName = client ? [client.name, client.organisation].filter(Boolean).join(", ") || client.id : null;
   const open = (call.open_tickets || []).map((item) => {
     const number = ticketNumberOf(item);
-    const button = el("button", { type: "button", className: "open-ticket", dataset: { number } }, "Открыть");
+    const button = el("button", { type: "button", className: "open-ticket", dataset: { number } }, t("popup.open"));
     button.addEventListener("click", () => { location.hash = `#/ticket/${number}`; linkCall(call.call_id, number); });
-    const about = typeof item === "object" && item ? [item.status && (STATUS[item.status] || item.status),
+    const about = typeof item === "object" && item ? [item.status && statusTitle(item.status),
                                                       item.subject].filter(Boolean).join(" · ") : "";
     return el("li", {}, `${number}${about ? ` · ${about}` : ""} `, button);
   });
   const last = (call.last_contacts || []).slice(0, 5).map((c) => el("li", {},
-    typeof c === "object" && c ? [when(c.at), c.channel, c.direction === "outbound" ? "от нас" : "от клиента",
+    typeof c === "object" && c ? [when(c.at), c.channel, t(c.direction === "outbound" ? "popup.from_us" : "message.inbound"),
                                   c.ticket_number, c.subject].filter(Boolean).join(" · ") : String(c)));
-  const close = el("button", { type: "button", className: "dismiss" }, "Скрыть");
+  const close = el("button", { type: "button", className: "dismiss" }, t("popup.dismiss"));
   const card = el("div", { className: "popup", role: "alert", dataset: { call: String(call.call_id) } },
-    el("h4", {}, "Входящий звонок"), el("p", { className: "call-state muted" }, "звонит"),
-    el("p", { className: "caller" }, call.caller_name ? `${call.caller_name} · ` : "", call.caller_number || "номер скрыт"),
+    el("h4", {}, t("popup.incoming")), el("p", { className: "call-state muted" }, t("popup.ringing")),
+    el("p", { className: "caller" }, call.caller_name ? `${call.caller_name} · ` : "", call.caller_number || t("popup.hidden_number")),
     call.caller_number ? el("p", {}, callButton(call.caller_number)) : null,
-    el("p", {}, clientName ? `Клиент: ${clientName}` : "Клиент не найден",
-       call.first_contact ? " · первое обращение" : ""),
-    open.length ? el("div", {}, el("strong", {}, "Открытые обращения"), el("ul", {}, open)) : null,
+    el("p", {}, clientName ? t("popup.client", { name: clientName }) : t("popup.no_client"),
+       call.first_contact ? ` · ${t("popup.first_contact")}` : ""),
+    open.length ? el("div", {}, el("strong", {}, t("popup.open_tickets")), el("ul", {}, open)) : null,
     el("p", {}, newTicketButton(call.call_id), el("span", { className: "call-ticket-status", role: "status" })),
-    last.length ? el("div", {}, el("strong", {}, "Последние контакты"), el("ul", {}, last)) : null,
+    last.length ? el("div", {}, el("strong", {}, t("popup.last_contacts")), el("ul", {}, last)) : null,
     close);
   close.addEventListener("click", () => card.remove());
-  if (!existing) notifyDesktop("Входящий звонок", [call.caller_name, call.caller_number, clientName].filter(Boolean).join(" · "),
+  if (!existing) notifyDesktop(t("popup.incoming"), [call.caller_name, call.caller_number, clientName].filter(Boolean).join(" · "),
                                `call-${call.call_id}`);
   if (existing) existing.replaceWith(card); else $("popups").prepend(card);
 }
@@ -705,7 +699,7 @@ function showCall(call) {
 function callMoved(progress) {
   const card = document.querySelector(`#popups .popup[data-call="${CSS.escape(String(progress.call_id))}"]`);
   if (!card) return;
-  card.querySelector(".call-state").textContent = progress.type === "call_answered" ? "отвечен" : "завершён";
+  card.querySelector(".call-state").textContent = t(progress.type === "call_answered" ? "popup.answered" : "popup.ended");
   card.classList.add("over");
 }
 
@@ -729,19 +723,31 @@ function route() {
   else { state.ticket = null; loadQueue().catch(failed); }
 }
 
-function fillSelect(id, labels) {
-  $(id).append(...Object.entries(labels).map(([value, title]) => el("option", { value }, title)));
+/** Options for codes whose titles are the catalogue's ``prefix + code``: marked, so a change of language
+ * redraws them with the rest of the page. */
+function fillSelect(id, prefix, codes) {
+  $(id).append(...codes.map((code) => el("option", { value: code, "data-i18n": prefix + code }, t(prefix + code))));
+}
+
+/** A lifecycle action's title: the catalogue's, else the server's. */
+function actionTitle(action) {
+  return tCode("action.", action.name, action.title);
+}
+
+/** A decision's title: the catalogue's, else the server's dictionary. */
+function decisionTitle(code, fallback) {
+  return tCode("decision.", code, fallback || state.decisions[code]);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  fillSelect("f-status", STATUS);
-  fillSelect("f-type", TYPE);
+  fillSelect("f-status", "status.", STATUSES);
+  fillSelect("f-type", "type.", TYPES);
   $("login-form").addEventListener("submit", (event) => {
     event.preventDefault();
     // Asked here, on the agent's click: browsers grant it only from a user gesture.
     if ("Notification" in window && Notification.permission === "default") Notification.requestPermission().catch(() => {});
     login($("token").value.trim()).catch((error) => {
-      if (error.status !== 401) logout(`Вход не удался: ${error.message}`);
+      if (error.status !== 401) logout(t("login.failed", { error: error.message }));
     });
   });
   $("logout").addEventListener("click", () => logout());
@@ -769,6 +775,6 @@ document.addEventListener("DOMContentLoaded", () => {
   window.addEventListener("hashchange", route);
   setInterval(tickSla, 1000);
   const saved = sessionStorage.getItem(TOKEN_KEY);
-  if (saved) login(saved).catch(() => logout("Сессия истекла: войдите снова."));
+  if (saved) login(saved).catch(() => logout(t("login.expired")));
   else $("login").hidden = false;
 });

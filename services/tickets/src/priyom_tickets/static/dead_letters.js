@@ -5,11 +5,8 @@
 
 const TOKEN_KEY = "priyom.token";
 const PAGE = 50;
-const STATE = { waiting: "ждёт решения", replayed: "отправлено повторно", discarded: "отклонено" };
-const OUTCOME = {
-  replayed: "отправлено", discarded: "отклонено", not_found: "не найдено", not_waiting: "уже обработано",
-  not_replayable: "нельзя отправить повторно", publish_failed: "брокер не принял",
-};
+// A letter's state and an action's outcome are drawn from the catalogue by code (dead_letters.state.<code>,
+// dead_letters.outcome.<code>).
 
 const view = { token: sessionStorage.getItem(TOKEN_KEY), offset: 0 };
 const $ = (id) => document.getElementById(id);
@@ -30,9 +27,8 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function when(iso) {
-  return iso ? new Date(iso).toLocaleString("ru-RU", { dateStyle: "short", timeStyle: "medium" }) : "—";
-}
+/** With seconds: letters that failed in one burst are told apart by them. */
+const WITH_SECONDS = { dateStyle: "short", timeStyle: "medium" };
 
 async function api(path, { method = "GET", body } = {}) {
   const headers = { Authorization: `Bearer ${view.token}` };
@@ -58,7 +54,7 @@ function say(text, failed = false) {
 function deny(text) {
   $("dl-view").hidden = true;
   $("dl-denied").hidden = false;
-  $("dl-denied").replaceChildren(text, " ", el("a", { href: "/console" }, "Войти в консоль"));
+  $("dl-denied").replaceChildren(text, " ", el("a", { href: "/console" }, t("dead_letters.log_in")));
 }
 
 function params() {
@@ -70,31 +66,31 @@ function params() {
 
 function row(letter) {
   const pick = el("input", { type: "checkbox", className: "dl-pick", dataset: { id: letter.id },
-                             "aria-label": `выбрать ${letter.id}`, disabled: letter.state !== "waiting" });
+                             "aria-label": t("dead_letters.pick", { id: letter.id }), disabled: letter.state !== "waiting" });
   const handled = letter.handled_by
-    ? el("div", { className: "muted" }, `${letter.handled_by}, ${when(letter.handled_at)}`,
+    ? el("div", { className: "muted" }, `${letter.handled_by}, ${when(letter.handled_at, WITH_SECONDS)}`,
          letter.handled_note ? `: ${letter.handled_note}` : "")
     : null;
   const actions = el("td", { className: "actions" });
   if (letter.state === "waiting") {
     const replay = el("button", { type: "button", className: "dl-replay-one", disabled: !letter.replayable,
-                                  title: letter.not_replayable_reason || "" }, "Повторить");
+                                  title: letter.not_replayable_reason || "" }, t("dead_letters.replay"));
     replay.addEventListener("click", () => act([letter.id], "replay"));
-    const discard = el("button", { type: "button", className: "dl-discard-one" }, "Отклонить");
+    const discard = el("button", { type: "button", className: "dl-discard-one" }, t("dead_letters.discard"));
     discard.addEventListener("click", () => act([letter.id], "discard"));
     actions.append(replay, discard);
   }
-  const save = el("button", { type: "button", className: "dl-download" }, "Скачать");
+  const save = el("button", { type: "button", className: "dl-download" }, t("dead_letters.download"));
   save.addEventListener("click", () => download(letter));
   actions.append(save);
   return el("tr", { dataset: { id: letter.id, state: letter.state } },
-    el("td", {}, pick), el("td", {}, when(letter.failed_at)), el("td", {}, letter.service || "—"),
+    el("td", {}, pick), el("td", {}, when(letter.failed_at, WITH_SECONDS)), el("td", {}, letter.service || "—"),
     el("td", {}, letter.source), el("td", {}, letter.channel || "—"),
     el("td", { className: "reason" }, letter.reason,
-       letter.attempts ? el("div", { className: "muted" }, `попыток: ${letter.attempts}`) : null,
+       letter.attempts ? el("div", { className: "muted" }, t("dead_letters.attempts", { count: letter.attempts })) : null,
        letter.replayable ? null : el("div", { className: "muted" }, letter.not_replayable_reason)),
     el("td", { className: "preview" }, letter.preview),
-    el("td", {}, STATE[letter.state] || letter.state, handled),
+    el("td", {}, tCode("dead_letters.state.", letter.state), handled),
     actions);
 }
 
@@ -103,7 +99,7 @@ async function load() {
   $("dl-table").tBodies[0].replaceChildren(...page.items.map(row));
   $("dl-all").checked = false;
   const last = Math.min(view.offset + page.items.length, page.total);
-  $("dl-total").textContent = page.total ? `${view.offset + 1}–${last} из ${page.total}` : "нет сообщений";
+  $("dl-total").textContent = page.total ? t("queue.range", { from: view.offset + 1, to: last, count: page.total }) : t("dead_letters.empty");
   $("dl-prev").disabled = view.offset === 0;
   $("dl-next").disabled = last >= page.total;
 }
@@ -112,7 +108,7 @@ async function load() {
 async function download(letter) {
   const response = await fetch(`/api/v1/dead-letters/${letter.id}/body`,
                                { headers: { Authorization: `Bearer ${view.token}` } });
-  if (!response.ok) { say(`Не получено: HTTP ${response.status}`, true); return; }
+  if (!response.ok) { say(t("message.file_failed", { status: response.status }), true); return; }
   const name = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
   const url = URL.createObjectURL(await response.blob());
   const link = el("a", { href: url, download: name ? name[1] : `dead-letter-${letter.id}` });
@@ -128,18 +124,18 @@ function chosen() {
 
 /** Replay or discard some letters; a discard needs its reason, which stays in the audit columns. */
 async function act(ids, action) {
-  if (!ids.length) { say("Ничего не выбрано.", true); return; }
+  if (!ids.length) { say(t("dead_letters.none_chosen"), true); return; }
   const body = { ids };
   if (action === "discard") {
     const reason = $("dl-reason").value.trim();
-    if (reason.length < 3) { say("Укажите причину отклонения.", true); $("dl-reason").focus(); return; }
+    if (reason.length < 3) { say(t("dead_letters.reason_missing"), true); $("dl-reason").focus(); return; }
     body.reason = reason;
   } else if ($("dl-note").value.trim()) {
     body.note = $("dl-note").value.trim();
   }
   try {
     const answer = await api(`/api/v1/dead-letters/${action}`, { method: "POST", body });
-    const summary = answer.results.map((r) => `№${r.id}: ${OUTCOME[r.outcome] || r.outcome}`
+    const summary = answer.results.map((r) => t("dead_letters.result", { id: r.id, outcome: tCode("dead_letters.outcome.", r.outcome) })
                                                + (r.detail ? ` (${r.detail})` : ""));
     const failed = answer.results.some((r) => r.outcome !== "replayed" && r.outcome !== "discarded");
     say(summary.join("; "), failed);
@@ -150,16 +146,17 @@ async function act(ids, action) {
 }
 
 async function start() {
-  if (!view.token) { deny("Нужен вход администратора."); return; }
+  if (!view.token) { deny(t("dead_letters.need_admin")); return; }
   let me;
   try {
     me = await api("/api/v1/me");
   } catch (error) {
-    deny(error.status === 401 ? "Токен не принят." : error.message);
+    deny(error.status === 401 ? t("dead_letters.refused") : error.message);
     return;
   }
+  setPreferences(me);
   $("whoami").textContent = `${me.name} · ${me.role}`;
-  if (me.role !== "admin") { deny("Раздел доступен только администраторам."); return; }
+  if (me.role !== "admin") { deny(t("dead_letters.admins_only")); return; }
   $("dl-view").hidden = false;
   await load();
 }

@@ -55,7 +55,7 @@ new MutationObserver(() => {
   for (const row of queueRows()) {
     row.tabIndex = 0;
     row.setAttribute("role", "link");
-    row.setAttribute("aria-label", `Обращение ${row.dataset.number}: ${row.cells[5].textContent || "без темы"}, `
-                     + `${row.cells[3].textContent}${row.classList.contains("unread") ? ", есть новое" : ""}`);
+    row.setAttribute("aria-label", t(row.classList.contains("unread") ? "queue.row_unread" : "queue.row", {
+      number: row.dataset.number, subject: row.cells[5].textContent || t("queue.no_subject"), status: row.cells[3].textContent }));
   }
 }).observe($("tickets").tBodies[0], { childList: true });

@@ -25,21 +25,22 @@ function refreshShown() {
 
 function onTicketsChanged(changes) {
   const open = state.ticket && !$("ticket").hidden ? state.ticket.number : null;
-  for (const t of changes) {
-    const before = live.assignees.get(t.number);
-    live.assignees.set(t.number, t.assignee);
+  for (const change of changes) {
+    const before = live.assignees.get(change.number);
+    live.assignees.set(change.number, change.assignee);
     // An escalation just made (not one the console first hears of long after) that moved the ticket to the
     // agent or that names them (the team head the scheduler escalated an overdue ticket to). A vendor's case
     // stays with its agent: nothing new for her.
-    const escalated = Boolean(t.escalated_at) && live.escalations.get(t.number) !== t.escalated_at
-      && Date.now() - Date.parse(t.escalated_at) < ESCALATION_FRESH_MS;
-    live.escalations.set(t.number, t.escalated_at);
-    if (escalated && t.escalation !== "vendor" && (t.assignee === state.me.name || t.escalated_to === state.me.name)) {
-      notifyDesktop(`Обращение ${t.number} эскалировано вам`, t.subject, `ticket-${t.number}`);
-    } else if (t.assignee === state.me.name && before !== state.me.name) {
-      notifyDesktop(`Вам назначено обращение ${t.number}`, t.subject, `ticket-${t.number}`);
+    const escalated = Boolean(change.escalated_at) && live.escalations.get(change.number) !== change.escalated_at
+      && Date.now() - Date.parse(change.escalated_at) < ESCALATION_FRESH_MS;
+    live.escalations.set(change.number, change.escalated_at);
+    if (escalated && change.escalation !== "vendor"
+        && (change.assignee === state.me.name || change.escalated_to === state.me.name)) {
+      notifyDesktop(t("live.escalated", { number: change.number }), change.subject, `ticket-${change.number}`);
+    } else if (change.assignee === state.me.name && before !== state.me.name) {
+      notifyDesktop(t("live.assigned", { number: change.number }), change.subject, `ticket-${change.number}`);
     }
-    if (t.number !== open) live.unread.add(t.number);
+    if (change.number !== open) live.unread.add(change.number);
   }
   if (!$("queue").hidden) {
     clearTimeout(live.queueTimer);
@@ -74,7 +75,7 @@ async function connectLive() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const again = () => {
     const delay = Math.min(30000, 1000 * 2 ** live.retry++);
-    $("live-status").textContent = `обновления: нет связи, повтор через ${Math.round(delay / 1000)} с`;
+    sayMarked($("live-status"), "live.lost", { count: Math.round(delay / 1000) });
     setTimeout(() => { if (state.token) connectLive(); }, delay);
   };
   let ticket;
@@ -89,7 +90,7 @@ async function connectLive() {
   socket.onopen = () => {
     const reconnected = live.retry > 0;
     live.retry = 0;
-    $("live-status").textContent = "обновления: на связи";
+    sayMarked($("live-status"), "live.connected");
     watchShown(true);  // typing.js: which ticket this console shows
     if (reconnected) refreshShown();  // what changed while away
   };

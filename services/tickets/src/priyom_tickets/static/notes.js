@@ -8,8 +8,8 @@
 const MENTIONS_EVERY_MS = 30000;
 
 function noteItem(n) {
-  const meta = [when(n.created_at), "внутренняя заметка", n.author];
-  if (n.mentions.length) meta.push(`упомянуты: ${n.mentions.join(", ")}`);
+  const meta = [when(n.created_at), t("note.internal"), n.author];
+  if (n.mentions.length) meta.push(t("note.mentioned", { names: n.mentions.join(", ") }));
   return el("li", { className: "internal", dataset: { note: n.id } },
     el("p", { className: "meta" }, meta.join(" · ")), el("p", { className: "body" }, n.body));
 }
@@ -24,14 +24,14 @@ async function addNote(event) {
     const note = await api(`/api/v1/tickets/${encodeURIComponent(number)}/notes`, { method: "POST",
                                                                                     body: { body: $("note-body").value } });
     $("note-body").value = "";
-    say("note-status", note.mentions.length ? `Заметка добавлена, упомянуты: ${note.mentions.join(", ")}`
-      : "Заметка добавлена");
+    say("note-status", note.mentions.length ? t("note.added_mentioned", { names: note.mentions.join(", ") })
+      : t("note.added"));
     if (state.ticket && state.ticket.number === number) {
       state.ticket.notes = [...(state.ticket.notes || []), note];
       renderThread(state.ticket);
     }
   } catch (error) {
-    if (error.status !== 401) say("note-status", `Заметка не добавлена: ${error.message}`, true);
+    if (error.status !== 401) say("note-status", t("note.failed", { error: error.message }), true);
   } finally {
     button.disabled = false;
   }
@@ -44,7 +44,7 @@ async function loadMentions() {
   $("mentions").hidden = mentions.length === 0;
   $("mention-list").replaceChildren(...mentions.map((m) => {
     const open = el("a", { href: `#/ticket/${m.number}`, className: "mention-open" }, m.number);
-    const seen = el("button", { type: "button", className: "mention-seen" }, "Прочитано");
+    const seen = el("button", { type: "button", className: "mention-seen" }, t("mentions.seen"));
     seen.addEventListener("click", async () => {
       try { await api(`/api/v1/me/mentions/${m.id}/seen`, { method: "POST" }); } catch { /* shown next round */ }
       loadMentions();

@@ -2,7 +2,7 @@
  *
  * The console tells /ws/live which ticket it shows ({"type": "watch", "ticket": N | null}, again after every
  * reconnect), so while the visitor of that chat ticket types the server sends {"type": "typing", "ticket": N}:
- * "Клиент печатает…" under the thread, until the ticket changes (their message arrived) or TYPING_SHOWN_MS
+ * "the visitor is typing…" (chat.visitor_typing) under the thread, until the ticket changes (their message arrived) or TYPING_SHOWN_MS
  * pass without another signal. While the agent writes in the reply box of a ticket whose answer goes to the
  * chat, {"type": "typing", "ticket": N} goes out at most once per TYPING_EVERY_MS: no text, no name; the
  * server finds the visitor and shows "the operator is typing…" in their widget. */
