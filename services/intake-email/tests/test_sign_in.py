@@ -1,5 +1,6 @@
-"""The portal's sign-in codes go out through the same relay as the replies (an aiosmtpd sink here): an automatic
-mail to the verified address, nothing reported back, and a code that expired while it waited is not sent."""
+"""The portal's sign-in codes and tickets' notices to staff go out through the same relay as the replies (an
+aiosmtpd sink here): an automatic mail to the verified address, nothing reported back, and a code that expired
+while it waited is not sent."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from email import policy
 import pytest
 from fastapi import FastAPI
 
-from priyom_contracts import Recipient, SignInCode, utcnow
+from priyom_contracts import Recipient, SignInCode, StaffNotice, utcnow
 from priyom_intake_email.settings import IntakeEmailSettings
 from priyom_testing.smtp_sink import MailSink, running_sink
 
@@ -48,3 +49,22 @@ async def test_a_sign_in_code_is_mailed_and_an_expired_one_dropped(
     logged = "\n".join([*ours, *(line for line in (printed.out + printed.err).splitlines() if "mail.log" not in line)])
     assert "sign-in code sent" in logged and "sign-in code not sent" in logged  # the log was read
     assert "482913" not in logged and "olga@example.ru" not in logged, "neither the code nor the address is logged"
+
+
+async def test_a_staff_notice_is_mailed_without_logging_the_address(
+        running: FastAPI, sink: MailSink, caplog: pytest.LogCaptureFixture,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Tickets' mail to a member of staff (an escalation that reached them) goes out the same way."""
+    notice = uuid.uuid4()
+    await running.state.parts.bus.publish(StaffNotice(
+        correlation_id=notice, channel="email", idempotency_key=f"notice:{notice}", email="head@example.ru",
+        subject="Обращение 2026-000123 эскалировано вам", body="Иванова эскалировала обращение 2026-000123.",
+        ticket_number="2026-000123"))
+    sent = await asyncio.to_thread(sink.wait_for, lambda m: "2026-000123" in m["Subject"], 15)
+    assert sent["To"] == "head@example.ru" and sent["Auto-Submitted"] == "auto-generated"
+    assert "Иванова эскалировала" in sent.get_content()
+    await asyncio.sleep(0.2)
+    printed = capsys.readouterr()
+    ours = [str(r.__dict__) for r in caplog.records if r.name.startswith("priyom")]
+    logged = "\n".join([*ours, *(line for line in (printed.out + printed.err).splitlines() if "mail.log" not in line)])
+    assert "staff notice sent" in logged and "head@example.ru" not in logged

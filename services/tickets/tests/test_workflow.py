@@ -428,3 +428,36 @@ async def test_escalation_to_the_team_head_hands_the_ticket_to_the_head(tickets,
     assert (kept.json()["escalation"], kept.json()["assignee"]) == ("team_head", "Иванова")
 
 
+
+
+async def test_an_escalation_mails_whom_it_reaches_in_their_language(tickets, make_routed) -> None:
+    admin = {"Authorization": "Bearer admin-token"}
+    for name, role, email in (("Петров", "team_head", "petrov@example.ru"), ("Сидорова", "engineer", None),
+                              ("Орлов", "engineer", "orlov@example.ru")):
+        made = await tickets.client.post("/api/v1/staff", headers=admin, json={
+            "name": name, "role": role, "teams": ["service"], **({"email": email} if email else {})})
+        assert made.status_code == 201, made.text
+        assert made.json()["email"] == email
+    bad = await tickets.client.patch("/api/v1/staff/Сидорова", headers=admin, json={"email": "not an address"})
+    assert bad.status_code == 422
+    changed = await tickets.client.patch("/api/v1/staff/Орлов", headers=admin, json={"email": "orlov@example.com"})
+    assert (changed.json()["email"], changed.json()["extension"]) == ("orlov@example.com", None)
+    async with tickets.database.sessions() as session:  # he chose English for his console
+        await session.execute(tables.staff.update().where(tables.staff.c.name == "Орлов").values(locale="en"))
+        await session.commit()
+
+    number = (await tickets.register(make_routed(assignee="Иванова", subject="Касса не печатает"))).number
+    path = f"/api/v1/tickets/{number}/escalations"
+    before = len(await staged(tickets))
+    for body in ({"level": "vendor", "to": "ООО Вендор"},  # stays with her: nobody to tell
+                 {"level": "second_line", "to": "Сидорова"},  # no address on her account: her console only
+                 {"level": "team_head", "to": "Петров", "note": "Клиент ждёт с утра"},
+                 {"level": "second_line", "to": "Орлов"}):
+        moved = await tickets.client.post(path, headers=admin if body["to"] != "ООО Вендор" else AGENT, json=body)
+        assert moved.status_code == 200, moved.text
+    notices = [row["payload"] for row in (await staged(tickets))[before:] if row["event_type"] == "staff.notice.v1"]
+    assert [(n["email"], n["subject"]) for n in notices] == [
+        ("petrov@example.ru", f"Обращение {number} эскалировано вам"),
+        ("orlov@example.com", f"Ticket {number} is escalated to you")]
+    assert "Клиент ждёт с утра" in notices[0]["body"] and "Касса не печатает" in notices[0]["body"]
+    assert notices[1]["ticket_number"] == number and "to the second line" in notices[1]["body"]

@@ -13,9 +13,9 @@ from enum import StrEnum
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
-from .base import Contract
+from .base import Contract, Event, TicketNumber
 
 
 class StaffRole(StrEnum):
@@ -92,3 +92,18 @@ class AgentAvailability(Contract):
     teams: list[str]
     available: bool
     open_tickets: int
+
+
+class StaffNotice(Event):
+    """A mail to a member of staff about a ticket (``staff.notice.v1.email``): an escalation that reached them.
+
+    Tickets writes it, in the recipient's console language, to the address on their staff account; intake-email
+    only delivers it, through the same relay as replies, as an automatic message. ``idempotency_key`` is the
+    notice's own id (the escalation's history line and the recipient), so a redelivery mails once."""
+
+    event_type = "staff.notice"
+
+    email: EmailStr = Field(description="The address on the staff account")
+    subject: Annotated[str, StringConstraints(max_length=200)]
+    body: Annotated[str, StringConstraints(max_length=4000)]
+    ticket_number: TicketNumber | None = None

@@ -20,6 +20,7 @@ from .contacts import ContactAssigned, ContactIdentified, ContactReceived, Conta
 from .erasure import ClientErased, ErasureReported, PersonErased
 from .portal import SignInCode
 from .replies import DeliveryReported, OutboundReply
+from .staff import StaffNotice
 from .tickets import TicketAssigned, TicketCreated, TicketStatusChanged, TicketTypeCorrected
 
 #: Every published message type, for schema export and documentation.
@@ -42,6 +43,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     VisitorTyping,
     AgentTyping,
     SignInCode,
+    StaffNotice,
 )
 
 
@@ -126,6 +128,8 @@ class Topology:
             # The portal's sign-in codes, delivered by the service that answers customers on that channel.
             "intake-email.sign-in": QueueSpec(f"{p}intake-email.sign-in", (binding(SignInCode, "email"),)),
             "intake-messenger.sign-in": QueueSpec(f"{p}intake-messenger.sign-in", (binding(SignInCode, "telegram"),)),
+            # Mail to staff about a ticket (an escalation that reached them), delivered by intake-email's relay.
+            "intake-email.staff-notices": QueueSpec(f"{p}intake-email.staff-notices", (binding(StaffNotice, "email"),)),
         }
         erasures = (binding(PersonErased), binding(ClientErased))
         # Every store of personal data redacts on erasure, from its own durable queue: a service that was

@@ -34,6 +34,7 @@ from .sender_checks import Dns
 from .settings import IntakeEmailSettings
 from .sign_in import register_sign_in
 from .smtp import SmtpEndpoint
+from .staff_notices import register_staff_notices
 from .store import Checkpoints, SentReplies, sent_replies
 
 
@@ -80,6 +81,7 @@ def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
     send = relay_sender(settings)
     register_outbound(bus, settings, blobs, SentReplies(database), send)
     register_sign_in(bus, settings, send)  # the portal's sign-in codes, through the same relay
+    register_staff_notices(bus, settings, send)  # tickets' mail to staff (escalations), the same way
     checkpoints = Checkpoints(database)
     serve_erasures(bus, "intake-email", partial(erasure_redaction.redact, database))
     # XOAUTH2 mailboxes refresh their access tokens at their providers' token endpoints through this client.

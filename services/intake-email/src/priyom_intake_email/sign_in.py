@@ -27,19 +27,34 @@ from .settings import IntakeEmailSettings
 log = get_logger("priyom.intake-email.sign-in")
 
 
-def sign_in_mail(code: SignInCode, *, from_address: str, from_name: str, now: datetime) -> EmailMessage:
-    """The mail of one code: an automatic message (RFC 3834), so no auto-responder answers it."""
+def automatic_mail(to: str, subject: str, body: str, *, kind: str, from_address: str, from_name: str,
+                   now: datetime) -> EmailMessage:
+    """A mail the service writes by itself (a sign-in code, a notice to staff): an automatic message (RFC 3834),
+    so no auto-responder answers it; ``kind`` heads its Message-ID."""
     message = EmailMessage()
     local, _, domain = from_address.partition("@")
     message["From"] = Address(display_name=from_name, username=local, domain=domain)
-    message["To"] = str(code.recipient.email)
-    message["Subject"] = code.subject
+    message["To"] = to
+    message["Subject"] = subject
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<signin.{uuid.uuid4().hex}@{domain or 'localhost'}>"
+    message["Message-ID"] = f"<{kind}.{uuid.uuid4().hex}@{domain or 'localhost'}>"
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
-    message.set_content(code.body)
+    message.set_content(body)
     return message
+
+
+async def send_automatic(send: Send, message: EmailMessage, what: str) -> None:
+    """Send through the relay: a refusal that will not change is logged and dropped, a transient one raised
+    for the bus to retry. Only the exception's kind is logged: its text may quote the recipient."""
+    try:
+        await send(message)
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        if permanent(exc):
+            log.warning(f"{what} refused by the relay", error=type(exc).__name__)
+            return
+        raise TransientError(f"relay unavailable: {type(exc).__name__}") from exc
+    log.info(f"{what} sent")
 
 
 def register_sign_in(bus: Bus, settings: IntakeEmailSettings, send: Send) -> None:
@@ -49,13 +64,6 @@ def register_sign_in(bus: Bus, settings: IntakeEmailSettings, send: Send) -> Non
         if code.recipient.email is None or code.expires_at <= now:
             log.info("sign-in code not sent", reason="no address" if code.recipient.email is None else "expired")
             return
-        try:
-            await send(sign_in_mail(code, from_address=settings.from_address, from_name=settings.from_name,
-                                    now=now))
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            # The exception's text may quote the recipient: only its kind is logged.
-            if permanent(exc):
-                log.warning("sign-in code refused by the relay", error=type(exc).__name__)
-                return
-            raise TransientError(f"relay unavailable: {type(exc).__name__}") from exc
-        log.info("sign-in code sent")
+        await send_automatic(send, automatic_mail(str(code.recipient.email), code.subject, code.body, kind="signin",
+                                                  from_address=settings.from_address, from_name=settings.from_name,
+                                                  now=now), "sign-in code")

@@ -170,8 +170,7 @@ async def file_automated(session: AsyncSession, ticket: Mapping[str, Any], event
 async def file_call(session: AsyncSession, ticket: Mapping[str, Any], event: ContactRouted, now: datetime) -> bool:
     """Log the contact's call (call_log.py) and schedule the call-back a missed one asks for; False: no call-back."""
     await call_log.record(session, ticket, event)
-    planned = call_back_for(ticket, event, now)
-    if planned is None:
+    if (planned := call_back_for(ticket, event, now)) is None:
         return False
     await schedule_activity(session, ticket, kind=ActivityKind.CALL_BACK, title=planned.title,
                             owner=planned.owner, due_at=planned.due_at, actor="tickets", now=now)
@@ -216,11 +215,12 @@ async def close_silent(session: AsyncSession, *, silence: timedelta, policy: Pol
 
 
 async def escalate(session: AsyncSession, ticket: Mapping[str, Any], level: Escalation, to: str, *,
-                   actor_name: str, note: str | None, now: datetime) -> None:
-    """Record an escalation (who took it over, and why) on the ticket and in its history."""
+                   actor_name: str, note: str | None, now: datetime, notices: Sequence[Event] = ()) -> None:
+    """Record an escalation on the ticket and in its history; stage the mail to whom it reached (``notices``)."""
     await _record(session, ticket, now, actor_name, "escalated",
                   values={"escalation": level.value, "escalated_to": to, "escalated_at": now, "updated_at": now},
                   details={"level": level.value, "to": to} | ({"note": note} if note else {}))
+    await _stage(session, now, *notices)
 
 
 async def mark_overdue(session: AsyncSession, *, policy: Policy, now: datetime, limit: int = 500) -> list[str]:

@@ -36,13 +36,14 @@ DEFAULT_LIFETIME = timedelta(days=90)
 
 
 async def create(session: AsyncSession, name: str, role: StaffRole, teams: Iterable[str],
-                 extension: str | None = None, lifetime: timedelta = DEFAULT_LIFETIME) -> str:
+                 extension: str | None = None, lifetime: timedelta = DEFAULT_LIFETIME, email: str | None = None) -> str:
     """Make an account; returns its token (the only time it is seen). IntegrityError when the name or the
     extension is taken."""
     token, now = secrets.token_urlsafe(32), utcnow()
     await session.execute(staff.insert().values(name=name, role=role.value, teams=sorted(set(teams)),
                                                 token_sha256=digest(token), created_at=now,
-                                                token_expires_at=now + lifetime, extension=extension))
+                                                token_expires_at=now + lifetime, extension=extension,
+                                                email=email))
     return token
 
 
@@ -60,10 +61,11 @@ async def revoke(session: AsyncSession, name: str) -> bool:
     return bool(result.rowcount)
 
 
-async def set_extension(session: AsyncSession, name: str, extension: str | None) -> RowMapping | None:
-    """Give a member of staff a phone extension (None takes it away); None when there is no such account,
-    IntegrityError when another has that extension."""
-    await session.execute(staff.update().where(staff.c.name == name).values(extension=extension))
+async def change(session: AsyncSession, name: str, values: dict[str, str | None]) -> RowMapping | None:
+    """Set a member of staff's phone extension and e-mail address (those given; None takes one away); None when
+    there is no such account, IntegrityError when another has that extension."""
+    if values:
+        await session.execute(staff.update().where(staff.c.name == name).values(**values))
     return (await session.execute(_public().where(staff.c.name == name))).mappings().first()
 
 
@@ -78,6 +80,12 @@ async def preferences_of(session: AsyncSession, name: str) -> StaffPreferences:
     row = (await session.execute(select(staff.c.locale, staff.c.time_zone)
                                  .where(staff.c.name == name))).mappings().first()
     return StaffPreferences.model_validate(dict(row)) if row else StaffPreferences()
+
+
+async def mail_of(session: AsyncSession, name: str) -> tuple[str, str | None] | None:
+    """Where a member of staff is mailed and in which language: (address, console locale); None without one."""
+    row = (await session.execute(select(staff.c.email, staff.c.locale).where(staff.c.name == name))).first()
+    return (row.email, row.locale) if row and row.email else None
 
 
 async def set_preferences(session: AsyncSession, name: str, preferences: StaffPreferences) -> bool:
@@ -107,7 +115,7 @@ async def by_name(session: AsyncSession, name: str) -> Staff | None:
 
 
 def _public() -> Select[Any]:
-    return select(staff.c.name, staff.c.role, staff.c.teams, staff.c.extension, staff.c.created_at,
+    return select(staff.c.name, staff.c.role, staff.c.teams, staff.c.extension, staff.c.email, staff.c.created_at,
                   staff.c.token_expires_at, staff.c.token_revoked_at)
 
 

@@ -264,6 +264,8 @@ staff = Table(
     # How the console speaks to the agent (api/preferences.py): ru or en, and an IANA zone; NULL = the browser's.
     Column("locale", String(8)),
     Column("time_zone", String(64)),
+    # 0024: where escalations that reach them are mailed (staff_notices.py); NULL = told on the console only.
+    Column("email", String(320)),
     Index(None, "extension", unique=True),
 )
 

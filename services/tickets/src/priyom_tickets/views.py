@@ -11,7 +11,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from priyom_contracts import AttachmentRef, ContactType, TicketNumber, TicketStatus, Urgency
 
@@ -312,10 +320,14 @@ class StaffRequest(BaseModel):
         default_factory=list, max_length=50)
     extension: Extension | None = Field(
         default=None, description="The agent's phone extension: its ringing pops the caller up on /ws/agent")
+    email: EmailStr | None = Field(default=None, description="Where an escalation that reaches them is mailed")
 
 
 class StaffChange(BaseModel):
-    extension: Extension | None = Field(description="The new extension, or null to take it away")
+    """Only the fields given change; null takes one away."""
+
+    extension: Extension | None = Field(default=None, description="The new extension, or null to take it away")
+    email: EmailStr | None = Field(default=None, description="The new e-mail address, or null to take it away")
 
 
 class StaffView(BaseModel):
@@ -323,6 +335,7 @@ class StaffView(BaseModel):
     role: StaffRole
     teams: list[str]
     extension: str | None = None
+    email: str | None = None
     created_at: datetime
     token_expires_at: datetime | None = Field(None, description="When the account's token stops working")
     token_revoked_at: datetime | None = Field(None, description="When the token was revoked (null: it was not)")
@@ -333,6 +346,7 @@ class StaffCreated(BaseModel):
     role: StaffRole
     teams: list[str]
     extension: str | None = None
+    email: str | None = None
     token: str = Field(description="The bearer token; only its digest is stored, so keep it now")
     token_expires_at: datetime = Field(description="When the token stops working (rotate it before)")
 

@@ -35,22 +35,23 @@ Lifetime = Annotated[timedelta, Depends(token_lifetime)]
              responses={403: {"description": "Admins only"}, 409: {"description": "The name is taken"}})
 async def create_staff(body: StaffRequest, _: Admin, session: Session, lifetime: Lifetime) -> StaffCreated:
     try:
-        token = await accounts.create(session, body.name, body.role, body.teams, body.extension, lifetime)
+        token = await accounts.create(session, body.name, body.role, body.teams, body.extension, lifetime,
+                                      email=body.email)
         await session.commit()
     except IntegrityError:
         raise HTTPException(status.HTTP_409_CONFLICT,
                             f"{body.name!r} already has an account, or the extension is taken") from None
     return StaffCreated(name=body.name, role=body.role, teams=sorted(set(body.teams)), extension=body.extension,
-                        token=token, token_expires_at=utcnow() + lifetime)
+                        email=body.email, token=token, token_expires_at=utcnow() + lifetime)
 
 
-@router.patch("/{name}", summary="Set or clear a staff member's phone extension",
+@router.patch("/{name}", summary="Set or clear a staff member's phone extension and e-mail address (those given)",
               responses={403: {"description": "Admins only"}, 404: {"description": "No such account"},
                          409: {"description": "Another account has this extension"}})
 async def change_staff(name: Name, body: StaffChange, _: Admin,
                        session: Session) -> StaffView:
     try:
-        row = await accounts.set_extension(session, name, body.extension)
+        row = await accounts.change(session, name, body.model_dump(include=body.model_fields_set, mode="json"))
         await session.commit()
     except IntegrityError:
         raise HTTPException(status.HTTP_409_CONFLICT, f"extension {body.extension} is taken") from None

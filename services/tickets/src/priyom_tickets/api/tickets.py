@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from priyom_contracts import ChannelName, ContactType, TicketStatus, utcnow
 from priyom_kit import Principal
 
-from .. import changes, escalation_targets, lifecycle, store, type_correction, type_fields
+from .. import changes, escalation_targets, lifecycle, staff_notices, store, type_correction, type_fields
 from .. import staff as accounts
 from ..access import staff_of
 from ..activities import ActivityKind
@@ -123,9 +123,14 @@ async def correct_type(number: Number, body: TypeCorrectionRequest, ticket: Acte
 async def escalate(number: Number, body: EscalationRequest, ticket: OpenTicket, who: Staff, session: Session,
                    parts: Parts) -> TicketDetail:
     now = utcnow()
-    await changes.escalate(session, ticket, body.level, body.to, actor_name=who.name, note=body.note, now=now)
     target = escalation_targets.target_of(body.level, body.to, ticket, staff=await accounts.active_names(session),
                                           heads=parts.policy.team_heads)
+    # Whoever it reaches is mailed too: the person who takes it over, else the head of the team it waits in.
+    notices = [] if target is None else await staff_notices.escalation_notices(
+        session, ticket, [target.assignee or parts.policy.team_heads.get(target.team)], level=body.level,
+        by=who.name, note=body.note, now=now)
+    await changes.escalate(session, ticket, body.level, body.to, actor_name=who.name, note=body.note, now=now,
+                           notices=notices)
     if target is not None:
         await changes.assign(session, ticket, team=target.team, assignee=target.assignee, by=who.name,
                              reason=f"эскалация ({body.level.value}): {body.to}", now=now)
