@@ -65,19 +65,18 @@ SecondOpinion = Callable[[Text], Guess]
 Weights = dict[str, tuple[float, tuple[float, ...]]]
 
 
-def _block(counts: Counter[str], weights: Weights, classes: int) -> tuple[dict[str, float], list[float]]:
-    """One block's sublinear TF-IDF, L2-normalised (exactly what the trainer's TfidfVectorizer computed), and
-    each class's score from it. One pass in Python; the products and sums per class run in C (``zip``,
-    ``map``), which is what keeps a guess over a few hundred character pieces at tens of microseconds."""
+def _block(counts: Counter[str], weights: Weights, classes: int) -> tuple[list[str], list[float], list[float]]:
+    """One block's sublinear TF-IDF, L2-normalised (exactly what the trainer's TfidfVectorizer computed):
+    the terms found, their values, and each class's score from them. One pass in Python; the products and
+    sums per class run in C (``zip``, ``map``), which keeps a guess over a few hundred character pieces fast."""
     found = [t for t in counts if t in weights]  # in the text's order: the same sums, bit for bit, every run
     if not found:
-        return {}, [0.0] * classes
+        return [], [], [0.0] * classes
     idfs, rows = zip(*map(weights.__getitem__, found), strict=True)
     values = [idf if n == 1 else (1.0 + math.log(n)) * idf
               for idf, n in zip(idfs, map(counts.__getitem__, found), strict=True)]
     norm = math.sqrt(sum(map(mul, values, values))) or 1.0
-    values = [v / norm for v in values]
-    return dict(zip(found, values, strict=True)), [sum(map(mul, values, column)) for column in zip(*rows, strict=True)]
+    return found, values, [sum(map(mul, values, column)) / norm for column in zip(*rows, strict=True)]
 
 
 @dataclass
@@ -92,8 +91,8 @@ class ContactModel:
     pieces: Weights = field(default_factory=dict)
 
     def __call__(self, text: Text) -> Guess:
-        values, by_terms = _block(Counter(model_terms(text)), self.terms, len(self.classes))
-        by_pieces = (_block(piece_counts(text), self.pieces, len(self.classes))[1] if self.pieces
+        found, values, by_terms = _block(Counter(model_terms(text)), self.terms, len(self.classes))
+        by_pieces = (_block(piece_counts(text), self.pieces, len(self.classes))[2] if self.pieces
                      else [0.0] * len(self.classes))
         scores = [b + s + p for b, s, p in zip(self.intercepts, by_terms, by_pieces, strict=True)]
         top = max(scores)
@@ -102,7 +101,8 @@ class ContactModel:
         ranked = sorted(((c, e / total) for c, e in zip(self.classes, exps, strict=True)),
                         key=lambda pair: -pair[1])
         best = self.classes.index(ranked[0][0])
-        weighed = sorted([(t, v * self.terms[t][1][best]) for t, v in values.items()]
+        norm = math.sqrt(sum(map(mul, values, values))) or 1.0
+        weighed = sorted([(t, v / norm * self.terms[t][1][best]) for t, v in zip(found, values, strict=True)]
                          + ([(PIECES_TERM, by_pieces[best])] if self.pieces else []), key=lambda pair: -pair[1])
         return Guess(tuple(ranked), tuple((t, round(w, 3)) for t, w in weighed[:TOP_TERMS] if w > 0))
 
