@@ -72,3 +72,27 @@ def test_training_command_prints_the_cross_validated_figure(tmp_path: Path,
     printed = capsys.readouterr().out
     assert "3-fold cross-validation on the training file, the model alone:" in printed
     assert "cross-validated accuracy" in printed and (tmp_path / "m.json").is_file()
+
+
+def test_character_pieces_are_what_the_trainer_weighed() -> None:
+    """The router cuts words into pieces itself (no scikit-learn at run time); the cut must be scikit-learn's
+    ``char_wb`` 2–4, or the shipped weights would meet other pieces than they were trained on."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from priyom_router.own_text import reading
+    from priyom_router.signals import piece_counts, pieces
+
+    text = reading("Re: не работает", "Не работает 1С-ка, ошибка!  a bc? Ёлка, please fix it")
+    cut = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).build_analyzer()
+    assert Counter(pieces(text)) == Counter(cut(text.raw.replace("ё", "е").replace("Ё", "Е"))) == piece_counts(text)
+
+
+def test_the_built_in_model_weighs_pieces_and_explain_names_their_sum() -> None:
+    from priyom_router.learned import PIECES_TERM, built_in_model
+    from priyom_router.own_text import reading
+
+    model = built_in_model()
+    assert len(model.pieces) > 10_000 and ContactModel.from_json(model.to_json()) == model
+    guess = model(reading(None, "Подскажите, пожалуйста, где в 1С посмотреть остатки на прошлую дату?"))
+    assert guess.type is ContactType.INFORMATION_REQUEST
+    assert PIECES_TERM in dict(guess.terms)
