@@ -128,7 +128,7 @@ CONTACTS := services/router/training/contacts
 ROUTER_MODEL_OUT ?= var/router-model.json
 train-router: install
 	$(BIN)/python -m priyom_router.training --contacts $(CONTACTS)/train.jsonl --heldout $(CONTACTS)/heldout.jsonl \
-	  --out $(ROUTER_MODEL_OUT) \
+	  --cv 5 --out $(ROUTER_MODEL_OUT) \
 	  $(if $(NO_CORRECTIONS),,--database "$${ROUTER_DATABASE_URL:-$${DATABASE_URL:-sqlite+aiosqlite:///var/router.db}}") \
 	  $(if $(TICKETS_EXPORT),--contacts $(TICKETS_EXPORT))
 

@@ -71,7 +71,8 @@ class TypeGuess(BaseModel):
 
 
 class WeighedTerm(BaseModel):
-    term: str = Field(description="A lemma, a pair of lemmas, «не_…» after a negation, or a __signal")
+    term: str = Field(description="A lemma, a pair of lemmas, «не_…» after a negation, a __signal, or "
+                                  "«(character pieces)»: the summed weight of the words' 2–4-letter pieces")
     weight: float = Field(description="How much it added to the chosen type's score")
 
 

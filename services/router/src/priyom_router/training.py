@@ -37,6 +37,7 @@ from priyom_contracts import ClientMatch, ContactType, MatchKind
 
 from .contact_type import Facts, classify
 from .learned import ContactModel, save_model
+from .model_cv import FOLDS, cross_validate
 from .model_fit import Decide, Example, Report, evaluate, file_digest, fit, model_decision
 from .own_text import reading
 from .rules import RuleBook, default_rule_text, parse_rule_book
@@ -163,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, help="CSV of (path, label, why) under corpus/email")
     parser.add_argument("--database", help="the router's database URL, for agents' type corrections")
     parser.add_argument("--out", type=Path, default=Path("var/router-model.json"))
+    parser.add_argument("--cv", type=int, default=0, metavar="K",
+                        help=f"also print K-fold cross-validation on the training examples ({FOLDS} in make "
+                             "train-router): where model and feature choices are judged, never on --heldout")
     args = parser.parse_args(argv)
 
     examples: list[Example] = []
@@ -185,9 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     counts = Counter(e.label.value for e in examples)
     print(f"{len(examples)} distinct labelled examples: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     trained_on = {"files": {p.name: file_digest(p) for p in args.contacts}}
+    book = parse_rule_book(default_rule_text())
+    if args.cv:
+        judged = cross_validate(examples, {"the model alone": lambda m: model_decision(m, book.classifier_threshold),
+                                           "the router (rules, then the model)": lambda m: rule_book_decision(book, m)},
+                                book.classifier_threshold, args.cv)
+        print("\n".join(judged.lines()))
     model = fit(examples, trained_on)
     if args.heldout:
-        book = parse_rule_book(default_rule_text())
         held_out = labelled_examples(args.heldout)
         _print("the model alone, on the held-out contacts:", evaluate(model_decision(model, book.classifier_threshold), held_out,
                                              book.classifier_threshold))
