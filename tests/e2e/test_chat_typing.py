@@ -62,7 +62,7 @@ async def test_the_visitor_and_the_agent_each_see_the_other_typing(
             )
             assert made.status_code == 201, made.text
 
-            agent = await browser.new_page(viewport={"width": 1366, "height": 900})
+            agent = await browser.new_page(viewport={"width": 1366, "height": 900}, locale="ru-RU")  # a Russian desk
             agent.on("pageerror", lambda e: problems.append(str(e)))
             await agent.goto(f"{tickets}/console")
             await agent.fill("#token", made.json()["token"])

@@ -289,3 +289,34 @@ async def test_a_stop_the_broker_never_answers_closes_the_connection_and_loses_n
     unanswered.set()  # let the stuck stop end, now that the test is done with it
     back = await drain(amqp_url, bus.topology.queue("identity.contacts").name, 1)
     assert [m.headers["x-idempotency-key"] for m in back] == ["in-hand"], "the message went back to its queue"
+
+
+async def test_a_queue_look_the_broker_never_answers_does_not_hold_the_stop(
+        cleanup_bus: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The depth sampler's passive declare left unanswered (a CI run hung three minutes in a stop that way): the
+    stop is bounded all the same, and closing the connection ends the look."""
+    monkeypatch.setattr(broker_connection, "STOP_TIMEOUT_S", 0.5)
+    bus = make_bus(cleanup_bus)
+    looking = asyncio.Event()
+    answered = asyncio.Event()
+
+    async def look_never_answered(*_: object, **__: object) -> dict[str, int]:
+        looking.set()
+        while not answered.is_set():
+            with contextlib.suppress(asyncio.CancelledError):  # as aiormq's RPC: a cancel does not end it
+                await answered.wait()
+        return {}
+
+    monkeypatch.setattr(bus.metrics, "sample_queues", look_never_answered)
+
+    @bus.consumer("identity.contacts")
+    async def handle(event: ContactReceived) -> None:
+        return None
+
+    await bus.start()
+    await asyncio.wait_for(looking.wait(), 10)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await bus.stop()
+    assert loop.time() - began < 5, "the stop is bounded"
+    answered.set()

@@ -90,8 +90,10 @@ async def served(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: P
                                PRIYOM_ADMIN_TOKEN=ADMIN, timezone="UTC", identity_url=identity_url,
                                telephony_url=telephony_url, PRIYOM_SERVICE_TOKENS=SERVICE_TOKENS)
     parts = build(settings)
+    # Keep-alive longer than any wait in a test: a connection the server closed after its default 5 s idle, reused
+    # by the test's client at that moment, fails the next request with a ReadError (seen in CI).
     server = uvicorn.Server(uvicorn.Config(create_app(parts), host="127.0.0.1", port=0, lifespan="on",
-                                           log_config=None, access_log=False))
+                                           log_config=None, access_log=False, timeout_keep_alive=120))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

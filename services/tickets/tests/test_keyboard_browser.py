@@ -5,6 +5,7 @@ search; rows reachable and named; tabs are tabs; every control on the queue and 
 from __future__ import annotations
 
 from .test_console_browser import (  # noqa: F401 - the fixtures are used by name
+    WAIT_MS,
     Served,
     browser,
     expect,
@@ -70,3 +71,20 @@ async def test_an_agent_works_the_queue_by_keyboard(served: Served, browser, mak
             break
     assert await focused_row(page) == shown[0]
     assert page.errors == []
+
+
+async def test_a_live_redraw_keeps_the_focused_row(served: Served, browser, make_routed) -> None:  # noqa: F811
+    """The queue redraws by itself when a ticket changes: an agent working it by keyboard stays on her row."""
+    numbers = [await served.ticket(make=make_routed, channel="email", team="service", assignee="Иванова",
+                                   subject=f"Обращение {i}") for i in range(2)]
+    page, _ = await log_in(browser, served, "Иванова")
+    await expect(page.locator("#tickets tbody tr")).to_have_count(2)
+    await page.keyboard.press("j")
+    await page.keyboard.press("j")
+    on = await focused_row(page)
+    assert on in numbers
+    await served.ticket(make=make_routed, channel="email", team="service", assignee="Иванова", subject="Новое")
+    await expect(page.locator("#tickets tbody tr")).to_have_count(3, timeout=WAIT_MS)
+    assert await focused_row(page) == on
+    await page.keyboard.press("k")  # and goes on from there
+    assert await focused_row(page) not in (None, on)

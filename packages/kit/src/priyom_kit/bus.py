@@ -268,8 +268,7 @@ class Bus:
 
     async def stop(self) -> None:
         """Stop consuming and close the connection, bounded (see :mod:`.broker_connection`)."""
-        await self._depth_sampler.stop()
-        await stop_within(self.broker, self._connection, self.service)
+        await stop_within(self.broker, self._connection, self.service, first=self._depth_sampler.stop)
         self._connection = None
 
     async def _sample_queues(self) -> None:

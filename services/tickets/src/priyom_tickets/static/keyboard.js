@@ -50,6 +50,15 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+/* A live redraw replaces the rows: the row the agent was on keeps the focus (its number is remembered while a
+ * row has it; leaving the list for another control forgets it). */
+let focusedNumber = null;
+$("tickets").tBodies[0].addEventListener("focusin", (event) => {
+  const row = event.target.closest("tr");
+  focusedNumber = row ? row.dataset.number : null;
+});
+$("tickets").tBodies[0].addEventListener("focusout", (event) => { if (event.relatedTarget) focusedNumber = null; });
+
 /* After the list is drawn: every row reachable by Tab and named for a screen reader. */
 new MutationObserver(() => {
   for (const row of queueRows()) {
@@ -57,5 +66,9 @@ new MutationObserver(() => {
     row.setAttribute("role", "link");
     row.setAttribute("aria-label", t(row.classList.contains("unread") ? "queue.row_unread" : "queue.row", {
       number: row.dataset.number, subject: row.cells[5].textContent || t("queue.no_subject"), status: row.cells[3].textContent }));
+  }
+  if (focusedNumber !== null && (!document.activeElement || document.activeElement === document.body)) {
+    const again = queueRows().find((row) => row.dataset.number === focusedNumber);
+    if (again) again.focus();
   }
 }).observe($("tickets").tBodies[0], { childList: true });
