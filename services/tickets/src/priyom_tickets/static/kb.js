@@ -3,7 +3,11 @@
  * The panel under the reply box searches the portal's articles through tickets (the console's own origin):
  * tickets passes the search on with the agent's token, so internal articles are found too. "Insert link" and
  * "insert excerpt" put the article's address or its matching words into the reply box, where the agent reads and
- * edits them and sends the reply as any other: the panel never sends anything itself. */
+ * edits them and sends the reply as any other: the panel never sends anything itself.
+ *
+ * On a resolved or closed ticket, "draft an article" asks tickets to write the ticket's subject and resolution
+ * into an internal draft in the portal (as the agent), and links the article an editor then rewrites and
+ * publishes. */
 "use strict";
 
 /** Add ``text`` to the reply box (after what is there), as another text: another reply key. */
@@ -45,4 +49,35 @@ async function searchKnowledgeBase(event) {
   }
 }
 
+/** The statuses whose ticket holds a resolution to write up (tickets' kb_drafts.SETTLED). */
+const SETTLED = new Set(["resolved", "closed"]);
+
+function renderKbDraft(ticket) {
+  const bar = $("kb-draft-bar");
+  if (bar.dataset.number !== ticket.number) {
+    bar.dataset.number = ticket.number;
+    say("kb-draft-status", "");
+  }
+  bar.hidden = !SETTLED.has(ticket.status);
+}
+
+async function draftArticle() {
+  const button = $("kb-draft");
+  if (button.disabled || !state.ticket) return;
+  button.disabled = true;
+  say("kb-draft-status", t("kb.drafting"));
+  try {
+    const language = i18n.locale.startsWith("en") ? "en" : "ru";
+    const draft = await api(`/api/v1/tickets/${encodeURIComponent(state.ticket.number)}/kb-draft`,
+                            { method: "POST", body: { language } });
+    $("kb-draft-status").replaceChildren(t("kb.drafted", { id: draft.id }), " ",
+      el("a", { id: "kb-draft-link", href: draft.url, target: "_blank", rel: "noopener noreferrer" }, draft.title));
+  } catch (error) {
+    if (error.status !== 401) say("kb-draft-status", t("kb.draft_failed", { error: error.message }), true);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 $("kb-form").addEventListener("submit", searchKnowledgeBase);
+$("kb-draft").addEventListener("click", draftArticle);
