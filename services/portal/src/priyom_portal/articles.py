@@ -49,6 +49,8 @@ class Audience:
 
 #: Anyone, without logging in.
 PUBLIC = Audience(frozenset({Visibility.PUBLIC}))
+#: A signed-in customer whose card has a contract or an SLA tier above the default.
+CLIENTS = Audience(frozenset({Visibility.PUBLIC, Visibility.CLIENTS}))
 #: Staff reading the published base (search): every visibility.
 STAFF = Audience(frozenset(Visibility))
 #: Staff editing: drafts too.
