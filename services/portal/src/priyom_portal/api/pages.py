@@ -8,6 +8,7 @@ the API. Feedback is a plain form post answered with a redirect back to the arti
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import search_index, store
-from ..articles import MAX_QUERY_CHARS, PUBLIC, Audience, SearchHit
+from ..articles import MAX_QUERY_CHARS, PUBLIC, SESSION_ID_PATTERN, Audience, SearchHit
 from ..page_html import PAGE_HEADERS, article_page, not_found_page, search_page
 from ..word_stems import snippet
 from .account_deps import PageReader
@@ -24,7 +25,8 @@ from .kb import public_view
 
 pages_router = APIRouter(tags=["knowledge base pages"], include_in_schema=False)
 
-#: A feedback form's body is one short field; anything longer is not from our page.
+SESSION_ID = re.compile(SESSION_ID_PATTERN)
+#: A feedback form's body is two short fields; anything longer is not from our page.
 MAX_FORM_BYTES = 256
 
 
@@ -66,11 +68,10 @@ async def feedback_form(
     article_id: int, request: Request, session: Session, parts: Parts, reader: PageReader
 ) -> Response:
     body = await request.body()
-    answer = (
-        parse_qs(body.decode("utf-8", "replace")).get("helped", [""])[0]
-        if len(body) <= MAX_FORM_BYTES
-        else ""
-    )
+    fields = parse_qs(body.decode("utf-8", "replace")) if len(body) <= MAX_FORM_BYTES else {}
+    answer = fields.get("helped", [""])[0]
+    # The account's new-request page offers articles with its form's key as the suggestion session.
+    offered_in = fields.get("session", [""])[0]
     if answer not in ("yes", "no"):
         return Response("helped must be yes or no", status.HTTP_400_BAD_REQUEST, media_type="text/plain")
     if (wait := await parts.feedback_limits.wait_s(client_address(request))) is not None:
@@ -84,7 +85,11 @@ async def feedback_form(
         async with session.begin():
             await store.article(session, article_id, reader)
             await store.count_feedback(session, article_id, answer == "yes")
+            deflected = bool(answer == "yes" and SESSION_ID.match(offered_in)
+                             and await store.note_deflection(session, offered_in, article_id))
     except store.ArticleNotFound:
         return _html(not_found_page(), status.HTTP_404_NOT_FOUND)
     parts.metrics.feedback.labels(answer).inc()
+    if deflected:
+        parts.metrics.deflections.inc()
     return RedirectResponse(f"/kb/{article_id}?thanks=1", status.HTTP_303_SEE_OTHER)
