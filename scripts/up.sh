@@ -60,6 +60,8 @@ export PRIYOM_STAFF_URL=${PRIYOM_STAFF_URL:-http://127.0.0.1:${TICKETS_PORT:-800
 export TICKETS_IDENTITY_URL=${TICKETS_IDENTITY_URL:-http://127.0.0.1:${IDENTITY_PORT:-8001}}
 # the console's call buttons go through tickets to intake-telephony (click-to-call), with the agent's token.
 export TICKETS_TELEPHONY_URL=${TICKETS_TELEPHONY_URL:-http://127.0.0.1:${INTAKE_TELEPHONY_PORT:-8004}}
+# the console's knowledge-base panel goes through tickets to the portal, with the agent's token.
+export TICKETS_PORTAL_URL=${TICKETS_PORTAL_URL:-http://127.0.0.1:${PORTAL_PORT:-8007}}
 # a subject access export gathers the person's tickets and type corrections, with identity's credential.
 export IDENTITY_TICKETS_URL=${IDENTITY_TICKETS_URL:-http://127.0.0.1:${TICKETS_PORT:-8000}}
 export IDENTITY_ROUTER_URL=${IDENTITY_ROUTER_URL:-http://127.0.0.1:${ROUTER_PORT:-8006}}

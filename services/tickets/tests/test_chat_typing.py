@@ -22,6 +22,7 @@ from priyom_kit.testing import bus_tap
 from .test_console_browser import (  # noqa: F401 - the fixtures are used by name
     Served,
     identity_url,
+    portal_url,
     served,
     telephony_url,
 )

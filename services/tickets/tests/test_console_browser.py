@@ -83,12 +83,19 @@ def telephony_url() -> str | None:
 
 
 @pytest.fixture
-async def served(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: Path,
-                 database: Database, identity_url: str | None, telephony_url: str | None) -> AsyncIterator[Served]:
+def portal_url() -> str | None:
+    """No portal by default: no knowledge base in the console (test_kb_panel_browser.py starts one)."""
+    return None
+
+
+@pytest.fixture
+async def served(migrated_url: str, cleanup_bus: str, amqp_url: str, tmp_path: Path, database: Database,
+                 identity_url: str | None, telephony_url: str | None, portal_url: str | None) -> AsyncIterator[Served]:
     settings = TicketsSettings(TICKETS_DATABASE_URL=migrated_url, PRIYOM_BUS_PREFIX=cleanup_bus,
                                AMQP_URL=amqp_url, PRIYOM_BLOB_DIR=str(tmp_path / "blobs"),
                                PRIYOM_ADMIN_TOKEN=ADMIN, timezone="UTC", identity_url=identity_url,
-                               telephony_url=telephony_url, PRIYOM_SERVICE_TOKENS=SERVICE_TOKENS)
+                               telephony_url=telephony_url, portal_url=portal_url,
+                               PRIYOM_SERVICE_TOKENS=SERVICE_TOKENS)
     parts = build(settings)
     # Keep-alive longer than any wait in a test: a connection the server closed after its default 5 s idle, reused
     # by the test's client at that moment, fails the next request with a ReadError (seen in CI).

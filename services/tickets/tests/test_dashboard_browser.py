@@ -19,6 +19,7 @@ from .test_console_browser import (  # noqa: F401 - the fixtures are used by nam
     expect,
     identity_url,
     log_in,
+    portal_url,
     pytestmark,
     served,
     telephony_url,

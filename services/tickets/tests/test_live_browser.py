@@ -19,6 +19,7 @@ from .test_console_browser import (  # noqa: F401 - the fixtures are used by nam
     browser,
     expect,
     identity_url,
+    portal_url,
     pytestmark,
     served,
     telephony_url,

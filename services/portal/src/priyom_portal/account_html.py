@@ -33,6 +33,8 @@ TEXT = {
         "unavailable": "Сервис временно недоступен, попробуйте позже.",
         "sign_out": "Выйти",
         "none": "Обращений пока нет.",
+        "new_request": "Новое обращение",
+        "request_sent": "Обращение отправлено; оно появится в списке через несколько секунд.",
         "number": "Номер",
         "subject": "Тема",
         "status": "Статус",
@@ -78,6 +80,8 @@ TEXT = {
         "unavailable": "The service is unavailable for a moment; please try again later.",
         "sign_out": "Sign out",
         "none": "No requests yet.",
+        "new_request": "New request",
+        "request_sent": "Your request is sent; it appears in the list in a few seconds.",
         "number": "Number",
         "subject": "Subject",
         "status": "Status",
@@ -174,7 +178,7 @@ def _header(language: str) -> str:
             f'<button type="submit">{t["sign_out"]}</button></form>')
 
 
-def requests_page(language: str, items: list[CustomerTicketSummary]) -> str:
+def requests_page(language: str, items: list[CustomerTicketSummary], sent: bool = False) -> str:
     t = TEXT[language]
     if items:
         rows = "".join(
@@ -185,7 +189,9 @@ def requests_page(language: str, items: list[CustomerTicketSummary]) -> str:
                    f'<th>{t["status"]}</th><th>{t["updated"]}</th></tr></thead><tbody>{rows}</tbody></table>')
     else:
         listing = f'<p class="requests">{t["none"]}</p>'
-    return page(t["title"], f'{_header(language)}<h1>{t["title"]}</h1>{listing}', language)
+    notice = f'<p class="sent" role="status">{t["request_sent"]}</p>' if sent else ""
+    new = f'<p><a href="/account/new-request?lang={language}" class="new-request">{t["new_request"]}</a></p>'
+    return page(t["title"], f'{_header(language)}<h1>{t["title"]}</h1>{notice}{new}{listing}', language)
 
 
 def _form(number: str, act: str, inner: str, button: str, files: bool = False) -> str:

@@ -1,8 +1,9 @@
 """What the account pages are given (built once in app.py): the key, the peers, the limits and the lifetimes.
 
 The session cookie is ``HttpOnly`` (no script reads it), ``SameSite=Lax`` (no other site's form posts with it)
-and ``Secure`` unless ``PORTAL_COOKIE_SECURE`` is false, scoped to ``/account``; it holds a random token whose
-keyed hash is the session's key in the database.
+and ``Secure`` unless ``PORTAL_COOKIE_SECURE`` is false, scoped to the whole site (the knowledge base's pages
+read it too: a client's ``clients`` articles); it holds a random token whose keyed hash is the session's key in
+the database.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .peers import Cards, Requests
 from .reply_files import FileLimits
 
 COOKIE = "priyom_portal_session"
-COOKIE_PATH = "/account"
+COOKIE_PATH = "/"
 
 
 class SignInLimits:

@@ -43,7 +43,7 @@ async def save_code(session: AsyncSession, attempt_id: uuid.UUID, code_hash: str
     await session.execute(insert(portal_sign_in_codes).values(
         id=attempt_id, code_hash=code_hash, identifier_kind=identifier.kind, identifier_value=identifier.value,
         client_id=account.client_id, person_id=account.person_id, sees_organisation=account.sees_organisation,
-        language=language, created_at=now, expires_at=expires_at))
+        reads_clients=account.reads_clients, language=language, created_at=now, expires_at=expires_at))
     return expires_at
 
 
@@ -61,7 +61,7 @@ async def check_code(session: AsyncSession, attempt_id: uuid.UUID, hash_of: Call
         return CodeOutcome(None, max_attempts - row.attempts - 1)
     await session.execute(update(portal_sign_in_codes).where(portal_sign_in_codes.c.id == attempt_id)
                           .values(used_at=now, attempts=row.attempts + 1))
-    return CodeOutcome(Customer(Account(row.client_id, row.person_id, row.sees_organisation),
+    return CodeOutcome(Customer(Account(row.client_id, row.person_id, row.sees_organisation, row.reads_clients),
                                 Identifier(row.identifier_kind, row.identifier_value), row.language,
                                 now + session_ttl))
 
@@ -70,13 +70,13 @@ async def open_session(session: AsyncSession, token_hash: str, customer: Custome
     account = customer.account
     await session.execute(insert(portal_sessions).values(
         token_hash=token_hash, client_id=account.client_id, person_id=account.person_id,
-        sees_organisation=account.sees_organisation, identifier_kind=customer.identifier.kind,
+        sees_organisation=account.sees_organisation, reads_clients=account.reads_clients, identifier_kind=customer.identifier.kind,
         identifier_value=customer.identifier.value, language=customer.language, created_at=now,
         expires_at=customer.expires_at))
 
 
 def _customer(row: Row) -> Customer:
-    return Customer(Account(row.client_id, row.person_id, row.sees_organisation),
+    return Customer(Account(row.client_id, row.person_id, row.sees_organisation, row.reads_clients),
                     Identifier(row.identifier_kind, row.identifier_value), row.language, row.expires_at)
 
 

@@ -19,7 +19,7 @@ from priyom_kit.retention import RetentionRule, RetentionSweep
 
 from . import account_erasure
 from .account_parts import AccountParts, SignInLimits
-from .api import PortalParts, kb_router, pages_router, requests_router, sign_in_router
+from .api import PortalParts, kb_router, new_request_router, pages_router, requests_router, sign_in_router
 from .api.dependencies import FeedbackLimits
 from .body_cap import BodyCap
 from .deflection import DeflectionMetrics
@@ -73,7 +73,7 @@ def build(settings: PortalSettings | None = None) -> ServiceParts:
         settings=settings,
         bus=bus,
         registry=registry,
-        routers=[kb_router, pages_router, sign_in_router, requests_router],
+        routers=[kb_router, pages_router, sign_in_router, requests_router, new_request_router],
         checks={"database": database.ping},
         on_start=[database.open, identity.open, tickets.open],
         after_start=[refresh.launch, retention.launch],

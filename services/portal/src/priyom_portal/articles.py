@@ -49,6 +49,8 @@ class Audience:
 
 #: Anyone, without logging in.
 PUBLIC = Audience(frozenset({Visibility.PUBLIC}))
+#: A signed-in customer whose card has a contract or an SLA tier above the default.
+CLIENTS = Audience(frozenset({Visibility.PUBLIC, Visibility.CLIENTS}))
 #: Staff reading the published base (search): every visibility.
 STAFF = Audience(frozenset(Visibility))
 #: Staff editing: drafts too.
@@ -129,7 +131,9 @@ class SearchResults(BaseModel):
 
 
 #: A browser's suggestion session: an opaque id the form makes up once per page.
-SessionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+#: A form page's random id, the suggestion session the deflection rate counts.
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID_PATTERN)]
 
 
 class FeedbackIn(BaseModel):

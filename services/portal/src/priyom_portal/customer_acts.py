@@ -1,4 +1,5 @@
-"""What a signed-in customer does to a request, as the customer's message on the bus (``contact.received.v1.portal``).
+"""What a signed-in customer does to a request, as the customer's message on the bus (``contact.received.v1.portal``);
+and a new request from the account's form, a message naming no ticket.
 
 The portal changes no ticket itself. A reply, a confirmation, a refusal and a rating are each the customer's
 message naming the ticket (``ThreadHint.ticket_number``), from the identifier they proved by code, and take the
@@ -59,6 +60,16 @@ def customer_message(number: str, identifier: Identifier, body: str, form_key: u
                      attachments: list[AttachmentRef] | None = None) -> ContactReceived:
     """The customer's message on ticket ``number``, from the identifier they signed in with (with the files of a
     reply, already in the blob store)."""
+    return _contact(identifier, f"[#{number}]", body, form_key, attachments or [], ThreadHint(ticket_number=number))
+
+
+def new_request_message(identifier: Identifier, subject: str, body: str, form_key: uuid.UUID) -> ContactReceived:
+    """A new request from the account's form: a contact naming no ticket, so it opens one as any channel's does."""
+    return _contact(identifier, subject or None, body, form_key, [], ThreadHint())
+
+
+def _contact(identifier: Identifier, subject: str | None, body: str, form_key: uuid.UUID,
+             attachments: list[AttachmentRef], thread: ThreadHint) -> ContactReceived:
     key = f"{CHANNEL}:{form_key}"
     contact_id = contact_id_for(key)
     return ContactReceived(
@@ -69,10 +80,10 @@ def customer_message(number: str, identifier: Identifier, body: str, form_key: u
             contact_id=contact_id,
             received_at=utcnow(),
             sender=identifier.sender(),
-            subject=f"[#{number}]",
+            subject=subject,
             body=body,
-            attachments=attachments or [],
-            thread=ThreadHint(ticket_number=number),
+            attachments=attachments,
+            thread=thread,
             # Proven: the customer entered the code sent to this very identifier.
             sender_authenticated=True,
         ),

@@ -17,6 +17,12 @@ CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
+#: The headers of every page the portal renders.
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 _STYLE = """body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}
 a{color:#0b57d0}form.search{display:flex;gap:.5rem}form.search input{flex:1;padding:.4rem}

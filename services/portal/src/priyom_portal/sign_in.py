@@ -19,6 +19,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
 from priyom_contracts import ClientCard, MessengerId, Recipient, Sender
 
@@ -73,6 +74,8 @@ class Account:
     client_id: uuid.UUID
     person_id: uuid.UUID | None
     sees_organisation: bool
+    #: The card is a client's with a contract or an SLA tier above the default: ``clients`` articles are theirs.
+    reads_clients: bool = False
 
     @property
     def person_filter(self) -> uuid.UUID | None:
@@ -80,7 +83,19 @@ class Account:
         return None if self.sees_organisation else self.person_id
 
 
-def account_of(card: ClientCard) -> Account | None:
+#: The SLA tier every card has until someone sets another; a card above it is a client's.
+DEFAULT_SLA_TIER = "standard"
+
+
+def in_clients_group(card: ClientCard, today: date) -> bool:
+    """Whether the card's people read the ``clients`` articles: a contract in force today, or an SLA tier above
+    the default. Decided at sign-in and kept for the session (a contract ending mid-session ends with it)."""
+    in_force = any((c.valid_from is None or c.valid_from <= today) and (c.valid_to is None or today <= c.valid_to)
+                   for c in card.contracts)
+    return in_force or card.sla_tier != DEFAULT_SLA_TIER
+
+
+def account_of(card: ClientCard, today: date) -> Account | None:
     """Who signs in with the identifier the card was looked up by, if it is verified; None otherwise.
 
     A private client's card is theirs. On an organisation's card, a contact person marked ``representative``
@@ -91,11 +106,13 @@ def account_of(card: ClientCard) -> Account | None:
     if matched is None or not matched.verified:
         return None
     if card.kind == "person" or matched.person_id is None:
-        return Account(card.id, matched.person_id, sees_organisation=True)
+        return Account(card.id, matched.person_id, sees_organisation=True,
+                       reads_clients=in_clients_group(card, today))
     person = next((p for p in card.persons if p.id == matched.person_id), None)
     if person is None or person.erased:
         return None
-    return Account(card.id, person.id, sees_organisation=person.role == "representative")
+    return Account(card.id, person.id, sees_organisation=person.role == "representative",
+                   reads_clients=in_clients_group(card, today))
 
 
 def new_code() -> str:

@@ -21,7 +21,7 @@ on SQLite an FTS5 table ``kb_fts`` of stemmed text; migration 0001 creates which
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid, false
 
 from priyom_kit.db import UtcDateTimeColumn, make_metadata
 
@@ -85,6 +85,7 @@ portal_sign_in_codes = Table(
     Column("client_id", Uuid, nullable=False),
     Column("person_id", Uuid, nullable=True),
     Column("sees_organisation", Boolean, nullable=False),
+    Column("reads_clients", Boolean, nullable=False, server_default=false()),
     Column("language", String(2), nullable=False),
     Column("created_at", UtcDateTimeColumn, nullable=False),
     Column("expires_at", UtcDateTimeColumn, nullable=False, index=True),
@@ -99,6 +100,7 @@ portal_sessions = Table(
     Column("client_id", Uuid, nullable=False),
     Column("person_id", Uuid, nullable=True),
     Column("sees_organisation", Boolean, nullable=False),
+    Column("reads_clients", Boolean, nullable=False, server_default=false()),
     Column("identifier_kind", String(64), nullable=False),
     Column("identifier_value", String(320), nullable=False),
     Column("language", String(2), nullable=False),

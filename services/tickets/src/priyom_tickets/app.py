@@ -111,6 +111,8 @@ def build(
     cards = IdentityCards(identity if settings.identity_url else None)
     # Click-to-call passes on the agent's own token (each request's header), so telephony checks the extension.
     telephony = HttpClient(base_url=settings.telephony_url or "", timeout_s=settings.telephony_timeout_s)
+    # The knowledge-base panel passes on the agent's own token too, so the portal shows staff what staff may see.
+    portal = HttpClient(base_url=settings.portal_url or "", timeout_s=settings.portal_timeout_s)
 
     @bus.consumer("tickets.client-changes")
     async def on_client_changed(event: ClientChanged) -> None:
@@ -157,15 +159,16 @@ def build(
         registry=registry,
         routers=ROUTERS,
         checks={"database": database.ping},
-        on_start=[database.open, identity.open, telephony.open],
+        on_start=[database.open, identity.open, telephony.open, portal.open],
         # The first round also sends what a crash left in the outbox, so it needs the bus.
         after_start=[start_scheduler],
         on_stop=[scheduler.stop, dead_letter_gauge.stop, live_round.stop, retention.stop, database.close, blobs.close, identity.close,
-                 telephony.close],
+                 telephony.close, portal.close],
         authenticator=authenticator or staff.authenticator(lambda: database.sessions, settings.admin_token,
                                                                    settings.service_tokens),
         state={"tickets": ApiParts(database, blobs, relay, policy, access, limits, cards, consoles, live, typing,
-                                   telephony if settings.telephony_url else None),
+                                   telephony if settings.telephony_url else None,
+                                   portal if settings.portal_url else None),
                "dead_letters": desk,
                "public_gate": PublicGate.build(settings.public_link_secret, settings.public_link_rate),
                "staff_token_lifetime": timedelta(days=settings.staff_token_days)},

@@ -127,6 +127,13 @@ class TicketsSettings(DatabaseSettings):
     )
     telephony_timeout_s: float = Field(
         default=5.0, gt=0, le=30, description="Longest wait for intake-telephony to take a click-to-call")
+    portal_url: str | None = Field(
+        default=None,
+        description="The portal's address: the console's knowledge-base panel searches it, with the agent's token "
+                    "(empty: no knowledge base in the console)",
+    )
+    portal_timeout_s: float = Field(
+        default=5.0, gt=0, le=30, description="Longest wait for the portal's knowledge base to answer the console")
 
     @property
     def zone(self) -> ZoneInfo:

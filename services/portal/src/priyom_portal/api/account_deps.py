@@ -14,9 +14,10 @@ from priyom_contracts import PortalLanguage, utcnow
 from .. import account_store
 from ..account_parts import COOKIE, AccountParts
 from ..account_store import Customer
+from ..articles import CLIENTS, PUBLIC, Audience
+from ..page_html import PAGE_HEADERS
 from ..sign_in import token_hash
 from .dependencies import Session
-from .pages import PAGE_HEADERS
 
 #: The longest form the account pages take: a reply of 20,000 characters, percent-encoded.
 MAX_FORM_BYTES = 200_000
@@ -62,17 +63,33 @@ def same_origin(request: Request) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site form post")
 
 
-async def _customer(request: Request, parts: Account, session: Session, language: Language) -> Customer:
+async def signed_in(request: Request, parts: AccountParts, session: Session) -> Customer | None:
+    """The customer whose live session the cookie opens, or None (no cookie: no database read)."""
     token = request.cookies.get(COOKIE)
-    customer = None
-    if token and parts.secret is not None:
-        customer = await account_store.customer_of(session, token_hash(parts.secret.get_secret_value(), token),
-                                                   utcnow())
+    if not token or parts.secret is None:
+        return None
+    async with session.begin():
+        return await account_store.customer_of(session, token_hash(parts.secret.get_secret_value(), token),
+                                               utcnow())
+
+
+async def _customer(request: Request, parts: Account, session: Session, language: Language) -> Customer:
+    customer = await signed_in(request, parts, session)
     if customer is None:
         raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first",
                             headers={"Location": f"/account/sign-in?lang={language}", "Cache-Control": "no-store"})
     return customer
 
+
+async def _page_reader(request: Request, parts: Account, session: Session) -> Audience:
+    """Who reads a knowledge-base page: a signed-in customer of the clients' group sees the ``clients`` articles
+    too; anyone else, a signed-in customer without a contract or a tier above the default too, the public ones."""
+    customer = await signed_in(request, parts, session)
+    return CLIENTS if customer is not None and customer.account.reads_clients else PUBLIC
+
+
+#: The audience of a knowledge-base page, from the session cookie (never a redirect).
+PageReader = Annotated[Audience, Depends(_page_reader)]
 
 #: The signed-in customer of a page; anyone else is sent to the sign-in page.
 SignedIn = Annotated[Customer, Depends(_customer)]

@@ -128,7 +128,8 @@ async def article_revisions(article_id: int, _: Editor, session: Session) -> lis
     return [Revision.model_validate(row, from_attributes=True) for row in rows]
 
 
-async def _hits(session: Session, parts: PortalParts, query: search_index.Query) -> SearchResults:
+async def search_hits(session: Session, parts: PortalParts, query: search_index.Query) -> SearchResults:
+    """The articles ``query`` finds, with their snippets and addresses (the API's, and the new-request page's)."""
     rows = await search_index.search(session, query)
     return SearchResults(
         items=[
@@ -152,7 +153,7 @@ async def search(
     language: Language | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchResults:
-    return await _hits(session, parts, search_index.Query(q, reader, limit=limit, language=language))
+    return await search_hits(session, parts, search_index.Query(q, reader, limit=limit, language=language))
 
 
 @kb_router.get("/suggest", summary="Public articles to offer while a customer types a request")
@@ -167,7 +168,7 @@ async def suggest(
 ) -> SearchResults:
     """Any of the words will do and the last one may be unfinished. With ``session`` (the form's page id),
     a session offered articles counts towards the deflection rate."""
-    results = await _hits(
+    results = await search_hits(
         session, parts, search_index.Query(q, PUBLIC, limit=limit, every_word=False, language=language)
     )
     parts.metrics.suggestions.labels("yes" if results.items else "no").inc()

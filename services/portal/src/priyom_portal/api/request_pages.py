@@ -45,13 +45,13 @@ def _not_found(language: PortalLanguage) -> HTMLResponse:
 
 
 @requests_router.get("/account")
-async def my_requests(customer: SignedIn, parts: Account, lang: Lang = None) -> HTMLResponse:
+async def my_requests(customer: SignedIn, parts: Account, lang: Lang = None, sent: int = 0) -> HTMLResponse:
     language = _language(customer, lang)
     try:
         listing = await parts.requests.list(customer.account)
     except PeerUnavailable:
         return html(notice_page(language, "unavailable"), status.HTTP_503_SERVICE_UNAVAILABLE)
-    return html(requests_page(language, listing.items))
+    return html(requests_page(language, listing.items, sent=bool(sent)))
 
 
 @requests_router.get("/account/requests/{number}")

@@ -52,7 +52,7 @@ async def send_code(request: Request, parts: Account, session: Session) -> Respo
         card = await parts.cards.card_of(identifier)
     except PeerUnavailable:
         return html(notice_page(language, "unavailable"), status.HTTP_503_SERVICE_UNAVAILABLE)
-    account = account_of(card) if card is not None else None
+    account = account_of(card, utcnow().date()) if card is not None else None
     attempt = uuid.uuid4()
     minutes = int(parts.code_ttl.total_seconds() // 60)
     if account is not None:

@@ -11,6 +11,7 @@ from . import (
                                   customer,
                                   dashboard,
                                   dead_letters,
+                                  knowledge_base,
                                   live,
                                   macros,
                                   notes,
@@ -28,6 +29,7 @@ from .ratings import PUBLIC_PREFIX
 ROUTERS: tuple[APIRouter, ...] = (dashboard.router, tickets.router, replies.router, activities.router, ratings.router,
                                   reports.router, staff.router, staff.own_router, client_panel.router, console.router,
                                   dead_letters.router, subject_export.router, notes.router, customer.router,
-                                  assignment.router, macros.router, calls.router, live.router)
+                                  assignment.router, macros.router, calls.router, live.router,
+                                  knowledge_base.router)
 
 __all__ = ["PUBLIC_PREFIX", "ROUTERS", "ApiParts", "UploadLimits"]

@@ -15,13 +15,11 @@ import httpx
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field, model_validator
 
-from priyom_kit import get_logger
-
 from .. import staff as accounts
+from .agent_forward import forward
 from .deps import ApiParts, Parts, Session, Staff, ticket_or_404
 
 router = APIRouter(prefix="/api/v1", tags=["calls"])
-log = get_logger("priyom.tickets.calls")
 
 #: Telephony's own refusals the console can act on, passed on as they are; anything else is a 502.
 PASSED_ON = frozenset({403, 422, 502, 503})
@@ -97,17 +95,4 @@ async def _forward(parts: ApiParts, request: Request, path: str, body: dict[str,
                    passed_on: frozenset[int]) -> httpx.Response:
     """Post to intake-telephony with the agent's own token; its success, or its refusal as an HTTP error."""
     assert parts.telephony is not None  # _extension said so
-    try:
-        answer = await parts.telephony.post(path, headers={"Authorization": request.headers["authorization"]},
-                                            json=body)
-    except httpx.HTTPError as exc:
-        log.warning("intake-telephony unreachable", path=path.split("/")[3], error=type(exc).__name__)
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "intake-telephony is unreachable") from None
-    if answer.is_success:
-        return answer
-    try:
-        detail = str(answer.json().get("detail", ""))[:300]
-    except ValueError:
-        detail = ""
-    code = answer.status_code if answer.status_code in passed_on else status.HTTP_502_BAD_GATEWAY
-    raise HTTPException(code, detail or f"intake-telephony answered {answer.status_code}")
+    return await forward(parts.telephony, "intake-telephony", request, "POST", path, json=body, passed_on=passed_on)

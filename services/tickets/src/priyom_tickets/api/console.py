@@ -54,6 +54,7 @@ ASSETS = {
     "assignment.js": "text/javascript; charset=utf-8",
     "macros.js": "text/javascript; charset=utf-8",
     "calls.js": "text/javascript; charset=utf-8",
+    "kb.js": "text/javascript; charset=utf-8",
     "activities.js": "text/javascript; charset=utf-8",
     "live.js": "text/javascript; charset=utf-8",
     "typing.js": "text/javascript; charset=utf-8",

@@ -64,6 +64,8 @@ class ApiParts:
     typing: ChatTyping
     #: intake-telephony, for click-to-call (None: not configured).
     telephony: HttpClient | None = None
+    #: The portal, for the console's knowledge-base panel (None: not configured).
+    portal: HttpClient | None = None
 
 
 def parts_of(request: Request) -> ApiParts:

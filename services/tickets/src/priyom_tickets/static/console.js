@@ -238,6 +238,7 @@ function renderTicket(ticket) {
   renderSla(ticket);
   renderThread(ticket);
   renderActions(ticket);
+  renderKbDraft(ticket);
   renderFields(ticket);
   renderActivities(ticket);
   renderRetype(ticket);
