@@ -92,8 +92,9 @@ class LiveFeed:
         reminded_to = self._now()
         async with sessions() as session:
             rows = list((await session.execute(query)).mappings())
-            reminders = await activity_reminders.passed_between(session, self._reminded_to, reminded_to,
-                                                                before=self._remind_before)
+            # Reminders go to open consoles only: with none, the moments pass untold (no query every second).
+            reminders = await activity_reminders.passed_between(
+                session, self._reminded_to, reminded_to, before=self._remind_before) if self.names() else []
         self._reminded_to = reminded_to
         fresh = [row for row in rows if self._told.get(row["number"]) != row["updated_at"]]
         if rows:

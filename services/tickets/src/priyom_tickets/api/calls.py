@@ -9,17 +9,18 @@ the request, so intake-telephony checks, as for any caller, that an agent rings 
 
 # No ``from __future__ import annotations``: FastAPI resolves the Annotated aliases at route definition.
 import uuid
-from typing import Any
 
-import httpx
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field, model_validator
+
+from priyom_kit import HttpClient
 
 from .. import staff as accounts
 from .agent_forward import forward
 from .deps import ApiParts, Parts, Session, Staff, ticket_or_404
 
 router = APIRouter(prefix="/api/v1", tags=["calls"])
+TELEPHONY = "intake-telephony"
 
 #: Telephony's own refusals the console can act on, passed on as they are; anything else is a 502.
 PASSED_ON = frozenset({403, 422, 502, 503})
@@ -63,10 +64,10 @@ async def ticket_for_call(call_id: str, body: TicketForCall, who: Staff, session
                           request: Request) -> CallTicket:
     if body.number is not None:
         await ticket_or_404(session, parts, body.number, who)
-    extension = await _extension(session, parts, who.name)
-    answer = await _forward(parts, request, f"/api/v1/calls/{call_id}/ticket",
-                            {"extension": extension, **body.model_dump(exclude_none=True, exclude_defaults=True)},
-                            passed_on=PASSED_ON | {404, 409})
+    telephony, extension = await _telephony_and_extension(session, parts, who.name)
+    answer = await forward(telephony, TELEPHONY, request, "POST", f"/api/v1/calls/{call_id}/ticket",
+                           json={"extension": extension, **body.model_dump(exclude_none=True, exclude_defaults=True)},
+                           passed_on=PASSED_ON | {404, 409})
     return CallTicket.model_validate(answer.json())
 
 
@@ -75,24 +76,19 @@ async def ticket_for_call(call_id: str, body: TicketForCall, who: Staff, session
              responses={409: {"description": "The caller's staff account has no extension"},
                         503: {"description": "Click-to-call is not configured, or intake-telephony is unreachable"}})
 async def call_out(body: CallRequest, who: Staff, session: Session, parts: Parts, request: Request) -> CallStarted:
-    extension = await _extension(session, parts, who.name)
-    answer = await _forward(parts, request, "/api/v1/calls",
-                            {"extension": extension, **body.model_dump(exclude_none=True)}, passed_on=PASSED_ON)
+    telephony, extension = await _telephony_and_extension(session, parts, who.name)
+    answer = await forward(telephony, TELEPHONY, request, "POST", "/api/v1/calls",
+                           json={"extension": extension, **body.model_dump(exclude_none=True)}, passed_on=PASSED_ON)
     return CallStarted(extension=extension, action_id=answer.json()["action_id"])
 
 
-async def _extension(session: Session, parts: ApiParts, name: str) -> str:
+async def _telephony_and_extension(session: Session, parts: ApiParts, name: str) -> tuple[HttpClient, str]:
+    """intake-telephony's client and the caller's extension, or why a call cannot go through."""
     if parts.telephony is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "telephony is not configured "
                             "(TICKETS_TELEPHONY_URL is unset)")
     extension = await accounts.extension_of(session, name)
     if extension is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "your staff account has no phone extension: an admin sets it")
-    return extension
+    return parts.telephony, extension
 
-
-async def _forward(parts: ApiParts, request: Request, path: str, body: dict[str, Any], *,
-                   passed_on: frozenset[int]) -> httpx.Response:
-    """Post to intake-telephony with the agent's own token; its success, or its refusal as an HTTP error."""
-    assert parts.telephony is not None  # _extension said so
-    return await forward(parts.telephony, "intake-telephony", request, "POST", path, json=body, passed_on=passed_on)
