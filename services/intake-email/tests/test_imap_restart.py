@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aio_pika
@@ -49,6 +50,24 @@ def start_service(settings: IntakeEmailSettings, dovecot: Dovecot, user: str, wo
                             stdout=log, stderr=subprocess.STDOUT)
 
 
+async def consume(connection: aio_pika.abc.AbstractRobustConnection, name: str,
+                  callback: Callable[[aio_pika.abc.AbstractIncomingMessage], Awaitable[None]]) -> None:
+    """Consume ``name`` once the service has declared it (when it starts), through a broker that may close
+    the connection while the quorum queue is busy; once consuming, the robust connection restores it."""
+    for _ in range(600):
+        try:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=500)
+            queue = await channel.get_queue(name)
+            await queue.consume(callback)
+            return
+        except aio_pika.exceptions.ChannelClosed:  # not declared yet
+            await asyncio.sleep(0.05)
+        except aio_pika.exceptions.AMQPConnectionError:
+            await asyncio.wait_for(connection.connected.wait(), 60)
+    raise AssertionError(f"{name} was never declared")
+
+
 async def test_kill_in_the_middle_of_1000_messages_and_restart(
         settings: IntakeEmailSettings, dovecot: Dovecot, mailbox_user: str, amqp_url: str, tmp_path: Path) -> None:
     mails = mailbox_messages()
@@ -57,23 +76,12 @@ async def test_kill_in_the_middle_of_1000_messages_and_restart(
             assert (await client.append(raw, mailbox="INBOX")).result == "OK"
     expected = {parse(raw).idempotency_key for raw in mails}
     received: list[ContactReceived] = []
-    connection = await aio_pika.connect(amqp_url)
+    # Robust, as the services' own: a broker under load may close a connection (INTERNAL_ERROR "timed out
+    # consuming from quorum queue"), and the tap must come back with its consumer like theirs do.
+    connection = await aio_pika.connect_robust(amqp_url)
     async with connection:
-        channel = await connection.channel()
-        await channel.set_qos(prefetch_count=500)
         process = start_service(settings, dovecot, mailbox_user, tmp_path)
         try:
-            queue = None
-            for _ in range(200):  # the service declares the topology when it starts
-                try:
-                    queue = await channel.get_queue(Topology(settings.bus_prefix).queue("identity.contacts").name)
-                    break
-                except aio_pika.exceptions.ChannelClosed:
-                    channel = await connection.channel()
-                    await channel.set_qos(prefetch_count=500)
-                    await asyncio.sleep(0.05)
-            assert queue is not None
-
             kill_point, all_seen, seen = asyncio.Event(), asyncio.Event(), set()
 
             async def collect(message: aio_pika.abc.AbstractIncomingMessage) -> None:
@@ -85,7 +93,7 @@ async def test_kill_in_the_middle_of_1000_messages_and_restart(
                 if seen == expected:
                     all_seen.set()
 
-            await queue.consume(collect)
+            await consume(connection, Topology(settings.bus_prefix).queue("identity.contacts").name, collect)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(kill_point.wait(), 60)
             process.send_signal(signal.SIGKILL)  # a crash: no shutdown, unconfirmed work is lost

@@ -160,9 +160,15 @@ function queueParams() {
   return params;
 }
 
+/** How many times the list was asked for: loads overlap (a tab clicked while the login's load is on its way,
+ * a live redraw), and only the one asked for last may draw; an earlier answer arriving later is stale. */
+let queueLoads = 0;
+
 async function loadQueue() {
   if (!state.me) return;
+  const load = ++queueLoads;
   const page = await api(`/api/v1/tickets?${queueParams()}`);
+  if (load !== queueLoads) return;
   const now = Date.now();
   $("tickets").tBodies[0].replaceChildren(...page.items.map((ticket) => {
     const late = isOverdue(ticket, now);

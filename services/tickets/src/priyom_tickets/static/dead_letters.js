@@ -94,8 +94,13 @@ function row(letter) {
     actions);
 }
 
+/** Loads overlap when filters change quickly: only the one asked for last draws (as the console's queue). */
+let loads = 0;
+
 async function load() {
+  const current = ++loads;
   const page = await api(`/api/v1/dead-letters?${params()}`);
+  if (current !== loads) return;
   $("dl-table").tBodies[0].replaceChildren(...page.items.map(row));
   $("dl-all").checked = false;
   const last = Math.min(view.offset + page.items.length, page.total);
