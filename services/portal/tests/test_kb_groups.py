@@ -75,6 +75,12 @@ async def test_clients_articles_are_read_by_signed_in_clients_only(portal: Porta
     await sign_in(portal, "gold@example.ru")
     assert await seen(portal, ids) == {PUBLIC_TITLE, CLIENTS_TITLE}, "a person of an organisation above the tier"
 
-    # The JSON API and the suggestions are not the pages: without a staff token they stay public.
+    # The JSON search API is not the pages: without a staff token it stays public. The suggestions are the
+    # new-request page's (its script sends the cookie): they offer what the pages show.
     found = (await portal.http.get("/api/v1/kb/search", params={"q": "принтер"})).json()["items"]
     assert [hit["id"] for hit in found] == [ids[PUBLIC_TITLE]]
+    offered = (await portal.http.get("/api/v1/kb/suggest", params={"q": "принтер"})).json()["items"]
+    assert {hit["id"] for hit in offered} == {ids[PUBLIC_TITLE], ids[CLIENTS_TITLE]}
+    await portal.http.post("/account/sign-out")
+    offered = (await portal.http.get("/api/v1/kb/suggest", params={"q": "принтер"})).json()["items"]
+    assert [hit["id"] for hit in offered] == [ids[PUBLIC_TITLE]], "signed out: the public one only"

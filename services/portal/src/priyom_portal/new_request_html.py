@@ -1,9 +1,10 @@
 """The account's new-request page as HTML, in Russian and English: the form, and after "next" the knowledge base's
 articles that match what the customer wrote, each with "this helped", before the request is sent.
 
-The web form offers articles while the customer types (a script); the portal's pages run no script (their CSP
-allows none), so the same offer comes as a step of the form: "next" shows the articles and the form again, filled
-in, with "send". "This helped" posts to the article's feedback form with the form's key as the suggestion
+The page offers the articles while the customer types, as the web form does, with the portal's own script
+(static/new_request.js, the only one its pages load); the texts it shows are the page's ``data-*`` attributes.
+Without the script the same offer comes as a step of the form: "next" shows the articles and the form again,
+filled in, with "send". "This helped" posts to the article's feedback form with the form's key as the suggestion
 session, so the page counts in the deflection rate as the web form's do.
 """
 
@@ -15,6 +16,9 @@ from html import escape
 from .articles import SearchHit
 from .customer_acts import MAX_TEXT
 from .page_html import page
+
+#: Where the page's script is served (static/new_request.js).
+SCRIPT_PATH = "/account/new-request.js"
 
 #: The longest subject the form takes.
 MAX_SUBJECT = 200
@@ -69,7 +73,10 @@ def new_request_page(language: str, key: uuid.UUID, *, subject: str = "", text: 
              if too_long else "")
     offer = _offer(language, hits, key) if hits is not None else ""
     step, button = ("send", t["send"]) if hits is not None else ("check", t["next"])
-    body = (f'<p><a href="/account">{t["back"]}</a></p><h1>{t["title"]}</h1>{alert}{offer}'
+    live = (f'<section id="suggestions" class="offered" aria-live="polite" hidden data-offered="{t["offered"]}" '
+            f'data-helped="{t["helped"]}" data-send="{t["send"]}"></section>'
+            f'<script src="{SCRIPT_PATH}" defer></script>')
+    body = (f'<p><a href="/account">{t["back"]}</a></p><h1>{t["title"]}</h1>{alert}{offer}{live}'
             f'<form method="post" action="/account/new-request" class="new-request">'
             f'<input type="hidden" name="key" value="{key}"><input type="hidden" name="lang" value="{language}">'
             f'<label>{t["subject"]}<br><input name="subject" maxlength="{MAX_SUBJECT}" value="{escape(subject)}">'

@@ -1,7 +1,8 @@
 """The knowledge base's public pages as HTML strings: the search page and an article's page.
 
 Server-rendered and self-contained (no script, no external asset), so they work without JavaScript and
-under a CSP that allows nothing but their own inline style. Every value but the article's body is escaped
+under a CSP that allows nothing but their own inline style and the portal's own script files (one page uses
+one, new_request.js). Every value but the article's body is escaped
 here; the body is the sanitised HTML :mod:`priyom_portal.markdown_render` made when it was saved.
 """
 
@@ -12,10 +13,11 @@ from html import escape
 
 from .articles import PublicArticle, SearchHit
 
-#: What the pages may load: nothing but their own inline style and images over HTTPS.
+#: What the pages may load: their own inline style, images over HTTPS, and scripts and fetches from the portal
+#: itself (the new-request form's suggestions; no inline script runs).
 CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; script-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 #: The headers of every page the portal renders.
 PAGE_HEADERS = {

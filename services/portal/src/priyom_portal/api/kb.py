@@ -16,7 +16,6 @@ from .. import search_index, store
 from ..articles import (
     EDITORS,
     MAX_QUERY_CHARS,
-    PUBLIC,
     STAFF,
     Article,
     ArticleIn,
@@ -31,6 +30,7 @@ from ..articles import (
     Status,
 )
 from ..word_stems import snippet
+from .account_deps import PageReader
 from .dependencies import STAFF_ROLES, Parts, PortalParts, Reader, Session, client_address
 
 Editor = Annotated[Principal, Depends(require_roles(*STAFF_ROLES))]
@@ -156,9 +156,10 @@ async def search(
     return await search_hits(session, parts, search_index.Query(q, reader, limit=limit, language=language))
 
 
-@kb_router.get("/suggest", summary="Public articles to offer while a customer types a request")
+@kb_router.get("/suggest", summary="Articles to offer while a customer types a request")
 async def suggest(
     q: SearchText,
+    reader: PageReader,
     session: Session,
     parts: Parts,
     response: Response,
@@ -167,9 +168,11 @@ async def suggest(
     limit: Annotated[int, Query(ge=1, le=10)] = 5,
 ) -> SearchResults:
     """Any of the words will do and the last one may be unfinished. With ``session`` (the form's page id),
-    a session offered articles counts towards the deflection rate."""
+    a session offered articles counts towards the deflection rate. The public articles, and the clients' too
+    for a signed-in customer of that group (the account's new-request page, whose cookie comes along; the web
+    form on its own origin sends none)."""
     results = await search_hits(
-        session, parts, search_index.Query(q, PUBLIC, limit=limit, every_word=False, language=language)
+        session, parts, search_index.Query(q, reader, limit=limit, every_word=False, language=language)
     )
     parts.metrics.suggestions.labels("yes" if results.items else "no").inc()
     if results.items and session_id is not None:

@@ -10,6 +10,7 @@ idempotency key (a double submit is one request) and the suggestion session the 
 from __future__ import annotations
 
 import uuid
+from importlib import resources
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,12 +18,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from .. import search_index, store
 from ..articles import CLIENTS, MAX_QUERY_CHARS, PUBLIC
 from ..customer_acts import MAX_TEXT, new_request_message
-from ..new_request_html import MAX_SUBJECT, new_request_page
+from ..new_request_html import MAX_SUBJECT, SCRIPT_PATH, new_request_page
 from .account_deps import Account, Language, SignedIn, form_of, html, language_of, same_origin
 from .dependencies import Parts, Session
 from .kb import search_hits
 
 new_request_router = APIRouter(tags=["customer account pages"], include_in_schema=False)
+
+#: The form's script (the articles offered while the customer types), read once.
+_SCRIPT = (resources.files("priyom_portal") / "static" / "new_request.js").read_bytes()
+
+
+@new_request_router.get(SCRIPT_PATH)
+async def new_request_script() -> Response:
+    return Response(_SCRIPT, media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
 
 
 @new_request_router.get("/account/new-request")
