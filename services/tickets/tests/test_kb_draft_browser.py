@@ -68,7 +68,7 @@ class TestDraftFromResolution:
         link = page.locator("#kb-draft-link")
         await expect(link).to_have_text("Принтер в бухгалтерии не печатает")
         href = await link.get_attribute("href")
-        assert href.startswith(f"{PUBLIC_URL}/kb/")
+        assert href.startswith("/console/kb#/article/"), "the draft opens in the console's editor"
         article_id = int(href.rsplit("/", 1)[1])
         await expect(page.locator("#kb-draft-status")).to_contain_text(f"Черновик статьи №{article_id} создан")
 
@@ -80,4 +80,41 @@ class TestDraftFromResolution:
         assert article["body"] == f"**Неисправность устранена**\n\n{RESOLUTION}"
         anonymous = await portal_service.http.get(f"/api/v1/kb/articles/{article_id}")
         assert anonymous.status_code == 404, "a draft is not the public's"
+
+        # The editor: the draft in the form, rewritten and published for everyone; its history has both revisions.
+        await page.goto(f"{served.url}{href}")
+        await expect(page.locator("#kb-title")).to_have_value("Принтер в бухгалтерии не печатает")
+        await expect(page.locator("#kb-edit-heading")).to_have_text(f"Статья №{article_id}, редакция 1")
+        await expect(page.locator(f'#kb-articles tr[data-id="{article_id}"]')).to_contain_text("черновик")
+        await page.fill("#kb-title", "Принтер не печатает после замены картриджа")
+        await page.fill("#kb-body", "Сбросьте очередь печати: **Пуск → Принтеры → Очистить очередь**.")
+        await page.select_option("#kb-visibility", "public")
+        await page.select_option("#kb-status", "published")
+        await page.click("#kb-save")
+        await expect(page.locator("#kb-edit-status")).to_have_text("Сохранено: редакция 2")
+        await expect(page.locator("#kb-revisions li")).to_have_count(2)
+        await expect(page.locator("#kb-open")).to_have_attribute("href", f"{PUBLIC_URL}/kb/{article_id}")
+        await expect(page.locator(f'#kb-articles tr[data-id="{article_id}"]')).to_contain_text("опубликована")
+        published = (await portal_service.http.get(f"/api/v1/kb/articles/{article_id}")).json()
+        assert (published["title"], published["status"], published["revision"]) == (
+            "Принтер не печатает после замены картриджа", "published", 2)
+        found = (await portal_service.http.get("/api/v1/kb/search", params={"q": "принтеры не печатают"})).json()
+        assert [hit["id"] for hit in found["items"]] == [article_id], "the public finds it now"
+        edited = (await portal_service.http.get(f"/api/v1/kb/articles/{article_id}",
+                                                headers={"Authorization": f"Bearer {PORTAL_ADMIN}"})).json()
+        assert edited["updated_by"] == "Иванова", "the agent is the revision's editor"
+
+        # The first revision back into the form (nothing saved until the agent saves).
+        await page.click('#kb-revisions li[data-revision="1"] button.kb-restore')
+        await expect(page.locator("#kb-title")).to_have_value("Принтер в бухгалтерии не печатает")
+        await expect(page.locator("#kb-status")).to_have_value("draft")
+        assert (await portal_service.http.get(f"/api/v1/kb/articles/{article_id}")).json()["revision"] == 2
         assert page.errors == []
+
+
+async def test_without_a_portal_the_editor_says_so(served: Served, browser) -> None:  # noqa: F811
+    page, _ = await log_in(browser, served, "Иванова")
+    await expect(page.locator("#kb-editor-link")).to_be_hidden()
+    await page.goto(f"{served.url}/console/kb")
+    await expect(page.locator("#kb-denied")).to_contain_text("TICKETS_PORTAL_URL")
+    await expect(page.locator("#kb-view")).to_be_hidden()

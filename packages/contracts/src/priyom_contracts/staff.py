@@ -69,6 +69,8 @@ class Me(Contract):
     extension: str | None = Field(None, description="The phone extension whose calls pop up for this agent")
     telephony: bool = Field(False, description="Calls are handled from the console: a pop-up's caller can be "
                             "called back and its ticket opened or chosen (tickets knows intake-telephony)")
+    knowledge_base: bool = Field(False, description="The knowledge base is at hand: searched from a ticket, drafted "
+                                 "from a resolution, edited at /console/kb (tickets knows the portal)")
     locale: ConsoleLocale | None = Field(None, description="The console language the agent chose (null: the "
                                                            "browser's)")
     time_zone: str | None = Field(None, description="The IANA time zone the agent chose for dates (null: the "

@@ -11,6 +11,7 @@ from . import (
                                   customer,
                                   dashboard,
                                   dead_letters,
+                                  kb_editor,
                                   knowledge_base,
                                   live,
                                   macros,
@@ -30,6 +31,6 @@ ROUTERS: tuple[APIRouter, ...] = (dashboard.router, tickets.router, replies.rout
                                   reports.router, staff.router, staff.own_router, client_panel.router, console.router,
                                   dead_letters.router, subject_export.router, notes.router, customer.router,
                                   assignment.router, macros.router, calls.router, live.router,
-                                  knowledge_base.router)
+                                  knowledge_base.router, kb_editor.router)
 
 __all__ = ["PUBLIC_PREFIX", "ROUTERS", "ApiParts", "UploadLimits"]

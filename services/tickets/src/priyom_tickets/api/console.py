@@ -50,6 +50,8 @@ STATIC = Path(__file__).parent.with_name("static")
 ASSETS = {
     "console.js": "text/javascript; charset=utf-8",
     "dead_letters.js": "text/javascript; charset=utf-8",
+    "page_kit.js": "text/javascript; charset=utf-8",
+    "kb_editor.js": "text/javascript; charset=utf-8",
     "notes.js": "text/javascript; charset=utf-8",
     "assignment.js": "text/javascript; charset=utf-8",
     "macros.js": "text/javascript; charset=utf-8",
@@ -117,6 +119,14 @@ async def dead_letters_page() -> Response:
     return Response(static_file("dead_letters.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
 
 
+@router.get("/console/kb", tags=["console"], response_class=Response,
+            summary="The knowledge base's editor (HTML; uses the console's login)",
+            responses={200: {"content": {"text/html": {}}}})
+async def kb_editor_page() -> Response:
+    """Its data comes from ``/api/v1/kb/articles``, passed on to the portal: the page itself holds nothing."""
+    return Response(static_file("kb_editor.html"), media_type="text/html; charset=utf-8", headers=HEADERS)
+
+
 @router.get("/console/{asset}", tags=["console"], include_in_schema=False)
 async def console_asset(asset: str) -> Response:
     if asset not in ASSETS:
@@ -131,7 +141,8 @@ async def me(who: Staff, session: Session, parts: Parts) -> Me:
     preferences = await accounts.preferences_of(session, viewer.name)
     return Me(name=viewer.name, role=viewer.staff_role, teams=sorted(viewer.teams),
               sees_all=viewer.staff_role in SEES_ALL, extension=await accounts.extension_of(session, viewer.name),
-              locale=preferences.locale, time_zone=preferences.time_zone, telephony=parts.telephony is not None)
+              locale=preferences.locale, time_zone=preferences.time_zone, telephony=parts.telephony is not None,
+              knowledge_base=parts.portal is not None)
 
 
 @router.post("/api/v1/ws-tickets", tags=["console"], status_code=201,

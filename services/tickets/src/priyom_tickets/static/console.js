@@ -104,6 +104,7 @@ async function login(token) {
   $("activity-owner").value = me.name;
   $("dead-letters-link").hidden = me.role !== "admin";
   $("dashboard-link").hidden = !me.sees_all;
+  $("kb-editor-link").hidden = !me.knowledge_base || me.role === "admin";
   const [decisions, fields] = await Promise.all([api("/api/v1/decisions"), api("/api/v1/ticket-fields")]);
   state.decisions = decisions;
   state.fields = fields;

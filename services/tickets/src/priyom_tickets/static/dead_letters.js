@@ -1,50 +1,15 @@
-// The admins' view of dead letters: list, replay after a fix, discard with a reason.
-// Plain browser JavaScript, no build step. It uses the token the console keeps in this tab's sessionStorage
-// (log in at /console first). The same rule as console.js: API data reaches the page only as text.
+// The admins' view of dead letters: list, replay after a fix, discard with a reason (loaded after page_kit.js,
+// whose helpers it uses).
 "use strict";
 
-const TOKEN_KEY = "priyom.token";
 const PAGE = 50;
 // A letter's state and an action's outcome are drawn from the catalogue by code (dead_letters.state.<code>,
 // dead_letters.outcome.<code>).
 
-const view = { token: sessionStorage.getItem(TOKEN_KEY), offset: 0 };
-const $ = (id) => document.getElementById(id);
-
-/** An element whose string children become text nodes: nothing is parsed as HTML. */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "className") node.className = value;
-    else if (name === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
+const view = { offset: 0 };
 
 /** With seconds: letters that failed in one burst are told apart by them. */
 const WITH_SECONDS = { dateStyle: "short", timeStyle: "medium" };
-
-async function api(path, { method = "GET", body } = {}) {
-  const headers = { Authorization: `Bearer ${view.token}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  let data = null;
-  try { data = await response.json(); } catch { /* not JSON */ }
-  if (!response.ok) {
-    const detail = data && (typeof data.detail === "string" ? data.detail
-      : (data.detail || []).map((d) => d.msg || JSON.stringify(d)).join("; "));
-    const error = new Error(detail || `HTTP ${response.status}`);
-    error.status = response.status;
-    throw error;
-  }
-  return data;
-}
 
 function say(text, failed = false) {
   $("dl-status").textContent = text;
@@ -112,7 +77,7 @@ async function load() {
 /** The body as it arrived (a mail as .eml, to re-send once the cause is fixed), fetched with the token. */
 async function download(letter) {
   const response = await fetch(`/api/v1/dead-letters/${letter.id}/body`,
-                               { headers: { Authorization: `Bearer ${view.token}` } });
+                               { headers: { Authorization: `Bearer ${token()}` } });
   if (!response.ok) { say(t("message.file_failed", { status: response.status }), true); return; }
   const name = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
   const url = URL.createObjectURL(await response.blob());
@@ -151,7 +116,7 @@ async function act(ids, action) {
 }
 
 async function start() {
-  if (!view.token) { deny(t("dead_letters.need_admin")); return; }
+  if (!token()) { deny(t("dead_letters.need_admin")); return; }
   let me;
   try {
     me = await api("/api/v1/me");

@@ -6,8 +6,8 @@
  * edits them and sends the reply as any other: the panel never sends anything itself.
  *
  * On a resolved or closed ticket, "draft an article" asks tickets to write the ticket's subject and resolution
- * into an internal draft in the portal (as the agent), and links the article an editor then rewrites and
- * publishes. */
+ * into an internal draft in the portal (as the agent), and links it in the console's editor (/console/kb), where
+ * it is rewritten and published. */
 "use strict";
 
 /** Add ``text`` to the reply box (after what is there), as another text: another reply key. */
@@ -71,7 +71,7 @@ async function draftArticle() {
     const draft = await api(`/api/v1/tickets/${encodeURIComponent(state.ticket.number)}/kb-draft`,
                             { method: "POST", body: { language } });
     $("kb-draft-status").replaceChildren(t("kb.drafted", { id: draft.id }), " ",
-      el("a", { id: "kb-draft-link", href: draft.url, target: "_blank", rel: "noopener noreferrer" }, draft.title));
+      el("a", { id: "kb-draft-link", href: `/console/kb#/article/${draft.id}`, target: "_blank" }, draft.title));
   } catch (error) {
     if (error.status !== 401) say("kb-draft-status", t("kb.draft_failed", { error: error.message }), true);
   } finally {
