@@ -5,6 +5,7 @@ of another team hears only of their own team's tickets."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -112,4 +113,36 @@ async def test_a_change_while_the_agent_fills_a_form_is_offered_not_forced(serve
     await page.click("#live-stale")
     await expect(page.locator("#t-status")).to_have_attribute("data-status", "accepted")
     await expect(page.locator("#live-stale")).to_be_hidden()
+    assert page.errors == []
+
+
+async def test_a_live_reload_under_way_gives_way_to_a_field_being_filled(served: Served, browser,  # noqa: F811
+                                                                         make_routed) -> None:
+    """The reload leaves before the agent starts typing and comes back after: what she typed stays (the CI's
+    complaint-fields failure: a field filled while a reload was on its way was reset before the save)."""
+    number = await served.ticket(make=make_routed, channel="email", team="service", assignee="Иванова")
+    page = await agent_page(browser, served, "Иванова")
+    await page.goto(f"{served.url}/console#/ticket/{number}")
+    await expect(page.locator("#t-status")).to_have_attribute("data-status", "new")
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(route) -> None:  # noqa: ANN001 - playwright's Route
+        held.set()
+        await release.wait()
+        await route.continue_()
+
+    await page.route(f"**/api/v1/tickets/{number}", hold)
+    moved = await served.http.post(f"/api/v1/tickets/{number}/transitions", json={"action": "accept"},
+                                   headers={"Authorization": f"Bearer {served.tokens['Смирнов']}"})
+    assert moved.status_code == 200, moved.text
+    await asyncio.wait_for(held.wait(), 30)  # the live reload is on its way
+    await page.fill("#reply-body", "Пишу ответ")
+    async with page.expect_response(f"**/api/v1/tickets/{number}"):
+        release.set()
+    await expect(page.locator("#live-stale")).to_be_visible()
+    assert await page.input_value("#reply-body") == "Пишу ответ", "what she typed is kept"
+    await expect(page.locator("#t-status")).to_have_attribute("data-status", "new")
+    await page.unroute(f"**/api/v1/tickets/{number}")
+    await page.click("#live-stale")
+    await expect(page.locator("#t-status")).to_have_attribute("data-status", "accepted")
     assert page.errors == []

@@ -189,13 +189,17 @@ async function loadQueue() {
 
 // -- one ticket ----------------------------------------------------------------------------------------
 
-async function openTicket(number) {
+/** Open (or reload) a ticket. ``unless``: a reload the agent did not ask for (the live channel's) gives way
+ * when it says so by the time the answer is back, as when the agent started filling a field meanwhile: the
+ * page then offers the reload (#live-stale) instead of wiping what they typed. */
+async function openTicket(number, { unless } = {}) {
   if (!state.ticket || state.ticket.number !== number) state.replyKey = null;
   const [ticket, notes] = await Promise.all([api(`/api/v1/tickets/${encodeURIComponent(number)}`),
                                              api(`/api/v1/tickets/${encodeURIComponent(number)}/notes`)]);
   ticket.notes = notes;
   // A reload that left before a change this page made and came back after it is older than what is shown.
   if (state.ticket && state.ticket.number === number && Date.parse(state.ticket.updated_at) > Date.parse(ticket.updated_at)) return;
+  if (unless && unless()) { $("live-stale").hidden = false; return; }
   state.ticket = ticket;
   $("live-stale").hidden = true;  // what is shown is the latest
   renderTicket(ticket);

@@ -66,7 +66,10 @@ function reloadOpen(number) {
   $("live-stale").hidden = true;
   clearTimeout(live.ticketTimer);
   live.ticketTimer = setTimeout(() => {
-    if (state.ticket && state.ticket.number === number) openTicket(number).catch(() => {});
+    if (!state.ticket || state.ticket.number !== number) return;
+    // The agent may have started filling something in since the change was heard, or while it loads.
+    if (editing()) $("live-stale").hidden = false;
+    else openTicket(number, { unless: editing }).catch(() => {});
   }, LIVE_REDRAW_MS);
 }
 
@@ -104,7 +107,12 @@ async function connectLive() {
   socket.onclose = () => { if (state.token && live.socket === socket) again(); };
 }
 
-$("live-stale").addEventListener("click", () => { if (state.ticket) reloadOpen(state.ticket.number); });
+// Asked for by the agent: the reload happens, whatever is being filled in.
+$("live-stale").addEventListener("click", () => {
+  if (!state.ticket) return;
+  $("live-stale").hidden = true;
+  openTicket(state.ticket.number).catch(() => {});
+});
 
 window.addEventListener("hashchange", () => {
   const match = location.hash.match(/^#\/ticket\/(\d{4}-\d{6,9})$/);
