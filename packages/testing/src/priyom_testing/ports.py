@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import time
+from pathlib import Path
+
+#: How many ports below the kernel's ephemeral range the servers are given from.
+BELOW_EPHEMERAL = 12_000
+
+
+def _ephemeral_low() -> int:
+    """Where the ports the kernel hands to outgoing connections start (Linux; 32768 elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def free_port() -> int:
-    """A TCP port nothing listens on now, on 127.0.0.1."""
+    """A TCP port nothing listens on now, on 127.0.0.1, for a server started next.
+
+    Taken below the kernel's ephemeral range: a port the kernel picks (``bind(0)``) is one it also gives to
+    outgoing connections, and under load one of the tests' own connections took it between this call and the
+    server's bind ("address already in use", seen in CI). Random, so parallel test workers rarely pick the same;
+    the kernel's pick only if nothing there is free."""
+    low = _ephemeral_low()
+    for _ in range(100):
+        port = random.randrange(max(1024, low - BELOW_EPHEMERAL), low)
+        if _bindable(port):
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
