@@ -38,15 +38,16 @@ def test_label_file_names_real_corpus_mail_once_with_valid_types(corpus_dir: Pat
 
 
 def test_the_router_is_right_on_at_least_nine_in_ten_held_out_contacts() -> None:
-    """The built-in rule book and model on contacts they were never trained on: 0.939 measured, every recall
-    0.889 or more (the accuracy floor leaves five contacts of margin, the recall floor one: 40 of 45
-    information requests; issue 19 asks for 0.95 and 0.9, not reached yet)."""
+    """The built-in rule book and model on contacts they were never trained on: 0.950 measured (171 of 180),
+    every recall 0.933 or more: issue 19's 0.95 and 0.9, reached by one contact. The accuracy floor leaves five
+    contacts of margin, the recall floor (issue 19's 0.9) one: 42 of 45 information requests and purchase
+    interests measured, 41 needed."""
     book_ = parse_rule_book(default_rule_text())
     report = evaluate(rule_book_decision(book_, built_in_model()), labelled_examples(CONTACTS / "heldout.jsonl"),
                       book_.classifier_threshold)
     assert report.examples == 180
-    assert report.accuracy >= 0.91, "\n".join(report.lines())  # never below 0.9
-    assert min(report.recall.values()) >= 0.85, "\n".join(report.lines())
+    assert report.accuracy >= 0.92, "\n".join(report.lines())  # never below 0.9
+    assert min(report.recall.values()) >= 0.9, "\n".join(report.lines())
 
 
 def test_the_shipped_model_is_the_one_its_training_data_gives() -> None:

@@ -28,6 +28,10 @@ def test_quoted_history_is_cut(history: str) -> None:
     "Best regards,\nTom\nComplaints department",
     "With kind regards,\nEllis\n\nPurchasing Manager\nAquilla Industries Singapore",
     "Thanks,\nTom",
+    "Thanks, Nora",
+    "Regards, Anna Berg, HR",
+    "Best, Paul Simmons, Example Cafe",
+    "Спасибо, Мария",
     "Sent from my iPhone",
     "Это письмо конфиденциально. Если вы получили это письмо по ошибке, удалите его.",
 ])
@@ -41,6 +45,8 @@ def test_a_message_that_is_all_quote_is_kept_whole() -> None:
 
 def test_thanks_that_start_a_sentence_are_not_a_signature() -> None:
     assert own_body("Спасибо, всё заработало! А где журнал?") == "Спасибо, всё заработало! А где журнал?"
+    assert own_body("Счёт оплачен.\nSpasibo, ждём акт.") == "Счёт оплачен.\nSpasibo, ждём акт."
+    assert own_body("Paid.\nThank you, we await your quotation.") == "Paid.\nThank you, we await your quotation."
 
 
 def test_reply_and_forward_subjects_say_nothing_new() -> None:
@@ -55,6 +61,14 @@ def test_transliterated_russian_is_read_in_cyrillic_and_english_is_left_alone() 
     english = "No bank statement came in, please check the import"
     assert cyrillic_reading(english) == english
     assert reading(None, "zdravstvuite, ne otkryvaetsya baza").words[:3] == ["здравствуите", "не", "открывается"]
+    # Soft signs left out, «э» typed "e", short words: "skolko", "aktualnaya", "eto", "a", "po".
+    assert cyrillic_reading("skolko stoit, a eto aktualnaya versiya po skladam?") == (
+        "сколько стоит, а это актуальная версия по складам?")
+    assert cyrillic_reading("dobryy den, rezervnye kopii delaete kazhdyy den?") == (
+        "добрый день, резервные копии делаете каждый день?")
+    # Letters and units in an English text ("2U", "Mbit/s") do not make it transliterated.
+    server = "We'd like to place our own 2U server with 100 Mbit/s and remote hands. What is the price?"
+    assert cyrillic_reading(server) == server
 
 
 def test_lemmas_and_imperatives() -> None:

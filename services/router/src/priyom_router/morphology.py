@@ -78,7 +78,7 @@ def _to_cyrillic(word: str) -> str:
             i += 1
     text = "".join(out)
     # "dobryi" → «добрыи» → «добрый»; "novyi" likewise; "y" before a vowel is «й» ("rabotayet").
-    text = re.sub(r"ыи$", "ый", text)
+    text = re.sub(r"ы[иы]$", "ый", text)
     return re.sub(r"(?<=[аеиоуя])ы|ы(?=[аоуэе])", "й", text)  # "seychas" → «сейчас», "novyi" → «новый»
 
 
@@ -88,26 +88,52 @@ _TRANSLIT_MARKERS = frozenset({
     "ne", "na", "eto", "chto", "kak", "mne", "nam", "nas", "vas", "vy", "vam", "ya", "my", "u", "v", "s",
     "pozhaluysta", "pozhalujsta", "zdravstvuyte", "zdravstvuite", "zdravstvujte", "privet", "dobryi", "dobryy",
     "dobriy", "den", "spasibo", "ili", "uzhe", "eshe", "esche", "tozhe", "pochemu", "gde", "kogda", "nuzhno",
+    "skolko", "mozhno", "mozhete", "pomogite", "podskazhite", "skazhite", "hotim", "khotim", "nado", "segodnya",
+    "zavtra", "seychas", "sejchas", "posle", "oshibka", "rabotaet", "pishet", "dlya", "pri", "bez", "vse",
 })
+#: Words of a text already judged transliterated that the dictionary test cannot read: too short («a mozhno» →
+#: «а можно», "po skladam" → «по складам»), or read as another word ("den" is «ден», "eto" «ето»).
+_TRANSLIT_SHORT = {"a": "а", "i": "и", "k": "к", "o": "о", "po": "по", "za": "за", "do": "до", "vo": "во",
+                   "ot": "от", "iz": "из", "ob": "об", "so": "со", "ko": "ко", "te": "те", "nu": "ну",
+                   "to": "то", "den": "день", "opyat": "опять", "eto": "это", "eta": "эта", "eti": "эти",
+                   "etot": "этот", "ego": "его"}
 _LATIN_TOKEN = re.compile(r"[A-Za-z']+")
+
+
+#: Markers that are also English, or a unit or a letter of a model name ("my", "2U", "Mbit/s"): they are
+#: written back in a transliterated text but do not show that a text is one.
+_WEAK_MARKERS = frozenset({"my", "u", "v", "s", "ya"})
 
 
 def _is_transliterated(text: str) -> bool:
     words = [w.lower() for w in _LATIN_TOKEN.findall(text)]
-    return len(words) >= 3 and sum(w in _TRANSLIT_MARKERS for w in words) >= 2
+    return len(words) >= 3 and sum(w in _TRANSLIT_MARKERS and w not in _WEAK_MARKERS for w in words) >= 2
+
+
+def _candidates(cyrillic: str) -> list[str]:
+    """Spellings to look up, most literal first: what typing in Latin letters most often leaves out is a
+    soft sign («rabotat», «skolko», «aktualnaya»), «щ» written "sh" («eshe») and «э» at the start («eto»)."""
+    out = [cyrillic, cyrillic + "ь", cyrillic.replace("ш", "щ"), cyrillic.replace("щ", "сч"),
+           re.sub(r"л(?=[бвгджзклмнпрстфхцчшщ])", "ль", cyrillic)]
+    if cyrillic.startswith("е"):
+        out.append("э" + cyrillic[1:])
+    if "й" in cyrillic:  # "rezervnye" is «резервные», not «резервнйе»
+        out += [c.replace("й", "ы") for c in out]
+    return out
 
 
 @lru_cache(maxsize=100_000)
 def _cyrillic_word(word: str) -> str:
     lower = word.lower()
-    if lower in _TRANSLIT_MARKERS:
-        return _to_cyrillic(lower)
+    if lower in _TRANSLIT_SHORT:
+        return _TRANSLIT_SHORT[lower]
     cyrillic = _to_cyrillic(lower)
-    # Soft signs and «щ» are mostly left out when typing: "rabotat", "obeshali", "eshe".
-    for candidate in (cyrillic, cyrillic + "ь", cyrillic.replace("ш", "щ")):
+    if lower in _TRANSLIT_MARKERS and len(cyrillic) < 3:
+        return cyrillic
+    for candidate in _candidates(cyrillic):
         if len(candidate) >= 3 and analyzer().word_is_known(candidate):
             return candidate
-    return word
+    return cyrillic if lower in _TRANSLIT_MARKERS else word
 
 
 def cyrillic_reading(text: str) -> str:

@@ -29,6 +29,10 @@ _SIGNATURE = re.compile(
     r"^\s*(?:--\s*$"
     r"|(?:с уважением|с наилучшими пожеланиями|(?:with )?(?:best|kind|warm) regards|sincerely)\b"
     r"|(?:regards|cheers|thanks|thank you|спасибо|заранее спасибо|благодарю)[\s,.!]*$"
+    # "Thanks, Nora", "Regards, Anna Berg, HR", «Спасибо, Мария»: a sign-off and a name on one line, every word
+    # capitalised (so «Спасибо, всё заработало!» stays the customer's text).
+    r"|(?:regards|best|cheers|thanks|thank you|many thanks|спасибо|заранее спасибо|благодарю),\s*"
+    r"(?-i:[A-ZА-ЯЁ][\w.'-]*(?:[\s,]+[A-ZА-ЯЁ&][\w.'&-]*){0,4})[\s.!]*$"
     r"|(?:sent from my|отправлено (?:с|из))\b"
     r"|.*(?:получили (?:это|данное) (?:письмо|сообщение) по ошибке|конфиденциальн"
     r"|(?:e-?mail|message) (?:and any attachments )?(?:is|are|may be) confidential"
