@@ -209,8 +209,8 @@ async def test_health_reports_polling_that_stopped_getting_answers(
 
 
 def _receiver_of(app: Any) -> Any:
-    check = app.state.parts.checks["telegram_polling"]
-    return check.__self__
+    [polling] = app.state.parts.leader_jobs  # the bot's lease runs ``partial(receiver.poll, ready)``
+    return polling.job.func.__self__
 
 
 async def test_polling_survives_a_bot_api_outage_at_start(

@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from .auth import Authenticator, route_roles
 from .bus import Bus
 from .http_observability import observe_http
+from .leases import LeaderJob
 from .logging import configure_logging, get_logger
 from .settings import ServiceSettings
 from .staff_auth import verifier_for
@@ -53,6 +54,9 @@ class ServiceParts:
     description: str = ""
     #: Set on ``app.state`` by name: what module-level routes read through their dependencies.
     state: Mapping[str, Any] = field(default_factory=dict)
+    #: The jobs run once across replicas (:class:`~priyom_kit.leases.LeaderJob`): ``/health`` reports each
+    #: one's role here, leader or standby, so an operator sees which replica reads a mailbox or a PBX.
+    leader_jobs: Sequence[LeaderJob] = ()
 
 
 def build_app(parts: ServiceParts) -> FastAPI:
@@ -97,8 +101,10 @@ def build_app(parts: ServiceParts) -> FastAPI:
         results = await asyncio.gather(*(_safe(check) for check in checks.values()))
         detail = dict(zip(checks, results, strict=True))
         ok = all(results)
-        return JSONResponse({"status": "ok" if ok else "unavailable", "service": parts.name, "checks": detail},
-                            status_code=200 if ok else 503)
+        body: dict[str, Any] = {"status": "ok" if ok else "unavailable", "service": parts.name, "checks": detail}
+        if parts.leader_jobs:
+            body["jobs"] = {job.name: job.role for job in parts.leader_jobs}
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/livez", tags=["operations"], summary="Liveness: this process's event loop answers")
     async def livez() -> JSONResponse:

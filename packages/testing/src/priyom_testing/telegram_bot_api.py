@@ -11,9 +11,10 @@ aiogram is pointed at it with ``TelegramAPIServer.from_base(fake.base_url)``. It
 
 Tests queue updates with :meth:`FakeBotAPI.add_update`, add files with :meth:`add_file` (a sticker, in the
 Bot API's own shape, with :meth:`add_sticker`), push an update to a webhook with :meth:`push_webhook`
-(as Telegram does, with ``X-Telegram-Bot-Api-Secret-Token``), read what the bot sent in :attr:`sent`, and
-make the next call of a method fail with :meth:`fail_next`. :class:`FakeBotAPIThread` serves it from a thread
-of its own, for a bot running in another process.
+(as Telegram does, with ``X-Telegram-Bot-Api-Secret-Token``), read what the bot sent in :attr:`sent`, count
+in :attr:`conflicts` the long polls a second poller cut short (409 Conflict, as Telegram), and make the next
+call of a method fail with :meth:`fail_next`. :class:`FakeBotAPIThread` serves it from a thread of its own,
+for a bot running in another process.
 """
 
 from __future__ import annotations
@@ -76,12 +77,15 @@ class FakeBotAPI:
     webhook_url: str = ""
     webhook_secret: str | None = None
     confirmed_offset: int = 0
+    #: getUpdates calls ended by a newer one (409 Conflict): more than one instance polling the bot.
+    conflicts: int = 0
 
     def __post_init__(self) -> None:
         self._failures: dict[str, list[Failure]] = {}
         self._message_ids = itertools.count(1000)
         self._update_ids = itertools.count(500_000_001)
         self._new_update = asyncio.Condition()
+        self._poll_generation = 0
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -197,6 +201,11 @@ class FakeBotAPI:
         timeout = min(float(params.get("timeout") or 0), MAX_POLL_S)
         if offset:
             self.confirmed_offset = max(self.confirmed_offset, offset)
+        # As Telegram: a new getUpdates ends the one still waiting with 409 Conflict (two bot instances).
+        self._poll_generation += 1
+        generation = self._poll_generation
+        async with self._new_update:
+            self._new_update.notify_all()
         deadline = time.monotonic() + timeout
         while not (ready := self.pending()[:limit]) and time.monotonic() < deadline:
             async with self._new_update:
@@ -204,6 +213,10 @@ class FakeBotAPI:
                     await asyncio.wait_for(self._new_update.wait(), deadline - time.monotonic())
                 except TimeoutError:
                     break
+            if generation != self._poll_generation:
+                self.conflicts += 1
+                raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one "
+                                    "bot instance is running")
         return ready
 
     async def _m_setwebhook(self, params: dict[str, Any]) -> Any:

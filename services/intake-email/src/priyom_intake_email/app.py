@@ -19,6 +19,7 @@ from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database
 from priyom_kit.erasure import serve_erasures
+from priyom_kit.leases import open_leases
 from priyom_kit.retention import RetentionRule, RetentionSweep
 
 from . import erasure_redaction
@@ -86,8 +87,10 @@ def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
     serve_erasures(bus, "intake-email", partial(erasure_redaction.redact, database))
     # XOAUTH2 mailboxes refresh their access tokens at their providers' token endpoints through this client.
     token_endpoints = HttpClient(timeout_s=30.0)
-    inbound = Inbound(SmtpEndpoint(settings, intake),
-                      ImapReaders(settings, intake, checkpoints, metrics, token_endpoints), settings.smtp_enabled,
+    # Each mailbox is read by one replica at a time: the one holding its lease (priyom_kit.leases).
+    leases = open_leases(settings.database_url)
+    readers = ImapReaders(settings, intake, checkpoints, metrics, token_endpoints, leases)
+    inbound = Inbound(SmtpEndpoint(settings, intake), readers, settings.smtp_enabled,
                       IngestedSweep(checkpoints, timedelta(days=settings.imap_ingested_retention_days)))
     retention = RetentionSweep("intake-email", lambda: database.sessions(), [RetentionRule(
         sent_replies, "sent_at", timedelta(days=settings.sent_replies_retention_days))])
@@ -95,7 +98,7 @@ def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
         name="intake-email", title="Priyom intake-email", settings=settings, bus=bus, registry=registry,
         checks={"database": database.ping}, on_start=[database.open, token_endpoints.open],
         after_start=[inbound.start, retention.launch], before_stop=[inbound.stop],
-        on_stop=[retention.stop, database.close, token_endpoints.close],
+        on_stop=[retention.stop, database.close, token_endpoints.close, leases.close], leader_jobs=readers.jobs,
         description="The email channel: SMTP endpoint and IMAP mailboxes in, replies out through a relay",
     )
 

@@ -8,6 +8,7 @@ journal in the service's database (:mod:`.store`) remembers which were delivered
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
@@ -18,6 +19,7 @@ from priyom_kit.adapters import ChannelEdge, SqlDeliveryJournal, serve_outbound
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.db import Database
 from priyom_kit.erasure import serve_erasures
+from priyom_kit.leases import LeaderJob, open_leases
 from priyom_kit.rate_windows import open_storage
 from priyom_kit.retention import RetentionSweep
 from priyom_kit.service import Hook
@@ -57,6 +59,8 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     after_start: list[Hook] = []
     on_stop: list[Hook] = []
     checks: dict[str, Callable[[], Awaitable[bool]]] = {}
+    leases = open_leases(settings.database_url)  # the jobs one replica runs at a time (priyom_kit.leases)
+    leader_jobs: list[LeaderJob] = []
 
     def edge_for(adapter: TelegramAdapter | JsonWebhookAdapter | ChatAdapter) -> ChannelEdge:
         edge = ChannelEdge(adapter, bus, blobs, registry, max_file_bytes=settings.max_file_bytes,
@@ -79,9 +83,12 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
             assert secret is not None  # checked by the settings
             routers.append(webhook_router(receiver, secret, settings.max_request_bytes))
         else:
-            after_start.append(lambda: receiver.start_polling(ready=bus.ping))
-            checks["telegram_polling"] = receiver.polling_healthy
-            on_stop.append(receiver.stop_polling)
+            # One poller per bot across replicas (Telegram answers a second getUpdates with 409 Conflict).
+            polling = LeaderJob(f"intake-messenger/telegram/{bot.id}", leases, partial(receiver.poll, bus.ping))
+            leader_jobs.append(polling)
+            after_start.append(polling.launch)
+            checks["telegram_polling"] = polling.healthy_when(receiver.polling_healthy)
+            on_stop.append(polling.stop)
         on_stop.append(bot.session.close)
         register_sign_in(bus, bot)  # the portal's sign-in codes, from the same bot
 
@@ -137,9 +144,10 @@ def build(settings: IntakeMessengerSettings | None = None) -> ServiceParts:
     after_start.append(retention.launch)
     on_stop.append(retention.stop)
     on_stop.append(database.close)
+    on_stop.append(leases.close)
     return ServiceParts(name="intake-messenger", title="Priyom intake-messenger", settings=settings, bus=bus,
                         registry=registry, routers=routers, checks=checks, on_start=on_start,
-                        after_start=after_start, on_stop=on_stop,
+                        after_start=after_start, on_stop=on_stop, leader_jobs=leader_jobs,
                         description="The messenger channels: Telegram (polling or webhook), a JSON webhook and "
                                     "the website chat")
 

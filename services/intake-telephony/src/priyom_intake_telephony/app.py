@@ -3,11 +3,13 @@
 AMI events -> :class:`~.tracker.assembly.CallTracker` -> :class:`~.bridge.CallBridge` (identity lookup over
 the bus, ``call.event.v1.phone``, and ``contact.received.v1.phone`` through the outbox); the CTI webhook feeds
 the same bridge. The :class:`~.call_journal.CallJournal` keeps both sides' calls in the database and
-resumes them at start. Without ``AMI_HOST`` the AMI side is off and the webhook alone serves calls.
+resumes them at start. Without ``AMI_HOST`` the AMI side is off and the webhook alone serves calls. With
+several replicas, one holds the AMI session (the PBX's lease, :mod:`priyom_kit.leases`); the others stand by.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +20,7 @@ from priyom_contracts import CallEvent, ContactReceived
 from priyom_kit import Bus, ServiceParts, build_app, get_logger
 from priyom_kit.db import Database
 from priyom_kit.http_client import HttpClient
+from priyom_kit.leases import LeaderJob, open_leases
 from priyom_kit.outbox import Relay
 from priyom_kit.periodic import Periodic
 from priyom_kit.rpc import RpcClient
@@ -94,20 +97,37 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
                             ping_interval_s=settings.ping_interval_s, backoff_min_s=settings.reconnect_min_s,
                             backoff_max_s=settings.reconnect_max_s)
 
+    leases = open_leases(settings.database_url)
+    ami_session: LeaderJob | None = None
+    if ami is not None:
+        connection = ami
+
+        async def hold_ami_session() -> None:
+            """The PBX's one AMI session, kept up while this replica holds the PBX's lease: two sessions would
+            feed every call event twice (two pop-ups, two contacts per call)."""
+            await connection.start()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await connection.stop()
+
+        ami_session = LeaderJob(f"intake-telephony/ami/{settings.ami_host}:{settings.ami_port}", leases,
+                                hold_ami_session)
+
     async def start_sending() -> None:
         resend.start()
         read_directory.start()
 
     async def start_ami() -> None:
-        if ami is None:
+        if ami_session is None:
             log.info("AMI disabled (AMI_HOST unset): calls arrive through the CTI webhook only")
             return
-        await ami.start()
+        ami_session.start()
 
     async def stop_receiving() -> None:
         """Before the bus stops: no more events in, what they started saved and sent."""
-        if ami is not None:
-            await ami.stop()
+        if ami_session is not None:
+            await ami_session.stop()
         await bridge.drain()
         await journal.stop()
         await resend.stop()
@@ -117,13 +137,14 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
         await staff_http.close()
         await rpc.close()
         await database.close()
+        await leases.close()
 
     checks = {"database": database.ping}
-    if ami is not None:
+    if ami is not None and ami_session is not None:
         async def ami_connected() -> bool:
             return ami.state is AmiState.CONNECTED
 
-        checks["ami"] = ami_connected
+        checks["ami"] = ami_session.healthy_when(ami_connected)  # a standby holds no session
 
     routers = [
         calls_router(ami, extensions, context=settings.originate_context,
@@ -136,6 +157,7 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
                          registry=registry, routers=routers, checks=checks,
                          on_start=[database.open, recover, rpc.connect, staff_http.open],
                          after_start=[start_sending, start_ami], before_stop=[stop_receiving], on_stop=[stop],
+                         leader_jobs=[ami_session] if ami_session is not None else [],
                          description="The telephony channel: Asterisk AMI and CTI webhook calls become caller "
                                      "pop-ups (call.event.v1.phone) and contacts (contact.received.v1.phone)")
     parts.tracker = tracker  # type: ignore[attr-defined]  # for tests and the bench: what the service follows

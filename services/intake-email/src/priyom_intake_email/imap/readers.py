@@ -30,6 +30,7 @@ import time
 from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH
 
 from priyom_kit import HttpClient
+from priyom_kit.leases import LeaderJob, Leases
 from priyom_kit.logging import get_logger
 
 from ..intake import Accepted, MailIntake, Outcome
@@ -265,19 +266,22 @@ class MailboxReader:
 
 
 class ImapReaders:
-    """One task per configured mailbox. ``token_endpoints`` is the client XOAUTH2 mailboxes get their access
-    tokens through."""
+    """One reader per configured mailbox, each run by the replica holding the mailbox's lease (two sessions
+    on one mailbox would race to publish and flag the same UIDs; a standby takes over when the holder dies).
+    ``token_endpoints`` is the client XOAUTH2 mailboxes get their access tokens through."""
 
     def __init__(self, settings: IntakeEmailSettings, intake: MailIntake, checkpoints: Checkpoints,
-                 metrics: MailboxMetrics, token_endpoints: HttpClient) -> None:
+                 metrics: MailboxMetrics, token_endpoints: HttpClient, leases: Leases) -> None:
         self.readers = [MailboxReader(box, settings, intake, checkpoints, metrics, token_endpoints)
                         for box in settings.imap_mailboxes]
-        self.tasks: list[asyncio.Task[None]] = []
+        self.jobs = [LeaderJob(f"intake-email/imap/{reader.mailbox.name}", leases, reader.run)
+                     for reader in self.readers]
 
     def start(self) -> None:
         for reader in self.readers:
             reader.busy = asyncio.Lock()  # a stop keeps the old one
-        self.tasks = [asyncio.create_task(reader.run(), name=reader.source) for reader in self.readers]
+        for job in self.jobs:
+            job.start()
 
     async def stop(self) -> None:
         """Stop each reader between batches (a batch in hand gets :data:`FINISH_BATCH_S` to be saved)."""
@@ -286,7 +290,4 @@ class ImapReaders:
                 await asyncio.wait_for(reader.busy.acquire(), FINISH_BATCH_S)  # held until the task is gone
 
         await asyncio.gather(*(between_batches(reader) for reader in self.readers))
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        self.tasks = []
+        await asyncio.gather(*(job.stop() for job in self.jobs))  # the readers cancelled, the leases released

@@ -86,12 +86,21 @@ class UpdateReceiver:
 
     async def start_polling(self, ready: Callable[[], Awaitable[bool]]) -> None:
         """Poll in the background once ``ready()`` (the bus is connected: nothing can be published before)."""
+        self._task = asyncio.create_task(self.poll(ready), name="telegram-polling")
+
+    async def poll(self, ready: Callable[[], Awaitable[bool]]) -> None:
+        """Poll until cancelled, once ``ready()``: the job a replica runs while it holds the bot's lease (only
+        one ``getUpdates`` per bot at a time, or Telegram answers 409 Conflict)."""
         self._poll_started = asyncio.get_running_loop().time()
-        self._task = asyncio.create_task(self._poll(ready), name="telegram-polling")
+        self._last_poll_ok = None
+        try:
+            await self._poll(ready)
+        finally:
+            self._poll_started = None
 
     async def polling_healthy(self) -> bool:
         """The /health check of polling mode: getUpdates answered recently (or polling just started)."""
-        if self._task is None or self._task.done() or self._poll_started is None:
+        if self._poll_started is None:
             return False
         last = self._last_poll_ok or self._poll_started
         return asyncio.get_running_loop().time() - last < self.stale_after_s
