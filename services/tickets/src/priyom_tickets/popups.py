@@ -18,10 +18,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import cast, exists, func, literal, null, select, union_all
+from sqlalchemy import bindparam, cast, exists, func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import CallEvent, CallState, ClientMatch
@@ -91,17 +91,12 @@ def _clip(text: str | None) -> str | None:
     return text[:SUBJECT_CHARS] if text else text
 
 
-async def caller_history(session: AsyncSession, client_id: uuid.UUID, viewer: Viewer | None = None
-                         ) -> CallerHistory:
-    """The client's open tickets (newest first), their last contacts, and whether any ticket exists; with a
-    ``viewer``, only tickets the agent may see (their teams' and their own), as the ticket list shows them.
-
-    One statement (the open tickets and the last contacts as one ``UNION ALL``) rather than one per list: each
-    execution costs more CPU in the driver and SQLAlchemy than the indexed read itself, and a ringing phone
-    waits for it. Whether any ticket exists is asked only when both lists came back empty."""
-    mine = tickets.c.client_id == client_id
-    if viewer is not None and viewer.teams is not None:
-        mine = mine & (tickets.c.team.in_(viewer.teams) | (tickets.c.assignee == viewer.name))
+def _history_statement(scoped: bool) -> Any:
+    """The client's open tickets and last contacts as one ``UNION ALL``, with ``client_id`` (and, ``scoped``,
+    the viewer's ``teams`` and ``name``) bound at execution."""
+    mine = tickets.c.client_id == bindparam("client_id", type_=tickets.c.client_id.type)
+    if scoped:
+        mine = mine & (tickets.c.team.in_(bindparam("teams", expanding=True)) | (tickets.c.assignee == bindparam("name")))
     at, channel, direction = ticket_messages.c.created_at, ticket_messages.c.channel, ticket_messages.c.direction
     open_part = (
         select(literal("open").label("kind"), tickets.c.seq, tickets.c.number, tickets.c.status, tickets.c.subject,
@@ -120,12 +115,31 @@ async def caller_history(session: AsyncSession, client_id: uuid.UUID, viewer: Vi
         .where(mine, func.coalesce(ticket_messages.c.kind, "") != "notice")
         .order_by(at.desc()).limit(LAST_CONTACTS_SHOWN)
     ).subquery()
-    rows = (await session.execute(union_all(select(open_part), select(contact_part)))).all()
+    return union_all(select(open_part), select(contact_part))
+
+
+#: Built once: a statement made anew for every ringing phone cost more CPU to construct and to key for
+#: SQLAlchemy's compiled cache than the indexed read itself (a statement object keeps its cache key).
+_HISTORY = {scoped: _history_statement(scoped) for scoped in (False, True)}
+_HAD_TICKET = select(exists().where(tickets.c.client_id == bindparam("client_id", type_=tickets.c.client_id.type)))
+
+
+async def caller_history(session: AsyncSession, client_id: uuid.UUID, viewer: Viewer | None = None
+                         ) -> CallerHistory:
+    """The client's open tickets (newest first), their last contacts, and whether any ticket exists; with a
+    ``viewer``, only tickets the agent may see (their teams' and their own), as the ticket list shows them.
+
+    One statement (the open tickets and the last contacts as one ``UNION ALL``) rather than one per list: each
+    execution costs more CPU in the driver and SQLAlchemy than the indexed read itself, and a ringing phone
+    waits for it. Whether any ticket exists is asked only when both lists came back empty."""
+    params: dict[str, Any] = {"client_id": client_id}
+    if viewer is not None and viewer.teams is not None:
+        params.update(teams=sorted(viewer.teams), name=viewer.name)
+    rows = (await session.execute(_HISTORY["teams" in params], params)).all()
     # A union keeps no order of its own: each list is put back in its order here.
     open_rows = sorted((r for r in rows if r.kind == "open"), key=lambda r: r.seq, reverse=True)
     contact_rows = sorted((r for r in rows if r.kind == "contact"), key=lambda r: r.at, reverse=True)
-    had_ticket = bool(rows) or bool((await session.execute(
-        select(exists().where(tickets.c.client_id == client_id)))).scalar())
+    had_ticket = bool(rows) or bool((await session.execute(_HAD_TICKET, {"client_id": client_id})).scalar())
     return CallerHistory(
         had_ticket=had_ticket,
         open_tickets=[OpenTicket(number=r.number, status=r.status, subject=_clip(r.subject)) for r in open_rows],
