@@ -32,7 +32,7 @@ PROBES = {"GET /health", "GET /livez"}
 PUBLIC = {
     "tickets": {"GET /health", "GET /api/v1/contacts/{contact_id}/ticket",
                 "POST /api/v1/contacts/{contact_id}/satisfaction", "GET /", "GET /console",
-                "GET /console/dead-letters", "GET /console/dashboard"},
+                "GET /console/dead-letters", "GET /console/dashboard", "GET /console/kb"},
     "identity": {"GET /health"},
     "router": {"GET /health"},
     "intake-web": {"GET /health", "POST /api/v1/contacts", "GET /api/v1/challenge"},

@@ -57,6 +57,7 @@ class TestDraftFromResolution:
         assert other.status_code == 404
 
         page, _ = await log_in(browser, served, "Иванова")
+        await expect(page.locator("#kb-editor-link")).to_be_visible()  # the portal is configured: the editor is offered
         await page.goto(f"{served.url}/console#/ticket/{number}")
         await expect(page.locator("#t-number")).to_have_text(number)
         await expect(page.locator("#kb-draft-bar")).to_be_hidden()

@@ -112,7 +112,7 @@ async def test_console_page_carries_a_strict_csp_and_serves_only_its_own_files(t
 async def test_me_says_who_the_token_belongs_to(tickets) -> None:
     agent = await tickets.client.get("/api/v1/me", headers=AGENT)
     assert agent.json() == {"name": "Иванова", "role": "agent", "teams": ["sales", "service"],
-                            "sees_all": False, "extension": None, "telephony": False,
+                            "sees_all": False, "extension": None, "telephony": False, "knowledge_base": False,
                             "locale": None, "time_zone": None}
     supervisor = await tickets.client.get("/api/v1/me", headers={"Authorization": "Bearer supervisor-token"})
     assert (supervisor.json()["role"], supervisor.json()["sees_all"]) == ("supervisor", True)
