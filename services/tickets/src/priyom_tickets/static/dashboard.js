@@ -1,38 +1,11 @@
 // The supervisor's dashboard: queues, lateness, today's SLA, calls, agents and the last 24 hours, each figure a link
 // into the console's list behind it. It uses the token the console keeps in this tab's sessionStorage (log in
-// at /console first), and redraws when its live channel (/ws/live) says a ticket changed. API data reaches
-// the page only as text.
+// at /console first), and redraws when its live channel (/ws/live) says a ticket changed. Loaded after
+// page_kit.js, whose helpers it uses; API data reaches the page only as text.
 "use strict";
 
-const TOKEN_KEY = "priyom.token";
 const REDRAW_MS = 500;
-const board = { token: sessionStorage.getItem(TOKEN_KEY), timer: null, retry: 0 };
-const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "className") node.className = value;
-    else if (name === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-async function api(path, method = "GET") {
-  const response = await fetch(path, { method, headers: { Authorization: `Bearer ${board.token}` } });
-  if (!response.ok) {
-    const error = new Error(`HTTP ${response.status}`);
-    error.status = response.status;
-    throw error;
-  }
-  return response.json();
-}
+const board = { timer: null, retry: 0 };
 
 /** A figure that opens the console's list behind it. */
 function drill(value, params, label) {
@@ -104,7 +77,7 @@ async function connectLive() {
     setTimeout(connectLive, delay);
   };
   let ticket;
-  try { ticket = (await api("/api/v1/ws-tickets", "POST")).ticket; } catch (error) {
+  try { ticket = (await api("/api/v1/ws-tickets", { method: "POST" })).ticket; } catch (error) {
     if (error.status !== 401 && error.status !== 403) again();
     return;
   }
@@ -120,7 +93,7 @@ async function connectLive() {
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
-  if (!board.token) {
+  if (!token()) {
     $("db-denied").hidden = false;
     $("db-denied").textContent = t("dashboard.log_in");
     return;

@@ -1,4 +1,4 @@
-// What the console's own pages (dead letters, the knowledge-base editor) share: the element maker, the API call
+// What the console's own pages (dead letters, the dashboard, the knowledge-base editor) share: the element maker, the API call
 // with the token the console keeps in this tab's sessionStorage (log in at /console first). Plain browser
 // JavaScript, no build step; the same rule as console.js: API data reaches a page only as text.
 "use strict";
