@@ -14,7 +14,14 @@ from urllib.parse import quote
 
 from faststream.specification import AsyncAPI
 
-from priyom_contracts import EVENT_TYPES, ClientLookupReply, ClientLookupRequest, Contract, Topology
+from priyom_contracts import (
+    EVENT_TYPES,
+    ClientLookupReply,
+    ClientLookupRequest,
+    Contract,
+    FanoutSpec,
+    Topology,
+)
 from priyom_identity.lookup.responder import LOOKUP_REQUEST_TTL_MS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +39,8 @@ SERVICES = (
 
 def asyncapi_document() -> dict:
     """One AsyncAPI 3.0 document covering every service's subscribers and publishers."""
-    brokers = [importlib.import_module(f"{name}.app").build().bus.broker for name in SERVICES]
+    buses = [importlib.import_module(f"{name}.app").build().bus for name in SERVICES]
+    brokers = [bus.broker for bus in buses]
     spec = AsyncAPI(brokers[0], title="Priyom bus", version="1", description=(
         "Every message Priyom's services publish and consume on RabbitMQ. Routing keys are "
         "<type>.v<major>.<channel>; failed messages end in priyom.dead-letters with x-error."))
@@ -40,7 +48,35 @@ def asyncapi_document() -> dict:
         spec.add_broker(broker)
     document = json.loads(spec.to_specification().to_json())
     add_identity_lookup(document)
+    for bus in buses:
+        add_fanouts(document, bus.fanouts.registered())
     return document
+
+
+def add_fanouts(document: dict, fanouts: dict[str, tuple[FanoutSpec, type[Contract]]]) -> None:
+    """Document the per-process fan-outs a service consumes (``priyom_kit.fanouts``: outside faststream, so
+    faststream cannot describe them): one channel and one receive operation each, without acknowledgements."""
+    messages = document["components"].setdefault("messages", {})
+    server = [{"$ref": "#/servers/development"}]
+    for spec, event_type in fanouts.values():
+        name = f"{spec.purpose} (per process)"
+        message = f"{name}:SubscribeMessage"
+        messages[message] = {"title": message, "payload": {"$ref": _component_schema(document, event_type)},
+                             "correlationId": {"location": "$message.header#/correlation_id"}}
+        document["channels"][name] = {
+            "address": spec.bindings[0], "servers": server,
+            "description": (f"Every process's own queue (exclusive, auto-deleted, named <purpose>.<service>."
+                            f"<random>): messages expire after {spec.ttl_ms} ms, the oldest dropped beyond "
+                            f"{spec.max_length}; consumed without acknowledgements, never retried."),
+            "bindings": {"amqp": {"bindingVersion": "0.3.0", "is": "queue", "queue": {
+                "name": "", "durable": False, "exclusive": True, "autoDelete": True, "vhost": "/"}}},
+            "messages": {"SubscribeMessage": {"$ref": f"#/components/messages/{_escape(message)}"}},
+        }
+        document["operations"][name] = {
+            "action": "receive", "channel": {"$ref": f"#/channels/{_escape(name)}"},
+            "messages": [{"$ref": f"#/channels/{_escape(name)}/messages/SubscribeMessage"}],
+            "bindings": {"amqp": {"bindingVersion": "0.3.0", "ack": False, "cc": list(spec.bindings)}},
+        }
 
 
 def add_identity_lookup(document: dict) -> None:

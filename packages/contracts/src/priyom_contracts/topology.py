@@ -82,7 +82,7 @@ class FanoutSpec:
 
     A durable shared queue hands each message to one consumer; a caller pop-up must reach the one process
     that holds the ringing agent's WebSocket, which any of several may be. So each process declares its own
-    exclusive, auto-deleted queue (named by the client library, gone with the connection) bound with
+    exclusive, auto-deleted queue (named by the process, gone with the connection) bound with
     ``bindings``. Its messages expire after ``ttl_ms`` and are dropped, never dead-lettered: a pop-up for a
     call that is over is worth nothing, and nobody should have to clear a pile of them. ``max_length``
     bounds a stalled process's backlog (the oldest go first).

@@ -39,6 +39,7 @@ from .bus_metrics import SAMPLE_EVERY_S, BusMetrics
 from .consumer_watch import ConsumerWatch, reconnect
 from .correlation import BusCorrelation
 from .errors import PermanentError
+from .fanouts import Fanouts, Handler
 from .logging import get_logger
 from .periodic import Periodic
 from .settings import ServiceSettings
@@ -113,6 +114,8 @@ class Bus:
         self._sampling_channel = Channel(publisher_confirms=False)
         self._depth_sampler = Periodic(f"{service}-queue-depth", self._sample_queues, every_s=SAMPLE_EVERY_S)
         self._consumer_watch = ConsumerWatch()
+        self.fanouts = Fanouts(service, registry)
+        self._fanout_channel = Channel(publisher_confirms=False)
         #: The connection ``start`` opened, closed by ``stop`` even when the consumers do not stop in time.
         self._connection: Any = None
 
@@ -184,32 +187,12 @@ class Bus:
         type_name = event_type.type_name()
         return subscriber(filter=lambda message: message.raw_message.type == type_name)
 
-    def fanout_queue(self, key: str) -> RabbitQueue:
-        """This process's own queue of a :class:`~priyom_contracts.FanoutSpec`: exclusive, auto-deleted,
-        expiring, not dead-lettered. The name is left to the client library (``amq_<random>``), which also
-        re-declares it under that name after a reconnect."""
+    def fanout_consumer(self, key: str) -> Callable[[Handler], Handler]:
+        """Decorator registering the handler of a per-process fan-out (e.g. ``"tickets.calls"``): an
+        ``async def on(event: SomeEvent) -> None``, consumed outside faststream (see :mod:`.fanouts`); a
+        failure is logged and the message dropped, never retried or dead-lettered."""
         spec = self.topology.fanout(key)
-        return RabbitQueue(
-            "",
-            durable=False,
-            exclusive=True,
-            auto_delete=True,
-            routing_key=spec.bindings[0],
-            arguments={"x-message-ttl": spec.ttl_ms, "x-max-length": spec.max_length,
-                       "x-overflow": "drop-head"},
-        )
-
-    def fanout_consumer(self, key: str) -> Any:
-        """Decorator registering the handler of a per-process fan-out (e.g. ``"tickets.calls"``).
-
-        Acknowledged whatever the handler does: what it serves is worthless by the time a retry would come,
-        so a failure is logged by faststream and the message dropped, never retried or dead-lettered.
-        """
-        spec = self.topology.fanout(key)
-        if len(spec.bindings) != 1:
-            raise ValueError(f"fan-out {key} must have exactly one binding")
-        return self.broker.subscriber(self.fanout_queue(key), self.exchange, title=f"{spec.purpose} (per process)",
-                                      ack_policy=AckPolicy.ACK)
+        return lambda handler: self.fanouts.register(key, spec, handler)
 
     def dead_letter_consumer(self) -> Any:
         """Decorator registering the deployment's one keeper of dead letters (tickets, which shows them to a
@@ -264,6 +247,8 @@ class Bus:
         self._connection = await self.broker.connect()
         await self.declare()
         await self.broker.start()
+        await self.fanouts.start(await self.broker.config.channel_manager.get_channel(self._fanout_channel),
+                                 self.topology.exchange)
         self._depth_sampler.start()
 
     async def stop(self) -> None:
