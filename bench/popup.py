@@ -120,6 +120,8 @@ async def load_tickets(tickets_url: str, total: int, callers: list[uuid.UUID], o
 
 #: How long tickets is watched with its consoles open and no call, for the CPU it spends on its own.
 IDLE_S = 10.0
+#: How long ringing events alone are driven to price one pop-up in tickets' CPU.
+POPUP_CPU_S = 30.0
 
 
 async def idle_cpu(pid: int, seconds: float) -> float:
@@ -287,6 +289,26 @@ class RemotePbx:
 # -- raw aio-pika baseline --------------------------------------------------------------------------------
 
 
+async def popup_cpu(telephony: TelephonyStandIn, numbers: list[str], extensions: list[str], rate: float,
+                    count: int, tickets_pid: int, idle_per_s: float) -> float:
+    """Tickets' CPU (ms, above idle) to build and push one pop-up: ``count`` ringing events alone at ``rate``,
+    each to a console that confirms it, with no answer or hang-up inside the window (those come after it, to
+    close the pop-ups). The callers are looked up before the window: that is intake-telephony's part."""
+    clients = [await telephony.lookup(number) for number in numbers[:count]]
+    call_ids = [f"cpu.{uuid.uuid4().hex[:12]}" for _ in range(count)]
+    before, since = cpu_seconds(tickets_pid), time.monotonic()
+    begin = time.perf_counter()
+    for n, call_id in enumerate(call_ids):
+        await asyncio.sleep(max(0.0, begin + n / rate - time.perf_counter()))
+        await telephony.publish(call_id, CallState.RINGING, numbers[n], extensions[n % len(extensions)],
+                                caller_name=f"CALLER {n}", client=clients[n])
+    await asyncio.sleep(1.0)  # the last pop-ups shown and confirmed
+    spent, window = cpu_seconds(tickets_pid) - before, time.monotonic() - since
+    for n, call_id in enumerate(call_ids):
+        await telephony.publish(call_id, CallState.ENDED, numbers[n], extensions[n % len(extensions)])
+    return max(0.0, spent - idle_per_s * window) / count * 1000
+
+
 async def shown_by_tickets(stack: Stack) -> dict[str, float]:
     """Ringing → shown as tickets records it (``priyom_popup_shown_seconds``: from the call event's time to the
     console's confirmation coming back), read from its /metrics: how many, and the share within each bound."""
@@ -404,6 +426,11 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         tickets_cpu_s, window_s = cpu_seconds(tickets_pid) - cpu_before, time.monotonic() - window_from
         tickets_cpu_ms = tickets_cpu_s / calls * 1000
         marginal_cpu_ms = max(0.0, tickets_cpu_s - idle_cpu_per_s * window_s) / calls * 1000
+        counts = dict(counts)  # the calls' own: the pop-ups priced below are counted apart
+        async with TelephonyStandIn(AMQP_URL, prefix) as telephony:
+            per_popup_cpu_ms = await popup_cpu(telephony, numbers, list(consoles), args.rate,
+                                               min(len(numbers), int(args.rate * POPUP_CPU_S)), tickets_pid,
+                                               idle_cpu_per_s)
         await tap.close()
         latencies = [arrived[c] - t for c, t in started.items() if c in arrived]
         to_bus = [on_bus[c] - t for c, t in started.items() if c in on_bus]
@@ -432,6 +459,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
             "tickets_cpu_ms_per_call": round(tickets_cpu_ms, 3),
             "tickets_idle_cpu_ms_per_s": round(idle_cpu_per_s * 1000, 2),
             "tickets_cpu_ms_per_call_above_idle": round(marginal_cpu_ms, 3),
+            "tickets_cpu_ms_per_popup_above_idle": round(per_popup_cpu_ms, 3),
             "of_which_until_on_the_bus": summary(to_bus), "of_which_bus_to_console": summary(after_bus),
             "acknowledged_ringing_to_shown": shown,
             "raw_aio_pika_three_hops": raw,

@@ -121,7 +121,7 @@ def build(
     @bus.fanout_consumer("tickets.calls")
     async def on_call_event(event: CallEvent) -> None:
         calls.on_event(event)
-        await popups.on_call_event(event, consoles=consoles, sessions=lambda: database.sessions)
+        await popups.on_call_event(event, consoles=consoles, reads=database.reads)
 
     typing = ChatTyping(lambda: database.sessions, lambda signal: publish_signal(bus, signal), policy)
 
