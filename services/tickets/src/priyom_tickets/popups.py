@@ -195,8 +195,8 @@ async def on_call_event(event: CallEvent, *, consoles: Consoles,
     Ringing goes to the ringing extension only (not the account manager, not every agent: zammad#2044).
     Answered goes to every console this call popped up on (another agent's answer closes their pop-up).
     Missed (the call ended with nobody answering: telephony's outcome, not one phone's ring timing out) and
-    ended close every pop-up of the call. The history is read on ``reads``'s autocommit connection: reads
-    only, each consistent on its own, so no session and no BEGIN and ROLLBACK round trips.
+    ended close every pop-up of the call. The history is read on ``reads``'s autocommit connection (see
+    :meth:`priyom_kit.db.Database.reads`).
     """
     if event.state is CallState.RINGING:
         if event.agent is None or not consoles.serves(event.agent):
