@@ -5,7 +5,10 @@ Starts the real services as processes (as the end-to-end tests do), pushes N con
 ``ticket.created`` event, which tickets publishes only after the ticket is committed. Then runs a raw
 aio-pika pipeline in the same invocation with the same number of hops (one process per stage, quorum queues,
 persistent messages, publisher confirms, manual acks, the same message size) and prints one JSON line with
-both sets of figures and their ratio, so the ratio prices Priyom's own code alone.
+both sets of figures and their ratio, so the ratio prices Priyom's own code alone. A second raw pipeline adds,
+at every hop, the durable writes the design needs (an inbox row keyed by the message, the hop's own row and an
+outbox row in one asyncpg transaction, the outbox row marked sent after the confirmed publish), each hop on a
+PostgreSQL database of its own: ``ratio_vs_raw_with_db`` prices Priyom against the floor of this design.
 
     python bench/e2e.py [--n 500] [--concurrency 32] [--rate 20] [--db postgresql|sqlite]
 
@@ -30,6 +33,7 @@ import uuid
 from pathlib import Path
 
 import aio_pika
+import asyncpg
 import httpx
 
 from priyom_contracts import Topology
@@ -108,8 +112,20 @@ async def run_priyom(stack: Stack, n: int, concurrency: int,
 
 # -- raw aio-pika ----------------------------------------------------------------------------------------
 
-def raw_stage(prefix: str, stage: int, prefetch: int) -> None:
-    """One hop: consume from stage queue N, publish confirmed to N+1, then ack (what each service does)."""
+#: What each hop of the raw pipeline with a database writes, as every Priyom consumer does: the delivery's
+#: idempotency key in an inbox, the service's own row, and the message it will publish in an outbox, in one
+#: transaction; after the confirmed publish the outbox row is marked sent.
+RAW_DB_SCHEMA = """
+CREATE TABLE inbox (key text PRIMARY KEY, outcome jsonb NOT NULL, at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE records (id bigserial PRIMARY KEY, key text NOT NULL, body jsonb NOT NULL);
+CREATE TABLE outbox (id bigserial PRIMARY KEY, body jsonb NOT NULL, sent_at timestamptz);
+"""
+
+
+def raw_stage(prefix: str, stage: int, prefetch: int, dsn: str | None = None) -> None:
+    """One hop: consume from stage queue N, publish confirmed to N+1, then ack (what each service does).
+    With ``dsn``, also the durable writes of a hop (:data:`RAW_DB_SCHEMA`) through asyncpg, the inbox
+    checked first so a redelivery is not handled twice: the floor of this design, not only of the bus."""
 
     async def main() -> None:
         connection = await aio_pika.connect_robust(AMQP_URL)
@@ -117,13 +133,26 @@ def raw_stage(prefix: str, stage: int, prefetch: int) -> None:
         await channel.set_qos(prefetch_count=prefetch)
         exchange = await channel.get_exchange(f"{prefix}raw")
         queue = await channel.get_queue(f"{prefix}raw.{stage}")
+        pool = await asyncpg.create_pool(dsn, min_size=2, max_size=10) if dsn else None
 
         async def handle(message: aio_pika.abc.AbstractIncomingMessage) -> None:
             data = json.loads(message.body)  # the same decode/encode work a typed consumer cannot skip
+            body = json.dumps(data)
+            outbox_id = None
+            if pool is not None:
+                async with pool.acquire() as db, db.transaction():
+                    if await db.fetchval("INSERT INTO inbox (key, outcome) VALUES ($1, '{}') "
+                                         "ON CONFLICT DO NOTHING RETURNING 1", message.message_id) is None:
+                        await message.ack()  # handled before: a redelivery
+                        return
+                    await db.execute("INSERT INTO records (key, body) VALUES ($1, $2)", message.message_id, body)
+                    outbox_id = await db.fetchval("INSERT INTO outbox (body) VALUES ($1) RETURNING id", body)
             await exchange.publish(
-                aio_pika.Message(json.dumps(data).encode(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                aio_pika.Message(body.encode(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                                  message_id=message.message_id, content_type="application/json"),
                 routing_key=f"raw.{stage + 1}", mandatory=True)
+            if pool is not None:
+                await pool.execute("UPDATE outbox SET sent_at = now() WHERE id = $1", outbox_id)
             await message.ack()
 
         await queue.consume(handle)
@@ -132,9 +161,26 @@ def raw_stage(prefix: str, stage: int, prefetch: int) -> None:
     asyncio.run(main())
 
 
+async def raw_databases() -> list[str]:
+    """One throwaway PostgreSQL database per hop (each service has its own), with the hop's tables."""
+    urls = [await create_pg_database() for _ in range(HOPS)]
+    for url in urls:
+        db = await asyncpg.connect(dsn(url))
+        try:
+            await db.execute(RAW_DB_SCHEMA)
+        finally:
+            await db.close()
+    return urls
+
+
+def dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
 async def run_raw(n: int, concurrency: int, size: int, prefetch: int,
-                  rate: float | None = None) -> tuple[list[float], float]:
+                  rate: float | None = None, with_db: bool = False) -> tuple[list[float], float]:
     prefix = f"bench{uuid.uuid4().hex[:6]}."
+    databases = await raw_databases() if with_db else []
     connection = await aio_pika.connect(AMQP_URL)
     channel = await connection.channel(publisher_confirms=True)
     exchange = await channel.declare_exchange(f"{prefix}raw", aio_pika.ExchangeType.TOPIC, durable=True)
@@ -143,7 +189,8 @@ async def run_raw(n: int, concurrency: int, size: int, prefetch: int,
                                             arguments={"x-queue-type": "quorum"})
         await queue.bind(exchange, routing_key=f"raw.{stage}")
     ctx = mp.get_context("spawn")
-    workers = [ctx.Process(target=raw_stage, args=(prefix, stage, prefetch), daemon=True) for stage in range(HOPS)]
+    workers = [ctx.Process(target=raw_stage, args=(prefix, stage, prefetch, dsn(databases[stage]) if databases
+                                                   else None), daemon=True) for stage in range(HOPS)]
     for worker in workers:
         worker.start()
     started: dict[str, float] = {}
@@ -181,6 +228,8 @@ async def run_raw(n: int, concurrency: int, size: int, prefetch: int,
         await channel.queue_delete(f"{prefix}raw.{stage}")
     await channel.exchange_delete(f"{prefix}raw")
     await connection.close()
+    for url in databases:
+        await drop_pg_database(url)
     return latencies, elapsed
 
 
@@ -215,14 +264,19 @@ def main() -> None:
                 asyncio.run(drop_pg_database(url))
     prefetch = int(env.get("PRIYOM_PREFETCH", "32"))
     raw_latencies, raw_elapsed = asyncio.run(run_raw(args.n, args.concurrency, size, prefetch, args.rate))
+    db_latencies, db_elapsed = asyncio.run(run_raw(args.n, args.concurrency, size, prefetch, args.rate,
+                                                   with_db=True))
 
     per_s, p50, p99 = figures(latencies, elapsed)
     raw_per_s, raw_p50, raw_p99 = figures(raw_latencies, raw_elapsed)
+    db_per_s, db_p50, db_p99 = figures(db_latencies, db_elapsed)
     print(json.dumps({
         "contacts_per_s": round(per_s, 1), "p50_ms": round(p50, 1), "p99_ms": round(p99, 1),
         "raw_per_s": round(raw_per_s, 1), "raw_p50_ms": round(raw_p50, 1), "raw_p99_ms": round(raw_p99, 1),
         "ratio": round(per_s / raw_per_s, 3),
         "p50_vs_raw": round(p50 / raw_p50, 2), "p99_vs_raw": round(p99 / raw_p99, 2),
+        "raw_with_db_per_s": round(db_per_s, 1), "raw_with_db_p50_ms": round(db_p50, 1),
+        "raw_with_db_p99_ms": round(db_p99, 1), "ratio_vs_raw_with_db": round(per_s / db_per_s, 3),
         "n": args.n, "concurrency": args.concurrency, "rate": args.rate, "db": args.db, "hops": HOPS,
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
     }))
