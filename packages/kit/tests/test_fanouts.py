@@ -5,9 +5,6 @@ consumer comes back, on a queue of the same name, after the connection is cut.""
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
 import uuid
 
 import pytest
@@ -16,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from priyom_contracts import CallEvent, CallState
 from priyom_kit import Bus, ServiceSettings
 from priyom_kit.fanouts import event_type_of
+from priyom_testing.broker_cut import CANNOT_CUT, cut_connections
 
 
 def call(state: CallState = CallState.RINGING, agent: str = "101") -> CallEvent:
@@ -73,19 +71,7 @@ def test_a_fanout_handler_names_its_message_type() -> None:
         event_type_of(untyped)
 
 
-def _cut(connection_name: str) -> bool:
-    """Have RabbitMQ close a connection, as a broker restart or a network cut would."""
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"],
-                            capture_output=True, text=True, timeout=60, check=True).stdout
-    pids = [line.split("\t", 1)[0] for line in listed.splitlines() if connection_name in line]
-    for pid in pids:
-        subprocess.run(["rabbitmqctl", "close_connection", pid, "test: connection cut"],
-                       capture_output=True, timeout=60, check=True)
-    return bool(pids)
-
-
-@pytest.mark.skipif(shutil.which("rabbitmqctl") is None or os.geteuid() != 0,
-                    reason="needs rabbitmqctl on this machine (as root) to cut a connection")
+@pytest.mark.skipif(CANNOT_CUT is not None, reason=CANNOT_CUT or "")
 async def test_the_fanout_comes_back_after_the_connection_is_cut(cleanup_bus: str) -> None:
     service = f"kit-fan-{uuid.uuid4().hex[:6]}"
     process = Process(cleanup_bus, service)
@@ -93,7 +79,7 @@ async def test_the_fanout_comes_back_after_the_connection_is_cut(cleanup_bus: st
     try:
         await process.bus.publish(call())
         await process.next()
-        assert await asyncio.to_thread(_cut, f"priyom-{service}"), "the bus connection is listed"
+        assert await asyncio.to_thread(cut_connections, f"priyom-{service}"), "the bus connection is listed"
         deadline = asyncio.get_running_loop().time() + 60
         while True:  # publish until the restored consumer takes one: the publisher reconnects too
             try:

@@ -7,9 +7,6 @@ a request on the default exchange with reply_to, the reply correlated back.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 
@@ -23,6 +20,7 @@ from priyom_identity.app import build
 from priyom_identity.lookup.cache import LookupCache
 from priyom_identity.settings import IdentitySettings
 from priyom_kit import ServiceParts
+from priyom_testing.broker_cut import CANNOT_CUT, cut_connections
 
 from .conftest import ADMIN, unique_email
 
@@ -180,19 +178,7 @@ async def test_lookups_are_timed_in_the_metrics(client: httpx.AsyncClient, telep
     assert "priyom_identity_lookup_failures_total 0.0" in metrics
 
 
-def _close_lookup_connection(queue: str) -> bool:
-    """Have RabbitMQ close the responder's connection, as a broker restart or a network cut would."""
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"],
-                            capture_output=True, text=True, timeout=60, check=True).stdout
-    pids = [line.split("\t", 1)[0] for line in listed.splitlines() if f"priyom-identity-lookup {queue}" in line]
-    for pid in pids:
-        subprocess.run(["rabbitmqctl", "close_connection", pid, "test: connection cut"],
-                       capture_output=True, timeout=60, check=True)
-    return bool(pids)
-
-
-@pytest.mark.skipif(shutil.which("rabbitmqctl") is None or os.geteuid() != 0,
-                    reason="needs rabbitmqctl on this machine (as root) to cut a connection")
+@pytest.mark.skipif(CANNOT_CUT is not None, reason=CANNOT_CUT or "")
 async def test_the_responder_comes_back_after_its_connection_is_cut(client: httpx.AsyncClient, amqp_url: str,
                                                                      settings: IdentitySettings) -> None:
     from priyom_kit.rpc import RpcClient, RpcTimeout
@@ -202,7 +188,8 @@ async def test_the_responder_comes_back_after_its_connection_is_cut(client: http
     body = ClientLookupRequest(phone="8 916 733 00 01").model_dump_json().encode()
     async with RpcClient(amqp_url) as rpc:
         assert ClientLookupReply.model_validate_json(await rpc.request(queue, body, timeout=10)).found
-        assert await asyncio.to_thread(_close_lookup_connection, queue), "the responder's connection is listed"
+        cut = await asyncio.to_thread(cut_connections, f"priyom-identity-lookup {queue}")
+        assert cut, "the responder's connection is listed"
         deadline = asyncio.get_running_loop().time() + 60
         while True:
             try:

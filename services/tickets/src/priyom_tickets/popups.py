@@ -95,15 +95,21 @@ def _clip(text: str | None) -> str | None:
 def _history_statement(scoped: bool) -> Any:
     """The client's open tickets and last contacts as one ``UNION ALL``, with ``client_id`` (and, ``scoped``,
     the viewer's ``teams`` and ``name``) bound at execution."""
-    mine = tickets.c.client_id == bindparam("client_id", type_=tickets.c.client_id.type)
+    client = tickets.c.client_id == bindparam("client_id", type_=tickets.c.client_id.type)
+    mine = client
     if scoped:
         mine = mine & (tickets.c.team.in_(bindparam("teams", expanding=True)) | (tickets.c.assignee == bindparam("name")))
     at, channel, direction = ticket_messages.c.created_at, ticket_messages.c.channel, ticket_messages.c.direction
+
+    def ticket_rows(kind: str) -> Any:
+        """Tickets alone, shaped like the contacts' rows (no message: its columns null)."""
+        return select(literal(kind).label("kind"), tickets.c.seq, tickets.c.number, tickets.c.status,
+                      tickets.c.subject, cast(null(), at.type).label("at"), cast(null(), channel.type).label("channel"),
+                      cast(null(), direction.type).label("direction"),
+                      cast(null(), tickets.c.subject.type).label("ticket_subject"))
+
     open_part = (
-        select(literal("open").label("kind"), tickets.c.seq, tickets.c.number, tickets.c.status, tickets.c.subject,
-               cast(null(), at.type).label("at"), cast(null(), channel.type).label("channel"),
-               cast(null(), direction.type).label("direction"), cast(null(), tickets.c.subject.type).label("ticket_subject"))
-        .where(mine, tickets.c.status.not_in([s.value for s in FINAL]))
+        ticket_rows("open").where(mine, tickets.c.status.not_in([s.value for s in FINAL]))
         .order_by(tickets.c.seq.desc()).limit(OPEN_TICKETS_SHOWN)
     ).subquery()
     contact_part = (
@@ -119,12 +125,7 @@ def _history_statement(scoped: bool) -> Any:
     # Whether the client ever had a ticket (a first contact otherwise), asked in the same round trip (a second
     # statement cost as much again): one row at most, by the same index. Not scoped: a ticket the agent may
     # not see still makes the caller no first-timer.
-    any_part = (
-        select(literal("any").label("kind"), tickets.c.seq, tickets.c.number, tickets.c.status, tickets.c.subject,
-               cast(null(), at.type).label("at"), cast(null(), channel.type).label("channel"),
-               cast(null(), direction.type).label("direction"), cast(null(), tickets.c.subject.type).label("ticket_subject"))
-        .where(tickets.c.client_id == bindparam("client_id", type_=tickets.c.client_id.type)).limit(1)
-    ).subquery()
+    any_part = ticket_rows("any").where(client).limit(1).subquery()
     return union_all(select(open_part), select(contact_part), select(any_part))
 
 
