@@ -15,6 +15,7 @@ runs them (see :func:`on_call_event`): every tickets process receives every call
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -26,6 +27,7 @@ from sqlalchemy import bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from priyom_contracts import CallEvent, CallState, ClientMatch
+from priyom_kit.driver_reads import any_of, fetch_mappings
 
 from .access import Viewer
 from .lifecycle import FINAL
@@ -92,13 +94,14 @@ def _clip(text: str | None) -> str | None:
     return text[:SUBJECT_CHARS] if text else text
 
 
-def _history_statement(scoped: bool) -> Any:
+def _history_statement(dialect_name: str, scoped: bool) -> Any:
     """The client's open tickets and last contacts as one ``UNION ALL``, with ``client_id`` (and, ``scoped``,
-    the viewer's ``teams`` and ``name``) bound at execution."""
+    the viewer's ``teams`` and ``name``) bound at execution; its SQL the same for any list of teams, so that
+    PostgreSQL prepares it once (:func:`~priyom_kit.driver_reads.fetch_mappings`)."""
     client = tickets.c.client_id == bindparam("client_id", type_=tickets.c.client_id.type)
     mine = client
     if scoped:
-        mine = mine & (tickets.c.team.in_(bindparam("teams", expanding=True)) | (tickets.c.assignee == bindparam("name")))
+        mine = mine & (any_of(tickets.c.team, "teams", dialect_name) | (tickets.c.assignee == bindparam("name")))
     at, channel, direction = ticket_messages.c.created_at, ticket_messages.c.channel, ticket_messages.c.direction
 
     def ticket_rows(kind: str) -> Any:
@@ -109,7 +112,7 @@ def _history_statement(scoped: bool) -> Any:
                       cast(null(), tickets.c.subject.type).label("ticket_subject"))
 
     open_part = (
-        ticket_rows("open").where(mine, tickets.c.status.not_in([s.value for s in FINAL]))
+        ticket_rows("open").where(mine, *(tickets.c.status != s.value for s in sorted(FINAL)))
         .order_by(tickets.c.seq.desc()).limit(OPEN_TICKETS_SHOWN)
     ).subquery()
     contact_part = (
@@ -129,9 +132,11 @@ def _history_statement(scoped: bool) -> Any:
     return union_all(select(open_part), select(contact_part), select(any_part))
 
 
-#: Built once: a statement made anew for every ringing phone cost more CPU to construct and to key for
-#: SQLAlchemy's compiled cache than the indexed read itself (a statement object keeps its cache key).
-_HISTORY = {scoped: _history_statement(scoped) for scoped in (False, True)}
+@functools.cache
+def _history(dialect_name: str, scoped: bool) -> Any:
+    """Built once per dialect: a statement made anew for every ringing phone cost more CPU to construct and
+    to compile than the indexed read itself."""
+    return _history_statement(dialect_name, scoped)
 
 
 async def caller_history(session: AsyncConnection | AsyncSession, client_id: uuid.UUID,
@@ -140,21 +145,22 @@ async def caller_history(session: AsyncConnection | AsyncSession, client_id: uui
     ``viewer``, only tickets the agent may see (their teams' and their own), as the ticket list shows them.
 
     One statement (the open tickets, the last contacts and any one ticket of theirs as one ``UNION ALL``) rather
-    than one per question: each execution costs more CPU in the driver and SQLAlchemy than the indexed read
-    itself, and a ringing phone waits for it."""
+    than one per question, read on the driver where it can be: each execution costs more CPU in the driver and
+    SQLAlchemy than the indexed read itself, and a ringing phone waits for it."""
     params: dict[str, Any] = {"client_id": client_id}
     if viewer is not None and viewer.teams is not None:
         params.update(teams=sorted(viewer.teams), name=viewer.name)
-    rows = (await session.execute(_HISTORY["teams" in params], params)).all()
+    dialect = session.bind.dialect if isinstance(session, AsyncSession) else session.dialect
+    rows = await fetch_mappings(session, _history(dialect.name, "teams" in params), params)
     # A union keeps no order of its own: each list is put back in its order here.
-    open_rows = sorted((r for r in rows if r.kind == "open"), key=lambda r: r.seq, reverse=True)
-    contact_rows = sorted((r for r in rows if r.kind == "contact"), key=lambda r: r.at, reverse=True)
-    had_ticket = bool(rows)
+    open_rows = sorted((r for r in rows if r["kind"] == "open"), key=lambda r: r["seq"], reverse=True)
+    contact_rows = sorted((r for r in rows if r["kind"] == "contact"), key=lambda r: r["at"], reverse=True)
     return CallerHistory(
-        had_ticket=had_ticket,
-        open_tickets=[OpenTicket(number=r.number, status=r.status, subject=_clip(r.subject)) for r in open_rows],
-        last_contacts=[LastContact(at=r.at, channel=r.channel, direction=r.direction,
-                                   ticket_number=r.number, subject=_clip(r.subject or r.ticket_subject))
+        had_ticket=bool(rows),
+        open_tickets=[OpenTicket(number=r["number"], status=r["status"], subject=_clip(r["subject"]))
+                      for r in open_rows],
+        last_contacts=[LastContact(at=r["at"], channel=r["channel"], direction=r["direction"],
+                                   ticket_number=r["number"], subject=_clip(r["subject"] or r["ticket_subject"]))
                        for r in contact_rows],
     )
 
