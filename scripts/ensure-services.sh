@@ -149,7 +149,7 @@ apt_install() {
 
 ensure_rabbitmq() {
   local host port
-  read -r host port < <(host_port "$AMQP_URL" 5672)
+  read -r host port < <(host_port "${AMQP_URL%%,*}" 5672)  # a cluster's list: its first node
   if port_open "$host" "$port"; then rabbitmq_ready "$host" "$port"; return 0; fi
   is_local "$host" || fail "RabbitMQ at $host:$port (AMQP_URL) does not answer: start that broker or point AMQP_URL at a running one."
   if ! command -v rabbitmq-server >/dev/null; then

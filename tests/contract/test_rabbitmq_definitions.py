@@ -26,7 +26,7 @@ def test_definitions_match_the_topology() -> None:
     for spec in topology.queues.values():
         declared = bus.rabbit_queue(spec)
         assert queues.get(spec.name) == {"x-queue-type": "quorum", **declared.arguments}, spec.name
-        assert queues.get(spec.retry_name, {}).get("x-dead-letter-routing-key") == spec.name
+        assert queues.get(spec.retry_name) == {"x-queue-type": "quorum", **bus.retry_queue(spec).arguments}, spec.retry_name
         for pattern in spec.bindings:
             assert (topology.exchange, spec.name, pattern) in bindings
     assert (topology.dead_letter_exchange, topology.dead_letter_queue, "#") in bindings

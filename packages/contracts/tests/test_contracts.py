@@ -81,4 +81,4 @@ def test_topology_prefix_isolates_every_name() -> None:
     assert plain.exchange == "priyom.bus"
     assert isolated.exchange == "run42.priyom.bus"
     assert all(spec.name.startswith("run42.") for spec in isolated.queues.values())
-    assert isolated.queue("tickets.contacts").retry_name == "run42.tickets.contacts.retry"
+    assert isolated.queue("tickets.contacts").retry_name == "run42.tickets.contacts.delay"

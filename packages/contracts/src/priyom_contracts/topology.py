@@ -73,6 +73,13 @@ class QueueSpec:
 
     @property
     def retry_name(self) -> str:
+        """Where a failed delivery waits out its delay (a quorum queue: replicated like the queue itself)."""
+        return f"{self.name}.delay"
+
+    @property
+    def legacy_retry_name(self) -> str:
+        """The classic, unreplicated retry queue of earlier versions: a queue's type cannot change, so the
+        replicated one has a new name and this one is removed once empty (:meth:`priyom_kit.Bus.declare`)."""
         return f"{self.name}.retry"
 
 

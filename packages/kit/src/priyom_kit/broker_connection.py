@@ -1,4 +1,10 @@
-"""The bus's broker connection: named for its service, and stopped within a bound.
+"""The bus's broker connection: named for its service, over every node of a cluster, and stopped within a bound.
+
+``AMQP_URL`` may list several brokers, the nodes of one RabbitMQ cluster, separated by commas. aio-pika's
+robust connection knows one address and retries only that one (aio-pika#141, the multi-host PR #680 was not
+merged); :func:`failover_connection` gives it the list: each connection attempt, the first one and every one
+after a lost connection, tries the addresses in turn from where the last one worked. Processes start at
+different places in the list, so their connections spread over the nodes.
 
 faststream's ``RabbitBroker.stop`` cancels every consumer (a ``basic.cancel`` RPC each) and only then closes the
 connection; a cancel that fails makes it raise before closing, and one the broker never answers makes it wait
@@ -8,10 +14,15 @@ for ever. Once in a CI run the broker left a cancel unanswered for minutes, and 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import aio_pika
+from aio_pika import RobustConnection
+from aio_pika.connection import make_url
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from faststream.rabbit import RabbitBroker
 
 from .logging import get_logger
@@ -29,6 +40,52 @@ def named_url(url: str, service: str) -> str:
         return url
     query = "&".join(filter(None, [parts.query, urlencode({"name": f"priyom-{service}"})]))
     return urlunsplit(parts._replace(query=query))
+
+
+def broker_addresses(amqp_url: str) -> list[str]:
+    """The brokers ``AMQP_URL`` names: one URL, or several separated by commas (the nodes of one cluster,
+    each a whole URL with its credentials)."""
+    addresses = [part.strip() for part in amqp_url.split(",") if part.strip()]
+    if not addresses:
+        raise ValueError("AMQP_URL names no broker")
+    return addresses
+
+
+def failover_connection(addresses: list[str]) -> type[RobustConnection]:
+    """A :class:`RobustConnection` that connects to the first of ``addresses`` that answers, starting at a
+    random one, and after a lost connection tries the next ones before going back to it."""
+    urls = tuple(make_url(address) for address in addresses)
+
+    class FailoverConnection(RobustConnection):
+        _addresses = urls
+        _at = random.randrange(len(urls))  # noqa: S311 - spreading connections, not a secret
+
+        # Overrides RobustConnection.__connect_transport (name-mangled), the one step every attempt takes:
+        # aio-pika reads ``self.url`` there, so each try points it at the next address first. Pinned by
+        # packages/kit/tests/test_broker_failover.py against a real broker behind two addresses.
+        async def _RobustConnection__connect_transport(self) -> None:  # noqa: N802
+            failure: BaseException | None = None
+            for step in range(len(self._addresses)):
+                self.url = self._addresses[(self._at + step) % len(self._addresses)]
+                try:
+                    await RobustConnection._RobustConnection__connect_transport(self)  # type: ignore[attr-defined]
+                except CONNECTION_EXCEPTIONS as exc:
+                    failure = exc
+                    log.warning("broker address did not answer", address=self.url.host, port=self.url.port,
+                                error=type(exc).__name__)
+                    continue
+                self._at = (self._at + step) % len(self._addresses)
+                return
+            assert failure is not None
+            raise failure
+
+    return FailoverConnection
+
+
+async def connect_robust(amqp_url: str, **kwargs: Any) -> aio_pika.abc.AbstractRobustConnection:
+    """``aio_pika.connect_robust`` over every address of ``amqp_url`` (see :func:`failover_connection`)."""
+    addresses = broker_addresses(amqp_url)
+    return await aio_pika.connect_robust(addresses[0], connection_class=failover_connection(addresses), **kwargs)
 
 
 async def stop_within(broker: RabbitBroker, connection: Any, service: str, *,

@@ -34,12 +34,13 @@ from pydantic import ValidationError
 
 from priyom_contracts import Event, QueueSpec, Topology, journal_bindings
 
-from .broker_connection import named_url, stop_within
+from .broker_connection import broker_addresses, failover_connection, named_url, stop_within
 from .bus_metrics import SAMPLE_EVERY_S, BusMetrics
 from .consumer_watch import ConsumerWatch, reconnect
 from .correlation import BusCorrelation
 from .errors import PermanentError
 from .fanouts import Fanouts, Handler
+from .legacy_queues import remove_if_empty
 from .logging import get_logger
 from .periodic import Periodic
 from .settings import ServiceSettings
@@ -89,8 +90,9 @@ class Bus:
         self.dead_letter_exchange = RabbitExchange(
             self.topology.dead_letter_exchange, type=ExchangeType.TOPIC, durable=True
         )
+        addresses = [named_url(address, service) for address in broker_addresses(settings.amqp_url.get_secret_value())]
         self.broker = RabbitBroker(
-            named_url(settings.amqp_url.get_secret_value(), service),
+            addresses[0],
             default_channel=Channel(prefetch_count=settings.prefetch, on_return_raises=True),
             ack_policy=AckPolicy.NACK_ON_ERROR,
             graceful_timeout=15,
@@ -107,6 +109,9 @@ class Bus:
             logger=logging.getLogger(f"priyom.{service}.faststream"),
             log_level=logging.DEBUG,  # one line per message is noise at INFO; failures are logged here
         )
+        # faststream passes its connection arguments to aio_pika.connect_robust; the class is one of them.
+        # Pinned by packages/kit/tests/test_broker_failover.py.
+        self.broker._connection_kwargs["connection_class"] = failover_connection(addresses)
         self._publishers: dict[str, RabbitPublisher] = {}
         self._subscribers: dict[str, Any] = {}
         self._specs_by_queue = {spec.name: spec for spec in self.topology.queues.values()}
@@ -136,12 +141,17 @@ class Bus:
             },
         )
 
-    def _retry_queue(self, spec: QueueSpec) -> RabbitQueue:
-        # Expired messages go back to the default exchange, routed by name to the one queue that failed.
+    def retry_queue(self, spec: QueueSpec) -> RabbitQueue:
+        """Where a failed delivery waits its delay (the message's own expiration), then goes back by the
+        default exchange to the one queue that failed it. A quorum queue, replicated like the queue itself:
+        a retry waiting on a node that stops is not lost. At-least-once dead-lettering (which needs
+        reject-publish overflow): the move back is confirmed by the queue it goes to, not fire-and-forget."""
         return RabbitQueue(
             spec.retry_name,
             durable=True,
-            arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": spec.name},
+            queue_type=QueueType.QUORUM,
+            arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": spec.name,
+                       "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"},
         )
 
     async def declare(self) -> None:
@@ -163,7 +173,8 @@ class Bus:
             queue = await self.broker.declare_queue(self.rabbit_queue(spec))
             for pattern in spec.bindings:
                 await queue.bind(exchange, routing_key=pattern)
-            await self.broker.declare_queue(self._retry_queue(spec))
+            await self.broker.declare_queue(self.retry_queue(spec))
+            await remove_if_empty(self._connection, spec.legacy_retry_name)
 
     def _dead_letter_queue(self) -> RabbitQueue:
         return RabbitQueue(self.topology.dead_letter_queue, durable=True, queue_type=QueueType.QUORUM)

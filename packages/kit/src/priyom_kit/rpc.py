@@ -17,6 +17,7 @@ import uuid
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
+from .broker_connection import connect_robust
 from .tracing import SpanKind, current_carrier, traced
 
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
@@ -37,7 +38,7 @@ class RpcClient:
         self._pending: dict[str, asyncio.Future[bytes]] = {}
 
     async def connect(self) -> None:
-        self._connection = await aio_pika.connect_robust(self.amqp_url)
+        self._connection = await connect_robust(self.amqp_url)
         self._channel = await self._connection.channel(publisher_confirms=False)
         replies = await self._channel.get_queue(DIRECT_REPLY_TO, ensure=False)
         await replies.consume(self._on_reply, no_ack=True)

@@ -93,7 +93,9 @@ class ServiceSettings(BaseSettings):
     amqp_url: SecretStr = Field(
         default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
         validation_alias="AMQP_URL",
-        description="RabbitMQ URL; a secret because it carries the password",
+        description="RabbitMQ URL, or the URLs of a cluster's nodes separated by commas (each connection starts "
+                    "at a random one and moves to the next that answers when its node goes); a secret because it "
+                    "carries the password",
     )
     bus_prefix: str = Field(
         default="",

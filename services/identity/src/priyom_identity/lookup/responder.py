@@ -23,6 +23,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobus
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from priyom_kit import get_logger
+from priyom_kit.broker_connection import connect_robust
 from priyom_kit.tracing import SpanKind, traced
 
 log = get_logger("priyom.identity.lookup")
@@ -58,7 +59,7 @@ class LookupResponder:
     async def start(self) -> None:
         """Connect (robustly: the consumer comes back after a broker restart) and start answering."""
         # Named, so ``rabbitmqctl list_connections client_properties`` tells it from the bus connection.
-        self._connection = await aio_pika.connect_robust(
+        self._connection = await connect_robust(
             self._amqp_url, client_properties={"connection_name": f"priyom-identity-lookup {self.queue}"})
         self._channel = await self._connection.channel(publisher_confirms=False)
         await self._channel.set_qos(prefetch_count=self._prefetch)
