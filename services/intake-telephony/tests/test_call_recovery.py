@@ -102,3 +102,40 @@ async def test_calls_survive_a_kill_9(ami: FakeAmiServer, cleanup_bus: str, amqp
                 kill(second_run)
     finally:
         kill(first)
+
+
+async def test_the_standby_takes_over_the_calls_of_a_killed_leader(
+        ami: FakeAmiServer, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> None:
+    """Two replicas: the AMI session's holder is killed in the middle of a call; the standby takes the PBX's
+    lease, and with it the call from the journal, and makes the call's one contact when it hangs up."""
+    database_url = await asyncio.to_thread(migrated_sqlite, tmp_path)
+    ports = [free_port(), free_port()]
+    envs = [dict(env_for(amqp_url, cleanup_bus, ami, database_url, port)) for port in ports]
+    pbx = ScriptedPbx()
+    call_id, events = pbx.direct_call("+79161230103", "103")
+    cut = _until_first_hangup(events)
+    leader = await asyncio.to_thread(spawn, envs[0], tmp_path / "leader.log")
+    standby = None
+    try:
+        await ami.wait_for_login(1, timeout=60)
+        await wait_healthy(ports[0])
+        standby = await asyncio.to_thread(spawn, envs[1], tmp_path / "standby.log")
+        await wait_healthy(ports[1])
+        async with bus_tap(amqp_url, cleanup_bus, "contact.received.v1.*") as contacts, \
+                bus_tap(amqp_url, cleanup_bus, "call.event.v1.*") as calls:
+            await ami.send(events[:cut])
+            states = [json.loads((await calls.next(15)).body)["state"] for _ in range(2)]
+            assert states == ["ringing", "answered"]
+            await asyncio.sleep(0.5)  # the journal's writer saves the call right after its events
+            kill(leader)
+            await ami.wait_for_login(2, timeout=30)  # the standby, once the lease is free
+            await asyncio.sleep(0.5)  # CoreShowChannels: the call's channels are still up
+            await ami.send(events[cut:])
+            contact = json.loads((await contacts.next(30)).body)
+            assert contact["idempotency_key"] == f"pbx:{call_id}"
+            assert (contact["contact"]["call"]["outcome"], contact["contact"]["call"]["agent"]) == ("answered", "103")
+            await contacts.assert_empty(1.0)
+    finally:
+        kill(leader)
+        if standby is not None:
+            kill(standby)

@@ -1,5 +1,6 @@
 """Two replicas of intake-telephony on one PBX (issue 18): one AMI session, held by the replica holding the
-PBX's lease; the other stands by (ready, its /health says so) and logs in once the first stops."""
+PBX's lease; the other stands by (ready, its /health says so) and logs in once the first stops, taking over
+the calls in progress; the CTI webhook's posts about one call may reach either replica."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+from priyom_intake_telephony.store import migrate_database
+from priyom_kit.pytest_plugin import create_pg_database, drop_pg_database
 from priyom_testing.ami_server import FakeAmiServer
 
-from .conftest import migrated_sqlite, started, telephony_settings
+from .conftest import CTI_SECRET, Telephony, migrated_sqlite, started, telephony_settings
 
 
 async def test_one_ami_session_per_pbx_and_the_standby_takes_over(
@@ -43,3 +46,34 @@ async def test_one_ami_session_per_pbx_and_the_standby_takes_over(
             assert await role_of(second) == "leader"
             assert ami.clients == 1
             assert (await second.client.get("/health")).json()["checks"]["ami"] is True
+
+
+async def test_any_replica_takes_any_webhook_post_of_a_call(cleanup_bus: str, amqp_url: str) -> None:
+    """The PBX's posts about one call spread over two replicas (a load balancer), and the same post sent to
+    both at once (its retry): one ringing per agent, the answer and the end once, one contact."""
+    url = await create_pg_database()
+    try:
+        await asyncio.to_thread(migrate_database, url)
+        settings = telephony_settings(amqp_url, cleanup_bus, None, url)
+        form = {"content-type": "application/x-www-form-urlencoded"}
+        call = "callId=rr-1&from=89161234567&to=74950000000&direction=in"
+        async with contextlib.asynccontextmanager(started)(settings, amqp_url, cleanup_bus) as first, \
+                contextlib.asynccontextmanager(started)(settings, amqp_url, cleanup_bus) as second:
+
+            async def post(replica: Telephony, body: str) -> None:
+                answer = await replica.client.post(f"/api/v1/cti/{CTI_SECRET}", content=body, headers=form)
+                assert answer.status_code == 200, answer.text
+
+            new_call = f"event=newCall&{call}&user%5B%5D=101&user%5B%5D=102"
+            await asyncio.gather(post(first, new_call), post(second, new_call))
+            await post(second, f"event=answer&{call}&answeringNumber=102")
+            await post(first, f"event=hangup&{call}&cause=normalClearing")
+            events = await first.call_events(4)
+            assert sorted((e["state"], e["agent"]) for e in events[:2]) == [("ringing", "101"), ("ringing", "102")]
+            assert [(e["state"], e["agent"]) for e in events[2:]] == [("answered", "102"), ("ended", "102")]
+            contact = (await first.contact())["contact"]
+            assert (contact["call"]["outcome"], contact["call"]["agent"]) == ("answered", "102")
+            await first.calls.assert_empty()
+            await first.contacts.assert_empty()
+    finally:
+        await drop_pg_database(url)

@@ -110,16 +110,21 @@ def cti_router(secret: SecretStr | None, cti: CtiCalls, bridge: CallBridge, answ
         except CtiError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
         answer = answers.answer(params)
-        if answers.refuses(params) and call_id_of(params) not in cti.calls:  # a call followed before goes on
-            log.info("CTI post of a blocked caller left aside", call_id=call_id_of(params), answer=answer)
-            return answer
-        progress = cti.feed(params, now())
-        bridge.handle(progress, cdr_wait_s=0.0, source=CTI)
-        call = cti.calls.get(call_id_of(params) or "")
-        if call is not None:
-            await bridge.journal.save(call, CTI)
-        if progress:
-            await bridge.settled(progress[0].call.call_id)
+        call_id = call_id_of(params) or ""
+        # Any replica takes any post: the call as saved, and no other replica on it until this one is done.
+        async with bridge.journal.held(call_id) as stored:
+            cti.take(call_id, stored.call if stored is not None and stored.source == CTI and not stored.finished
+                     else None)
+            if answers.refuses(params) and call_id not in cti.calls:  # a call followed before goes on
+                log.info("CTI post of a blocked caller left aside", call_id=call_id, answer=answer)
+                return answer
+            progress = cti.feed(params, now())
+            bridge.handle(progress, cdr_wait_s=0.0, source=CTI)
+            call = cti.calls.get(call_id)
+            if call is not None:
+                await bridge.journal.save(call, CTI)
+            if progress:
+                await bridge.settled(progress[0].call.call_id)
         return answer
 
     @router.post("/cti/{secret_in_path}", summary="CTI webhook (secret in the path)")

@@ -83,10 +83,17 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
             tracker.restore(call)
 
     async def recover() -> None:
-        """Resume the calls saved before a stop or a crash (the contacts of finished ones are staged), then
-        keep saving and start sending what the outbox holds."""
-        await journal.recover(restore, bridge.contact)
+        """Stage the contacts of calls that had finished and resume the CTI webhook's calls, saved before a
+        stop or a crash; then keep saving. The AMI session's calls are the lease holder's (take_over_ami)."""
+        await journal.recover(restore, bridge.contact, sources={CTI})
         journal.start()
+
+    async def take_over_ami() -> None:
+        """This replica now holds the PBX: the calls the last holder followed (or this one, before a
+        restart) are taken from the journal, not from what this replica remembers of an earlier turn."""
+        tracker.forget_calls()
+        if await journal.recover(restore, bridge.contact, sources={AMI}):
+            await relay.flush_quietly()
 
     ami: AmiConnection | None = None
     if settings.ami_host:
@@ -105,6 +112,7 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
         async def hold_ami_session() -> None:
             """The PBX's one AMI session, kept up while this replica holds the PBX's lease: two sessions would
             feed every call event twice (two pop-ups, two contacts per call)."""
+            await take_over_ami()
             await connection.start()
             try:
                 await asyncio.Event().wait()

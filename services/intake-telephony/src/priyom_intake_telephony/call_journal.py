@@ -6,8 +6,11 @@ the webhook answers. At hangup the finished call is saved before anything is sai
 the wait for its CDR its contact is staged in the outbox and its row removed, in one transaction; the
 kit's :class:`~priyom_kit.outbox.Relay` then publishes it, retrying for as long as the broker refuses.
 
-At start, :meth:`CallJournal.recover` resumes the calls in progress (their channels are then checked
-against ``CoreShowChannels``) and turns the calls that had finished into contacts at once.
+At start, :meth:`CallJournal.recover` turns the calls that had finished into contacts at once and resumes
+the CTI webhook's calls in progress; the AMI session's calls are resumed by the replica that takes the PBX's
+lease, when it takes it (their channels are then checked against ``CoreShowChannels``). Several replicas
+share the table: a call's contact is staged by whichever deletes its row, so once, and a webhook post is
+handled under :meth:`CallJournal.held`, the call as saved and no other replica on it meanwhile.
 
 A database error is retried without end: a call's data is never given up while the service runs.
 """
@@ -15,11 +18,13 @@ A database error is retried without end: a call's data is never given up while t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +48,21 @@ AMI, CTI = "ami", "cti"
 MAX_RETRY_WAIT_S = 10.0
 
 
+@dataclass(frozen=True)
+class StoredCall:
+    """A call's row: its state, who follows it, and whether it hung up (its contact not staged yet)."""
+
+    call: Call
+    source: Source
+    finished: bool
+
+
+def _stored(row: Mapping[str, Any]) -> StoredCall:
+    state = dict(row["state"])
+    source = state.pop("source", AMI)
+    return StoredCall(call_from_json(state), source, bool(row["finished"]))
+
+
 class CallJournal:
     """The calls' table and the outbox of one service. ``open_calls`` maps each source to its calls in
     progress (the tracker's and the CTI webhook's ``calls``): what :meth:`save_changed` reads."""
@@ -56,6 +76,7 @@ class CallJournal:
         self._finishing: set[str] = set()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._held_here = asyncio.Lock()
 
     # -- the calls in progress ----------------------------------------------------------------------------
 
@@ -125,11 +146,13 @@ class CallJournal:
         self._finishing.discard(call_id)
 
     async def to_contact(self, call_id: str, contact: ContactReceived, *, send: bool = True) -> None:
-        """Stage the contact and drop the call's row in one transaction, then (``send``) send what the outbox
-        holds."""
+        """Drop the call's row and stage the contact in one transaction, then (``send``) send what the outbox
+        holds. Only the transaction that deleted the row stages: a replica that started, or took the PBX over,
+        while this one was finishing the call finds it gone and stages nothing."""
         async def stage(session: AsyncSession) -> None:
-            await stage_events(session, telephony_outbox, [contact])
-            await session.execute(delete(telephony_calls).where(telephony_calls.c.call_id == call_id))
+            deleted = await session.execute(delete(telephony_calls).where(telephony_calls.c.call_id == call_id))
+            if deleted.rowcount:  # type: ignore[attr-defined]
+                await stage_events(session, telephony_outbox, [contact])
 
         await self._retrying("stage a call's contact", stage)
         self._finishing.discard(call_id)
@@ -137,24 +160,43 @@ class CallJournal:
             await self.relay.flush_quietly()
 
     async def recover(self, restore: Callable[[Call, Source], None],
-                      contact: Callable[[Call], ContactReceived]) -> int:
-        """At start: calls in progress back to their source, finished ones staged as contacts. Returns how
-        many calls were resumed or finished."""
+                      contact: Callable[[Call], ContactReceived], sources: Collection[Source]) -> int:
+        """The calls of ``sources``: in progress back to their source, finished ones staged as contacts (not
+        sent: at start the bus is not up yet). Returns how many calls were resumed or finished."""
         async with self.database.sessions() as session:
-            rows = (await session.execute(select(telephony_calls))).mappings().all()
-        for row in rows:
-            state = dict(row["state"])
-            source = state.pop("source", AMI)
-            call = call_from_json(state)
-            if row["finished"]:
-                await self.to_contact(call.call_id, contact(call), send=False)  # the bus is not up yet
+            rows = [stored for row in (await session.execute(select(telephony_calls))).mappings().all()
+                    if (stored := _stored(row)).source in sources]
+        for stored in rows:
+            if stored.finished:
+                await self.to_contact(stored.call.call_id, contact(stored.call), send=False)
             else:
-                restore(call, source)
+                restore(stored.call, stored.source)
         if rows:
-            log.info("calls recovered", calls=len(rows), finished=sum(1 for r in rows if r["finished"]))
+            log.info("calls recovered", calls=len(rows), finished=sum(1 for r in rows if r.finished),
+                     sources=sorted(sources))
         return len(rows)
 
+    @asynccontextmanager
+    async def held(self, call_id: str) -> AsyncIterator[StoredCall | None]:
+        """Call ``call_id`` as saved (None: not followed, or its row already gone), held against every other
+        replica's handling of it until the block ends: a PostgreSQL advisory lock, in a transaction of its
+        own that ends with the block. On SQLite, one process's lock: several replicas need PostgreSQL."""
+        if self.database.backend != "postgresql":
+            async with self._held_here:
+                async with self.database.sessions() as session:
+                    found = await self._read(session, call_id)
+                yield found
+            return
+        async with self.database.sessions() as session, session.begin():
+            await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"priyom-call:{call_id}", 0))))
+            yield await self._read(session, call_id)
+
     # -- inside ---------------------------------------------------------------------------------------------
+
+    async def _read(self, session: AsyncSession, call_id: str) -> StoredCall | None:
+        row = (await session.execute(select(telephony_calls).where(telephony_calls.c.call_id == call_id))
+               ).mappings().first()
+        return _stored(row) if row is not None else None
 
     async def _upsert(self, session: AsyncSession, call: Call, source: Source, *, finished: bool) -> None:
         values: dict[str, Any] = {"call_id": call.call_id, "state": {**call_to_json(call), "source": source},

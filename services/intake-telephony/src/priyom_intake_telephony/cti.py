@@ -74,6 +74,14 @@ class CtiCalls:
         self.extensions = extensions or Extensions()
         self.extension_of = extension_of or (lambda _: None)
 
+    def take(self, call_id: str, stored: Call | None) -> None:
+        """Follow call ``call_id`` as the database has it (None: not at all): with several replicas, the
+        PBX's last post about it may have gone to another one."""
+        if stored is None:
+            self.calls.pop(call_id, None)
+        else:
+            self.calls[call_id] = stored
+
     def agent_of(self, user: str) -> str:
         """The extension of a ``user[]``/``answeringNumber`` value when it is one or the directory knows the
         name; else the value itself."""

@@ -81,6 +81,13 @@ class CallTracker:
         for uniqueid in call.channels:
             self._channel_call[uniqueid] = call.call_id
 
+    def forget_calls(self) -> None:
+        """Follow no call in progress (before the journal's are restored: another replica may have ended
+        some of what this one followed before)."""
+        self.calls.clear()
+        self._channel_call.clear()
+        self.changed.clear()
+
     def take_changed(self) -> set[str]:
         """The calls touched since the last call (and forget them): the caller saves what they are now."""
         changed, self.changed = self.changed, set()
