@@ -12,6 +12,7 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
 from priyom_kit.rpc import RpcClient, RpcTimeout
+from priyom_testing.broker_cut import CANNOT_CUT, cut_connections
 
 
 @asynccontextmanager
@@ -46,3 +47,24 @@ async def test_concurrent_requests_get_their_own_replies_and_silence_times_out(a
         with pytest.raises(RpcTimeout):
             await rpc.request(f"{queue_name}-nobody", b"hello", timeout=0.3)
         assert rpc._pending == {}, "answered and timed-out requests leave nothing behind"
+
+
+@pytest.mark.skipif(CANNOT_CUT is not None, reason=CANNOT_CUT or "")
+async def test_replies_come_again_after_the_clients_connection_is_cut(amqp_url: str) -> None:
+    """A broker node stopping (or restarting) cuts the client's connection: once it is back, so are the
+    replies (direct reply-to needs its consumer again on the new channel)."""
+    async def echo(message: AbstractIncomingMessage) -> bytes:
+        return message.body
+
+    name = f"rpc-cut-{uuid.uuid4().hex[:8]}"
+    async with responding(amqp_url, echo) as queue, RpcClient(amqp_url, name=name) as rpc:
+        assert await rpc.request(queue, b"before", timeout=5) == b"before"
+        assert await asyncio.to_thread(cut_connections, name), "the client's connection is listed"
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            try:
+                assert await rpc.request(queue, b"after", timeout=1) == b"after"
+                break
+            except (RpcTimeout, aio_pika.exceptions.AMQPError, RuntimeError):
+                assert asyncio.get_running_loop().time() < deadline, "no reply since the connection was cut"
+                await asyncio.sleep(0.2)

@@ -30,18 +30,22 @@ class RpcTimeout(TimeoutError):
 class RpcClient:
     """Ask a queue and await the answer. ``async with RpcClient(url) as rpc: body = await rpc.request(q, b)``."""
 
-    def __init__(self, amqp_url: str, *, request_ttl_s: float = 10.0) -> None:
+    def __init__(self, amqp_url: str, *, request_ttl_s: float = 10.0, name: str = "rpc") -> None:
         self.amqp_url = amqp_url
+        self.name = name
         self.request_ttl_ms = int(request_ttl_s * 1000)
         self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
         self._pending: dict[str, asyncio.Future[bytes]] = {}
 
     async def connect(self) -> None:
-        self._connection = await connect_robust(self.amqp_url)
+        self._connection = await connect_robust(
+            self.amqp_url, client_properties={"connection_name": f"priyom-{self.name}"})
         self._channel = await self._connection.channel(publisher_confirms=False)
-        replies = await self._channel.get_queue(DIRECT_REPLY_TO, ensure=False)
-        await replies.consume(self._on_reply, no_ack=True)
+        await self._consume_replies()
+        # The restored channel does not consume direct reply-to again (it is no declared queue): without this,
+        # no reply ever came after a broker restart or a node stopping (found by `make cluster`).
+        self._connection.reconnect_callbacks.add(self._consume_replies)
 
     async def close(self) -> None:
         for future in self._pending.values():
@@ -86,6 +90,13 @@ class RpcClient:
             raise RpcTimeout(f"no reply from {queue} within {timeout} s") from None
         finally:
             self._pending.pop(correlation_id, None)
+
+    async def _consume_replies(self, *_: object) -> None:
+        """Consume direct reply-to on the channel: at connect, and again on the channel restored after a
+        reconnect."""
+        assert self._channel is not None
+        replies = await self._channel.get_queue(DIRECT_REPLY_TO, ensure=False)
+        await replies.consume(self._on_reply, no_ack=True)
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         future = self._pending.get(message.correlation_id or "")

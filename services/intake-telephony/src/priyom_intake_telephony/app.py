@@ -51,7 +51,8 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
     bus.publisher(CallEvent)
     bus.publisher(ContactReceived)
     extensions = Extensions(settings.extension_pattern)
-    rpc = RpcClient(settings.amqp_url.get_secret_value(), request_ttl_s=max(1.0, settings.lookup_timeout_ms / 1000))
+    rpc = RpcClient(settings.amqp_url.get_secret_value(), request_ttl_s=max(1.0, settings.lookup_timeout_ms / 1000),
+                    name="intake-telephony-lookup")
     lookup = IdentityLookup(rpc, bus.topology.identity_lookup_queue, settings.lookup_timeout_ms / 1000)
     database = Database(settings.database_url)
     relay = Relay(lambda: database.sessions, bus.publish, telephony_outbox, keep_sent=False)
