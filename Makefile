@@ -29,7 +29,7 @@ EXTRAS_kit := [s3,pytest]
 EXTRAS_router := [training]
 EDITABLE := $(foreach p,$(PACKAGES),-e '$(p)$(EXTRAS_$(notdir $(p)))')
 
-.PHONY: help install up test check-deploy bench bench-email bench-popup bench-chat chaos docs train-router clean distclean FORCE
+.PHONY: help install up test check-deploy bench bench-email bench-popup bench-chat chaos cluster docs train-router clean distclean FORCE
 
 help:
 	@echo "make up         install, start RabbitMQ if needed, migrate, run every service under honcho"
@@ -40,6 +40,7 @@ help:
 	@echo "make bench-popup  caller pop-up latency, AMI event to agent WebSocket, bench/popup.py (BENCH_ARGS=...)"
 	@echo "make bench-chat   idle website-chat sockets held, visitor message to ticket latency, bench/chat.py"
 	@echo "make chaos      every channel at once while services are killed and the broker restarts, bench/chaos.py"
+	@echo "make cluster    two replicas of everything on a 3-node RabbitMQ cluster, nodes and leaders killed, bench/cluster.py"
 	@echo "make docs       regenerate docs/asyncapi.json and docs/schemas/"
 	@echo "make train-router  train the router's classifier, print held-out accuracy, precision and recall"
 	@echo "make install    create $(VENV) and install every package editable (only when something changed)"
@@ -114,6 +115,14 @@ chaos: install
 	  $(BIN)/python bench/chaos.py --amqp-url "$$(scripts/chaos-broker.sh url)" \
 	    --broker-restart "$(CURDIR)/scripts/chaos-broker.sh restart" $(CHAOS_ARGS); \
 	fi
+
+# The scale-out run (bench/cluster.py): a three-node RabbitMQ cluster on this machine
+# (scripts/cluster-broker.sh, ports 5691-5693), PostgreSQL, two replicas of every service; one node stopped,
+# each singleton's leader and one replica of each consumer killed. CLUSTER_ARGS="--seconds 120".
+CLUSTER_ARGS ?=
+cluster: install
+	@scripts/ensure-services.sh postgres
+	$(BIN)/python bench/cluster.py $(CLUSTER_ARGS)
 
 docs: install
 	$(BIN)/python scripts/export_docs.py

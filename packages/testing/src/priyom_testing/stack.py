@@ -33,6 +33,16 @@ ENV_PREFIX = {name: name.upper().replace("-", "_") + "_" for name in SERVICES}
 MIGRATED = ("identity", "tickets", "router", "intake-email", "intake-messenger", "intake-telephony", "portal")
 
 
+def replica(service: str, n: int) -> str:
+    """The name of a service's ``n``-th process (``tickets``, ``tickets#2``, …): several run side by side."""
+    return service if n == 1 else f"{service}#{n}"
+
+
+def service_of(process: str) -> str:
+    """``tickets`` for ``tickets`` and ``tickets#2``."""
+    return process.split("#", 1)[0]
+
+
 @dataclass
 class Stack:
     """A running set of services. ``url(name)`` is each service's base URL. ``python`` names the interpreter
@@ -43,6 +53,8 @@ class Stack:
     python: dict[str, str] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    #: Variables of one process only (a second intake-email's SMTP port), by process name.
+    process_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -105,8 +117,14 @@ class Stack:
         # identity gathers tickets' and the router's parts of a subject export).
         for service in services:
             if service not in self.ports:
-                self.ports[service] = free_port()
-                self.env[f"{ENV_PREFIX[service]}PORT"] = str(self.ports[service])
+                # Not one another process of this stack was given: none of them listens yet to tell.
+                taken = {*self.ports.values(), *(int(v) for env in self.process_env.values()
+                                                 for k, v in env.items() if k.endswith("_PORT"))}
+                while (port := free_port()) in taken:
+                    pass
+                self.ports[service] = port
+                if service == service_of(service):
+                    self.env[f"{ENV_PREFIX[service]}PORT"] = str(self.ports[service])
         for service in services:
             self.env["INTAKE_WEB_TICKETS_PUBLIC_URL"] = self.url("tickets") if "tickets" in self.ports else ""
             self.env["TICKETS_IDENTITY_URL"] = self.url("identity") if "identity" in self.ports else ""
@@ -117,8 +135,10 @@ class Stack:
             self.env["PORTAL_IDENTITY_URL"] = self.url("identity") if "identity" in self.ports else ""
             self.env["PORTAL_TICKETS_URL"] = self.url("tickets") if "tickets" in self.ports else ""
             log = open(self.workdir / f"{service}.log", "ab")  # noqa: SIM115 - closed with the process
+            name = service_of(service)
+            env = {**self.env, f"{ENV_PREFIX[name]}PORT": str(self.ports[service]), **self.process_env.get(service, {})}
             self.processes[service] = subprocess.Popen(
-                [self.python.get(service, sys.executable), "-m", SERVICES[service], "serve"], env=self.env,
+                [self.python.get(name, sys.executable), "-m", SERVICES[name], "serve"], env=env,
                 cwd=self.workdir,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )

@@ -65,13 +65,21 @@ def check(accepted: Sequence[Accepted], messages: Sequence[tuple[str, str]], run
     return Findings(found, lost, duplicates)
 
 
-async def dead_letters(amqp_url: str, prefix: str) -> int:
-    """Messages waiting in the dead-letter queue of the run's bus prefix."""
+async def dead_letters(amqp_url: str, prefix: str, tickets_url: str) -> int:
+    """Dead letters of the run: those still in the queue of the run's bus prefix, and those tickets already
+    took from it into its database (it drains the queue: the queue alone would show none)."""
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
         queue = await channel.declare_queue(Topology(prefix).dead_letter_queue, passive=True)
-        return int(queue.declaration_result.message_count or 0)
+        waiting = int(queue.declaration_result.message_count or 0)
+    engine = make_engine(tickets_url)
+    try:
+        async with engine.connect() as database:
+            kept = (await database.execute(text("SELECT COUNT(*) FROM dead_letters"))).scalar_one()
+    finally:
+        await engine.dispose()
+    return waiting + int(kept)
 
 
 async def wait_for_tickets(accepted: Sequence[Accepted], tickets_url: str, run: str, timeout_s: float) -> Findings:

@@ -14,12 +14,17 @@ own ticket and is found there by its token.
 from __future__ import annotations
 
 import asyncio
+import imaplib
+import itertools
+import random
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
 import aiosmtplib
 import httpx
@@ -52,16 +57,27 @@ def token(run: str, channel: str, n: int) -> str:
     return f"chaos-{run}-{channel}-{n}"
 
 
-async def web_form(url: str, run: str, n: int, ledger: Ledger, client: httpx.AsyncClient) -> None:
-    """One form submission, retried with its Idempotency-Key until it is accepted (202)."""
+def _nth(choices: str | int | Sequence[str] | Sequence[int], attempt: int) -> Any:
+    """One address, or the next of several for each attempt (replicas behind a balancer, several MX)."""
+    if isinstance(choices, str | int):
+        return choices
+    return choices[attempt % len(choices)]
+
+
+async def web_form(url: str | Sequence[str], run: str, n: int, ledger: Ledger, client: httpx.AsyncClient) -> None:
+    """One form submission, retried with its Idempotency-Key until it is accepted (202); with several
+    ``url``, each attempt goes to the next."""
     mark = token(run, "web", n)
     body = {"name": f"Клиент {n}", "email": f"{mark}@example.ru", "consent": True,
             "message": f"Не работает касса, заявка {mark}"}
     deadline = time.monotonic() + GIVE_UP_S
-    while time.monotonic() < deadline:
+    first = random.randrange(1_000)  # noqa: S311 - spreading the load, not a secret
+    for attempt in itertools.count(first):
+        if time.monotonic() >= deadline:
+            break
         ledger.attempts += 1
         try:
-            response = await client.post(f"{url}/api/v1/contacts", json=body, headers={"Idempotency-Key": mark},
+            response = await client.post(f"{_nth(url, attempt)}/api/v1/contacts", json=body, headers={"Idempotency-Key": mark},
                                          timeout=30)
         except httpx.HTTPError:
             await asyncio.sleep(0.5)  # intake-web is down or was killed mid-request: the browser retries
@@ -76,8 +92,8 @@ async def web_form(url: str, run: str, n: int, ledger: Ledger, client: httpx.Asy
     ledger.refused += 1
 
 
-def mail(run: str, n: int) -> tuple[str, bytes]:
-    mark = token(run, "smtp", n)
+def mail(run: str, n: int, channel: str = "smtp") -> tuple[str, bytes]:
+    mark = token(run, channel, n)
     message = EmailMessage()
     message["From"] = f"Клиент {n} <{mark}@example.org>"
     message["To"] = "support@priyom.local"
@@ -88,14 +104,19 @@ def mail(run: str, n: int) -> tuple[str, bytes]:
     return mark, message.as_bytes()
 
 
-async def mta(port: int, run: str, n: int, ledger: Ledger) -> None:
-    """One mail, delivered as an MTA does: after a 4xx or a dropped connection it is sent again, the same."""
+async def mta(port: int | Sequence[int], run: str, n: int, ledger: Ledger) -> None:
+    """One mail, delivered as an MTA does: after a 4xx or a dropped connection it is sent again, the same
+    (to the next ``port``, when there are several, as to the next MX)."""
     mark, raw = mail(run, n)
     deadline = time.monotonic() + GIVE_UP_S
-    while time.monotonic() < deadline:
+    first = random.randrange(1_000)  # noqa: S311 - spreading the load, not a secret
+    for attempt in itertools.count(first):
+        if time.monotonic() >= deadline:
+            break
         ledger.attempts += 1
         try:
-            async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=30) as smtp:
+            async with aiosmtplib.SMTP(hostname="127.0.0.1", port=_nth(port, attempt), start_tls=False,
+                                       timeout=30) as smtp:
                 await smtp.sendmail(f"{mark}@example.org", ["support@priyom.local"], raw)
         except aiosmtplib.SMTPResponseException as exc:
             if exc.code >= 500:
@@ -132,3 +153,28 @@ class TelegramUsers:
         """The updates a ``getUpdates`` offset confirmed: Telegram will not hand them out again."""
         return [Accepted("telegram", mark) for update_id, mark in self.sent.items()
                 if update_id < self.fake.confirmed_offset]
+
+
+def _append(host: str, port: int, user: str, password: str, raw: bytes) -> None:
+    with imaplib.IMAP4(host, port, timeout=30) as imap:
+        imap.login(user, password)
+        status, _ = imap.append("INBOX", None, None, raw)
+        if status != "OK":
+            raise imaplib.IMAP4.error(f"APPEND answered {status}")
+
+
+async def mailbox(port: int, user: str, password: str, run: str, n: int, ledger: Ledger) -> None:
+    """One mail put into the IMAP mailbox the gateway reads (as the company's mail server delivers it),
+    appended again until the server says OK; accepted then."""
+    mark, raw = mail(run, n, "imap")
+    deadline = time.monotonic() + GIVE_UP_S
+    while time.monotonic() < deadline:
+        ledger.attempts += 1
+        try:
+            await asyncio.to_thread(_append, "127.0.0.1", port, user, password, raw)
+        except (OSError, imaplib.IMAP4.error):
+            await asyncio.sleep(0.5)
+            continue
+        ledger.accepted.append(Accepted("imap", mark))
+        return
+    ledger.refused += 1

@@ -125,7 +125,7 @@ async def chaos(plan: ChaosPlan) -> ChaosResult:
             await settle(stack, monkey, bot)
             accepted = [*ledger.accepted, *telegram.confirmed(), *pbx.ended()]
             findings = await wait_for_tickets(accepted, urls["tickets"], run, plan.settle_s)
-            dead = await dead_letters(plan.amqp_url, prefix)
+            dead = await dead_letters(plan.amqp_url, prefix, urls["tickets"])
             seconds = round(time.monotonic() - began, 1)
         finally:
             await asyncio.to_thread(stack.stop)
