@@ -10,9 +10,10 @@ put into an IMAP mailbox on Dovecot, Telegram through the fake Bot API, calls fr
 while the run stops node 2 (and starts it again), kills with SIGKILL the leader of the mailbox's reader, of
 the AMI session and of the Telegram long poll, and one replica each of identity, the router, tickets,
 intake-web and intake-email. Then every accepted contact must
-be in exactly one ticket and no message dead-lettered. Prints one JSON line (``lost``, ``duplicates``,
-``dead_letters``, ``node_stop_to_ticket_s``, ``leader_failover_s``, …), the run's log on stderr, and exits
-1 unless nothing was lost, duplicated or dead-lettered and every failover took under 15 s.
+be in exactly one ticket and no message dead-lettered, and a click-to-call posted to each intake-telephony
+replica (the standby's included) accepted. Prints one JSON line (``lost``, ``duplicates``, ``dead_letters``,
+``node_stop_to_ticket_s``, ``leader_failover_s``, …), the run's log on stderr, and exits 1 unless nothing
+was lost, duplicated or dead-lettered, every click-to-call accepted and every failover under 15 s.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def main() -> int:
     print(json.dumps(result.line))
     times = [result.line["node_stop_to_ticket_s"], *result.line["leader_failover_s"].values()]
     clean = not (result.line["lost"] or result.line["duplicates"] or result.line["dead_letters"])
+    clean = clean and result.line["click_to_call_accepted"] == result.line["replicas"]
     return 0 if clean and max(times) < FAILOVER_LIMIT_S else 1
 
 

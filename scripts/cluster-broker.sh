@@ -22,7 +22,8 @@ node_env() {
 
 ctl() { local n=$1; shift; (node_env "$n"; rabbitmqctl -n "$(node_name "$n")" -q "$@"); }
 
-start_node() {
+# Launch node N (returns before it has started: see await_node).
+launch_node() {
   local n=$1 dir=$base/n$1
   if ctl "$n" await_startup --timeout 2 >/dev/null 2>&1; then return 0; fi
   mkdir -p "$dir/mnesia" "$dir/log"
@@ -32,14 +33,21 @@ start_node() {
     > "$dir/rabbitmq-env.conf"
   if id rabbitmq >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then chown -R rabbitmq:rabbitmq "$dir"; fi
   (node_env "$n"; rabbitmq-server -detached)
-  # -detached returns before the node is known to epmd: wait for a ping before await_startup.
-  for _ in $(seq 120); do ctl "$n" ping >/dev/null 2>&1 && break; sleep 1; done
-  ctl "$n" await_startup --timeout 120
 }
+
+await_node() {
+  # -detached returns before the node is known to epmd: wait for a ping before await_startup.
+  for _ in $(seq 120); do ctl "$1" ping >/dev/null 2>&1 && break; sleep 1; done
+  ctl "$1" await_startup --timeout 180
+}
+
+start_node() { launch_node "$1"; await_node "$1"; }
 
 case "${1:-}" in
   start)
-    for n in 1 2 3; do start_node "$n"; done
+    # All three launched before any is waited for: a clustered node that was stopped waits for its peers.
+    for n in 1 2 3; do launch_node "$n"; done
+    for n in 1 2 3; do await_node "$n"; done
     for n in 2 3; do
       if ctl "$n" cluster_status --formatter json 2>/dev/null | grep -q "$(node_name 1)"; then continue; fi
       ctl "$n" stop_app

@@ -12,7 +12,7 @@ from priyom_intake_telephony.store import migrate_database
 from priyom_kit.pytest_plugin import create_pg_database, drop_pg_database
 from priyom_testing.ami_server import FakeAmiServer
 
-from .conftest import CTI_SECRET, Telephony, migrated_sqlite, started, telephony_settings
+from .conftest import ADMIN, CTI_SECRET, Telephony, migrated_sqlite, started, telephony_settings
 
 
 async def test_one_ami_session_per_pbx_and_the_standby_takes_over(
@@ -37,6 +37,8 @@ async def test_one_ami_session_per_pbx_and_the_standby_takes_over(
             assert ami.clients == 1
             assert await role_of(first) == "leader"
             assert await role_of(second) == "standby"
+            # A click-to-call reaching the standby is dialled on the leader's session.
+            await click_to_call(second, ami, "101")
 
             await first_stack.aclose()
             loop = asyncio.get_running_loop()
@@ -46,6 +48,17 @@ async def test_one_ami_session_per_pbx_and_the_standby_takes_over(
             assert await role_of(second) == "leader"
             assert ami.clients == 1
             assert (await second.client.get("/health")).json()["checks"]["ami"] is True
+            await click_to_call(second, ami, "102")
+
+
+async def click_to_call(replica: Telephony, ami: FakeAmiServer, extension: str) -> None:
+    """Click-to-call on ``replica``: answered 202 with the action id the PBX got an Originate with, once."""
+    response = await replica.client.post("/api/v1/calls", headers=ADMIN,
+                                         json={"extension": extension, "number": "+7 916 123-45-67"})
+    assert response.status_code == 202, response.text
+    sent = [a for a in ami.actions if a.get("ActionID") == response.json()["action_id"]]
+    assert [(a["Action"], a["Channel"], a["Exten"]) for a in sent] == [
+        ("Originate", f"PJSIP/{extension}", "+79161234567")]
 
 
 async def test_any_replica_takes_any_webhook_post_of_a_call(cleanup_bus: str, amqp_url: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -45,7 +45,10 @@ class CallQueued(BaseModel):
 
 
 def calls_router(ami: AmiConnection | None, extensions: Extensions, *, context: str, channel_template: str,
-                 timeout_s: int) -> APIRouter:
+                 timeout_s: int, send_action: Callable[[dict[str, str]], Awaitable[Any]] | None = None
+                 ) -> APIRouter:
+    """``send_action`` sends an AMI action on the PBX's session, this replica's or the lease holder's
+    (:mod:`.originate_relay`); by default on ``ami``."""
     router = APIRouter(prefix="/api/v1", tags=["calls"])
 
     @router.post("/calls", status_code=status.HTTP_202_ACCEPTED, response_model=CallQueued,
@@ -69,7 +72,7 @@ def calls_router(ami: AmiConnection | None, extensions: Extensions, *, context: 
                   "Exten": number, "Priority": "1", "Timeout": str(timeout_s * 1000), "Async": "true",
                   "CallerID": f"\"Call {number}\" <{number}>"}
         try:
-            response = await ami.send_action(action)
+            response = await (send_action or ami.send_action)(action)
         except (ConnectionError, TimeoutError) as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"PBX unreachable: {exc}") from exc
         responses = response if isinstance(response, list) else [response]

@@ -35,6 +35,7 @@ from .channels import Extensions
 from .cti import CtiCalls
 from .cti_answer import CtiAnswers
 from .messages import CallMessages
+from .originate_relay import OriginateRelay
 from .settings import IntakeTelephonySettings
 from .staff_directory import StaffDirectory
 from .store import telephony_outbox
@@ -107,17 +108,23 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
 
     leases = open_leases(settings.database_url)
     ami_session: LeaderJob | None = None
+    originates: OriginateRelay | None = None
     if ami is not None:
         connection = ami
+        relayed = originates = OriginateRelay(settings.amqp_url.get_secret_value(),
+                                              f"{bus.topology.prefix}intake-telephony.originate", ami.send_action, rpc)
 
         async def hold_ami_session() -> None:
             """The PBX's one AMI session, kept up while this replica holds the PBX's lease: two sessions would
             feed every call event twice (two pop-ups, two contacts per call)."""
             await take_over_ami()
             await connection.start()
+            relaying = asyncio.create_task(relayed.serve())  # the other replicas' click-to-calls come here now
             try:
                 await asyncio.Event().wait()
             finally:
+                relaying.cancel()
+                await asyncio.gather(relaying, return_exceptions=True)
                 await connection.stop()
 
         ami_session = LeaderJob(f"intake-telephony/ami/{settings.ami_host}:{settings.ami_port}", leases,
@@ -155,8 +162,16 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
 
         checks["ami"] = ami_session.healthy_when(ami_connected)  # a standby holds no session
 
+    async def send_action(action: dict[str, str]) -> Any:
+        """On the PBX's session: this replica's if it holds it, else the holder's (originate_relay.py)."""
+        if ami is None or originates is None or ami_session is None:
+            raise ConnectionError("AMI is not configured")
+        if ami_session.role == "leader":
+            return await ami.send_action(action)
+        return await originates.forward(action)
+
     routers = [
-        calls_router(ami, extensions, context=settings.originate_context,
+        calls_router(ami, extensions, context=settings.originate_context, send_action=send_action,
                      channel_template=settings.originate_channel, timeout_s=settings.originate_timeout_s),
         call_ticket_router(journal, bridge),
         cti_router(settings.cti_secret, cti_calls, bridge,

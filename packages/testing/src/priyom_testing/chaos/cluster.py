@@ -16,9 +16,11 @@ Telegram through the fake Bot API, calls from the fake PBX), at fixed moments:
 Then every accepted contact must be in exactly one ticket and the dead-letter queue empty. The result::
 
     {"accepted", "with_ticket", "lost", "duplicates", "dead_letters", "node_stop_to_ticket_s",
-     "leader_failover_s": {job: s}, "consumer_replicas_killed", "calls", "lookups_timed_out", "seconds"}
+     "leader_failover_s": {job: s}, "consumer_replicas_killed", "calls", "click_to_call_accepted",
+     "lookups_timed_out", "seconds"}
 
-``lookups_timed_out`` counts the identity lookups of ringing calls that found no answer in time (those pop-ups
+``click_to_call_accepted``: of one click-to-call posted to each intake-telephony replica at the end, how
+many were accepted (a standby's goes through the holder of the PBX's session). ``lookups_timed_out`` counts the identity lookups of ringing calls that found no answer in time (those pop-ups
 showed the number without the card).
 """
 
@@ -214,6 +216,11 @@ async def cluster_run(plan: ClusterPlan) -> ChaosResult:
                           lambda n: pbx.call(n, random.uniform(*plan.call_s))),
                 )
                 node_stop_s = await events
+                # Click-to-call on every replica: the standby's goes through the holder of the PBX's session.
+                dialled = [(await client.post(f"{stack.url(p)}/api/v1/calls", headers=stack.admin_headers,
+                                              json={"extension": "101", "number": "+79161234567"},
+                                              timeout=15)).status_code
+                           for p in processes if service_of(p) == "intake-telephony"]
             accepted = [*ledger.accepted, *telegram.confirmed(), *pbx.ended()]
             findings = await wait_for_tickets(accepted, urls["tickets"], run, plan.settle_s)
             dead = await dead_letters(amqp_urls.split(",")[0], prefix, urls["tickets"])
@@ -234,6 +241,7 @@ async def cluster_run(plan: ClusterPlan) -> ChaosResult:
         "duplicates": findings.duplicates, "dead_letters": dead, "replicas": plan.replicas,
         "rabbitmq_nodes": 3, "node_stop_to_ticket_s": node_stop_s, "leader_failover_s": cluster.failover,
         "consumer_replicas_killed": cluster.killed, "calls": len(pbx.ended()),
+        "click_to_call_accepted": dialled.count(202),
         "lookups_timed_out": no_card, "seconds": seconds}
     log = [*cluster.log, *([] if clean else [f"kept for reading: bus prefix {prefix}, databases {urls}"]),
            f"client attempts {ledger.attempts}, given up {ledger.refused}"]
