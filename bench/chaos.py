@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from pathlib import Path
@@ -42,15 +41,7 @@ def main() -> int:
     plan = ChaosPlan(amqp_url=args.amqp_url, corpus=args.corpus, seconds=args.seconds,
                      rates={channel: args.rate * share for channel, share in SHARES.items()},
                      broker_restart=args.broker_restart, broker_restarts=args.broker_restarts)
-    result = asyncio.run(chaos(plan))
-    for line in result.log:
-        print(line, file=sys.stderr)
-    for lost in result.lost[:50]:
-        print(f"lost: {lost}", file=sys.stderr)
-    print(f"logs: {result.workdir}", file=sys.stderr)
-    print(json.dumps(result.line))
-    clean = not (result.line["lost"] or result.line["duplicates"] or result.line["dead_letters"])
-    return 0 if clean else 1
+    return 0 if asyncio.run(chaos(plan)).report() else 1
 
 
 if __name__ == "__main__":

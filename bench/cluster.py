@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -46,15 +45,8 @@ def main() -> int:
     plan = ClusterPlan(broker=broker, corpus=args.corpus, seconds=args.seconds,
                        rates={channel: args.rate * share for channel, share in SHARES.items()})
     result = asyncio.run(cluster_run(plan))
-    for line in result.log:
-        print(line, file=sys.stderr)
-    for lost in result.lost[:50]:
-        print(f"lost: {lost}", file=sys.stderr)
-    print(f"logs: {result.workdir}", file=sys.stderr)
-    print(json.dumps(result.line))
+    clean = result.report() and result.line["click_to_call_accepted"] == result.line["replicas"]
     times = [result.line["node_stop_to_ticket_s"], *result.line["leader_failover_s"].values()]
-    clean = not (result.line["lost"] or result.line["duplicates"] or result.line["dead_letters"])
-    clean = clean and result.line["click_to_call_accepted"] == result.line["replicas"]
     return 0 if clean and max(times) < FAILOVER_LIMIT_S else 1
 
 

@@ -88,6 +88,15 @@ async def connect_robust(amqp_url: str, **kwargs: Any) -> aio_pika.abc.AbstractR
     return await aio_pika.connect_robust(addresses[0], connection_class=failover_connection(addresses), **kwargs)
 
 
+async def close_within(connection: Any, timeout_s: float = STOP_TIMEOUT_S) -> None:
+    """Close an aio-pika connection, waiting at most ``timeout_s``: a close the broker never answers must not
+    hold a stop. A close that failed is as good as closed here."""
+    closing = asyncio.ensure_future(connection.close())
+    await asyncio.wait({closing}, timeout=timeout_s)
+    if closing.done() and not closing.cancelled():
+        closing.exception()  # retrieved
+
+
 async def stop_within(broker: RabbitBroker, connection: Any, service: str, *,
                       first: Callable[[], Awaitable[None]] | None = None) -> None:
     """Run ``first`` (the queue-depth sampler's stop), then stop ``broker``; if either does not end in
@@ -109,10 +118,7 @@ async def stop_within(broker: RabbitBroker, connection: Any, service: str, *,
     log.warning("consumers not cancelled cleanly: closing the connection", service=service,
                 error=type(error).__name__)
     if connection is not None:
-        closing = asyncio.ensure_future(connection.close())
-        await asyncio.wait({closing}, timeout=timeout_s)
-        if closing.done() and not closing.cancelled():
-            closing.exception()  # retrieved: a close that failed is as good as closed here
+        await close_within(connection, timeout_s)
     left = {task for task in (stopping, sampler) if task is not None and not task.done()}
     for task in left:
         task.cancel()

@@ -22,7 +22,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 
 from priyom_kit import get_logger
-from priyom_kit.broker_connection import connect_robust
+from priyom_kit.broker_connection import close_within, connect_robust
 from priyom_kit.rpc import RpcClient, RpcTimeout
 
 log = get_logger("priyom.intake-telephony.originate")
@@ -71,11 +71,7 @@ class OriginateRelay:
     async def stop(self) -> None:
         if self._connection is not None:
             connection, self._connection, self._channel = self._connection, None, None
-            # Bounded: a close the broker never answers must not hold the AMI session's hand-over.
-            closing = asyncio.ensure_future(connection.close())
-            await asyncio.wait({closing}, timeout=5.0)
-            if closing.done() and not closing.cancelled():
-                closing.exception()  # retrieved: a close that failed is as good as closed here
+            await close_within(connection, 5.0)  # the AMI session's hand-over must not wait on the broker
 
     async def _on_request(self, message: AbstractIncomingMessage) -> None:
         async with message.process(ignore_processed=True):

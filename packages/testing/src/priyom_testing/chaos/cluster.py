@@ -53,7 +53,7 @@ from .audit import dead_letters, inbound_messages, wait_for_tickets
 from .customers import Ledger, TelegramUsers, mailbox, mta, token, web_form
 from .mail_sink import mail_sink
 from .pbx import ReplayingPbx
-from .run import ChaosResult, paced
+from .run import ChaosResult, paced, peers_env
 
 #: The jobs one replica runs for all (priyom_kit.leases), by the service that runs them; named as /health does.
 SINGLETONS = {"intake-email": "intake-email/imap/", "intake-telephony": "intake-telephony/ami/",
@@ -171,14 +171,8 @@ async def cluster_run(plan: ClusterPlan) -> ChaosResult:
         amqp_urls = await asyncio.to_thread(cluster.broker, "urls")
         stack.env = stack_env({**os.environ, "AMQP_URL": amqp_urls}, workdir=workdir, prefix=prefix,
                               admin_token=secrets.token_urlsafe(24), database_urls=urls)
-        stack.env.update(AMI_HOST="127.0.0.1", AMI_PORT=str(ami.port), AMI_USERNAME=ami.username,
-                         AMI_SECRET=ami.secret, INTAKE_TELEPHONY_RECONNECT_MIN_S="0.5",
-                         INTAKE_TELEPHONY_RECONNECT_MAX_S="2", INTAKE_TELEPHONY_PING_INTERVAL_S="2",
-                         TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_BASE=bot.base_url, TELEGRAM_MODE="polling",
-                         INTAKE_MESSENGER_TELEGRAM_POLL_TIMEOUT_S="1", INTAKE_EMAIL_RELAY_HOST="127.0.0.1",
-                         INTAKE_EMAIL_RELAY_PORT=str(relay_port), INTAKE_EMAIL_RELAY_STARTTLS="false",
-                         INTAKE_EMAIL_IMAP_MAILBOXES=json.dumps([dovecot.mailbox_config(user)]),
-                         LOG_LEVEL=plan.log_level)
+        stack.env.update(peers_env(ami, bot, relay_port, plan.log_level),
+                         INTAKE_EMAIL_IMAP_MAILBOXES=json.dumps([dovecot.mailbox_config(user)]))
         stack.process_env = {p: {"INTAKE_EMAIL_SMTP_PORT": str(port)} for p, port in smtp_ports.items()}
         pbx = ReplayingPbx(ami, plan.corpus, run)
         telegram = TelegramUsers(bot, run)

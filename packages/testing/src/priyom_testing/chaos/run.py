@@ -10,9 +10,11 @@ plus, for reading a failure, what was lost and the monkey's log (kept out of the
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import secrets
+import sys
 import tempfile
 import time
 import uuid
@@ -64,6 +66,28 @@ class ChaosResult:
     log: list[str]
     workdir: Path
 
+    def report(self) -> bool:
+        """The run's log, what was lost and where the logs are on stderr, the JSON line on stdout; whether
+        nothing was lost, duplicated or dead-lettered."""
+        for line in self.log:
+            print(line, file=sys.stderr)
+        for lost in self.lost[:50]:
+            print(f"lost: {lost}", file=sys.stderr)
+        print(f"logs: {self.workdir}", file=sys.stderr)
+        print(json.dumps(self.line))
+        return not (self.line["lost"] or self.line["duplicates"] or self.line["dead_letters"])
+
+
+def peers_env(ami: FakeAmiServer, bot: FakeBotAPI, relay_port: int, log_level: str) -> dict[str, str]:
+    """The services' settings for the fake PBX, the fake Bot API and the mail relay sink, quick to reconnect."""
+    return dict(AMI_HOST="127.0.0.1", AMI_PORT=str(ami.port), AMI_USERNAME=ami.username,
+                AMI_SECRET=ami.secret, INTAKE_TELEPHONY_RECONNECT_MIN_S="0.5",
+                INTAKE_TELEPHONY_RECONNECT_MAX_S="2", INTAKE_TELEPHONY_PING_INTERVAL_S="2",
+                TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_BASE=bot.base_url, TELEGRAM_MODE="polling",
+                INTAKE_MESSENGER_TELEGRAM_POLL_TIMEOUT_S="1", INTAKE_EMAIL_RELAY_HOST="127.0.0.1",
+                INTAKE_EMAIL_RELAY_PORT=str(relay_port), INTAKE_EMAIL_RELAY_STARTTLS="false",
+                LOG_LEVEL=log_level)
+
 
 async def paced(rate: float, seconds: float, stop: asyncio.Event,
                 one: Callable[[int], Awaitable[None]]) -> None:
@@ -89,13 +113,7 @@ async def chaos(plan: ChaosPlan) -> ChaosResult:
     async with FakeAmiServer() as ami, FakeBotAPI() as bot, mail_sink() as (relay_port, _):
         env = stack_env({**os.environ, "AMQP_URL": plan.amqp_url}, workdir=workdir, prefix=prefix,
                         admin_token=secrets.token_urlsafe(24), database_urls=urls)
-        env.update(AMI_HOST="127.0.0.1", AMI_PORT=str(ami.port), AMI_USERNAME=ami.username,
-                   AMI_SECRET=ami.secret, INTAKE_TELEPHONY_RECONNECT_MIN_S="0.5",
-                   INTAKE_TELEPHONY_RECONNECT_MAX_S="2", INTAKE_TELEPHONY_PING_INTERVAL_S="2",
-                   TELEGRAM_BOT_TOKEN=bot.token, TELEGRAM_API_BASE=bot.base_url, TELEGRAM_MODE="polling",
-                   INTAKE_MESSENGER_TELEGRAM_POLL_TIMEOUT_S="1", INTAKE_EMAIL_RELAY_HOST="127.0.0.1",
-                   INTAKE_EMAIL_RELAY_PORT=str(relay_port), INTAKE_EMAIL_RELAY_STARTTLS="false",
-                   LOG_LEVEL=plan.log_level)
+        env.update(peers_env(ami, bot, relay_port, plan.log_level))
         stack = Stack(env=env, workdir=workdir)
         monkey = Monkey(stack, plan.broker_restart, plan.victims, every_s=plan.kill_every_s)
         pbx = ReplayingPbx(ami, plan.corpus, run)
