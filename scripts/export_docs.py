@@ -100,7 +100,8 @@ def add_identity_lookup(document: dict) -> None:
         "address": queue, "servers": server,
         "description": (f"Ask identity for a caller's card by phone, email or messenger id. Published to the "
                         f"default exchange with reply_to and correlation_id; the queue drops a request after "
-                        f"{LOOKUP_REQUEST_TTL_MS} ms (x-message-ttl): the call it was for has stopped ringing."),
+                        f"{LOOKUP_REQUEST_TTL_MS} ms (x-message-ttl): the call it was for has stopped ringing. A quorum "
+                        f"queue, so it answers while one node of a cluster is down."),
         "bindings": {"amqp": {"bindingVersion": "0.3.0", "is": "queue", "queue": {
             "name": queue, "durable": True, "exclusive": False, "autoDelete": False, "vhost": "/"}}},
         "messages": {"Request": {"$ref": f"#/components/messages/{_escape(queue)}:Request"}},

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from priyom_contracts import Topology
-from priyom_identity.lookup.responder import LOOKUP_REQUEST_TTL_MS
+from priyom_identity.lookup.responder import LOOKUP_QUEUE_ARGUMENTS
 
 DEFINITIONS = Path(__file__).resolve().parents[3] / "deploy" / "rabbitmq" / "definitions.json"
 
@@ -18,4 +18,5 @@ def test_lookup_queue_in_the_definitions_matches_the_service() -> None:
     queues = {q["name"]: q for q in json.loads(DEFINITIONS.read_text(encoding="utf-8"))["queues"]}
     lookup = queues[Topology("").identity_lookup_queue]
     assert lookup["durable"] is True and lookup["auto_delete"] is False
-    assert lookup["arguments"] == {"x-message-ttl": LOOKUP_REQUEST_TTL_MS}
+    assert lookup["arguments"] == LOOKUP_QUEUE_ARGUMENTS
+    assert lookup["arguments"]["x-queue-type"] == "quorum"  # survives the loss of a cluster node

@@ -198,3 +198,42 @@ async def test_the_responder_comes_back_after_its_connection_is_cut(client: http
             except RpcTimeout:
                 assert asyncio.get_running_loop().time() < deadline, "the responder did not come back"
     assert ClientLookupReply.model_validate_json(reply).found
+
+
+async def test_an_earlier_versions_classic_lookup_queue_is_replaced_by_the_quorum_one(
+        amqp_url: str, cleanup_bus: str) -> None:
+    """Up to 0.x the request queue was a classic queue, unavailable while its node of a cluster is down.
+    The responder replaces it under the same name (a requester of either version reaches it) and answers."""
+    import aio_pika
+    from aio_pika.exceptions import ChannelPreconditionFailed
+    from prometheus_client import CollectorRegistry
+
+    from priyom_identity.lookup.responder import (
+        LOOKUP_QUEUE_ARGUMENTS,
+        LOOKUP_REQUEST_TTL_MS,
+        LookupResponder,
+    )
+    from priyom_kit.rpc import RpcClient
+
+    queue = Topology(cleanup_bus).identity_lookup_queue
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.declare_queue(queue, durable=True, arguments={"x-message-ttl": LOOKUP_REQUEST_TTL_MS})
+        await channel.default_exchange.publish(aio_pika.Message(b"{}"), routing_key=queue)
+
+        async def answer(body: bytes) -> bytes:
+            return b"answer to " + body
+
+        responder = LookupResponder(amqp_url, queue, answer, CollectorRegistry())
+        await responder.start()
+        try:
+            async with RpcClient(amqp_url) as rpc:
+                assert await rpc.request(queue, b"question", timeout=10) == b"answer to question"
+        finally:
+            await responder.stop()
+        # The queue under the name is now the quorum one: declaring it as a classic queue is refused.
+        await (await connection.channel()).declare_queue(queue, durable=True, arguments=LOOKUP_QUEUE_ARGUMENTS)
+        with pytest.raises(ChannelPreconditionFailed):
+            await (await connection.channel()).declare_queue(
+                queue, durable=True, arguments={"x-message-ttl": LOOKUP_REQUEST_TTL_MS})

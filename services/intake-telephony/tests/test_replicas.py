@@ -11,6 +11,7 @@ from pathlib import Path
 from priyom_intake_telephony.store import migrate_database
 from priyom_kit.pytest_plugin import create_pg_database, drop_pg_database
 from priyom_testing.ami_server import FakeAmiServer
+from priyom_testing.scripted_pbx import ScriptedPbx
 
 from .conftest import ADMIN, CTI_SECRET, Telephony, migrated_sqlite, started, telephony_settings
 
@@ -51,6 +52,35 @@ async def test_one_ami_session_per_pbx_and_the_standby_takes_over(
             await click_to_call(second, ami, "102")
 
 
+async def test_a_standby_names_the_ticket_of_a_call_on_the_leaders_session(
+        ami: FakeAmiServer, cleanup_bus: str, amqp_url: str, tmp_path: Path) -> None:
+    """The pop-up's "this call is about ticket N" reaching the standby: the call lives in the tracker of the
+    AMI session's holder, which takes the request over the bus; the call's contact names the ticket."""
+    database_url = await asyncio.to_thread(migrated_sqlite, tmp_path)
+    settings = telephony_settings(amqp_url, cleanup_bus, ami, database_url)
+    pbx = ScriptedPbx()
+    call_id, events = pbx.direct_call("+79161230104", "104")
+    cut = next(i for i, e in enumerate(events) if e["Event"] == "Hangup")
+    async with contextlib.asynccontextmanager(started)(settings, amqp_url, cleanup_bus) as first:
+        await ami.wait_for_login()
+        async with contextlib.asynccontextmanager(started)(settings, amqp_url, cleanup_bus) as second:
+            await ami.send(events[:cut])
+            assert [e["state"] for e in await first.call_events(2)] == ["ringing", "answered"]
+            path = f"/api/v1/calls/{call_id}/ticket"
+            elsewhere = await second.client.post(path, headers=ADMIN, json={"extension": "105", "number": "2026-000777"})
+            assert elsewhere.status_code == 403, "the holder checks the call reached the extension"
+            unknown = await second.client.post("/api/v1/calls/nope/ticket", headers=ADMIN,
+                                               json={"extension": "104", "number": "2026-000777"})
+            assert unknown.status_code == 404, unknown.text
+            linked = await second.client.post(path, headers=ADMIN, json={"extension": "104", "number": "2026-000777"})
+            assert linked.status_code == 200, linked.text
+            assert linked.json() == {"call_id": call_id, "ticket_number": "2026-000777", "contact_id": None}
+            await ami.send(events[cut:])
+            contact = (await first.contact())["contact"]
+            assert contact["thread"]["ticket_number"] == "2026-000777"
+            assert (contact["call"]["outcome"], contact["call"]["agent"]) == ("answered", "104")
+
+
 async def click_to_call(replica: Telephony, ami: FakeAmiServer, extension: str) -> None:
     """Click-to-call on ``replica``: answered 202 with the action id the PBX got an Originate with, once."""
     response = await replica.client.post("/api/v1/calls", headers=ADMIN,
@@ -80,12 +110,18 @@ async def test_any_replica_takes_any_webhook_post_of_a_call(cleanup_bus: str, am
             new_call = f"event=newCall&{call}&user%5B%5D=101&user%5B%5D=102"
             await asyncio.gather(post(first, new_call), post(second, new_call))
             await post(second, f"event=answer&{call}&answeringNumber=102")
-            await post(first, f"event=hangup&{call}&cause=normalClearing")
+            # The agent names the call's ticket on the replica that did not take the answer...
+            linked = await first.client.post("/api/v1/calls/rr-1/ticket", headers=ADMIN,
+                                             json={"extension": "102", "number": "2026-000321"})
+            assert linked.status_code == 200, linked.text
+            # ...and the replica that takes the hangup knows it.
+            await post(second, f"event=hangup&{call}&cause=normalClearing")
             events = await first.call_events(4)
             assert sorted((e["state"], e["agent"]) for e in events[:2]) == [("ringing", "101"), ("ringing", "102")]
             assert [(e["state"], e["agent"]) for e in events[2:]] == [("answered", "102"), ("ended", "102")]
             contact = (await first.contact())["contact"]
             assert (contact["call"]["outcome"], contact["call"]["agent"]) == ("answered", "102")
+            assert contact["thread"]["ticket_number"] == "2026-000321"
             await first.calls.assert_empty()
             await first.contacts.assert_empty()
     finally:

@@ -48,7 +48,7 @@ def calls_router(ami: AmiConnection | None, extensions: Extensions, *, context: 
                  timeout_s: int, send_action: Callable[[dict[str, str]], Awaitable[Any]] | None = None
                  ) -> APIRouter:
     """``send_action`` sends an AMI action on the PBX's session, this replica's or the lease holder's
-    (:mod:`.originate_relay`); by default on ``ami``."""
+    (:mod:`.holder_relay`); by default on ``ami``."""
     router = APIRouter(prefix="/api/v1", tags=["calls"])
 
     @router.post("/calls", status_code=status.HTTP_202_ACCEPTED, response_model=CallQueued,

@@ -29,13 +29,13 @@ from .ami import AmiConnection, AmiState, ChannelFields
 from .api import calls_router, cti_router
 from .bridge import CallBridge
 from .call_journal import AMI, CTI, CallJournal, Source
-from .call_ticket import call_ticket_router
+from .call_ticket import AskHolder, CallTickets, call_ticket_router
 from .caller_lookup import IdentityLookup
 from .channels import Extensions
 from .cti import CtiCalls
 from .cti_answer import CtiAnswers
+from .holder_relay import HolderRelay, originate_handler, originate_on_holder
 from .messages import CallMessages
-from .originate_relay import OriginateRelay
 from .settings import IntakeTelephonySettings
 from .staff_directory import StaffDirectory
 from .store import telephony_outbox
@@ -108,18 +108,20 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
 
     leases = open_leases(settings.database_url)
     ami_session: LeaderJob | None = None
-    originates: OriginateRelay | None = None
+    holder: HolderRelay | None = None
+    call_tickets = CallTickets(journal, bridge, cti_calls.take)
     if ami is not None:
         connection = ami
-        relayed = originates = OriginateRelay(settings.amqp_url.get_secret_value(),
-                                              f"{bus.topology.prefix}intake-telephony.originate", ami.send_action, rpc)
+        relayed = holder = HolderRelay(
+            settings.amqp_url.get_secret_value(), f"{bus.topology.prefix}intake-telephony.ami-holder",
+            {"originate": originate_handler(ami.send_action), "call_ticket": call_tickets.serve}, rpc)
 
         async def hold_ami_session() -> None:
             """The PBX's one AMI session, kept up while this replica holds the PBX's lease: two sessions would
             feed every call event twice (two pop-ups, two contacts per call)."""
             await take_over_ami()
             await connection.start()
-            relaying = asyncio.create_task(relayed.serve())  # the other replicas' click-to-calls come here now
+            relaying = asyncio.create_task(relayed.serve())  # the other replicas' requests come here now
             try:
                 await asyncio.Event().wait()
             finally:
@@ -163,17 +165,24 @@ def build(settings: IntakeTelephonySettings | None = None) -> ServiceParts:
         checks["ami"] = ami_session.healthy_when(ami_connected)  # a standby holds no session
 
     async def send_action(action: dict[str, str]) -> Any:
-        """On the PBX's session: this replica's if it holds it, else the holder's (originate_relay.py)."""
-        if ami is None or originates is None or ami_session is None:
+        """On the PBX's session: this replica's if it holds it, else the holder's (holder_relay.py)."""
+        if ami is None or holder is None or ami_session is None:
             raise ConnectionError("AMI is not configured")
         if ami_session.role == "leader":
             return await ami.send_action(action)
-        return await originates.forward(action)
+        return await originate_on_holder(holder, action)
+
+    def ask_holder() -> AskHolder | None:
+        """How a standby reaches the holder of the PBX's session with a call's ticket (holder_relay.py)."""
+        if holder is None or ami_session is None or ami_session.role == "leader":
+            return None
+        relay = holder
+        return lambda request: relay.ask("call_ticket", request)
 
     routers = [
         calls_router(ami, extensions, context=settings.originate_context, send_action=send_action,
                      channel_template=settings.originate_channel, timeout_s=settings.originate_timeout_s),
-        call_ticket_router(journal, bridge),
+        call_ticket_router(call_tickets, ask_holder),
         cti_router(settings.cti_secret, cti_calls, bridge,
                    CtiAnswers(settings.cti_blocked_callers, settings.cti_outbound_caller_id, settings.default_region)),
     ]
