@@ -17,7 +17,8 @@ is there to consume, and tickets' CPU per call is read from /proc, in all and ab
 for ten seconds with the consoles open before the calls).
 
 For comparison it times a raw aio-pika path at the same rate: three confirmed, persistent hops in a row
-(the lookup's request and reply, and the call event), no database, no validation.
+(the lookup's request and reply, and the call event), no database, no validation; the first on a quorum
+queue, as identity's lookup queue is (since 2026-12-06: it must answer while a cluster node is down).
 
 Prints one JSON line; removes its databases, queues and processes.
 
@@ -337,7 +338,11 @@ async def raw_baseline(rate: float, seconds: float, size: int) -> list[float]:
         exchange = await out.declare_exchange(f"{prefix}raw", aio_pika.ExchangeType.TOPIC, auto_delete=True)
         relay = await into.get_exchange(exchange.name)
         for hop in range(3):
-            queue = await into.declare_queue(exclusive=True, auto_delete=True)
+            # The first hop is the lookup's request: on a quorum queue, as identity declares it (it must
+            # answer while a cluster node is down); the others on exclusive classic queues, like the reply
+            # (direct reply-to) and tickets' per-process fan-out of call events.
+            queue = (await into.declare_queue(f"{prefix}lookup", durable=True, arguments={"x-queue-type": "quorum"})
+                     if hop == 0 else await into.declare_queue(exclusive=True, auto_delete=True))
             await queue.bind(exchange, routing_key=f"hop.{hop}")
 
             async def handle(message: aio_pika.abc.AbstractIncomingMessage, hop: int = hop) -> None:
@@ -366,6 +371,8 @@ async def raw_baseline(rate: float, seconds: float, size: int) -> list[float]:
             await asyncio.wait_for(done.wait(), 30)
         return [arrived[k] - t for k, t in started.items() if k in arrived]
     finally:
+        with contextlib.suppress(Exception):
+            await (await publisher.channel()).queue_delete(f"{prefix}lookup")
         await publisher.close()
         await consumer.close()
         await delete_prefixed(AMQP_URL, prefix)

@@ -165,12 +165,18 @@ class Stack:
         process.wait(timeout=30)
 
     def stop(self) -> None:
-        for service in list(self.processes):
-            process = self.processes.pop(service)
+        """Stop every service and wait until each has exited: a service still connected would declare its
+        queues again (aio-pika restores a queue deleted under its consumer) after the caller deleted them."""
+        stopping = [self.processes.pop(service) for service in list(self.processes)]
+        for process in stopping:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in list(self.processes.values()):
-            process.wait(timeout=30)
+        for process in stopping:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
 
 
 def database_urls(backend: str, workdir: Path, create_pg: Callable[[], str]) -> dict[str, str]:
