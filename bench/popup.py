@@ -371,10 +371,10 @@ async def raw_baseline(rate: float, seconds: float, size: int) -> list[float]:
             await asyncio.wait_for(done.wait(), 30)
         return [arrived[k] - t for k, t in started.items() if k in arrived]
     finally:
+        await consumer.close()  # first: a queue deleted under its consumer is declared again by aio-pika
         with contextlib.suppress(Exception):
             await (await publisher.channel()).queue_delete(f"{prefix}lookup")
         await publisher.close()
-        await consumer.close()
         await delete_prefixed(AMQP_URL, prefix)
 
 
