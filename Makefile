@@ -29,7 +29,7 @@ EXTRAS_kit := [s3,pytest]
 EXTRAS_router := [training]
 EDITABLE := $(foreach p,$(PACKAGES),-e '$(p)$(EXTRAS_$(notdir $(p)))')
 
-.PHONY: help install up test check-deploy bench bench-email bench-popup bench-chat chaos cluster docs train-router clean distclean FORCE
+.PHONY: help install up test check-deploy bench bench-email bench-popup bench-chat bench-memory chaos cluster docs train-router clean distclean FORCE
 
 help:
 	@echo "make up         install, start RabbitMQ if needed, migrate, run every service under honcho"
@@ -39,6 +39,7 @@ help:
 	@echo "make bench-email  e-mail throughput, IMAP and SMTP to stored ticket, bench/email.py (BENCH_ARGS=...)"
 	@echo "make bench-popup  caller pop-up latency, AMI event to agent WebSocket, bench/popup.py (BENCH_ARGS=...)"
 	@echo "make bench-chat   idle website-chat sockets held, visitor message to ticket latency, bench/chat.py"
+	@echo "make bench-memory idle RSS of every service as a process, bench/idle_memory.py"
 	@echo "make chaos      every channel at once while services are killed and the broker restarts, bench/chaos.py"
 	@echo "make cluster    two replicas of everything on a 3-node RabbitMQ cluster, nodes and leaders killed, bench/cluster.py"
 	@echo "make docs       regenerate docs/asyncapi.json and docs/schemas/"
@@ -96,6 +97,11 @@ bench-email: install
 bench-popup: install
 	@scripts/ensure-services.sh rabbitmq postgres
 	$(BIN)/python bench/popup.py $(BENCH_ARGS)
+
+# Idle memory of every service as a process, channels configured, after 30 s (bench/idle_memory.py).
+bench-memory: install
+	@scripts/ensure-services.sh rabbitmq postgres
+	$(BIN)/python bench/idle_memory.py $(BENCH_ARGS)
 
 bench-chat: install
 	@scripts/ensure-services.sh rabbitmq

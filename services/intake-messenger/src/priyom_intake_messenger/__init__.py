@@ -1,7 +1,10 @@
 """Priyom intake-messenger: the messenger channel.
 
-Foundation shell only. The service starts, connects to the bus (declaring the topology), and reports
-``/health`` and ``/metrics``; it does not talk to any messenger yet. The Telegram bot (aiogram): receiving
-updates, normalising them into ``ContactReceived`` and delivering ``OutboundReply`` comes in the messenger
-channel's own issue.
+Telegram (aiogram: long poll under a lease, or a webhook with its secret checked), the website chat over
+WebSockets and a JSON webhook for other messengers each turn what a customer writes into one
+``contact.received.v1.<channel>``; ``outbound.reply.v1.<channel>`` and sign-in codes go back the same way.
 """
+
+from .aiogram_types import import_lazily
+
+import_lazily()  # before any module of this package imports aiogram (aiogram_types.py says why)
