@@ -1,5 +1,5 @@
-"""aiogram's types built on first use (aiogram_types.py): deferred at import, and every one of them builds
-and works when first used, alone or inside another model. Each check runs in a fresh interpreter: in this
+"""aiogram's types and methods built on first use (aiogram_types.py): deferred at import, and every one of
+them builds and works when first used, alone or inside another model. Each check runs in a fresh interpreter: in this
 one aiogram may already have been imported the usual way."""
 
 from __future__ import annotations
@@ -45,17 +45,18 @@ def test_an_update_from_the_bot_api_builds_its_types_inside_the_response() -> No
     assert out.splitlines() == ["Анна Здравствуйте f", "{'offset': 8, 'timeout': 1}"]
 
 
-def test_every_type_builds_when_first_used() -> None:
+def test_every_type_and_method_builds_when_first_used() -> None:
     # In an event loop, as the service uses them (pydantic looks a few frames up for the caller's namespace).
     out = run("""
         import asyncio
         import priyom_intake_messenger
+        import aiogram.methods as methods
         import aiogram.types as types
 
         async def first_use():
             failed = []
-            for name in types.__all__:
-                model = getattr(types, name)
+            for module, name in [(m, n) for m in (types, methods) for n in m.__all__]:
+                model = getattr(module, name)
                 if not hasattr(model, "model_rebuild"):
                     continue
                 try:  # pydantic builds a deferred model as its validator and serialiser are reached for
