@@ -11,14 +11,15 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
-from priyom_kit.rpc import RpcClient, RpcTimeout
+from priyom_kit.rpc import RpcClient, RpcTimeout, answer
 from priyom_testing.broker_cut import CANNOT_CUT, cut_connections
 
 
 @asynccontextmanager
 async def responding(amqp_url: str, reply: Callable[[AbstractIncomingMessage], Awaitable[bytes]]
                      ) -> AsyncIterator[str]:
-    """A queue whose requests ``reply`` answers, as identity's lookup responder does; yields its name."""
+    """A queue whose requests ``reply`` answers with the kit's :func:`answer`, as identity's lookup responder
+    does; yields its name."""
     queue_name = f"test-rpc-{uuid.uuid4().hex[:8]}"
     connection = await aio_pika.connect(amqp_url)
     async with connection:
@@ -27,9 +28,7 @@ async def responding(amqp_url: str, reply: Callable[[AbstractIncomingMessage], A
 
         async def respond(message: AbstractIncomingMessage) -> None:
             async with message.process():
-                await channel.default_exchange.publish(
-                    aio_pika.Message(await reply(message), correlation_id=message.correlation_id),
-                    routing_key=message.reply_to or "", mandatory=False)
+                await answer(channel, message, await reply(message))
 
         await queue.consume(respond)
         yield queue_name

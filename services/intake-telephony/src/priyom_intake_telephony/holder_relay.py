@@ -20,12 +20,11 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 
 from priyom_kit import get_logger
 from priyom_kit.broker_connection import close_within, connect_robust
-from priyom_kit.rpc import RpcClient, RpcTimeout
+from priyom_kit.rpc import RpcClient, RpcTimeout, answer
 
 log = get_logger("priyom.intake-telephony.ami-holder")
 
@@ -83,11 +82,8 @@ class HolderRelay:
             handler = self.handlers.get(request.get("kind"))
             reply = (await handler(request.get("body") or {}) if handler is not None
                      else {"error": f"unknown request kind {request.get('kind')!r}"})
-            if self._channel is not None and message.reply_to:
-                await self._channel.default_exchange.publish(
-                    aio_pika.Message(json.dumps(reply).encode(), correlation_id=message.correlation_id,
-                                     content_type="application/json"),
-                    routing_key=message.reply_to, mandatory=False)
+            if self._channel is not None:
+                await answer(self._channel, message, json.dumps(reply).encode())
 
     async def ask(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         """The holder's answer to a ``kind`` request. ConnectionError when no replica holds the PBX."""

@@ -24,13 +24,13 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from priyom_kit import get_logger
 from priyom_kit.broker_connection import connect_robust
 from priyom_kit.legacy_queues import redeclare_as
+from priyom_kit.rpc import answer
 from priyom_kit.tracing import SpanKind, traced
 
 log = get_logger("priyom.identity.lookup")
@@ -86,15 +86,8 @@ class LookupResponder:
         try:
             with traced(f"{self.queue} process", SpanKind.SERVER, message.headers):
                 reply = await self._answer(message.body)
-            channel = self._channel
-            if message.reply_to and channel is not None:
-                # Not mandatory: RabbitMQ returns direct reply-to publishes as unroutable even when it
-                # delivers them (verified on 3.10), and a requester that gave up is no error of ours either.
-                await channel.default_exchange.publish(
-                    aio_pika.Message(reply, content_type="application/json",
-                                     correlation_id=message.correlation_id,
-                                     delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT),
-                    routing_key=message.reply_to, mandatory=False)
+            if self._channel is not None:
+                await answer(self._channel, message, reply)
             self._seconds.observe(time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - one failed reply must not stop the consumer
             self._failures.inc()
