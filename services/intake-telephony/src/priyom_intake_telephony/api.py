@@ -17,7 +17,7 @@ from priyom_kit import Principal, Role, get_logger, require_roles
 
 from .ami import AmiConnection, AmiState
 from .bridge import CallBridge
-from .call_journal import CTI
+from .call_journal import CTI, open_cti_call
 from .channels import Extensions
 from .cti import CtiCalls, CtiError, call_id_of, validate
 from .cti_answer import CtiAnswers
@@ -116,8 +116,7 @@ def cti_router(secret: SecretStr | None, cti: CtiCalls, bridge: CallBridge, answ
         call_id = call_id_of(params) or ""
         # Any replica takes any post: the call as saved, and no other replica on it until this one is done.
         async with bridge.journal.held(call_id) as stored:
-            cti.take(call_id, stored.call if stored is not None and stored.source == CTI and not stored.finished
-                     else None)
+            cti.take(call_id, open_cti_call(stored))
             if answers.refuses(params) and call_id not in cti.calls:  # a call followed before goes on
                 log.info("CTI post of a blocked caller left aside", call_id=call_id, answer=answer)
                 return answer

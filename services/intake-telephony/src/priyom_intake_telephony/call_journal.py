@@ -57,6 +57,14 @@ class StoredCall:
     finished: bool
 
 
+def open_cti_call(stored: StoredCall | None) -> Call | None:
+    """The CTI call a :meth:`CallJournal.held` read found in progress (None: none, over, or an AMI call): what
+    a replica follows for it (:meth:`.cti.CtiCalls.take`), whichever replica the PBX's last post reached."""
+    if stored is None or stored.source != CTI or stored.finished:
+        return None
+    return stored.call
+
+
 def _stored(row: Mapping[str, Any]) -> StoredCall:
     state = dict(row["state"])
     source = state.pop("source", AMI)

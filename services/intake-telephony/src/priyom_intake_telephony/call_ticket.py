@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field, model_validator
 from priyom_kit import Principal, Role, get_logger, require_roles
 
 from .bridge import CallBridge
-from .call_journal import AMI, CTI, CallJournal, Source
+from .call_journal import AMI, CTI, CallJournal, Source, open_cti_call
 from .staff_auth import may_call_from
 from .tracker.call import Call
 
@@ -87,8 +87,7 @@ class CallTickets:
         """The call's ticket as ``body`` asks; None when no call in progress here has ``call_id``. Raises
         HTTPException 403 (the call did not reach the extension) or 409 (it is over)."""
         async with self.journal.held(call_id) as stored:
-            cti = stored is not None and stored.source == CTI and not stored.finished
-            self.take_cti(call_id, stored.call if cti and stored is not None else None)
+            self.take_cti(call_id, open_cti_call(stored))
             for source in (AMI, CTI):
                 call = self.journal.open_calls[source].get(call_id)
                 if call is not None:
