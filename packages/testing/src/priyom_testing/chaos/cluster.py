@@ -33,27 +33,23 @@ import os
 import random
 import secrets
 import subprocess
-import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database
-
 from ..ami_server import FakeAmiServer
 from ..dovecot import start_dovecot
 from ..ports import free_port
-from ..stack import MIGRATED, SERVICES, Stack, replica, service_of, stack_env
+from ..stack import SERVICES, Stack, replica, service_of, stack_env
 from ..telegram_bot_api import FakeBotAPI
 from .audit import dead_letters, inbound_messages, wait_for_tickets
 from .customers import Ledger, TelegramUsers, mailbox, mta, token, web_form
 from .mail_sink import mail_sink
 from .pbx import ReplayingPbx
-from .run import ChaosResult, paced, peers_env
+from .run import ChaosResult, Scratch, paced, peers_env
 
 #: The jobs one replica runs for all (priyom_kit.leases), by the service that runs them; named as /health does.
 SINGLETONS = {"intake-email": "intake-email/imap/", "intake-telephony": "intake-telephony/ami/",
@@ -148,10 +144,8 @@ class Cluster:
 
 
 async def cluster_run(plan: ClusterPlan) -> ChaosResult:
-    run = uuid.uuid4().hex[:8]
-    workdir = plan.workdir or Path(tempfile.mkdtemp(prefix="cluster-"))
-    prefix = f"cluster{run}."
-    urls = {service: await create_pg_database("cluster_") for service in MIGRATED}
+    scratch = await Scratch.make("cluster", plan.workdir)
+    run, workdir, prefix, urls = scratch.run, scratch.workdir, scratch.prefix, scratch.urls
     ledger = Ledger()
     processes = [replica(s, n) for s in SERVICES for n in range(1, plan.replicas + 1)]
     smtp_ports: dict[str, int] = {}
@@ -225,11 +219,7 @@ async def cluster_run(plan: ClusterPlan) -> ChaosResult:
         finally:
             await asyncio.to_thread(stack.stop)
             await asyncio.to_thread(cluster.broker, "start-node", str(plan.node_stopped))
-    clean = not (findings.lost or findings.duplicates or dead)
-    if clean:
-        await delete_prefixed(amqp_urls.split(",")[0], prefix)
-        for url in urls.values():
-            await drop_pg_database(url)
+    kept = await scratch.clear(amqp_urls.split(",")[0], clean=not (findings.lost or findings.duplicates or dead))
     line: dict[str, Any] = {
         "accepted": len(accepted), "with_ticket": findings.with_ticket, "lost": len(findings.lost),
         "duplicates": findings.duplicates, "dead_letters": dead, "replicas": plan.replicas,
@@ -237,6 +227,6 @@ async def cluster_run(plan: ClusterPlan) -> ChaosResult:
         "consumer_replicas_killed": cluster.killed, "calls": len(pbx.ended()),
         "click_to_call_accepted": dialled.count(202),
         "lookups_timed_out": no_card, "seconds": seconds}
-    log = [*cluster.log, *([] if clean else [f"kept for reading: bus prefix {prefix}, databases {urls}"]),
+    log = [*cluster.log, *kept,
            f"client attempts {ledger.attempts}, given up {ledger.refused}"]
     return ChaosResult(line, [f"{c.channel} {c.token}" for c in findings.lost], log, workdir)

@@ -78,6 +78,33 @@ class ChaosResult:
         return not (self.line["lost"] or self.line["duplicates"] or self.line["dead_letters"])
 
 
+@dataclass
+class Scratch:
+    """What one run makes for itself: its id (in every customer's token), a working directory (the services'
+    logs), a bus prefix and a database per service. Removed after a clean run; kept for reading otherwise."""
+
+    run: str
+    workdir: Path
+    prefix: str
+    urls: dict[str, str]
+
+    @classmethod
+    async def make(cls, kind: str, workdir: Path | None) -> Scratch:
+        run = uuid.uuid4().hex[:8]
+        return cls(run, workdir or Path(tempfile.mkdtemp(prefix=f"{kind}-")), f"{kind}{run}.",
+                   {service: await create_pg_database(f"{kind}_") for service in MIGRATED})
+
+    async def clear(self, amqp_url: str, clean: bool) -> list[str]:
+        """Remove the bus prefix and the databases of a clean run; of another, the log line saying where
+        they are (the logs stay in ``workdir`` either way)."""
+        if not clean:
+            return [f"kept for reading: bus prefix {self.prefix}, databases {self.urls}"]
+        await delete_prefixed(amqp_url, self.prefix)
+        for url in self.urls.values():
+            await drop_pg_database(url)
+        return []
+
+
 def peers_env(ami: FakeAmiServer, bot: FakeBotAPI, relay_port: int, log_level: str) -> dict[str, str]:
     """The services' settings for the fake PBX, the fake Bot API and the mail relay sink, quick to reconnect."""
     return dict(AMI_HOST="127.0.0.1", AMI_PORT=str(ami.port), AMI_USERNAME=ami.username,
@@ -105,10 +132,8 @@ async def paced(rate: float, seconds: float, stop: asyncio.Event,
 
 
 async def chaos(plan: ChaosPlan) -> ChaosResult:
-    run = uuid.uuid4().hex[:8]
-    workdir = plan.workdir or Path(tempfile.mkdtemp(prefix="chaos-"))
-    prefix = f"chaos{run}."
-    urls = {service: await create_pg_database("chaos_") for service in MIGRATED}
+    scratch = await Scratch.make("chaos", plan.workdir)
+    run, workdir, prefix, urls = scratch.run, scratch.workdir, scratch.prefix, scratch.urls
     ledger = Ledger()
     async with FakeAmiServer() as ami, FakeBotAPI() as bot, mail_sink() as (relay_port, _):
         env = stack_env({**os.environ, "AMQP_URL": plan.amqp_url}, workdir=workdir, prefix=prefix,
@@ -147,15 +172,11 @@ async def chaos(plan: ChaosPlan) -> ChaosResult:
             seconds = round(time.monotonic() - began, 1)
         finally:
             await asyncio.to_thread(stack.stop)
-    clean = not (findings.lost or findings.duplicates or dead)
-    if clean:  # what went wrong stays for reading: the databases, the bus prefix, the logs in workdir
-        await delete_prefixed(plan.amqp_url, prefix)
-        for url in urls.values():
-            await drop_pg_database(url)
+    kept = await scratch.clear(plan.amqp_url, clean=not (findings.lost or findings.duplicates or dead))
     line = {"accepted": len(accepted), "with_ticket": findings.with_ticket, "lost": len(findings.lost),
             "duplicates": findings.duplicates, "dead_letters": dead, "kills": monkey.kills,
             "broker_restarts": monkey.broker_restarts, "seconds": seconds}
-    log = [*monkey.log, *([] if clean else [f"kept for reading: bus prefix {prefix}, databases {urls}"]), f"calls the gateway could not know of (began and ended with no client): {pbx.unseen()}",
+    log = [*monkey.log, *kept, f"calls the gateway could not know of (began and ended with no client): {pbx.unseen()}",
            f"client attempts {ledger.attempts}, given up {ledger.refused}"]
     return ChaosResult(line, [f"{c.channel} {c.token}" for c in findings.lost], log, workdir)
 
