@@ -146,3 +146,39 @@ async def test_a_live_reload_under_way_gives_way_to_a_field_being_filled(served:
     await page.click("#live-stale")
     await expect(page.locator("#t-status")).to_have_attribute("data-status", "accepted")
     assert page.errors == []
+
+
+async def test_a_reload_that_read_before_the_agents_note_does_not_hide_it(served: Served, browser,  # noqa: F811
+                                                                          make_routed) -> None:
+    """A note leaves the ticket's updated_at as it was, so a reload that read the notes before it was written
+    and came back after looked current and drew the thread without it (the CI's mention-test failure)."""
+    number = await served.ticket(make=make_routed, channel="email", team="service", assignee="Иванова")
+    page = await agent_page(browser, served, "Смирнов")
+    await page.goto(f"{served.url}/console#/ticket/{number}")
+    await expect(page.locator("#t-status")).to_have_attribute("data-status", "new")
+    held, release = asyncio.Event(), asyncio.Event()
+    reads: list[int] = []
+
+    async def read_now_answer_later(route) -> None:  # noqa: ANN001 - playwright's Route
+        if route.request.method != "GET" or reads:
+            await route.continue_()
+            return
+        answer = await route.fetch()  # the notes as they are before the note
+        reads.append(len(await answer.json()))
+        held.set()
+        await release.wait()
+        await route.fulfill(response=answer)
+
+    await page.route(f"**/api/v1/tickets/{number}/notes", read_now_answer_later)
+    moved = await served.http.post(f"/api/v1/tickets/{number}/transitions", json={"action": "accept"},
+                                   headers={"Authorization": f"Bearer {served.tokens['Иванова']}"})
+    assert moved.status_code == 200, moved.text
+    await asyncio.wait_for(held.wait(), 30)  # the live reload has read the notes and is on its way back
+    await page.fill("#note-body", "Проверить договор")
+    await page.click("#note-add")
+    await expect(page.locator("#note-status")).to_have_text("Заметка добавлена")
+    release.set()
+    await expect(page.locator("#t-status")).to_have_attribute("data-status", "accepted")  # the reload landed
+    await expect(page.locator("#t-thread li.internal .body")).to_have_text(["Проверить договор"])
+    assert reads == [0]
+    assert page.errors == []

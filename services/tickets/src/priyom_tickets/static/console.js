@@ -18,7 +18,7 @@ const typeTitle = (code) => tCode("type.", code);
 const CLOCK_STOPPED = new Set(["resolved", "closed", "cancelled", "rejected", "awaiting_confirm"]);
 
 const state = { token: null, me: null, queue: "mine", offset: 0, ticket: null, decisions: {}, fields: {},
-                socket: null, socketRetry: 0, pendingAction: null, replyKey: null };
+                socket: null, socketRetry: 0, pendingAction: null, replyKey: null, writes: 0 };
 
 // -- small helpers -----------------------------------------------------------------------------------
 
@@ -69,6 +69,7 @@ async function api(path, { method = "GET", body, form, key } = {}) {
   if (form) payload = form;
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
   const response = await fetch(path, { method, headers, body: payload });
+  if (method !== "GET") state.writes += 1;  // see openTicket
   if (response.status === 401) { logout(t("login.refused")); throw new ApiError(401); }
   if (!response.ok) {
     let detail = "";
@@ -191,12 +192,16 @@ async function loadQueue() {
 
 /** Open (or reload) a ticket. ``unless``: a reload the agent did not ask for (the live channel's) gives way
  * when it says so by the time the answer is back, as when the agent started filling a field meanwhile: the
- * page then offers the reload (#live-stale) instead of wiping what they typed. */
+ * page then offers the reload (#live-stale) instead of wiping what they typed. A load during which this
+ * page wrote anything (a note or an activity leaves the ticket's updated_at as it was) may have read before the
+ * write: it is made again rather than drawn over what the write showed. */
 async function openTicket(number, { unless } = {}) {
   if (!state.ticket || state.ticket.number !== number) state.replyKey = null;
+  const writes = state.writes;
   const [ticket, notes] = await Promise.all([api(`/api/v1/tickets/${encodeURIComponent(number)}`),
                                              api(`/api/v1/tickets/${encodeURIComponent(number)}/notes`)]);
   ticket.notes = notes;
+  if (state.writes !== writes) return openTicket(number, { unless });
   // A reload that left before a change this page made and came back after it is older than what is shown.
   if (state.ticket && state.ticket.number === number && Date.parse(state.ticket.updated_at) > Date.parse(ticket.updated_at)) return;
   if (unless && unless()) { $("live-stale").hidden = false; return; }
