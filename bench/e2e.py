@@ -20,25 +20,32 @@ pipelines), which prices one contact's way through at a load the machine can car
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
-import multiprocessing as mp
-import os
-import secrets
-import statistics
-import tempfile
-import time
-import uuid
+import sys
 from pathlib import Path
 
-import aio_pika
-import asyncpg
-import httpx
+# This folder first on sys.path would let bench/email.py shadow the standard library's email package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from priyom_contracts import Topology
-from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database
-from priyom_testing.stack import Stack, database_urls, stack_env
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import multiprocessing as mp  # noqa: E402
+import os  # noqa: E402
+import secrets  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+
+import aio_pika  # noqa: E402
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from bench.identity import cpu_seconds  # noqa: E402
+from priyom_contracts import Topology  # noqa: E402
+from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
+from priyom_testing.stack import Stack, database_urls, stack_env  # noqa: E402
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 HOPS = 4  # intake-web -> identity -> router -> tickets -> ticket.created
@@ -242,6 +249,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=None,
                         help="contacts per second, paced open-loop (default: as fast as --concurrency allows)")
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--priyom-only", action="store_true",
+                        help="skip the raw pipelines (a quick look at Priyom's figures and CPU while changing it)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="priyom-bench-"))
@@ -255,19 +264,27 @@ def main() -> None:
         stack.migrate()
         stack.start(["tickets", "identity", "router", "intake-web"])
         asyncio.run(run_priyom(stack, min(20, args.n), args.concurrency))  # warm-up
+        before = {service: cpu_seconds(process.pid) for service, process in stack.processes.items()}
         latencies, elapsed, size = asyncio.run(run_priyom(stack, args.n, args.concurrency, args.rate))
+        # Each service's CPU per contact over the measured run (the per-contact budget).
+        cpu_ms = {service: round((cpu_seconds(stack.processes[service].pid) - spent) / len(latencies) * 1000, 2)
+                  for service, spent in before.items()}
     finally:
         stack.stop()
         asyncio.run(delete_prefixed(AMQP_URL, prefix))
         if args.db == "postgresql":
             for url in urls.values():
                 asyncio.run(drop_pg_database(url))
+    per_s, p50, p99 = figures(latencies, elapsed)
+    if args.priyom_only:
+        print(json.dumps({"contacts_per_s": round(per_s, 1), "p50_ms": round(p50, 1), "p99_ms": round(p99, 1),
+                          "n": args.n, "db": args.db, "cpu_ms_per_contact": cpu_ms}))
+        return
     prefetch = int(env.get("PRIYOM_PREFETCH", "32"))
     raw_latencies, raw_elapsed = asyncio.run(run_raw(args.n, args.concurrency, size, prefetch, args.rate))
     db_latencies, db_elapsed = asyncio.run(run_raw(args.n, args.concurrency, size, prefetch, args.rate,
                                                    with_db=True))
 
-    per_s, p50, p99 = figures(latencies, elapsed)
     raw_per_s, raw_p50, raw_p99 = figures(raw_latencies, raw_elapsed)
     db_per_s, db_p50, db_p99 = figures(db_latencies, db_elapsed)
     print(json.dumps({
@@ -279,6 +296,8 @@ def main() -> None:
         "raw_with_db_p99_ms": round(db_p99, 1), "ratio_vs_raw_with_db": round(per_s / db_per_s, 3),
         "n": args.n, "concurrency": args.concurrency, "rate": args.rate, "db": args.db, "hops": HOPS,
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
+        "cpu_ms_per_contact": cpu_ms,
+        "cpu_ms_per_contact_identity_router_tickets": round(sum(cpu_ms[s] for s in ("identity", "router", "tickets")), 2),
     }))
 
 
