@@ -3,6 +3,9 @@ publish works again, however many flushes failed before; nothing is given up."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -77,5 +80,54 @@ async def test_an_outbox_that_keeps_nothing_deletes_each_row_once_sent(database_
         assert sent == ["k0", "refused", "k1", "k2"]
         async with database.sessions() as session:
             assert (await session.execute(select(table))).all() == []
+    finally:
+        await database.close()
+
+
+async def test_handlers_flushing_at_once_share_flushes_and_each_returns_with_its_event_out(database_url: str) -> None:
+    """Thirty-two handlers commit and flush at the same moment (a full prefetch): a few flushes send every
+    event once, and no handler returns before its own event is out, nor when the flush meant to send it failed."""
+    table, database = await outbox_on(database_url, "test_outbox_shared")
+    sent: list[str] = []
+    flushes = 0
+    refuse = asyncio.Event()
+
+    async def publish(event: Event) -> None:
+        await asyncio.sleep(0.01)  # a broker's confirm: the other handlers commit meanwhile
+        if refuse.is_set():
+            raise ConnectionError("broker down")
+        sent.append(event.idempotency_key)
+
+    try:
+        relay = Relay(lambda: database.sessions, publish, table, keep_sent=False)
+        counted = relay._flush_batch  # noqa: SLF001 - the test counts the flushes' reads of the outbox
+
+        async def counting() -> tuple[int, Exception | None]:
+            nonlocal flushes
+            flushes += 1
+            return await counted()
+
+        relay._flush_batch = counting  # type: ignore[method-assign]  # noqa: SLF001
+
+        async def handler(key: str) -> None:
+            async with database.sessions() as session:
+                await stage_events(session, table, [contact_event(key)])
+                await session.commit()
+            await relay.flush()
+            assert key in sent, f"{key}'s handler returned before its event was out"
+
+        await asyncio.gather(*(handler(f"k{i}") for i in range(32)))
+        assert sorted(sent) == sorted(f"k{i}" for i in range(32)) and len(sent) == 32
+        assert flushes <= 4, f"{flushes} flushes for 32 handlers"
+
+        # The flush that would have carried a handler's event fails: that handler hears of it.
+        refuse.set()
+        async with database.sessions() as session:
+            await stage_events(session, table, [contact_event("late")])
+            await session.commit()
+        with pytest.raises(ConnectionError):
+            await relay.flush()
+        refuse.clear()
+        assert await relay.flush() == 1 and sent[-1] == "late"
     finally:
         await database.close()

@@ -76,7 +76,13 @@ class Relay:
     ``keep_sent=False`` deletes a row once its event is out, for an outbox whose rows have no later use: the
     events carry the customer's contact (personal data), and a row kept would be one more copy for an erasure
     to find and for retention to prune. Tickets keeps its sent rows a while (it announces a ticket again from
-    them, and redacts and prunes them itself)."""
+    them, and redacts and prunes them itself).
+
+    Flushes are coalesced: a caller whose rows were committed before a flush began reading has them sent
+    by that flush, so the handlers of a full prefetch, each flushing after its commit, wait for one or two
+    flushes instead of queueing one each (a flush is four round trips; one each cost a fifth of the router's
+    CPU per contact). A flush returns only once a flush that began after it was asked for has succeeded:
+    what the caller committed is out, or the failure is raised."""
 
     def __init__(self, sessions: Callable[[], async_sessionmaker[AsyncSession]], publish: Publish,
                  table: Table, *, keep_sent: bool = True) -> None:
@@ -85,17 +91,27 @@ class Relay:
         self._table = table
         self._keep_sent = keep_sent
         self._lock = asyncio.Lock()
+        #: Flushes asked for so far, and how many of those asks a finished flush had covered when it began.
+        self._asked = 0
+        self._covered = 0
 
     async def flush(self) -> int:
-        """Publish every unpublished event; returns how many went out. Raises what the publish raised."""
+        """Publish every unpublished event; returns how many went out (0 when a flush that began after
+        this call sent them). Raises what the publish raised."""
+        self._asked += 1
+        ask = self._asked
         sent = 0
         async with self._lock:
+            if self._covered >= ask:
+                return 0  # a flush that began after this call, so saw what the caller committed, succeeded
+            covering = self._asked
             while True:
                 batch, failure = await self._flush_batch()
                 sent += batch
                 if failure is not None:
                     raise failure
                 if batch < _BATCH:
+                    self._covered = max(self._covered, covering)
                     return sent
 
     async def _flush_batch(self) -> tuple[int, Exception | None]:
