@@ -19,6 +19,8 @@ from functools import cache, lru_cache
 import pymorphy3
 import snowballstemmer
 
+from .mapped_dawgs import mapped
+
 _CYRILLIC = re.compile(r"[а-я]")
 _ENGLISH = snowballstemmer.stemmer("english")
 
@@ -39,8 +41,10 @@ _TRANSLIT = (("shch", "щ"), ("tsya", "тся"), ("tsa", "тся"), ("sch", "щ"
 
 @cache
 def analyzer() -> pymorphy3.MorphAnalyzer:
-    """One analyser per process: loading the dictionary takes a few hundred milliseconds."""
-    return pymorphy3.MorphAnalyzer(lang="ru")
+    """One analyser per process: loading the dictionary takes a few hundred milliseconds. Its DAWGs are
+    mapped from the files, not read into the process (:mod:`.mapped_dawgs`)."""
+    with mapped():
+        return pymorphy3.MorphAnalyzer(lang="ru")
 
 
 def is_cyrillic(word: str) -> bool:
