@@ -106,6 +106,11 @@ class ServiceSettings(BaseSettings):
         default=32, ge=1, le=1000, validation_alias="PRIYOM_PREFETCH",
         description="Unacknowledged messages per consumer, which is also the number of concurrent handlers",
     )
+    batch_size: int = Field(
+        default=32, ge=1, le=1000, validation_alias="PRIYOM_BATCH_SIZE",
+        description="Most contacts identity, router and tickets each handle in one transaction when they arrive "
+                    "together (their publishes confirmed together, then each acknowledged); 1 handles each alone",
+    )
     max_attempts: int = Field(
         default=5, ge=1, le=50, validation_alias="PRIYOM_MAX_ATTEMPTS",
         description="Deliveries of a failing message before it is dead-lettered",
