@@ -122,7 +122,8 @@ async def test_ticket_keeps_the_contact_the_routing_and_the_attachments(
         published.append(message)
 
     relay = Relay(lambda: database.sessions, publish, tables.ticket_outbox)
-    created = await on_contact_routed(event, sessions=database.sessions, inbox=inbox, relay=relay)
+    created, new = await on_contact_routed(event, sessions=database.sessions, inbox=inbox, relay=relay)
+    assert new
 
     assert published == [created]  # through the outbox, flushed once the contact was recorded
     assert (created.correlation_id, created.channel, created.idempotency_key) == (

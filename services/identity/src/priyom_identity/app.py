@@ -18,6 +18,7 @@ from priyom_contracts import (
     TicketCreated,
 )
 from priyom_kit import Bus, HttpClient, ServiceParts, build_app
+from priyom_kit.batches import Batches
 from priyom_kit.db import Database, Inbox
 from priyom_kit.periodic import Periodic
 from priyom_kit.retention import RetentionSweep
@@ -54,10 +55,17 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
     reader = lookup_reader(settings.database_url, lambda: database.sessions())
     lookup = ClientLookup(reader, cache, policy)
 
+    # Contacts arriving together are identified in one transaction (priyom_kit.batches), each alone on a clash.
+    contacts: Batches[ContactReceived, ContactIdentified] = Batches(
+        lambda events, within: handlers.on_contacts_received(
+            events, within, sessions=database.sessions, inbox=inbox, bus=bus, policy=policy, changes=changes),
+        lambda event: handlers.on_contact_received(event, sessions=database.sessions, inbox=inbox, bus=bus,
+                                                   policy=policy, changes=changes),
+        size=settings.batch_size)
+
     @bus.consumer("identity.contacts")
     async def on_contact_received(event: ContactReceived) -> None:
-        await handlers.on_contact_received(event, sessions=database.sessions, inbox=inbox, bus=bus,
-                                           policy=policy, changes=changes)
+        handlers.log_identified(event, await contacts.submit(event))
 
     @bus.fanout_consumer("identity.client-changes")
     async def on_client_changed(event: ClientChanged) -> None:

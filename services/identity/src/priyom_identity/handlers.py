@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +24,7 @@ from priyom_contracts import (
     TicketCreated,
 )
 from priyom_kit import Bus, TransientError, get_logger
+from priyom_kit.batches import Within
 from priyom_kit.db import Inbox
 
 from . import erasure_reports
@@ -59,11 +62,48 @@ async def on_contact_received(event: ContactReceived, *, sessions: async_session
     if event.contact.automated is AutomatedKind.BOUNCE and event.contact.undeliverable:
         await note_bounce(event, sessions=sessions, policy=policy, changes=changes)
     await bus.publish(identified)
+    return identified
+
+
+async def on_contacts_received(events: Sequence[ContactReceived], within: Within | None = None, *,
+                               sessions: async_sessionmaker[AsyncSession], inbox: Inbox, bus: Bus,
+                               policy: MatchPolicy, changes: CardChanges | None = None,
+                               ) -> list[ContactIdentified | Exception]:
+    """:func:`on_contact_received` for a batch (:class:`priyom_kit.batches.Batches`): every match in one
+    transaction, each in its delivery's context (``within``), then the publishes confirmed together. A clash
+    raises (the batch rolls back, and each contact is identified alone, with :func:`identify_recorded`'s
+    retries); a publish that fails is that contact's failure only: its delivery is retried, and finds its
+    outcome in the inbox."""
+    within = within or Within.here(len(events))
+    outcomes: list[tuple[ContactIdentified, set[UUID], list[CardMerge]]] = []
+    async with sessions() as session, session.begin():
+        for index, event in enumerate(events):
+            changed: set[UUID] = set()
+            merges: list[CardMerge] = []
+            identified = await within(index, _identify_in(session, event, inbox, policy, changed, merges))
+            outcomes.append((identified, changed, merges))
+    for index, (event, (_, changed, merges)) in enumerate(zip(events, outcomes, strict=True)):
+        if changes is not None:
+            await within(index, changes.committed(ClientChange.IDENTIFIED, changed, channel=event.channel,
+                                                  merges=merges))
+        if event.contact.automated is AutomatedKind.BOUNCE and event.contact.undeliverable:
+            await within(index, note_bounce(event, sessions=sessions, policy=policy, changes=changes))
+    sent = await asyncio.gather(*(within(index, bus.publish(identified))
+                                  for index, (identified, _, _) in enumerate(outcomes)), return_exceptions=True)
+    for result in sent:
+        if isinstance(result, BaseException) and not isinstance(result, Exception):
+            raise result
+    return [result if isinstance(result, Exception) else identified
+            for result, (identified, _, _) in zip(sent, outcomes, strict=True)]
+
+
+def log_identified(event: ContactReceived, identified: ContactIdentified) -> None:
+    """One line per identified contact, in the delivery's own context (its correlation id): ids and the match,
+    never who the sender is."""
     log.info("contact identified", contact_id=str(event.contact.contact_id), channel=event.channel,
              client_id=str(identified.client.client_id), match=identified.client.match.value,
              first_contact=identified.client.first_contact,
              possible_duplicates=len(identified.client.possible_duplicates))
-    return identified
 
 
 async def identify_recorded(event: ContactReceived, *, sessions: async_sessionmaker[AsyncSession],
@@ -79,16 +119,7 @@ async def identify_recorded(event: ContactReceived, *, sessions: async_sessionma
         merges: list[CardMerge] = []
         try:
             async with sessions() as session, session.begin():
-                recorded = await inbox.recall(session, event.idempotency_key)
-                if recorded is not None:
-                    return ContactIdentified.model_validate(recorded)
-                client = await identify_contact(session, event.contact, event.channel, policy, changed, merges)
-                identified = ContactIdentified(
-                    correlation_id=event.correlation_id, channel=event.channel,
-                    idempotency_key=event.idempotency_key, contact=event.contact, client=client,
-                )
-                if not await inbox.record(session, event.idempotency_key, identified.model_dump(mode="json")):
-                    raise _InboxRaced
+                identified = await _identify_in(session, event, inbox, policy, changed, merges)
             if changes is not None:
                 await changes.committed(ClientChange.IDENTIFIED, changed, channel=event.channel, merges=merges)
             return identified
@@ -96,6 +127,23 @@ async def identify_recorded(event: ContactReceived, *, sessions: async_sessionma
             # Another contact claimed one of these identifiers (or this very message) first: read again.
             log.info("identification raced, retrying", contact_id=str(event.contact.contact_id))
     raise TransientError(f"identifiers kept changing under {RACE_ATTEMPTS} attempts; retry later")
+
+
+async def _identify_in(session: AsyncSession, event: ContactReceived, inbox: Inbox, policy: MatchPolicy,
+                       changed: set[UUID], merges: list[CardMerge]) -> ContactIdentified:
+    """Inside the caller's transaction: the outcome recorded for the key, or the match made and recorded
+    (raises :class:`_InboxRaced` when a concurrent delivery recorded it first)."""
+    recorded = await inbox.recall(session, event.idempotency_key)
+    if recorded is not None:
+        return ContactIdentified.model_validate(recorded)
+    client = await identify_contact(session, event.contact, event.channel, policy, changed, merges)
+    identified = ContactIdentified(
+        correlation_id=event.correlation_id, channel=event.channel,
+        idempotency_key=event.idempotency_key, contact=event.contact, client=client,
+    )
+    if not await inbox.record(session, event.idempotency_key, identified.model_dump(mode="json")):
+        raise _InboxRaced
+    return identified
 
 
 async def on_lookup_request(body: bytes, *, lookup: ClientLookup) -> bytes:

@@ -16,6 +16,7 @@ from priyom_contracts import (
     TicketTypeCorrected,
 )
 from priyom_kit import Bus, HttpClient, ServiceParts, build_app
+from priyom_kit.batches import Batches
 from priyom_kit.db import Database
 from priyom_kit.erasure import serve_erasures
 from priyom_kit.outbox import Relay
@@ -65,10 +66,17 @@ def build(settings: RouterSettings | None = None) -> ServiceParts:
         on_start.append(identity.open)
         on_stop.append(identity.close)
 
+    # Contacts arriving together are routed in one transaction (priyom_kit.batches), each alone on a failure.
+    contacts: Batches[ContactIdentified, ContactRouted] = Batches(
+        lambda events, within: handlers.on_contacts_identified(
+            events, within, sessions=database.sessions, rules=rules, second_opinion=second_opinion, relay=relay),
+        lambda event: handlers.on_contact_identified(event, sessions=database.sessions, rules=rules,
+                                                     second_opinion=second_opinion, relay=relay),
+        size=settings.batch_size)
+
     @bus.consumer("router.contacts")
     async def on_contact_identified(event: ContactIdentified) -> None:
-        await handlers.on_contact_identified(event, sessions=database.sessions, rules=rules,
-                                             second_opinion=second_opinion, relay=relay)
+        handlers.log_routed(await contacts.submit(event))
 
     @bus.consumer("router.tickets", TicketCreated)
     async def on_ticket_created(event: TicketCreated) -> None:

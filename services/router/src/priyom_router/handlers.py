@@ -10,6 +10,8 @@ counted once and tickets, which drops duplicates by contact, sees one decision. 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,6 +28,7 @@ from priyom_contracts import (
     utcnow,
 )
 from priyom_kit import get_logger
+from priyom_kit.batches import Within
 from priyom_kit.outbox import Relay, stage_events
 
 from . import store
@@ -33,13 +36,31 @@ from .active_rules import ActiveRules
 from .assignment import Roster
 from .contact_type import SecondOpinion, within
 from .routing import decide
+from .rules import RuleBook
 from .tables import router_outbox
 
 log = get_logger("priyom.router.handlers")
 
 
+@dataclass
+class Basis:
+    """What every decision of a transaction starts from: the rule book and its version, who is available, and
+    the balancing groups whose lock the transaction already holds (a lock is taken once; it is held to the
+    commit). Read once for a batch of contacts (:func:`on_contacts_identified`)."""
+
+    book: RuleBook
+    version: int
+    available: dict[str, bool]
+    locked: set[str] = field(default_factory=set)
+
+    @classmethod
+    async def read(cls, session: AsyncSession, rules: ActiveRules) -> Basis:
+        book, version = await rules.current(session)
+        return cls(book, version, await store.agent_states(session))
+
+
 async def route_and_record(session: AsyncSession, event: ContactIdentified, rules: ActiveRules,
-                           second_opinion: SecondOpinion | None) -> Routing:
+                           second_opinion: SecondOpinion | None, basis: Basis | None = None) -> Routing:
     """The contact's routing: the recorded one on a redelivery, else a new decision, recorded.
 
     Classifying, the rule book and availability need no lock. Only a balanced pick (the least loaded or
@@ -50,15 +71,17 @@ async def route_and_record(session: AsyncSession, event: ContactIdentified, rule
     recorded = await store.recorded_routing(session, contact.contact_id)
     if recorded is not None:
         return recorded
-    book, version = await rules.current(session)
-    available = await store.agent_states(session)
-    decision = decide(contact, event.channel, event.client, book, Roster(available=available),
+    basis = basis or await Basis.read(session, rules)
+    book, version = basis.book, basis.version
+    decision = decide(contact, event.channel, event.client, book, Roster(available=basis.available),
                       second_opinion=second_opinion, version=version)
     round_robin = book.assignment.balancing == "round_robin"
     if decision.assignment.balanced:
         group = book.balancing_group(decision.assignment.team)
-        await store.lock_group(session, group.key)
-        roster = await store.group_roster(session, group.members, available, round_robin=round_robin)
+        if group.key not in basis.locked:
+            await store.lock_group(session, group.key)
+            basis.locked.add(group.key)
+        roster = await store.group_roster(session, group.members, basis.available, round_robin=round_robin)
         decision = decide(contact, event.channel, event.client, book, roster, version=version,
                           kind=decision.classification)
     recorded_now = await store.record_assignment(
@@ -73,24 +96,49 @@ async def route_and_record(session: AsyncSession, event: ContactIdentified, rule
     return decision.routing
 
 
+def _routed(event: ContactIdentified, routing: Routing) -> ContactRouted:
+    return ContactRouted(correlation_id=event.correlation_id, channel=event.channel,
+                         idempotency_key=event.idempotency_key, contact=event.contact, client=event.client,
+                         routing=routing)
+
+
 async def on_contact_identified(event: ContactIdentified, *, sessions: async_sessionmaker[AsyncSession],
                                 rules: ActiveRules, second_opinion: SecondOpinion | None,
                                 relay: Relay) -> ContactRouted:
     async with sessions() as session, session.begin():
-        routing = await route_and_record(session, event, rules, second_opinion)
-        routed = ContactRouted(
-            correlation_id=event.correlation_id,
-            channel=event.channel,
-            idempotency_key=event.idempotency_key,
-            contact=event.contact,
-            client=event.client,
-            routing=routing,
-        )
+        routed = _routed(event, await route_and_record(session, event, rules, second_opinion))
         await stage_events(session, router_outbox, [routed])
     await relay.flush_quietly()
-    log.info("routed", contact_id=str(event.contact.contact_id), type=routing.type.value, rule=routing.rule,
-             team=routing.team, assigned=routing.assignee is not None)
     return routed
+
+
+async def on_contacts_identified(events: Sequence[ContactIdentified], within: Within | None = None, *,
+                                 sessions: async_sessionmaker[AsyncSession], rules: ActiveRules,
+                                 second_opinion: SecondOpinion | None, relay: Relay) -> list[ContactRouted]:
+    """:func:`on_contact_identified` for a batch (:class:`priyom_kit.batches.Batches`): one transaction, the
+    rule book and availability read once, each contact decided in turn in its delivery's context (a balanced
+    pick sees the picks made before it in the batch, under its group's lock, taken once), one flush of the
+    outbox after the commit. A failure (a deadlock between two routers' batches locking their groups in
+    another order) rolls back the batch, whose contacts are then routed one at a time."""
+    within = within or Within.here(len(events))
+
+    async def one(session: AsyncSession, event: ContactIdentified, basis: Basis) -> ContactRouted:
+        routed = _routed(event, await route_and_record(session, event, rules, second_opinion, basis))
+        await stage_events(session, router_outbox, [routed])  # in the delivery's trace
+        return routed
+
+    async with sessions() as session, session.begin():
+        basis = await Basis.read(session, rules)
+        routed = [await within(index, one(session, event, basis)) for index, event in enumerate(events)]
+    await relay.flush_quietly()
+    return routed
+
+
+def log_routed(routed: ContactRouted) -> None:
+    """One line per routed contact, in the delivery's own context (its correlation id)."""
+    routing = routed.routing
+    log.info("routed", contact_id=str(routed.contact.contact_id), type=routing.type.value, rule=routing.rule,
+             team=routing.team, assigned=routing.assignee is not None)
 
 
 # -- the tickets service's lifecycle events (router.tickets): each agent's load kept current --------------

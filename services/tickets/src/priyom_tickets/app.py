@@ -26,6 +26,7 @@ from priyom_contracts import (
 )
 from priyom_kit import Bus, HttpClient, ServiceParts, build_app
 from priyom_kit.auth import Authenticator
+from priyom_kit.batches import Batches
 from priyom_kit.blobs import open_blob_store
 from priyom_kit.cors import PublicPathCORS
 from priyom_kit.db import Database, Inbox
@@ -41,6 +42,7 @@ from .agent_card import IdentityCards
 from .agent_socket import AgentSockets
 from .api import PUBLIC_PREFIX, ROUTERS, ApiParts, UploadLimits
 from .api.public_gate import PublicGate
+from .arrivals import Registered
 from .call_board import CallBoard
 from .chat_typing import ChatTyping
 from .dead_letters import DeadLetterDesk
@@ -83,10 +85,17 @@ def build(
 
     scheduler = Periodic("tickets-scheduler", scheduler_round, every_s=settings.scheduler_interval_s)
 
+    # Contacts arriving together are registered in one transaction (priyom_kit.batches), each alone on a race.
+    contacts: Batches[ContactRouted, tuple[Registered, bool]] = Batches(
+        lambda events, within: handlers.on_contacts_routed(
+            events, within, sessions=database.sessions, inbox=inbox, relay=relay, policy=policy),
+        lambda event: handlers.on_contact_routed(event, sessions=database.sessions, inbox=inbox, relay=relay,
+                                                 policy=policy),
+        size=settings.batch_size)
+
     @bus.consumer("tickets.contacts")
     async def on_contact_routed(event: ContactRouted) -> None:
-        await handlers.on_contact_routed(event, sessions=database.sessions, inbox=inbox, relay=relay,
-                                         policy=policy)
+        handlers.log_registered(event, await contacts.submit(event))
 
     @bus.consumer("tickets.deliveries")
     async def on_delivery_reported(event: DeliveryReported) -> None:

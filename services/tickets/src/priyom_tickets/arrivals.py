@@ -11,7 +11,7 @@ drop it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import ContactRouted, TicketCreated, utcnow
 from priyom_kit import TransientError, get_logger
+from priyom_kit.batches import Within
 from priyom_kit.db import Inbox
 
 from . import changes, store
@@ -104,6 +105,33 @@ async def register_contact(
         return await _repeat(session, await _already_registered(session, inbox, event)), False
 
 
+async def register_contacts(
+    sessions: async_sessionmaker[AsyncSession], inbox: Inbox, events: Sequence[ContactRouted], policy: Policy = QUIET,
+    within: Within | None = None,
+) -> list[tuple[Registered, bool]]:
+    """:func:`register_contact` for a batch (:class:`priyom_kit.batches.Batches`), in one transaction: each
+    arrival under its own lock, in turn and in its delivery's context (``within``), so a contact sees the
+    ticket an earlier one of the batch opened. A race raises (the batch rolls back, and each contact is
+    registered alone, where the race is answered)."""
+    within = within or Within.here(len(events))
+
+    async def one(session: AsyncSession, event: ContactRouted) -> tuple[Registered, bool]:
+        key = inbox_key(event.channel, event.idempotency_key)
+        await store.lock_arrival(session, key)
+        recorded = await inbox.recall(session, key)
+        if recorded is not None:
+            return await _announce_again(session, _outcome(recorded)), False
+        outcome, record = await _change(session, event, policy, utcnow())
+        if not await inbox.record(session, key, record):
+            raise _LostRace(key)
+        return outcome, True
+
+    async with sessions() as session:
+        outcomes = [await within(index, one(session, event)) for index, event in enumerate(events)]
+        await session.commit()
+    return outcomes
+
+
 async def _change(session: AsyncSession, event: ContactRouted, policy: Policy,
                   now: datetime) -> tuple[Registered, dict[str, Any]]:
     """The change the contact makes, and the outcome the inbox keeps for its repeats."""
@@ -141,9 +169,15 @@ async def _survey_answer(session: AsyncSession, event: ContactRouted, policy: Po
 
 async def _repeat(session: AsyncSession, outcome: Registered) -> Registered:
     """A repeated arrival: a ticket it opened is announced again (through the outbox, like the first time)."""
+    await _announce_again(session, outcome)
+    await session.commit()
+    return outcome
+
+
+async def _announce_again(session: AsyncSession, outcome: Registered) -> Registered:
+    """Stage the announcement of a ticket a repeated arrival opened, in the caller's transaction."""
     if isinstance(outcome, TicketCreated):
         await changes.announce_again(session, outcome, utcnow())
-        await session.commit()
     return outcome
 
 

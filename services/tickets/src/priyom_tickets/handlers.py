@@ -4,17 +4,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import ClientChanged, ContactAssigned, ContactRouted, DeliveryReported, Erasure, utcnow
 from priyom_kit import PermanentError, TransientError, get_logger
+from priyom_kit.batches import Within
 from priyom_kit.blobs import BlobStore
 from priyom_kit.db import Inbox
 from priyom_kit.outbox import Relay
 
 from . import card_changes, changes, erasure_redaction, store
 from .agent_card import IdentityCards
-from .arrivals import Appended, Ignored, Registered, inbox_key, register_contact
+from .arrivals import Appended, Ignored, Registered, inbox_key, register_contact, register_contacts
 from .policy import QUIET, Policy
 
 log = get_logger("priyom.tickets.handlers")
@@ -27,9 +30,27 @@ CLIENT_CHANGES = "tickets.client-changes"
 
 
 async def on_contact_routed(event: ContactRouted, *, sessions: async_sessionmaker[AsyncSession], inbox: Inbox,
-                            relay: Relay, policy: Policy = QUIET) -> Registered:
+                            relay: Relay, policy: Policy = QUIET) -> tuple[Registered, bool]:
     """Register the routed contact, then send what it staged (its announcement, again for a duplicate)."""
-    outcome, new = await register_contact(sessions, inbox, event, policy)
+    outcome = await register_contact(sessions, inbox, event, policy)
+    # The contact is safely recorded: a broker hiccup now must not send it round the retries to the dead
+    # letters. What stays unpublished goes out with the scheduler's next round.
+    await relay.flush_quietly()
+    return outcome
+
+
+async def on_contacts_routed(events: Sequence[ContactRouted], within: Within | None = None, *,
+                             sessions: async_sessionmaker[AsyncSession], inbox: Inbox, relay: Relay,
+                             policy: Policy = QUIET) -> list[tuple[Registered, bool]]:
+    """:func:`on_contact_routed` for a batch (:class:`priyom_kit.batches.Batches`): one transaction, one flush."""
+    outcomes = await register_contacts(sessions, inbox, events, policy, within)
+    await relay.flush_quietly()
+    return outcomes
+
+
+def log_registered(event: ContactRouted, registered: tuple[Registered, bool]) -> None:
+    """One line per routed contact, in the delivery's own context: what became of it, no personal data."""
+    outcome, new = registered
     if isinstance(outcome, Ignored):
         log.info("machine-written contact answers no ticket: dropped", automated=outcome.automated,
                  channel=event.channel, correlation_id=str(event.correlation_id))
@@ -39,10 +60,6 @@ async def on_contact_routed(event: ContactRouted, *, sessions: async_sessionmake
     else:
         log.info("ticket created" if new else "duplicate contact, announcing its ticket again",
                  number=outcome.number, channel=outcome.channel, correlation_id=str(outcome.correlation_id))
-    # The contact is safely recorded: a broker hiccup now must not send it round the retries to the dead
-    # letters. What stays unpublished goes out with the scheduler's next round.
-    await relay.flush_quietly()
-    return outcome
 
 
 async def on_delivery_reported(event: DeliveryReported, *, sessions: async_sessionmaker[AsyncSession],

@@ -1,0 +1,59 @@
+"""Contacts routed in batches (one transaction each, as the service does under load) are routed as they are one
+at a time: balanced across the team, a repeat in the same batch decided and counted once, every decision sent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from priyom_kit.batches import Batches
+from priyom_kit.db import Database
+from priyom_router import handlers, store
+from priyom_router.handlers import Basis
+
+from .conftest import identified
+from .test_store import RULES, SERVICE_TEAM, Published
+
+
+async def test_a_batch_balances_the_team_and_decides_a_repeat_once(database: Database) -> None:
+    published = Published()
+    relay = published.relay(database)
+    first = [identified(f"Касса №{i} не запускается") for i in range(6)]
+    routed = await handlers.on_contacts_identified([*first, first[0]], sessions=database.sessions, rules=RULES,
+                                                   second_opinion=None, relay=relay)
+    assert len(routed) == 7 and routed[6].routing == routed[0].routing, "the repeat gets the decision made"
+    assert Counter(r.routing.assignee for r in routed[:6]) == {name: 2 for name in SERVICE_TEAM}
+    async with database.sessions() as session:
+        assert await store.open_loads(session) == {name: 2 for name in SERVICE_TEAM}
+    assert sorted(e.idempotency_key for e in published.events) == sorted(e.idempotency_key for e in [*first, first[0]])
+
+
+async def test_the_service_path_groups_concurrent_contacts_and_routes_each(database: Database) -> None:
+    published = Published()
+    relay = published.relay(database)
+    alone: list[object] = []
+
+    async def route_alone(event):  # noqa: ANN001, ANN202 - the handler's own types
+        alone.append(event)
+        return await handlers.on_contact_identified(event, sessions=database.sessions, rules=RULES,
+                                                    second_opinion=None, relay=relay)
+
+    batches = Batches(
+        lambda events, within: handlers.on_contacts_identified(events, within, sessions=database.sessions,
+                                                               rules=RULES, second_opinion=None, relay=relay),
+        route_alone, size=32)
+    events = [identified(f"Терминал №{i} не запускается") for i in range(9)]
+
+    routed = await asyncio.gather(*(batches.submit(e) for e in events))
+    assert batches.batches < len(events), "grouped"
+    assert len(alone) <= 1, "only a lone first delivery goes alone: the batches were routed together"
+    assert [r.idempotency_key for r in routed] == [e.idempotency_key for e in events]
+    assert Counter(r.routing.assignee for r in routed) == {name: 3 for name in SERVICE_TEAM}
+
+
+async def test_a_group_lock_is_taken_once_a_transaction(database: Database) -> None:
+    async with database.sessions() as session, session.begin():
+        basis = await Basis.read(session, RULES)
+        for i in range(3):
+            await handlers.route_and_record(session, identified(f"Касса №{i} не запускается"), RULES, None, basis)
+        assert len(basis.locked) == 1
