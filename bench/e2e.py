@@ -9,8 +9,10 @@ both sets of figures and their ratio, so the ratio prices Priyom's own code alon
 at every hop, the durable writes the design needs (an inbox row keyed by the message, the hop's own row and an
 outbox row in one asyncpg transaction, the outbox row marked sent after the confirmed publish), each hop on a
 PostgreSQL database of its own: ``ratio_vs_raw_with_db`` prices Priyom against the floor of this design.
+``cpu_ms_per_contact`` is each service's CPU (user and system, from /proc) over the measured run divided by
+the contacts, the figure the per-contact budget is set in.
 
-    python bench/e2e.py [--n 500] [--concurrency 32] [--rate 20] [--db postgresql|sqlite]
+    python bench/e2e.py [--n 500] [--concurrency 32] [--rate 20] [--db postgresql|sqlite] [--priyom-only]
 
 Without ``--rate`` the contacts are pushed as fast as the bound allows, so the latency figures are mostly
 time spent waiting in queues at saturation. ``--rate R`` paces them open-loop (one every 1/R s, both
