@@ -87,18 +87,11 @@ async def register_contact(
     Returns the outcome and whether it is new. Nothing is published here: what the change staged goes out
     when the caller flushes the outbox after this returns, that is, after the commit.
     """
-    key = inbox_key(event.channel, event.idempotency_key)
     async with sessions() as session:
         try:
-            await store.lock_arrival(session, key)
-            recorded = await inbox.recall(session, key)
-            if recorded is not None:
-                return await _repeat(session, _outcome(recorded)), False
-            outcome, record = await _change(session, event, policy, utcnow())
-            if not await inbox.record(session, key, record):
-                raise _LostRace(key)
+            registered = await _register_in(session, inbox, event, policy)
             await session.commit()
-            return outcome, True
+            return registered
         except (IntegrityError, _LostRace):
             await session.rollback()
         # A concurrent delivery of the same arrival committed first: announce what it recorded.
@@ -114,22 +107,26 @@ async def register_contacts(
     ticket an earlier one of the batch opened. A race raises (the batch rolls back, and each contact is
     registered alone, where the race is answered)."""
     within = within or Within.here(len(events))
-
-    async def one(session: AsyncSession, event: ContactRouted) -> tuple[Registered, bool]:
-        key = inbox_key(event.channel, event.idempotency_key)
-        await store.lock_arrival(session, key)
-        recorded = await inbox.recall(session, key)
-        if recorded is not None:
-            return await _announce_again(session, _outcome(recorded)), False
-        outcome, record = await _change(session, event, policy, utcnow())
-        if not await inbox.record(session, key, record):
-            raise _LostRace(key)
-        return outcome, True
-
     async with sessions() as session:
-        outcomes = [await within(index, one(session, event)) for index, event in enumerate(events)]
+        outcomes = [await within(index, _register_in(session, inbox, event, policy))
+                    for index, event in enumerate(events)]
         await session.commit()
     return outcomes
+
+
+async def _register_in(session: AsyncSession, inbox: Inbox, event: ContactRouted,
+                       policy: Policy) -> tuple[Registered, bool]:
+    """Inside the caller's transaction, under the arrival's lock: the recorded outcome (its ticket announced
+    again), or the change made and recorded; raises :class:`_LostRace` when another delivery recorded it."""
+    key = inbox_key(event.channel, event.idempotency_key)
+    await store.lock_arrival(session, key)
+    recorded = await inbox.recall(session, key)
+    if recorded is not None:
+        return await _announce_again(session, _outcome(recorded)), False
+    outcome, record = await _change(session, event, policy, utcnow())
+    if not await inbox.record(session, key, record):
+        raise _LostRace(key)
+    return outcome, True
 
 
 async def _change(session: AsyncSession, event: ContactRouted, policy: Policy,
