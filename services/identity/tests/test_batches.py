@@ -4,10 +4,20 @@ batch is the recorded outcome, and every identification is published once its ba
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
-from priyom_contracts import ContactIdentified, Event
-from priyom_identity.handlers import on_contacts_received
+from priyom_contracts import (
+    ContactIdentified,
+    ContactType,
+    Event,
+    TicketCreated,
+    TicketStatus,
+    Urgency,
+    utcnow,
+)
+from priyom_identity.handlers import on_contacts_received, on_tickets_created
 from priyom_identity.policy import MatchPolicy
 from priyom_identity.tables import clients, contact_history, inbox
 from priyom_kit.db import Database, Inbox
@@ -52,3 +62,24 @@ async def test_a_batch_identifies_as_one_at_a_time(database: Database) -> None:
     async with database.sessions() as session:
         assert (await session.execute(select(func.count()).select_from(clients))).scalar_one() == 2
         assert (await session.execute(select(func.count()).select_from(contact_history))).scalar_one() == 3
+
+
+async def test_tickets_created_together_each_reach_their_contacts_history(database: Database) -> None:
+    events = [contact_event(email=unique_email()) for _ in range(3)]
+    box = Inbox(inbox, "test")
+    identified = await on_contacts_received(events, sessions=database.sessions, inbox=box, bus=Bus(),
+                                            policy=POLICY)  # type: ignore[arg-type]
+    now = utcnow()
+    elsewhere = contact_event(email=unique_email())  # registered by another gateway: identity never saw it
+    created = [TicketCreated(
+        correlation_id=e.correlation_id, channel="web", idempotency_key=e.idempotency_key, number=f"2026-00012{i}",
+        contact_id=e.contact.contact_id, client_id=out.client.client_id, first_contact=True,  # type: ignore[union-attr]
+        type=ContactType.INFORMATION_REQUEST, urgency=Urgency.NORMAL, status=TicketStatus.NEW, team="support",
+        first_response_due_at=now + timedelta(hours=1), resolution_due_at=now + timedelta(days=1))
+        for i, (e, out) in enumerate(zip([*events, elsewhere], [*identified, identified[0]], strict=True))]
+    assert await on_tickets_created(created, sessions=database.sessions) == [None] * 4
+    async with database.sessions() as session:
+        numbers = dict((await session.execute(select(contact_history.c.contact_id, contact_history.c.ticket_number)
+                                              )).all())
+    assert {numbers[e.contact.contact_id] for e in events} == {"2026-000120", "2026-000121", "2026-000122"}
+    assert elsewhere.contact.contact_id not in numbers

@@ -11,7 +11,7 @@ from priyom_kit.db import Database
 from priyom_router import handlers, store
 from priyom_router.handlers import Basis
 
-from .conftest import identified
+from .conftest import identified, ticket_created
 from .test_store import RULES, SERVICE_TEAM, Published
 
 
@@ -57,3 +57,18 @@ async def test_a_group_lock_is_taken_once_a_transaction(database: Database) -> N
         for i in range(3):
             await handlers.route_and_record(session, identified(f"Касса №{i} не запускается"), RULES, None, basis)
         assert len(basis.locked) == 1
+
+
+async def test_tickets_created_together_each_weigh_on_their_assignee(database: Database) -> None:
+    published = Published()
+    events = [identified(f"Касса №{i} не запускается") for i in range(3)]
+    routed = await handlers.on_contacts_identified(events, sessions=database.sessions, rules=RULES,
+                                                   second_opinion=None, relay=published.relay(database))
+    # The agent each ticket went to: the first moved to a colleague by the tickets service.
+    created = [ticket_created(r, f"2026-00010{i}", assignee=SERVICE_TEAM[0] if i == 0 else None)
+               for i, r in enumerate(routed)]
+    assert await handlers.on_tickets_created(created, sessions=database.sessions) == [None] * 3
+    async with database.sessions() as session:
+        loads = await store.open_loads(session)
+    expected = Counter([SERVICE_TEAM[0], *(r.routing.assignee for r in routed[1:])])
+    assert loads == dict(expected)

@@ -108,8 +108,9 @@ class ServiceSettings(BaseSettings):
     )
     batch_size: int = Field(
         default=32, ge=1, le=1000, validation_alias="PRIYOM_BATCH_SIZE",
-        description="Most contacts identity, router and tickets each handle in one transaction when they arrive "
-                    "together (their publishes confirmed together, then each acknowledged); 1 handles each alone",
+        description="Most deliveries a batching consumer (the contacts of identity, router and tickets; ticket.created "
+                    "in identity and router) handles in one transaction when they arrive together, their publishes "
+                    "confirmed together, then each acknowledged; 1 handles each alone",
     )
     max_attempts: int = Field(
         default=5, ge=1, le=50, validation_alias="PRIYOM_MAX_ATTEMPTS",

@@ -85,9 +85,13 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
     async def on_delivery_reported(event: DeliveryReported) -> None:
         await handlers.on_delivery_reported(event, sessions=database.sessions, policy=policy, changes=changes)
 
+    tickets_created: Batches[TicketCreated, None] = Batches(
+        lambda events, within: handlers.on_tickets_created(events, within, sessions=database.sessions),
+        lambda event: handlers.on_ticket_created(event, sessions=database.sessions), size=settings.batch_size)
+
     @bus.consumer("identity.tickets")
     async def on_ticket_created(event: TicketCreated) -> None:
-        await handlers.on_ticket_created(event, sessions=database.sessions)
+        await tickets_created.submit(event)
 
     erasures = ErasureOutbox(lambda: database.sessions(), bus.publish)
     tickets = HttpClient(base_url=settings.tickets_url or "", timeout_s=30.0,

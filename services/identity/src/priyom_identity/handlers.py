@@ -213,9 +213,21 @@ async def on_ticket_created(event: TicketCreated, *, sessions: async_sessionmake
     Idempotent by nature (the same number written again), so no inbox. A contact identity never saw (one
     registered elsewhere) is simply not in the history: nothing to note, not an error.
     """
+    await on_tickets_created([event], sessions=sessions)
+
+
+async def on_tickets_created(events: Sequence[TicketCreated], within: Within | None = None, *,
+                             sessions: async_sessionmaker[AsyncSession]) -> list[None]:
+    """:func:`on_ticket_created` for a batch (:class:`priyom_kit.batches.Batches`), in one transaction."""
+    within = within or Within.here(len(events))
     async with sessions() as session, session.begin():
-        noted = await note_ticket(session, event.contact_id, event.number)
-    if not noted:
+        for index, event in enumerate(events):
+            await within(index, _note_ticket(session, event))
+    return [None] * len(events)
+
+
+async def _note_ticket(session: AsyncSession, event: TicketCreated) -> None:
+    if not await note_ticket(session, event.contact_id, event.number):
         log.info("ticket for a contact not in the history", contact_id=str(event.contact_id))
 
 

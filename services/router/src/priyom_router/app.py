@@ -78,10 +78,14 @@ def build(settings: RouterSettings | None = None) -> ServiceParts:
     async def on_contact_identified(event: ContactIdentified) -> None:
         handlers.log_routed(await contacts.submit(event))
 
+    tickets_created: Batches[TicketCreated, None] = Batches(
+        lambda events, within: handlers.on_tickets_created(events, within, sessions=database.sessions),
+        lambda event: handlers.on_ticket_created(event, sessions=database.sessions), size=settings.batch_size)
+
     @bus.consumer("router.tickets", TicketCreated)
     async def on_ticket_created(event: TicketCreated) -> None:
         """The new ticket weighs on its assignee."""
-        await handlers.on_ticket_created(event, sessions=database.sessions)
+        await tickets_created.submit(event)
 
     @bus.consumer("router.tickets", TicketStatusChanged)
     async def on_ticket_status_changed(event: TicketStatusChanged) -> None:

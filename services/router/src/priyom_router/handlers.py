@@ -147,14 +147,27 @@ def log_routed(routed: ContactRouted) -> None:
 async def on_ticket_created(event: TicketCreated, *, sessions: async_sessionmaker[AsyncSession]) -> None:
     """The ticket a contact became weighs on its assignee (the routing recorded for it, or the ticket's own
     when the contact was routed before this router)."""
+    await on_tickets_created([event], sessions=sessions)
+
+
+async def on_tickets_created(events: Sequence[TicketCreated], within: Within | None = None, *,
+                             sessions: async_sessionmaker[AsyncSession]) -> list[None]:
+    """:func:`on_ticket_created` for a batch (:class:`priyom_kit.batches.Batches`), in one transaction."""
+    within = within or Within.here(len(events))
     async with sessions() as session, session.begin():
-        routing = await store.recorded_routing(session, event.contact_id) or Routing(
-            type=event.type, category="unknown", urgency=event.urgency, team=event.team,
-            assignee=event.assignee, reason="recorded from ticket.created (routed before this router)",
-            first_response_due_at=event.first_response_due_at, resolution_due_at=event.resolution_due_at,
-        )
-        await store.ticket_created(session, event.contact_id, str(event.number), event.team, event.assignee,
-                                   event.status, event.occurred_at, routing, event.channel)
+        for index, event in enumerate(events):
+            await within(index, _weigh_ticket(session, event))
+    return [None] * len(events)
+
+
+async def _weigh_ticket(session: AsyncSession, event: TicketCreated) -> None:
+    routing = await store.recorded_routing(session, event.contact_id) or Routing(
+        type=event.type, category="unknown", urgency=event.urgency, team=event.team,
+        assignee=event.assignee, reason="recorded from ticket.created (routed before this router)",
+        first_response_due_at=event.first_response_due_at, resolution_due_at=event.resolution_due_at,
+    )
+    await store.ticket_created(session, event.contact_id, str(event.number), event.team, event.assignee,
+                               event.status, event.occurred_at, routing, event.channel)
 
 
 async def on_ticket_status_changed(event: TicketStatusChanged, *, sessions: async_sessionmaker[AsyncSession],
