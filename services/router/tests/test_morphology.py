@@ -1,5 +1,6 @@
-"""The morphology dictionary mapped from its files answers as the one read into memory, and the model's packed
-weights answer as the plain numbers they came from: the router's idle memory was cut without changing a word."""
+"""The morphology dictionary mapped from its files answers as the one read into memory, the model's packed
+weights answer as the plain numbers they came from, and the C stemmer stems as the Python one: the router's idle
+memory was cut without changing a word."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import re
 from pathlib import Path
 
 import pymorphy3
+import snowballstemmer
+import Stemmer
 from dawg_python import wrapper
+from snowballstemmer.english_stemmer import EnglishStemmer
+from snowballstemmer.russian_stemmer import RussianStemmer
 
 from priyom_router import morphology
 from priyom_router.learned import BUILT_IN, ContactModel, WeightTable, built_in_model
@@ -17,13 +22,13 @@ from priyom_router.mapped_dawgs import mapped
 TRAINING = Path(__file__).resolve().parents[1] / "training" / "contacts"
 
 
-def training_words() -> list[str]:
-    """Every distinct lower-case Cyrillic word of the labelled contacts (some ten thousand)."""
+def training_words(pattern: str = r"[а-яё]+") -> list[str]:
+    """Every distinct lower-case word (Cyrillic by default) of the labelled contacts, sorted."""
     words: set[str] = set()
     for name in ("train.jsonl", "heldout.jsonl"):
         for line in (TRAINING / name).read_text(encoding="utf-8").splitlines():
             contact = json.loads(line)
-            words.update(re.findall(r"[а-яё]+", f"{contact.get('subject') or ''} {contact['body']}".lower()))
+            words.update(re.findall(pattern, f"{contact.get('subject') or ''} {contact['body']}".lower()))
     return sorted(words)
 
 
@@ -77,3 +82,14 @@ def test_the_packed_weights_are_the_numbers_of_the_file() -> None:
         assert "1 weights, the terms before it have 4" in str(exc)
     else:
         raise AssertionError("a row with too few weights was packed")
+
+
+def test_the_c_stemmer_is_used_and_stems_every_training_word_as_the_python_one() -> None:
+    """PyStemmer (snowballstemmer's C implementation, a dependency of the kit) replaces the Python stemmers: the
+    same stems for every word of the labelled contacts, so the keywords and the model read text as before."""
+    assert snowballstemmer.stemmer is Stemmer.Stemmer
+    words = training_words(r"[a-zа-яё]+")
+    assert len(words) > 5_000
+    for language, python in (("russian", RussianStemmer()), ("english", EnglishStemmer())):
+        c = snowballstemmer.stemmer(language)
+        assert [c.stemWord(w) for w in words] == [python.stemWord(w) for w in words], language
