@@ -96,6 +96,20 @@ async def test_a_batch_giving_the_wrong_number_of_outcomes_fails_each_caller() -
     assert all(isinstance(r, RuntimeError) and "a batch of 4 gave 1 outcomes" in str(r) for r in results), results
 
 
+async def test_a_batch_cancelled_on_its_way_leaves_none_of_its_callers_waiting() -> None:
+    """Shutting down while a failed batch is handled one at a time: every caller of it hears, none hangs."""
+    async def clash(items: Sequence[int], within: Within) -> list[int]:
+        raise RuntimeError("a clash")
+
+    async def cancelled(item: int) -> int:
+        raise asyncio.CancelledError
+
+    batches = Batches(clash, cancelled, size=8, parallel=1)
+    results = await asyncio.wait_for(asyncio.gather(*(batches.submit(i) for i in range(4)), return_exceptions=True),
+                                     timeout=5)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results), results
+
+
 DELIVERY: contextvars.ContextVar[str] = contextvars.ContextVar("delivery", default="none")
 
 

@@ -36,15 +36,18 @@ Result = TypeVar("Result")
 class Within:
     """``await within(i, work)``: ``work`` (a coroutine) run in the context item ``i`` was submitted from."""
 
-    def __init__(self, contexts: Sequence[contextvars.Context]) -> None:
+    def __init__(self, contexts: Sequence[contextvars.Context] | None) -> None:
         self._contexts = contexts
 
     @classmethod
-    def here(cls, count: int) -> Within:
-        """``count`` items all of the caller's context: a batch handled outside :class:`Batches` (a test)."""
-        return cls([contextvars.copy_context()] * count)
+    def here(cls) -> Within:
+        """Every item's work run in place, in the caller's context: a batch handled outside :class:`Batches`
+        (a handler calling its batch function with one event, a test)."""
+        return cls(None)
 
     async def __call__(self, index: int, work: Coroutine[Any, Any, Result]) -> Result:
+        if self._contexts is None:
+            return await work
         # A task of its own, in a copy of the item's context: what the work sets stays with the work.
         return await asyncio.get_running_loop().create_task(work, context=self._contexts[index].copy())
 
@@ -55,10 +58,11 @@ Together = Callable[[Sequence[Item], Within], Awaitable[Sequence[Outcome | Excep
 class Batches(Generic[Item, Outcome]):
     """``await batches.submit(item)``: the item's outcome, from ``together`` run on a batch that holds it.
 
-    ``together(items)`` returns one outcome per item, in order, or the exception of an item that failed after
-    the batch committed (its publish: the others' stand, and it is retried by its own delivery); when
-    ``together`` raises, each item of that batch goes through ``alone(item)``. ``parallel`` batches run at once (a batch waiting on the database lets another
-    use the CPU); ``size`` bounds a batch (one transaction should not hold its locks for long)."""
+    ``together(items, within)`` returns one outcome per item, in order, or the exception of an item that failed
+    after the batch committed (its publish: the others' stand, and it is retried by its own delivery); when
+    ``together`` raises, each item of that batch goes through ``alone(item)``. ``parallel`` batches run at once
+    (a batch waiting on the database lets another use the CPU); ``size`` bounds a batch (one transaction should
+    not hold its locks for long)."""
 
     def __init__(self, together: Together[Item, Outcome],
                  alone: Callable[[Item], Awaitable[Outcome]], *, size: int = 32, parallel: int = 2) -> None:
@@ -122,10 +126,13 @@ class Batches(Generic[Item, Outcome]):
             try:
                 outcome = await within(index, self._alone(item))
             except BaseException as exc:  # noqa: BLE001 - the caller raises it, as without batching
+                if not isinstance(exc, Exception):  # cancelled: no caller of this batch is left waiting
+                    for _, waiting, _ in batch:
+                        if not waiting.done():
+                            waiting.set_exception(exc)
+                    raise
                 if not future.done():
                     future.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
             else:
                 if not future.done():
                     future.set_result(outcome)

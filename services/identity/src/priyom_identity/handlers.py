@@ -74,7 +74,7 @@ async def on_contacts_received(events: Sequence[ContactReceived], within: Within
     raises (the batch rolls back, and each contact is identified alone, with :func:`identify_recorded`'s
     retries); a publish that fails is that contact's failure only: its delivery is retried, and finds its
     outcome in the inbox."""
-    within = within or Within.here(len(events))
+    within = within or Within.here()
     outcomes: list[tuple[ContactIdentified, set[UUID], list[CardMerge]]] = []
     async with sessions() as session, session.begin():
         for index, event in enumerate(events):
@@ -83,7 +83,7 @@ async def on_contacts_received(events: Sequence[ContactReceived], within: Within
             identified = await within(index, _identify_in(session, event, inbox, policy, changed, merges))
             outcomes.append((identified, changed, merges))
     for index, (event, (_, changed, merges)) in enumerate(zip(events, outcomes, strict=True)):
-        if changes is not None:
+        if changes is not None and changed:
             await within(index, changes.committed(ClientChange.IDENTIFIED, changed, channel=event.channel,
                                                   merges=merges))
         if event.contact.automated is AutomatedKind.BOUNCE and event.contact.undeliverable:
@@ -219,7 +219,7 @@ async def on_ticket_created(event: TicketCreated, *, sessions: async_sessionmake
 async def on_tickets_created(events: Sequence[TicketCreated], within: Within | None = None, *,
                              sessions: async_sessionmaker[AsyncSession]) -> list[None]:
     """:func:`on_ticket_created` for a batch (:class:`priyom_kit.batches.Batches`), in one transaction."""
-    within = within or Within.here(len(events))
+    within = within or Within.here()
     async with sessions() as session, session.begin():
         for index, event in enumerate(events):
             await within(index, _note_ticket(session, event))

@@ -120,7 +120,7 @@ async def on_contacts_identified(events: Sequence[ContactIdentified], within: Wi
     pick sees the picks made before it in the batch, under its group's lock, taken once), one flush of the
     outbox after the commit. A failure (a deadlock between two routers' batches locking their groups in
     another order) rolls back the batch, whose contacts are then routed one at a time."""
-    within = within or Within.here(len(events))
+    within = within or Within.here()
 
     async def one(session: AsyncSession, event: ContactIdentified, basis: Basis) -> ContactRouted:
         routed = _routed(event, await route_and_record(session, event, rules, second_opinion, basis))
@@ -153,7 +153,7 @@ async def on_ticket_created(event: TicketCreated, *, sessions: async_sessionmake
 async def on_tickets_created(events: Sequence[TicketCreated], within: Within | None = None, *,
                              sessions: async_sessionmaker[AsyncSession]) -> list[None]:
     """:func:`on_ticket_created` for a batch (:class:`priyom_kit.batches.Batches`), in one transaction."""
-    within = within or Within.here(len(events))
+    within = within or Within.here()
     async with sessions() as session, session.begin():
         for index, event in enumerate(events):
             await within(index, _weigh_ticket(session, event))

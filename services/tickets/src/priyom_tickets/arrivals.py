@@ -106,7 +106,7 @@ async def register_contacts(
     arrival under its own lock, in turn and in its delivery's context (``within``), so a contact sees the
     ticket an earlier one of the batch opened. A race raises (the batch rolls back, and each contact is
     registered alone, where the race is answered)."""
-    within = within or Within.here(len(events))
+    within = within or Within.here()
     async with sessions() as session:
         outcomes = [await within(index, _register_in(session, inbox, event, policy))
                     for index, event in enumerate(events)]
