@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from priyom_contracts import Event
 from priyom_kit.db import Database, make_metadata
-from priyom_kit.outbox import Relay, outbox_table, stage_events
+from priyom_kit.outbox import Relay, outbox_table, stage_events, staged_together
 
 from .test_bus import contact_event
 
@@ -129,5 +129,34 @@ async def test_handlers_flushing_at_once_share_flushes_and_each_returns_with_its
             await relay.flush()
         refuse.clear()
         assert await relay.flush() == 1 and sent[-1] == "late"
+    finally:
+        await database.close()
+
+
+async def test_rows_staged_together_are_written_at_the_end_of_the_block_in_order(
+        database_url: str) -> None:
+    """A batch stages its events with one statement: nothing is written inside the block, everything in staging
+    order when it ends; a block that raises writes nothing."""
+
+    table, database = await outbox_on(database_url, "test_outbox_together")
+    try:
+        async with database.sessions() as session:
+            async with staged_together(session):
+                await stage_events(session, table, [contact_event("k0"), contact_event("k1")])
+                await stage_events(session, table, [contact_event("k2")])
+                inside = (await session.execute(select(table.c.id))).all()
+            await session.commit()
+        assert inside == []
+        with pytest.raises(RuntimeError, match="lost"):
+            async with database.sessions() as session:
+                async with staged_together(session):
+                    await stage_events(session, table, [contact_event("never")])
+                    raise RuntimeError("lost")
+        async with database.sessions() as session:
+            with pytest.raises(RuntimeError, match="already"):
+                async with staged_together(session), staged_together(session):
+                    pass
+            rows = (await session.execute(select(table.c.payload).order_by(table.c.id))).scalars().all()
+        assert [payload["idempotency_key"] for payload in rows] == ["k0", "k1", "k2"]
     finally:
         await database.close()

@@ -7,7 +7,7 @@ first-class, so everything here uses only what both dialects support.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -240,6 +240,60 @@ class Inbox:
             {"consumer": self.consumer, "key": key, "outcome": dict(outcome)},
         )
         return bool(result.rowcount)
+
+    async def batch(self, session: AsyncSession, keys: Iterable[str]) -> InboxBatch:
+        """The inbox of a batch's transaction: the outcomes of all ``keys`` read in one statement now, the new
+        ones written in one statement by :meth:`InboxBatch.write` before the commit."""
+        wanted = list(dict.fromkeys(keys))
+        rows = await session.execute(
+            select(self.table.c.key, self.table.c.outcome).where(
+                self.table.c.consumer == self.consumer, self.table.c.key.in_(wanted)))
+        return InboxBatch(self, {key: outcome for key, outcome in rows})
+
+
+class InboxRaced(Exception):
+    """A concurrent delivery recorded an outcome of the batch first: the caller rolls the batch back."""
+
+
+class InboxBatch:
+    """An :class:`Inbox` as one batch's transaction sees it, with the same ``recall`` and ``record``.
+
+    Statements per delivery are what a batch saves: this reads the batch's keys together and writes its
+    outcomes together, instead of two statements a delivery. A key repeated within the batch recalls the
+    outcome its first delivery recorded, as it would one transaction later. A key that another transaction
+    recorded meanwhile makes :meth:`write` raise :class:`InboxRaced`, the batch's equivalent of ``record``
+    returning False: the batch rolls back and its deliveries are handled one at a time, where the race is
+    answered.
+    """
+
+    def __init__(self, inbox: Inbox, recalled: dict[str, Any]) -> None:
+        self._inbox = inbox
+        self._known = recalled
+        self._new: dict[str, dict[str, Any]] = {}
+
+    async def recall(self, session: AsyncSession, key: str) -> dict[str, Any] | None:
+        return self._known.get(key)
+
+    async def record(self, session: AsyncSession, key: str, outcome: Mapping[str, Any]) -> bool:
+        if key in self._known:
+            return False
+        self._known[key] = self._new[key] = dict(outcome)
+        return True
+
+    async def write(self, session: AsyncSession) -> None:
+        """Write the outcomes recorded in the batch, in the caller's transaction (before its commit)."""
+        if not self._new:
+            return
+        inbox = self._inbox
+        dialect = session.bind.dialect.name if session.bind else "sqlite"
+        statement = inbox._record["postgresql" if dialect == "postgresql" else "sqlite"]
+        written = await session.execute(
+            statement.returning(inbox.table.c.key),
+            [{"consumer": inbox.consumer, "key": key, "outcome": outcome} for key, outcome in self._new.items()])
+        missing = len(self._new) - len(written.all())
+        if missing:
+            raise InboxRaced(f"{missing} of the batch's outcomes recorded by another delivery first")
+        self._new.clear()
 
 
 def upgrade_database(migrations_dir: Path, url: DatabaseUrl, version_table: str) -> None:

@@ -18,7 +18,8 @@ continues the trace of the delivery or request that caused it, whenever and by w
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, Identity, Index, Integer, MetaData, String, Table, select
@@ -35,6 +36,8 @@ log = get_logger("priyom.outbox")
 
 _TYPES = {event.type_name(): event for event in EVENT_TYPES}
 _BATCH = 100
+#: The session's key for the rows :func:`staged_together` gathers.
+_GATHERED = "priyom.outbox.gathered"
 
 
 def outbox_table(metadata: MetaData, name: str) -> Table:
@@ -60,8 +63,30 @@ async def stage_events(session: AsyncSession, table: Table, events: Iterable[Eve
     trace_context = current_carrier()
     rows = [{"event_type": e.type_name(), "payload": e.model_dump(mode="json"), "created_at": at,
              "trace_context": trace_context} for e in events]
-    if rows:
+    gathered: dict[Table, list[dict[str, object]]] | None = session.info.get(_GATHERED)
+    if gathered is not None:
+        gathered.setdefault(table, []).extend(rows)
+    elif rows:
         await session.execute(table.insert(), rows)
+
+
+@asynccontextmanager
+async def staged_together(session: AsyncSession) -> AsyncIterator[None]:
+    """Outbox rows staged inside the block are written when it ends, in one statement per outbox, in the order
+    staged: a batch of deliveries (:mod:`priyom_kit.batches`) stages its events with one statement instead of
+    one a delivery. Each row keeps the trace context current when it was staged. The block ends before the
+    transaction commits; a block that raises writes nothing (its transaction rolls back)."""
+    if _GATHERED in session.info:
+        raise RuntimeError("outbox rows are already being gathered in this session")
+    gathered: dict[Table, list[dict[str, object]]] = {}
+    session.info[_GATHERED] = gathered
+    try:
+        yield
+    finally:
+        del session.info[_GATHERED]
+    for table, rows in gathered.items():
+        if rows:
+            await session.execute(table.insert(), rows)
 
 
 class Relay:

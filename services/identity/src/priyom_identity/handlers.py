@@ -25,7 +25,7 @@ from priyom_contracts import (
 )
 from priyom_kit import Bus, TransientError, get_logger
 from priyom_kit.batches import Within
-from priyom_kit.db import Inbox
+from priyom_kit.db import Inbox, InboxBatch
 
 from . import erasure_reports
 from .canonical_identifiers import normalise_email
@@ -77,11 +77,13 @@ async def on_contacts_received(events: Sequence[ContactReceived], within: Within
     within = within or Within.here()
     outcomes: list[tuple[ContactIdentified, set[UUID], list[CardMerge]]] = []
     async with sessions() as session, session.begin():
+        recorded = await inbox.batch(session, (event.idempotency_key for event in events))
         for index, event in enumerate(events):
             changed: set[UUID] = set()
             merges: list[CardMerge] = []
-            identified = await within(index, _identify_in(session, event, inbox, policy, changed, merges))
+            identified = await within(index, _identify_in(session, event, recorded, policy, changed, merges))
             outcomes.append((identified, changed, merges))
+        await recorded.write(session)
     for index, (event, (_, changed, merges)) in enumerate(zip(events, outcomes, strict=True)):
         if changes is not None and changed:
             await within(index, changes.committed(ClientChange.IDENTIFIED, changed, channel=event.channel,
@@ -129,7 +131,7 @@ async def identify_recorded(event: ContactReceived, *, sessions: async_sessionma
     raise TransientError(f"identifiers kept changing under {RACE_ATTEMPTS} attempts; retry later")
 
 
-async def _identify_in(session: AsyncSession, event: ContactReceived, inbox: Inbox, policy: MatchPolicy,
+async def _identify_in(session: AsyncSession, event: ContactReceived, inbox: Inbox | InboxBatch, policy: MatchPolicy,
                        changed: set[UUID], merges: list[CardMerge]) -> ContactIdentified:
     """Inside the caller's transaction: the outcome recorded for the key, or the match made and recorded
     (raises :class:`_InboxRaced` when a concurrent delivery recorded it first)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,14 +30,14 @@ from priyom_contracts import (
 )
 from priyom_kit import get_logger
 from priyom_kit.batches import Within
-from priyom_kit.outbox import Relay, stage_events
+from priyom_kit.outbox import Relay, stage_events, staged_together
 
 from . import store
 from .active_rules import ActiveRules
 from .assignment import Roster
 from .contact_type import SecondOpinion, within
 from .routing import decide
-from .rules import RuleBook
+from .rules import BalancingGroup, RuleBook
 from .tables import router_outbox
 
 log = get_logger("priyom.router.handlers")
@@ -52,11 +53,54 @@ class Basis:
     version: int
     available: dict[str, bool]
     locked: set[str] = field(default_factory=set)
+    #: The decisions recorded for the batch's contacts (read together up front, then each one recorded here),
+    #: or None: each contact's is read on its own.
+    recorded: dict[UUID, Routing] | None = None
+    #: Each locked group's members and roster as read under its lock, kept current with the decisions
+    #: recorded since (:meth:`recorded_now`).
+    rosters: dict[str, tuple[BalancingGroup, Roster]] = field(default_factory=dict)
 
     @classmethod
-    async def read(cls, session: AsyncSession, rules: ActiveRules) -> Basis:
+    async def read(cls, session: AsyncSession, rules: ActiveRules,
+                   contact_ids: Sequence[UUID] | None = None) -> Basis:
         book, version = await rules.current(session)
-        return cls(book, version, await store.agent_states(session))
+        recorded = await store.recorded_routings(session, contact_ids) if contact_ids is not None else None
+        return cls(book, version, await store.agent_states(session), recorded=recorded)
+
+    async def recorded_routing(self, session: AsyncSession, contact_id: UUID) -> Routing | None:
+        if self.recorded is None:
+            return await store.recorded_routing(session, contact_id)
+        return self.recorded.get(contact_id)
+
+    async def roster(self, session: AsyncSession, group: BalancingGroup, round_robin: bool) -> Roster:
+        """The group's roster, read under its lock once a transaction: a later pick sees the decisions
+        recorded before it through :meth:`recorded_now`, as a new read would."""
+        if group.key not in self.locked:
+            await store.lock_group(session, group.key)
+            self.locked.add(group.key)
+        kept = self.rosters.get(group.key)
+        if kept is None:
+            kept = group, await store.group_roster(session, group.members, self.available,
+                                                   round_robin=round_robin)
+            self.rosters[group.key] = kept
+        return kept[1]
+
+    def recorded_now(self, contact_id: UUID, routing: Routing, opens_ticket: bool, round_robin: bool) -> None:
+        """A decision was recorded in this transaction, balanced or not (a client's own manager counts too):
+        its assignee weighs one more in every roster kept (as the open assignment row it wrote counts), and
+        is the team's last assignee where the book balances by turns (as the cursor it moved says)."""
+        if self.recorded is not None:
+            self.recorded[contact_id] = routing
+        if routing.assignee is None:
+            return
+        for key, (group, roster) in self.rosters.items():
+            loads = dict(roster.loads)
+            if opens_ticket and routing.assignee in group.members:
+                loads[routing.assignee] = loads.get(routing.assignee, 0) + 1
+            turns = dict(roster.last_assigned)
+            if round_robin:
+                turns[routing.team] = routing.assignee
+            self.rosters[key] = group, Roster(available=roster.available, loads=loads, last_assigned=turns)
 
 
 async def route_and_record(session: AsyncSession, event: ContactIdentified, rules: ActiveRules,
@@ -68,7 +112,8 @@ async def route_and_record(session: AsyncSession, event: ContactIdentified, rule
     under the lock of the team's balancing group, on the group's loads read under that lock, and recorded
     before the commit releases it. Picks in unrelated groups do not wait for each other."""
     contact = event.contact
-    recorded = await store.recorded_routing(session, contact.contact_id)
+    recorded = await (basis.recorded_routing(session, contact.contact_id) if basis is not None
+                      else store.recorded_routing(session, contact.contact_id))
     if recorded is not None:
         return recorded
     basis = basis or await Basis.read(session, rules)
@@ -76,23 +121,22 @@ async def route_and_record(session: AsyncSession, event: ContactIdentified, rule
     decision = decide(contact, event.channel, event.client, book, Roster(available=basis.available),
                       second_opinion=second_opinion, version=version)
     round_robin = book.assignment.balancing == "round_robin"
-    if decision.assignment.balanced:
-        group = book.balancing_group(decision.assignment.team)
-        if group.key not in basis.locked:
-            await store.lock_group(session, group.key)
-            basis.locked.add(group.key)
-        roster = await store.group_roster(session, group.members, basis.available, round_robin=round_robin)
+    group = book.balancing_group(decision.assignment.team) if decision.assignment.balanced else None
+    if group is not None:
+        roster = await basis.roster(session, group, round_robin)
         decision = decide(contact, event.channel, event.client, book, roster, version=version,
                           kind=decision.classification)
+    opens_ticket = contact.automated is None
     recorded_now = await store.record_assignment(
         session, contact.contact_id, decision.routing, waiting=decision.assignment.waiting, routed_at=utcnow(),
-        channel=event.channel, opens_ticket=contact.automated is None, round_robin=round_robin,
+        channel=event.channel, opens_ticket=opens_ticket, round_robin=round_robin,
         until_opening=decision.assignment.until_opening)
     if not recorded_now:
         # A concurrent delivery of the same contact recorded its decision first: that one stands.
         recorded = await store.recorded_routing(session, contact.contact_id)
         assert recorded is not None
         return recorded
+    basis.recorded_now(contact.contact_id, decision.routing, opens_ticket, round_robin)
     return decision.routing
 
 
@@ -128,8 +172,9 @@ async def on_contacts_identified(events: Sequence[ContactIdentified], within: Wi
         return routed
 
     async with sessions() as session, session.begin():
-        basis = await Basis.read(session, rules)
-        routed = [await within(index, one(session, event, basis)) for index, event in enumerate(events)]
+        basis = await Basis.read(session, rules, [event.contact.contact_id for event in events])
+        async with staged_together(session):
+            routed = [await within(index, one(session, event, basis)) for index, event in enumerate(events)]
     await relay.flush_quietly()
     return routed
 
@@ -155,13 +200,14 @@ async def on_tickets_created(events: Sequence[TicketCreated], within: Within | N
     """:func:`on_ticket_created` for a batch (:class:`priyom_kit.batches.Batches`), in one transaction."""
     within = within or Within.here()
     async with sessions() as session, session.begin():
+        recorded = await store.recorded_routings(session, [event.contact_id for event in events])
         for index, event in enumerate(events):
-            await within(index, _weigh_ticket(session, event))
+            await within(index, _weigh_ticket(session, event, recorded))
     return [None] * len(events)
 
 
-async def _weigh_ticket(session: AsyncSession, event: TicketCreated) -> None:
-    routing = await store.recorded_routing(session, event.contact_id) or Routing(
+async def _weigh_ticket(session: AsyncSession, event: TicketCreated, recorded: dict[UUID, Routing]) -> None:
+    routing = recorded.get(event.contact_id) or Routing(
         type=event.type, category="unknown", urgency=event.urgency, team=event.team,
         assignee=event.assignee, reason="recorded from ticket.created (routed before this router)",
         first_response_due_at=event.first_response_due_at, resolution_due_at=event.resolution_due_at,

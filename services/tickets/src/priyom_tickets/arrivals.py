@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from priyom_contracts import ContactRouted, TicketCreated, utcnow
 from priyom_kit import TransientError, get_logger
 from priyom_kit.batches import Within
-from priyom_kit.db import Inbox
+from priyom_kit.db import Inbox, InboxBatch
+from priyom_kit.outbox import staged_together
 
-from . import changes, store
+from . import arrival_locks, changes, store
 from .followups import closed_ticket_answered_by, open_ticket_continued_by, ticket_of_automated
 from .policy import QUIET, Policy
 from .satisfaction import parse_rating
@@ -107,19 +108,26 @@ async def register_contacts(
     ticket an earlier one of the batch opened. A race raises (the batch rolls back, and each contact is
     registered alone, where the race is answered)."""
     within = within or Within.here()
+    keys = [inbox_key(event.channel, event.idempotency_key) for event in events]
     async with sessions() as session:
-        outcomes = [await within(index, _register_in(session, inbox, event, policy))
-                    for index, event in enumerate(events)]
+        await arrival_locks.lock_arrivals(session, keys)
+        recorded = await inbox.batch(session, keys)
+        async with staged_together(session):
+            outcomes = [await within(index, _register_in(session, recorded, event, policy, locked=True))
+                        for index, event in enumerate(events)]
+        await recorded.write(session)
         await session.commit()
     return outcomes
 
 
-async def _register_in(session: AsyncSession, inbox: Inbox, event: ContactRouted,
-                       policy: Policy) -> tuple[Registered, bool]:
-    """Inside the caller's transaction, under the arrival's lock: the recorded outcome (its ticket announced
-    again), or the change made and recorded; raises :class:`_LostRace` when another delivery recorded it."""
+async def _register_in(session: AsyncSession, inbox: Inbox | InboxBatch, event: ContactRouted,
+                       policy: Policy, *, locked: bool = False) -> tuple[Registered, bool]:
+    """Inside the caller's transaction, under the arrival's lock (taken here unless the caller holds it):
+    the recorded outcome (its ticket announced again), or the change made and recorded; raises
+    :class:`_LostRace` when another delivery recorded it."""
     key = inbox_key(event.channel, event.idempotency_key)
-    await store.lock_arrival(session, key)
+    if not locked:
+        await arrival_locks.lock_arrival(session, key)
     recorded = await inbox.recall(session, key)
     if recorded is not None:
         return await _announce_again(session, _outcome(recorded)), False

@@ -5,14 +5,13 @@ contact runs are built once: constructing and cache-keying one per message costs
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, func, select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
@@ -40,7 +39,6 @@ MAX_PAGE = 200
 #: Statuses whose resolution clock has stopped.
 DONE = ("resolved", "closed", "cancelled", "rejected", "awaiting_confirm")
 
-_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(bindparam("lock_id", type_=BigInteger)))
 _INSERT_TICKET = tickets.insert().returning(*tickets.c)
 _INSERT_MESSAGE = ticket_messages.insert()
 
@@ -56,19 +54,6 @@ _NEXT_NUMBER = {True: _next_number(pg_insert), False: _next_number(sqlite_insert
 
 
 # -- writes (for changes.py) -------------------------------------------------------------------------------
-
-
-async def lock_arrival(session: AsyncSession, key: str) -> None:
-    """Make concurrent deliveries of one arrival wait for each other until the first one commits.
-
-    Correctness does not depend on it (the UNIQUE constraints do that, and the year counter rolls back with a
-    losing insert), but waiting here lets the second delivery find the first one's record instead of doing
-    the work twice. SQLite needs nothing: it runs one writer at a time.
-    """
-    if session.bind.dialect.name != "postgresql":
-        return
-    lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-    await session.execute(_ADVISORY_LOCK, {"lock_id": lock_id})
 
 
 async def next_number(session: AsyncSession, year: int) -> str:
