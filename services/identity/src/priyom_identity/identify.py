@@ -70,28 +70,31 @@ async def identify_contact(session: AsyncSession, contact: Contact, channel: str
     # A machine we have never heard of (a mailer daemon's bounce, an unknown address's auto-reply) gets no
     # card of its own, nor are its addresses kept: a person who later writes from one is a new client.
     machine = owner is None and contact.automated is not None
+    new_card = False
     if machine:
         owner = await _machine_senders(session)
     elif owner is None:
-        owner = await _colleague(session, contact, wanted, policy) or await _provisional_card(
-            session, contact, wanted)
+        owner = await _colleague(session, contact, wanted, policy)
+        if owner is None:
+            owner, new_card = await _provisional_card(session, contact, wanted), True
     if not machine:
         proof = f"channel:{channel}"
         changed.update(await take_proven_claims(session, owner, decision.proven_claims, verified_by=proof,
                                                 actor=IDENTITY_ACTOR))
         await store.add_identifiers(session, owner, decision.new_identifiers, verified_by=proof)
+    # A card made just now already has this contact as its last (and no contracts to read).
     await store.record_contact(session, owner, channel=channel, contact_id=contact.contact_id,
-                               occurred_at=contact.received_at)
+                               occurred_at=contact.received_at, last_contact_set=new_card)
     for other in decision.possible_duplicates:
         await store.flag_possible_duplicate(session, owner.client_id, other, actor=IDENTITY_ACTOR)
-    summary = await store.client_summary(session, owner.client_id)
+    summary = await store.client_summary(session, owner.client_id, with_contracts=not new_card)
     return ClientMatch(
         client_id=owner.client_id, person_id=owner.person_id, display_name=summary.name,
         first_contact=decision.first_contact and not machine, match=decision.match,
         account_manager=summary.account_manager,
         sla_tier=summary.sla_tier, possible_duplicates=decision.possible_duplicates,
         organisation=summary.organisation, tags=list(summary.tags), contracts=list(summary.contracts),
-        reach=await reach_of(session, owner.client_id, owner.person_id),
+        reach=await reach_of(session, owner.client_id, owner.person_id, prefers=summary.reply_channel),
     )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import ClientCard, IdentifierView, PersonView, ServiceContract, utcnow
@@ -51,16 +51,19 @@ def migrate_database(url: db.DatabaseUrl) -> None:
 
 async def owners_of(session: AsyncSession, wanted: Iterable[Identifier]) -> dict[tuple[str, str], Owner]:
     """Who owns each of ``wanted`` (one query); identifiers nobody owns are absent from the result."""
-    conditions = [and_(identifiers.c.kind == i.kind, identifiers.c.value == i.value) for i in wanted]
-    if not conditions:
+    keys = [(i.kind, i.value) for i in wanted]
+    if not keys:
         return {}
-    rows = await session.execute(
-        select(identifiers.c.kind, identifiers.c.value, identifiers.c.client_id, identifiers.c.person_id,
-               clients.c.provisional, identifiers.c.verified)
-        .join(clients, clients.c.id == identifiers.c.client_id)
-        .where(or_(*conditions))
-    )
+    rows = await session.execute(_OWNERS_OF, {"keys": keys})
     return {(r.kind, r.value): Owner(r.client_id, r.person_id, r.provisional, r.verified) for r in rows}
+
+
+_OWNERS_OF = (
+    select(identifiers.c.kind, identifiers.c.value, identifiers.c.client_id, identifiers.c.person_id,
+           clients.c.provisional, identifiers.c.verified)
+    .join(clients, clients.c.id == identifiers.c.client_id)
+    .where(tuple_(identifiers.c.kind, identifiers.c.value).in_(bindparam("keys", expanding=True)))
+)
 
 
 async def organisation_of_domain(session: AsyncSession, domain: str) -> uuid.UUID | None:
@@ -93,16 +96,21 @@ class ClientSummary:
     kind: str = "person"
     tags: tuple[str, ...] = ()
     contracts: tuple[ServiceContract, ...] = ()
+    #: The channel the card prefers to be answered on (for :func:`~priyom_identity.reach.reach_of`).
+    reply_channel: str | None = None
 
     @property
     def organisation(self) -> str | None:
         return self.name if self.kind == "org" else None
 
 
-async def client_summary(session: AsyncSession, client_id: uuid.UUID) -> ClientSummary:
+async def client_summary(session: AsyncSession, client_id: uuid.UUID, *,
+                         with_contracts: bool = True) -> ClientSummary:
+    """The card's summary; ``with_contracts=False`` for a card made in this transaction, which has none."""
     row = (await session.execute(_CLIENT_SUMMARY, {"client": client_id})).one()
+    contracts = tuple(await contracts_of(session, client_id)) if with_contracts else ()
     return ClientSummary(row.id, row.name, row.account_manager, row.sla_tier, row.kind, tuple(row.tags or ()),
-                         tuple(await contracts_of(session, client_id)))
+                         contracts, row.reply_channel)
 
 
 async def contracts_of(session: AsyncSession, client_id: uuid.UUID) -> list[ServiceContract]:
@@ -113,7 +121,7 @@ async def contracts_of(session: AsyncSession, client_id: uuid.UUID) -> list[Serv
 
 _CLIENT_SUMMARY = (
     select(clients.c.id, clients.c.name, clients.c.account_manager, clients.c.sla_tier, clients.c.kind,
-           clients.c.tags)
+           clients.c.tags, clients.c.reply_channel)
     .where(clients.c.id == bindparam("client"))
 )
 _CONTRACTS_OF = (
@@ -175,13 +183,15 @@ async def add_identifiers(session: AsyncSession, owner: Owner, new: Sequence[Ide
 
 
 async def record_contact(session: AsyncSession, owner: Owner, *, channel: str, contact_id: uuid.UUID,
-                         occurred_at: datetime) -> None:
-    """Append to the history and move ``last_contact_at`` forward (never back: deliveries can reorder)."""
+                         occurred_at: datetime, last_contact_set: bool = False) -> None:
+    """Append to the history and move ``last_contact_at`` forward (never back: deliveries can reorder),
+    unless the caller set it to ``occurred_at`` already (``last_contact_set``: a card made for this contact)."""
     await session.execute(_RECORD_CONTACT, dict(
         client_id=owner.client_id, person_id=owner.person_id, channel=channel, contact_id=contact_id,
         occurred_at=occurred_at,
     ))
-    await session.execute(_LAST_CONTACT, {"client": owner.client_id, "at": occurred_at, "now": utcnow()})
+    if not last_contact_set:
+        await session.execute(_LAST_CONTACT, {"client": owner.client_id, "at": occurred_at, "now": utcnow()})
 
 
 _RECORD_CONTACT = contact_history.insert()
