@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .agent_card import AgentCard, ContactPoint
@@ -55,11 +55,14 @@ def from_card(card: AgentCard) -> CardReach:
 
 async def load(session: AsyncSession, client_id: uuid.UUID) -> CardReach | None:
     """The copy for ``client_id``; None when identity never announced a change of the card."""
-    row = (await session.execute(select(card_reach).where(card_reach.c.client_id == client_id))).mappings().first()
+    row = (await session.execute(_LOAD, {"client_id": client_id})).mappings().first()
     if row is None:
         return None
     return CardReach(dict(row["undeliverable"] or {}), tuple(row["emails"] or ()),
                      tuple(row["messengers"] or ()))
+
+
+_LOAD = select(card_reach).where(card_reach.c.client_id == bindparam("client_id"))
 
 
 async def keep(session: AsyncSession, client_id: uuid.UUID, reach: CardReach, now: datetime) -> None:

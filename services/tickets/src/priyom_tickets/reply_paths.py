@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import ClientMatch, MessengerId, Recipient
@@ -135,16 +135,20 @@ def avoided(latest: Mapping[str, Mapping[str, Any]], reach: Mapping[str, Any] | 
 
 async def latest_by_channel(session: AsyncSession, seq: int) -> dict[str, Mapping[str, Any]]:
     """The customer's latest message on each channel of the ticket (its sender, thread and message id)."""
-    rows = (await session.execute(
-        select(ticket_messages.c.channel, ticket_messages.c.sender, ticket_messages.c.thread_key,
-               ticket_messages.c.external_message_id)
-        .where(ticket_messages.c.ticket_seq == seq, ticket_messages.c.direction == "inbound",
-               ticket_messages.c.automated.is_(None))
-        .order_by(ticket_messages.c.created_at.desc()))).mappings().all()
+    rows = (await session.execute(_CUSTOMER_MESSAGES, {"seq": seq})).mappings().all()
     latest: dict[str, Mapping[str, Any]] = {}
     for row in rows:
         latest.setdefault(row["channel"], row)
     return latest
+
+
+_CUSTOMER_MESSAGES = (
+    select(ticket_messages.c.channel, ticket_messages.c.sender, ticket_messages.c.thread_key,
+           ticket_messages.c.external_message_id)
+    .where(ticket_messages.c.ticket_seq == bindparam("seq"), ticket_messages.c.direction == "inbound",
+           ticket_messages.c.automated.is_(None))
+    .order_by(ticket_messages.c.created_at.desc())
+)
 
 
 async def reply_path(session: AsyncSession, ticket: Mapping[str, Any], *, deliverable: frozenset[str],

@@ -129,10 +129,13 @@ async def add_history(session: AsyncSession, seq: int, *, at: datetime, actor: s
                       from_status: str | None = None, to_status: str | None = None,
                       details: dict[str, Any] | None = None) -> int:
     """One line of the audit history (the caller's transaction decides whether it stays); returns its id."""
-    result = await session.execute(ticket_history.insert().values(
+    result = await session.execute(_INSERT_HISTORY, dict(
         ticket_seq=seq, at=at, actor=actor, action=action, from_status=from_status, to_status=to_status,
-        details=details or None).returning(ticket_history.c.id))
+        details=details or None))
     return result.scalar_one()
+
+
+_INSERT_HISTORY = ticket_history.insert().returning(ticket_history.c.id)
 
 
 async def update_ticket(session: AsyncSession, seq: int, **values: Any) -> None:
