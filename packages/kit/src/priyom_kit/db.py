@@ -42,6 +42,8 @@ from sqlalchemy.types import TypeDecorator
 
 from priyom_contracts import to_utc
 
+from .driver_reads import any_of
+
 #: Named constraints: Alembic's batch mode on SQLite can only alter constraints it can name.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -222,6 +224,12 @@ class Inbox:
         self._recall = select(table.c.outcome).where(
             table.c.consumer == consumer, table.c.key == bindparam("key", type_=table.c.key.type)
         )
+        # One statement for any number of keys on PostgreSQL (an IN list's SQL changes with its length, and
+        # each length would be prepared again on every connection).
+        self._recall_many = {
+            postgresql: select(table.c.key, table.c.outcome).where(
+                table.c.consumer == consumer, any_of(table.c.key, "keys", "postgresql" if postgresql else "sqlite"))
+            for postgresql in (True, False)}
         self._record = {
             "postgresql": pg_insert(table).on_conflict_do_nothing(),
             "sqlite": sqlite_insert(table).on_conflict_do_nothing(),
@@ -244,10 +252,9 @@ class Inbox:
     async def batch(self, session: AsyncSession, keys: Iterable[str]) -> InboxBatch:
         """The inbox of a batch's transaction: the outcomes of all ``keys`` read in one statement now, the new
         ones written in one statement by :meth:`InboxBatch.write` before the commit."""
-        wanted = list(dict.fromkeys(keys))
-        rows = await session.execute(
-            select(self.table.c.key, self.table.c.outcome).where(
-                self.table.c.consumer == self.consumer, self.table.c.key.in_(wanted)))
+        dialect = session.bind.dialect.name if session.bind else "sqlite"
+        rows = await session.execute(self._recall_many[dialect == "postgresql"],
+                                     {"keys": list(dict.fromkeys(keys))})
         return InboxBatch(self, {key: outcome for key, outcome in rows})
 
 

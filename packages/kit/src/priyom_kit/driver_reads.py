@@ -23,17 +23,20 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
+from sqlalchemy.types import TypeEngine
 
 #: (statement, dialect name) → (SQL, parameter names in order, the values compiled into the statement).
 _Compiled = tuple[str, tuple[str, ...], dict[str, Any]]
 _compiled: dict[tuple[int, str], tuple[Executable, _Compiled]] = {}
 
 
-def any_of(column: ColumnElement[Any], name: str, dialect_name: str) -> ColumnElement[bool]:
+def any_of(column: ColumnElement[Any], name: str, dialect_name: str,
+           item_type: TypeEngine[Any] | None = None) -> ColumnElement[bool]:
     """``column`` is one of the list bound as ``name``, spelled so the SQL does not depend on its length on
-    PostgreSQL (``= ANY($n::VARCHAR[])``, one prepared statement for any list) and as ``IN`` elsewhere."""
+    PostgreSQL (``= ANY($n::VARCHAR[])``, one prepared statement for any list; ``item_type`` for lists of
+    other than strings) and as ``IN`` elsewhere."""
     if dialect_name == "postgresql":
-        return column == any_(bindparam(name, type_=ARRAY(String())))
+        return column == any_(bindparam(name, type_=ARRAY(item_type or String())))
     return column.in_(bindparam(name, expanding=True))
 
 

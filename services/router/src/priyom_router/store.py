@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, true, update
+from sqlalchemy import Uuid, bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import ContactType, Routing, TicketStatus, utcnow
 from priyom_kit import db
+from priyom_kit.driver_reads import any_of
 
 from .assignment import Roster
 from .erasure_redaction import ERASED
@@ -160,12 +161,17 @@ _RECORDED_ROUTING = select(assignments.c.routing).where(assignments.c.contact_id
 
 async def recorded_routings(session: AsyncSession, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Routing]:
     """:func:`recorded_routing` for a batch's contacts, in one statement: the decisions already taken."""
-    rows = await session.execute(_RECORDED_ROUTINGS, {"contact_ids": list(dict.fromkeys(contact_ids))})
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    rows = await session.execute(_RECORDED_ROUTINGS[dialect == "postgresql"],
+                                 {"contact_ids": list(dict.fromkeys(contact_ids))})
     return {contact_id: Routing.model_validate(routing) for contact_id, routing in rows}
 
 
-_RECORDED_ROUTINGS = select(assignments.c.contact_id, assignments.c.routing).where(
-    assignments.c.contact_id.in_(bindparam("contact_ids", expanding=True)))
+# One statement for any number of contacts on PostgreSQL (each length of an IN list is prepared again).
+_RECORDED_ROUTINGS = {
+    postgresql: select(assignments.c.contact_id, assignments.c.routing).where(
+        any_of(assignments.c.contact_id, "contact_ids", "postgresql" if postgresql else "sqlite", Uuid()))
+    for postgresql in (True, False)}
 
 
 async def record_assignment(session: AsyncSession, contact_id: uuid.UUID, routing: Routing, *,
