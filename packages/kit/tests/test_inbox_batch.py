@@ -4,21 +4,16 @@ batch's keys, one write for its outcomes, the same answers as the inbox one deli
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from priyom_kit.db import Database, Inbox, InboxRaced, inbox_table, make_metadata
+
+from .test_outbox import opened_with
 
 
 async def inbox_on(database_url: str) -> tuple[Inbox, Database]:
     metadata = make_metadata()
     table = inbox_table(metadata, "test_inbox")
-    engine = create_async_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    await engine.dispose()
-    database = Database(database_url)
-    await database.open()
-    return Inbox(table, "tests"), database
+    return Inbox(table, "tests"), await opened_with(database_url, metadata)
 
 
 async def test_a_batch_recalls_what_was_recorded_before_and_within_it(database_url: str) -> None:

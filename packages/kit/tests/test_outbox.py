@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import Table, select
+from sqlalchemy import MetaData, Table, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from priyom_contracts import Event
@@ -16,17 +16,22 @@ from priyom_kit.outbox import Relay, outbox_table, stage_events, staged_together
 from .test_bus import contact_event
 
 
-async def outbox_on(database_url: str, name: str) -> tuple[Table, Database]:
-    """An outbox table created in the test's database, and the database opened."""
-    metadata = make_metadata()
-    table = outbox_table(metadata, name)
+async def opened_with(database_url: str, metadata: MetaData) -> Database:
+    """The test's database with ``metadata``'s tables created, opened."""
     engine = create_async_engine(database_url)
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     await engine.dispose()
     database = Database(database_url)
     await database.open()
-    return table, database
+    return database
+
+
+async def outbox_on(database_url: str, name: str) -> tuple[Table, Database]:
+    """An outbox table created in the test's database, and the database opened."""
+    metadata = make_metadata()
+    table = outbox_table(metadata, name)
+    return table, await opened_with(database_url, metadata)
 
 
 async def test_a_refused_publish_is_retried_until_it_goes_out_in_order(database_url: str) -> None:
