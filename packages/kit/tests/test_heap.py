@@ -1,13 +1,15 @@
-"""Start-up's freed memory goes back to the system (glibc keeps it in the process until the heap is trimmed)."""
+"""The heap after start (``priyom_kit.heap``): freed memory goes back to the system (glibc keeps it in the
+process until the heap is trimmed), and what start-up built is out of the collector's walks."""
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
 import pytest
 
-from priyom_kit.heap import release_startup_garbage
+from priyom_kit.heap import settle_after_start
 
 
 def _rss_mb() -> float:
@@ -25,7 +27,21 @@ def test_memory_freed_below_a_live_allocation_is_returned() -> None:
     kept = bytes(2000)
     del chunks
     before = _rss_mb()
-    release_startup_garbage()
+    try:
+        settle_after_start()
+    finally:
+        gc.unfreeze()  # the rest of this test process is no service
     after = _rss_mb()
     assert kept
     assert before - after > 100, f"RSS {before:.0f} MB -> {after:.0f} MB"
+
+
+def test_what_start_up_built_is_no_longer_walked_by_the_collector() -> None:
+    kept = [[i] for i in range(50_000)]  # tracked containers, as a start-up leaves hundreds of thousands
+    try:
+        settle_after_start()
+        assert gc.get_freeze_count() >= len(kept)
+        walked = {id(obj) for generation in range(3) for obj in gc.get_objects(generation=generation)}
+        assert gc.is_tracked(kept[0]) and id(kept[0]) not in walked
+    finally:
+        gc.unfreeze()

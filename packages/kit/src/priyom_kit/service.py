@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from .auth import Authenticator, route_roles
 from .bus import Bus
-from .heap import release_startup_garbage
+from .heap import settle_after_start
 from .http_observability import observe_http
 from .leases import LeaderJob
 from .logging import configure_logging, get_logger
@@ -72,7 +72,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
         await parts.bus.start()
         for hook in parts.after_start:
             await hook()
-        release_startup_garbage()
+        settle_after_start()
         log.info("started", service=parts.name, port=parts.settings.port)
         try:
             try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -119,17 +117,11 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
                  csv_import_router(database, policy, changes, settings.import_max_bytes)],
         checks={"database": database.ping},
         # The responder last: it answers from the database, so the database and the reader come first.
-        on_start=[database.open, reader.open, responder.start, tickets.open, router.open, freeze_heap],
+        on_start=[database.open, reader.open, responder.start, tickets.open, router.open],
         after_start=[resend.launch, retention.launch],
         on_stop=[resend.stop, retention.stop, tickets.close, router.close, responder.stop, reader.close, database.close],
         description="Client cards: every contact matched to a client by messenger id, phone or email.",
     )
-
-
-async def freeze_heap() -> None:
-    """Move everything allocated at start-up (the imported libraries: hundreds of thousands of objects) out
-    of the collector's reach, so a full collection during a lookup walks only what the service made since."""
-    gc.freeze()
 
 
 def create_app() -> FastAPI:
