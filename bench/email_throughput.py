@@ -14,8 +14,7 @@ JSON; a bare aiosmtpd server publishes each mail the same way before its 250; th
 The ``*_ratio`` figures (Priyom / raw) price Priyom's own work: parsing, blobs, databases, matching, routing.
 Before any clock runs, 30 web contacts warm identity, router and tickets (connections, prepared statements,
 caches). intake-email hands its registration notices to a relay that accepts them (``SinkRelay``), as a
-deployment's does. ``cpu_ms_per_mail_imap`` and ``_smtp`` are each service's CPU (from /proc) a mail in each
-run; an event seen twice on the bus counts once (``events_seen_again``). Prints one JSON line.
+deployment's does. ``cpu_ms_per_mail`` is each service's CPU (from /proc) a mail over both runs; an event seen twice on the bus counts once (``events_seen_again``). Prints one JSON line.
 
     python bench/email.py [--n 300] [--connections 8] [--db sqlite|postgresql]
 
@@ -324,17 +323,16 @@ def main() -> None:
             before["intake-email"] = cpu_seconds(stack.processes["intake-email"].pid)  # its start-up aside
             result["imap_to_contact_per_s"] = round(args.n / (await tap.contacts.reached(args.n, wait) - t0), 1)
             result["imap_to_ticket_per_s"] = round(args.n / (await tap.tickets.reached(args.n, wait) - t0), 1)
-            between = {service: cpu_seconds(stack.processes[service].pid) for service in before}
             # SMTP: the service is running; N mails over a few sessions, each answered 250 after the confirm.
             t0 = time.perf_counter()
             await send_smtp(int(env["INTAKE_EMAIL_SMTP_PORT"]), mails(args.n, "smtp"), args.connections)
             result["smtp_250_per_s"] = round(args.n / (time.perf_counter() - t0), 1)
             result["smtp_to_ticket_per_s"] = round(args.n / (await tap.tickets.reached(2 * args.n, wait) - t0), 1)
-            # Each service's CPU a mail, over the IMAP run and over the SMTP run.
-            after = {service: cpu_seconds(stack.processes[service].pid) for service in before}
-            for run, (start, end) in {"imap": (before, between), "smtp": (between, after)}.items():
-                result[f"cpu_ms_per_mail_{run}"] = {
-                    service: round((end[service] - start[service]) / args.n * 1000, 2) for service in before}
+            # Each service's CPU a mail over both runs (2n mails): one run's work spills into the next (the
+            # notices of the IMAP run's mails are delivered, and their reports handled, during the SMTP run).
+            result["cpu_ms_per_mail"] = {
+                service: round((cpu_seconds(stack.processes[service].pid) - spent) / (2 * args.n) * 1000, 2)
+                for service, spent in before.items()}
             result["events_seen_again"] = tap.repeats
         finally:
             await tap.close()
