@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from sqlalchemy import delete
+
 from priyom_kit.batches import Batches
 from priyom_kit.db import Database
 from priyom_router import handlers, store
 from priyom_router.handlers import Basis
+from priyom_router.tables import assignments
 
-from .conftest import identified, ticket_created
+from .conftest import client, identified, ticket_created
 from .test_store import RULES, SERVICE_TEAM, Published
 
 
@@ -72,3 +75,29 @@ async def test_tickets_created_together_each_weigh_on_their_assignee(database: D
         loads = await store.open_loads(session)
     expected = Counter([SERVICE_TEAM[0], *(r.routing.assignee for r in routed[1:])])
     assert loads == dict(expected)
+
+
+async def test_a_batch_counts_a_client_managers_contact_in_the_balance_as_one_at_a_time_does(
+        database: Database) -> None:
+    """A group's roster is read once a batch and kept current: a contact that went to the client's own manager
+    (no balanced pick) must weigh on the manager in the picks after it, as a fresh read would show."""
+    manager = SERVICE_TEAM[0]
+
+    def contacts() -> list:  # noqa: ANN202 - a list of the conftest's events
+        return [identified("Касса №1 не запускается"),
+                *(identified(f"Касса №{i} не запускается", match=client(manager=manager)) for i in (2, 3)),
+                *(identified(f"Касса №{i} не запускается") for i in range(4, 8))]
+
+    relay = Published().relay(database)
+    for event in contacts():
+        await handlers.on_contact_identified(event, sessions=database.sessions, rules=RULES, second_opinion=None,
+                                             relay=relay)
+    async with database.sessions() as session, session.begin():
+        alone = await store.open_loads(session)
+        await session.execute(delete(assignments))
+    await handlers.on_contacts_identified(contacts(), sessions=database.sessions, rules=RULES,
+                                          second_opinion=None, relay=relay)
+    async with database.sessions() as session:
+        together = await store.open_loads(session)
+    assert together == alone
+    assert alone[manager] >= 2 and sum(alone.values()) == 7
