@@ -36,7 +36,7 @@ from .lookup.client_lookup import ClientLookup, request_id_of
 from .mail_replies import record_sent
 from .merging import CardGone
 from .policy import MatchPolicy
-from .store import note_ticket
+from .ticket_numbers import note_tickets
 from .undeliverable import clear_undeliverable, flag_undeliverable
 
 log = get_logger("priyom.identity")
@@ -223,14 +223,15 @@ async def on_tickets_created(events: Sequence[TicketCreated], within: Within | N
     """:func:`on_ticket_created` for a batch (:class:`priyom_kit.batches.Batches`), in one transaction."""
     within = within or Within.here()
     async with sessions() as session, session.begin():
-        for index, event in enumerate(events):
-            await within(index, _note_ticket(session, event))
+        noted = await note_tickets(session, [(event.contact_id, event.number) for event in events])
+    for index, event in enumerate(events):
+        if event.contact_id not in noted:
+            await within(index, _not_in_history(event))
     return [None] * len(events)
 
 
-async def _note_ticket(session: AsyncSession, event: TicketCreated) -> None:
-    if not await note_ticket(session, event.contact_id, event.number):
-        log.info("ticket for a contact not in the history", contact_id=str(event.contact_id))
+async def _not_in_history(event: TicketCreated) -> None:
+    log.info("ticket for a contact not in the history", contact_id=str(event.contact_id))
 
 
 async def on_erasure_reported(event: ErasureReported, *, sessions: async_sessionmaker[AsyncSession]) -> None:

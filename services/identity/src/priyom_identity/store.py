@@ -373,16 +373,6 @@ async def lookup_hits(session: AsyncSession, wanted: Sequence[Identifier]) -> di
                                          r.name if r.client_kind == "org" else None) for r in rows}
 
 
-async def note_ticket(session: AsyncSession, contact_id: uuid.UUID, number: str) -> bool:
-    """Write the ticket number on the history entry of ``contact_id``; False when identity never saw it."""
-    result = await session.execute(_NOTE_TICKET, {"contact": contact_id, "number": number})
-    return bool(result.rowcount)
-
-
-_NOTE_TICKET = (update(contact_history).where(contact_history.c.contact_id == bindparam("contact"))
-                .values(ticket_number=bindparam("number")))
-
-
 async def delete_client(session: AsyncSession, client_id: uuid.UUID, *, actor: str) -> bool:
     """Delete a card and everything on it; the audit keeps who did it and how much went. False: no such card."""
     counts = {}
