@@ -38,7 +38,7 @@ from .followups import named_ids
 from .lifecycle import Actor, Change, Escalation
 from .machine_mail import CHANNEL, collector_event, collector_id, collector_key
 from .policy import Policy
-from .reply_paths import Sent, dead_addresses, reach_of, reply_path
+from .reply_paths import Sent, dead_addresses, opened_by, reach_of, reply_path
 
 #: The most of the first message the router is sent to learn from (the contract's limit).
 TRAINING_TEXT_CHARS = 4000
@@ -81,7 +81,8 @@ async def register(session: AsyncSession, event: ContactRouted, *, policy: Polic
     if flag:
         await flag_unproven_sender(session, ticket, event, now)
     body = notifications.registration_text(ticket["number"], ticket["resolution_due_at"], policy.zone)
-    await _send_to_customer(session, ticket, body=body, kind="notice", author=None, policy=policy, now=now)
+    await _send_to_customer(session, ticket, body=body, kind="notice", author=None, policy=policy, now=now,
+                            latest=opened_by(event))
     await file_call(session, ticket, event, now)
     return ticket, created
 
@@ -190,8 +191,7 @@ async def transition(session: AsyncSession, ticket: Mapping[str, Any], change: C
                                  ("result", change.result), ("note", change.note), ("by", actor.value)) if v}
     history_id = await _record(session, ticket, now, actor_name, move.name, values=values, details=details,
                                from_status=ticket["status"], to_status=move.target.value)
-    changed = TicketStatusChanged(
-        correlation_id=ticket["contact_id"], channel=ticket["channel"],
+    changed = TicketStatusChanged(correlation_id=ticket["contact_id"], channel=ticket["channel"],
         idempotency_key=f"{ticket['number']}:{history_id}", number=ticket["number"],
         old_status=TicketStatus(ticket["status"]), new_status=move.target, changed_by=actor_name[:500])
     await _stage(session, now, changed)
@@ -300,11 +300,12 @@ async def correct_type(session: AsyncSession, ticket: Mapping[str, Any], correct
 
 async def _send_to_customer(session: AsyncSession, ticket: Mapping[str, Any], *, body: str, kind: str,
                             author: str | None, policy: Policy, now: datetime, key: str | None = None,
-                            attachments: Sequence[AttachmentRef] = (), survey: bool = False) -> Sent | None:
+                            attachments: Sequence[AttachmentRef] = (), survey: bool = False,
+                            latest: Mapping[str, Mapping[str, Any]] | None = None) -> Sent | None:
     """Put a reply or notice on the thread and stage it where :mod:`.reply_paths` says it reaches the customer;
     None when nothing can (not recorded then; a phone only makes a reply a call-back, a notice unsent). A notice
     kept from addresses identity flagged dead flags the ticket, so the agent knows the customer was not told."""
-    path = await reply_path(session, ticket, deliverable=policy.outbound_channels, fallback=policy.reply_fallback)
+    path = await reply_path(session, ticket, policy.outbound_channels, policy.reply_fallback, latest)
     if path is None or (path.call_back and kind != "reply"):
         if kind == "notice" and (dead := await dead_addresses(session, ticket)):
             await _record(session, ticket, now, "tickets", "not_notified", values={"delivery_failed_at": now},
@@ -393,8 +394,7 @@ async def rate(session: AsyncSession, ticket: Mapping[str, Any], rating: int, co
         raise ValueError("a rating is 1 to 5")
     if await store.rating_of(session, ticket["seq"]) is not None:
         return False
-    await store.insert_rating(session, ticket["seq"], rating=rating, comment=comment, channel=channel,
-                              rated_at=now)
+    await store.insert_rating(session, ticket["seq"], rating=rating, comment=comment, channel=channel, rated_at=now)
     await _record(session, ticket, now, actor, "rated",
                   details={"rating": rating, "channel": channel} | ({"comment": comment} if comment else {}))
     return True

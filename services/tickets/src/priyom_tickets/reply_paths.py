@@ -27,7 +27,7 @@ from uuid import UUID
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_contracts import ClientMatch, MessengerId, Recipient
+from priyom_contracts import ClientMatch, ContactRouted, MessengerId, Recipient
 
 from .card_reach import CardReach, load
 from .notifications import recipient_of
@@ -151,10 +151,31 @@ _CUSTOMER_MESSAGES = (
 )
 
 
-async def reply_path(session: AsyncSession, ticket: Mapping[str, Any], *, deliverable: frozenset[str],
-                     fallback: Sequence[str]) -> ReplyPath | None:
-    """Where an answer on ``ticket`` goes now (see :func:`choose`)."""
-    return choose(ticket["channel"], await latest_by_channel(session, ticket["seq"]), ticket.get("reach"),
+def where_from(event: ContactRouted) -> dict[str, Any]:
+    """The columns of a customer's message a reply is addressed by (what :func:`latest_by_channel` reads
+    back): its channel, sender, thread and the channel's own message id."""
+    contact = event.contact
+    return {"channel": event.channel, "sender": contact.sender.model_dump(mode="json", exclude_none=True),
+            "thread_key": contact.thread.external_thread_id,
+            # The channel's own id (an e-mail's Message-ID) is what a later reply names in In-Reply-To;
+            # the idempotency key stands in where the channel has none.
+            "external_message_id": (contact.thread.message_id or event.idempotency_key)[:998]}
+
+
+def opened_by(event: ContactRouted) -> dict[str, Mapping[str, Any]] | None:
+    """:func:`latest_by_channel` of a ticket whose only message is ``event`` (just written), without the read;
+    None for a machine's message, which that read leaves out."""
+    return {event.channel: where_from(event)} if event.contact.automated is None else None
+
+
+async def reply_path(session: AsyncSession, ticket: Mapping[str, Any], deliverable: frozenset[str],
+                     fallback: Sequence[str],
+                     latest: Mapping[str, Mapping[str, Any]] | None = None) -> ReplyPath | None:
+    """Where an answer on ``ticket`` goes now (see :func:`choose`); ``latest``, when the caller knows it (a
+    ticket just opened by one message: :func:`opened_by`), instead of :func:`latest_by_channel`."""
+    if latest is None:
+        latest = await latest_by_channel(session, ticket["seq"])
+    return choose(ticket["channel"], latest, ticket.get("reach"),
                   deliverable=deliverable, fallback=fallback, card=await load(session, ticket["client_id"]))
 
 

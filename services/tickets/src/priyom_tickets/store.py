@@ -21,7 +21,7 @@ from priyom_contracts import AttachmentRef, ContactRouted, ContactType, Event, T
 from priyom_kit import outbox
 
 from .numbering import NUMBER_RE, format_number
-from .reply_paths import reach_of
+from .reply_paths import reach_of, where_from
 from .sender_trust import sender_auth_of
 from .tables import (
     ticket_activities,
@@ -96,16 +96,11 @@ async def insert_inbound_message(session: AsyncSession, seq: int, event: Contact
     message_id = uuid.uuid4()
     await session.execute(_INSERT_MESSAGE, dict(
         id=message_id, ticket_seq=seq, contact_id=contact.contact_id, direction="inbound",
-        channel=event.channel, author_name=contact.sender.name or client.display_name,
-        sender=contact.sender.model_dump(mode="json", exclude_none=True),
+        author_name=contact.sender.name or client.display_name,
         thread=contact.thread.model_dump(mode="json", exclude_defaults=True) or None,
         subject=contact.subject, body=contact.body, created_at=contact.received_at,
-        thread_key=contact.thread.external_thread_id,
-        # The channel's own id (an e-mail's Message-ID) is what a later reply names in In-Reply-To;
-        # the idempotency key stands in where the channel has none.
-        external_message_id=(contact.thread.message_id or event.idempotency_key)[:998],
         automated=contact.automated.value if contact.automated else None, unread_reason=contact.unread_reason,
-        sender_auth=sender_auth_of(contact), sender_flag=flag))
+        sender_auth=sender_auth_of(contact), sender_flag=flag, **where_from(event)))
     await insert_attachments(session, message_id, contact.attachments)
     return message_id
 
