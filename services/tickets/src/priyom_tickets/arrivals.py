@@ -90,6 +90,7 @@ async def register_contact(
     """
     async with sessions() as session:
         try:
+            await arrival_locks.lock_arrivals(session, [inbox_key(event.channel, event.idempotency_key)])
             registered = await _register_in(session, inbox, event, policy)
             await session.commit()
             return registered
@@ -113,7 +114,7 @@ async def register_contacts(
         await arrival_locks.lock_arrivals(session, keys)
         recorded = await inbox.batch(session, keys)
         async with staged_together(session):
-            outcomes = [await within(index, _register_in(session, recorded, event, policy, locked=True))
+            outcomes = [await within(index, _register_in(session, recorded, event, policy))
                         for index, event in enumerate(events)]
         await recorded.write(session)
         await session.commit()
@@ -121,13 +122,11 @@ async def register_contacts(
 
 
 async def _register_in(session: AsyncSession, inbox: Inbox | InboxBatch, event: ContactRouted,
-                       policy: Policy, *, locked: bool = False) -> tuple[Registered, bool]:
-    """Inside the caller's transaction, under the arrival's lock (taken here unless the caller holds it):
+                       policy: Policy) -> tuple[Registered, bool]:
+    """Inside the caller's transaction, under the arrival's lock (:mod:`.arrival_locks`, taken by the caller):
     the recorded outcome (its ticket announced again), or the change made and recorded; raises
     :class:`_LostRace` when another delivery recorded it."""
     key = inbox_key(event.channel, event.idempotency_key)
-    if not locked:
-        await arrival_locks.lock_arrival(session, key)
     recorded = await inbox.recall(session, key)
     if recorded is not None:
         return await _announce_again(session, _outcome(recorded)), False
