@@ -18,9 +18,10 @@ continues the trace of the delivery or request that caused it, whenever and by w
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, Identity, Index, Integer, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -90,8 +91,11 @@ async def staged_together(session: AsyncSession) -> AsyncIterator[None]:
 
 
 class Relay:
-    """Publishes staged events in order. One flush at a time per process; a failure stops the flush, and the
-    event that failed is the first one the next flush sends.
+    """Publishes staged events in order. One flush at a time per process. A flush sends its whole batch before
+    it waits for the broker's confirms (one round trip a batch, not one a row: a relay waiting on each confirm
+    in turn was the slowest stage of the pipeline); the rows confirmed are marked sent, and a row refused goes
+    with the next flush. So a refused event can reach the broker after events staged behind it, which
+    subscribers already allow for: a delivery that fails is retried after later ones anyway.
 
     Several processes may share one outbox (two router instances): on PostgreSQL each flush takes its batch
     with ``FOR UPDATE SKIP LOCKED``, so two relays do not send the same rows at once. A process killed
@@ -148,15 +152,22 @@ class Relay:
             if session.bind is not None and session.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).mappings().all()
+            # Every row's publish is sent before any confirm is awaited: the tasks start in the rows' order
+            # and the channel writes in the order it is asked, so the broker gets them in order, and the
+            # batch waits for one confirm round trip instead of one a row.
+            loop = asyncio.get_running_loop()
+            sends = [loop.create_task(self._publish_row(row)) for row in rows]
+            outcomes = await asyncio.gather(*sends, return_exceptions=True)
             done: list[int] = []
             failure: Exception | None = None
-            for row in rows:
-                try:
-                    with restored(row["trace_context"]):
-                        await self._publish(_TYPES[row["event_type"]].model_validate(row["payload"]))
-                except Exception as exc:  # noqa: BLE001 - the rows before it are marked; it is retried
-                    failure = exc
-                    break
+            for row, outcome in zip(rows, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    if not isinstance(outcome, Exception):
+                        raise outcome
+                    # It stays unsent and goes with the next flush; the rows the broker confirmed are marked,
+                    # so one refused event does not send those behind it again and again.
+                    failure = failure or outcome
+                    continue
                 done.append(row["id"])
             if done and self._keep_sent:
                 await session.execute(table.update().where(table.c.id.in_(done)).values(published_at=utcnow()))
@@ -164,6 +175,10 @@ class Relay:
                 await session.execute(table.delete().where(table.c.id.in_(done)))
             await session.commit()
         return len(done), failure
+
+    async def _publish_row(self, row: Mapping[str, Any]) -> None:
+        with restored(row["trace_context"]):
+            await self._publish(_TYPES[row["event_type"]].model_validate(row["payload"]))
 
     async def flush_quietly(self) -> None:
         """Flush, logging instead of raising: the change is committed, and the next flush will retry."""
