@@ -17,12 +17,11 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from pydantic import SecretStr
 
 from priyom_kit.public_links import KEY_PARAM, key_opens
-from priyom_kit.rate_windows import wait_s
+from priyom_kit.rate_windows import open_storage, wait_s
 
 
 @dataclass
@@ -35,7 +34,7 @@ class PublicGate:
 
     @classmethod
     def build(cls, secret: SecretStr | None, per_address: str) -> "PublicGate":
-        return cls(secret, parse_many(per_address), MovingWindowRateLimiter(MemoryStorage()))
+        return cls(secret, parse_many(per_address), MovingWindowRateLimiter(open_storage("memory://")))
 
     async def wait_s(self, address: str) -> int | None:
         """Seconds to wait before the next request from ``address``, or None while under the limit."""
