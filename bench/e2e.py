@@ -10,7 +10,9 @@ at every hop, the durable writes the design needs (an inbox row keyed by the mes
 outbox row in one asyncpg transaction, the outbox row marked sent after the confirmed publish), each hop on a
 PostgreSQL database of its own: ``ratio_vs_raw_with_db`` prices Priyom against the floor of this design.
 ``cpu_ms_per_contact`` is each service's CPU (user and system, from /proc) over the measured run divided by
-the contacts, the figure the per-contact budget is set in.
+the contacts, the figure the per-contact budget is set in; beside them the database's (the backends serving
+the run's databases) and the broker's (the whole RabbitMQ node: read it on a quiet machine), and the same
+for the raw pipelines (``stages`` is their hop processes together), so a ratio can be read as where the CPU went.
 
     python bench/e2e.py [--n 500] [--concurrency 32] [--rate 20] [--db postgresql|sqlite] [--priyom-only]
 
@@ -46,7 +48,12 @@ import httpx  # noqa: E402
 
 from bench.identity import cpu_seconds  # noqa: E402
 from priyom_contracts import Topology  # noqa: E402
-from priyom_kit.pytest_plugin import create_pg_database, delete_prefixed, drop_pg_database  # noqa: E402
+from priyom_kit.pytest_plugin import (  # noqa: E402
+    create_pg_database,
+    delete_prefixed,
+    drop_pg_database,
+    pg_admin_url,
+)
 from priyom_testing.stack import Stack, database_urls, stack_env  # noqa: E402
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -60,6 +67,63 @@ def percentile(values: list[float], q: float) -> float:
 
 def figures(latencies: list[float], elapsed: float) -> tuple[float, float, float]:
     return len(latencies) / elapsed, percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
+
+
+# -- what the peers spend -------------------------------------------------------------------------------
+
+class PeerCpu:
+    """CPU the database and the broker spend on a run: the PostgreSQL backends connected to the run's databases
+    (one process a connection) and the RabbitMQ node (the whole node: whatever else uses it counts too, so
+    read it on a quiet machine). A backend that connects during the run counts from its start."""
+
+    def __init__(self, databases: list[str]) -> None:
+        self._names = [url.rsplit("/", 1)[1] for url in databases]
+        self._before: dict[str, dict[int, float]] = {}
+
+    async def start(self) -> None:
+        self._before = await self._read()
+
+    async def spent_s(self) -> dict[str, float]:
+        after = await self._read()
+        return {peer: sum(max(0.0, cpu - self._before.get(peer, {}).get(pid, 0.0)) for pid, cpu in pids.items())
+                for peer, pids in after.items()}
+
+    async def _read(self) -> dict[str, dict[int, float]]:
+        backends: list[int] = []
+        if self._names:
+            admin = await asyncpg.connect(pg_admin_url())
+            try:
+                rows = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE datname = ANY($1::text[])",
+                                         self._names)
+            finally:
+                await admin.close()
+            backends = [row["pid"] for row in rows]
+        return {"postgresql": _cpu_of(backends), "rabbitmq": _cpu_of(_broker_pids())}
+
+
+def _broker_pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _comm(p) == "beam.smp"]
+
+
+def _comm(proc: Path) -> str:
+    try:
+        return (proc / "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _cpu_of(pids: list[int]) -> dict[int, float]:
+    spent = {}
+    for pid in pids:
+        try:
+            spent[pid] = cpu_seconds(pid)
+        except OSError:  # gone meanwhile
+            continue
+    return spent
+
+
+def per_contact_ms(seconds: float, contacts: int) -> float:
+    return round(seconds / contacts * 1000, 2)
 
 
 # -- Priyom ---------------------------------------------------------------------------------------------
@@ -205,7 +269,8 @@ def dsn(url: str) -> str:
 
 
 async def run_raw(n: int, concurrency: int, size: int, prefetch: int,
-                  rate: float | None = None, with_db: bool = False) -> tuple[list[float], float]:
+                  rate: float | None = None, with_db: bool = False
+                  ) -> tuple[list[float], float, dict[str, float]]:
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     databases = await raw_databases() if with_db else []
     connection = await aio_pika.connect(AMQP_URL)
@@ -233,6 +298,9 @@ async def run_raw(n: int, concurrency: int, size: int, prefetch: int,
 
     await result_queue.consume(on_result)
     await asyncio.sleep(2)  # let the stage processes connect
+    peers = PeerCpu(databases)
+    await peers.start()
+    stages_before = sum(cpu_seconds(worker.pid) for worker in workers if worker.pid)
     payload = json.dumps({"body": "x" * max(0, size - 20)}).encode()
     limit = asyncio.Semaphore(concurrency)
 
@@ -249,6 +317,8 @@ async def run_raw(n: int, concurrency: int, size: int, prefetch: int,
     await asyncio.gather(*(one(i) for i in range(n)))
     await asyncio.wait_for(done.wait(), timeout=max(120, n))
     elapsed = time.perf_counter() - t_start
+    cpu_ms = {"stages": per_contact_ms(sum(cpu_seconds(w.pid) for w in workers if w.pid) - stages_before, n),
+              **{peer: per_contact_ms(spent, n) for peer, spent in (await peers.spent_s()).items()}}
     for worker in workers:
         worker.terminate()
     for stage in range(HOPS + 1):
@@ -257,7 +327,7 @@ async def run_raw(n: int, concurrency: int, size: int, prefetch: int,
     await connection.close()
     for url in databases:
         await drop_pg_database(url)
-    return latencies, elapsed
+    return latencies, elapsed, cpu_ms
 
 
 # -- main ------------------------------------------------------------------------------------------------
@@ -284,12 +354,16 @@ def main() -> None:
         stack.migrate()
         stack.start(["tickets", "identity", "router", "intake-web"])
         asyncio.run(run_priyom(stack, min(20, args.n), args.concurrency))  # warm-up
+        peers = PeerCpu(list(urls.values()) if args.db == "postgresql" else [])
+        asyncio.run(peers.start())
         before = {service: cpu_seconds(process.pid) for service, process in stack.processes.items()}
         retries: list[int] = []
         latencies, elapsed, size = asyncio.run(run_priyom(stack, args.n, args.concurrency, args.rate, retries))
-        # Each service's CPU per contact over the measured run (the issue's per-contact budget).
-        cpu_ms = {service: round((cpu_seconds(stack.processes[service].pid) - spent) / len(latencies) * 1000, 2)
+        # Each service's CPU per contact over the measured run (the issue's per-contact budget), and the
+        # database's and the broker's.
+        cpu_ms = {service: per_contact_ms(cpu_seconds(stack.processes[service].pid) - spent, len(latencies))
                   for service, spent in before.items()}
+        cpu_ms |= {peer: per_contact_ms(spent, len(latencies)) for peer, spent in asyncio.run(peers.spent_s()).items()}
     finally:
         stack.stop()
         asyncio.run(delete_prefixed(AMQP_URL, prefix))
@@ -303,9 +377,9 @@ def main() -> None:
                           "client_retries": len(retries)}))
         return
     prefetch = int(env.get("PRIYOM_PREFETCH", "32"))
-    raw_latencies, raw_elapsed = asyncio.run(run_raw(args.n, args.concurrency, size, prefetch, args.rate))
-    db_latencies, db_elapsed = asyncio.run(run_raw(args.n, args.concurrency, size, prefetch, args.rate,
-                                                   with_db=True))
+    raw_latencies, raw_elapsed, raw_cpu = asyncio.run(run_raw(args.n, args.concurrency, size, prefetch, args.rate))
+    db_latencies, db_elapsed, db_cpu = asyncio.run(run_raw(args.n, args.concurrency, size, prefetch, args.rate,
+                                                           with_db=True))
 
     raw_per_s, raw_p50, raw_p99 = figures(raw_latencies, raw_elapsed)
     db_per_s, db_p50, db_p99 = figures(db_latencies, db_elapsed)
@@ -319,6 +393,7 @@ def main() -> None:
         "n": args.n, "concurrency": args.concurrency, "rate": args.rate, "db": args.db, "hops": HOPS,
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
         "cpu_ms_per_contact": cpu_ms,
+        "raw_cpu_ms_per_contact": raw_cpu, "raw_with_db_cpu_ms_per_contact": db_cpu,
         "client_retries": len(retries),
         "cpu_ms_per_contact_identity_router_tickets": round(sum(cpu_ms[s] for s in ("identity", "router", "tickets")), 2),
     }))
