@@ -196,7 +196,12 @@ class Bus:
         if event_type is None:
             return subscriber
         type_name = event_type.type_name()
-        return subscriber(filter=lambda message: message.raw_message.type == type_name)
+
+        # A coroutine: faststream runs a plain function filter in a worker thread, a thread hop per delivery.
+        async def of_type(message: Any) -> bool:
+            return bool(message.raw_message.type == type_name)
+
+        return subscriber(filter=of_type)
 
     def fanout_consumer(self, key: str) -> Callable[[Handler], Handler]:
         """Decorator registering the handler of a per-process fan-out (e.g. ``"tickets.calls"``): an
