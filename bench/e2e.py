@@ -74,7 +74,8 @@ def figures(latencies: list[float], elapsed: float) -> tuple[float, float, float
 class PeerCpu:
     """CPU the database and the broker spend on a run: the PostgreSQL backends connected to the run's databases
     (one process a connection) and the RabbitMQ node (the whole node: whatever else uses it counts too, so
-    read it on a quiet machine). A backend that connects during the run counts from its start."""
+    read it on a quiet machine). A backend that connects during the run counts from its start. ``client`` is
+    this process, the load: Priyom's is sent as HTTP requests, the raw pipelines' as publishes."""
 
     def __init__(self, databases: list[str]) -> None:
         self._names = [url.rsplit("/", 1)[1] for url in databases]
@@ -98,7 +99,7 @@ class PeerCpu:
             finally:
                 await admin.close()
             backends = [row["pid"] for row in rows]
-        return {"postgresql": _cpu_of(backends), "rabbitmq": _cpu_of(_broker_pids())}
+        return {"postgresql": _cpu_of(backends), "rabbitmq": _cpu_of(_broker_pids()), "client": _cpu_of([os.getpid()])}
 
 
 def _broker_pids() -> list[int]:
