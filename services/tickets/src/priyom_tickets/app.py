@@ -97,9 +97,15 @@ def build(
     async def on_contact_routed(event: ContactRouted) -> None:
         handlers.log_registered(event, await contacts.submit(event))
 
+    reports: Batches[DeliveryReported, bool] = Batches(
+        lambda events, within: handlers.on_deliveries_reported(events, within, sessions=database.sessions,
+                                                               inbox=deliveries),
+        lambda event: handlers.on_delivery_reported(event, sessions=database.sessions, inbox=deliveries),
+        size=settings.batch_size)
+
     @bus.consumer("tickets.deliveries")
     async def on_delivery_reported(event: DeliveryReported) -> None:
-        await handlers.on_delivery_reported(event, sessions=database.sessions, inbox=deliveries)
+        await reports.submit(event)
 
     @bus.consumer("tickets.assignments")
     async def on_contact_assigned(event: ContactAssigned) -> None:

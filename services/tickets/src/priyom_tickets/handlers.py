@@ -12,7 +12,7 @@ from priyom_contracts import ClientChanged, ContactAssigned, ContactRouted, Deli
 from priyom_kit import PermanentError, TransientError, get_logger
 from priyom_kit.batches import Within
 from priyom_kit.blobs import BlobStore
-from priyom_kit.db import Inbox
+from priyom_kit.db import Inbox, InboxBatch
 from priyom_kit.outbox import Relay
 
 from . import card_changes, changes, erasure_redaction, store
@@ -66,15 +66,38 @@ async def on_delivery_reported(event: DeliveryReported, *, sessions: async_sessi
                                inbox: Inbox) -> bool:
     """Record what the channel adapter did with a reply; False for a repeat. A report for a reply we never
     sent is dead-lettered (it can never apply)."""
-    key = inbox_key(event.channel, event.idempotency_key)
     async with sessions() as session:
-        if await inbox.recall(session, key) is not None:
+        if not await _report_in(session, inbox, event):
+            await session.rollback()  # a repeat changed nothing; a race lost leaves the winner's record
             return False
-        message = await store.message_of_reply(session, event.reply_id)
-        if message is None:
-            raise PermanentError(f"delivery report for unknown reply {event.reply_id}")
-        await changes.record_delivery(session, message, event, utcnow())
-        return await _commit_once(session, inbox, key, {"reply_id": str(event.reply_id), "status": event.status})
+        await session.commit()
+        return True
+
+
+async def on_deliveries_reported(events: Sequence[DeliveryReported], within: Within | None = None, *,
+                                 sessions: async_sessionmaker[AsyncSession], inbox: Inbox) -> list[bool]:
+    """:func:`on_delivery_reported` for a batch (:class:`priyom_kit.batches.Batches`), in one transaction: every
+    notice a burst of tickets sent comes back as a report. A report for an unknown reply fails the batch, and
+    each report is then handled alone, where that one is dead-lettered."""
+    within = within or Within.here()
+    async with sessions() as session:
+        recorded = await inbox.batch(session, [inbox_key(event.channel, event.idempotency_key) for event in events])
+        outcomes = [await within(index, _report_in(session, recorded, event)) for index, event in enumerate(events)]
+        await recorded.write(session)
+        await session.commit()
+    return outcomes
+
+
+async def _report_in(session: AsyncSession, inbox: Inbox | InboxBatch, event: DeliveryReported) -> bool:
+    """The report recorded inside the caller's transaction; False for a repeat, or a race another delivery won."""
+    key = inbox_key(event.channel, event.idempotency_key)
+    if await inbox.recall(session, key) is not None:
+        return False
+    message = await store.message_of_reply(session, event.reply_id)
+    if message is None:
+        raise PermanentError(f"delivery report for unknown reply {event.reply_id}")
+    await changes.record_delivery(session, message, event, utcnow())
+    return await inbox.record(session, key, {"reply_id": str(event.reply_id), "status": event.status})
 
 
 async def on_contact_assigned(event: ContactAssigned, *, sessions: async_sessionmaker[AsyncSession],
