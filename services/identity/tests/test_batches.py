@@ -4,22 +4,26 @@ batch is the recorded outcome, and every identification is published once its ba
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from priyom_contracts import (
+    ClientChange,
     ContactIdentified,
     ContactType,
+    DeliveryReported,
+    DeliveryStatus,
     Event,
     TicketCreated,
     TicketStatus,
     Urgency,
     utcnow,
 )
-from priyom_identity.handlers import on_contacts_received, on_tickets_created
+from priyom_identity.handlers import on_contacts_received, on_deliveries_reported, on_tickets_created
 from priyom_identity.policy import MatchPolicy
-from priyom_identity.tables import clients, contact_history, inbox
+from priyom_identity.tables import clients, contact_history, identifiers, inbox
 from priyom_kit.db import Database, Inbox
 
 from .conftest import contact_event, unique_email
@@ -83,3 +87,44 @@ async def test_tickets_created_together_each_reach_their_contacts_history(databa
                                               )).all())
     assert {numbers[e.contact.contact_id] for e in events} == {"2026-000120", "2026-000121", "2026-000122"}
     assert elsewhere.contact.contact_id not in numbers
+
+
+class Changes:
+    """The card changes' hook (a dependency): which cards each committed change names."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[ClientChange, set]] = []
+
+    async def committed(self, change: ClientChange, cards: set, *, channel: str) -> None:
+        self.told.append((change, set(cards)))
+
+
+async def test_delivery_reports_together_flag_and_clear_as_one_at_a_time(database: Database) -> None:
+    """A burst of notices comes back as a burst of reports, taken in one transaction: a later report of an
+    address sees the earlier one's flag, a "retrying" says nothing, and each changed card is told after the
+    commit."""
+    failing, recovering = unique_email(), unique_email()
+    cards = await on_contacts_received([contact_event(email=failing), contact_event(email=recovering)],
+                                       sessions=database.sessions, inbox=Inbox(inbox, "test"), bus=Bus(),
+                                       policy=POLICY)  # type: ignore[arg-type]
+    now = utcnow()
+
+    def report(email: str, status: DeliveryStatus, seconds: int) -> DeliveryReported:
+        reply_id = uuid.uuid4()
+        return DeliveryReported(correlation_id=uuid.uuid4(), channel="email",
+                                idempotency_key=f"{reply_id}:{status.value}", occurred_at=now + timedelta(seconds=seconds),
+                                ticket_number="2026-000123", reply_id=reply_id, status=status, detail="550 unknown",
+                                recipient_email=email)
+
+    changes = Changes()
+    batch = [report(failing, DeliveryStatus.FAILED, 0), report(recovering, DeliveryStatus.FAILED, 0),
+             report(failing, DeliveryStatus.RETRYING, 1), report(recovering, DeliveryStatus.DELIVERED, 5)]
+    assert await on_deliveries_reported(batch, sessions=database.sessions, policy=POLICY,
+                                        changes=changes) == [None] * 4  # type: ignore[arg-type]
+    async with database.sessions() as session:
+        flagged = dict((await session.execute(select(identifiers.c.value, identifiers.c.undeliverable_at)
+                                              .where(identifiers.c.kind == "email"))).all())
+    assert flagged[failing] is not None and flagged[recovering] is None
+    failing_card, recovering_card = (out.client.client_id for out in cards)  # type: ignore[union-attr]
+    assert changes.told == [(ClientChange.FLAGGED, {failing_card}), (ClientChange.FLAGGED, {recovering_card}),
+                            (ClientChange.FLAGGED, {recovering_card})]

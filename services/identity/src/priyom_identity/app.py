@@ -79,9 +79,16 @@ def build(settings: IdentitySettings | None = None, cache: LookupCache | None = 
     responder = LookupResponder(settings.amqp_url.get_secret_value(), bus.topology.identity_lookup_queue, answer,
                                 registry)
 
+    reports: Batches[DeliveryReported, None] = Batches(
+        lambda events, within: handlers.on_deliveries_reported(events, within, sessions=database.sessions,
+                                                               policy=policy, changes=changes),
+        lambda event: handlers.on_delivery_reported(event, sessions=database.sessions, policy=policy,
+                                                    changes=changes),
+        size=settings.batch_size)
+
     @bus.consumer("identity.deliveries")
     async def on_delivery_reported(event: DeliveryReported) -> None:
-        await handlers.on_delivery_reported(event, sessions=database.sessions, policy=policy, changes=changes)
+        await reports.submit(event)
 
     tickets_created: Batches[TicketCreated, None] = Batches(
         lambda events, within: handlers.on_tickets_created(events, within, sessions=database.sessions),

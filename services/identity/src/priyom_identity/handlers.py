@@ -184,19 +184,43 @@ async def on_delivery_reported(event: DeliveryReported, *, sessions: async_sessi
 
     Idempotent by nature, so no inbox: a redelivered report finds the flag already as it leaves it.
     """
-    if event.recipient_email is None or event.status is DeliveryStatus.RETRYING:
-        return
+    await on_deliveries_reported([event], sessions=sessions, policy=policy, changes=changes)
+
+
+async def on_deliveries_reported(events: Sequence[DeliveryReported], within: Within | None = None, *,
+                                 sessions: async_sessionmaker[AsyncSession], policy: MatchPolicy,
+                                 changes: CardChanges | None = None) -> list[None]:
+    """:func:`on_delivery_reported` for a batch (:class:`priyom_kit.batches.Batches`), in one transaction: a
+    burst of tickets sends a burst of notices, whose reports come back together."""
+    within = within or Within.here()
     async with sessions() as session, session.begin():
-        if event.status is DeliveryStatus.FAILED:
-            changed = await flag_undeliverable(session, [str(event.recipient_email)], reason=event.detail,
-                                               at=event.occurred_at, rules=policy.email)
-        else:
-            changed = await clear_undeliverable(session, str(event.recipient_email),
-                                                delivered_at=event.occurred_at, rules=policy.email)
-            if event.external_message_id:
-                # Its answer, quoting this Message-ID, will prove the address (mail_replies.py).
-                await record_sent(session, event.external_message_id,
-                                  normalise_email(str(event.recipient_email), policy.email), event.occurred_at)
+        changed = [await within(index, _delivery_in(session, event, policy)) for index, event in enumerate(events)]
+    for index, (event, cards) in enumerate(zip(events, changed, strict=True)):
+        await within(index, _delivery_changed(event, cards, changes))
+    return [None] * len(events)
+
+
+async def _delivery_in(session: AsyncSession, event: DeliveryReported, policy: MatchPolicy) -> set[UUID] | None:
+    """The report's flag set or cleared inside the caller's transaction: the cards whose answer changed, or
+    None for a report that says nothing about the address."""
+    if event.recipient_email is None or event.status is DeliveryStatus.RETRYING:
+        return None
+    if event.status is DeliveryStatus.FAILED:
+        return await flag_undeliverable(session, [str(event.recipient_email)], reason=event.detail,
+                                        at=event.occurred_at, rules=policy.email)
+    changed = await clear_undeliverable(session, str(event.recipient_email), delivered_at=event.occurred_at,
+                                        rules=policy.email)
+    if event.external_message_id:
+        # Its answer, quoting this Message-ID, will prove the address (mail_replies.py).
+        await record_sent(session, event.external_message_id,
+                          normalise_email(str(event.recipient_email), policy.email), event.occurred_at)
+    return changed
+
+
+async def _delivery_changed(event: DeliveryReported, changed: set[UUID] | None, changes: CardChanges | None) -> None:
+    """After the commit: the cards' cached lookups are stale."""
+    if changed is None:
+        return
     if changed:
         log.info("email deliverability changed", status=event.status.value, cards=len(changed),
                  reply_id=str(event.reply_id))
