@@ -109,7 +109,11 @@ def make_engine(url: DatabaseUrl, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
+    # Up to 20 connections, as before (10 kept and 10 overflow), but all kept: an overflow connection was closed
+    # as it was given back, so a burst (every delivery of a prefetch with its own transaction) opened and closed
+    # connections all along, each one's statements prepared again and its types introspected again.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 0)
     # No pre-ping: it costs a round trip per transaction. A dropped connection fails its transaction, the
     # pool discards it, and the bus retries the message; recycling keeps idle connections fresh.
     kwargs.setdefault("pool_recycle", 1800)
