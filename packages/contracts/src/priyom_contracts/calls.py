@@ -6,9 +6,9 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from .base import Contract, Event
+from .base import Contract, EmailStr, Event
 from .contacts import ClientMatch, MessengerId, ShortText
 
 

@@ -7,9 +7,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from .base import ChannelName, Contract, Event, TicketNumber, UtcDateTime
+from .base import ChannelName, Contract, EmailStr, Event, TicketNumber, UtcDateTime
 
 ShortText = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
 

@@ -13,9 +13,9 @@ from enum import StrEnum
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
-from .base import Contract, Event, TicketNumber
+from .base import Contract, EmailStr, Event, TicketNumber
 
 
 class StaffRole(StrEnum):
