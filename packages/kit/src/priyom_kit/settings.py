@@ -109,7 +109,7 @@ class ServiceSettings(BaseSettings):
     batch_size: int = Field(
         default=32, ge=1, le=1000, validation_alias="PRIYOM_BATCH_SIZE",
         description="Most deliveries a batching consumer (the contacts of identity, router and tickets; ticket.created "
-                    "in identity and router) handles in one transaction when they arrive together, their publishes "
+                    "in identity and router; delivery reports in tickets and identity) handles in one transaction when they arrive together, their publishes "
                     "confirmed together, then each acknowledged; 1 handles each alone",
     )
     max_attempts: int = Field(
