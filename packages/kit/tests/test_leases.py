@@ -226,3 +226,33 @@ async def test_health_reports_each_job_role_and_a_standby_passes_its_check() -> 
     assert standby["checks"]["telegram_polling"] is True
     assert leader["jobs"] == {"intake-messenger/telegram/4242": "leader"}
     assert leader["checks"]["telegram_polling"] is False
+
+
+async def test_a_new_leader_passes_its_check_from_the_first_look() -> None:
+    """A probe looked between "leader" and the job's first step: a poller not yet started, so a takeover made
+    the new leader unhealthy for a moment (seen in CI). The job's first step now comes first."""
+    leases = open_leases("sqlite+aiosqlite:///:memory:")
+    started = False
+
+    async def job() -> None:
+        nonlocal started
+        started = True  # what the job's check reads, set as it starts (the Telegram poller's start time)
+        await asyncio.Event().wait()
+
+    async def check() -> bool:
+        return started
+
+    runner = LeaderJob("intake-messenger/telegram/4243", leases, job, retry_s=0.1, heartbeat_s=0.1)
+    probe = runner.healthy_when(check)
+    runner.start()
+    looks: list[tuple[str, bool]] = []
+    try:
+        for _ in range(500):
+            looks.append((runner.role, await probe()))
+            if runner.role == "leader" and len(looks) > 50:
+                break
+            await asyncio.sleep(0)
+    finally:
+        await runner.stop()
+    assert ("leader", True) in looks
+    assert all(healthy for _, healthy in looks), looks

@@ -292,11 +292,15 @@ class LeaderJob:
             await asyncio.sleep(self.retry_s)
 
     async def _lead(self, holding: Holding) -> None:
-        self.role = "leader"
         self.terms += 1
         log.info("lease won: job started", job=self.name, term=self.terms)
         job = asyncio.ensure_future(self.job())
         try:
+            # The job's first step runs before /health calls this process the leader: a job sets up what its
+            # check reads as it starts (the Telegram poller its start time), and a probe that came in between
+            # failed a leader whose job had not run yet (a standby passes).
+            await asyncio.sleep(0)
+            self.role = "leader"
             while True:
                 done, _ = await asyncio.wait({job}, timeout=self.heartbeat_s)
                 if done:
