@@ -230,7 +230,7 @@ async def test_health_reports_each_job_role_and_a_standby_passes_its_check() -> 
 
 async def test_a_new_leader_passes_its_check_from_the_first_look() -> None:
     """A probe looked between "leader" and the job's first step: a poller not yet started, so a takeover made
-    the new leader unhealthy for a moment (seen in CI). The job's first step now comes first."""
+    the new leader unhealthy for a moment (seen in CI). Until its job has taken that step, a leader passes."""
     leases = open_leases("sqlite+aiosqlite:///:memory:")
     started = False
 

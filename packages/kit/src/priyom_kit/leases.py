@@ -248,6 +248,7 @@ class LeaderJob:
         #: How many times this process won the lease (tests and logs: a takeover is a new term).
         self.terms = 0
         self._task: asyncio.Task[None] | None = None
+        self._starting = False
 
     @property
     def running(self) -> bool:
@@ -271,10 +272,16 @@ class LeaderJob:
         self.role = "standby"
 
     def healthy_when(self, check: Callable[[], Awaitable[bool]]) -> Callable[[], Awaitable[bool]]:
-        """A ``/health`` check of the job that a standby passes: it is not the standby's to run."""
+        """A ``/health`` check of the job that a standby passes: it is not the standby's to run. A leader whose
+        job has not taken its first step yet passes too: a job sets up what its check reads as it starts (the
+        Telegram poller its start time), and a probe in between failed a takeover for a moment (seen in CI)."""
         async def role_aware() -> bool:
-            return self.role == "standby" or await check()
+            return self.role == "standby" or self._starting or await check()
         return role_aware
+
+    async def _first_step(self) -> object:
+        self._starting = False
+        return await self.job()
 
     async def _run(self) -> None:
         while True:
@@ -292,15 +299,12 @@ class LeaderJob:
             await asyncio.sleep(self.retry_s)
 
     async def _lead(self, holding: Holding) -> None:
+        self.role = "leader"
         self.terms += 1
         log.info("lease won: job started", job=self.name, term=self.terms)
-        job = asyncio.ensure_future(self.job())
+        self._starting = True
+        job = asyncio.ensure_future(self._first_step())
         try:
-            # The job's first step runs before /health calls this process the leader: a job sets up what its
-            # check reads as it starts (the Telegram poller its start time), and a probe that came in between
-            # failed a leader whose job had not run yet (a standby passes).
-            await asyncio.sleep(0)
-            self.role = "leader"
             while True:
                 done, _ = await asyncio.wait({job}, timeout=self.heartbeat_s)
                 if done:
@@ -312,6 +316,7 @@ class LeaderJob:
                     log.warning("lease lost: job stopped", job=self.name)
                     return
         finally:
+            self._starting = False
             await _cancel(job, self.name)
 
 
