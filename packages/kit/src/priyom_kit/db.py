@@ -42,6 +42,7 @@ from sqlalchemy.types import TypeDecorator
 
 from priyom_contracts import to_utc
 
+from . import json_codec
 from .driver_reads import any_of
 
 #: Named constraints: Alembic's batch mode on SQLite can only alter constraints it can name.
@@ -90,8 +91,11 @@ class UtcDateTimeColumn(TypeDecorator[datetime]):
 
 
 def make_engine(url: DatabaseUrl, **kwargs: Any) -> AsyncEngine:
-    """An async engine; for SQLite it turns on WAL, a busy timeout and foreign keys on every connection."""
+    """An async engine; for SQLite it turns on WAL, a busy timeout and foreign keys on every connection. JSON
+    columns go through :mod:`.json_codec` (orjson) on both dialects."""
     url = plain_url(url)
+    kwargs.setdefault("json_serializer", json_codec.dumps)
+    kwargs.setdefault("json_deserializer", json_codec.loads)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
