@@ -27,6 +27,7 @@ from .matching import (
     sender_identifiers,
 )
 from .merging import fold_person, merge_cards
+from .new_cards import NewCard, create_provisional_card
 from .policy import MatchPolicy
 from .reach import reach_of
 
@@ -70,31 +71,36 @@ async def identify_contact(session: AsyncSession, contact: Contact, channel: str
     # A machine we have never heard of (a mailer daemon's bounce, an unknown address's auto-reply) gets no
     # card of its own, nor are its addresses kept: a person who later writes from one is a new client.
     machine = owner is None and contact.automated is not None
-    new_card = False
+    new_card = None
     if machine:
         owner = await _machine_senders(session)
     elif owner is None:
         owner = await _colleague(session, contact, wanted, policy)
         if owner is None:
-            owner, new_card = await _provisional_card(session, contact, wanted), True
+            new_card = await _provisional_card(session, contact, channel, wanted, decision.new_identifiers)
+            owner = new_card.owner
+    proof = f"channel:{channel}"
     if not machine:
-        proof = f"channel:{channel}"
         changed.update(await take_proven_claims(session, owner, decision.proven_claims, verified_by=proof,
                                                 actor=IDENTITY_ACTOR))
-        await store.add_identifiers(session, owner, decision.new_identifiers, verified_by=proof)
-    # A card made just now already has this contact as its last (and no contracts to read).
-    await store.record_contact(session, owner, channel=channel, contact_id=contact.contact_id,
-                               occurred_at=contact.received_at, last_contact_set=new_card)
+    if new_card is None:  # a new card was written with its identifiers and this contact
+        if not machine:
+            await store.add_identifiers(session, owner, decision.new_identifiers, verified_by=proof)
+        await store.record_contact(session, owner, channel=channel, contact_id=contact.contact_id,
+                                   occurred_at=contact.received_at)
     for other in decision.possible_duplicates:
         await store.flag_possible_duplicate(session, owner.client_id, other, actor=IDENTITY_ACTOR)
-    summary = await store.client_summary(session, owner.client_id, with_contracts=not new_card)
+    summary = new_card.summary if new_card else await store.client_summary(session, owner.client_id)
+    # Proven claims taken onto a new card are more to reach it by: read it then.
+    reach = new_card.reach if new_card and not decision.proven_claims else await reach_of(
+        session, owner.client_id, owner.person_id, prefers=summary.reply_channel)
     return ClientMatch(
         client_id=owner.client_id, person_id=owner.person_id, display_name=summary.name,
         first_contact=decision.first_contact and not machine, match=decision.match,
         account_manager=summary.account_manager,
         sla_tier=summary.sla_tier, possible_duplicates=decision.possible_duplicates,
         organisation=summary.organisation, tags=list(summary.tags), contracts=list(summary.contracts),
-        reach=await reach_of(session, owner.client_id, owner.person_id, prefers=summary.reply_channel),
+        reach=reach,
     )
 
 
@@ -152,8 +158,10 @@ async def _colleague(session: AsyncSession, contact: Contact, wanted: list[Ident
     return Owner(client_id, await store.create_person(session, client_id, contact.sender.name))
 
 
-async def _provisional_card(session: AsyncSession, contact: Contact, wanted: list[Identifier]) -> Owner:
-    """A card for someone never seen: an organisation when the channel named one, else a person.
+async def _provisional_card(session: AsyncSession, contact: Contact, channel: str, wanted: list[Identifier],
+                            new: list[Identifier]) -> NewCard:
+    """A card for someone never seen, with ``new`` and this contact: an organisation when the channel named
+    one, else a person.
 
     Without a name the card is called by its strongest identifier, as helpdesks do, so an agent sees
     something they can recognise; ``provisional`` tells them nobody has checked it yet.
@@ -161,12 +169,10 @@ async def _provisional_card(session: AsyncSession, contact: Contact, wanted: lis
     sender = contact.sender
     username = sender.messenger.username if sender.messenger else None
     name = sender.organisation or sender.name or username or wanted[0].raw
-    client_id = await store.create_client(
-        session, kind="org" if sender.organisation else "person", name=name[:500], provisional=True,
-        first_contact_at=contact.received_at,
-    )
-    person_id = await store.create_person(session, client_id, sender.name)
-    return Owner(client_id, person_id)
+    return await create_provisional_card(
+        session, kind="org" if sender.organisation else "person", name=name[:500], person_name=sender.name,
+        new=new, verified_by=f"channel:{channel}", channel=channel, contact_id=contact.contact_id,
+        occurred_at=contact.received_at)
 
 
 class IdentifierTaken(Exception):

@@ -11,6 +11,7 @@ as for a web-form customer's first card).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import Uuid, bindparam, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,12 @@ async def reach_of(session: AsyncSession, client_id: uuid.UUID, person_id: uuid.
                    prefers: str | None) -> Reach:
     """The first deliverable e-mail, messenger id and phone of the person, else of the card (newest first),
     and the channel the card prefers (``prefers``, read with the card's summary)."""
-    rows = (await session.execute(_REACHABLE, {"client": client_id, "person": person_id})).all()
+    rows = await session.execute(_REACHABLE, {"client": client_id, "person": person_id})
+    return reach_from([(kind, value) for kind, value in rows], prefers=prefers)
+
+
+def reach_from(rows: Sequence[tuple[str, str]], *, prefers: str | None) -> Reach:
+    """The reach of a card's deliverable identifiers ``(kind, value)``, in the order :func:`reach_of` reads them."""
     email = next((value for kind, value in rows if kind == EMAIL), None)
     phone = next((value for kind, value in rows if kind == PHONE), None)
     messenger = next((MessengerId(channel=kind[len(MESSENGER_PREFIX):], user_id=value)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from priyom_contracts import ClientCard, IdentifierView, PersonView, ServiceContract, utcnow
 from priyom_kit import db
 
+from . import card_rows
 from .cards import CardSummary, HistoryEntry
 from .completeness import missing_fields
 from .lookup.cache import LookupHit
@@ -104,11 +105,10 @@ class ClientSummary:
         return self.name if self.kind == "org" else None
 
 
-async def client_summary(session: AsyncSession, client_id: uuid.UUID, *,
-                         with_contracts: bool = True) -> ClientSummary:
-    """The card's summary; ``with_contracts=False`` for a card made in this transaction, which has none."""
+async def client_summary(session: AsyncSession, client_id: uuid.UUID) -> ClientSummary:
+    """The card's summary (a card made just now has one without reading it: :mod:`.new_cards`)."""
     row = (await session.execute(_CLIENT_SUMMARY, {"client": client_id})).one()
-    contracts = tuple(await contracts_of(session, client_id)) if with_contracts else ()
+    contracts = tuple(await contracts_of(session, client_id))
     return ClientSummary(row.id, row.name, row.account_manager, row.sla_tier, row.kind, tuple(row.tags or ()),
                          contracts, row.reply_channel)
 
@@ -138,28 +138,17 @@ async def add_contracts(session: AsyncSession, client_id: uuid.UUID,
 
 
 async def create_client(session: AsyncSession, *, kind: str, name: str, provisional: bool,
-                        sla_tier: str = "standard", account_manager: str | None = None,
-                        first_contact_at: datetime | None = None, legal_id: str | None = None,
-                        region: str | None = None, tags: Sequence[str] = (),
-                        notes: str | None = None) -> uuid.UUID:
-    now = utcnow()
-    client_id = uuid.uuid4()
-    await session.execute(_CREATE_CLIENT, dict(
-        id=client_id, kind=kind, name=name, sla_tier=sla_tier, account_manager=account_manager,
-        provisional=provisional, first_contact_at=first_contact_at, last_contact_at=first_contact_at,
-        created_at=now, updated_at=now, legal_id=legal_id, region=region, tags=list(tags), notes=notes,
-        search_name=name.casefold(),
-    ))
-    return client_id
+                        **details: Any) -> uuid.UUID:
+    """A new card; ``details`` as :func:`~priyom_identity.card_rows.client_row` takes them."""
+    row = card_rows.client_row(kind=kind, name=name, provisional=provisional, **details)
+    await session.execute(_CREATE_CLIENT, row)
+    return row["id"]  # type: ignore[no-any-return]
 
 
 async def create_person(session: AsyncSession, client_id: uuid.UUID, full_name: str | None,
                         position: str | None = None, role: str | None = None) -> uuid.UUID:
     person_id = uuid.uuid4()
-    await session.execute(_CREATE_PERSON, dict(
-        id=person_id, client_id=client_id, full_name=full_name, position=position, role=role,
-        created_at=utcnow(),
-    ))
+    await session.execute(_CREATE_PERSON, card_rows.person_row(person_id, client_id, full_name, position, role))
     return person_id
 
 
@@ -171,27 +160,17 @@ async def add_identifiers(session: AsyncSession, owner: Owner, new: Sequence[Ide
                           verified_by: str | None = None) -> None:
     """Attach ``new`` to the card (and person), each verified or a claim as it says; ``verified_by`` names
     the proof of the verified ones. Raises ``IntegrityError`` if another card got one first."""
-    if not new:
-        return
-    now = utcnow()
-    await session.execute(identifiers.insert(), [
-        {"id": uuid.uuid4(), "client_id": owner.client_id, "person_id": owner.person_id, "kind": i.kind,
-         "value": i.value, "raw": i.raw[:512], "extension": i.extension, "created_at": now,
-         "domain": i.domain, "verified": i.verified, "verified_by": verified_by if i.verified else None}
-        for i in new
-    ])
+    if new:
+        await session.execute(identifiers.insert(), card_rows.identifier_rows(owner, new, verified_by))
 
 
 async def record_contact(session: AsyncSession, owner: Owner, *, channel: str, contact_id: uuid.UUID,
-                         occurred_at: datetime, last_contact_set: bool = False) -> None:
-    """Append to the history and move ``last_contact_at`` forward (never back: deliveries can reorder),
-    unless the caller set it to ``occurred_at`` already (``last_contact_set``: a card made for this contact)."""
-    await session.execute(_RECORD_CONTACT, dict(
-        client_id=owner.client_id, person_id=owner.person_id, channel=channel, contact_id=contact_id,
-        occurred_at=occurred_at,
-    ))
-    if not last_contact_set:
-        await session.execute(_LAST_CONTACT, {"client": owner.client_id, "at": occurred_at, "now": utcnow()})
+                         occurred_at: datetime) -> None:
+    """Append to the history and move ``last_contact_at`` forward (never back: deliveries can reorder). A card
+    made for the contact has it from the start (:mod:`.new_cards`)."""
+    await session.execute(_RECORD_CONTACT, card_rows.history_row(owner, channel=channel, contact_id=contact_id,
+                                                                 occurred_at=occurred_at))
+    await session.execute(_LAST_CONTACT, {"client": owner.client_id, "at": occurred_at, "now": utcnow()})
 
 
 _RECORD_CONTACT = contact_history.insert()
