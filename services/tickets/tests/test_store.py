@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from priyom_contracts import AttachmentRef, TicketCreated, TicketStatus, Urgency
 from priyom_kit.db import Database, Inbox
 from priyom_kit.outbox import Relay
-from priyom_tickets import store, tables
+from priyom_tickets import new_tickets, store, tables
 from priyom_tickets.arrivals import inbox_key, register_contact
 from priyom_tickets.handlers import on_contact_routed
 from priyom_tickets.numbering import parse_number
@@ -221,7 +221,7 @@ async def test_upgrade_numbers_existing_tickets_and_keeps_their_messages(tmp_pat
             assert [r.number for r in rows] == ["2025-000001", "2026-000001", "2026-000002"]
             for seq, _ in rows:
                 assert [m["body"] for m in await store.messages_of(session, seq)] == [f"сообщение {seq}"]
-            assert await store.next_number(session, 2026) == "2026-000003"
-            assert await store.next_number(session, 2027) == "2027-000001"
+            assert await new_tickets.next_number(session, 2026) == "2026-000003"
+            assert await new_tickets.next_number(session, 2027) == "2027-000001"
     finally:
         await db.close()

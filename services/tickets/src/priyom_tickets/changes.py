@@ -29,7 +29,7 @@ from priyom_contracts import (
     TicketTypeCorrected,
 )
 
-from . import call_log, lifecycle, notifications, sender_trust, store, type_correction
+from . import call_log, lifecycle, new_tickets, notifications, sender_trust, store, type_correction
 from .activities import ActivityKind, edit
 from .announcements import ticket_assigned, ticket_created
 from .call_backs import call_back_for
@@ -64,18 +64,18 @@ async def _stage(session: AsyncSession, now: datetime, *events: Event) -> None:
 
 async def register(session: AsyncSession, event: ContactRouted, *, policy: Policy, now: datetime
                    ) -> tuple[RowMapping, TicketCreated]:
-    """A new ticket from a contact: its first history line, its announcement, the registration notice and,
-    for a missed call, the call-back."""
+    """A new ticket: its first message and history line, announcement, registration notice, missed call's call-back."""
     routing = event.routing
     due = policy.sla.due(event.client.sla_tier, routing.type.value, now) if policy.sla else None
     flag = sender_trust.message_flag(event, policy)
-    ticket = await store.insert_ticket(session, event, now, now.astimezone(policy.zone).year, due, flag=flag)
     details: dict[str, Any] = {"team": routing.team, "assignee": routing.assignee, "reason": routing.reason,
                                "sla": "business hours" if due else "router"}
     if due:
         details["router_resolution_due_at"] = routing.resolution_due_at.isoformat()
-    await _record(session, ticket, now, "tickets", "registered", to_status=TicketStatus.NEW.value,
-                  details=details)
+    first = store.history_row(at=now, actor="tickets", action="registered", to_status=TicketStatus.NEW.value,
+                              details=details)  # written with the ticket (new_tickets.py), not by _record
+    ticket = await new_tickets.insert_ticket(session, event, now, now.astimezone(policy.zone).year, due, flag=flag,
+                                             first_line=first)
     created = ticket_created(event, ticket["number"])
     await _stage(session, now, created)
     if flag:
@@ -141,7 +141,7 @@ async def file_unanswered_automated(session: AsyncSession, event: ContactRouted,
     day = now.astimezone(policy.zone).date()
     collector = await store.ticket_of_arrival(session, collector_id(day), CHANNEL, collector_key(day))
     if collector is None:
-        collector = await store.insert_ticket(session, collector_event(event, day, policy.zone), now, day.year)
+        collector = await new_tickets.insert_ticket(session, collector_event(event, day, policy.zone), now, day.year)
         await _record(session, collector, now, "tickets", "registered", to_status=TicketStatus.CLOSED.value,
                       values={"status": TicketStatus.CLOSED.value, "closed_at": now}, details={"collects": CHANNEL})
     await file_automated(session, collector, event, now)

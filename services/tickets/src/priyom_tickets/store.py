@@ -12,15 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, true
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import AttachmentRef, ContactRouted, ContactType, Event, TicketStatus, utcnow
 from priyom_kit import outbox
 
-from .numbering import NUMBER_RE, format_number
+from .numbering import NUMBER_RE
 from .reply_paths import reach_of, where_from
 from .sender_trust import sender_auth_of
 from .tables import (
@@ -28,7 +26,6 @@ from .tables import (
     ticket_attachments,
     ticket_history,
     ticket_messages,
-    ticket_number_years,
     ticket_outbox,
     ticket_ratings,
     tickets,
@@ -39,70 +36,49 @@ MAX_PAGE = 200
 #: Statuses whose resolution clock has stopped.
 DONE = ("resolved", "closed", "cancelled", "rejected", "awaiting_confirm")
 
-_INSERT_TICKET = tickets.insert().returning(*tickets.c)
 _INSERT_MESSAGE = ticket_messages.insert()
-
-
-def _next_number(insert: Any) -> Any:
-    return (insert(ticket_number_years)
-            .on_conflict_do_update(index_elements=[ticket_number_years.c.year],
-                                   set_={"last": ticket_number_years.c.last + 1})
-            .returning(ticket_number_years.c.last))
-
-
-_NEXT_NUMBER = {True: _next_number(pg_insert), False: _next_number(sqlite_insert)}
 
 
 # -- writes (for changes.py) -------------------------------------------------------------------------------
 
 
-async def next_number(session: AsyncSession, year: int) -> str:
-    """Draw the next number of ``year`` inside the caller's transaction (gapless: it rolls back with it)."""
-    statement = _NEXT_NUMBER[session.bind.dialect.name == "postgresql"]
-    return format_number(year, (await session.execute(statement, {"year": year, "last": 1})).scalar_one())
-
-
-async def insert_ticket(session: AsyncSession, event: ContactRouted, now: datetime, year: int,
-                        due: tuple[datetime, datetime] | None = None, *, flag: str | None = None) -> RowMapping:
-    """Insert the ticket and its first message; returns the new ticket's row.
-
-    ``due`` (first response, resolution) replaces the router's deadlines when tickets' own SLA policy
-    covers the client's tier and the ticket type.
-
-    Raises :class:`sqlalchemy.exc.IntegrityError` when the contact (or its channel key) already has a
-    ticket; the caller rolls back and reads that ticket instead.
-    """
+def ticket_row(event: ContactRouted, now: datetime, due: tuple[datetime, datetime] | None = None) -> dict[str, Any]:
+    """A new ticket's row from the contact that opens it, but its number (drawn with the insert: new_tickets.py).
+    ``due`` (first response, resolution) replaces the router's deadlines when tickets' own SLA policy covers
+    the client's tier and the ticket type."""
     contact, client, routing = event.contact, event.client, event.routing
-    number = await next_number(session, year)
     first_response_due_at, resolution_due_at = due or (routing.first_response_due_at, routing.resolution_due_at)
-    result = await session.execute(_INSERT_TICKET, dict(
-        id=uuid.uuid4(), number=number, contact_id=contact.contact_id, channel=event.channel,
+    return dict(
+        id=uuid.uuid4(), contact_id=contact.contact_id, channel=event.channel,
         idempotency_key=event.idempotency_key, client_id=client.client_id, person_id=client.person_id,
         first_contact=client.first_contact, type=routing.type.value, category=routing.category,
         urgency=routing.urgency.value, status=TicketStatus.NEW.value, team=routing.team,
         assignee=routing.assignee, subject=contact.subject, routing_reason=routing.reason,
         first_response_due_at=first_response_due_at, resolution_due_at=resolution_due_at, created_at=now,
         updated_at=now, status_changed_at=now, sla_tier=client.sla_tier,
-        client_name=client.display_name or client.organisation, reach=reach_of(client)))
-    ticket = result.mappings().one()
-    await insert_inbound_message(session, ticket["seq"], event, flag=flag)
-    return ticket
+        client_name=client.display_name or client.organisation, reach=reach_of(client))
+
+
+def inbound_message_row(event: ContactRouted, *, flag: str | None = None) -> dict[str, Any]:
+    """A customer's contact as a message (a new id), with its sender authentication and flag, but its ticket's
+    ``ticket_seq``."""
+    contact, client = event.contact, event.client
+    return dict(
+        id=uuid.uuid4(), contact_id=contact.contact_id, direction="inbound",
+        author_name=contact.sender.name or client.display_name,
+        thread=contact.thread.model_dump(mode="json", exclude_defaults=True) or None,
+        subject=contact.subject, body=contact.body, created_at=contact.received_at,
+        automated=contact.automated.value if contact.automated else None, unread_reason=contact.unread_reason,
+        sender_auth=sender_auth_of(contact), sender_flag=flag, **where_from(event))
 
 
 async def insert_inbound_message(session: AsyncSession, seq: int, event: ContactRouted, *,
                                  flag: str | None = None) -> uuid.UUID:
     """A customer's contact as a message on ticket ``seq``, with attachments, sender authentication, flag."""
-    contact, client = event.contact, event.client
-    message_id = uuid.uuid4()
-    await session.execute(_INSERT_MESSAGE, dict(
-        id=message_id, ticket_seq=seq, contact_id=contact.contact_id, direction="inbound",
-        author_name=contact.sender.name or client.display_name,
-        thread=contact.thread.model_dump(mode="json", exclude_defaults=True) or None,
-        subject=contact.subject, body=contact.body, created_at=contact.received_at,
-        automated=contact.automated.value if contact.automated else None, unread_reason=contact.unread_reason,
-        sender_auth=sender_auth_of(contact), sender_flag=flag, **where_from(event)))
-    await insert_attachments(session, message_id, contact.attachments)
-    return message_id
+    row = inbound_message_row(event, flag=flag)
+    await session.execute(_INSERT_MESSAGE, {"ticket_seq": seq, **row})
+    await insert_attachments(session, row["id"], event.contact.attachments)
+    return row["id"]  # type: ignore[no-any-return]
 
 
 async def insert_outbound_message(session: AsyncSession, seq: int, **values: Any) -> uuid.UUID:
@@ -124,10 +100,16 @@ async def add_history(session: AsyncSession, seq: int, *, at: datetime, actor: s
                       from_status: str | None = None, to_status: str | None = None,
                       details: dict[str, Any] | None = None) -> int:
     """One line of the audit history (the caller's transaction decides whether it stays); returns its id."""
-    result = await session.execute(_INSERT_HISTORY, dict(
-        ticket_seq=seq, at=at, actor=actor, action=action, from_status=from_status, to_status=to_status,
-        details=details or None))
-    return result.scalar_one()
+    line = history_row(at=at, actor=actor, action=action, from_status=from_status, to_status=to_status,
+                       details=details)
+    return (await session.execute(_INSERT_HISTORY, {"ticket_seq": seq, **line})).scalar_one()  # type: ignore[no-any-return]
+
+
+def history_row(*, at: datetime, actor: str, action: str, from_status: str | None = None,
+                to_status: str | None = None, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A history line's columns but its ticket's ``ticket_seq``."""
+    return dict(at=at, actor=actor, action=action, from_status=from_status, to_status=to_status,
+                details=details or None)
 
 
 _INSERT_HISTORY = ticket_history.insert().returning(ticket_history.c.id)
