@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
+from sqlalchemy import event as engine_events
 
+from priyom_contracts import TicketStatus
 from priyom_kit.batches import Batches
 from priyom_kit.db import Database
 from priyom_router import handlers, store
@@ -75,6 +77,27 @@ async def test_tickets_created_together_each_weigh_on_their_assignee(database: D
         loads = await store.open_loads(session)
     expected = Counter([SERVICE_TEAM[0], *(r.routing.assignee for r in routed[1:])])
     assert loads == dict(expected)
+
+
+async def test_tickets_created_together_are_one_statement_and_a_repeat_ends_as_the_later_says(
+        database: Database) -> None:
+    routed = await handlers.on_contacts_identified([identified(f"Касса №{i} не запускается") for i in range(4)],
+                                                   sessions=database.sessions, rules=RULES, second_opinion=None,
+                                                   relay=Published().relay(database))
+    created = [ticket_created(r, f"2026-00020{i}") for i, r in enumerate(routed)]
+    # The first ticket announced again in the same batch, closed meanwhile: it then weighs on nobody.
+    created.append(ticket_created(routed[0], "2026-000200", status=TicketStatus.CLOSED))
+    writes: list[tuple[str, bool]] = []
+    assert database._engine is not None
+    engine_events.listen(database._engine.sync_engine, "before_cursor_execute",
+                         lambda _c, _cur, statement, _p, _context, many: writes.append((statement, many)))
+    await handlers.on_tickets_created(created, sessions=database.sessions)
+    assert [many for statement, many in writes if statement.startswith("INSERT INTO assignments")] == [True]
+    async with database.sessions() as session:
+        loads = await store.open_loads(session)
+        numbers = dict((await session.execute(select(assignments.c.contact_id, assignments.c.ticket_number))).all())
+    assert loads == dict(Counter(r.routing.assignee for r in routed[1:]))
+    assert numbers == {r.contact.contact_id: f"2026-00020{i}" for i, r in enumerate(routed)}
 
 
 async def test_a_batch_counts_a_client_managers_contact_in_the_balance_as_one_at_a_time_does(

@@ -197,23 +197,23 @@ async def on_ticket_created(event: TicketCreated, *, sessions: async_sessionmake
 
 async def on_tickets_created(events: Sequence[TicketCreated], within: Within | None = None, *,
                              sessions: async_sessionmaker[AsyncSession]) -> list[None]:
-    """:func:`on_ticket_created` for a batch (:class:`priyom_kit.batches.Batches`), in one transaction."""
-    within = within or Within.here()
+    """:func:`on_ticket_created` for a batch (:class:`priyom_kit.batches.Batches`), in one transaction and one
+    statement. Nothing of it is logged or published for a delivery, so no delivery's context is entered
+    (``within`` is not used)."""
     async with sessions() as session, session.begin():
         recorded = await store.recorded_routings(session, [event.contact_id for event in events])
-        for index, event in enumerate(events):
-            await within(index, _weigh_ticket(session, event, recorded))
+        await store.tickets_created(session, [(event, recorded.get(event.contact_id) or _routing_of(event))
+                                              for event in events])
     return [None] * len(events)
 
 
-async def _weigh_ticket(session: AsyncSession, event: TicketCreated, recorded: dict[UUID, Routing]) -> None:
-    routing = recorded.get(event.contact_id) or Routing(
+def _routing_of(event: TicketCreated) -> Routing:
+    """The routing of a ticket whose contact was routed before this router (none recorded here)."""
+    return Routing(
         type=event.type, category="unknown", urgency=event.urgency, team=event.team,
         assignee=event.assignee, reason="recorded from ticket.created (routed before this router)",
         first_response_due_at=event.first_response_due_at, resolution_due_at=event.resolution_due_at,
     )
-    await store.ticket_created(session, event.contact_id, str(event.number), event.team, event.assignee,
-                               event.status, event.occurred_at, routing, event.channel)
 
 
 async def on_ticket_status_changed(event: TicketStatusChanged, *, sessions: async_sessionmaker[AsyncSession],

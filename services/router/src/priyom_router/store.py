@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_contracts import ContactType, Routing, TicketStatus, utcnow
+from priyom_contracts import ContactType, Routing, TicketCreated, TicketStatus, utcnow
 from priyom_kit import db
 from priyom_kit.driver_reads import any_of
 
@@ -203,18 +203,19 @@ async def _advance_cursor(session: AsyncSession, team: str, assignee: str) -> No
                                                  set_={"last_assignee": assignee}))
 
 
-async def ticket_created(session: AsyncSession, contact_id: uuid.UUID, number: str, team: str,
-                         assignee: str | None, status: TicketStatus, at: datetime, routing: Routing,
-                         channel: str) -> None:
-    """A ticket exists for the contact: bind its number, take its (possibly changed) assignee and state.
+async def tickets_created(session: AsyncSession, created: Sequence[tuple[TicketCreated, Routing]]) -> None:
+    """Tickets exist for these contacts: bind each one's number, take its (possibly changed) assignee and state,
+    with the contact's recorded routing. A contact routed by an older router without a row here gets one.
 
-    The contact may have been routed by an older router without a row here: then the row is created.
+    One statement for the batch: the driver sends its rows in one round trip (one statement a ticket was a
+    round trip each), in order, so a ticket announced twice in a batch ends as it would one at a time.
     """
-    await session.execute(_for(session, _TICKET_CREATED), dict(
-        contact_id=contact_id, team=team, assignee=assignee, waiting=assignee is None,
-        open=is_open(status), priority=routing.priority or 3, ticket_number=number, status_at=at,
-        routing=routing.model_dump(mode="json"), routed_at=at, channel=channel,
-    ))
+    if created:
+        await session.execute(_for(session, _TICKET_CREATED), [dict(
+            contact_id=event.contact_id, team=event.team, assignee=event.assignee, waiting=event.assignee is None,
+            open=is_open(event.status), priority=routing.priority or 3, ticket_number=str(event.number),
+            status_at=event.occurred_at, routing=routing.model_dump(mode="json"), routed_at=event.occurred_at,
+            channel=event.channel) for event, routing in created])
 
 
 def _ticket_created(insert: Any) -> Any:
