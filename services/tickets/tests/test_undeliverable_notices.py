@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import event as engine_events
 from sqlalchemy import select
 
-from priyom_contracts import OutboundReply, Sender, utcnow
+from priyom_contracts import OutboundReply, Sender, TicketCreated, utcnow
 from priyom_tickets import card_reach, tables
+from priyom_tickets.arrivals import register_contacts
 from priyom_tickets.card_reach import CardReach
 
 from .conftest import MakeRouted, Tickets
@@ -88,3 +90,27 @@ async def test_with_no_way_left_the_ticket_says_the_customer_was_not_told(ticket
                                         json={"body": "Ответ в пустоту"})
     assert refused.status_code == 409
     assert "ivan@example.ru" in refused.json()["detail"] and "undeliverable" in refused.json()["detail"]
+
+
+async def test_a_batch_of_arrivals_reads_the_cards_copies_once_and_each_notice_routes_around(
+        tickets: Tickets, make_routed: MakeRouted) -> None:
+    flagged, other, unknown = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await flag(tickets, flagged, CardReach(undeliverable=DEAD, emails=("ivan.work@example.ru",)))
+    await flag(tickets, other, CardReach(undeliverable={"olga@example.ru": "550 no such user"},
+                                         emails=("olga.home@example.ru",)))
+    events = [make_routed(channel="email", client_id=client_id, sender=Sender(name=name, email=email))
+              for client_id, name, email in ((flagged, "Иван", "ivan@example.ru"),
+                                             (other, "Ольга", "olga@example.ru"),
+                                             (unknown, "Пётр", "petr@example.ru"),
+                                             (flagged, "Иван", "ivan@example.ru"))]
+    reads: list[str] = []
+    assert tickets.database._engine is not None
+    engine_events.listen(tickets.database._engine.sync_engine, "before_cursor_execute",
+                         lambda _c, _cur, statement, *_: reads.append(statement))
+    outcomes = await register_contacts(tickets.database.sessions, tickets.inbox, events, tickets.policy)
+    numbers = [created.number for created, new in outcomes if new and isinstance(created, TicketCreated)]
+    assert len(numbers) == 4, outcomes
+    assert len([s for s in reads if "FROM card_reach" in s]) == 1, [s for s in reads if "card_reach" in s]
+    notices = {number: [r.recipient.email for r in await replies_of(tickets, number)] for number in numbers}
+    assert list(notices.values()) == [["ivan.work@example.ru"], ["olga.home@example.ru"], ["petr@example.ru"],
+                                      ["ivan.work@example.ru"]]

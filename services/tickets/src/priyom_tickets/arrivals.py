@@ -25,7 +25,7 @@ from priyom_kit.batches import Within
 from priyom_kit.db import Inbox, InboxBatch
 from priyom_kit.outbox import staged_together
 
-from . import arrival_locks, changes, store
+from . import arrival_locks, card_reach, changes, store
 from .followups import closed_ticket_answered_by, open_ticket_continued_by, ticket_of_automated
 from .policy import QUIET, Policy
 from .satisfaction import parse_rating
@@ -106,14 +106,15 @@ async def register_contacts(
 ) -> list[tuple[Registered, bool]]:
     """:func:`register_contact` for a batch (:class:`priyom_kit.batches.Batches`), in one transaction: each
     arrival under its own lock, in turn and in its delivery's context (``within``), so a contact sees the
-    ticket an earlier one of the batch opened. A race raises (the batch rolls back, and each contact is
+    ticket an earlier one of the batch opened; the cards' address copies its notices need read once
+    (:func:`card_reach.read_together`). A race raises (the batch rolls back, and each contact is
     registered alone, where the race is answered)."""
     within = within or Within.here()
     keys = [inbox_key(event.channel, event.idempotency_key) for event in events]
     async with sessions() as session:
         await arrival_locks.lock_arrivals(session, keys)
         recorded = await inbox.batch(session, keys)
-        async with staged_together(session):
+        async with staged_together(session), card_reach.read_together(session, (e.client.client_id for e in events)):
             outcomes = [await within(index, _register_in(session, recorded, event, policy))
                         for index, event in enumerate(events)]
         await recorded.write(session)
