@@ -133,6 +133,44 @@ async def test_a_job_that_ends_gives_the_lease_back(database_url: str) -> None:
     assert runner.role == "standby"
 
 
+class LosingLeases:
+    """Leases whose every attempt loses, and whose attempt in flight swallows a cancellation: what Python 3.11's
+    ``asyncio.wait_for`` did when its operation finished just as the task was cancelled."""
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    async def try_hold(self, name: str) -> None:
+        self.tries += 1
+        try:
+            await asyncio.sleep(0.01)
+        except asyncio.CancelledError:
+            return None  # the cancellation is lost here
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_lost_cancellation_does_not_keep_a_runner_going_after_its_stop() -> None:
+    leases = LosingLeases()
+    runner = LeaderJob("mailbox/losing", leases, Job(), retry_s=0.001)  # type: ignore[arg-type]
+    runner.start()
+    await until(lambda: leases.tries >= 3, 5)
+    stopping = asyncio.create_task(runner.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=5)  # not cancelled from outside: that would help it
+    if not done:  # it looped on for good before: end it for the next test, then fail
+        while runner._task is not None and not runner._task.done():
+            runner._task.cancel()
+            await asyncio.sleep(0.05)
+        await stopping
+    assert done, "stop() did not return: the lost cancellation kept the runner going"
+    tries = leases.tries
+    await asyncio.sleep(0.1)
+    assert leases.tries == tries, "the runner still tries for the lease after its stop"
+    assert not runner.running and runner.role == "standby"
+
+
 async def test_a_terminated_leader_session_hands_over(pg_url: str) -> None:
     jobs = [Job(), Job()]
     leases = [open_leases(pg_url), open_leases(pg_url)]

@@ -114,8 +114,8 @@ class PgLeases:
     async def try_hold(self, name: str) -> Holding | None:
         conn = await self._connect_engine().connect()
         try:
-            won = (await asyncio.wait_for(conn.execute(_TRY, {"key": lease_key(name)}),
-                                          self.heartbeat_timeout_s)).scalar_one()
+            async with asyncio.timeout(self.heartbeat_timeout_s):
+                won = (await conn.execute(_TRY, {"key": lease_key(name)})).scalar_one()
         except BaseException:
             await _close(conn)
             raise
@@ -138,7 +138,8 @@ class _PgHolding:
 
     async def alive(self) -> bool:
         try:
-            await asyncio.wait_for(self.conn.execute(text("SELECT 1")), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                await self.conn.execute(text("SELECT 1"))
         except Exception:  # noqa: BLE001 - terminated, cut or hung: the lock is no longer known to be ours
             return False
         return True
@@ -146,14 +147,16 @@ class _PgHolding:
     async def release(self) -> None:
         # Closing the session alone frees the lock; the unlock only makes it immediate on a healthy one.
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.conn.execute(_UNLOCK, {"key": self.key}), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                await self.conn.execute(_UNLOCK, {"key": self.key})
         await _close(self.conn)
 
 
 async def _close(conn: AsyncConnection) -> None:
     """Close a lease session even when it is broken (then it is invalidated, never reused)."""
     try:
-        await asyncio.wait_for(conn.close(), HEARTBEAT_TIMEOUT_S)
+        async with asyncio.timeout(HEARTBEAT_TIMEOUT_S):
+            await conn.close()
     except Exception:  # noqa: BLE001 - a dead session: drop it without a goodbye
         with contextlib.suppress(Exception):
             await conn.invalidate()
@@ -249,6 +252,7 @@ class LeaderJob:
         self.terms = 0
         self._task: asyncio.Task[None] | None = None
         self._starting = False
+        self._stopping = False
 
     @property
     def running(self) -> bool:
@@ -256,6 +260,7 @@ class LeaderJob:
 
     def start(self) -> None:
         if not self.running:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name=f"lease:{self.name}")
 
     async def launch(self) -> None:
@@ -263,9 +268,17 @@ class LeaderJob:
         self.start()
 
     async def stop(self) -> None:
-        """Cancel the job if it runs and release the lease (a standby elsewhere takes over at once)."""
+        """Cancel the job if it runs and release the lease (a standby elsewhere takes over at once).
+
+        A cancellation can be lost on its way (Python 3.11's ``asyncio.wait_for`` returned the result instead
+        when its operation finished at that moment; a library may catch it): the loop also stops at its next
+        turn once asked, and the task is cancelled again until it has ended. A lost one had kept a runner
+        winning and releasing its lease for minutes after its stop (seen in CI)."""
+        self._stopping = True
         if self._task is not None:
-            self._task.cancel()
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=1.0)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
@@ -284,7 +297,7 @@ class LeaderJob:
         return await self.job()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 holding = await self.leases.try_hold(self.name)
             except Exception as exc:  # noqa: BLE001 - the database is away: stand by, try again
