@@ -72,14 +72,14 @@ async def identify_contact(session: AsyncSession, contact: Contact, channel: str
     # card of its own, nor are its addresses kept: a person who later writes from one is a new client.
     machine = owner is None and contact.automated is not None
     new_card = None
+    proof = f"channel:{channel}"
     if machine:
         owner = await _machine_senders(session)
     elif owner is None:
         owner = await _colleague(session, contact, wanted, policy)
         if owner is None:
-            new_card = await _provisional_card(session, contact, channel, wanted, decision.new_identifiers)
+            new_card = await _provisional_card(session, contact, channel, wanted, decision.new_identifiers, proof)
             owner = new_card.owner
-    proof = f"channel:{channel}"
     if not machine:
         changed.update(await take_proven_claims(session, owner, decision.proven_claims, verified_by=proof,
                                                 actor=IDENTITY_ACTOR))
@@ -159,9 +159,9 @@ async def _colleague(session: AsyncSession, contact: Contact, wanted: list[Ident
 
 
 async def _provisional_card(session: AsyncSession, contact: Contact, channel: str, wanted: list[Identifier],
-                            new: list[Identifier]) -> NewCard:
-    """A card for someone never seen, with ``new`` and this contact: an organisation when the channel named
-    one, else a person.
+                            new: list[Identifier], proof: str) -> NewCard:
+    """A card for someone never seen, with ``new`` (the verified ones by ``proof``) and this contact: an
+    organisation when the channel named one, else a person.
 
     Without a name the card is called by its strongest identifier, as helpdesks do, so an agent sees
     something they can recognise; ``provisional`` tells them nobody has checked it yet.
@@ -171,7 +171,7 @@ async def _provisional_card(session: AsyncSession, contact: Contact, channel: st
     name = sender.organisation or sender.name or username or wanted[0].raw
     return await create_provisional_card(
         session, kind="org" if sender.organisation else "person", name=name[:500], person_name=sender.name,
-        new=new, verified_by=f"channel:{channel}", channel=channel, contact_id=contact.contact_id,
+        new=new, verified_by=proof, channel=channel, contact_id=contact.contact_id,
         occurred_at=contact.received_at)
 
 
