@@ -46,6 +46,11 @@ async def test_one_ami_session_per_pbx_and_the_standby_takes_over(
             stopped_at = loop.time()
             await ami.wait_for_login(2, timeout=15)
             print(f"standby logged in to AMI {loop.time() - stopped_at:.2f} s after the leader stopped")
+            # The server counts the login when it answers it; the replica reads the answer a moment later.
+            for _ in range(50):
+                if (await second.client.get("/health")).status_code == 200:
+                    break
+                await asyncio.sleep(0.1)
             assert await role_of(second) == "leader"
             assert ami.clients == 1
             assert (await second.client.get("/health")).json()["checks"]["ami"] is True

@@ -18,6 +18,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
 from .broker_connection import connect_robust
+from .deadlines import bounded
 from .tracing import SpanKind, current_carrier, traced
 
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
@@ -97,7 +98,7 @@ class RpcClient:
                     routing_key=queue,
                     mandatory=False,  # no confirms on this channel, so a return could not reach this call
                 )
-                return await asyncio.wait_for(future, timeout)
+                return await bounded(future, timeout)
         except TimeoutError:
             raise RpcTimeout(f"no reply from {queue} within {timeout} s") from None
         finally:

@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from .auth import Authenticator, route_roles
 from .bus import Bus
+from .deadlines import bounded
 from .heap import settle_after_start
 from .http_observability import observe_http
 from .leases import LeaderJob
@@ -148,14 +149,14 @@ async def _bounded(step: Awaitable[None], what: Callable[..., Any], log: Any) ->
     close) must not keep the others (the database, the bus) from closing, nor the process from exiting
     before its orchestrator's kill; the step is named in the log, so the hang can be found."""
     try:
-        await asyncio.wait_for(step, STOP_STEP_S)
+        await bounded(step, STOP_STEP_S)
     except TimeoutError:
         log.warning("shutdown step overran", step=getattr(what, "__qualname__", repr(what)), limit_s=STOP_STEP_S)
 
 
 async def _safe(check: Check) -> bool:
     try:
-        return bool(await asyncio.wait_for(check(), timeout=5))
+        return bool(await bounded(check(), timeout=5))
     except Exception:  # noqa: BLE001 - a failing check is an answer, not an error
         return False
 

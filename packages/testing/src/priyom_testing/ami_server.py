@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from priyom_kit.deadlines import bounded
+
 Event = dict[str, str]
 #: The fields of a channel's snapshot, as events carry them and ``CoreShowChannels`` lists them.
 SNAPSHOT = ("Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName", "ConnectedLineNum",
@@ -123,7 +125,7 @@ class FakeAmiServer:
         """Until ``count`` logins succeeded since the server started."""
         assert self._logged_in is not None
         async with self._logged_in:
-            await asyncio.wait_for(self._logged_in.wait_for(lambda: self.logins >= count), timeout)
+            await bounded(self._logged_in.wait_for(lambda: self.logins >= count), timeout)
 
     async def drop_clients(self) -> None:
         """Close every connection, as an Asterisk restart or a network cut does."""

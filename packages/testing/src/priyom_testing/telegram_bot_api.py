@@ -31,6 +31,8 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
+from priyom_kit.deadlines import bounded
+
 from ._server import serve_locally
 
 BOT_ID = 7004000123
@@ -210,7 +212,7 @@ class FakeBotAPI:
         while not (ready := self.pending()[:limit]) and time.monotonic() < deadline:
             async with self._new_update:
                 try:
-                    await asyncio.wait_for(self._new_update.wait(), deadline - time.monotonic())
+                    await bounded(self._new_update.wait(), deadline - time.monotonic())
                 except TimeoutError:
                     break
             if generation != self._poll_generation:

@@ -39,6 +39,7 @@ from priyom_contracts import (
 )
 from priyom_kit import Publish
 from priyom_kit.blobs import BlobStore
+from priyom_kit.deadlines import bounded
 from priyom_kit.logging import get_logger
 
 from .mail.machine_written import MailKind
@@ -125,8 +126,8 @@ class MailIntake:
                       client: SmtpClient | None) -> Accepted:
         try:
             # In a thread with a deadline: parsing is CPU work and must not stall SMTP sessions or IDLE.
-            mail = await asyncio.wait_for(asyncio.to_thread(parse, raw, self.limits),
-                                          timeout=self.limits.time_budget_s * 2)
+            mail = await bounded(asyncio.to_thread(parse, raw, self.limits),
+                                 timeout=self.limits.time_budget_s * 2)
         except BadMail as bad:
             return await self._unreadable(raw, bad.reason, source, seen, client)
         except TimeoutError:

@@ -17,6 +17,7 @@ from email.policy import compat32
 from ipaddress import ip_address, ip_network
 
 from priyom_contracts import SenderAuthentication
+from priyom_kit.deadlines import bounded
 from priyom_kit.logging import get_logger
 
 from .auth_results import trusted_findings
@@ -72,7 +73,7 @@ class SenderAuthenticator:
         """:meth:`judge` in a worker thread; past a deadline (a few DNS timeouts) or on any error, no verdict."""
         deadline = self.dns.timeout_s * 4
         try:
-            return await asyncio.wait_for(asyncio.to_thread(self.judge, raw, claimed, client), timeout=deadline)
+            return await bounded(asyncio.to_thread(self.judge, raw, claimed, client), timeout=deadline)
         except Exception as exc:  # noqa: BLE001 - a check that broke must not lose the mail: no verdict instead
             log.warning("sender not judged", error=type(exc).__name__)
             return NO_VERDICT

@@ -31,6 +31,7 @@ from panoramisk.message import Message
 from panoramisk.utils import EOL
 
 from priyom_kit import get_logger
+from priyom_kit.deadlines import bounded
 
 log = get_logger("priyom.intake-telephony.ami")
 
@@ -165,7 +166,7 @@ class AmiConnection:
             raise ConnectionError(f"AMI not connected ({self.state.value})")
         # as_list=False: the first response answers. For an async Originate panoramisk would otherwise wait
         # for the OriginateResponse event, which comes only once the agent picked up (or the ring timed out).
-        return await asyncio.wait_for(self.manager.send_action(action, as_list=False), timeout)
+        return await bounded(self.manager.send_action(action, as_list=False), timeout)
 
     # -- panoramisk callbacks (synchronous, on the loop) --------------------------------------------------
 
@@ -213,7 +214,7 @@ class AmiConnection:
         instead of waiting for ever, and calls that started in it are followed from now on."""
         assert self.manager is not None
         try:
-            listing = await asyncio.wait_for(
+            listing = await bounded(
                 self.manager.send_action({"Action": "CoreShowChannels"}, as_list=True), 10)
         except Exception as exc:  # noqa: BLE001 - without the listing the open calls simply stay open
             log.warning("AMI resync failed", error=type(exc).__name__)
@@ -250,7 +251,7 @@ class AmiConnection:
         if self.state is not AmiState.CONNECTED or self.manager is None:
             return
         try:
-            await asyncio.wait_for(self.manager.send_action({"Action": "Ping"}), self.ping_interval_s / 2)
+            await bounded(self.manager.send_action({"Action": "Ping"}), self.ping_interval_s / 2)
         except Exception as exc:  # noqa: BLE001 - unanswered, refused or broken: the connection is not usable
             log.warning("AMI ping failed: closing the connection to reconnect", error=type(exc).__name__)
             with contextlib.suppress(Exception):

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_contracts import AgentTyping, Event, TicketNumber, VisitorTyping, chat_thread
+from priyom_kit.deadlines import bounded
 from priyom_kit.signals import Throttle
 
 from .access import Viewer
@@ -128,7 +129,7 @@ class ChatTyping:
         text = json.dumps({"type": "typing", "ticket": ticket["number"]})
         sockets = [socket for socket, (viewer, number) in list(self._watching.items())
                    if number == ticket["number"] and visible(viewer, ticket)]
-        results = await asyncio.gather(*(asyncio.wait_for(s.send_text(text), SEND_TIMEOUT_S) for s in sockets),
+        results = await asyncio.gather(*(bounded(s.send_text(text), SEND_TIMEOUT_S) for s in sockets),
                                        return_exceptions=True)
         # A console that did not take it is the live feed's to drop; a signal is not worth more.
         return sum(1 for result in results if not isinstance(result, BaseException))

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from priyom_kit import get_logger
+from priyom_kit.deadlines import bounded
 
 from . import activity_reminders
 from .access import Viewer
@@ -122,7 +123,7 @@ class LiveFeed:
             if changes:
                 texts.append(json.dumps({"type": "tickets_changed", "tickets": changes}, ensure_ascii=False))
             if texts:
-                sends.append((socket, asyncio.wait_for(_send_all(socket, texts), SEND_TIMEOUT_S)))
+                sends.append((socket, bounded(_send_all(socket, texts), SEND_TIMEOUT_S)))
         results = await asyncio.gather(*(send for _, send in sends), return_exceptions=True)
         for (socket, _), result in zip(sends, results, strict=True):
             if isinstance(result, BaseException):  # gone or too slow: it reloads when it reconnects

@@ -16,6 +16,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+from priyom_kit.deadlines import bounded
+
 from ..stack import Stack
 
 
@@ -35,7 +37,7 @@ class Monkey:
         """Kill a random service, wait, start it again; until ``stop`` is set."""
         while not stop.is_set():
             try:
-                await asyncio.wait_for(stop.wait(), random.uniform(*self.every_s))
+                await bounded(stop.wait(), random.uniform(*self.every_s))
                 return
             except TimeoutError:
                 pass

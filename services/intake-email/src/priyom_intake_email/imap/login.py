@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 from aioimaplib import AUTH, IMAP4, Command, Response
 
+from priyom_kit.deadlines import bounded
+
 from ..oauth2 import AccessTokens
 from ..settings import ImapMailbox
 
@@ -39,14 +41,14 @@ async def starttls(client: IMAP4, context: ssl.SSLContext, server_hostname: str)
     if not client.has_capability("STARTTLS"):
         raise ImapError("the server does not offer STARTTLS; refusing to log in without TLS")
     protocol = client.protocol
-    ok(await asyncio.wait_for(protocol.execute(Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)),
-                              client.timeout), "STARTTLS")
+    ok(await bounded(protocol.execute(Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)),
+                     client.timeout), "STARTTLS")
     loop = asyncio.get_running_loop()
-    transport = await asyncio.wait_for(
+    transport = await bounded(
         loop.start_tls(protocol.transport, protocol, context, server_hostname=server_hostname), client.timeout)
     protocol.transport = transport
     protocol.capabilities = set()
-    await asyncio.wait_for(protocol.capability(), client.timeout)
+    await bounded(protocol.capability(), client.timeout)
 
 
 async def xoauth2(client: IMAP4, user: str, tokens: AccessTokens, timeout: float) -> None:
@@ -91,7 +93,7 @@ async def open_client(box: ImapMailbox, tokens: AccessTokens | None,
             assert tokens is not None
             await xoauth2(client, box.username, tokens, timeout)
             # LOGIN reads the post-login capabilities (MOVE, IDLE) from its answer; AUTHENTICATE does not.
-            await asyncio.wait_for(client.protocol.capability(), timeout)
+            await bounded(client.protocol.capability(), timeout)
         else:
             assert box.password is not None
             ok(await client.login(box.username, box.password.get_secret_value()), "LOGIN")

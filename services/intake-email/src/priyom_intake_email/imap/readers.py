@@ -30,6 +30,7 @@ import time
 from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH
 
 from priyom_kit import HttpClient
+from priyom_kit.deadlines import bounded
 from priyom_kit.leases import LeaderJob, Leases
 from priyom_kit.logging import get_logger
 
@@ -113,7 +114,7 @@ class MailboxReader:
         finally:
             if not lost.is_set():
                 try:
-                    await asyncio.wait_for(client.logout(), 5)
+                    await bounded(client.logout(), 5)
                 except Exception:  # noqa: BLE001, S110 - the connection is being thrown away anyway
                     pass
 
@@ -242,8 +243,8 @@ class MailboxReader:
         try:
             while not lost.is_set():
                 try:
-                    pushed = await asyncio.wait_for(client.wait_server_push(self.settings.imap_idle_s + 10),
-                                                    self.settings.imap_idle_s + 15)
+                    pushed = await bounded(client.wait_server_push(self.settings.imap_idle_s + 10),
+                                                   self.settings.imap_idle_s + 15)
                 except TimeoutError:
                     return
                 if pushed == STOP_WAIT_SERVER_PUSH:
@@ -260,7 +261,7 @@ class MailboxReader:
                 if client.has_pending_idle():
                     client.idle_done()
                 try:
-                    await asyncio.wait_for(idle, 5)
+                    await bounded(idle, 5)
                 except TimeoutError as exc:
                     raise ImapError("IDLE did not end: connection presumed lost") from exc
 
@@ -287,7 +288,7 @@ class ImapReaders:
         """Stop each reader between batches (a batch in hand gets :data:`FINISH_BATCH_S` to be saved)."""
         async def between_batches(reader: MailboxReader) -> None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(reader.busy.acquire(), FINISH_BATCH_S)  # held until the task is gone
+                await bounded(reader.busy.acquire(), FINISH_BATCH_S)  # held until the task is gone
 
         await asyncio.gather(*(between_batches(reader) for reader in self.readers))
         await asyncio.gather(*(job.stop() for job in self.jobs))  # the readers cancelled, the leases released

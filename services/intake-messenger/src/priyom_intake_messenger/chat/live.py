@@ -7,12 +7,13 @@ process sees it live, whichever process delivered it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from fastapi import WebSocket
 from prometheus_client import CollectorRegistry, Gauge
+
+from priyom_kit.deadlines import bounded
 
 #: Tabs one visitor may have open with the chat at once, per process.
 MAX_SOCKETS_PER_VISITOR = 8
@@ -61,7 +62,7 @@ class VisitorSockets:
         taken = 0
         for socket in list(self._sockets.get(visitor, ())):
             try:
-                await asyncio.wait_for(socket.send_text(text), SEND_TIMEOUT_S)
+                await bounded(socket.send_text(text), SEND_TIMEOUT_S)
                 taken += 1
             except Exception:  # noqa: BLE001 - a dead or stuck socket is dropped; the history keeps the line
                 self.remove(visitor, socket)

@@ -12,7 +12,6 @@ Nothing personal is logged: not the address, not the text, not the profile; a vi
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -24,6 +23,7 @@ from pydantic import ValidationError
 
 from priyom_kit import get_logger
 from priyom_kit.adapters import ChannelEdge
+from priyom_kit.deadlines import bounded
 from priyom_kit.gate import Gate
 
 from ..settings import IntakeMessengerSettings
@@ -117,7 +117,7 @@ def chat_socket_router(
         )
 
     async def converse(socket: WebSocket, site: str, address: str) -> None:
-        hello = read_frame.validate_json(await asyncio.wait_for(socket.receive_text(), HELLO_WAIT_S))
+        hello = read_frame.validate_json(await bounded(socket.receive_text(), HELLO_WAIT_S))
         if not isinstance(hello, Hello):
             await socket.close(CLOSE_POLICY, "hello first")
             return
