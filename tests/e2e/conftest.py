@@ -16,19 +16,34 @@ from priyom_testing.ports import free_port
 from priyom_testing.smtp_sink import MailSink, running_sink
 from priyom_testing.stack import Stack, database_urls, stack_env
 
+from .chat_site import ChatStack, running_chat_stack
+
 pytestmark = pytest.mark.e2e
 
 
 HERE = Path(__file__).parent
 
 
+def group_of(item: pytest.Item) -> str:
+    """The worker group of an end-to-end test: the tests on the shared ``stack`` together, those on the chat's
+    stack together, and each other module's tests together (their stacks are the module's own)."""
+    fixtures = getattr(item, "fixturenames", ())
+    if "stack" in fixtures:
+        return "e2e-stack"
+    if "chat_stack" in fixtures:
+        return "e2e-chat"
+    return f"e2e-{item.path.stem}"
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the group marks into node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``pytest -n`` (``make test``), the tests on the shared ``stack`` run on one worker, so the seven
-    services start once per backend rather than once per worker; the rest spread as usual."""
+    """Under ``pytest -n`` (``make test``), the tests sharing service processes run on one worker, so each stack
+    (seven or eight processes, their migrations first) starts once per run rather than once per worker that
+    happens to get one of its tests; the groups themselves spread as usual. tests/contract/test_test_groups.py
+    checks the grouping still works with the installed pytest and pytest-xdist."""
     for item in items:
-        if item.path.is_relative_to(HERE) and "stack" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("e2e-stack"))
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.xdist_group(group_of(item)))
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +76,13 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         if backend == "postgresql":
             for url in urls.values():
                 asyncio.run(drop_pg_database(url))
+
+
+@pytest.fixture(scope="session")
+def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatStack]:
+    """The website chat's services (test_chat_widget.py, test_chat_typing.py), once per run."""
+    with running_chat_stack(tmp_path_factory) as running:
+        yield running
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The chat's typing indicator end to end, in headless Chromium: a visitor on a company's page (the widget)
 and an agent in the console, with identity, router, tickets and intake-messenger as processes on the real
-broker (the stack of test_chat_widget.py).
+broker (the chat's stack, conftest.py).
 
 The visitor types: the agent who has the chat's ticket open sees "Клиент печатает…", gone when the message
 arrives. The agent types an answer: the widget says "The operator is typing…", gone a few seconds after the
@@ -17,10 +17,9 @@ from priyom_contracts import ContactReceived
 from priyom_kit.testing import bus_tap
 from priyom_testing.browser import CHROMIUM
 
-from .test_chat_widget import (  # noqa: F401 - the fixture and the markers are used by name
-    ChatStack,
+from .chat_site import ChatStack
+from .test_chat_widget import (  # noqa: F401 - the markers are used by name
     _ticket_of,
-    chat_stack,
     eventually,
     expect,
     playwright_api,
@@ -29,7 +28,7 @@ from .test_chat_widget import (  # noqa: F401 - the fixture and the markers are 
 
 
 async def test_the_visitor_and_the_agent_each_see_the_other_typing(
-    chat_stack: ChatStack, amqp_url: str  # noqa: F811 - the fixture imported above
+    chat_stack: ChatStack, amqp_url: str
 ) -> None:
     stack = chat_stack.stack
     tickets = stack.url("tickets")

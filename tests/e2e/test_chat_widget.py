@@ -12,13 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import secrets
-import threading
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +23,9 @@ import pytest
 
 from priyom_contracts import ContactReceived, Topology
 from priyom_testing.browser import CHROMIUM, needs_chromium
-from priyom_testing.ports import free_port
-from priyom_testing.stack import Stack, database_urls, stack_env
+from priyom_testing.stack import Stack
+
+from .chat_site import ChatStack
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="playwright is not installed (requirements-dev)"
@@ -38,7 +34,6 @@ expect = playwright_api.expect
 pytestmark = [pytest.mark.e2e, *needs_chromium(timeout=300)]
 expect.set_options(timeout=45_000)
 
-SERVICES = ("identity", "router", "tickets", "intake-messenger")
 #: How each ticket type is taken to ``closed`` by staff (the lifecycles of the tickets service).
 PATH_TO_CLOSED = {
     "complaint": [("review", None), ("reject", "reject_no_grounds"), ("close", None)],
@@ -48,69 +43,6 @@ PATH_TO_CLOSED = {
 }
 
 
-@dataclass
-class ChatStack:
-    stack: Stack
-    page_url: str
-
-
-def company_page(widget_src: str) -> type[BaseHTTPRequestHandler]:
-    """The company's own website: one page carrying the widget's tag, as an integrator pastes it."""
-    body = (
-        f'<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Магазин</title></head>'
-        f'<body><h1>Магазин</h1><script src="{widget_src}" data-site-key="shop" defer></script>'
-        f"</body></html>"
-    ).encode()
-
-    class Page(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-            self.send_response(200 if self.path == "/" else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(body if self.path == "/" else b"")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return Page
-
-
-@pytest.fixture(scope="module")
-def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatStack]:
-    from priyom_kit.pytest_plugin import delete_prefixed
-
-    workdir = tmp_path_factory.mktemp("chat-stack")
-    prefix = f"e2echat{uuid.uuid4().hex[:8]}."
-    page_port, messenger_port = free_port(), free_port()
-    page_url = f"http://127.0.0.1:{page_port}"
-    env = stack_env(
-        os.environ,
-        workdir=workdir,
-        prefix=prefix,
-        admin_token=secrets.token_urlsafe(24),
-        database_urls=database_urls("sqlite", workdir, lambda: ""),
-    )
-    env.update(
-        INTAKE_MESSENGER_CHAT_SITES=json.dumps(
-            {"shop": [page_url], "demo": [f"http://127.0.0.1:{messenger_port}"]}
-        ),
-        INTAKE_MESSENGER_CHAT_DEMO_SITE="demo",
-        INTAKE_MESSENGER_PORT=str(messenger_port),
-        INTAKE_MESSENGER_CHAT_PRESENCE_EVERY_S="1",
-    )
-    stack = Stack(env=env, workdir=workdir, ports={"intake-messenger": messenger_port})
-    page = ThreadingHTTPServer(
-        ("127.0.0.1", page_port), company_page(f"{stack.url('intake-messenger')}/chat/widget.js")
-    )
-    threading.Thread(target=page.serve_forever, daemon=True).start()
-    try:
-        stack.migrate()
-        stack.start(SERVICES)
-        yield ChatStack(stack, page_url)
-    finally:
-        page.shutdown()
-        stack.stop()
-        asyncio.run(delete_prefixed(env.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"), prefix))
 
 
 async def tap(

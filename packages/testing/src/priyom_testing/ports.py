@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import time
@@ -28,17 +29,38 @@ def _bindable(port: int) -> bool:
         return True
 
 
+#: Ports this process handed out: never handed out again by it (a service killed and started again on its own
+#: port must find it free), until most of its share has been used.
+_handed_out: set[int] = set()
+
+
+def _share(low: int) -> range:
+    """The ports below the ephemeral range this process picks from: under ``pytest -n`` each worker its own
+    slice, so two workers never hand out the same port (two stacks' services did, seen in CI: the second bound
+    failed, and the first answered the second's health checks); elsewhere the whole range."""
+    start = max(1024, low - BELOW_EPHEMERAL)
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if worker.startswith("gw") and worker[2:].isdigit() and count.isdigit() and int(count) > 1:
+        width = (low - start) // int(count)
+        first = start + int(worker[2:]) % int(count) * width
+        return range(first, first + width)
+    return range(start, low)
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now, on 127.0.0.1, for a server started next.
 
     Taken below the kernel's ephemeral range: a port the kernel picks (``bind(0)``) is one it also gives to
     outgoing connections, and under load one of the tests' own connections took it between this call and the
-    server's bind ("address already in use", seen in CI). Random, so parallel test workers rarely pick the same;
-    the kernel's pick only if nothing there is free."""
-    low = _ephemeral_low()
+    server's bind ("address already in use", seen in CI). From this process's share (:func:`_share`), at random
+    and never one it handed out before; the kernel's pick only if nothing there is free."""
+    share = _share(_ephemeral_low())
+    if sum(1 for port in _handed_out if port in share) > len(share) * 3 // 4:
+        _handed_out.difference_update(share)
     for _ in range(100):
-        port = random.randrange(max(1024, low - BELOW_EPHEMERAL), low)
-        if _bindable(port):
+        port = random.choice(share)
+        if port not in _handed_out and _bindable(port):
+            _handed_out.add(port)
             return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

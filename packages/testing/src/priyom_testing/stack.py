@@ -152,7 +152,11 @@ class Stack:
             if process.poll() is not None:
                 raise RuntimeError(f"{service} exited with {process.returncode}:\n{self.log(service)[-3000:]}")
             try:
-                if httpx.get(f"{self.url(service)}/health", timeout=2).status_code == 200:
+                health = httpx.get(f"{self.url(service)}/health", timeout=2)
+                if health.status_code == 200:
+                    # Another program on the port (a stack of another test took it) is not this service.
+                    if health.json().get("service") != service_of(service):
+                        raise RuntimeError(f"port {self.ports[service]} of {service} answers as {health.text}")
                     return
             except httpx.HTTPError:
                 pass
