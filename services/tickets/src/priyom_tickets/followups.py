@@ -28,15 +28,21 @@ from priyom_contracts import ContactRouted, TicketStatus
 from .lifecycle import FINAL
 from .tables import ticket_messages, tickets
 
+#: Built once: a contact that names no conversation (a new web form) builds no clause and runs no statement.
+_OPEN = tickets.c.status.not_in([s.value for s in FINAL])
+_ANY = tickets.c.seq.is_not(None)
+
 
 async def open_ticket_continued_by(session: AsyncSession, event: ContactRouted) -> RowMapping | None:
     """The open ticket of the contact's client that the contact answers, strongest evidence first."""
-    return await _continued(session, event, tickets.c.status.not_in([s.value for s in FINAL]))
+    return await _continued(session, event, _OPEN)
 
 
 async def closed_ticket_answered_by(session: AsyncSession, event: ContactRouted, *,
                                     closed_after: datetime) -> RowMapping | None:
     """A ticket of the client closed since ``closed_after`` that the contact answers (the survey's reply)."""
+    if not names_a_conversation(event):
+        return None
     return await _continued(session, event, (tickets.c.status == TicketStatus.CLOSED.value)
                             & (tickets.c.closed_at >= closed_after))
 
@@ -44,7 +50,7 @@ async def closed_ticket_answered_by(session: AsyncSession, event: ContactRouted,
 async def ticket_answered_by(session: AsyncSession, event: ContactRouted) -> RowMapping | None:
     """Any ticket of the client the contact answers, closed or not: where a machine's answer (an
     out-of-office reply, a bounce of our notice) is filed, since it never reopens or opens anything."""
-    return await _continued(session, event, tickets.c.seq.is_not(None))
+    return await _continued(session, event, _ANY)
 
 
 async def ticket_of_automated(session: AsyncSession, event: ContactRouted) -> RowMapping | None:
@@ -60,20 +66,28 @@ async def ticket_of_automated(session: AsyncSession, event: ContactRouted) -> Ro
                                   .limit(1).with_for_update())).mappings().first()
 
 
+def names_a_conversation(event: ContactRouted) -> bool:
+    """Whether the contact says which conversation it continues at all (a new web form does not)."""
+    hint = event.contact.thread
+    return bool(hint.ticket_number or hint.external_thread_id or named_ids(event))
+
+
 def named_ids(event: ContactRouted) -> list[str]:
     hint = event.contact.thread
     return [i for i in (hint.in_reply_to, *hint.references) if i][:50]
 
 
 async def _continued(session: AsyncSession, event: ContactRouted, state: Any) -> RowMapping | None:
+    if not names_a_conversation(event):
+        return None
     hint = event.contact.thread
+    answered = named_ids(event)
     mine = (tickets.c.client_id == event.client.client_id) & state
     if hint.ticket_number:
         found = (await session.execute(select(tickets).where(mine, tickets.c.number == hint.ticket_number)
                                        .with_for_update())).mappings().first()
         if found is not None:
             return found
-    answered = named_ids(event)
     if answered:
         found = await _by_message(session, mine, ticket_messages.c.external_message_id.in_(answered))
         if found is not None:
