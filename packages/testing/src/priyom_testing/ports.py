@@ -36,7 +36,7 @@ _handed_out: set[int] = set()
 
 def _share(low: int) -> range:
     """The ports below the ephemeral range this process picks from: under ``pytest -n`` each worker its own
-    slice, so two workers never hand out the same port (two stacks' services did, seen in CI: the second bound
+    slice, so two workers never hand out the same port (two stacks' services did, seen in CI: the second's bind
     failed, and the first answered the second's health checks); elsewhere the whole range."""
     start = max(1024, low - BELOW_EPHEMERAL)
     worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
