@@ -29,7 +29,8 @@ from .intake import CHANNEL, MailIntake
 from .mail.parsing import MailLimits
 from .memory import ByteBudget
 from .metrics import MailboxMetrics
-from .outbound import register_outbound, relay_sender
+from .outbound import register_outbound
+from .relay import RelayConnections
 from .sender_auth import SenderAuthenticator
 from .sender_checks import Dns
 from .settings import IntakeEmailSettings
@@ -79,7 +80,8 @@ def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
                         list_mail=settings.list_mail, memory=memory, authenticator=SenderAuthenticator(
                             trusted_authserv_ids=settings.trusted_authserv_ids, check_senders=settings.check_senders,
                             dns=Dns(timeout_s=settings.sender_dns_timeout_s), relays=settings.sender_relays))
-    send = relay_sender(settings)
+    relay = RelayConnections(settings)  # replies, notices, codes: one relay, its connections kept
+    send = relay.send
     register_outbound(bus, settings, blobs, SentReplies(database), send)
     register_sign_in(bus, settings, send)  # the portal's sign-in codes, through the same relay
     register_staff_notices(bus, settings, send)  # tickets' mail to staff (escalations), the same way
@@ -98,7 +100,7 @@ def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
         name="intake-email", title="Priyom intake-email", settings=settings, bus=bus, registry=registry,
         checks={"database": database.ping}, on_start=[database.open, token_endpoints.open],
         after_start=[inbound.start, retention.launch], before_stop=[inbound.stop],
-        on_stop=[retention.stop, database.close, token_endpoints.close, leases.close], leader_jobs=readers.jobs,
+        on_stop=[retention.stop, relay.close, database.close, token_endpoints.close, leases.close], leader_jobs=readers.jobs,
         description="The email channel: SMTP endpoint and IMAP mailboxes in, replies out through a relay",
     )
 

@@ -29,35 +29,13 @@ from priyom_kit.logging import get_logger
 
 from .intake import CHANNEL
 from .mail.compose import OutgoingFile, OutgoingMail, compose, message_id_for
+from .relay import permanent
 from .settings import IntakeEmailSettings
 from .store import SentReplies
 
 log = get_logger("priyom.intake-email.outbound")
 
 Send = Callable[[EmailMessage], Awaitable[object]]
-
-
-def relay_sender(settings: IntakeEmailSettings) -> Send:
-    async def send(message: EmailMessage) -> object:
-        return await aiosmtplib.send(
-            message,
-            hostname=settings.relay_host,
-            port=settings.relay_port,
-            username=settings.relay_username,
-            password=settings.relay_password.get_secret_value() if settings.relay_password else None,
-            start_tls=settings.relay_starttls,
-            timeout=settings.relay_timeout_s,
-        )
-
-    return send
-
-
-def permanent(exc: Exception) -> bool:
-    """A 5xx from the relay (recipient refused, message rejected) will not change by retrying."""
-    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
-        return all(getattr(r, "code", 500) >= 500 for r in exc.recipients)
-    code = getattr(exc, "code", None)
-    return isinstance(exc, aiosmtplib.SMTPResponseException) and isinstance(code, int) and code >= 500
 
 
 class ReplySender:
@@ -119,8 +97,8 @@ class ReplySender:
 
 
 def register_outbound(bus: Bus, settings: IntakeEmailSettings, blobs: BlobStore, sent: SentReplies,
-                      send: Send | None = None) -> ReplySender:
-    sender = ReplySender(bus=bus, settings=settings, blobs=blobs, sent=sent, send=send or relay_sender(settings))
+                      send: Send) -> ReplySender:
+    sender = ReplySender(bus=bus, settings=settings, blobs=blobs, sent=sent, send=send)
 
     @bus.consumer("intake-email.outbound")
     async def on_outbound_reply(reply: OutboundReply, message: RabbitMessage) -> None:

@@ -21,7 +21,8 @@ from priyom_kit import Bus
 from priyom_kit.errors import TransientError
 from priyom_kit.logging import get_logger
 
-from .outbound import Send, permanent
+from .outbound import Send
+from .relay import permanent
 from .settings import IntakeEmailSettings
 
 log = get_logger("priyom.intake-email.sign-in")
