@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from .db import DatabaseUrl, plain_url
+from .deadlines import bounded
 from .logging import get_logger
 
 log = get_logger("priyom.leases")
@@ -114,8 +115,7 @@ class PgLeases:
     async def try_hold(self, name: str) -> Holding | None:
         conn = await self._connect_engine().connect()
         try:
-            async with asyncio.timeout(self.heartbeat_timeout_s):
-                won = (await conn.execute(_TRY, {"key": lease_key(name)})).scalar_one()
+            won = (await bounded(conn.execute(_TRY, {"key": lease_key(name)}), self.heartbeat_timeout_s)).scalar_one()
         except BaseException:
             await _close(conn)
             raise
@@ -138,8 +138,7 @@ class _PgHolding:
 
     async def alive(self) -> bool:
         try:
-            async with asyncio.timeout(self.timeout_s):
-                await self.conn.execute(text("SELECT 1"))
+            await bounded(self.conn.execute(text("SELECT 1")), self.timeout_s)
         except Exception:  # noqa: BLE001 - terminated, cut or hung: the lock is no longer known to be ours
             return False
         return True
@@ -147,16 +146,14 @@ class _PgHolding:
     async def release(self) -> None:
         # Closing the session alone frees the lock; the unlock only makes it immediate on a healthy one.
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(self.timeout_s):
-                await self.conn.execute(_UNLOCK, {"key": self.key})
+            await bounded(self.conn.execute(_UNLOCK, {"key": self.key}), self.timeout_s)
         await _close(self.conn)
 
 
 async def _close(conn: AsyncConnection) -> None:
     """Close a lease session even when it is broken (then it is invalidated, never reused)."""
     try:
-        async with asyncio.timeout(HEARTBEAT_TIMEOUT_S):
-            await conn.close()
+        await bounded(conn.close(), HEARTBEAT_TIMEOUT_S)
     except Exception:  # noqa: BLE001 - a dead session: drop it without a goodbye
         with contextlib.suppress(Exception):
             await conn.invalidate()

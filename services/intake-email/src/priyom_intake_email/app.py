@@ -100,7 +100,8 @@ def build(settings: IntakeEmailSettings | None = None) -> ServiceParts:
         name="intake-email", title="Priyom intake-email", settings=settings, bus=bus, registry=registry,
         checks={"database": database.ping}, on_start=[database.open, token_endpoints.open],
         after_start=[inbound.start, retention.launch], before_stop=[inbound.stop],
-        on_stop=[retention.stop, relay.close, database.close, token_endpoints.close, leases.close], leader_jobs=readers.jobs,
+        on_stop=[retention.stop, relay.close, database.close, token_endpoints.close, leases.close],
+        leader_jobs=readers.jobs,
         description="The email channel: SMTP endpoint and IMAP mailboxes in, replies out through a relay",
     )
 

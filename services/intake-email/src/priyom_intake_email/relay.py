@@ -32,34 +32,28 @@ CHECK_AFTER_S = 20.0
 class RelayConnections:
     """``await relay.send(message)``: the relay's answer, or the exception of a failed send."""
 
-    def __init__(self, settings: IntakeEmailSettings, *, kept: int = KEPT, check_after_s: float = CHECK_AFTER_S) -> None:
+    def __init__(self, settings: IntakeEmailSettings, *, kept: int = KEPT,
+                 check_after_s: float = CHECK_AFTER_S) -> None:
         self.settings = settings
         self.kept = kept
         self.check_after_s = check_after_s
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # the last one returned is taken first
+        self._quitting: set[asyncio.Task[None]] = set()
         #: Connections opened so far (for tests and the log: a steady stream opens a few, not one a message).
         self.opened = 0
 
     async def send(self, message: EmailMessage) -> object:
         smtp, kept = await self._take()
         try:
-            answer = await smtp.send_message(message)
+            answer = await _send_over(smtp, message)
         except Exception as exc:
-            await _close(smtp)
             if not kept or permanent(exc):
                 raise
             # A kept connection can fail where a new one would not: the relay ended it meanwhile without a word,
             # or allows only so many messages a connection (Exchange's MaxMessagesPerConnection). Once more on a
             # new one, as the bus's retry would, without its delay; a refusal of the message itself is final.
             smtp, _ = await self._take(kept_ones=False)
-            try:
-                answer = await smtp.send_message(message)
-            except BaseException:
-                await _close(smtp)
-                raise
-        except BaseException:
-            await _close(smtp)
-            raise
+            answer = await _send_over(smtp, message)
         self._give_back(smtp)
         return answer
 
@@ -87,8 +81,10 @@ class RelayConnections:
     def _give_back(self, smtp: aiosmtplib.SMTP) -> None:
         if len(self._idle) < self.kept and smtp.is_connected:
             self._idle.append((smtp, asyncio.get_running_loop().time()))
-        else:
-            asyncio.get_running_loop().create_task(_quit(smtp))
+            return
+        quitting = asyncio.get_running_loop().create_task(_quit(smtp))
+        self._quitting.add(quitting)  # held until done: the loop keeps only a weak reference to a task
+        quitting.add_done_callback(self._quitting.discard)
 
 
 def permanent(exc: Exception) -> bool:
@@ -98,6 +94,15 @@ def permanent(exc: Exception) -> bool:
         return all(getattr(r, "code", 500) >= 500 for r in exc.recipients)
     code = getattr(exc, "code", None)
     return isinstance(exc, aiosmtplib.SMTPResponseException) and isinstance(code, int) and code >= 500
+
+
+async def _send_over(smtp: aiosmtplib.SMTP, message: EmailMessage) -> object:
+    """The relay's answer; a connection a send failed on in any way is closed, never used again."""
+    try:
+        return await smtp.send_message(message)
+    except BaseException:
+        await _close(smtp)
+        raise
 
 
 async def _answers(smtp: aiosmtplib.SMTP) -> bool:

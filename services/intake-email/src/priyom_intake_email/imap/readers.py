@@ -244,7 +244,7 @@ class MailboxReader:
             while not lost.is_set():
                 try:
                     pushed = await bounded(client.wait_server_push(self.settings.imap_idle_s + 10),
-                                                   self.settings.imap_idle_s + 15)
+                                           self.settings.imap_idle_s + 15)
                 except TimeoutError:
                     return
                 if pushed == STOP_WAIT_SERVER_PUSH:
