@@ -31,7 +31,6 @@ import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
-import secrets  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
@@ -42,7 +41,7 @@ from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 from bench.identity import summary  # noqa: E402
 from priyom_contracts import ContactReceived, TicketCreated, Topology  # noqa: E402
 from priyom_kit.pytest_plugin import delete_prefixed  # noqa: E402
-from priyom_testing.stack import Stack, database_urls, stack_env  # noqa: E402
+from priyom_testing.stack import Stack, stack_env  # noqa: E402
 
 ORIGIN = "http://bench.localhost"
 SERVICES = ("identity", "router", "tickets", "intake-messenger")
@@ -182,10 +181,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     env = stack_env(
         os.environ,
         workdir=workdir,
-        prefix=prefix,
-        admin_token=secrets.token_urlsafe(24),
-        database_urls=database_urls("sqlite", workdir, lambda: ""),
-    )
+        prefix=prefix)
     env.update(
         INTAKE_MESSENGER_CHAT_SITES=json.dumps({"bench": [ORIGIN]}),
         INTAKE_MESSENGER_CHAT_RATE_PER_IP="1000000/minute",

@@ -36,7 +36,6 @@ import asyncio  # noqa: E402
 import json  # noqa: E402
 import multiprocessing as mp  # noqa: E402
 import os  # noqa: E402
-import secrets  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -348,7 +347,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="priyom-bench-"))
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     urls = database_urls(args.db, workdir, lambda: asyncio.run(create_pg_database()))
-    env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(24),
+    env = stack_env(os.environ, workdir=workdir, prefix=prefix,
                     database_urls=urls)
     env["LOG_LEVEL"] = "WARNING"
     stack = Stack(env=env, workdir=workdir)

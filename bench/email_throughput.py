@@ -29,7 +29,6 @@ import asyncio  # noqa: E402
 import json  # noqa: E402
 import multiprocessing as mp
 import os  # noqa: E402
-import secrets  # noqa: E402
 import sys
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -299,7 +298,7 @@ def main() -> None:
     relay = Controller(SinkRelay(), hostname="127.0.0.1", port=free_port())
     relay.start()
     user = f"bench{uuid.uuid4().hex[:6]}"
-    env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(24),
+    env = stack_env(os.environ, workdir=workdir, prefix=prefix,
                     database_urls=urls)
     env.update(LOG_LEVEL="WARNING", ROUTER_DATABASE_URL=urls["router"],
                INTAKE_EMAIL_DATABASE_URL=urls["intake-email"],

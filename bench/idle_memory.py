@@ -22,7 +22,6 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import secrets  # noqa: E402
 import tempfile  # noqa: E402
 import uuid  # noqa: E402
 
@@ -54,8 +53,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         urls = database_urls("sqlite", workdir, lambda: "")
     try:
         async with FakeAmiServer() as ami, FakeBotAPI() as bot, mail_sink() as (relay_port, _):
-            env = stack_env({**os.environ, "AMQP_URL": AMQP_URL}, workdir=workdir, prefix=prefix,
-                            admin_token=secrets.token_urlsafe(24), database_urls=urls)
+            env = stack_env({**os.environ, "AMQP_URL": AMQP_URL}, workdir=workdir, prefix=prefix, database_urls=urls)
             env.update(peers_env(ami, bot, relay_port, "warning"))
             stack = Stack(env=env, workdir=workdir)
             try:

@@ -43,7 +43,6 @@ import json  # noqa: E402
 import multiprocessing as mp  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
-import secrets  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
@@ -387,7 +386,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     identity_url, tickets_url = await create_pg_database(), await create_pg_database()
     prefix = f"bench-{uuid.uuid4().hex[:8]}."
     workdir = Path(tempfile.mkdtemp(prefix="popup-bench-"))
-    env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(16),
+    env = stack_env(os.environ, workdir=workdir, prefix=prefix,
                     database_urls={"identity": identity_url, "tickets": tickets_url})
     env["LOG_LEVEL"] = "WARNING"
     stack = Stack(env=env, workdir=workdir)

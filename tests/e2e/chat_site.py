@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import threading
 import uuid
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import pytest
 
 from priyom_kit.pytest_plugin import delete_prefixed
 from priyom_testing.ports import free_port
-from priyom_testing.stack import Stack, database_urls, stack_env
+from priyom_testing.stack import Stack, stack_env
 
 CHAT_SERVICES = ("identity", "router", "tickets", "intake-messenger")
 
@@ -62,10 +61,7 @@ def running_chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cha
     env = stack_env(
         os.environ,
         workdir=workdir,
-        prefix=prefix,
-        admin_token=secrets.token_urlsafe(24),
-        database_urls=database_urls("sqlite", workdir, lambda: ""),
-    )
+        prefix=prefix)
     env.update(
         INTAKE_MESSENGER_CHAT_SITES=json.dumps(
             {"shop": [page_url], "demo": [f"http://127.0.0.1:{messenger_port}"]}

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -61,7 +60,7 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     workdir = tmp_path_factory.mktemp(f"stack-{backend}")
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
     urls = database_urls(backend, workdir, lambda: asyncio.run(create_pg_database()))
-    env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(24),
+    env = stack_env(os.environ, workdir=workdir, prefix=prefix,
                     database_urls=urls)
     env.update(INTAKE_EMAIL_RELAY_PORT=str(mail_sink.port), INTAKE_EMAIL_RELAY_STARTTLS="false")
     running = Stack(env=env, workdir=workdir)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from priyom_intake_email.mail.machine_written import MailKind
 from priyom_intake_email.mail.parsing import parse
 from priyom_kit.pytest_plugin import delete_prefixed
 from priyom_testing.dovecot import Dovecot, dovecot_or_skip
-from priyom_testing.stack import Stack, database_urls, stack_env
+from priyom_testing.stack import Stack, stack_env
 
 pytestmark = pytest.mark.e2e
 
@@ -51,8 +50,7 @@ def replay(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     door, files = request.param, corpus_files(corpus_dir)
     workdir = tmp_path_factory.mktemp(f"replay-{door}")
     prefix = f"replay{uuid.uuid4().hex[:8]}."
-    env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(24),
-                    database_urls=database_urls("sqlite", workdir, lambda: ""))
+    env = stack_env(os.environ, workdir=workdir, prefix=prefix)
     if door == "imap":
         user = f"replay{uuid.uuid4().hex[:8]}"
         asyncio.run(append(imap_server, user, [p.read_bytes() for p in files]))

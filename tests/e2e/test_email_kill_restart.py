@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from aioimaplib import IMAP4
 from priyom_contracts import Topology
 from priyom_kit.pytest_plugin import delete_prefixed
 from priyom_testing.dovecot import Dovecot, dovecot_or_skip
-from priyom_testing.stack import Stack, database_urls, stack_env
+from priyom_testing.stack import Stack, stack_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
@@ -92,8 +91,7 @@ async def test_intake_email_killed_mid_mailbox_makes_one_ticket_per_message(
         dovecot: Dovecot, amqp_url: str, tmp_path: Path) -> None:
     tag, user = uuid.uuid4().hex[:6], f"kill{uuid.uuid4().hex[:6]}"
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
-    env = stack_env(os.environ, workdir=tmp_path, prefix=prefix, admin_token=secrets.token_urlsafe(24),
-                    database_urls=database_urls("sqlite", tmp_path, lambda: ""))
+    env = stack_env(os.environ, workdir=tmp_path, prefix=prefix)
     env.update(LOG_LEVEL="WARNING", INTAKE_EMAIL_SMTP_ENABLED="false", INTAKE_EMAIL_IMAP_BATCH="50",
                INTAKE_EMAIL_IMAP_MAILBOXES=json.dumps([dovecot.mailbox_config(user)]))
     stack = Stack(env=env, workdir=tmp_path)

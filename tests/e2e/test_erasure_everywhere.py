@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import smtplib
 import sqlite3
 import time
@@ -55,7 +54,7 @@ def erasure_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     prefix = f"e2eerase{uuid.uuid4().hex[:8]}."
     urls = database_urls(backend, workdir, lambda: asyncio.run(create_pg_database()))
     with FakeBotAPIThread() as bot:
-        env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(24),
+        env = stack_env(os.environ, workdir=workdir, prefix=prefix,
                         database_urls=urls)
         env.update(TELEGRAM_BOT_TOKEN=bot.fake.token, TELEGRAM_API_BASE=bot.fake.base_url, TELEGRAM_MODE="polling",
                    INTAKE_MESSENGER_TELEGRAM_POLL_TIMEOUT_S="1", INTAKE_EMAIL_RELAY_PORT=str(mail_sink.port),

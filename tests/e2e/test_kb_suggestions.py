@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import secrets
 import uuid
 from collections.abc import Iterator
 
@@ -18,7 +17,7 @@ import pytest
 from priyom_kit.pytest_plugin import delete_prefixed
 from priyom_testing.browser import chromium_page, needs_chromium
 from priyom_testing.ports import free_port
-from priyom_testing.stack import Stack, database_urls, stack_env
+from priyom_testing.stack import Stack, stack_env
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="playwright is not installed (requirements-dev)"
@@ -35,10 +34,7 @@ def form_and_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]
     env = stack_env(
         os.environ,
         workdir=workdir,
-        prefix=prefix,
-        admin_token=secrets.token_urlsafe(24),
-        database_urls=database_urls("sqlite", workdir, lambda: ""),
-    )
+        prefix=prefix)
     stack = Stack(env=env, workdir=workdir)
     # Both addresses are known before either starts: each names the other. Tickets gets an address too (the
     # form's CSP names it), though it is not started: the form is not sent here.

@@ -16,7 +16,6 @@ import copy
 import itertools
 import json
 import os
-import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -29,7 +28,7 @@ import httpx
 import pytest
 
 from priyom_contracts import Topology, contact_id_for
-from priyom_testing.stack import Stack, database_urls, stack_env
+from priyom_testing.stack import Stack, stack_env
 from priyom_testing.telegram_bot_api import BOT_ID, FakeBotAPI, FakeBotAPIThread
 
 pytestmark = pytest.mark.e2e
@@ -71,8 +70,7 @@ def telegram(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TelegramStack
     workdir = tmp_path_factory.mktemp("telegram-stack")
     prefix = f"e2etg{uuid.uuid4().hex[:8]}."
     with FakeBotAPIThread() as bot:
-        env = stack_env(os.environ, workdir=workdir, prefix=prefix, admin_token=secrets.token_urlsafe(24),
-                        database_urls=database_urls("sqlite", workdir, lambda: ""))
+        env = stack_env(os.environ, workdir=workdir, prefix=prefix)
         env.update(TELEGRAM_BOT_TOKEN=bot.fake.token, TELEGRAM_API_BASE=bot.fake.base_url, TELEGRAM_MODE="polling",
                    INTAKE_MESSENGER_TELEGRAM_POLL_TIMEOUT_S="1")
         stack = Stack(env=env, workdir=workdir)

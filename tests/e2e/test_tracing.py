@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 
@@ -18,7 +17,7 @@ import pytest
 
 from priyom_kit.pytest_plugin import delete_prefixed
 from priyom_testing.otlp_receiver import OtlpReceiver, ReceivedSpan
-from priyom_testing.stack import Stack, database_urls, stack_env
+from priyom_testing.stack import Stack, stack_env
 
 pytestmark = pytest.mark.e2e
 
@@ -36,8 +35,7 @@ async def traced_stack(tmp_path, receiver: OtlpReceiver, amqp_url: str) -> Async
     """The pipeline's four services on SQLite and a private bus prefix, exporting traces to ``receiver``."""
     prefix = f"e2etrace{uuid.uuid4().hex[:8]}."
     base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    env = stack_env(base, workdir=tmp_path, prefix=prefix, admin_token=secrets.token_urlsafe(24),
-                    database_urls=database_urls("sqlite", tmp_path, lambda: ""))
+    env = stack_env(base, workdir=tmp_path, prefix=prefix)
     # Export every 200 ms rather than the SDK's 5 s, so the test waits less.
     env.update(OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, OTEL_BSP_SCHEDULE_DELAY="200")
     stack = Stack(env=env, workdir=tmp_path)

@@ -187,6 +187,10 @@ def database_urls(backend: str, workdir: Path, create_pg: Callable[[], str]) -> 
     """One database per data-owning service: fresh PostgreSQL databases, or SQLite files in ``workdir``."""
     if backend == "postgresql":
         return {service: create_pg() for service in MIGRATED}
+    return _sqlite_files(workdir)
+
+
+def _sqlite_files(workdir: Path) -> dict[str, str]:
     return {service: f"sqlite+aiosqlite:///{workdir / service}.db" for service in MIGRATED}
 
 
@@ -196,12 +200,14 @@ def database_urls(backend: str, workdir: Path, create_pg: Callable[[], str]) -> 
 SERVICE_CALLERS = ("identity", "router", "tickets", "intake-messenger", "portal")
 
 
-def stack_env(base: Mapping[str, str], *, workdir: Path, prefix: str, admin_token: str,
-              database_urls: Mapping[str, str]) -> dict[str, str]:
+def stack_env(base: Mapping[str, str], *, workdir: Path, prefix: str,
+              database_urls: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a stack on the bus prefix ``prefix``: its own admin token and secrets, and
+    ``database_urls`` (by default SQLite files in ``workdir``, :func:`database_urls`)."""
     env = dict(base)
     env.update(
         PRIYOM_BUS_PREFIX=prefix,
-        PRIYOM_ADMIN_TOKEN=admin_token,
+        PRIYOM_ADMIN_TOKEN=secrets.token_urlsafe(24),
         PRIYOM_BLOB_DIR=str(workdir / "blobs"),
         PRIYOM_RETRY_DELAY_MS="200",
         LOG_LEVEL="INFO",
@@ -221,5 +227,6 @@ def stack_env(base: Mapping[str, str], *, workdir: Path, prefix: str, admin_toke
         PORTAL_SESSION_SECRET=secrets.token_urlsafe(32),
         PORTAL_COOKIE_SECURE="false",
     )
-    env.update({f"{ENV_PREFIX[service]}DATABASE_URL": url for service, url in database_urls.items()})
+    urls = _sqlite_files(workdir) if database_urls is None else database_urls
+    env.update({f"{ENV_PREFIX[service]}DATABASE_URL": url for service, url in urls.items()})
     return env

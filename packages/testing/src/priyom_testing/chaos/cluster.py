@@ -31,7 +31,6 @@ import contextlib
 import json
 import os
 import random
-import secrets
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -163,8 +162,7 @@ async def cluster_run(plan: ClusterPlan) -> ChaosResult:
         stack = Stack(env={}, workdir=workdir)
         cluster = Cluster(plan, stack)
         amqp_urls = await asyncio.to_thread(cluster.broker, "urls")
-        stack.env = stack_env({**os.environ, "AMQP_URL": amqp_urls}, workdir=workdir, prefix=prefix,
-                              admin_token=secrets.token_urlsafe(24), database_urls=urls)
+        stack.env = stack_env({**os.environ, "AMQP_URL": amqp_urls}, workdir=workdir, prefix=prefix, database_urls=urls)
         stack.env.update(peers_env(ami, bot, relay_port, plan.log_level),
                          INTAKE_EMAIL_IMAP_MAILBOXES=json.dumps([dovecot.mailbox_config(user)]))
         stack.process_env = {p: {"INTAKE_EMAIL_SMTP_PORT": str(port)} for p, port in smtp_ports.items()}

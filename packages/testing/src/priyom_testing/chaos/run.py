@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import random
-import secrets
 import sys
 import tempfile
 import time
@@ -136,8 +135,7 @@ async def chaos(plan: ChaosPlan) -> ChaosResult:
     run, workdir, prefix, urls = scratch.run, scratch.workdir, scratch.prefix, scratch.urls
     ledger = Ledger()
     async with FakeAmiServer() as ami, FakeBotAPI() as bot, mail_sink() as (relay_port, _):
-        env = stack_env({**os.environ, "AMQP_URL": plan.amqp_url}, workdir=workdir, prefix=prefix,
-                        admin_token=secrets.token_urlsafe(24), database_urls=urls)
+        env = stack_env({**os.environ, "AMQP_URL": plan.amqp_url}, workdir=workdir, prefix=prefix, database_urls=urls)
         env.update(peers_env(ami, bot, relay_port, plan.log_level))
         stack = Stack(env=env, workdir=workdir)
         monkey = Monkey(stack, plan.broker_restart, plan.victims, every_s=plan.kill_every_s)
