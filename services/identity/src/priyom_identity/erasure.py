@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import MAX_ERASED_REFERENCES, ClientErased, PersonErased, identifier_digest, utcnow
 
-from . import erasure_outbox, store
+from . import erasure_outbox, organisation_domains, store
 from .erasure_outbox import ErasureRequest
 from .merging import forget_merges_of
 from .tables import clients, contact_history, contact_persons, identifiers, inbox
@@ -57,6 +57,7 @@ async def erase_person(session: AsyncSession, person_id: uuid.UUID, *, actor: st
     known_by = (await session.execute(select(identifiers.c.value, identifiers.c.raw).where(owned))).all()
     contact_ids, ticket_numbers = await contacts_of(session, client_id if whole_card else None, person_id)
     removed = (await session.execute(delete(identifiers).where(owned))).rowcount or 0
+    await organisation_domains.refresh(session, [client_id])
     await session.execute(update(contact_persons).where(contact_persons.c.id == person_id)
                           .values(full_name=None, position=None, erased_at=utcnow()))
     if whole_card:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from . import organisation_domains
 from .matching import Identifier, Owner
 from .store import record_audit
 from .tables import identifiers
@@ -38,6 +39,7 @@ async def take_proven_claims(session: AsyncSession, owner: Owner, proven: Sequen
                            other_id=claimed_by if claimed_by != owner.client_id else None,
                            detail={"kind": identifier.kind, "by": verified_by})
         changed.update({owner.client_id, claimed_by})
+    await organisation_domains.refresh(session, changed)
     return changed
 
 
@@ -74,4 +76,5 @@ async def review_claim(session: AsyncSession, client_id: uuid.UUID, identifier_i
         if row.verified:
             raise AlreadyVerified("this identifier is verified, not a claim")
         await session.execute(delete(identifiers).where(own))
+        await organisation_domains.refresh(session, [client_id])
     await record_audit(session, f"claim-{review.value}ed", client_id, actor=actor, detail={"kind": row.kind})

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import CardMerge, ClientMatch, Contact, MatchKind
 
-from . import store
+from . import organisation_domains, store
 from .cards import NewClient
 from .claims import as_sent_by
 from .identifier_claims import take_proven_claims
@@ -152,7 +152,7 @@ async def _colleague(session: AsyncSession, contact: Contact, wanted: list[Ident
     domain = next((i.domain for i in wanted if i.kind == EMAIL), None)
     if domain is None or not policy.is_corporate(domain):
         return None
-    client_id = await store.organisation_of_domain(session, domain)
+    client_id = await organisation_domains.organisation_of_domain(session, domain)
     if client_id is None:
         return None
     return Owner(client_id, await store.create_person(session, client_id, contact.sender.name))

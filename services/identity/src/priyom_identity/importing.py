@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import utcnow
 
-from . import store
+from . import organisation_domains, store
 from .csv_rows import ImportRow, RowError
 from .matching import Owner
 from .tables import clients, contact_persons, identifiers
@@ -90,6 +90,7 @@ async def _write(session: AsyncSession, rows: Sequence[ImportRow], companies: di
     for table, values in ((clients, new_cards), (contact_persons, persons), (identifiers, idents)):
         if values:
             await session.execute(table.insert(), values)
+    await organisation_domains.refresh(session, {i["client_id"] for i in idents if i["domain"]})
     commit_to.update(companies)
     report.cards_created += len(new_cards)
     report.persons_added += len(persons)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import utcnow
 
-from . import store
+from . import organisation_domains, store
 from .tables import card_merges, client_contracts, clients, contact_history, contact_persons, identifiers
 
 #: Fields a merge copies from the source when the target has none.
@@ -70,6 +70,7 @@ async def merge_cards(session: AsyncSession, *, target: uuid.UUID, source: uuid.
     changes["updated_at"] = utcnow()
     await session.execute(update(clients).where(clients.c.id == target).values(**changes))
     await session.execute(delete(clients).where(clients.c.id == source))
+    await organisation_domains.refresh(session, [target])  # the source's rows went with it
     await session.execute(card_merges.insert().values(
         target_id=target, source_id=source, actor=actor[:200], merged_at=utcnow(),
         source_card={key: _jsonable(value) for key, value in away._asdict().items()},
@@ -142,6 +143,7 @@ async def undo_merge(session: AsyncSession, *, target: uuid.UUID, source: uuid.U
             restore["search_name"] = str(restore["name"]).casefold()
         await session.execute(update(clients).where(clients.c.id == target).values(**restore))
     await session.execute(update(card_merges).where(card_merges.c.id == snapshot.id).values(undone_at=utcnow()))
+    await organisation_domains.refresh(session, [target, source])
     await store.record_audit(session, "unmerge", target, other_id=source, actor=actor,
                              detail={"moved_back": moved, "merge": snapshot.id})
     return moved

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from priyom_contracts import ClientCard, IdentifierView, PersonView, ServiceContract, utcnow
 from priyom_kit import db
 
-from . import card_rows
+from . import card_rows, organisation_domains
 from .cards import CardSummary, HistoryEntry
 from .completeness import missing_fields
 from .lookup.cache import LookupHit
@@ -64,25 +64,6 @@ _OWNERS_OF = (
            clients.c.provisional, identifiers.c.verified)
     .join(clients, clients.c.id == identifiers.c.client_id)
     .where(tuple_(identifiers.c.kind, identifiers.c.value).in_(bindparam("keys", expanding=True)))
-)
-
-
-async def organisation_of_domain(session: AsyncSession, domain: str) -> uuid.UUID | None:
-    """The one confirmed organisation whose known addresses use ``domain``; None when none or several do.
-
-    Two organisations on one domain (a holding and its subsidiary) is a question for a person, not a guess.
-    """
-    rows = (await session.execute(_ORGANISATION_OF_DOMAIN, {"domain": domain})).scalars().all()
-    return rows[0] if len(rows) == 1 else None
-
-
-# Statements every contact runs are built once: building and cache-keying one per call costs more CPU
-# than executing it.
-_ORGANISATION_OF_DOMAIN = (
-    select(identifiers.c.client_id).distinct()
-    .join(clients, clients.c.id == identifiers.c.client_id)
-    .where(identifiers.c.domain == bindparam("domain"), clients.c.kind == "org", clients.c.provisional.is_(False))
-    .limit(2)
 )
 
 
@@ -162,6 +143,8 @@ async def add_identifiers(session: AsyncSession, owner: Owner, new: Sequence[Ide
     the proof of the verified ones. Raises ``IntegrityError`` if another card got one first."""
     if new:
         await session.execute(identifiers.insert(), card_rows.identifier_rows(owner, new, verified_by))
+        if any(i.domain for i in new):
+            await organisation_domains.refresh(session, [owner.client_id])
 
 
 async def record_contact(session: AsyncSession, owner: Owner, *, channel: str, contact_id: uuid.UUID,
@@ -220,6 +203,8 @@ async def update_client(session: AsyncSession, client_id: uuid.UUID, changes: di
     if "name" in values:
         values["search_name"] = values["name"].casefold()
     result = await session.execute(update(clients).where(clients.c.id == client_id).values(**values))
+    if result.rowcount and organisation_domains.DECIDING_COLUMNS & values.keys():
+        await organisation_domains.refresh(session, [client_id])
     return bool(result.rowcount)
 
 

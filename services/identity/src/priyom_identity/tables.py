@@ -98,6 +98,17 @@ identifiers = Table(
     UniqueConstraint("kind", "value", name="uq_identifiers_kind_value"),
 )
 
+#: 0008: which confirmed organisation (a card of kind "org" a person confirmed) uses which mail domain, derived
+#: from ``identifiers`` and ``clients`` by :func:`priyom_identity.organisation_domains.refresh` wherever either
+#: changes. A new sender's colleague lookup reads one or two rows here instead of every address at the domain
+#: (thousands of provisional cards at a busy domain made that lookup the costliest statement per contact).
+organisation_domains = Table(
+    "organisation_domains",
+    metadata,
+    Column("domain", String(255), primary_key=True),
+    Column("client_id", Uuid, ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
 contact_history = Table(
     "contact_history",
     metadata,
