@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from priyom_contracts import (
     ClientChange,
@@ -21,7 +21,9 @@ from priyom_contracts import (
     Urgency,
     utcnow,
 )
+from priyom_identity.cards import NewClient, NewPerson
 from priyom_identity.handlers import on_contacts_received, on_deliveries_reported, on_tickets_created
+from priyom_identity.identify import register_card
 from priyom_identity.policy import MatchPolicy
 from priyom_identity.tables import clients, contact_history, identifiers, inbox
 from priyom_kit.db import Database, Inbox
@@ -66,6 +68,41 @@ async def test_a_batch_identifies_as_one_at_a_time(database: Database) -> None:
     async with database.sessions() as session:
         assert (await session.execute(select(func.count()).select_from(clients))).scalar_one() == 2
         assert (await session.execute(select(func.count()).select_from(contact_history))).scalar_one() == 3
+
+
+async def test_a_batch_asks_who_its_senders_are_once_and_again_only_after_it_changed_that(
+        database: Database) -> None:
+    """Owners and organisations are read for the whole batch, and asked again only about what a contact of the
+    batch wrote: a sender writing twice, and a domain a contact gave a confirmed organisation, whose stranger
+    later in the batch becomes the organisation's colleague."""
+    nobodys, domain, moved_to = (f"{name}-{uuid.uuid4().hex[:8]}.ru" for name in ("nobody", "firm", "new"))
+    phone = "+7 916 555-" + f"{uuid.uuid4().int % 100:02d}-{uuid.uuid4().int % 100:02d}"
+    async with database.sessions() as session, session.begin():
+        firm = await register_card(session, NewClient(name="ООО Фирма", persons=[NewPerson(
+            full_name="Пётр", phones=[phone], emails=[f"petr@{domain}"])]), POLICY)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+    engine = database.sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        strangers = [contact_event(email=f"stranger{i}@{nobodys}", name=f"Незнакомец {i}") for i in range(5)]
+        again = contact_event(email=f"stranger0@{nobodys}", name="Незнакомец 0")
+        moving = contact_event(phone=phone, email=f"petr@{moved_to}", channel="telephony")
+        newcomer = contact_event(email=f"anna@{moved_to}", name="Анна")
+        outcomes = await on_contacts_received([*strangers, again, moving, newcomer], sessions=database.sessions,
+                                              inbox=Inbox(inbox, "test"), bus=Bus(), policy=POLICY)  # type: ignore[arg-type]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    cards = [o.client.client_id for o in outcomes if isinstance(o, ContactIdentified)]
+    assert len(cards) == 8 and len(set(cards[:5])) == 5 and cards[5] == cards[0], "a card each, once"
+    assert cards[6:] == [firm, firm], "the newcomer joins the organisation its domain now belongs to"
+    asked_owners = [s for s in statements if "(identifiers.kind, identifiers.value) IN" in s]
+    asked_domains = [s for s in statements if s.lstrip().startswith("SELECT") and "FROM organisation_domains" in s]
+    # Once for the batch; then the owners of the address the first stranger's card took, and the domain the
+    # moving contact gave the organisation.
+    assert (len(asked_owners), len(asked_domains)) == (2, 2)
 
 
 async def test_tickets_created_together_each_reach_their_contacts_history(database: Database) -> None:

@@ -56,6 +56,7 @@ async def erase_person(session: AsyncSession, person_id: uuid.UUID, *, actor: st
         owned = owned | ((identifiers.c.client_id == client_id) & identifiers.c.person_id.is_(None))
     known_by = (await session.execute(select(identifiers.c.value, identifiers.c.raw).where(owned))).all()
     contact_ids, ticket_numbers = await contacts_of(session, client_id if whole_card else None, person_id)
+    store.forget_owners_read(session)
     removed = (await session.execute(delete(identifiers).where(owned))).rowcount or 0
     await organisation_domains.refresh(session, [client_id])
     await session.execute(update(contact_persons).where(contact_persons.c.id == person_id)

@@ -31,7 +31,7 @@ from . import erasure_reports
 from .canonical_identifiers import normalise_email
 from .card_changes import CardChanges
 from .erasure_outbox import request_by_id
-from .identify import identify_contact
+from .identify import identify_contact, senders_read_together
 from .lookup.client_lookup import ClientLookup, request_id_of
 from .mail_replies import record_sent
 from .merging import CardGone
@@ -78,11 +78,12 @@ async def on_contacts_received(events: Sequence[ContactReceived], within: Within
     outcomes: list[tuple[ContactIdentified, set[UUID], list[CardMerge]]] = []
     async with sessions() as session, session.begin():
         recorded = await inbox.batch(session, (event.idempotency_key for event in events))
-        for index, event in enumerate(events):
-            changed: set[UUID] = set()
-            merges: list[CardMerge] = []
-            identified = await within(index, _identify_in(session, event, recorded, policy, changed, merges))
-            outcomes.append((identified, changed, merges))
+        async with senders_read_together(session, (event.contact for event in events), policy):
+            for index, event in enumerate(events):
+                changed: set[UUID] = set()
+                merges: list[CardMerge] = []
+                identified = await within(index, _identify_in(session, event, recorded, policy, changed, merges))
+                outcomes.append((identified, changed, merges))
         await recorded.write(session)
     for index, (event, (_, changed, merges)) in enumerate(zip(events, outcomes, strict=True)):
         if changes is not None and changed:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import organisation_domains
 from .matching import Identifier, Owner
-from .store import record_audit
+from .store import forget_owners_read, owners_written, record_audit
 from .tables import identifiers
 
 
@@ -34,6 +34,7 @@ async def take_proven_claims(session: AsyncSession, owner: Owner, proven: Sequen
         values: dict[str, object] = {"verified": True, "verified_by": verified_by}
         if claimed_by != owner.client_id:
             values.update(client_id=owner.client_id, person_id=owner.person_id)
+        owners_written(session, [identifier.key])
         await session.execute(update(identifiers).where(same).values(**values))
         await record_audit(session, "claim-proven", owner.client_id, actor=actor,
                            other_id=claimed_by if claimed_by != owner.client_id else None,
@@ -68,6 +69,7 @@ async def review_claim(session: AsyncSession, client_id: uuid.UUID, identifier_i
     row = (await session.execute(select(identifiers.c.kind, identifiers.c.verified).where(own))).one_or_none()
     if row is None:
         raise NoSuchIdentifier(f"client {client_id} has no identifier {identifier_id}")
+    forget_owners_read(session)
     if review is Review.CONFIRM:
         if row.verified:
             return

@@ -87,6 +87,7 @@ async def _write(session: AsyncSession, rows: Sequence[ImportRow], companies: di
         idents += [{"id": uuid.uuid4(), "client_id": client_id, "person_id": person_id, "kind": i.kind,
                     "value": i.value, "raw": i.raw[:512], "extension": i.extension, "domain": i.domain,
                     "created_at": now} for i in row.identifiers]
+    store.owners_written(session, ((i["kind"], i["value"]) for i in idents))
     for table, values in ((clients, new_cards), (contact_persons, persons), (identifiers, idents)):
         if values:
             await session.execute(table.insert(), values)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from priyom_contracts import ThreadHint
 
 from .matching import EMAIL, Identifier
-from .store import record_audit
+from .store import owners_written, record_audit
 from .tables import identifiers, sent_mail
 
 #: The channel whose contacts may be answers to our mail.
@@ -64,6 +64,7 @@ async def prove_replies(session: AsyncSession, channel: str, thread: ThreadHint,
         same = and_(identifiers.c.kind == kind, identifiers.c.value == value, identifiers.c.verified.is_(False))
         claimed_by = (await session.execute(select(identifiers.c.client_id).where(same))).scalar_one_or_none()
         if claimed_by is not None:
+            owners_written(session, [(kind, value)])
             await session.execute(update(identifiers).where(same).values(verified=True, verified_by=PROOF))
             await record_audit(session, "claim-proven", claimed_by, actor="identity",
                                detail={"kind": kind, "by": PROOF})

@@ -39,6 +39,7 @@ async def merge_cards(session: AsyncSession, *, target: uuid.UUID, source: uuid.
     """Move everything of ``source`` into ``target`` and delete ``source``; returns what moved, by kind."""
     if target == source:
         raise MergeRefused("a card cannot be merged into itself")
+    store.forget_owners_read(session)  # the source's identifiers move
     # Write first, read after: the update takes the row locks (PostgreSQL) or the write lock (SQLite), so a
     # concurrent merge of the same card has either finished (and we see the card gone) or waits for us.
     locked = await session.execute(update(clients).where(clients.c.id.in_([target, source]))
@@ -107,6 +108,7 @@ async def undo_merge(session: AsyncSession, *, target: uuid.UUID, source: uuid.U
         .order_by(card_merges.c.id.desc()).limit(1))).one_or_none()
     if snapshot is None:
         raise NothingToUndo("no merge of this card into that one to undo")
+    store.forget_owners_read(session)  # identifiers move back
     locked = await session.execute(update(clients).where(clients.c.id == target).values(updated_at=utcnow()))
     if not locked.rowcount:
         raise CardGone("the card it was merged into is gone (merged on, or deleted): undo that first")

@@ -29,7 +29,7 @@ from priyom_contracts import Reach
 from .card_rows import DEFAULT_SLA_TIER, client_row, history_row, identifier_rows, person_row
 from .matching import Identifier, Owner
 from .reach import reach_from
-from .store import ClientSummary
+from .store import ClientSummary, owners_written
 from .tables import clients, contact_history, contact_persons, identifiers
 
 
@@ -48,6 +48,7 @@ async def create_provisional_card(session: AsyncSession, *, kind: str, name: str
     """The card (``provisional``, first and last contact ``occurred_at``), its person, ``new`` attached to
     both (verified or claims, as each says; ``verified_by`` names the proof) and the contact on its history.
     Raises ``IntegrityError`` when another card got one of the identifiers first, as the steps alone do."""
+    owners_written(session, (i.key for i in new))
     made = await _write(session, kind=kind, name=name, person_name=person_name, new=new, verified_by=verified_by,
                         channel=channel, contact_id=contact_id, occurred_at=occurred_at)
     summary = ClientSummary(made.client_id, name, account_manager=None, sla_tier=DEFAULT_SLA_TIER, kind=kind)

@@ -17,11 +17,14 @@ none, so the cards identification makes for new senders need no refresh.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from priyom_kit.driver_reads import any_of
 
 from .tables import clients, identifiers, organisation_domains
 
@@ -34,6 +37,7 @@ async def refresh(session: AsyncSession, client_ids: Iterable[uuid.UUID | None])
     wanted = sorted({client_id for client_id in client_ids if client_id is not None})
     if not wanted:
         return
+    session.info.pop(_READ, None)  # what read_together read may change now
     await session.execute(_FORGET, {"ids": wanted})
     await session.execute(_DERIVE, {"ids": wanted})
 
@@ -43,8 +47,27 @@ async def organisation_of_domain(session: AsyncSession, domain: str) -> uuid.UUI
 
     Two organisations on one domain (a holding and its subsidiary) is a question for a person, not a guess.
     """
-    rows = (await session.execute(_OF_DOMAIN, {"domain": domain})).scalars().all()
+    read: dict[str, list[uuid.UUID]] | None = session.info.get(_READ)
+    rows = read[domain] if read is not None and domain in read else (
+        await session.execute(_OF_DOMAIN, {"domain": domain})).scalars().all()
     return rows[0] if len(rows) == 1 else None
+
+
+@asynccontextmanager
+async def read_together(session: AsyncSession, domains: Iterable[str]) -> AsyncIterator[None]:
+    """The organisations of ``domains`` read in one statement, which :func:`organisation_of_domain` answers from
+    inside the block (a batch of new senders asks one domain each), until a :func:`refresh` in the block."""
+    wanted = sorted(set(domains))
+    read: dict[str, list[uuid.UUID]] = {domain: [] for domain in wanted}
+    if wanted:
+        statement = _OF_DOMAINS[session.bind is not None and session.bind.dialect.name == "postgresql"]
+        for domain, client_id in await session.execute(statement, {"domains": wanted}):
+            read[domain].append(client_id)
+    session.info[_READ] = read
+    try:
+        yield
+    finally:
+        session.info.pop(_READ, None)
 
 
 def derived_rows() -> Select[Any]:
@@ -60,9 +83,14 @@ def _rows_of(ids: Any) -> Select[Any]:
     return query if ids is None else query.where(identifiers.c.client_id.in_(ids))
 
 
+#: The session's key for what :func:`read_together` read: each domain's organisations.
+_READ = "priyom.identity.organisation_domains.read"
 # Built once: the lookup runs for every new sender at a corporate domain.
 _OF_DOMAIN = select(organisation_domains.c.client_id).where(
     organisation_domains.c.domain == bindparam("domain")).limit(2)
+_OF_DOMAINS = {postgresql: select(organisation_domains.c.domain, organisation_domains.c.client_id).where(
+    any_of(organisation_domains.c.domain, "domains", "postgresql" if postgresql else "sqlite"))
+    for postgresql in (True, False)}
 _FORGET = delete(organisation_domains).where(
     organisation_domains.c.client_id.in_(bindparam("ids", expanding=True)))
 _DERIVE = organisation_domains.insert().from_select(
