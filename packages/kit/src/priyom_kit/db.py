@@ -43,7 +43,7 @@ from sqlalchemy.types import TypeDecorator
 from priyom_contracts import to_utc
 
 from . import json_codec
-from .driver_reads import any_of
+from .driver_statements import any_of
 
 #: Named constraints: Alembic's batch mode on SQLite can only alter constraints it can name.
 NAMING_CONVENTION = {

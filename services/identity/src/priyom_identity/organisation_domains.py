@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_kit.driver_reads import any_of
+from priyom_kit.driver_statements import any_of
 
 from .tables import clients, identifiers, organisation_domains
 

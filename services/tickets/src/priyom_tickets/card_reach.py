@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Uuid, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from priyom_kit.driver_reads import any_of
+from priyom_kit.driver_statements import any_of
 
 from .agent_card import AgentCard, ContactPoint
 from .tables import card_reach

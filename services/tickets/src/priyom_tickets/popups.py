@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from priyom_contracts import CallEvent, CallState, ClientMatch
-from priyom_kit.driver_reads import any_of, fetch_mappings
+from priyom_kit.driver_statements import any_of, fetch_mappings
 
 from .access import Viewer
 from .lifecycle import FINAL
@@ -97,7 +97,7 @@ def _clip(text: str | None) -> str | None:
 def _history_statement(dialect_name: str, scoped: bool) -> Any:
     """The client's open tickets and last contacts as one ``UNION ALL``, with ``client_id`` (and, ``scoped``,
     the viewer's ``teams`` and ``name``) bound at execution; its SQL the same for any list of teams, so that
-    PostgreSQL prepares it once (:func:`~priyom_kit.driver_reads.fetch_mappings`)."""
+    PostgreSQL prepares it once (:func:`~priyom_kit.driver_statements.fetch_mappings`)."""
     client = tickets.c.client_id == bindparam("client_id", type_=tickets.c.client_id.type)
     mine = client
     if scoped:
