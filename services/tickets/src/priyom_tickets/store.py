@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import AttachmentRef, ContactRouted, ContactType, Event, TicketStatus, utcnow
 from priyom_kit import outbox
+from priyom_kit.driver_statements import fetch_mappings
 
 from .numbering import NUMBER_RE
 from .reply_paths import reach_of, where_from
@@ -81,11 +82,23 @@ async def insert_inbound_message(session: AsyncSession, seq: int, event: Contact
     return row["id"]  # type: ignore[no-any-return]
 
 
-async def insert_outbound_message(session: AsyncSession, seq: int, **values: Any) -> uuid.UUID:
-    """A reply or notice of ours on ticket ``seq`` (``values``: the ``ticket_messages`` columns)."""
+async def insert_outbound_message(session: AsyncSession, seq: int, *, channel: str, author_name: str | None,
+                                  subject: str | None, body: str, created_at: datetime, thread_key: str | None,
+                                  reply_id: uuid.UUID, kind: str, delivery_status: str,
+                                  reply_key: str | None) -> uuid.UUID:
+    """A reply or notice of ours on ticket ``seq``. On the driver (:mod:`priyom_kit.driver_statements`): every
+    new ticket's registration notice is one, and SQLAlchemy's processing of it cost more than the statement."""
     message_id = uuid.uuid4()
-    await session.execute(_INSERT_MESSAGE, dict(id=message_id, ticket_seq=seq, direction="outbound", **values))
+    await fetch_mappings(session, _INSERT_OUTBOUND, dict(
+        id=message_id, ticket_seq=seq, direction="outbound", channel=channel, author_name=author_name,
+        subject=subject, body=body, created_at=created_at, thread_key=thread_key, reply_id=reply_id, kind=kind,
+        delivery_status=delivery_status, reply_key=reply_key))
     return message_id
+
+
+_INSERT_OUTBOUND = ticket_messages.insert().values({name: bindparam(name, type_=ticket_messages.c[name].type) for name in (
+    "id", "ticket_seq", "direction", "channel", "author_name", "subject", "body", "created_at", "thread_key", "reply_id",
+    "kind", "delivery_status", "reply_key")})
 
 
 async def insert_attachments(session: AsyncSession, message_id: uuid.UUID,
