@@ -101,14 +101,14 @@ async def fetch_mappings(executor: AsyncConnection | AsyncSession, statement: Ex
         # past it must do the same, or it would run (and a write commit) on its own. An autocommit connection
         # (the readers) begins nothing. Pinned by tests/test_driver_statements.py.
         adapter = raw.dbapi_connection
-        if adapter._transaction is None:
-            await adapter._start_transaction()
         # Announced to the connection's listeners as SQLAlchemy announces its own statements (the tests count
         # what a piece of work sends); without a cursor or an execution context, which the driver has not.
         sync = executor.sync_connection
         if sync is not None and (sync._has_events or sync.engine._has_events):
             sync.dispatch.before_cursor_execute(sync, None, sql, args, None, False)
         try:
+            if adapter._transaction is None:
+                await adapter._start_transaction()
             return await raw.driver_connection.fetch(sql, *args)
         except Exception as error:  # noqa: BLE001 - raised again as SQLAlchemy would have raised it
             raise _as_sqlalchemy_raises(executor, adapter, sql, args, error) from error

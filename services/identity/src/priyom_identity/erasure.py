@@ -26,6 +26,7 @@ from priyom_contracts import MAX_ERASED_REFERENCES, ClientErased, PersonErased, 
 from . import erasure_outbox, organisation_domains, store
 from .erasure_outbox import ErasureRequest
 from .merging import forget_merges_of
+from .owners import forget_owners_read
 from .tables import clients, contact_history, contact_persons, identifiers, inbox
 
 #: Contacts matched per statement when the inbox is searched for them.
@@ -56,7 +57,7 @@ async def erase_person(session: AsyncSession, person_id: uuid.UUID, *, actor: st
         owned = owned | ((identifiers.c.client_id == client_id) & identifiers.c.person_id.is_(None))
     known_by = (await session.execute(select(identifiers.c.value, identifiers.c.raw).where(owned))).all()
     contact_ids, ticket_numbers = await contacts_of(session, client_id if whole_card else None, person_id)
-    store.forget_owners_read(session)
+    forget_owners_read(session)
     removed = (await session.execute(delete(identifiers).where(owned))).rowcount or 0
     await organisation_domains.refresh(session, [client_id])
     await session.execute(update(contact_persons).where(contact_persons.c.id == person_id)

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import organisation_domains
 from .matching import Identifier, Owner
-from .store import forget_owners_read, owners_written, record_audit
+from .owners import forget_owners_read, owners_written
+from .store import record_audit
 from .tables import identifiers
 
 

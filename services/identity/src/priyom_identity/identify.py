@@ -30,6 +30,7 @@ from .matching import (
 )
 from .merging import fold_person, merge_cards
 from .new_cards import NewCard, create_provisional_card
+from .owners import owners_of, owners_read_together
 from .policy import MatchPolicy
 from .reach import reach_of
 
@@ -62,7 +63,7 @@ async def identify_contact(session: AsyncSession, contact: Contact, channel: str
     except NoUsableIdentifier:
         return await _unknown_sender(session, contact, channel)
     wanted = await prove_replies(session, channel, contact.thread, wanted)
-    owners = await store.owners_of(session, wanted)
+    owners = await owners_of(session, wanted)
     decision = decide(wanted, owners)
     owner = decision.owner
     if decision.absorb is not None and owner is not None:
@@ -110,7 +111,7 @@ async def identify_contact(session: AsyncSession, contact: Contact, channel: str
 async def senders_read_together(session: AsyncSession, contacts: Iterable[Contact],
                                 policy: MatchPolicy) -> AsyncIterator[None]:
     """What identifying ``contacts`` reads of their senders, read for all of them in two statements: who owns
-    their identifiers (:func:`store.owners_read_together`) and which organisation uses each one's mail domain
+    their identifiers (:func:`.owners.owners_read_together`) and which organisation uses each one's mail domain
     (:func:`organisation_domains.read_together`). A batch of contacts identified inside the block asks the
     database once for these instead of twice a contact; what a contact of the batch writes is asked again."""
     wanted: list[Identifier] = []
@@ -124,7 +125,7 @@ async def senders_read_together(session: AsyncSession, contacts: Iterable[Contac
         domain = next((i.domain for i in identifiers if i.kind == EMAIL), None)
         if domain is not None and policy.is_corporate(domain):
             domains.append(domain)
-    async with store.owners_read_together(session, wanted), organisation_domains.read_together(session, domains):
+    async with owners_read_together(session, wanted), organisation_domains.read_together(session, domains):
         yield
 
 
@@ -162,7 +163,7 @@ async def _shared_card(session: AsyncSession, reserved: Identifier, name: str, *
     Found by a reserved identifier, so ``UNIQUE(kind, value)`` keeps two concurrent first contacts from
     making two (the loser's transaction fails and is retried, and finds the winner's card).
     """
-    owners = await store.owners_of(session, [reserved])
+    owners = await owners_of(session, [reserved])
     if reserved.key in owners:
         return Owner(owners[reserved.key].client_id, None)
     client_id = await store.create_client(session, kind="org", name=name, provisional=False, tags=[tag])
@@ -218,7 +219,7 @@ async def register_card(session: AsyncSession, new: NewClient, policy: MatchPoli
     per_person = [parse_identifiers(p.phones, [str(e) for e in p.emails], policy, p.messengers, p.portal_login)
                   for p in new.persons]
     everything = own + [i for group in per_person for i in group]
-    taken = await store.owners_of(session, everything)
+    taken = await owners_of(session, everything)
     if taken:
         identifier = next(i for i in everything if i.key in taken)
         raise IdentifierTaken(identifier.kind, taken[identifier.key].client_id)

@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import utcnow
 
-from . import organisation_domains, store
+from . import organisation_domains
 from .csv_rows import ImportRow, RowError
 from .matching import Owner
+from .owners import owners_of, owners_written
 from .tables import clients, contact_persons, identifiers
 
 
@@ -42,7 +43,7 @@ async def import_rows(session: AsyncSession, rows: list[ImportRow], report: Impo
     wanted = [i for row in rows for i in row.identifiers]
     taken: dict[tuple[str, str], Owner] = {}
     for start in range(0, len(wanted), BATCH):
-        taken.update(await store.owners_of(session, wanted[start:start + BATCH]))
+        taken.update(await owners_of(session, wanted[start:start + BATCH]))
     companies = await _companies_on_file(session, {row.company.casefold() for row in rows if row.company})
     free = []
     for row in rows:
@@ -87,7 +88,7 @@ async def _write(session: AsyncSession, rows: Sequence[ImportRow], companies: di
         idents += [{"id": uuid.uuid4(), "client_id": client_id, "person_id": person_id, "kind": i.kind,
                     "value": i.value, "raw": i.raw[:512], "extension": i.extension, "domain": i.domain,
                     "created_at": now} for i in row.identifiers]
-    store.owners_written(session, ((i["kind"], i["value"]) for i in idents))
+    owners_written(session, ((i["kind"], i["value"]) for i in idents))
     for table, values in ((clients, new_cards), (contact_persons, persons), (identifiers, idents)):
         if values:
             await session.execute(table.insert(), values)

@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from priyom_contracts import ThreadHint
 
 from .matching import EMAIL, Identifier
-from .store import owners_written, record_audit
+from .owners import owners_written
+from .store import record_audit
 from .tables import identifiers, sent_mail
 
 #: The channel whose contacts may be answers to our mail.

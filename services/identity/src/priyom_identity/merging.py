@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from priyom_contracts import utcnow
 
 from . import organisation_domains, store
+from .owners import forget_owners_read
 from .tables import card_merges, client_contracts, clients, contact_history, contact_persons, identifiers
 
 #: Fields a merge copies from the source when the target has none.
@@ -39,7 +40,7 @@ async def merge_cards(session: AsyncSession, *, target: uuid.UUID, source: uuid.
     """Move everything of ``source`` into ``target`` and delete ``source``; returns what moved, by kind."""
     if target == source:
         raise MergeRefused("a card cannot be merged into itself")
-    store.forget_owners_read(session)  # the source's identifiers move
+    forget_owners_read(session)  # the source's identifiers move
     # Write first, read after: the update takes the row locks (PostgreSQL) or the write lock (SQLite), so a
     # concurrent merge of the same card has either finished (and we see the card gone) or waits for us.
     locked = await session.execute(update(clients).where(clients.c.id.in_([target, source]))
@@ -108,7 +109,7 @@ async def undo_merge(session: AsyncSession, *, target: uuid.UUID, source: uuid.U
         .order_by(card_merges.c.id.desc()).limit(1))).one_or_none()
     if snapshot is None:
         raise NothingToUndo("no merge of this card into that one to undo")
-    store.forget_owners_read(session)  # identifiers move back
+    forget_owners_read(session)  # identifiers move back
     locked = await session.execute(update(clients).where(clients.c.id == target).values(updated_at=utcnow()))
     if not locked.rowcount:
         raise CardGone("the card it was merged into is gone (merged on, or deleted): undo that first")
@@ -198,6 +199,7 @@ async def fold_person(session: AsyncSession, *, source: uuid.UUID, target: uuid.
     """
     if source == target:
         return
+    forget_owners_read(session)  # the source's identifiers change person
     names = {row.id: row.full_name for row in await session.execute(
         select(contact_persons.c.id, contact_persons.c.full_name).where(contact_persons.c.id.in_([source, target])))}
     for table in (identifiers, contact_history):

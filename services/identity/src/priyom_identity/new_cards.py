@@ -29,8 +29,9 @@ from priyom_kit.driver_statements import fetch_mappings
 
 from .card_rows import DEFAULT_SLA_TIER, client_row, history_row, identifier_rows, person_row
 from .matching import Identifier, Owner
+from .owners import owners_written
 from .reach import reach_from
-from .store import ClientSummary, owners_written
+from .store import ClientSummary
 from .tables import clients, contact_history, contact_persons, identifiers
 
 

@@ -21,6 +21,7 @@ from ..card_changes import CardChanges
 from ..cards import CardSummary, ClientUpdate, HistoryEntry, NewClient
 from ..identify import IdentifierTaken, register_card
 from ..matching import Identifier, messenger_kind, parse_identifiers
+from ..owners import owners_of
 from ..policy import MatchPolicy
 from .roles import EDITORS, READERS, WRITERS
 
@@ -64,7 +65,7 @@ def clients_router(database: Database, policy: MatchPolicy, changes: CardChanges
         if not wanted:
             raise unprocessable("give phone, email, or messenger and messenger_id")
         async with database.sessions() as session:
-            owners = await store.owners_of(session, wanted)
+            owners = await owners_of(session, wanted)
             # The strongest identifier given decides (see matching.py), a verified one before any claim; a
             # claim still finds its card here, where the agent sees it marked as such.
             found = sorted((i for i in wanted if i.key in owners), key=lambda i: not owners[i.key].verified)

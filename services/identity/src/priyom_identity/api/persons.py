@@ -21,6 +21,7 @@ from ..card_changes import CardChanges
 from ..cards import Name, NewPerson, OptionalText, PersonIdentifiers
 from ..identify import IdentifierTaken
 from ..matching import Owner, parse_identifiers
+from ..owners import owners_of
 from ..policy import MatchPolicy
 from ..tables import contact_persons
 from .clients import card_or_404, unprocessable
@@ -68,7 +69,7 @@ def persons_router(database: Database, policy: MatchPolicy, changes: CardChanges
             wanted = list({i.key: i for i in parse_identifiers(
                 new.phones, [str(e) for e in new.emails], policy, new.messengers, new.portal_login)}.values())
             async with database.sessions() as session, session.begin():
-                taken = await store.owners_of(session, wanted)
+                taken = await owners_of(session, wanted)
                 if taken:
                     first = next(i for i in wanted if i.key in taken)
                     raise IdentifierTaken(first.kind, taken[first.key].client_id)
