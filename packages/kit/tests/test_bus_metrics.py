@@ -85,3 +85,39 @@ async def test_a_consumer_the_broker_lost_is_noticed_and_started_again(cleanup_b
         assert consumers() == 1
     finally:
         await bus.stop()
+
+
+async def test_deliveries_are_measured_under_faststreams_names_by_outcome(cleanup_bus: str) -> None:
+    """What the dashboard reads of each queue (received, handled by outcome, how long) under the names and labels
+    faststream's own middleware gave them: a delivery handled and one that failed (then dead-lettered)."""
+    registry = CollectorRegistry()
+    bus = Bus(ServiceSettings(PRIYOM_BUS_PREFIX=cleanup_bus), "kit-test", registry)
+    handled: list[str] = []
+    done = asyncio.Event()
+
+    @bus.consumer("identity.contacts")
+    async def identify(event: ContactReceived) -> None:
+        handled.append(event.idempotency_key)
+        if len(handled) == 3:
+            done.set()
+        if event.idempotency_key == "wrong":
+            raise PermanentError("no identifier to match on")
+
+    await bus.start()
+    try:
+        for key in ("fine", "also fine", "wrong"):
+            await bus.publish(contact_event(key))
+        await asyncio.wait_for(done.wait(), 15)
+        await asyncio.sleep(0.3)
+    finally:
+        await bus.stop()
+    handler = f"{bus.topology.exchange}.{contact_event('x').routing_key}"
+    labels = {"app_name": "kit-test", "broker": "rabbitmq", "handler": handler}
+
+    def value(name: str, **more: str) -> float | None:
+        return registry.get_sample_value(name, {**labels, **more})
+
+    assert value("faststream_received_messages_total") == 3
+    assert value("faststream_received_processed_messages_total", status="acked") == 2
+    assert value("faststream_received_processed_messages_total", status="error") == 1
+    assert value("faststream_received_processed_messages_duration_seconds_count") == 3

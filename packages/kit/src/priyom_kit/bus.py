@@ -28,7 +28,6 @@ from faststream import BaseMiddleware
 from faststream.exceptions import HandlerException, SubscriberNotFound
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
-from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
@@ -38,6 +37,7 @@ from .broker_connection import broker_addresses, failover_connection, named_url,
 from .bus_metrics import SAMPLE_EVERY_S, BusMetrics
 from .consumer_watch import ConsumerWatch, reconnect
 from .correlation import BusCorrelation
+from .delivery_metrics import DeliveryMetrics
 from .errors import PermanentError
 from .fanouts import Fanouts, Handler
 from .legacy_queues import remove_if_empty
@@ -100,7 +100,7 @@ class Bus:
             middlewares=[
                 *bus_middlewares(settings),
                 BusCorrelation,
-                RabbitPrometheusMiddleware(registry=registry, app_name=service),
+                DeliveryMetrics(registry, service).middleware(),
                 _failure_policy(self),
             ],
             # A stdlib logger, not a structlog one: faststream logs every message at debug, and stdlib drops
