@@ -8,9 +8,10 @@ a few thousand contacts on). ``organisation_domains`` keeps the answer's rows on
 organisation), so the lookup reads at most two.
 
 It is derived data: :func:`refresh` recomputes the rows of the cards it is given from ``identifiers`` and
-``clients``, and every change that can alter them calls it in the same transaction: identifiers added, moved
-(a merge, its undo, a claim proven) or removed (an erasure, a rejected claim), and a card's kind or
-confirmation edited. A card deleted takes its rows with it (the foreign key cascades); a provisional card has
+``clients``, and every change that can alter them calls it in the same transaction: identifiers moved (a
+merge, its undo, a claim proven), removed (an erasure, a rejected claim) or imported, and a card's kind or
+confirmation edited. Addresses added to a card can only add rows: :func:`domains_added` probes for those
+alone, so a colleague joining a large organisation does not recompute it from its thousands of addresses. A card deleted takes its rows with it (the foreign key cascades); a provisional card has
 none, so the cards identification makes for new senders need no refresh.
 """
 
@@ -21,7 +22,9 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import Select, String, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_kit.driver_statements import any_of
@@ -40,6 +43,15 @@ async def refresh(session: AsyncSession, client_ids: Iterable[uuid.UUID | None])
     session.info.pop(_READ, None)  # what read_together read may change now
     await session.execute(_FORGET, {"ids": wanted})
     await session.execute(_DERIVE, {"ids": wanted})
+
+
+async def domains_added(session: AsyncSession, client_id: uuid.UUID, domains: Iterable[str]) -> None:
+    """Addresses at ``domains`` were added to the card: its rows for them, when it is a confirmed organisation
+    and has none yet, in the caller's transaction."""
+    statement = _ADD[session.bind is not None and session.bind.dialect.name == "postgresql"]
+    for domain in sorted(set(domains)):
+        if (await session.execute(statement, {"domain": domain, "client_id": client_id})).rowcount:
+            session.info.pop(_READ, None)  # a domain read_together read has an organisation now
 
 
 async def organisation_of_domain(session: AsyncSession, domain: str) -> uuid.UUID | None:
@@ -95,3 +107,8 @@ _FORGET = delete(organisation_domains).where(
     organisation_domains.c.client_id.in_(bindparam("ids", expanding=True)))
 _DERIVE = organisation_domains.insert().from_select(
     ["domain", "client_id"], _rows_of(bindparam("ids", expanding=True)))
+_ADD = {postgresql: (pg_insert if postgresql else sqlite_insert)(organisation_domains).from_select(
+    ["domain", "client_id"],
+    select(bindparam("domain", type_=String()), clients.c.id).where(
+        clients.c.id == bindparam("client_id"), clients.c.kind == "org", clients.c.provisional.is_(False)),
+).on_conflict_do_nothing() for postgresql in (True, False)}

@@ -27,8 +27,7 @@ async def owners_of(session: AsyncSession, wanted: Iterable[Identifier]) -> dict
     read: _OwnersRead | None = session.info.get(_OWNERS_READ)
     if read is not None and read.current.issuperset(keys):
         return {key: read.owners[key] for key in keys if key in read.owners}
-    rows = await session.execute(_OWNERS_OF, {"keys": keys})
-    return {(r.kind, r.value): Owner(r.client_id, r.person_id, r.provisional, r.verified) for r in rows}
+    return await _read(session, keys)
 
 
 @asynccontextmanager
@@ -42,12 +41,16 @@ async def owners_read_together(session: AsyncSession, wanted: Iterable[Identifie
     misses is still caught by ``UNIQUE(kind, value)`` (a card made for an identifier read as free clashes and
     the batch is identified again one contact at a time)."""
     keys = list(dict.fromkeys((i.kind, i.value) for i in wanted))
-    owners = await owners_of(session, [Identifier(kind, value, value) for kind, value in keys])
-    session.info[_OWNERS_READ] = _OwnersRead(set(keys), owners)
+    session.info[_OWNERS_READ] = _OwnersRead(set(keys), await _read(session, keys) if keys else {})
     try:
         yield
     finally:
         session.info.pop(_OWNERS_READ, None)
+
+
+async def _read(session: AsyncSession, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Owner]:
+    rows = await session.execute(_OWNERS_OF, {"keys": keys})
+    return {(r.kind, r.value): Owner(r.client_id, r.person_id, r.provisional, r.verified) for r in rows}
 
 
 def owners_written(session: AsyncSession, keys: Iterable[tuple[str, str]]) -> None:

@@ -125,8 +125,7 @@ async def add_identifiers(session: AsyncSession, owner: Owner, new: Sequence[Ide
     if new:
         owners_written(session, (i.key for i in new))
         await session.execute(identifiers.insert(), card_rows.identifier_rows(owner, new, verified_by))
-        if any(i.domain for i in new):
-            await organisation_domains.refresh(session, [owner.client_id])
+        await organisation_domains.domains_added(session, owner.client_id, (i.domain for i in new if i.domain))
 
 
 async def record_contact(session: AsyncSession, owner: Owner, *, channel: str, contact_id: uuid.UUID,
