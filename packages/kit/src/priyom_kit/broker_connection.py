@@ -25,6 +25,7 @@ from aio_pika.connection import make_url
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from faststream.rabbit import RabbitBroker
 
+from .gathered_writes import gathered
 from .logging import get_logger
 
 log = get_logger("priyom.bus")
@@ -59,6 +60,10 @@ def failover_connection(addresses: list[str]) -> type[RobustConnection]:
     class FailoverConnection(RobustConnection):
         _addresses = urls
         _at = random.randrange(len(urls))  # noqa: S311 - spreading connections, not a secret
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.kwargs = gathered(self.kwargs)  # a turn's frames in one send (see .gathered_writes)
 
         # Overrides RobustConnection.__connect_transport (name-mangled), the one step every attempt takes:
         # aio-pika reads ``self.url`` there, so each try points it at the next address first. Pinned by
