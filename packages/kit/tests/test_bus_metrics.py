@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import structlog
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import ContactReceived
@@ -93,24 +94,30 @@ async def test_deliveries_are_measured_under_faststreams_names_by_outcome(cleanu
     registry = CollectorRegistry()
     bus = Bus(ServiceSettings(PRIYOM_BUS_PREFIX=cleanup_bus), "kit-test", registry)
     handled: list[str] = []
+    bound: list[tuple[object, object, object]] = []
     done = asyncio.Event()
 
     @bus.consumer("identity.contacts")
     async def identify(event: ContactReceived) -> None:
         handled.append(event.idempotency_key)
+        ids = structlog.contextvars.get_contextvars()  # what a line logged here carries
+        bound.append((event.idempotency_key, ids.get("correlation_id"), ids.get("message_id")))
         if len(handled) == 3:
             done.set()
         if event.idempotency_key == "wrong":
             raise PermanentError("no identifier to match on")
 
     await bus.start()
+    events = [contact_event(key) for key in ("fine", "also fine", "wrong")]
     try:
-        for key in ("fine", "also fine", "wrong"):
-            await bus.publish(contact_event(key))
+        for event in events:
+            await bus.publish(event)
         await asyncio.wait_for(done.wait(), 15)
         await asyncio.sleep(0.3)
     finally:
         await bus.stop()
+    # Each delivery's lines carry its own ids (the contact's id and the message's).
+    assert sorted(bound) == sorted((e.idempotency_key, str(e.correlation_id), str(e.message_id)) for e in events)
     handler = f"{bus.topology.exchange}.{contact_event('x').routing_key}"
     labels = {"app_name": "kit-test", "broker": "rabbitmq", "handler": handler}
 

@@ -24,8 +24,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from faststream import BaseMiddleware
-from faststream.exceptions import HandlerException, SubscriberNotFound
+from faststream.exceptions import SubscriberNotFound
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 from prometheus_client import CollectorRegistry
@@ -36,8 +35,8 @@ from priyom_contracts import Event, QueueSpec, Topology, journal_bindings
 from .broker_connection import broker_addresses, failover_connection, named_url, stop_within
 from .bus_metrics import SAMPLE_EVERY_S, BusMetrics
 from .consumer_watch import ConsumerWatch, reconnect
-from .correlation import BusCorrelation
 from .delivery_metrics import DeliveryMetrics
+from .delivery_scope import delivery_scope
 from .errors import PermanentError
 from .fanouts import Fanouts, Handler
 from .legacy_queues import remove_if_empty
@@ -99,9 +98,7 @@ class Bus:
             # Tracing first, so it is the outermost: every log line and retry of a delivery is in its span.
             middlewares=[
                 *bus_middlewares(settings),
-                BusCorrelation,
-                DeliveryMetrics(registry, service).middleware(),
-                _failure_policy(self),
+                delivery_scope(DeliveryMetrics(registry, service), self._handle_failure),
             ],
             # A stdlib logger, not a structlog one: faststream logs every message at debug, and stdlib drops
             # a line below the level before building anything (structlog's wrapper builds the event first).
@@ -380,21 +377,3 @@ class Bus:
 async def _undecoded(message: Any) -> bytes:
     """The body as it arrived: the dead-letter keeper stores bytes, whatever their content type says."""
     return bytes(message.body)
-
-
-def _failure_policy(bus: Bus) -> type[BaseMiddleware]:
-    """The middleware that hands every consumer failure to :meth:`Bus._handle_failure`.
-
-    It works in ``after_processed`` rather than ``consume_scope`` because undecodable bodies fail in
-    faststream's parser, outside ``consume_scope``; both kinds pass through here.
-    """
-
-    class FailurePolicy(BaseMiddleware):
-        async def after_processed(self, exc_type: Any = None, exc_val: Any = None, exc_tb: Any = None) -> bool:
-            if exc_val is None or isinstance(exc_val, HandlerException) or not isinstance(exc_val, Exception):
-                return False
-            subscriber = self.context.get_local("handler_")
-            queue = getattr(getattr(subscriber, "queue", None), "name", "")
-            return await bus._handle_failure(self.msg, queue, exc_val)
-
-    return FailurePolicy

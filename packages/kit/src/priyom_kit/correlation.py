@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 import structlog
-from faststream import BaseMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: Incoming header names honoured, in order; the answer echoes the one that came (``X-Request-ID`` if none).
@@ -52,13 +50,3 @@ class HttpCorrelation:
 
         with structlog.contextvars.bound_contextvars(correlation_id=value.decode()):
             await self.app(scope, receive, send_with_id)
-
-
-class BusCorrelation(BaseMiddleware):
-    """faststream middleware binding the delivery's ``correlation_id`` (the contact's id) and ``message_id``
-    to every log line written while it is handled."""
-
-    async def consume_scope(self, call_next: Any, msg: Any) -> Any:
-        with structlog.contextvars.bound_contextvars(correlation_id=msg.correlation_id or None,
-                                                     message_id=msg.message_id or None):
-            return await call_next(msg)

@@ -17,9 +17,9 @@ rejected, skipped, error) and how long the handling took
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from faststream import BaseMiddleware
 from faststream.message import SourceType
 from faststream.prometheus.consts import (
     PROCESSING_STATUS_BY_ACK_STATUS,
@@ -32,7 +32,8 @@ BROKER = "rabbitmq"
 
 
 class DeliveryMetrics:
-    """The series of one service's deliveries; :meth:`middleware` is what the broker is given."""
+    """The series of one service's deliveries; :meth:`measure` runs in the kit's delivery middleware
+    (:mod:`.delivery_scope`)."""
 
     def __init__(self, registry: CollectorRegistry, app_name: str) -> None:
         self.app_name = app_name
@@ -60,31 +61,26 @@ class DeliveryMetrics:
             kept = self._outcomes[(handler, status)] = self.processed.labels(self.app_name, BROKER, handler, status)
         return kept
 
-    def middleware(self) -> type[BaseMiddleware]:
-        metrics = self
-
-        class Measured(BaseMiddleware):
-            async def consume_scope(self, call_next: Any, msg: Any) -> Any:
-                if msg.source_type is SourceType.RESPONSE:
-                    return await call_next(msg)
-                raw = msg.raw_message
-                handler = f"{raw.exchange or 'default'}.{raw.routing_key}"
-                received, duration = metrics.series(handler)
-                received.inc()
-                error: Exception | None = None
-                started = time.perf_counter()
-                try:
-                    return await call_next(msg)
-                except Exception as exc:
-                    error = exc
-                    raise
-                finally:
-                    duration.observe(time.perf_counter() - started)
-                    status = ProcessingStatus.acked
-                    if msg.committed or error:  # as faststream's own middleware decides it
-                        status = (PROCESSING_STATUS_BY_ACK_STATUS.get(msg.committed)
-                                  or PROCESSING_STATUS_BY_HANDLER_EXCEPTION_MAP.get(type(error))
-                                  or ProcessingStatus.error)
-                    metrics.handled(handler, status.value).inc()
-
-        return Measured
+    async def measure(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
+        """``call_next(msg)``, the delivery counted received, timed, and counted handled by its outcome."""
+        if msg.source_type is SourceType.RESPONSE:
+            return await call_next(msg)
+        raw = msg.raw_message
+        handler = f"{raw.exchange or 'default'}.{raw.routing_key}"
+        received, duration = self.series(handler)
+        received.inc()
+        error: Exception | None = None
+        started = time.perf_counter()
+        try:
+            return await call_next(msg)
+        except Exception as exc:
+            error = exc
+            raise
+        finally:
+            duration.observe(time.perf_counter() - started)
+            status = ProcessingStatus.acked
+            if msg.committed or error:  # as faststream's own middleware decides it
+                status = (PROCESSING_STATUS_BY_ACK_STATUS.get(msg.committed)
+                          or PROCESSING_STATUS_BY_HANDLER_EXCEPTION_MAP.get(type(error))
+                          or ProcessingStatus.error)
+            self.handled(handler, status.value).inc()
