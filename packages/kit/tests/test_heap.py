@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from priyom_kit.heap import settle_after_start
+from priyom_kit.heap import YOUNG_OBJECTS, settle_after_start
 
 
 def _rss_mb() -> float:
@@ -45,3 +45,19 @@ def test_what_start_up_built_is_no_longer_walked_by_the_collector() -> None:
         assert gc.is_tracked(kept[0]) and id(kept[0]) not in walked
     finally:
         gc.unfreeze()
+
+
+def test_the_young_generation_is_collected_after_a_batch_s_worth_of_objects_not_700() -> None:
+    before = gc.get_threshold()
+    try:
+        settle_after_start()
+        assert gc.get_threshold() == (YOUNG_OBJECTS, 10, 10)
+        gc.collect()
+        # A batch's objects in flight (here 5,000 tracked ones) are not walked while they are in use.
+        collections = gc.get_stats()[0]["collections"]
+        in_flight = [[i] for i in range(5_000)]
+        assert gc.get_stats()[0]["collections"] == collections
+        assert in_flight
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
