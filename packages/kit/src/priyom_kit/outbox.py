@@ -23,13 +23,27 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Identity, Index, Integer, MetaData, String, Table, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    bindparam,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql import Executable
 
 from priyom_contracts import EVENT_TYPES, Event, utcnow
 
 from .bus import Publish
 from .db import UtcDateTimeColumn
+from .driver_statements import any_of, fetch_mappings
 from .logging import get_logger
 from .tracing import current_carrier, restored
 
@@ -123,6 +137,7 @@ class Relay:
         #: Flushes asked for so far, and how many of those asks a finished flush had covered when it began.
         self._asked = 0
         self._covered = 0
+        self._built: dict[str, tuple[Select[Any], Executable]] = {}
 
     async def flush(self) -> int:
         """Publish every unpublished event; returns how many went out (0 when a flush that began after
@@ -146,12 +161,9 @@ class Relay:
     async def _flush_batch(self) -> tuple[int, Exception | None]:
         """One batch in one transaction: its rows locked, published in order, marked as sent together (also
         those sent before a publish failed)."""
-        table = self._table
         async with self._sessions()() as session:
-            query = select(table).where(table.c.published_at.is_(None)).order_by(table.c.id).limit(_BATCH)
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).mappings().all()
+            unsent, sent = self._statements(session.bind.dialect.name if session.bind is not None else "")
+            rows = await fetch_mappings(session, unsent, {})
             # Every row's publish is sent before any confirm is awaited: the tasks start in the rows' order
             # and the channel writes in the order it is asked, so the broker gets them in order, and the
             # batch waits for one confirm round trip instead of one a row.
@@ -169,12 +181,26 @@ class Relay:
                     failure = failure or outcome
                     continue
                 done.append(row["id"])
-            if done and self._keep_sent:
-                await session.execute(table.update().where(table.c.id.in_(done)).values(published_at=utcnow()))
-            elif done:
-                await session.execute(table.delete().where(table.c.id.in_(done)))
+            if done:
+                await fetch_mappings(session, sent, {"ids": done, "at": utcnow()})
             await session.commit()
         return len(done), failure
+
+    def _statements(self, dialect: str) -> tuple[Select[Any], Executable]:
+        """The batch's read (locked on PostgreSQL, where several relays may share the outbox) and its mark as
+        sent (or delete), built once per dialect: they run on the driver (:mod:`.driver_statements`), whose
+        compiled SQL is kept per statement, and were a third of a flush's CPU through SQLAlchemy's layer."""
+        kept = self._built.get(dialect)
+        if kept is None:
+            table = self._table
+            unsent = select(table).where(table.c.published_at.is_(None)).order_by(table.c.id).limit(_BATCH)
+            if dialect == "postgresql":
+                unsent = unsent.with_for_update(skip_locked=True)
+            ids = any_of(table.c.id, "ids", dialect, Integer())
+            sent: Executable = (table.update().where(ids).values(published_at=bindparam("at")) if self._keep_sent
+                                else table.delete().where(ids))
+            kept = self._built[dialect] = (unsent, sent)
+        return kept
 
     async def _publish_row(self, row: Mapping[str, Any]) -> None:
         with restored(row["trace_context"]):

@@ -10,6 +10,8 @@ from sqlalchemy import String, Uuid, bindparam, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from priyom_kit.driver_statements import fetch_mappings
+
 from .tables import contact_history
 
 
@@ -20,9 +22,11 @@ async def note_tickets(session: AsyncSession, numbers: Sequence[tuple[uuid.UUID,
     if not numbers:
         return set()
     if session.bind.dialect.name == "postgresql":
-        rows = await session.execute(_NOTE_ALL, {"contact_ids": [contact_id for contact_id, _ in numbers],
-                                                 "numbers": [number for _, number in numbers]})
-        return {contact_id for (contact_id,) in rows}
+        # On the driver (priyom_kit.driver_statements): once a contact, and its processing by SQLAlchemy cost
+        # more than the statement.
+        rows = await fetch_mappings(session, _NOTE_ALL, {"contact_ids": [contact_id for contact_id, _ in numbers],
+                                                         "numbers": [number for _, number in numbers]})
+        return {row["contact_id"] for row in rows}
     noted = set()
     for contact_id, number in numbers:
         if (await session.execute(_NOTE_ONE, {"contact": contact_id, "number": number})).rowcount:

@@ -162,9 +162,9 @@ _RECORDED_ROUTING = select(assignments.c.routing).where(assignments.c.contact_id
 async def recorded_routings(session: AsyncSession, contact_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Routing]:
     """:func:`recorded_routing` for a batch's contacts, in one statement: the decisions already taken."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    rows = await session.execute(_RECORDED_ROUTINGS[dialect == "postgresql"],
-                                 {"contact_ids": list(dict.fromkeys(contact_ids))})
-    return {contact_id: Routing.model_validate(routing) for contact_id, routing in rows}
+    rows = await fetch_mappings(session, _RECORDED_ROUTINGS[dialect == "postgresql"],
+                                {"contact_ids": list(dict.fromkeys(contact_ids))})
+    return {row["contact_id"]: Routing.model_validate(row["routing"]) for row in rows}
 
 
 # One statement for any number of contacts on PostgreSQL (each length of an IN list is prepared again).
