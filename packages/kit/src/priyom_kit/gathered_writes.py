@@ -21,7 +21,6 @@ import asyncio
 from typing import Any
 
 from aiormq.connection import TCPTransportFactory, TLSTransportFactory, TransportFactory
-from yarl import URL
 
 
 class GatheredWriter:
@@ -74,7 +73,7 @@ class GatheredTransportFactory(TransportFactory):
     def __init__(self) -> None:
         self.writer: GatheredWriter | None = None
 
-    async def create(self, url: URL, **kwargs: Any) -> tuple[asyncio.StreamReader, Any]:
+    async def create(self, url: Any, **kwargs: Any) -> tuple[asyncio.StreamReader, Any]:  # a yarl URL
         factory = TLSTransportFactory() if url.scheme == "amqps" else TCPTransportFactory()
         reader, writer = await factory.create(url, **kwargs)
         self.writer = GatheredWriter(writer)
