@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from priyom_contracts import CallDetails, CallOutcome, ContactRouted, ThreadHint, utcnow
 from priyom_kit.db import Database, Inbox
@@ -12,9 +12,10 @@ from priyom_tickets.arrivals import Appended, register_contact
 from .conftest import MakeRouted
 
 
-def phoned(event: ContactRouted, outcome: CallOutcome, *, queue: str | None = None) -> ContactRouted:
-    """The routed contact as the telephony channel publishes a call."""
-    started = utcnow() - timedelta(minutes=2)
+def phoned(event: ContactRouted, outcome: CallOutcome, *, queue: str | None = None,
+           started: datetime | None = None) -> ContactRouted:
+    """The routed contact as the telephony channel publishes a call (started two minutes ago unless said)."""
+    started = started or utcnow() - timedelta(minutes=2)
     call = CallDetails(call_id="pbx1-1764072000.17", outcome=outcome, caller="+79161234567", queue=queue,
                        started_at=started, ended_at=started + timedelta(seconds=40),
                        answered_at=started if outcome is CallOutcome.ANSWERED else None,

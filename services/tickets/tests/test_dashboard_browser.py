@@ -99,8 +99,9 @@ async def test_the_dashboard_shows_calls_ringing_now_and_today_s_answered_and_mi
     await expect(head.locator("#db-talking")).to_have_text("0", timeout=WAIT_MS)
     await expect(head.locator("#db-ringing")).to_have_text("0")
 
-    # At hangup each call becomes a contact with its outcome: today's figures follow.
-    missed = await served.ticket(make=lambda **kw: phoned(make_routed(**kw), CallOutcome.MISSED),
+    # At hangup each call becomes a contact with its outcome: today's figures follow. (Started now, not two
+    # minutes ago: in the first two minutes of a day that was yesterday's call, and the test failed then.)
+    missed = await served.ticket(make=lambda **kw: phoned(make_routed(**kw), CallOutcome.MISSED, started=utcnow()),
                                  channel="phone", team="service", subject="Пропущенный звонок")
     await served.ticket(make=make_routed, channel="email", team="service", subject="Письмо")
     await expect(head.locator("#db-missed")).to_have_text("1", timeout=WAIT_MS)

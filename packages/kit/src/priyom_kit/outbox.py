@@ -188,8 +188,9 @@ class Relay:
 
     def _statements(self, dialect: str) -> tuple[Select[Any], Executable]:
         """The batch's read (locked on PostgreSQL, where several relays may share the outbox) and its mark as
-        sent (or delete), built once per dialect: they run on the driver (:mod:`.driver_statements`), whose
-        compiled SQL is kept per statement, and were a third of a flush's CPU through SQLAlchemy's layer."""
+        sent (or delete), built once per dialect: they run on the driver (:mod:`.driver_statements`), which
+        keeps each statement's compiled SQL, instead of through SQLAlchemy's execution layer, whose processing
+        of the two with the flush's commit was 2-3% of tickets' CPU at saturation."""
         kept = self._built.get(dialect)
         if kept is None:
             table = self._table
