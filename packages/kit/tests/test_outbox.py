@@ -124,9 +124,13 @@ async def test_handlers_flushing_at_once_share_flushes_and_each_returns_with_its
     sent: list[str] = []
     flushes = 0
     refuse = asyncio.Event()
+    # Every handler flushes once all have committed: "at the same moment" by construction, not by how fast the
+    # machine commits (on a slow share, SQLite's commits spread over several flushes and a CI run failed).
+    committed: list[str] = []
+    all_committed = asyncio.Event()
 
     async def publish(event: Event) -> None:
-        await asyncio.sleep(0.03)  # a broker's confirm (one a flush): the other handlers commit meanwhile
+        await asyncio.sleep(0.03)  # a broker's confirm (one a flush): the other handlers ask for flushes meanwhile
         if refuse.is_set():
             raise ConnectionError("broker down")
         sent.append(event.idempotency_key)
@@ -146,6 +150,10 @@ async def test_handlers_flushing_at_once_share_flushes_and_each_returns_with_its
             async with database.sessions() as session:
                 await stage_events(session, table, [contact_event(key)])
                 await session.commit()
+            committed.append(key)
+            if len(committed) == 32:
+                all_committed.set()
+            await all_committed.wait()
             await relay.flush()
             assert key in sent, f"{key}'s handler returned before its event was out"
 
