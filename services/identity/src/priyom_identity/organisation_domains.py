@@ -11,8 +11,9 @@ It is derived data: :func:`refresh` recomputes the rows of the cards it is given
 ``clients``, and every change that can alter them calls it in the same transaction: identifiers moved (a
 merge, its undo, a claim proven), removed (an erasure, a rejected claim) or imported, and a card's kind or
 confirmation edited. Addresses added to a card can only add rows: :func:`domains_added` probes for those
-alone, so a colleague joining a large organisation does not recompute it from its thousands of addresses. A card deleted takes its rows with it (the foreign key cascades); a provisional card has
-none, so the cards identification makes for new senders need no refresh.
+alone, so a colleague joining a large organisation does not recompute it from its thousands of addresses. A
+card deleted takes its rows with it (the foreign key cascades); a provisional card has none, so the cards
+identification makes for new senders need no refresh.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ async def note_tickets(session: AsyncSession, numbers: Sequence[tuple[uuid.UUID,
     if not numbers:
         return set()
     if session.bind.dialect.name == "postgresql":
-        # On the driver (priyom_kit.driver_statements): once a contact, and its processing by SQLAlchemy cost
-        # more than the statement.
+        # On the driver (priyom_kit.driver_statements): once a batch on every contact's way, and its run through
+        # SQLAlchemy's execution layer was 2% of identity's CPU at saturation.
         rows = await fetch_mappings(session, _NOTE_ALL, {"contact_ids": [contact_id for contact_id, _ in numbers],
                                                          "numbers": [number for _, number in numbers]})
         return {row["contact_id"] for row in rows}
