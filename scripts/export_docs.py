@@ -7,6 +7,7 @@ contract change is always visible in review as a diff of these files.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from priyom_contracts import (
     Topology,
 )
 from priyom_identity.lookup.responder import LOOKUP_REQUEST_TTL_MS
+from priyom_kit.consumers import QueueConsumer
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Every service whose bus endpoints are documented, in flow order.
@@ -49,8 +51,43 @@ def asyncapi_document() -> dict:
     document = json.loads(spec.to_specification().to_json())
     add_identity_lookup(document)
     for bus in buses:
+        add_consumers(document, bus.consumers.registered())
         add_fanouts(document, bus.fanouts.registered())
     return document
+
+
+def add_consumers(document: dict, consumers: dict[str, QueueConsumer]) -> None:
+    """Document the topology queues a service consumes (``priyom_kit.consumers``: outside faststream, so
+    faststream cannot describe them): one channel and one receive operation each, with acknowledgements, its
+    payload the handlers' types, its description their docstrings' first paragraphs."""
+    messages = document["components"].setdefault("messages", {})
+    server = [{"$ref": "#/servers/development"}]
+    for consumer in consumers.values():
+        name, spec = consumer.spec.name, consumer.spec
+        message = f"{name}:SubscribeMessage"
+        payloads = [{"$ref": _component_schema(document, route.event_type)} for route in consumer.routes.values()]
+        messages[message] = {"title": message, "payload": payloads[0] if len(payloads) == 1 else {"oneOf": payloads},
+                             "correlationId": {"location": "$message.header#/correlation_id"}}
+        said = {type_name: _first_paragraph(route.handler.__doc__) for type_name, route in consumer.routes.items()}
+        channel: dict = {
+            "address": spec.bindings[0], "servers": server,
+            "bindings": {"amqp": {"bindingVersion": "0.3.0", "is": "queue", "queue": {
+                "name": name, "durable": True, "exclusive": False, "autoDelete": False, "vhost": "/"}}},
+            "messages": {"SubscribeMessage": {"$ref": f"#/components/messages/{_escape(message)}"}},
+        }
+        if any(said.values()):
+            channel["description"] = "\n".join(f"{type_name}: {text}" if len(said) > 1 else text
+                                               for type_name, text in said.items() if text)
+        document["channels"][name] = channel
+        document["operations"][name] = {
+            "action": "receive", "channel": {"$ref": f"#/channels/{_escape(name)}"},
+            "messages": [{"$ref": f"#/channels/{_escape(name)}/messages/SubscribeMessage"}],
+            "bindings": {"amqp": {"bindingVersion": "0.3.0", "ack": True, "cc": list(spec.bindings)}},
+        }
+
+
+def _first_paragraph(text: str | None) -> str:
+    return " ".join(inspect.cleandoc(text or "").split("\n\n")[0].split())
 
 
 def add_fanouts(document: dict, fanouts: dict[str, tuple[FanoutSpec, type[Contract]]]) -> None:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from typing import Any
 
 import aio_pika
 import pytest
 from aiormq.exceptions import DeliveryError
-from faststream._internal.utils import functions as faststream_functions
 from faststream.rabbit import ExchangeType, RabbitExchange, RabbitMessage
 from prometheus_client import CollectorRegistry
 
@@ -106,20 +104,10 @@ async def test_failures_are_retried_then_dead_lettered_with_reason(amqp_url: str
     assert invalid.body == b'{"not": "a contact"}'
 
 
-async def test_a_queue_of_several_types_hands_each_to_its_typed_handler(
-        amqp_url: str, cleanup_bus: str, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_queue_of_several_types_hands_each_to_its_typed_handler(amqp_url: str, cleanup_bus: str) -> None:
     bus = make_bus(cleanup_bus)
     seen: list[str] = []
     both = asyncio.Event()
-    # Choosing the handler costs no worker thread (faststream runs a plain-function filter in one).
-    threaded: list[object] = []
-    in_thread = faststream_functions.run_in_threadpool
-
-    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
-        threaded.append(func)
-        return await in_thread(func, *args, **kwargs)
-
-    monkeypatch.setattr(faststream_functions, "run_in_threadpool", counted)
 
     @bus.consumer("router.tickets", TicketStatusChanged)
     async def on_changed(event: TicketStatusChanged) -> None:
@@ -151,7 +139,6 @@ async def test_a_queue_of_several_types_hands_each_to_its_typed_handler(
     finally:
         await bus.stop()
     assert sorted(seen) == ["changed 2026-000001", "corrected 2026-000003"]
-    assert threaded == []
     assert dead.headers["x-error-kind"] == "permanent" and dead.headers["x-attempts"] == 1
     assert dead.headers["x-error"] == (f"PermanentError: {cleanup_bus}router.tickets has no handler for "
                                        "message type 'ticket.created.v1'")

@@ -67,9 +67,10 @@ async def test_a_consumer_the_broker_lost_is_noticed_and_started_again(cleanup_b
     try:
         await bus._sample_queues()
         assert consumers() == 1
-        subscriber = bus._subscribers["identity.contacts"]
-        underlay = await subscriber._queue_obj.channel.get_underlay_channel()
-        await underlay.basic_cancel(subscriber._consumer_tag)  # behind aio-pika's back
+        consumer = bus.consumers.registered()["identity.contacts"]
+        assert consumer._queue is not None and consumer._tag is not None
+        underlay = await consumer._queue.channel.get_underlay_channel()
+        await underlay.basic_cancel(consumer._tag)  # behind aio-pika's back
         await bus.publish(contact_event("waited"))
         await asyncio.sleep(0.5)
         assert handled == []

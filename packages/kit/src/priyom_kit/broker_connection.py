@@ -6,9 +6,9 @@ merged); :func:`failover_connection` gives it the list: each connection attempt,
 after a lost connection, tries the addresses in turn from where the last one worked. Processes start at
 different places in the list, so their connections spread over the nodes.
 
-faststream's ``RabbitBroker.stop`` cancels every consumer (a ``basic.cancel`` RPC each) and only then closes the
-connection; a cancel that fails makes it raise before closing, and one the broker never answers makes it wait
-for ever. Once in a CI run the broker left a cancel unanswered for minutes, and the process with it.
+A stop cancels every consumer (a ``basic.cancel`` RPC each) and only then closes the connection; a cancel that
+fails raises before closing, and one the broker never answers waits for ever. Once in a CI run the broker left a
+cancel unanswered for minutes, and the process with it: :func:`stop_within` bounds it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import aio_pika
 from aio_pika import RobustConnection
 from aio_pika.connection import make_url
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
-from faststream.rabbit import RabbitBroker
 
 from .gathered_writes import gathered
 from .logging import get_logger
@@ -102,9 +101,10 @@ async def close_within(connection: Any, timeout_s: float = STOP_TIMEOUT_S) -> No
         closing.exception()  # retrieved
 
 
-async def stop_within(broker: RabbitBroker, connection: Any, service: str, *,
+async def stop_within(stop: Callable[[], Awaitable[None]], connection: Any, service: str, *,
                       first: Callable[[], Awaitable[None]] | None = None) -> None:
-    """Run ``first`` (the queue-depth sampler's stop), then stop ``broker``; if either does not end in
+    """Run ``first`` (the queue-depth sampler's stop), then ``stop`` (the consumers' and the broker's); if either
+    does not end in
     :data:`STOP_TIMEOUT_S`, close ``connection`` (the one its ``connect`` returned) all the same. That returns the
     unacknowledged messages to their queues, as a crash would: nothing is lost.
 
@@ -115,7 +115,7 @@ async def stop_within(broker: RabbitBroker, connection: Any, service: str, *,
     sampler = asyncio.ensure_future(first()) if first is not None else None
     if sampler is not None:
         await asyncio.wait({sampler}, timeout=timeout_s)
-    stopping = asyncio.ensure_future(broker.stop())
+    stopping = asyncio.ensure_future(stop())
     done, _ = await asyncio.wait({stopping}, timeout=timeout_s)
     if stopping in done and stopping.exception() is None and (sampler is None or sampler.done()):
         return

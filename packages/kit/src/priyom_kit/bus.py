@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from faststream.exceptions import SubscriberNotFound
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 from prometheus_client import CollectorRegistry
@@ -35,15 +34,16 @@ from priyom_contracts import Event, QueueSpec, Topology, journal_bindings
 from .broker_connection import broker_addresses, failover_connection, named_url, stop_within
 from .bus_metrics import SAMPLE_EVERY_S, BusMetrics
 from .consumer_watch import ConsumerWatch, reconnect
+from .consumers import Consumers, Handler
 from .delivery_metrics import DeliveryMetrics
 from .delivery_scope import delivery_scope
 from .errors import PermanentError
-from .fanouts import Fanouts, Handler
+from .fanouts import Fanouts
 from .legacy_queues import remove_if_empty
 from .logging import get_logger
 from .periodic import Periodic
 from .settings import ServiceSettings
-from .tracing import bus_middlewares
+from .tracing import bus_middlewares, tracing_enabled
 
 if TYPE_CHECKING:
     from aio_pika import IncomingMessage
@@ -89,17 +89,16 @@ class Bus:
         self.dead_letter_exchange = RabbitExchange(
             self.topology.dead_letter_exchange, type=ExchangeType.TOPIC, durable=True
         )
+        deliveries = DeliveryMetrics(registry, service)
         addresses = [named_url(address, service) for address in broker_addresses(settings.amqp_url.get_secret_value())]
         self.broker = RabbitBroker(
             addresses[0],
             default_channel=Channel(prefetch_count=settings.prefetch, on_return_raises=True),
             ack_policy=AckPolicy.NACK_ON_ERROR,
             graceful_timeout=15,
-            # Tracing first, so it is the outermost: every log line and retry of a delivery is in its span.
-            middlewares=[
-                *bus_middlewares(settings),
-                delivery_scope(DeliveryMetrics(registry, service), self._handle_failure),
-            ],
+            # Tracing's puts the trace context on every publish; the kit's measures the dead letters' keeper,
+            # the one consumer left to faststream (the queues' consumers are the kit's: .consumers).
+            middlewares=[*bus_middlewares(settings), delivery_scope(deliveries)],
             # A stdlib logger, not a structlog one: faststream logs every message at debug, and stdlib drops
             # a line below the level before building anything (structlog's wrapper builds the event first).
             # What is kept goes through the same masked renderer (configure_logging's foreign_pre_chain).
@@ -110,9 +109,9 @@ class Bus:
         # Pinned by packages/kit/tests/test_broker_failover.py.
         self.broker._connection_kwargs["connection_class"] = failover_connection(addresses)
         self._publishers: dict[str, RabbitPublisher] = {}
-        self._subscribers: dict[str, Any] = {}
-        self._specs_by_queue = {spec.name: spec for spec in self.topology.queues.values()}
         self.metrics = BusMetrics(registry)
+        self.consumers = Consumers(deliveries, self._handle_failure, traced=tracing_enabled(settings))
+        self._specs_by_queue = {spec.name: spec for spec in self.topology.queues.values()}
         self._sampling_channel = Channel(publisher_confirms=False)
         self._depth_sampler = Periodic(f"{service}-queue-depth", self._sample_queues, every_s=SAMPLE_EVERY_S)
         self._consumer_watch = ConsumerWatch()
@@ -178,27 +177,16 @@ class Bus:
 
     # -- consuming ------------------------------------------------------------------------------------
 
-    def consumer(self, key: str, event_type: type[Event] | None = None) -> Any:
-        """Decorator registering the handler of one topology queue (e.g. ``"identity.contacts"``).
+    def consumer(self, key: str, event_type: type[Event] | None = None) -> Callable[[Handler], Handler]:
+        """Decorator registering the handler of one topology queue (e.g. ``"identity.contacts"``): an
+        ``async def on(event: SomeEvent) -> None`` (see :mod:`.consumers`).
 
         A queue bound to several message types (``"router.tickets"``) gets one typed handler per type:
         ``@bus.consumer("router.tickets", TicketCreated)``. Each delivery goes to the handler of its AMQP
         ``type``; one of a type no handler takes is dead-lettered at once, saying so.
         """
-        subscriber = self._subscribers.get(key)
-        if subscriber is None:
-            spec = self.topology.queue(key)
-            subscriber = self._subscribers[key] = self.broker.subscriber(self.rabbit_queue(spec), self.exchange,
-                                                                         title=spec.name)
-        if event_type is None:
-            return subscriber
-        type_name = event_type.type_name()
-
-        # A coroutine: faststream runs a plain function filter in a worker thread, a thread hop per delivery.
-        async def of_type(message: Any) -> bool:
-            return bool(message.raw_message.type == type_name)
-
-        return subscriber(filter=of_type)
+        spec = self.topology.queue(key)
+        return lambda handler: self.consumers.register(key, spec, handler, event_type)
 
     def fanout_consumer(self, key: str) -> Callable[[Handler], Handler]:
         """Decorator registering the handler of a per-process fan-out (e.g. ``"tickets.calls"``): an
@@ -260,19 +248,25 @@ class Bus:
         self._connection = await self.broker.connect()
         await self.declare()
         await self.broker.start()
+        # Each queue was declared on the bus's channel above (faststream keeps the object); it is consumed there.
+        await self.consumers.start(lambda spec: self.broker.declare_queue(self.rabbit_queue(spec)))
         await self.fanouts.start(await self.broker.config.channel_manager.get_channel(self._fanout_channel),
                                  self.topology.exchange)
         self._depth_sampler.start()
 
     async def stop(self) -> None:
         """Stop consuming and close the connection, bounded (see :mod:`.broker_connection`)."""
-        await stop_within(self.broker, self._connection, self.service, first=self._depth_sampler.stop)
+        await stop_within(self._stop_consuming, self._connection, self.service, first=self._depth_sampler.stop)
         self._connection = None
+
+    async def _stop_consuming(self) -> None:
+        await self.consumers.stop()
+        await self.broker.stop()
 
     async def _sample_queues(self) -> None:
         # On a channel of its own: a look that times out or fails closes that one, never the publishing one.
         channel = await self.broker.config.channel_manager.get_channel(self._sampling_channel)
-        names = [self.topology.queue(key).name for key in self._subscribers]
+        names = [consumer.spec.name for consumer in self.consumers.registered().values()]
         consumers = await self.metrics.sample_queues(names, channel, timeout=self.publish_timeout_s)
         if lost := self._consumer_watch.lost(consumers):
             await reconnect(self._connection, self.service, lost)
@@ -328,8 +322,6 @@ class Bus:
         attempt = int(headers.get(ATTEMPT_HEADER, 1))  # type: ignore[call-overload]
         # After a retry the delivery's routing key is the queue's name; keep the one it was published with.
         routing_key = str(headers.setdefault("x-original-routing-key", raw.routing_key or queue_name))
-        if isinstance(exc, SubscriberNotFound):  # a type the queue is bound to but no handler takes
-            exc = PermanentError(f"{queue_name} has no handler for message type {raw.type!r}")
         permanent = isinstance(exc, PERMANENT_ERRORS)
         reason = f"{type(exc).__name__}: {exc}"[:2000]
         if permanent or attempt >= self.max_attempts:

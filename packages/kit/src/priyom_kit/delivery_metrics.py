@@ -32,7 +32,8 @@ BROKER = "rabbitmq"
 
 
 class DeliveryMetrics:
-    """The series of one service's deliveries; :meth:`measure` runs in the kit's delivery middleware
+    """The series of one service's deliveries: the kit's consumers (:mod:`.consumers`) count and time each one
+    with :meth:`series` and :meth:`handled`; :meth:`measure` runs in the middleware of faststream's one
     (:mod:`.delivery_scope`)."""
 
     def __init__(self, registry: CollectorRegistry, app_name: str) -> None:

@@ -17,10 +17,8 @@ under the same name after a reconnect (a broker-named ``amq.gen-…`` cannot be 
 
 from __future__ import annotations
 
-import typing
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
@@ -28,19 +26,17 @@ from prometheus_client import CollectorRegistry, Counter
 
 from priyom_contracts import Event, FanoutSpec
 
+from .consumers import Handler, handler_parameters
 from .logging import get_logger
 
 log = get_logger("priyom.bus.fanout")
 
-Handler = Callable[[Any], Awaitable[None]]
-
-
 def event_type_of(handler: Handler) -> type[Event]:
     """The :class:`~priyom_contracts.Event` type a handler takes, from its one parameter's annotation."""
-    hints = {name: hint for name, hint in typing.get_type_hints(handler).items() if name != "return"}
-    if len(hints) != 1 or not (isinstance(hint := next(iter(hints.values())), type) and issubclass(hint, Event)):
+    event_type, with_message = handler_parameters(handler)
+    if with_message:
         raise TypeError(f"a fan-out handler takes one Event parameter: {handler.__qualname__}")
-    return hint
+    return event_type
 
 
 class Fanouts:

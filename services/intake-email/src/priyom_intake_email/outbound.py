@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import aiosmtplib
-from faststream.rabbit import RabbitMessage
+from aio_pika.abc import AbstractIncomingMessage
 
 from priyom_contracts import DeliveryReported, DeliveryStatus, OutboundReply
 from priyom_kit import Bus
@@ -101,7 +101,7 @@ def register_outbound(bus: Bus, settings: IntakeEmailSettings, blobs: BlobStore,
     sender = ReplySender(bus=bus, settings=settings, blobs=blobs, sent=sent, send=send)
 
     @bus.consumer("intake-email.outbound")
-    async def on_outbound_reply(reply: OutboundReply, message: RabbitMessage) -> None:
+    async def on_outbound_reply(reply: OutboundReply, message: AbstractIncomingMessage) -> None:
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
         await sender.handle(reply, attempt)
 

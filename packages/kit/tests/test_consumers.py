@@ -1,0 +1,103 @@
+"""The kit's queue consumers against the real RabbitMQ: what a stop and a failing failure policy do to the
+deliveries in hand, the delivery given to a handler that asks for it, and handlers that cannot be consumed.
+(Retries, dead letters, typed dispatch, metrics and log ids: test_bus.py and test_bus_metrics.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aio_pika.abc import AbstractIncomingMessage
+
+from priyom_contracts import ContactReceived, TicketStatusChanged
+from priyom_kit import PermanentError
+
+from .test_bus import contact_event, drain, make_bus
+
+
+async def test_a_stop_lets_the_deliveries_in_hand_finish_and_acknowledges_them(
+        amqp_url: str, cleanup_bus: str) -> None:
+    """A handler still running when the service stops finishes, and its delivery is acknowledged: not handled
+    again by the next consumer, and nothing waits in the queue."""
+    bus = make_bus(cleanup_bus)
+    started = asyncio.Event()
+    finished: list[str] = []
+
+    @bus.consumer("identity.contacts")
+    async def slow(event: ContactReceived) -> None:
+        started.set()
+        await asyncio.sleep(0.5)
+        finished.append(event.idempotency_key)
+
+    await bus.start()
+    try:
+        await bus.publish(contact_event("in-hand"))
+        await asyncio.wait_for(started.wait(), 10)
+    finally:
+        await bus.stop()
+    assert finished == ["in-hand"], "the stop waited for the handler"
+    left = await drain(amqp_url, bus.topology.queue("identity.contacts").name, expect=1, timeout=1)
+    assert left == [], "and its delivery was acknowledged"
+
+
+async def test_a_failure_the_policy_cannot_settle_goes_back_to_its_queue(
+        cleanup_bus: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The handler fails and so does the policy (the broker refuses the retry's publish): the delivery is
+    rejected back to its queue and delivered again, not acknowledged and lost."""
+    bus = make_bus(cleanup_bus)
+    attempts: list[str] = []
+    again = asyncio.Event()
+
+    @bus.consumer("identity.contacts")
+    async def flaky(event: ContactReceived) -> None:
+        attempts.append(event.idempotency_key)
+        if len(attempts) == 1:
+            raise ConnectionError("the database went away")
+        again.set()
+
+    async def refused(*_: object, **__: object) -> None:
+        raise ConnectionError("the broker refused the retry")
+
+    monkeypatch.setattr(bus, "_republish", refused)
+    await bus.start()
+    try:
+        await bus.publish(contact_event("bounced"))
+        await asyncio.wait_for(again.wait(), 15)
+    finally:
+        await bus.stop()
+    assert attempts == ["bounced", "bounced"]
+
+
+async def test_a_handler_that_asks_for_the_delivery_gets_it(cleanup_bus: str) -> None:
+    bus = make_bus(cleanup_bus)
+    got: list[tuple[str, object]] = []
+    done = asyncio.Event()
+
+    @bus.consumer("identity.contacts")
+    async def with_headers(event: ContactReceived, message: AbstractIncomingMessage) -> None:
+        got.append((event.idempotency_key, (message.headers or {}).get("x-idempotency-key")))
+        done.set()
+
+    await bus.start()
+    try:
+        await bus.publish(contact_event("headers"))
+        await asyncio.wait_for(done.wait(), 10)
+    finally:
+        await bus.stop()
+    assert got == [("headers", "headers")]
+
+
+def test_handlers_that_cannot_be_consumed_are_refused_when_registered(cleanup_bus: str) -> None:
+    bus = make_bus(cleanup_bus)
+
+    async def untyped(event) -> None:  # type: ignore[no-untyped-def]  # noqa: ANN001
+        raise PermanentError("never called")
+
+    async def typed(event: TicketStatusChanged) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="one Event parameter"):
+        bus.consumer("identity.contacts")(untyped)
+    bus.consumer("router.tickets", TicketStatusChanged)(typed)
+    with pytest.raises(ValueError, match="has a handler for ticket.status-changed.v1 already"):
+        bus.consumer("router.tickets", TicketStatusChanged)(typed)
