@@ -317,7 +317,7 @@ class Bus:
         """Retry or dead-letter one failed delivery. Returns True when the delivery may be acknowledged."""
         spec = self._specs_by_queue.get(queue_name)
         if spec is None:
-            return False  # not one of ours (an RPC reply queue, say): leave it to faststream
+            return False  # not a topology queue: the consumer rejects it back to where it came from
         headers = dict(raw.headers or {})
         attempt = int(headers.get(ATTEMPT_HEADER, 1))  # type: ignore[call-overload]
         # After a retry the delivery's routing key is the queue's name; keep the one it was published with.
