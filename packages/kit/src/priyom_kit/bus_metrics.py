@@ -2,7 +2,7 @@
 channel, tickets created), deliveries dead-lettered, and the depth of each consumer queue.
 
 Counted in the kit's one publish and one failure policy, so every service reports them the same way without
-a line of its own. faststream's middleware already counts messages per routing key; these name the domain
+a line of its own. The deliveries are counted per routing key too (:mod:`.delivery_metrics`); these name the domain
 (``event="contact.received.v1", channel="web"``) without the deployment's bus prefix, so one dashboard serves
 every deployment.
 

@@ -1,12 +1,12 @@
-"""Per-process fan-outs (:class:`~priyom_contracts.FanoutSpec`), consumed outside faststream's pipeline.
+"""Per-process fan-outs (:class:`~priyom_contracts.FanoutSpec`), consumed without the queue consumers' treatment.
 
 A fan-out carries what every process of a service must see at once and nobody needs later: a ringing phone
-for the caller pop-up, a visitor typing, a client card changed. faststream gives each delivery the full
-consumer treatment (failure policy, per-queue metrics, tracing, correlation, dependency injection), which
-buys nothing here (a fan-out is never retried nor dead-lettered) and cost about 0.15 ms of CPU per message:
-three call events per call in every tickets process. So, like identity's lookup responder, a fan-out is one
-aio-pika callback on a channel of the bus's own connection: the body validated into the handler's type,
-the handler awaited, a failure logged and the message dropped.
+for the caller pop-up, a visitor typing, a client card changed. A queue consumer (:mod:`.consumers`) gives each
+delivery an acknowledgement, the failure policy, per-queue metrics and a span, which buy nothing here (a
+fan-out is never retried nor dead-lettered); faststream's full treatment cost about 0.15 ms of CPU per message
+when fan-outs went through it: three call events per call in every tickets process. So, like identity's lookup
+responder, a fan-out is one aio-pika callback on a channel of the bus's own connection: the body validated
+into the handler's type, the handler awaited, a failure logged and the message dropped.
 
 Each process's queue is its own: exclusive, auto-deleted, expiring and bounded (the spec's TTL and length),
 consumed without acknowledgements (the broker counts a message delivered once sent): nothing an ack would

@@ -2,8 +2,9 @@
 
 Every event a service stages goes through a JSON column twice (the outbox's payload written, then read back by the
 relay), and every arrival's outcome once (the inbox); the standard library's encoder and decoder were a few
-percent of each service's CPU a contact. The bus bodies need nothing here: faststream and fast_depends encode
-and decode with orjson themselves once it is installed (it is a dependency of the kit for that).
+percent of each service's CPU a contact. The bus bodies need nothing here: faststream encodes what it publishes with
+orjson once it is installed (it is a dependency of the kit for that), and the kit's consumers read each body
+with pydantic's own JSON parser (``model_validate_json``).
 
 orjson refuses a few things the standard library takes: integers beyond 64 bits, ``NaN`` in a document read
 back (rows written before this codec), and it writes what it can where ``json`` raises (a ``datetime``).
