@@ -61,8 +61,9 @@ def parent_of(span: ReadableSpan, finished: list[ReadableSpan]) -> ReadableSpan:
 
 
 async def test_a_consumer_continues_the_publishers_trace_through_two_hops(
-        amqp_url: str, cleanup_bus: str, spans: InMemorySpanExporter) -> None:
+        amqp_url: str, cleanup_bus: str, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch) -> None:
     """traceparent goes into the AMQP headers; each consumer's span is a child of the publish that sent it."""
+    monkeypatch.setattr(tracing, "_provider", trace.get_tracer_provider())  # what configure_tracing installs
     bus = make_bus(cleanup_bus, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318")
     seen: dict[str, str | None] = {}
     done = asyncio.Event()

@@ -10,7 +10,7 @@ the few steps of :meth:`QueueConsumer.deliver` do. What a delivery gets is uncha
   ``type``; a type no handler takes is a permanent failure, saying so);
 * its ``correlation_id`` (the contact's id) and ``message_id`` on every line logged while it is handled;
 * counted received, timed and counted by outcome (:mod:`.delivery_metrics`, under faststream's names);
-* a span, child of the publisher's, when tracing is on (:func:`.tracing.delivery_span`);
+* a span, child of the publisher's, when tracing is on (:func:`.tracing.traced`, as the lookup's responder);
 * acknowledged once the handler returned; on a failure the bus's policy retries or dead-letters it and then
   it is acknowledged, and should the policy fail too (the broker gone) it is rejected back to its queue;
 * on stop, the consumer cancelled and the deliveries in hand finished (the stop is bounded:
@@ -34,13 +34,14 @@ from typing import Any
 
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, ConsumerTag
+from opentelemetry.trace import SpanKind
 
 from priyom_contracts import Event, QueueSpec
 
 from .delivery_metrics import DeliveryMetrics
 from .errors import PermanentError
 from .logging import get_logger
-from .tracing import delivery_span
+from .tracing import traced
 
 log = get_logger("priyom.bus")
 
@@ -131,9 +132,7 @@ class QueueConsumer:
         status = "error"
         try:
             if self._traced:
-                with delivery_span(f"{label} process", message.headers, {
-                        "messaging.system": "rabbitmq", "messaging.destination.name": self.spec.name,
-                        "messaging.message.id": message.message_id or ""}):
+                with traced(f"{label} process", SpanKind.CONSUMER, message.headers):
                     status = await self._handle(message)
             else:
                 status = await self._handle(message)

@@ -8,7 +8,7 @@ is one trace:
 * incoming HTTP: the FastAPI instrumentation (``/health``, ``/livez`` and ``/metrics`` left out);
 * outgoing HTTP: the httpx instrumentation on the kit's one client (:mod:`.http_client`);
 * the bus: faststream's own ``RabbitTelemetryMiddleware`` injects the context into the headers of every
-  publish, and each delivery's span (:func:`delivery_span`, the kit's consumers) is a child of the publisher's;
+  publish, and each delivery's span (:func:`traced`, in the kit's consumers) is a child of the publisher's;
 * the caller lookup's own request/reply (:mod:`.rpc`, outside faststream): :func:`traced` spans on both sides,
   the context in the request's headers;
 * the outbox: the context is kept with the staged row (:func:`current_carrier`) and put back around the
@@ -133,17 +133,6 @@ def traced(name: str, kind: SpanKind, carrier: Mapping[str, Any] | None = None) 
         return
     parent = propagate.extract({k: str(v) for k, v in carrier.items()}) if carrier else None
     with _provider.get_tracer("priyom_kit").start_as_current_span(name, context=parent, kind=kind):
-        yield
-
-
-@contextmanager
-def delivery_span(name: str, headers: Mapping[str, Any] | None, attributes: Mapping[str, str]) -> Iterator[None]:
-    """The span of one delivery a queue consumer handles (:mod:`.consumers`), a child of the publish whose context
-    its headers carry. On OpenTelemetry's global provider, as faststream's telemetry middleware puts the context
-    into every publish: the consumers call this only when the deployment traces (:func:`tracing_enabled`)."""
-    parent = propagate.extract({k: str(v) for k, v in headers.items()}) if headers else None
-    with trace.get_tracer("priyom_kit").start_as_current_span(name, context=parent, kind=SpanKind.CONSUMER,
-                                                              attributes=dict(attributes)):
         yield
 
 
