@@ -31,6 +31,7 @@ async function onEach(numbers, call) {
     }
   }
   picked.clear();
+  for (const box of document.querySelectorAll("#tickets tbody input.pick")) box.checked = false;  // rows kept
   const done = numbers.length - refused.length;
   say("bulk-status", t("bulk.done", { done, count: numbers.length })
       + (refused.length ? t("bulk.refused", { refused: refused.join("; ") }) : ""), refused.length > 0);
@@ -61,11 +62,12 @@ $("pick-all").addEventListener("change", () => {
   showPicked();
 });
 
-/* After the list is drawn: a checkbox in each row's first cell (its clicks do not open the ticket). */
+/* After the list is drawn or a row of it changes: a checkbox in each row's first cell (its clicks do not open the ticket). */
 new MutationObserver(() => {
   const rows = Array.from($("tickets").tBodies[0].rows);
   for (const row of rows) {
-    if (row.querySelector("input.pick")) continue;
+    const shown = row.querySelector("input.pick");
+    if (shown) { shown.checked = picked.has(row.dataset.number); continue; }  // a kept row: as picked says
     const box = el("input", { type: "checkbox", className: "pick", value: row.dataset.number,
                               "aria-label": t("bulk.pick", { number: row.dataset.number }), checked: picked.has(row.dataset.number) });
     box.addEventListener("click", (event) => event.stopPropagation());
@@ -77,4 +79,4 @@ new MutationObserver(() => {
   }
   $("pick-all").checked = rows.length > 0 && rows.every((row) => picked.has(row.dataset.number));
   showPicked();
-}).observe($("tickets").tBodies[0], { childList: true });
+}).observe($("tickets").tBodies[0], { childList: true, subtree: true });

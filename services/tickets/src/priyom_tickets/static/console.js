@@ -172,7 +172,7 @@ async function loadQueue() {
   const page = await api(`/api/v1/tickets?${queueParams()}`);
   if (load !== queueLoads) return;
   const now = Date.now();
-  $("tickets").tBodies[0].replaceChildren(...page.items.map((ticket) => {
+  keepRows($("tickets").tBodies[0], page.items.map((ticket) => {
     const late = isOverdue(ticket, now);
     const row = el("tr", { className: late ? "overdue" : "", dataset: { number: ticket.number } },
       el("td", {}, ticket.number), el("td", {}, when(ticket.created_at)), el("td", {}, typeTitle(ticket.type)),
@@ -186,6 +186,28 @@ async function loadQueue() {
   $("queue-total").textContent = page.total ? t("queue.total", { from: page.offset + 1, to: last, count: page.total }) : t("queue.empty");
   $("page-prev").disabled = page.offset === 0;
   $("page-next").disabled = last >= page.total;
+}
+
+/** Draw ``rows`` into ``body`` keeping the rows already there: a row for the same ticket stays the same element
+ * (its changed cells replaced, its overdue mark set), and only rows out of place are moved. The live feed redraws
+ * the queue whenever a ticket changes, often while the agent is clicking a row; a row replaced between the press
+ * and the release of the button swallows the click, one kept (or only its cells replaced) does not. The first cell
+ * is the ticket's number, the row's key, and also holds the bulk checkbox (bulk.js): it is kept as it is. What
+ * the other scripts add to the rows (bulk.js, keyboard.js, live.js) they add on any change under the body. */
+function keepRows(body, rows) {
+  const shown = new Map([...body.rows].map((row) => [row.dataset.number, row]));
+  const wanted = rows.map((row) => {
+    const old = shown.get(row.dataset.number);
+    if (!old || old.cells.length !== row.cells.length) return row;
+    old.classList.toggle("overdue", row.classList.contains("overdue"));
+    [...row.cells].slice(1).forEach((cell, i) => {
+      const was = old.cells[i + 1];
+      if (was.textContent !== cell.textContent || was.className !== cell.className) was.replaceWith(cell);
+    });
+    return old;
+  });
+  wanted.forEach((row, i) => { if (body.rows[i] !== row) body.insertBefore(row, body.rows[i] || null); });
+  while (body.rows.length > wanted.length) body.rows[wanted.length].remove();
 }
 
 // -- one ticket ----------------------------------------------------------------------------------------

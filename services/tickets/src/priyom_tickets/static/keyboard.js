@@ -50,7 +50,7 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-/* A live redraw replaces the rows: the row the agent was on keeps the focus (its number is remembered while a
+/* A live redraw can move or replace rows: the row the agent was on keeps the focus (its number is remembered while a
  * row has it; leaving the list for another control forgets it). */
 let focusedNumber = null;
 $("tickets").tBodies[0].addEventListener("focusin", (event) => {
@@ -59,7 +59,7 @@ $("tickets").tBodies[0].addEventListener("focusin", (event) => {
 });
 $("tickets").tBodies[0].addEventListener("focusout", (event) => { if (event.relatedTarget) focusedNumber = null; });
 
-/* After the list is drawn: every row reachable by Tab and named for a screen reader. */
+/* After the list is drawn or a row of it changes: every row reachable by Tab and named for a screen reader. */
 new MutationObserver(() => {
   for (const row of queueRows()) {
     row.tabIndex = 0;
@@ -71,4 +71,4 @@ new MutationObserver(() => {
     const again = queueRows().find((row) => row.dataset.number === focusedNumber);
     if (again) again.focus();
   }
-}).observe($("tickets").tBodies[0], { childList: true });
+}).observe($("tickets").tBodies[0], { childList: true, subtree: true });

@@ -119,11 +119,11 @@ window.addEventListener("hashchange", () => {
   if (match) live.unread.delete(match[1]);
 });
 
-/* After the list is drawn: rows changed since the agent last opened them are marked (keyboard.js names them). */
+/* After the list is drawn or a row of it changes: rows changed since the agent last opened them are marked (keyboard.js names them). */
 new MutationObserver(() => {
   for (const row of $("tickets").tBodies[0].rows) {
     const unread = live.unread.has(row.dataset.number);
     row.classList.toggle("unread", unread);
     live.assignees.set(row.dataset.number, row.cells[6].textContent === "—" ? null : row.cells[6].textContent);
   }
-}).observe($("tickets").tBodies[0], { childList: true });
+}).observe($("tickets").tBodies[0], { childList: true, subtree: true });
