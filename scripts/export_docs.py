@@ -59,13 +59,15 @@ def asyncapi_document() -> dict:
 def add_consumers(document: dict, consumers: dict[str, QueueConsumer]) -> None:
     """Document the topology queues a service consumes (``priyom_kit.consumers``: outside faststream, so
     faststream cannot describe them): one channel and one receive operation each, with acknowledgements, its
-    payload the handlers' types, its description their docstrings' first paragraphs."""
+    payload the handlers' types (the dead letters' keeper's: bytes as they failed), its description their
+    docstrings' first paragraphs."""
     messages = document["components"].setdefault("messages", {})
     server = [{"$ref": "#/servers/development"}]
     for consumer in consumers.values():
         name, spec = consumer.spec.name, consumer.spec
         message = f"{name}:SubscribeMessage"
-        payloads = [{"$ref": _component_schema(document, route.event_type)} for route in consumer.routes.values()]
+        payloads = [{"$ref": _component_schema(document, route.event_type) if route.event_type else
+                     _undecoded_schema(document, name)} for route in consumer.routes.values()]
         messages[message] = {"title": message, "payload": payloads[0] if len(payloads) == 1 else {"oneOf": payloads},
                              "correlationId": {"location": "$message.header#/correlation_id"}}
         said = {type_name: _first_paragraph(route.handler.__doc__) for type_name, route in consumer.routes.items()}
@@ -84,6 +86,13 @@ def add_consumers(document: dict, consumers: dict[str, QueueConsumer]) -> None:
             "messages": [{"$ref": f"#/channels/{_escape(name)}/messages/SubscribeMessage"}],
             "bindings": {"amqp": {"bindingVersion": "0.3.0", "ack": True, "cc": list(spec.bindings)}},
         }
+
+
+def _undecoded_schema(document: dict, queue: str) -> str:
+    """The payload of a queue whose body is handed over as it arrived (the dead letters': any bytes)."""
+    name = f"{queue}:Message:Payload"
+    document["components"].setdefault("schemas", {})[name] = {"title": name, "type": "string", "format": "binary"}
+    return f"#/components/schemas/{_escape(name)}"
 
 
 def _first_paragraph(text: str | None) -> str:

@@ -9,7 +9,7 @@ import uuid
 import aio_pika
 import pytest
 from aiormq.exceptions import DeliveryError
-from faststream.rabbit import ExchangeType, RabbitExchange, RabbitMessage
+from faststream.rabbit import ExchangeType, RabbitExchange
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import (
@@ -225,8 +225,8 @@ async def test_a_dead_letter_redelivered_goes_to_the_one_queue_that_failed_it_wi
     kept: asyncio.Queue[tuple[bytes, dict]] = asyncio.Queue()
 
     @bus.dead_letter_consumer()
-    async def keep(body: bytes, message: RabbitMessage) -> None:
-        await kept.put((body, dict(message.raw_message.headers)))
+    async def keep(body: bytes, message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        await kept.put((body, dict(message.headers)))
         await message.ack()
 
     await bus.start()

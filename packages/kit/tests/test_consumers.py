@@ -1,6 +1,7 @@
 """The kit's queue consumers against the real RabbitMQ: what a stop and a failing failure policy do to the
-deliveries in hand, the delivery given to a handler that asks for it, and handlers that cannot be consumed.
-(Retries, dead letters, typed dispatch, metrics and log ids: test_bus.py and test_bus_metrics.py.)"""
+deliveries in hand, the delivery given to a handler that asks for it, a failing keeper of dead letters, and
+handlers that cannot be consumed. (Retries, dead letters, typed dispatch, metrics and log ids: test_bus.py and
+test_bus_metrics.py.)"""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import asyncio
 
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
+from prometheus_client import CollectorRegistry
 
 from priyom_contracts import ContactReceived, TicketStatusChanged
-from priyom_kit import PermanentError
+from priyom_kit import Bus, PermanentError, ServiceSettings
 
 from .test_bus import contact_event, drain, make_bus
 
@@ -85,6 +87,45 @@ async def test_a_handler_that_asks_for_the_delivery_gets_it(cleanup_bus: str) ->
     finally:
         await bus.stop()
     assert got == [("headers", "headers")]
+
+
+async def test_a_keeper_that_fails_gets_its_letter_back_not_dead_lettered_again(amqp_url: str,
+                                                                                 cleanup_bus: str) -> None:
+    """The dead letters' keeper fails (a bug: it is to hold a letter it cannot store, not fail): the letter goes
+    back to the dead-letter queue and is kept at the next delivery, not dead-lettered a second time; both
+    deliveries are measured like any queue's."""
+    registry = CollectorRegistry()
+    bus = Bus(ServiceSettings(PRIYOM_BUS_PREFIX=cleanup_bus, PRIYOM_RETRY_DELAY_MS=50, PRIYOM_MAX_ATTEMPTS=3),
+              "kit-test", registry)
+    kept: list[bytes] = []
+    stored = asyncio.Event()
+
+    @bus.dead_letter_consumer()
+    async def keep(body: bytes, message: AbstractIncomingMessage) -> None:
+        kept.append(body)
+        if len(kept) == 1:
+            raise RuntimeError("a bug in the keeper")
+        await message.ack()
+        stored.set()
+
+    await bus.start()
+    try:
+        await bus.dead_letter(b"Subject: not json", "unreadable", "smtp", routing_key="contact.received.v1.email")
+        await asyncio.wait_for(stored.wait(), 10)
+    finally:
+        await bus.stop()
+    assert kept == [b"Subject: not json", b"Subject: not json"]
+    assert await drain(amqp_url, bus.topology.dead_letter_queue, expect=1, timeout=0.5) == []
+    assert registry.get_sample_value("priyom_dead_lettered_total", {"queue": "smtp", "kind": "permanent"}) == 1
+
+    def value(name: str, **labels: str) -> float | None:
+        handler = f"{bus.topology.dead_letter_exchange}.contact.received.v1.email"
+        return registry.get_sample_value(name, {"app_name": "kit-test", "broker": "rabbitmq", "handler": handler,
+                                                **labels})
+
+    assert value("faststream_received_messages_total") == 2
+    assert value("faststream_received_processed_messages_total", status="error") == 1
+    assert value("faststream_received_processed_messages_total", status="acked") == 1
 
 
 def test_handlers_that_cannot_be_consumed_are_refused_when_registered(cleanup_bus: str) -> None:

@@ -34,9 +34,8 @@ from priyom_contracts import Event, QueueSpec, Topology, journal_bindings
 from .broker_connection import broker_addresses, failover_connection, named_url, stop_within
 from .bus_metrics import SAMPLE_EVERY_S, BusMetrics
 from .consumer_watch import ConsumerWatch, reconnect
-from .consumers import Consumers, Handler
+from .consumers import Consumers, Handler, Keeper
 from .delivery_metrics import DeliveryMetrics
-from .delivery_scope import delivery_scope
 from .errors import PermanentError
 from .fanouts import Fanouts
 from .legacy_queues import remove_if_empty
@@ -89,16 +88,14 @@ class Bus:
         self.dead_letter_exchange = RabbitExchange(
             self.topology.dead_letter_exchange, type=ExchangeType.TOPIC, durable=True
         )
-        deliveries = DeliveryMetrics(registry, service)
         addresses = [named_url(address, service) for address in broker_addresses(settings.amqp_url.get_secret_value())]
         self.broker = RabbitBroker(
             addresses[0],
             default_channel=Channel(prefetch_count=settings.prefetch, on_return_raises=True),
             ack_policy=AckPolicy.NACK_ON_ERROR,
             graceful_timeout=15,
-            # Tracing's puts the trace context on every publish; the kit's measures the dead letters' keeper,
-            # the one consumer left to faststream (the queues' consumers are the kit's: .consumers).
-            middlewares=[*bus_middlewares(settings), delivery_scope(deliveries)],
+            # Tracing's puts the trace context on every publish (the queues' consumers are the kit's: .consumers).
+            middlewares=bus_middlewares(settings),
             # A stdlib logger, not a structlog one: faststream logs every message at debug, and stdlib drops
             # a line below the level before building anything (structlog's wrapper builds the event first).
             # What is kept goes through the same masked renderer (configure_logging's foreign_pre_chain).
@@ -110,7 +107,8 @@ class Bus:
         self.broker._connection_kwargs["connection_class"] = failover_connection(addresses)
         self._publishers: dict[str, RabbitPublisher] = {}
         self.metrics = BusMetrics(registry)
-        self.consumers = Consumers(deliveries, self._handle_failure, traced=tracing_enabled(settings))
+        self.consumers = Consumers(DeliveryMetrics(registry, service), self._handle_failure,
+                                   traced=tracing_enabled(settings))
         self._specs_by_queue = {spec.name: spec for spec in self.topology.queues.values()}
         self._sampling_channel = Channel(publisher_confirms=False)
         self._depth_sampler = Periodic(f"{service}-queue-depth", self._sample_queues, every_s=SAMPLE_EVERY_S)
@@ -195,19 +193,18 @@ class Bus:
         spec = self.topology.fanout(key)
         return lambda handler: self.fanouts.register(key, spec, handler)
 
-    def dead_letter_consumer(self) -> Any:
+    def dead_letter_consumer(self) -> Callable[[Keeper], Keeper]:
         """Decorator registering the deployment's one keeper of dead letters (tickets, which shows them to a
-        person): ``async def keep(body: bytes, message: RabbitMessage)``.
+        person): ``async def keep(body: bytes, message: AbstractIncomingMessage)``.
 
         The body arrives undecoded, because what an intake kept whole (a mail, an unreadable update) may be
         no JSON at all. The keeper acknowledges itself (``await message.ack()``) once the letter is stored:
         a dead letter has nowhere further to go, so nothing here retries or dead-letters it, and a keeper
-        that cannot store it must wait and try again while holding it rather than fail.
+        that cannot store it must wait and try again while holding it rather than fail (one that fails all
+        the same has its letter put back in the queue: :mod:`.consumers`).
         """
-        return self.broker.subscriber(
-            self._dead_letter_queue(), title=self.topology.dead_letter_queue, ack_policy=AckPolicy.MANUAL,
-            decoder=_undecoded, description="Every dead letter, as it failed (the reason in x-error): kept for a "
-            "person, who replays or discards it")
+        spec = QueueSpec(self.topology.dead_letter_queue, ("#",))
+        return lambda keeper: self.consumers.keep_dead_letters(spec, keeper)
 
     # -- publishing -----------------------------------------------------------------------------------
 
@@ -249,7 +246,7 @@ class Bus:
         await self.declare()
         await self.broker.start()
         # Each queue was declared on the bus's channel above (faststream keeps the object); it is consumed there.
-        await self.consumers.start(lambda spec: self.broker.declare_queue(self.rabbit_queue(spec)))
+        await self.consumers.start(self._declared_queue)
         await self.fanouts.start(await self.broker.config.channel_manager.get_channel(self._fanout_channel),
                                  self.topology.exchange)
         self._depth_sampler.start()
@@ -258,6 +255,10 @@ class Bus:
         """Stop consuming and close the connection, bounded (see :mod:`.broker_connection`)."""
         await stop_within(self._stop_consuming, self._connection, self.service, first=self._depth_sampler.stop)
         self._connection = None
+
+    async def _declared_queue(self, spec: QueueSpec) -> Any:
+        dead_letters = spec.name == self.topology.dead_letter_queue
+        return await self.broker.declare_queue(self._dead_letter_queue() if dead_letters else self.rabbit_queue(spec))
 
     async def _stop_consuming(self) -> None:
         await self.consumers.stop()
@@ -365,7 +366,3 @@ class Bus:
             timeout=self.publish_timeout_s,
         )
 
-
-async def _undecoded(message: Any) -> bytes:
-    """The body as it arrived: the dead-letter keeper stores bytes, whatever their content type says."""
-    return bytes(message.body)

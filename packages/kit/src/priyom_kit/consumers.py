@@ -16,10 +16,15 @@ the few steps of :meth:`QueueConsumer.deliver` do. What a delivery gets is uncha
 * on stop, the consumer cancelled and the deliveries in hand finished (the stop is bounded:
   :func:`.broker_connection.stop_within`).
 
+The dead letters' keeper (:meth:`Consumers.keep_dead_letters`, one service's) is consumed the same way, with two
+differences: it is handed the body as it arrived, since what an intake kept whole (a mail, an unreadable update)
+may be no JSON at all, and it acknowledges each letter itself once stored; should it fail, the letter goes back
+to its queue, never to the failure policy, which would dead-letter a dead letter.
+
 Each queue is consumed on the bus's channel, whose prefetch bounds the deliveries in hand per queue, and the
 channel is aio-pika's robust one: after a reconnect it declares the queue and consumes it again. faststream
-still publishes, keeps the dead letters' consumer and describes the publishers in the AsyncAPI document;
-``scripts/export_docs.py`` describes these queues from :meth:`Consumers.registered`.
+still publishes and describes the publishers in the AsyncAPI document; ``scripts/export_docs.py`` describes
+these queues from :meth:`Consumers.registered`.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import time
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, ConsumerTag
@@ -48,6 +53,8 @@ log = get_logger("priyom.bus")
 #: ``async def on(event: SomeEvent) -> None``, or ``async def on(event: SomeEvent, message) -> None`` for a
 #: handler that reads the delivery itself (its headers): ``message`` is aio-pika's incoming message.
 Handler = Callable[..., Awaitable[Any]]
+#: ``async def keep(body: bytes, message) -> None``: the dead letters' keeper, which acknowledges ``message`` itself.
+Keeper = Callable[[bytes, AbstractIncomingMessage], Awaitable[Any]]
 #: ``(raw message, queue name, exception) -> whether the delivery may be acknowledged`` (``Bus._handle_failure``).
 FailurePolicy = Callable[[AbstractIncomingMessage, str, Exception], Awaitable[bool]]
 
@@ -70,10 +77,24 @@ class Route:
     event_type: type[Event]
     handler: Handler
     with_message: bool
+    #: Acknowledged by the consumer once the handler returned.
+    settles_itself: ClassVar[bool] = False
 
     async def __call__(self, message: AbstractIncomingMessage) -> None:
         event = self.event_type.model_validate_json(message.body)
         await (self.handler(event, message) if self.with_message else self.handler(event))
+
+
+@dataclass(frozen=True)
+class KeeperRoute:
+    """The dead letters' keeper: the body undecoded, and the delivery, which the keeper acknowledges itself."""
+
+    handler: Keeper
+    event_type: ClassVar[None] = None
+    settles_itself: ClassVar[bool] = True
+
+    async def __call__(self, message: AbstractIncomingMessage) -> None:
+        await self.handler(message.body, message)
 
 
 class QueueConsumer:
@@ -82,7 +103,7 @@ class QueueConsumer:
     def __init__(self, spec: QueueSpec, metrics: DeliveryMetrics, on_failure: FailurePolicy, *,
                  traced: bool) -> None:
         self.spec = spec
-        self.routes: dict[str, Route] = {}
+        self.routes: dict[str, Route | KeeperRoute] = {}
         self._metrics = metrics
         self._on_failure = on_failure
         self._traced = traced
@@ -98,7 +119,7 @@ class QueueConsumer:
             raise ValueError(f"{self.spec.name} has a handler for {name} already")
         self.routes[name] = Route(event_type, handler, with_message)
 
-    def _route(self, message: AbstractIncomingMessage) -> Route:
+    def _route(self, message: AbstractIncomingMessage) -> Route | KeeperRoute:
         if len(self.routes) == 1:  # a queue of one type: whatever it holds is read as that type
             return next(iter(self.routes.values()))
         route = self.routes.get(message.type or "")
@@ -146,11 +167,13 @@ class QueueConsumer:
     async def _handle(self, message: AbstractIncomingMessage) -> str:
         """The handler run and the delivery settled; its outcome as faststream's metrics name it."""
         try:
-            await self._route(message)(message)
+            route = self._route(message)
+            await route(message)
         except Exception as exc:  # noqa: BLE001 - the failure policy decides: retried or dead-lettered
             await self._failed(message, exc)
             return "error"
-        await _settle(message.ack())
+        if not route.settles_itself:
+            await _settle(message.ack())
         return "acked"
 
     async def _failed(self, message: AbstractIncomingMessage, exc: Exception) -> None:
@@ -161,6 +184,14 @@ class QueueConsumer:
                         error=type(policy_exc).__name__)
             settled = False
         await _settle(message.ack() if settled else message.nack(requeue=True))
+
+
+async def _back_to_queue(message: AbstractIncomingMessage, queue: str, exc: Exception) -> bool:
+    """The keeper's failure policy: the letter back to its queue (a keeper that cannot store a letter holds it
+    and tries again rather than fail, so this is a bug's way out, and it is logged as one)."""
+    log.error("the dead letters' keeper failed, the letter goes back to its queue", queue=queue,
+              error=type(exc).__name__)
+    return False
 
 
 async def _settle(outcome: Awaitable[None]) -> None:
@@ -187,8 +218,17 @@ class Consumers:
         queue.add(handler, event_type)
         return handler
 
+    def keep_dead_letters(self, spec: QueueSpec, keeper: Keeper) -> Keeper:
+        """Register the deployment's one keeper of dead letters, consumed from ``spec`` (see the module)."""
+        if spec.name in self._queues:
+            raise ValueError(f"{spec.name} has a keeper already")
+        consumer = self._queues[spec.name] = QueueConsumer(spec, self._metrics, _back_to_queue, traced=self._traced)
+        consumer.routes[""] = KeeperRoute(keeper)
+        return keeper
+
     def registered(self) -> dict[str, QueueConsumer]:
-        """Key (``identity.contacts``) → its consumer, with its spec and routes (for the AsyncAPI document)."""
+        """Key (``identity.contacts``; the keeper's, its queue's name) → its consumer, with its spec and routes (for
+        the AsyncAPI document, the queues' depth and the watch over their consumers)."""
         return dict(self._queues)
 
     async def start(self, queue_of: Callable[[QueueSpec], Awaitable[AbstractQueue]]) -> None:

@@ -16,16 +16,8 @@ rejected, skipped, error) and how long the handling took
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from faststream.message import SourceType
-from faststream.prometheus.consts import (
-    PROCESSING_STATUS_BY_ACK_STATUS,
-    PROCESSING_STATUS_BY_HANDLER_EXCEPTION_MAP,
-)
-from faststream.prometheus.types import ProcessingStatus
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 BROKER = "rabbitmq"
@@ -33,8 +25,7 @@ BROKER = "rabbitmq"
 
 class DeliveryMetrics:
     """The series of one service's deliveries: the kit's consumers (:mod:`.consumers`) count and time each one
-    with :meth:`series` and :meth:`handled`; :meth:`measure` runs in the middleware of faststream's one
-    (:mod:`.delivery_scope`)."""
+    with :meth:`series` and :meth:`handled`."""
 
     def __init__(self, registry: CollectorRegistry, app_name: str) -> None:
         self.app_name = app_name
@@ -61,27 +52,3 @@ class DeliveryMetrics:
         if kept is None:
             kept = self._outcomes[(handler, status)] = self.processed.labels(self.app_name, BROKER, handler, status)
         return kept
-
-    async def measure(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
-        """``call_next(msg)``, the delivery counted received, timed, and counted handled by its outcome."""
-        if msg.source_type is SourceType.RESPONSE:
-            return await call_next(msg)
-        raw = msg.raw_message
-        handler = f"{raw.exchange or 'default'}.{raw.routing_key}"
-        received, duration = self.series(handler)
-        received.inc()
-        error: Exception | None = None
-        started = time.perf_counter()
-        try:
-            return await call_next(msg)
-        except Exception as exc:
-            error = exc
-            raise
-        finally:
-            duration.observe(time.perf_counter() - started)
-            status = ProcessingStatus.acked
-            if msg.committed or error:  # as faststream's own middleware decides it
-                status = (PROCESSING_STATUS_BY_ACK_STATUS.get(msg.committed)
-                          or PROCESSING_STATUS_BY_HANDLER_EXCEPTION_MAP.get(type(error))
-                          or ProcessingStatus.error)
-            self.handled(handler, status.value).inc()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from aio_pika.abc import AbstractIncomingMessage
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from faststream.rabbit import RabbitMessage
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import (
@@ -150,7 +150,8 @@ def build(
     dead_letter_gauge = Periodic("dead-letter-gauge", desk.refresh_gauge, every_s=settings.scheduler_interval_s)
 
     @bus.dead_letter_consumer()
-    async def on_dead_letter(body: bytes, message: RabbitMessage) -> None:
+    async def on_dead_letter(body: bytes, message: AbstractIncomingMessage) -> None:
+        """Every dead letter, as it failed (the reason in x-error): kept for a person, who replays or discards it."""
         await desk.on_dead_letter(body, message)
 
     for published in (TicketCreated, TicketStatusChanged, TicketTypeCorrected, OutboundReply, AgentTyping):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from faststream.rabbit import RabbitMessage
+from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy import func, select
 from sqlalchemy.engine import RowMapping
@@ -97,17 +97,17 @@ class DeadLetterDesk:
 
     # -- keeping -------------------------------------------------------------------------------------------
 
-    async def on_dead_letter(self, body: bytes, message: RabbitMessage) -> None:
+    async def on_dead_letter(self, body: bytes, message: AbstractIncomingMessage) -> None:
         """The dead-letter queue's consumer: store, commit, then acknowledge.
 
         While the database is away the letter is held (not acknowledged, not requeued: a requeue would spin)
         and the store tried again with a growing pause; if the service stops meanwhile, the broker gives it
         to the next consumer.
         """
-        raw = message.raw_message
-        facts = read_facts(body, dict(raw.headers or {}), routing_key=raw.routing_key, message_type=raw.type,
-                           message_id=raw.message_id, correlation_id=raw.correlation_id,
-                           content_type=raw.content_type, arrived_at=utcnow())
+        facts = read_facts(body, dict(message.headers or {}), routing_key=message.routing_key,
+                           message_type=message.type, message_id=message.message_id,
+                           correlation_id=message.correlation_id, content_type=message.content_type,
+                           arrived_at=utcnow())
         pause = 0.5
         while True:
             try:
