@@ -13,7 +13,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.priyom-installed
 PYTEST_ARGS ?=
 # The tests wait on the broker, databases and services far more than they compute: more workers than cores.
-TEST_WORKERS ?= 4
+# On 2 cores (2026-12-07, the same clean clone): 4 workers 17 min 20 s, 6 workers 14 min 49 s, 8 workers 14 min 24 s.
+TEST_WORKERS ?= 6
 BENCH_ARGS ?=
 export VENV
 
