@@ -24,8 +24,9 @@ from priyom_contracts import (
 from priyom_identity.cards import NewClient, NewPerson
 from priyom_identity.handlers import on_contacts_received, on_deliveries_reported, on_tickets_created
 from priyom_identity.identify import register_card
+from priyom_identity.mail_replies import sent_digest
 from priyom_identity.policy import MatchPolicy
-from priyom_identity.tables import clients, contact_history, identifiers, inbox
+from priyom_identity.tables import clients, contact_history, identifiers, inbox, sent_mail
 from priyom_kit.db import Database, Inbox
 
 from .conftest import contact_event, unique_email
@@ -165,3 +166,55 @@ async def test_delivery_reports_together_flag_and_clear_as_one_at_a_time(databas
     failing_card, recovering_card = (out.client.client_id for out in cards)  # type: ignore[union-attr]
     assert changes.told == [(ClientChange.FLAGGED, {failing_card}), (ClientChange.FLAGGED, {recovering_card}),
                             (ClientChange.FLAGGED, {recovering_card})]
+
+
+async def test_deliveries_together_clear_only_flags_set_before_them_and_remember_each_mail(
+        database: Database) -> None:
+    """A batch of deliveries, the usual reports (one a notice a contact brings): each flag reported before its
+    delivery is cleared and its card told, one reported after it stays, an address never flagged changes
+    nothing, and every delivered Message-ID is remembered, a redelivered report's too, once. The statements
+    are counted: the batch's addresses are read once, not cleared one by one."""
+    stale, fresh, clean = unique_email(), unique_email(), unique_email()
+    cards = await on_contacts_received([contact_event(email=e) for e in (stale, fresh, clean)],
+                                       sessions=database.sessions, inbox=Inbox(inbox, "test"), bus=Bus(),
+                                       policy=POLICY)  # type: ignore[arg-type]
+    stale_card, _, _ = (out.client.client_id for out in cards)  # type: ignore[union-attr]
+    now = utcnow()
+
+    def report(email: str, status: DeliveryStatus, seconds: int, message_id: str | None = None) -> DeliveryReported:
+        reply_id = uuid.uuid4()
+        return DeliveryReported(correlation_id=uuid.uuid4(), channel="email",
+                                idempotency_key=f"{reply_id}:{status.value}", occurred_at=now + timedelta(seconds=seconds),
+                                ticket_number="2026-000123", reply_id=reply_id, status=status, detail="550 unknown",
+                                recipient_email=email, external_message_id=message_id)
+
+    await on_deliveries_reported([report(stale, DeliveryStatus.FAILED, 0), report(fresh, DeliveryStatus.FAILED, 10)],
+                                 sessions=database.sessions, policy=POLICY)  # type: ignore[arg-type]
+    changes = Changes()
+    batch = [report(stale, DeliveryStatus.DELIVERED, 5, "reply.1@priyom.test"),
+             report(fresh, DeliveryStatus.DELIVERED, 5, "reply.2@priyom.test"),
+             report(clean, DeliveryStatus.DELIVERED, 5, "reply.3@priyom.test"),
+             report(clean, DeliveryStatus.RETRYING, 6),
+             report(clean, DeliveryStatus.DELIVERED, 5, "reply.3@priyom.test")]  # the same report again
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+    engine = database.sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert await on_deliveries_reported(batch, sessions=database.sessions, policy=POLICY,
+                                            changes=changes) == [None] * 5  # type: ignore[arg-type]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    async with database.sessions() as session:
+        flags = dict((await session.execute(select(identifiers.c.value, identifiers.c.undeliverable_at)
+                                            .where(identifiers.c.kind == "email"))).all())
+        remembered = set((await session.execute(select(sent_mail.c.digest))).scalars())
+    assert flags[stale] is None and flags[fresh] is not None and flags[clean] is None
+    assert changes.told == [(ClientChange.FLAGGED, {stale_card}), (ClientChange.FLAGGED, set()),
+                            (ClientChange.FLAGGED, set()), (ClientChange.FLAGGED, set())]
+    assert {sent_digest(f"reply.{n}@priyom.test", e) for n, e in ((1, stale), (2, fresh), (3, clean))} <= remembered
+    written = [s for s in statements if "identifiers" in s or "sent_mail" in s]
+    assert len(written) == 4, written  # the flags read, the two flagged addresses' clears, the mails remembered
+

@@ -37,7 +37,7 @@ from .mail_replies import record_sent
 from .merging import CardGone
 from .policy import MatchPolicy
 from .ticket_numbers import note_tickets
-from .undeliverable import clear_undeliverable, flag_undeliverable
+from .undeliverable import clear_undeliverable, flag_undeliverable, flagged_among, normalised_or_none
 
 log = get_logger("priyom.identity")
 
@@ -195,10 +195,42 @@ async def on_deliveries_reported(events: Sequence[DeliveryReported], within: Wit
     burst of tickets sends a burst of notices, whose reports come back together."""
     within = within or Within.here()
     async with sessions() as session, session.begin():
-        changed = [await within(index, _delivery_in(session, event, policy)) for index, event in enumerate(events)]
+        changed = await _deliveries_in(session, events, policy, within)
     for index, (event, cards) in enumerate(zip(events, changed, strict=True)):
         await within(index, _delivery_changed(event, cards, changes))
     return [None] * len(events)
+
+
+async def _deliveries_in(session: AsyncSession, events: Sequence[DeliveryReported], policy: MatchPolicy,
+                         within: Within) -> list[set[UUID] | None]:
+    """A batch's reports inside the caller's transaction: for each, the cards whose answer changed (None: the
+    report says nothing about the address).
+
+    A failure flags its address, and is rare: a batch holding one goes report by report, in order. A delivery,
+    the usual report, clears a flag only where one is set, and its Message-ID is remembered: the addresses the
+    batch's deliveries name that carry a flag are read in one statement and only those cleared (each in turn,
+    since a flag reported after the delivery stays), and the Message-IDs are remembered in one statement. A
+    delivery report a notice a contact brings cost identity three statements of its own before.
+    """
+    if any(event.status is DeliveryStatus.FAILED for event in events):
+        return [await within(index, _delivery_in(session, event, policy)) for index, event in enumerate(events)]
+    told = [event if event.recipient_email is not None and event.status is not DeliveryStatus.RETRYING else None
+            for event in events]
+    flagged = await flagged_among(session, [str(event.recipient_email) for event in told if event is not None],
+                                  rules=policy.email)
+    changed: list[set[UUID] | None] = []
+    for index, event in enumerate(told):
+        if event is None:
+            changed.append(None)
+        elif normalised_or_none(str(event.recipient_email), policy.email) in flagged:
+            changed.append(await within(index, clear_undeliverable(
+                session, str(event.recipient_email), delivered_at=event.occurred_at, rules=policy.email)))
+        else:
+            changed.append(set())
+    # Its answer, quoting this Message-ID, will prove the address (mail_replies.py).
+    await record_sent(session, [(event.external_message_id, normalise_email(str(event.recipient_email), policy.email),
+                                 event.occurred_at) for event in told if event is not None and event.external_message_id])
+    return changed
 
 
 async def _delivery_in(session: AsyncSession, event: DeliveryReported, policy: MatchPolicy) -> set[UUID] | None:
@@ -213,8 +245,8 @@ async def _delivery_in(session: AsyncSession, event: DeliveryReported, policy: M
                                         rules=policy.email)
     if event.external_message_id:
         # Its answer, quoting this Message-ID, will prove the address (mail_replies.py).
-        await record_sent(session, event.external_message_id,
-                          normalise_email(str(event.recipient_email), policy.email), event.occurred_at)
+        await record_sent(session, [(event.external_message_id,
+                                     normalise_email(str(event.recipient_email), policy.email), event.occurred_at)])
     return changed
 
 

@@ -19,6 +19,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import ThreadHint
@@ -42,12 +44,18 @@ def sent_digest(message_id: str, email: str) -> str:
     return hashlib.sha256(f"{message_id.strip('<> ')}\n{email}".encode()).hexdigest()
 
 
-async def record_sent(session: AsyncSession, message_id: str, email: str, at: datetime) -> None:
-    """Remember that we delivered ``message_id`` to ``email`` (normalised). Idempotent."""
-    digest = sent_digest(message_id, email)
-    known = (await session.execute(select(sent_mail.c.digest).where(sent_mail.c.digest == digest))).first()
-    if known is None:
-        await session.execute(sent_mail.insert().values(digest=digest, sent_at=at))
+#: Built once (a statement built per call is constructed and cache-keyed again each time), per dialect.
+_RECORD_SENT = {postgresql: (pg_insert if postgresql else sqlite_insert)(sent_mail).on_conflict_do_nothing()
+                for postgresql in (True, False)}
+
+
+async def record_sent(session: AsyncSession, sent: Sequence[tuple[str, str, datetime]]) -> None:
+    """Remember that we delivered each ``(message_id, email (normalised), at)``, in one statement. Idempotent:
+    a mail remembered before (a redelivered report) stays as it was."""
+    rows = {sent_digest(message_id, email): at for message_id, email, at in sent}
+    if rows:
+        postgresql = session.bind is not None and session.bind.dialect.name == "postgresql"
+        await session.execute(_RECORD_SENT[postgresql], [{"digest": d, "sent_at": at} for d, at in rows.items()])
 
 
 async def prove_replies(session: AsyncSession, channel: str, thread: ThreadHint,

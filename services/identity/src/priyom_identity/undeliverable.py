@@ -12,8 +12,10 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from priyom_kit.driver_statements import any_of
 
 from .canonical_identifiers import EmailRules, InvalidIdentifier, normalise_email
 from .matching import EMAIL
@@ -21,6 +23,10 @@ from .tables import identifiers
 
 #: What a reason may take on the card (a relay's answer can run long).
 MAX_REASON = 500
+#: Which of a list of addresses carry a flag, one statement for any length of the list, per dialect.
+_FLAGGED = {dialect: select(identifiers.c.value).distinct().where(
+    identifiers.c.kind == EMAIL, any_of(identifiers.c.value, "values", dialect),
+    identifiers.c.undeliverable_at.is_not(None)) for dialect in ("postgresql", "sqlite")}
 
 
 def _values(emails: Iterable[str], rules: EmailRules) -> list[str]:
@@ -63,3 +69,19 @@ async def clear_undeliverable(session: AsyncSession, email: str, *, delivered_at
         .values(undeliverable_at=None, undeliverable_reason=None)
         .returning(identifiers.c.client_id))
     return set(result.scalars().all())
+
+
+async def flagged_among(session: AsyncSession, emails: Iterable[str], *, rules: EmailRules) -> set[str]:
+    """Which of these addresses carry a flag anywhere on file, normalised: one read for a batch of delivery
+    reports, nearly all of which find nothing to clear."""
+    values = _values(emails, rules)
+    if not values:
+        return set()
+    dialect = "postgresql" if session.bind is not None and session.bind.dialect.name == "postgresql" else "sqlite"
+    return set((await session.execute(_FLAGGED[dialect], {"values": values})).scalars())
+
+
+def normalised_or_none(email: str, rules: EmailRules) -> str | None:
+    """The address as it is kept on file, or None where nothing on file can be it."""
+    values = _values([email], rules)
+    return values[0] if values else None
