@@ -4,7 +4,9 @@ batch is the recorded outcome, and every identification is published once its ba
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 from sqlalchemy import event, func, select
@@ -32,6 +34,21 @@ from priyom_kit.db import Database, Inbox
 from .conftest import contact_event, unique_email
 
 POLICY = MatchPolicy(region="RU")
+
+
+@contextlib.contextmanager
+def sent_statements(database: Database) -> Iterator[list[str]]:
+    """The SQL of every statement sent to the database meanwhile, in order."""
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+    engine = database.sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
 
 
 class Bus:
@@ -81,21 +98,13 @@ async def test_a_batch_asks_who_its_senders_are_once_and_again_only_after_it_cha
     async with database.sessions() as session, session.begin():
         firm = await register_card(session, NewClient(name="ООО Фирма", persons=[NewPerson(
             full_name="Пётр", phones=[phone], emails=[f"petr@{domain}"])]), POLICY)
-    statements: list[str] = []
-
-    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-    engine = database.sessions.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with sent_statements(database) as statements:
         strangers = [contact_event(email=f"stranger{i}@{nobodys}", name=f"Незнакомец {i}") for i in range(5)]
         again = contact_event(email=f"stranger0@{nobodys}", name="Незнакомец 0")
         moving = contact_event(phone=phone, email=f"petr@{moved_to}", channel="telephony")
         newcomer = contact_event(email=f"anna@{moved_to}", name="Анна")
         outcomes = await on_contacts_received([*strangers, again, moving, newcomer], sessions=database.sessions,
                                               inbox=Inbox(inbox, "test"), bus=Bus(), policy=POLICY)  # type: ignore[arg-type]
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     cards = [o.client.client_id for o in outcomes if isinstance(o, ContactIdentified)]
     assert len(cards) == 8 and len(set(cards[:5])) == 5 and cards[5] == cards[0], "a card each, once"
     assert cards[6:] == [firm, firm], "the newcomer joins the organisation its domain now belongs to"
@@ -196,17 +205,9 @@ async def test_deliveries_together_clear_only_flags_set_before_them_and_remember
              report(clean, DeliveryStatus.DELIVERED, 5, "reply.3@priyom.test"),
              report(clean, DeliveryStatus.RETRYING, 6),
              report(clean, DeliveryStatus.DELIVERED, 5, "reply.3@priyom.test")]  # the same report again
-    statements: list[str] = []
-
-    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-    engine = database.sessions.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with sent_statements(database) as statements:
         assert await on_deliveries_reported(batch, sessions=database.sessions, policy=POLICY,
                                             changes=changes) == [None] * 5  # type: ignore[arg-type]
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     async with database.sessions() as session:
         flags = dict((await session.execute(select(identifiers.c.value, identifiers.c.undeliverable_at)
                                             .where(identifiers.c.kind == "email"))).all())
