@@ -36,9 +36,9 @@ def contact_event(key: str) -> ContactReceived:
     )
 
 
-def make_bus(prefix: str, **env: object) -> Bus:
+def make_bus(prefix: str, registry: CollectorRegistry | None = None, **env: object) -> Bus:
     settings = ServiceSettings(PRIYOM_BUS_PREFIX=prefix, PRIYOM_RETRY_DELAY_MS=50, PRIYOM_MAX_ATTEMPTS=3, **env)
-    return Bus(settings, "kit-test", CollectorRegistry())
+    return Bus(settings, "kit-test", registry or CollectorRegistry())
 
 
 async def drain(amqp_url: str, queue: str, expect: int, timeout: float = 15) -> list[aio_pika.IncomingMessage]:

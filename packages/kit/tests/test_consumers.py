@@ -12,7 +12,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import CollectorRegistry
 
 from priyom_contracts import ContactReceived, TicketStatusChanged
-from priyom_kit import Bus, PermanentError, ServiceSettings
+from priyom_kit import PermanentError
 
 from .test_bus import contact_event, drain, make_bus
 
@@ -95,8 +95,7 @@ async def test_a_keeper_that_fails_gets_its_letter_back_not_dead_lettered_again(
     back to the dead-letter queue and is kept at the next delivery, not dead-lettered a second time; both
     deliveries are measured like any queue's."""
     registry = CollectorRegistry()
-    bus = Bus(ServiceSettings(PRIYOM_BUS_PREFIX=cleanup_bus, PRIYOM_RETRY_DELAY_MS=50, PRIYOM_MAX_ATTEMPTS=3),
-              "kit-test", registry)
+    bus = make_bus(cleanup_bus, registry)
     kept: list[bytes] = []
     stored = asyncio.Event()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import event, func, select
 
@@ -49,6 +49,14 @@ def sent_statements(database: Database) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+
+
+def report(email: str, status: DeliveryStatus, at: datetime, message_id: str | None = None) -> DeliveryReported:
+    """The e-mail channel's report on one reply to ``email``."""
+    reply_id = uuid.uuid4()
+    return DeliveryReported(correlation_id=uuid.uuid4(), channel="email", idempotency_key=f"{reply_id}:{status.value}",
+                            occurred_at=at, ticket_number="2026-000123", reply_id=reply_id, status=status,
+                            detail="550 unknown", recipient_email=email, external_message_id=message_id)
 
 
 class Bus:
@@ -155,17 +163,10 @@ async def test_delivery_reports_together_flag_and_clear_as_one_at_a_time(databas
                                        sessions=database.sessions, inbox=Inbox(inbox, "test"), bus=Bus(),
                                        policy=POLICY)  # type: ignore[arg-type]
     now = utcnow()
-
-    def report(email: str, status: DeliveryStatus, seconds: int) -> DeliveryReported:
-        reply_id = uuid.uuid4()
-        return DeliveryReported(correlation_id=uuid.uuid4(), channel="email",
-                                idempotency_key=f"{reply_id}:{status.value}", occurred_at=now + timedelta(seconds=seconds),
-                                ticket_number="2026-000123", reply_id=reply_id, status=status, detail="550 unknown",
-                                recipient_email=email)
-
     changes = Changes()
-    batch = [report(failing, DeliveryStatus.FAILED, 0), report(recovering, DeliveryStatus.FAILED, 0),
-             report(failing, DeliveryStatus.RETRYING, 1), report(recovering, DeliveryStatus.DELIVERED, 5)]
+    batch = [report(failing, DeliveryStatus.FAILED, now), report(recovering, DeliveryStatus.FAILED, now),
+             report(failing, DeliveryStatus.RETRYING, now + timedelta(seconds=1)),
+             report(recovering, DeliveryStatus.DELIVERED, now + timedelta(seconds=5))]
     assert await on_deliveries_reported(batch, sessions=database.sessions, policy=POLICY,
                                         changes=changes) == [None] * 4  # type: ignore[arg-type]
     async with database.sessions() as session:
@@ -189,22 +190,16 @@ async def test_deliveries_together_clear_only_flags_set_before_them_and_remember
                                        policy=POLICY)  # type: ignore[arg-type]
     stale_card, _, _ = (out.client.client_id for out in cards)  # type: ignore[union-attr]
     now = utcnow()
-
-    def report(email: str, status: DeliveryStatus, seconds: int, message_id: str | None = None) -> DeliveryReported:
-        reply_id = uuid.uuid4()
-        return DeliveryReported(correlation_id=uuid.uuid4(), channel="email",
-                                idempotency_key=f"{reply_id}:{status.value}", occurred_at=now + timedelta(seconds=seconds),
-                                ticket_number="2026-000123", reply_id=reply_id, status=status, detail="550 unknown",
-                                recipient_email=email, external_message_id=message_id)
-
-    await on_deliveries_reported([report(stale, DeliveryStatus.FAILED, 0), report(fresh, DeliveryStatus.FAILED, 10)],
+    await on_deliveries_reported([report(stale, DeliveryStatus.FAILED, now),
+                                  report(fresh, DeliveryStatus.FAILED, now + timedelta(seconds=10))],
                                  sessions=database.sessions, policy=POLICY)  # type: ignore[arg-type]
     changes = Changes()
-    batch = [report(stale, DeliveryStatus.DELIVERED, 5, "reply.1@priyom.test"),
-             report(fresh, DeliveryStatus.DELIVERED, 5, "reply.2@priyom.test"),
-             report(clean, DeliveryStatus.DELIVERED, 5, "reply.3@priyom.test"),
-             report(clean, DeliveryStatus.RETRYING, 6),
-             report(clean, DeliveryStatus.DELIVERED, 5, "reply.3@priyom.test")]  # the same report again
+    delivered = now + timedelta(seconds=5)
+    batch = [report(stale, DeliveryStatus.DELIVERED, delivered, "reply.1@priyom.test"),
+             report(fresh, DeliveryStatus.DELIVERED, delivered, "reply.2@priyom.test"),
+             report(clean, DeliveryStatus.DELIVERED, delivered, "reply.3@priyom.test"),
+             report(clean, DeliveryStatus.RETRYING, now + timedelta(seconds=6)),
+             report(clean, DeliveryStatus.DELIVERED, delivered, "reply.3@priyom.test")]  # the same report again
     with sent_statements(database) as statements:
         assert await on_deliveries_reported(batch, sessions=database.sessions, policy=POLICY,
                                             changes=changes) == [None] * 5  # type: ignore[arg-type]

@@ -6,10 +6,10 @@ commit for handlers: a delivery that arrives while a batch is being handled wait
 every one waiting (up to ``size``). Nothing waits for a batch to fill: a lone delivery is handled at once,
 alone, as before; under load the batches grow by themselves.
 
-Each caller (a queue consumer's handler, :mod:`.consumers`) gets its own outcome back, or its own exception, and returns only then,
-so its delivery is acknowledged only once what the batch did for it is committed and published: the
-exactly-once argument of a single delivery holds unchanged. A batch that fails is handled again one
-delivery at a time (``alone``): one bad message fails alone and takes no other down with it, and each
+Each caller (a queue consumer's handler, :mod:`.consumers`) gets its own outcome back, or its own exception,
+and returns only then, so its delivery is acknowledged only once what the batch did for it is committed and
+published: the exactly-once argument of a single delivery holds unchanged. A batch that fails is handled again
+one delivery at a time (``alone``): one bad message fails alone and takes no other down with it, and each
 failure is the one the delivery would have had without batching (retried, dead-lettered).
 
 Each delivery keeps its own context (its trace, its correlation id in the logs): ``together`` runs each item's

@@ -28,7 +28,6 @@ from priyom_kit.batches import Within
 from priyom_kit.db import Inbox, InboxBatch
 
 from . import erasure_reports
-from .canonical_identifiers import normalise_email
 from .card_changes import CardChanges
 from .erasure_outbox import request_by_id
 from .identify import identify_contact, senders_read_together
@@ -209,27 +208,30 @@ async def _deliveries_in(session: AsyncSession, events: Sequence[DeliveryReporte
     A failure flags its address, and is rare: a batch holding one goes report by report, in order. A delivery,
     the usual report, clears a flag only where one is set, and its Message-ID is remembered: the addresses the
     batch's deliveries name that carry a flag are read in one statement and only those cleared (each in turn,
-    since a flag reported after the delivery stays), and the Message-IDs are remembered in one statement. A
-    delivery report a notice a contact brings cost identity three statements of its own before.
+    since a flag reported after the delivery stays), and the Message-IDs are remembered in one statement (each
+    report had cost three statements of its own). An address nothing on file can be is not remembered: no
+    answer from it can prove a claim.
     """
     if any(event.status is DeliveryStatus.FAILED for event in events):
         return [await within(index, _delivery_in(session, event, policy)) for index, event in enumerate(events)]
-    told = [event if event.recipient_email is not None and event.status is not DeliveryStatus.RETRYING else None
-            for event in events]
-    flagged = await flagged_among(session, [str(event.recipient_email) for event in told if event is not None],
-                                  rules=policy.email)
+    told = [event.recipient_email is not None and event.status is not DeliveryStatus.RETRYING for event in events]
+    # Each address as it is kept on file, once (None: nothing on file can be it).
+    addresses = [normalised_or_none(str(event.recipient_email), policy.email) if says else None
+                 for event, says in zip(events, told, strict=True)]
+    flagged = await flagged_among(session, {address for address in addresses if address is not None})
     changed: list[set[UUID] | None] = []
-    for index, event in enumerate(told):
-        if event is None:
+    for index, (event, says, address) in enumerate(zip(events, told, addresses, strict=True)):
+        if not says:
             changed.append(None)
-        elif normalised_or_none(str(event.recipient_email), policy.email) in flagged:
+        elif address in flagged:
             changed.append(await within(index, clear_undeliverable(
                 session, str(event.recipient_email), delivered_at=event.occurred_at, rules=policy.email)))
         else:
             changed.append(set())
     # Its answer, quoting this Message-ID, will prove the address (mail_replies.py).
-    await record_sent(session, [(event.external_message_id, normalise_email(str(event.recipient_email), policy.email),
-                                 event.occurred_at) for event in told if event is not None and event.external_message_id])
+    await record_sent(session, [(event.external_message_id, address, event.occurred_at)
+                                for event, address in zip(events, addresses, strict=True)
+                                if address is not None and event.external_message_id])
     return changed
 
 
@@ -243,10 +245,10 @@ async def _delivery_in(session: AsyncSession, event: DeliveryReported, policy: M
                                         at=event.occurred_at, rules=policy.email)
     changed = await clear_undeliverable(session, str(event.recipient_email), delivered_at=event.occurred_at,
                                         rules=policy.email)
-    if event.external_message_id:
+    address = normalised_or_none(str(event.recipient_email), policy.email)
+    if event.external_message_id and address is not None:
         # Its answer, quoting this Message-ID, will prove the address (mail_replies.py).
-        await record_sent(session, [(event.external_message_id,
-                                     normalise_email(str(event.recipient_email), policy.email), event.occurred_at)])
+        await record_sent(session, [(event.external_message_id, address, event.occurred_at)])
     return changed
 
 

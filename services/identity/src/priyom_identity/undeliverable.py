@@ -71,10 +71,10 @@ async def clear_undeliverable(session: AsyncSession, email: str, *, delivered_at
     return set(result.scalars().all())
 
 
-async def flagged_among(session: AsyncSession, emails: Iterable[str], *, rules: EmailRules) -> set[str]:
-    """Which of these addresses carry a flag anywhere on file, normalised: one read for a batch of delivery
-    reports, nearly all of which find nothing to clear."""
-    values = _values(emails, rules)
+async def flagged_among(session: AsyncSession, values: Iterable[str]) -> set[str]:
+    """Which of these addresses (normalised, :func:`normalised_or_none`) carry a flag anywhere on file: one read
+    for a batch of delivery reports, nearly all of which find nothing to clear."""
+    values = list(values)
     if not values:
         return set()
     dialect = "postgresql" if session.bind is not None and session.bind.dialect.name == "postgresql" else "sqlite"

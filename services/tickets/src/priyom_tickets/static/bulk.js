@@ -16,7 +16,9 @@ function ticked() {
   return [...picked];
 }
 
+/** The bar, and every row's box as ``picked`` says: a live redraw keeps the rows, and their boxes with them. */
 function showPicked() {
+  for (const box of document.querySelectorAll("#tickets tbody input.pick")) box.checked = picked.has(box.value);
   const count = ticked().length;
   $("bulk").hidden = count === 0;
   $("bulk-count").textContent = t("bulk.picked", { count });
@@ -31,7 +33,6 @@ async function onEach(numbers, call) {
     }
   }
   picked.clear();
-  for (const box of document.querySelectorAll("#tickets tbody input.pick")) box.checked = false;  // rows kept
   const done = numbers.length - refused.length;
   say("bulk-status", t("bulk.done", { done, count: numbers.length })
       + (refused.length ? t("bulk.refused", { refused: refused.join("; ") }) : ""), refused.length > 0);
@@ -62,12 +63,12 @@ $("pick-all").addEventListener("change", () => {
   showPicked();
 });
 
-/* After the list is drawn or a row of it changes: a checkbox in each row's first cell (its clicks do not open the ticket). */
+/* After the list is drawn or a row of it changes: a checkbox in each row's first cell (its clicks do not open the
+ * ticket). */
 new MutationObserver(() => {
   const rows = Array.from($("tickets").tBodies[0].rows);
   for (const row of rows) {
-    const shown = row.querySelector("input.pick");
-    if (shown) { shown.checked = picked.has(row.dataset.number); continue; }  // a kept row: as picked says
+    if (row.querySelector("input.pick")) continue;
     const box = el("input", { type: "checkbox", className: "pick", value: row.dataset.number,
                               "aria-label": t("bulk.pick", { number: row.dataset.number }), checked: picked.has(row.dataset.number) });
     box.addEventListener("click", (event) => event.stopPropagation());

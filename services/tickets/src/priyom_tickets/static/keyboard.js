@@ -50,8 +50,8 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-/* A live redraw can move or replace rows: the row the agent was on keeps the focus (its number is remembered while a
- * row has it; leaving the list for another control forgets it). */
+/* A live redraw can move or replace rows: the row the agent was on keeps the focus (its number is remembered
+ * while a row has it; leaving the list for another control forgets it). */
 let focusedNumber = null;
 $("tickets").tBodies[0].addEventListener("focusin", (event) => {
   const row = event.target.closest("tr");

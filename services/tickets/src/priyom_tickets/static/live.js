@@ -119,7 +119,8 @@ window.addEventListener("hashchange", () => {
   if (match) live.unread.delete(match[1]);
 });
 
-/* After the list is drawn or a row of it changes: rows changed since the agent last opened them are marked (keyboard.js names them). */
+/* After the list is drawn or a row of it changes: rows changed since the agent last opened them are marked
+ * (keyboard.js names them). */
 new MutationObserver(() => {
   for (const row of $("tickets").tBodies[0].rows) {
     const unread = live.unread.has(row.dataset.number);
