@@ -64,7 +64,9 @@ async def ticket_of(client: httpx.AsyncClient, stack: Stack, contact_id: uuid.UU
 
 async def test_a_contact_an_intake_dead_lettered_is_listed_replayed_and_becomes_a_ticket(
         stack: Stack, intake_bus: Bus) -> None:
-    marker = uuid.uuid4().hex[:8]
+    # A letter first: eight hex digits may all be digits, which the preview masks as a phone number (a clean run
+    # waited 30 s for a marker the preview showed as ***5678).
+    marker = f"m{uuid.uuid4().hex[:8]}"
     event = contact(marker)
     # As an intake does when it cannot publish what it received: kept whole, confirmed, with the reason.
     await intake_bus.dead_letter(event.model_dump_json().encode(), "publish not confirmed in 10 s", "web",
