@@ -12,6 +12,11 @@ same number of mails from the same Dovecot in the same batches and publishes eac
 JSON; a bare aiosmtpd server publishes each mail the same way before its 250; three aio-pika stage processes
 (identity, router, tickets: consume, decode, publish confirmed, ack, on quorum queues) carry it to the end.
 The ``*_ratio`` figures (Priyom / raw) price Priyom's own work: parsing, blobs, databases, matching, routing.
+On PostgreSQL a second baseline, the floor of this design, runs the same pipeline with the durable writes
+every hop needs (``bench.e2e.RAW_DB_SCHEMA``; the intake's keyed by the mail's Message-ID, each hop on a
+database of its own): ``*_ratio_vs_floor`` prices Priyom against it, and ``floor_*_ratio`` is the floor
+against the bare bus, the most any intake that records what it took could reach. The floor sends no
+registration notice and keeps no copy of the mail, which Priyom does, so it is a floor Priyom cannot pass.
 Before any clock runs, 30 web contacts warm identity, router and tickets (connections, prepared statements,
 caches). intake-email hands its registration notices to a relay that accepts them (``SinkRelay``), as a
 deployment's does. ``cpu_ms_per_mail`` is each service's CPU (from /proc) a mail over both runs; an event seen twice on the bus counts once (``events_seen_again``). Prints one JSON line.
@@ -37,6 +42,7 @@ from pathlib import Path
 
 import aio_pika  # noqa: E402
 import aiosmtplib  # noqa: E402
+import asyncpg  # noqa: E402
 from aioimaplib import IMAP4  # noqa: E402
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope
@@ -46,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from prometheus_client import CollectorRegistry  # noqa: E402
 
-from bench.e2e import raw_stage  # noqa: E402
+from bench.e2e import RAW_DB_SCHEMA, dsn, raw_stage  # noqa: E402
 from bench.identity import cpu_seconds  # noqa: E402
 from priyom_contracts import Contact, ContactReceived, Sender, Topology, utcnow  # noqa: E402
 from priyom_intake_email.imap.plan import fetched_messages, uid_set  # noqa: E402
@@ -156,12 +162,19 @@ async def send_smtp(port: int, raws: list[bytes], connections: int) -> None:
 # -- raw baseline ------------------------------------------------------------------------------------------
 
 class RawPipeline:
-    """Quorum queues raw.0 … raw.HOPS on a topic exchange, one stage process per hop, a counter at the end."""
+    """Quorum queues raw.0 … raw.HOPS on a topic exchange, one stage process per hop, a counter at the end.
 
-    def __init__(self, prefetch: int) -> None:
+    With ``databases`` (one PostgreSQL database for the intake, then one a hop), every hop also makes the
+    durable writes of this design (``bench.e2e.RAW_DB_SCHEMA``: inbox row, the hop's row, outbox row in one
+    transaction, the outbox row marked sent after the confirmed publish), and so does the intake before it
+    publishes a mail, keyed by the mail's Message-ID: the floor an intake that keeps what it took can reach."""
+
+    def __init__(self, prefetch: int, databases: list[str] | None = None) -> None:
         self.prefix = f"bench{uuid.uuid4().hex[:6]}."
         self.prefetch = prefetch
+        self.databases = databases or []
         self.arrived = Counter()
+        self.pool: asyncpg.Pool | None = None
 
     async def __aenter__(self) -> RawPipeline:
         self.connection = await aio_pika.connect(AMQP_URL)
@@ -172,9 +185,12 @@ class RawPipeline:
             queue = await self.channel.declare_queue(f"{self.prefix}raw.{stage}", durable=True,
                                                      arguments={"x-queue-type": "quorum"})
             await queue.bind(self.exchange, routing_key=f"raw.{stage}")
+        if self.databases:
+            self.pool = await asyncpg.create_pool(dsn(self.databases[0]), min_size=2, max_size=10)
         ctx = mp.get_context("spawn")
-        self.workers = [ctx.Process(target=raw_stage, args=(self.prefix, stage, self.prefetch), daemon=True)
-                        for stage in range(HOPS)]
+        self.workers = [ctx.Process(target=raw_stage, args=(
+            self.prefix, stage, self.prefetch, dsn(self.databases[stage + 1]) if self.databases else None),
+            daemon=True) for stage in range(HOPS)]
         for worker in self.workers:
             worker.start()
         end = await self.channel.get_queue(f"{self.prefix}raw.{HOPS}")
@@ -188,19 +204,47 @@ class RawPipeline:
         return self
 
     async def publish(self, raw: bytes) -> None:
-        """What an intake does at the least: the mail as JSON, persistent, mandatory, confirmed."""
-        body = json.dumps({"channel": "email", "mail": raw.decode("utf-8", "replace")}).encode()
-        await self.exchange.publish(aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                                                     message_id=uuid.uuid4().hex, content_type="application/json"),
+        """What an intake does at the least: the mail as JSON, persistent, mandatory, confirmed; with a
+        database, first recorded (inbox by Message-ID, the mail, outbox) so a mail fetched again is not sent
+        twice, and its outbox row marked sent after the confirm."""
+        body = json.dumps({"channel": "email", "mail": raw.decode("utf-8", "replace")})
+        key = uuid.uuid4().hex
+        outbox_id = None
+        if self.pool is not None:
+            key = raw.split(b"Message-ID: ", 1)[1].split(b"\r\n", 1)[0].decode()
+            async with self.pool.acquire() as db, db.transaction():
+                if await db.fetchval("INSERT INTO inbox (key, outcome) VALUES ($1, '{}') "
+                                     "ON CONFLICT DO NOTHING RETURNING 1", key) is None:
+                    return
+                await db.execute("INSERT INTO records (key, body) VALUES ($1, $2)", key, body)
+                outbox_id = await db.fetchval("INSERT INTO outbox (body) VALUES ($1) RETURNING id", body)
+        await self.exchange.publish(aio_pika.Message(body.encode(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                                     message_id=key, content_type="application/json"),
                                     routing_key="raw.0", mandatory=True)
+        if self.pool is not None:
+            await self.pool.execute("UPDATE outbox SET sent_at = now() WHERE id = $1", outbox_id)
 
     async def __aexit__(self, *exc: object) -> None:
         for worker in self.workers:
             worker.terminate()
+        if self.pool is not None:
+            await self.pool.close()
         for stage in range(HOPS + 1):
             await self.channel.queue_delete(f"{self.prefix}raw.{stage}")
         await self.channel.exchange_delete(f"{self.prefix}raw")
         await self.connection.close()
+
+
+async def floor_databases() -> list[str]:
+    """The intake's database and one a hop, each with the tables of ``bench.e2e.RAW_DB_SCHEMA``."""
+    urls = [await create_pg_database() for _ in range(HOPS + 1)]
+    for url in urls:
+        db = await asyncpg.connect(dsn(url))
+        try:
+            await db.execute(RAW_DB_SCHEMA)
+        finally:
+            await db.close()
+    return urls
 
 
 async def raw_imap(pipeline: RawPipeline, dovecot: Dovecot, user: str, batch: int) -> None:
@@ -260,22 +304,25 @@ class SinkRelay:
         return "250 OK"
 
 
-async def measure_raw(n: int, connections: int, dovecot: Dovecot, prefetch: int, batch: int) -> dict[str, float]:
+async def measure_raw(n: int, connections: int, dovecot: Dovecot, prefetch: int, batch: int,
+                      databases: list[str] | None = None) -> dict[str, float]:
+    """The raw pipeline's figures, or with ``databases`` the floor's (named ``floor_…``)."""
+    name = "floor" if databases else "raw"
     result: dict[str, float] = {}
     wait = max(120.0, n / 2)
-    async with RawPipeline(prefetch) as pipeline:
-        user = f"raw{uuid.uuid4().hex[:6]}"
-        await seed_mailbox(dovecot, user, mails(n, "raw-imap"))
+    async with RawPipeline(prefetch, databases) as pipeline:
+        user = f"{name}{uuid.uuid4().hex[:6]}"
+        await seed_mailbox(dovecot, user, mails(n, f"{name}-imap"))
         t0 = time.perf_counter()
         await raw_imap(pipeline, dovecot, user, batch)
-        result["raw_imap_to_ticket_per_s"] = round(n / (await pipeline.arrived.reached(n, wait) - t0), 1)
+        result[f"{name}_imap_to_ticket_per_s"] = round(n / (await pipeline.arrived.reached(n, wait) - t0), 1)
         server = await asyncio.get_running_loop().create_server(
             lambda: SMTP(RawSmtpHandler(pipeline), hostname="raw.local"), "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         t0 = time.perf_counter()
-        await send_smtp(port, mails(n, "raw-smtp"), connections)
-        result["raw_smtp_250_per_s"] = round(n / (time.perf_counter() - t0), 1)
-        result["raw_smtp_to_ticket_per_s"] = round(n / (await pipeline.arrived.reached(2 * n, wait) - t0), 1)
+        await send_smtp(port, mails(n, f"{name}-smtp"), connections)
+        result[f"{name}_smtp_250_per_s"] = round(n / (time.perf_counter() - t0), 1)
+        result[f"{name}_smtp_to_ticket_per_s"] = round(n / (await pipeline.arrived.reached(2 * n, wait) - t0), 1)
         server.close()
     return result
 
@@ -341,8 +388,12 @@ def main() -> None:
         stack.start(["tickets", "identity", "router"])
         asyncio.run(measure())
         stack.stop()  # the raw baseline gets the machine to itself, as Priyom did
-        raw = asyncio.run(measure_raw(args.n, args.connections, dovecot, int(env.get("PRIYOM_PREFETCH", "32")),
-                                      int(env.get("INTAKE_EMAIL_IMAP_BATCH", "100"))))
+        prefetch, batch = int(env.get("PRIYOM_PREFETCH", "32")), int(env.get("INTAKE_EMAIL_IMAP_BATCH", "100"))
+        raw = asyncio.run(measure_raw(args.n, args.connections, dovecot, prefetch, batch))
+        if args.db == "postgresql":
+            floor_urls = asyncio.run(floor_databases())
+            urls.update({f"floor-{i}": url for i, url in enumerate(floor_urls)})  # dropped with the others
+            raw |= asyncio.run(measure_raw(args.n, args.connections, dovecot, prefetch, batch, floor_urls))
     finally:
         stack.stop()
         dovecot.stop()
@@ -354,6 +405,9 @@ def main() -> None:
     result.update(raw)
     for figure in ("imap_to_ticket_per_s", "smtp_250_per_s", "smtp_to_ticket_per_s"):
         result[figure.replace("_per_s", "_ratio")] = round(float(result[figure]) / raw[f"raw_{figure}"], 3)
+        if f"floor_{figure}" in raw:
+            result[figure.replace("_per_s", "_ratio_vs_floor")] = round(float(result[figure]) / raw[f"floor_{figure}"], 3)
+            result[f"floor_{figure.replace('_per_s', '_ratio')}"] = round(raw[f"floor_{figure}"] / raw[f"raw_{figure}"], 3)
     print(json.dumps(result))
 
 
