@@ -4,7 +4,9 @@ One reader per configured mailbox. Each keeps ``(UIDVALIDITY, last UID)`` in the
 after the broker confirmed the publish of every message up to that UID, so a crash or a dropped connection
 re-reads at most the messages whose publish was not yet confirmed (and those carry the same idempotency
 key, so they are still one ticket message). Processed mail is flagged ``\\Seen $PriyomDone`` or moved to a
-configured folder.
+configured folder; when that fails (a folder deleted under the session answers NO) or a publish beside it
+does, the keys of the mail already published are saved all the same and the messages are matched when read
+again. A stop ends the session on the server (IDLE, LOGOUT, socket) before it returns.
 
 When UIDVALIDITY changes (a recreated or migrated mailbox), old UIDs mean nothing and flags may be gone:
 every message not marked processed (flag mode), or still in the folder (move mode), is read again, but each
@@ -26,6 +28,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable
+from typing import Any
 
 from aioimaplib import IMAP4, STOP_WAIT_SERVER_PUSH
 
@@ -50,6 +54,18 @@ PROCESSED_KEYWORD = "$PriyomDone"
 MAX_LINES_PER_ANSWER = 200
 #: How long a stop lets a batch in hand finish (its publishes confirmed, its checkpoint and keys saved).
 FINISH_BATCH_S = 10.0
+#: How long ending a session may take (its IDLE ended, then LOGOUT) before the connection is simply closed.
+CLOSE_S = 5.0
+
+
+async def _carried_through(step: Awaitable[None]) -> None:
+    """``await step`` to its end even when the caller is cancelled meanwhile; the cancellation goes on after."""
+    task = asyncio.ensure_future(step)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
 
 
 class MailboxReader:
@@ -67,6 +83,9 @@ class MailboxReader:
         #: Held while a batch is published and saved: a stop waits for it, so mail published is never left
         #: without its checkpoint (after a recreated mailbox it would be published again).
         self.busy = asyncio.Lock()
+        #: Set while no session of this reader is open on the server.
+        self.session_closed = asyncio.Event()
+        self.session_closed.set()
 
     async def run(self) -> None:
         delay = 1.0
@@ -92,6 +111,8 @@ class MailboxReader:
         lost = asyncio.Event()
         box = self.mailbox
         client = await open_client(box, self.tokens, lambda _: lost.set())
+        self.session_closed.clear()
+        reading: asyncio.Future[None] | None = None
         try:
             uidvalidity = uidvalidity_of(_ok(await client.select(box.folder), "SELECT"))
             if uidvalidity is None:
@@ -106,17 +127,32 @@ class MailboxReader:
             try:
                 await asyncio.wait({reading, watching}, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                for task in (reading, watching):
-                    task.cancel()
+                watching.cancel()
             if reading.done() and not reading.cancelled() and reading.exception() is not None:
                 raise reading.exception()  # type: ignore[misc]
             raise ImapError("connection lost")
         finally:
+            await self._close(client, lost, reading)
+
+    async def _close(self, client: IMAP4, lost: asyncio.Event, reading: asyncio.Future[None] | None) -> None:
+        """End the session on the server before the reader goes. A session left behind (idling, its LOGOUT
+        queued behind an IDLE nobody ends, its socket open) keeps the folder selected after the service
+        stopped; when the folder is then deleted and created again, Dovecot's process for that session reads
+        the new folder's index as a corrupted one of its own, under the next session reading the folder."""
+        try:
+            if reading is not None and not reading.done():
+                reading.cancel()  # its IDLE is ended (DONE) before the LOGOUT
+                await asyncio.wait({reading}, timeout=CLOSE_S)
+            if reading is not None and reading.done() and not reading.cancelled():
+                reading.exception()  # raised by _session already, or superseded by the stop
             if not lost.is_set():
-                try:
-                    await bounded(client.logout(), 5)
-                except Exception:  # noqa: BLE001, S110 - the connection is being thrown away anyway
-                    pass
+                with contextlib.suppress(Exception):  # the connection is thrown away anyway
+                    await bounded(client.logout(), CLOSE_S)
+        finally:
+            transport = client.protocol.transport
+            if transport is not None and not transport.is_closing():
+                transport.close()
+            self.session_closed.set()
 
     async def _read(self, client: IMAP4, uidvalidity: int, lost: asyncio.Event) -> None:
         while not lost.is_set():
@@ -201,11 +237,7 @@ class MailboxReader:
     async def _batch(self, client: IMAP4, checkpoint: Checkpoint, batch: FetchBatch,
                      sizes: dict[int, int]) -> tuple[int, Checkpoint]:
         messages = await self._fetch(client, batch, sizes)
-        present = [uid for uid in batch.uids if uid in messages]
-        # Publishing concurrently keeps many confirms in flight; the checkpoint waits for all of them.
-        results = await asyncio.gather(*(self._accept(uid, messages[uid], batch, checkpoint, sizes)
-                                         for uid in present), return_exceptions=True)
-        outcomes = dict(zip(present, results, strict=True))
+        outcomes, cancelled = await self._publish(messages, batch, checkpoint, sizes)
         done: list[int] = []
         failure: BaseException | None = None
         for uid in batch.uids:  # in UID order: the checkpoint never passes a message that is not safe
@@ -214,20 +246,47 @@ class MailboxReader:
                 failure = result
                 break
             done.append(uid)  # handled, or expunged meanwhile (nothing left to read)
-        if done:
-            accepted = [r for r in (outcomes.get(uid) for uid in done) if isinstance(r, Accepted)]
+        accepted = {uid: r for uid, r in outcomes.items() if isinstance(r, Accepted)}
+        for a in accepted.values():
+            self.metrics.messages.labels(self.mailbox.name, "oversized" if batch.oversized else a.outcome.value).inc()
+        # Every publish the broker confirmed is recorded, whatever fails beside it or after it: a publish, the
+        # connection, the STORE or MOVE (a folder deleted and created again under the session answers NO, then
+        # Dovecot drops the session). Read again, those messages are matched by their keys (up to rematch_until)
+        # instead of being published a second time.
+        ingested = [(a.key, a.message_id) for a in accepted.values() if a.outcome is not Outcome.ALREADY_INGESTED]
+        kept = Checkpoint(checkpoint.uidvalidity, checkpoint.last_uid, max([checkpoint.rematch_until, *accepted]))
+        try:
+            if cancelled is not None:
+                raise cancelled
             await self._mark_processed(client, [uid for uid in done if uid in messages])
-            checkpoint = Checkpoint(checkpoint.uidvalidity, done[-1], checkpoint.rematch_until)
-            await self.checkpoints.save(self.mailbox.name, checkpoint,
-                                        [(a.key, a.message_id) for a in accepted
-                                         if a.outcome is not Outcome.ALREADY_INGESTED])
+        except BaseException:
+            if accepted:
+                await _carried_through(self.checkpoints.save(self.mailbox.name, kept, ingested))
+            raise
+        if done or accepted:
+            checkpoint = Checkpoint(checkpoint.uidvalidity, done[-1] if done else checkpoint.last_uid,
+                                    checkpoint.rematch_until if failure is None else kept.rematch_until)
+            await _carried_through(self.checkpoints.save(self.mailbox.name, checkpoint, ingested))
+        if done:
             self.metrics.last_uid.labels(self.mailbox.name).set(done[-1])
-            for a in accepted:
-                outcome = "oversized" if batch.oversized else a.outcome.value
-                self.metrics.messages.labels(self.mailbox.name, outcome).inc()
         if failure is not None:
             raise ImapError(f"publish failed, checkpoint kept before it: {type(failure).__name__}") from failure
         return len(done), checkpoint
+
+    async def _publish(self, messages: dict[int, bytes], batch: FetchBatch, checkpoint: Checkpoint,
+                       sizes: dict[int, int]) -> tuple[dict[int, Accepted | BaseException], BaseException | None]:
+        """Every message of the batch to the bus, concurrently (many confirms in flight), with what became of
+        each. A cancellation meanwhile (a lost connection) waits for the broker's answers and is returned:
+        the caller records what the broker has before the cancellation goes on."""
+        present = [uid for uid in batch.uids if uid in messages]
+        publishing = asyncio.ensure_future(asyncio.gather(
+            *(self._accept(uid, messages[uid], batch, checkpoint, sizes) for uid in present), return_exceptions=True))
+        cancelled: BaseException | None = None
+        try:
+            results = await asyncio.shield(publishing)
+        except asyncio.CancelledError as cancel:
+            results, cancelled = await publishing, cancel
+        return dict(zip(present, results, strict=True)), cancelled
 
     async def _mark_processed(self, client: IMAP4, uids: list[int]) -> None:
         if not uids:
@@ -239,8 +298,11 @@ class MailboxReader:
                 "UID STORE")
 
     async def _idle(self, client: IMAP4, lost: asyncio.Event) -> None:
-        idle = await client.idle_start(timeout=self.settings.imap_idle_s)
+        idle: asyncio.Future[Any] | None = None
         try:
+            # Inside the try: a stop often lands here, right after a batch, before the server confirmed the
+            # IDLE; the server is idling all the same and only a DONE ends it.
+            idle = await client.idle_start(timeout=self.settings.imap_idle_s)
             while not lost.is_set():
                 try:
                     pushed = await bounded(client.wait_server_push(self.settings.imap_idle_s + 10),
@@ -260,10 +322,11 @@ class MailboxReader:
             if not lost.is_set():
                 if client.has_pending_idle():
                     client.idle_done()
-                try:
-                    await bounded(idle, 5)
-                except TimeoutError as exc:
-                    raise ImapError("IDLE did not end: connection presumed lost") from exc
+                if idle is not None:  # else the LOGOUT waits for the IDLE to end
+                    try:
+                        await bounded(idle, CLOSE_S)
+                    except TimeoutError as exc:
+                        raise ImapError("IDLE did not end: connection presumed lost") from exc
 
 
 class ImapReaders:
@@ -285,10 +348,18 @@ class ImapReaders:
             job.start()
 
     async def stop(self) -> None:
-        """Stop each reader between batches (a batch in hand gets :data:`FINISH_BATCH_S` to be saved)."""
+        """Stop each reader between batches (a batch in hand gets :data:`FINISH_BATCH_S` to be saved), then
+        wait for its IMAP session to end on the server."""
         async def between_batches(reader: MailboxReader) -> None:
             with contextlib.suppress(TimeoutError):
                 await bounded(reader.busy.acquire(), FINISH_BATCH_S)  # held until the task is gone
 
+        async def session_closed(reader: MailboxReader) -> None:
+            with contextlib.suppress(TimeoutError):
+                await bounded(reader.session_closed.wait(), 2 * CLOSE_S)
+
         await asyncio.gather(*(between_batches(reader) for reader in self.readers))
         await asyncio.gather(*(job.stop() for job in self.jobs))  # the readers cancelled, the leases released
+        # A job the lease runner gave up waiting for still ends its session: nothing of this service stays
+        # logged in to a mailbox once the stop returns (an operator may delete and recreate the folder next).
+        await asyncio.gather(*(session_closed(reader) for reader in self.readers))
