@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from priyom_contracts import ContactReceived, TicketStatusChanged
 from priyom_kit import PermanentError
+from priyom_kit.consumers import BackToQueue
 
 from .test_bus import contact_event, drain, make_bus
 
@@ -125,6 +126,52 @@ async def test_a_keeper_that_fails_gets_its_letter_back_not_dead_lettered_again(
     assert value("faststream_received_messages_total") == 2
     assert value("faststream_received_processed_messages_total", status="error") == 1
     assert value("faststream_received_processed_messages_total", status="acked") == 1
+
+
+async def test_a_keeper_that_keeps_failing_holds_each_letter_longer_instead_of_spinning() -> None:
+    """Each failure in a row holds its letter twice as long before it goes back, up to the longest pause; a
+    failure after a quiet spell starts again from the first pause. Every failure sends the letter back."""
+    paused: list[float] = []
+    now = [0.0]
+
+    async def pause(seconds: float) -> None:
+        paused.append(seconds)
+        now[0] += seconds
+
+    policy = BackToQueue(1.0, 30.0, pause=pause, clock=lambda: now[0])
+    error = RuntimeError("a bug in the keeper")
+    for _ in range(7):
+        assert await policy(None, "priyom.dead-letters", error) is False  # type: ignore[arg-type]
+    assert paused == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    now[0] += 31.0  # a quiet spell longer than the longest pause
+    assert await policy(None, "priyom.dead-letters", error) is False  # type: ignore[arg-type]
+    assert paused[-1] == 1.0
+
+
+async def test_a_keeper_failing_on_every_letter_does_not_have_it_redelivered_at_once(amqp_url: str,
+                                                                                      cleanup_bus: str) -> None:
+    """On the broker: a keeper that fails on every delivery gets the letter again after a pause (1 s, then 2 s),
+    not in a loop of redeliveries as fast as the broker can make them."""
+    bus = make_bus(cleanup_bus)
+    deliveries: list[float] = []
+    second = asyncio.Event()
+
+    @bus.dead_letter_consumer()
+    async def keep(body: bytes, message: AbstractIncomingMessage) -> None:
+        deliveries.append(asyncio.get_running_loop().time())
+        if len(deliveries) == 2:
+            second.set()
+        raise RuntimeError("a bug in the keeper")
+
+    await bus.start()
+    try:
+        await bus.dead_letter(b"Subject: not json", "unreadable", "smtp", routing_key="contact.received.v1.email")
+        await asyncio.wait_for(second.wait(), 10)
+        await asyncio.sleep(1.0)  # the second failure holds the letter 2 s
+        assert len(deliveries) == 2, "delivered again before its pause ended"
+        assert deliveries[1] - deliveries[0] >= 0.9  # the first failure held it 1 s
+    finally:
+        await bus.stop()
 
 
 def test_handlers_that_cannot_be_consumed_are_refused_when_registered(cleanup_bus: str) -> None:

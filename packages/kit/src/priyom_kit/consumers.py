@@ -19,7 +19,8 @@ the few steps of :meth:`QueueConsumer.deliver` do. What a delivery gets is uncha
 The dead letters' keeper (:meth:`Consumers.keep_dead_letters`, one service's) is consumed the same way, with two
 differences: it is handed the body as it arrived, since what an intake kept whole (a mail, an unreadable update)
 may be no JSON at all, and it acknowledges each letter itself once stored; should it fail, the letter goes back
-to its queue, never to the failure policy, which would dead-letter a dead letter.
+to its queue after a pause (:class:`BackToQueue`), never to the failure policy, which would dead-letter a dead
+letter.
 
 Each queue is consumed on the bus's channel, whose prefetch bounds the deliveries in hand per queue, and the
 channel is aio-pika's robust one: after a reconnect it declares the queue and consumes it again. faststream
@@ -186,12 +187,34 @@ class QueueConsumer:
         await _settle(message.ack() if settled else message.nack(requeue=True))
 
 
-async def _back_to_queue(message: AbstractIncomingMessage, queue: str, exc: Exception) -> bool:
+class BackToQueue:
     """The keeper's failure policy: the letter back to its queue (a keeper that cannot store a letter holds it
-    and tries again rather than fail, so this is a bug's way out, and it is logged as one)."""
-    log.error("the dead letters' keeper failed, the letter goes back to its queue", queue=queue,
-              error=type(exc).__name__)
-    return False
+    and tries again rather than fail, so this is a bug's way out, and it is logged as one).
+
+    Not at once: a keeper failing on every letter would have them delivered, failed and requeued in a loop that
+    takes a core and floods the log. Each failure holds its letter for a pause before it goes back: ``first_s``
+    after a failure that follows none in the last ``longest_s``, doubling with each failure in a row up to
+    ``longest_s``. Held, a letter stays the broker's (unacknowledged), so a stop or a lost channel in the pause
+    gives it back all the same."""
+
+    def __init__(self, first_s: float = 1.0, longest_s: float = 30.0, *,
+                 pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._first_s, self._longest_s = first_s, longest_s
+        self._pause, self._clock = pause, clock
+        self._next_s = first_s
+        self._last = float("-inf")
+
+    async def __call__(self, message: AbstractIncomingMessage, queue: str, exc: Exception) -> bool:
+        now = self._clock()
+        if now - self._last > self._longest_s:
+            self._next_s = self._first_s  # the first failure in a while
+        self._last = now
+        wait, self._next_s = self._next_s, min(self._longest_s, self._next_s * 2)
+        log.error("the dead letters' keeper failed, the letter goes back to its queue", queue=queue,
+                  error=type(exc).__name__, back_in_s=wait)
+        await self._pause(wait)
+        return False
 
 
 async def _settle(outcome: Awaitable[None]) -> None:
@@ -222,7 +245,7 @@ class Consumers:
         """Register the deployment's one keeper of dead letters, consumed from ``spec`` (see the module)."""
         if spec.name in self._queues:
             raise ValueError(f"{spec.name} has a keeper already")
-        consumer = self._queues[spec.name] = QueueConsumer(spec, self._metrics, _back_to_queue, traced=self._traced)
+        consumer = self._queues[spec.name] = QueueConsumer(spec, self._metrics, BackToQueue(), traced=self._traced)
         consumer.routes[""] = KeeperRoute(keeper)
         return keeper
 
