@@ -253,9 +253,9 @@ def raw_stage(prefix: str, stage: int, prefetch: int, dsn: str | None = None) ->
     asyncio.run(main())
 
 
-async def raw_databases() -> list[str]:
+async def raw_databases(count: int = HOPS) -> list[str]:
     """One throwaway PostgreSQL database per hop (each service has its own), with the hop's tables."""
-    urls = [await create_pg_database() for _ in range(HOPS)]
+    urls = [await create_pg_database() for _ in range(count)]
     for url in urls:
         db = await asyncpg.connect(dsn(url))
         try:

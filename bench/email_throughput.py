@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from prometheus_client import CollectorRegistry  # noqa: E402
 
-from bench.e2e import RAW_DB_SCHEMA, dsn, raw_stage  # noqa: E402
+from bench.e2e import dsn, raw_databases, raw_stage  # noqa: E402
 from bench.identity import cpu_seconds  # noqa: E402
 from priyom_contracts import Contact, ContactReceived, Sender, Topology, utcnow  # noqa: E402
 from priyom_intake_email.imap.plan import fetched_messages, uid_set  # noqa: E402
@@ -235,18 +235,6 @@ class RawPipeline:
         await self.connection.close()
 
 
-async def floor_databases() -> list[str]:
-    """The intake's database and one a hop, each with the tables of ``bench.e2e.RAW_DB_SCHEMA``."""
-    urls = [await create_pg_database() for _ in range(HOPS + 1)]
-    for url in urls:
-        db = await asyncpg.connect(dsn(url))
-        try:
-            await db.execute(RAW_DB_SCHEMA)
-        finally:
-            await db.close()
-    return urls
-
-
 async def raw_imap(pipeline: RawPipeline, dovecot: Dovecot, user: str, batch: int) -> None:
     """Fetch every mail in batches, publish each batch concurrently, flag it: the reader without Priyom."""
     client = IMAP4("127.0.0.1", dovecot.port, timeout=60)
@@ -391,7 +379,7 @@ def main() -> None:
         prefetch, batch = int(env.get("PRIYOM_PREFETCH", "32")), int(env.get("INTAKE_EMAIL_IMAP_BATCH", "100"))
         raw = asyncio.run(measure_raw(args.n, args.connections, dovecot, prefetch, batch))
         if args.db == "postgresql":
-            floor_urls = asyncio.run(floor_databases())
+            floor_urls = asyncio.run(raw_databases(HOPS + 1))  # the intake's, then one a hop
             urls.update({f"floor-{i}": url for i, url in enumerate(floor_urls)})  # dropped with the others
             raw |= asyncio.run(measure_raw(args.n, args.connections, dovecot, prefetch, batch, floor_urls))
     finally:

@@ -4,12 +4,10 @@ batch is the recorded outcome, and every identification is published once its ba
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from priyom_contracts import (
     ClientChange,
@@ -30,25 +28,12 @@ from priyom_identity.mail_replies import sent_digest
 from priyom_identity.policy import MatchPolicy
 from priyom_identity.tables import clients, contact_history, identifiers, inbox, sent_mail
 from priyom_kit.db import Database, Inbox
+from priyom_testing.statements import sent_statements
 
 from .conftest import contact_event, unique_email
 
 POLICY = MatchPolicy(region="RU")
 
-
-@contextlib.contextmanager
-def sent_statements(database: Database) -> Iterator[list[str]]:
-    """The SQL of every statement sent to the database meanwhile, in order."""
-    statements: list[str] = []
-
-    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-    engine = database.sessions.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
 
 
 def report(email: str, status: DeliveryStatus, at: datetime, message_id: str | None = None) -> DeliveryReported:

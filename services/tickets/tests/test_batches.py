@@ -5,16 +5,15 @@ same batch is announced again instead of opening a second ticket, and every tick
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from priyom_contracts import DeliveryReported, DeliveryStatus, ThreadHint, TicketCreated, utcnow
 from priyom_kit import PermanentError
-from priyom_kit.db import Database, Inbox
+from priyom_kit.db import Inbox
+from priyom_testing.statements import sent_statements
 from priyom_tickets import handlers, tables
 from priyom_tickets.arrivals import Appended, register_contacts
 
@@ -87,21 +86,6 @@ async def test_a_batch_of_delivery_reports_records_each_as_one_at_a_time(tickets
     assert await handlers.on_delivery_reported(late, sessions=sessions, inbox=inbox)  # rolled back: not recorded
     with pytest.raises(PermanentError):
         await handlers.on_delivery_reported(stray, sessions=sessions, inbox=inbox)
-
-
-@contextmanager
-def sent_statements(database: Database) -> Iterator[list[str]]:
-    """The SQL of every statement sent to the database meanwhile, in order."""
-    statements: list[str] = []
-
-    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-    engine = database.sessions.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
 
 
 async def test_deliveries_together_mark_their_messages_and_clear_only_flags_older_than_them(
