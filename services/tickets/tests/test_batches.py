@@ -5,15 +5,13 @@ same batch is announced again instead of opening a second ticket, and every tick
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from priyom_contracts import DeliveryReported, DeliveryStatus, ThreadHint, TicketCreated, utcnow
+from priyom_contracts import DeliveryReported, DeliveryStatus, ThreadHint, TicketCreated
 from priyom_kit import PermanentError
 from priyom_kit.db import Inbox
-from priyom_testing.statements import sent_statements
 from priyom_tickets import handlers, tables
 from priyom_tickets.arrivals import Appended, register_contacts
 
@@ -86,52 +84,3 @@ async def test_a_batch_of_delivery_reports_records_each_as_one_at_a_time(tickets
     assert await handlers.on_delivery_reported(late, sessions=sessions, inbox=inbox)  # rolled back: not recorded
     with pytest.raises(PermanentError):
         await handlers.on_delivery_reported(stray, sessions=sessions, inbox=inbox)
-
-
-async def test_deliveries_together_mark_their_messages_and_clear_only_flags_older_than_them(
-        tickets, make_routed) -> None:
-    """A batch of deliveries, the usual reports (every notice a burst of tickets sent): each message is marked
-    delivered, an external id not reported leaves the one on file, a ticket flagged before its message was
-    sent is cleared and one flagged after it stays, and a repeat changes nothing. The statements are counted:
-    the messages are read once and marked once, not three statements a report."""
-    sessions = tickets.database.sessions
-    numbers, replies = [], []
-    for _ in range(3):
-        created = await tickets.register(make_routed(channel="email"))
-        sent = await tickets.client.post(f"/api/v1/tickets/{created.number}/replies", headers=AGENT,
-                                         json={"body": "Ответ"})
-        assert sent.status_code == 202, sent.text
-        numbers.append(created.number)
-        replies.append(uuid.UUID(sent.json()["reply_id"]))
-    earlier, later = utcnow() - timedelta(hours=1), utcnow() + timedelta(hours=1)
-    async with sessions.begin() as session:
-        for number, flagged_at in zip(numbers, (earlier, later), strict=False):  # the third is not flagged
-            await session.execute(update(tables.tickets).where(tables.tickets.c.number == number)
-                                  .values(delivery_failed_at=flagged_at))
-        await session.execute(update(tables.ticket_messages).where(tables.ticket_messages.c.reply_id == replies[2])
-                              .values(external_message_id="<kept@priyom.test>"))
-
-    def delivered(reply_id: uuid.UUID, external: str | None) -> DeliveryReported:
-        number = numbers[replies.index(reply_id)]
-        return DeliveryReported(correlation_id=uuid.uuid4(), channel="email", idempotency_key=f"{reply_id}:delivered",
-                                ticket_number=number, reply_id=reply_id, status=DeliveryStatus.DELIVERED,
-                                detail="250 OK", external_message_id=external)
-
-    batch = [delivered(replies[0], "<one@priyom.test>"), delivered(replies[1], "<two@priyom.test>"),
-             delivered(replies[2], None), delivered(replies[0], "<one@priyom.test>")]
-    inbox = Inbox(tables.inbox, handlers.DELIVERIES)
-    with sent_statements(tickets.database) as statements:
-        assert await handlers.on_deliveries_reported(batch, sessions=sessions, inbox=inbox) == [True, True, True, False]
-    async with sessions() as session:
-        marked = {row.reply_id: (row.delivery_status, row.delivery_detail, row.external_message_id)
-                  for row in await session.execute(select(tables.ticket_messages).where(
-                      tables.ticket_messages.c.reply_id.in_(replies)))}
-        flags = dict((await session.execute(select(tables.tickets.c.number, tables.tickets.c.delivery_failed_at)
-                                            .where(tables.tickets.c.number.in_(numbers)))).all())
-    assert marked == {replies[0]: ("delivered", "250 OK", "<one@priyom.test>"),
-                      replies[1]: ("delivered", "250 OK", "<two@priyom.test>"),
-                      replies[2]: ("delivered", "250 OK", "<kept@priyom.test>")}
-    assert flags[numbers[0]] is None and flags[numbers[1]] is not None and flags[numbers[2]] is None
-    written = [s for s in statements if "ticket_messages" in s or "UPDATE tickets" in s]
-    assert len(written) == 3, written  # the messages read, the one stale flag cleared, the messages marked
-    assert await handlers.on_deliveries_reported(batch[:1], sessions=sessions, inbox=inbox) == [False]

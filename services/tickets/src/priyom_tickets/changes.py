@@ -362,19 +362,6 @@ async def record_delivery(session: AsyncSession, message: Mapping[str, Any], eve
                       details={"reply_id": str(event.reply_id), "detail": event.detail})
 
 
-async def record_deliveries(session: AsyncSession, delivered: Sequence[tuple[Mapping[str, Any], DeliveryReported]]
-                            ) -> None:
-    """:func:`record_delivery` for a batch of ``delivered`` reports on their messages as
-    :func:`store.replies_to_mark` read them: the messages marked in one statement, and only a ticket whose
-    flag is older than its message cleared (a flag raised since stays, as the one-at-a-time clear leaves it)."""
-    for message, _ in delivered:
-        failed_at = message["delivery_failed_at"]
-        if failed_at is not None and failed_at < message["created_at"]:
-            await store.clear_delivery_failure(session, message["ticket_seq"], message["created_at"])
-    await store.mark_delivered(session, [(message["id"], event.detail, event.external_message_id)
-                                         for message, event in delivered])
-
-
 # -- activities and ratings --------------------------------------------------------------------------------
 
 

@@ -5,20 +5,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NoReturn
 
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from priyom_contracts import (
-    ClientChanged,
-    ContactAssigned,
-    ContactRouted,
-    DeliveryReported,
-    DeliveryStatus,
-    Erasure,
-    utcnow,
-)
+from priyom_contracts import ClientChanged, ContactAssigned, ContactRouted, DeliveryReported, Erasure, utcnow
 from priyom_kit import PermanentError, TransientError, get_logger
 from priyom_kit.batches import Within
 from priyom_kit.blobs import BlobStore
@@ -92,40 +82,10 @@ async def on_deliveries_reported(events: Sequence[DeliveryReported], within: Wit
     within = within or Within.here()
     async with sessions() as session:
         recorded = await inbox.batch(session, [inbox_key(event.channel, event.idempotency_key) for event in events])
-        if all(event.status is DeliveryStatus.DELIVERED for event in events):
-            outcomes = await _delivered_in(session, recorded, events, within)
-        else:
-            outcomes = [await within(index, _report_in(session, recorded, event))
-                        for index, event in enumerate(events)]
+        outcomes = [await within(index, _report_in(session, recorded, event)) for index, event in enumerate(events)]
         await recorded.write(session)
         await session.commit()
     return outcomes
-
-
-async def _delivered_in(session: AsyncSession, inbox: InboxBatch, events: Sequence[DeliveryReported],
-                        within: Within) -> list[bool]:
-    """A batch of ``delivered`` reports, the usual kind (every notice a burst of tickets sent), inside the
-    caller's transaction: their messages read in one statement and marked in one, where each report alone
-    cost three (:func:`_report_in`). A failure or a retry in the batch sends it report by report, in order."""
-    messages = await store.replies_to_mark(session, [event.reply_id for event in events])
-    outcomes: list[bool] = []
-    delivered: list[tuple[RowMapping, DeliveryReported]] = []
-    for index, event in enumerate(events):
-        key = inbox_key(event.channel, event.idempotency_key)
-        if await inbox.recall(session, key) is not None:
-            outcomes.append(False)
-            continue
-        message = messages.get(event.reply_id)
-        if message is None:
-            await within(index, _unknown_reply(event))
-        delivered.append((message, event))
-        outcomes.append(await inbox.record(session, key, {"reply_id": str(event.reply_id), "status": event.status}))
-    await changes.record_deliveries(session, delivered)
-    return outcomes
-
-
-async def _unknown_reply(event: DeliveryReported) -> NoReturn:
-    raise PermanentError(f"delivery report for unknown reply {event.reply_id}")
 
 
 async def _report_in(session: AsyncSession, inbox: Inbox | InboxBatch, event: DeliveryReported) -> bool:
@@ -135,7 +95,7 @@ async def _report_in(session: AsyncSession, inbox: Inbox | InboxBatch, event: De
         return False
     message = await store.message_of_reply(session, event.reply_id)
     if message is None:
-        await _unknown_reply(event)
+        raise PermanentError(f"delivery report for unknown reply {event.reply_id}")
     await changes.record_delivery(session, message, event, utcnow())
     return await inbox.record(session, key, {"reply_id": str(event.reply_id), "status": event.status})
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Uuid, bindparam, func, select, true
+from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from priyom_contracts import AttachmentRef, ContactRouted, ContactType, Event, TicketStatus, utcnow
 from priyom_kit import outbox
-from priyom_kit.driver_statements import any_of, fetch_mappings
+from priyom_kit.driver_statements import fetch_mappings
 
 from .numbering import NUMBER_RE
 from .reply_paths import reach_of, where_from
@@ -304,36 +304,6 @@ async def first_message_body(session: AsyncSession, seq: int, contact_id: uuid.U
 async def message_of_reply(session: AsyncSession, reply_id: uuid.UUID) -> RowMapping | None:
     return (await session.execute(select(ticket_messages).where(ticket_messages.c.reply_id == reply_id))
             ).mappings().first()
-
-
-async def replies_to_mark(session: AsyncSession, reply_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, RowMapping]:
-    """The messages of these replies by reply id, each with what a delivery report changes on it and its
-    ticket's failure flag: one read for a batch of reports, nearly all of which clear nothing."""
-    if not reply_ids:
-        return {}
-    dialect = "postgresql" if session.bind is not None and session.bind.dialect.name == "postgresql" else "sqlite"
-    rows = (await session.execute(_REPLIES_TO_MARK[dialect], {"reply_ids": list(reply_ids)})).mappings()
-    return {row["reply_id"]: row for row in rows}
-
-
-_REPLIES_TO_MARK = {dialect: select(
-    ticket_messages.c.id, ticket_messages.c.reply_id, ticket_messages.c.ticket_seq, ticket_messages.c.created_at,
-    ticket_messages.c.delivery_status, tickets.c.delivery_failed_at,
-).join(tickets, tickets.c.seq == ticket_messages.c.ticket_seq).where(
-    any_of(ticket_messages.c.reply_id, "reply_ids", dialect, Uuid())) for dialect in ("postgresql", "sqlite")}
-
-
-async def mark_delivered(session: AsyncSession, marks: Sequence[tuple[uuid.UUID, str | None, str | None]]) -> None:
-    """Messages ``(id, detail, external message id)`` delivered, in one statement sent once per row: the usual
-    delivery report's whole write. An external id not given leaves the one on file."""
-    if marks:
-        await session.execute(_MARK_DELIVERED, [{"message_id": message_id, "detail": detail, "external": external}
-                                                for message_id, detail, external in marks])
-
-
-_MARK_DELIVERED = ticket_messages.update().where(ticket_messages.c.id == bindparam("message_id")).values(
-    delivery_status="delivered", delivery_detail=bindparam("detail", type_=String()),
-    external_message_id=func.coalesce(bindparam("external", type_=String()), ticket_messages.c.external_message_id))
 
 
 async def our_message(session: AsyncSession, seq: int, *, named: Sequence[str], channel: str
