@@ -35,7 +35,6 @@ from .conftest import contact_event, unique_email
 POLICY = MatchPolicy(region="RU")
 
 
-
 def report(email: str, status: DeliveryStatus, at: datetime, message_id: str | None = None) -> DeliveryReported:
     """The e-mail channel's report on one reply to ``email``."""
     reply_id = uuid.uuid4()
@@ -198,4 +197,3 @@ async def test_deliveries_together_clear_only_flags_set_before_them_and_remember
     assert {sent_digest(f"reply.{n}@priyom.test", e) for n, e in ((1, stale), (2, fresh), (3, clean))} <= remembered
     written = [s for s in statements if "identifiers" in s or "sent_mail" in s]
     assert len(written) == 4, written  # the flags read, the two flagged addresses' clears, the mails remembered
-

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from priyom_contracts import ContactReceived, Topology
 from priyom_intake_email.app import create_app
 from priyom_intake_email.settings import IntakeEmailSettings
-from priyom_intake_email.store import migrate_database
+from priyom_intake_email.store import Checkpoint, migrate_database, open_checkpoints
 from priyom_kit.blobs import open_blob_store
 from priyom_testing.apps import started
 from priyom_testing.dovecot import Dovecot, dovecot_or_skip
@@ -64,6 +64,12 @@ async def original_of(settings: IntakeEmailSettings, event: ContactReceived, nam
     """The original mail a contact carries as an attachment, from the service's blob store."""
     [ref] = [a for a in event.contact.attachments if a.filename == name]
     return await open_blob_store(settings).get(ref.blob_key)
+
+
+async def saved_checkpoint(settings: IntakeEmailSettings, mailbox: str) -> Checkpoint | None:
+    """The checkpoint the service saved for ``mailbox``, read from outside it (as an operator would)."""
+    async with open_checkpoints(settings.database_url) as checkpoints:
+        return await checkpoints.load(mailbox)
 
 
 class BusReader:

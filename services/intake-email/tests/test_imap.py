@@ -16,11 +16,10 @@ from priyom_intake_email.app import create_app
 from priyom_intake_email.imap.readers import PROCESSED_KEYWORD
 from priyom_intake_email.mail.parsing import parse
 from priyom_intake_email.settings import ImapMailbox, IntakeEmailSettings
-from priyom_intake_email.store import open_checkpoints
 from priyom_testing.apps import started
 from priyom_testing.dovecot import Dovecot
 
-from .conftest import BusReader
+from .conftest import BusReader, saved_checkpoint
 
 
 @asynccontextmanager
@@ -75,8 +74,7 @@ async def test_every_corpus_mail_via_imap_once(settings: IntakeEmailSettings, do
     assert {e.idempotency_key for e in events} == {parse(raw).idempotency_key for raw in mails}
     assert await uids(dovecot, mailbox_user, "INBOX", f"UNKEYWORD {PROCESSED_KEYWORD}") == []
     assert await uids(dovecot, mailbox_user, "INBOX", "UNSEEN") == []
-    async with open_checkpoints(config.database_url) as checkpoints:
-        saved = await checkpoints.load(mailbox_user)
+    saved = await saved_checkpoint(config, mailbox_user)
     assert saved is not None and saved.last_uid == len(mails)
     async with service(config):  # a restart reads nothing again
         assert await bus_reader.contacts(1, timeout=2) == []

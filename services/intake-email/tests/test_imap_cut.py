@@ -13,11 +13,10 @@ from collections.abc import Awaitable, Callable
 
 from priyom_intake_email.imap.readers import PROCESSED_KEYWORD
 from priyom_intake_email.settings import ImapMailbox, IntakeEmailSettings
-from priyom_intake_email.store import open_checkpoints
 from priyom_testing.dovecot import Dovecot
 from priyom_testing.ports import free_port
 
-from .conftest import BusReader
+from .conftest import BusReader, saved_checkpoint
 from .test_imap import append, imap, service, uids
 from .test_imap_rematch import mail, recreate
 
@@ -121,8 +120,7 @@ async def test_a_folder_recreated_under_a_store_publishes_nothing_twice(
     assert proxy.cuts == 1
     assert sorted(e.contact.body for e in events) == ["body 0", "body 1", "body 2", "body 3", "body 4"]
     assert await uids(dovecot, mailbox_user, "Support", f"UNKEYWORD {PROCESSED_KEYWORD}") == []
-    async with open_checkpoints(config.database_url) as checkpoints:
-        saved = await checkpoints.load(mailbox_user)
+    saved = await saved_checkpoint(config, mailbox_user)
     assert saved is not None and saved.last_uid == 5 and saved.rematch_until == 5
 
 

@@ -14,11 +14,10 @@ import httpx
 from priyom_intake_email.app import create_app
 from priyom_intake_email.imap.readers import PROCESSED_KEYWORD
 from priyom_intake_email.settings import IntakeEmailSettings
-from priyom_intake_email.store import open_checkpoints
 from priyom_testing.apps import started
 from priyom_testing.dovecot import Dovecot
 
-from .conftest import BusReader, original_of
+from .conftest import BusReader, original_of, saved_checkpoint
 from .test_imap import append, imap, uids, with_mailbox
 
 
@@ -80,8 +79,7 @@ async def test_a_recreated_mailbox_is_matched_not_published_again(
         assert await metric(client, "priyom_email_imap_last_drain_timestamp_seconds", **box) > 0
     assert sorted(e.contact.body for e in events) == ["a different mail that reuses the Message-ID", "body 4"]
     assert await uids(dovecot, mailbox_user, "Support", f"UNKEYWORD {PROCESSED_KEYWORD}") == []
-    async with open_checkpoints(config.database_url) as checkpoints:
-        saved = await checkpoints.load(mailbox_user)
+    saved = await saved_checkpoint(config, mailbox_user)
     assert saved is not None and saved.last_uid == 6 and saved.rematch_until == 6
 
 

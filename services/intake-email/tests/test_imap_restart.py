@@ -20,10 +20,10 @@ import aio_pika
 from priyom_contracts import ContactReceived, Topology
 from priyom_intake_email.mail.parsing import parse
 from priyom_intake_email.settings import IntakeEmailSettings
-from priyom_intake_email.store import open_checkpoints
 from priyom_testing.dovecot import Dovecot
 from priyom_testing.ports import free_port
 
+from .conftest import saved_checkpoint
 from .test_imap import imap, uids
 
 COUNT = 1000
@@ -99,8 +99,7 @@ async def test_kill_in_the_middle_of_1000_messages_and_restart(
             process.send_signal(signal.SIGKILL)  # a crash: no shutdown, unconfirmed work is lost
             process.wait(10)
             at_kill = len(received)
-            async with open_checkpoints(settings.database_url) as checkpoints:
-                saved = await checkpoints.load(mailbox_user)
+            saved = await saved_checkpoint(settings, mailbox_user)
             assert at_kill < COUNT and (saved is None or saved.last_uid < COUNT), "the kill must land mid-mailbox"
 
             process = start_service(settings, dovecot, mailbox_user, tmp_path)
@@ -120,8 +119,7 @@ async def test_kill_in_the_middle_of_1000_messages_and_restart(
                                                 if e.idempotency_key == event.idempotency_key)
     repeated = sum(n - 1 for n in keys.values())
     assert repeated <= BATCH, f"{repeated} re-published after the kill at {at_kill}"
-    async with open_checkpoints(settings.database_url) as checkpoints:
-        final = await checkpoints.load(mailbox_user)
+    final = await saved_checkpoint(settings, mailbox_user)
     assert final is not None and final.last_uid == COUNT
     assert await uids(dovecot, mailbox_user, "INBOX", "UNKEYWORD $PriyomDone") == []
     print(f"killed after {at_kill} contacts at checkpoint {saved.last_uid if saved else 0}; {repeated} twice")
